@@ -1,0 +1,125 @@
+import { sql } from "drizzle-orm";
+import { Hono, type Context } from "hono";
+import type { ErrorBody } from "../sdk/schema/index.ts";
+import { anonymous, authenticate } from "./auth/keys.ts";
+import { RateLimiter } from "./auth/rate-limit.ts";
+import { keyRoutes } from "./auth/routes.ts";
+import { blobRoutes } from "./blobs/routes.ts";
+import { BlobService } from "./blobs/service.ts";
+import type { BlobStore } from "./blobs/store.ts";
+import { defaultConfig, type RegistryConfig } from "./config.ts";
+import type { AppEnv, Services } from "./context.ts";
+import type { Db } from "./db/client.ts";
+import { ApiError } from "./http/errors.ts";
+import { newId } from "./ids.ts";
+import { JobEventLog } from "./jobs/events.ts";
+import { JobQueue } from "./jobs/queue.ts";
+import { jobRoutes } from "./jobs/routes.ts";
+import { loraRoutes } from "./loras/routes.ts";
+import { LoraService } from "./loras/service.ts";
+import { Api } from "./openapi/api.ts";
+import { docsPage } from "./openapi/docs-page.ts";
+import { openApiDocument } from "./openapi/document.ts";
+
+export const API_VERSION = "1.0.0";
+
+export interface AppDeps {
+  db: Db;
+  store: BlobStore;
+  config?: Partial<RegistryConfig>;
+  /** One structured log line per request; defaults to JSON on stdout. */
+  log?: (line: Record<string, unknown>) => void;
+  /** The client's network address, for anonymous rate limits (runtime-specific). */
+  clientAddress?: (c: Context) => string;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** Builds the registry app from its storage; runtime entries (node.ts, worker.ts) only create the storage. */
+export function createApp(deps: AppDeps) {
+  const config = { ...defaultConfig, ...deps.config };
+  const log = deps.log ?? ((line) => console.log(JSON.stringify(line)));
+  const services = buildServices(deps.db, deps.store, config);
+
+  const app = new Hono<AppEnv>();
+
+  app.use(async (c, next) => {
+    const incoming = c.req.header("x-request-id");
+    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : newId("req");
+    c.set("requestId", requestId);
+    const t0 = performance.now();
+    await next();
+    c.res.headers.set("x-request-id", requestId);
+    log({
+      ts: new Date().toISOString(),
+      requestId,
+      method: c.req.method,
+      route: c.req.routePath,
+      path: c.req.path,
+      status: c.res.status,
+      ms: Math.round((performance.now() - t0) * 100) / 100,
+      key: c.get("principal")?.keyId ?? null,
+    });
+  });
+
+  app.onError((err, c) => {
+    const requestId = c.get("requestId") ?? "unknown";
+    if (err instanceof ApiError) {
+      const body: ErrorBody = { error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }), requestId } };
+      return c.json(body, err.status as 400, err.headers);
+    }
+    log({ ts: new Date().toISOString(), requestId, level: "error", error: String(err), stack: (err as Error).stack });
+    const body: ErrorBody = { error: { code: "internal_error", message: `internal error; report request id ${requestId}`, requestId } };
+    return c.json(body, 500);
+  });
+
+  app.notFound((c) => {
+    throw new ApiError("not_found", `no route for ${c.req.method} ${c.req.path}; see /docs`);
+  });
+
+  app.get("/healthz", async (c) => {
+    await services.db.run(sql`select 1`);
+    return c.json({ ok: true, version: API_VERSION });
+  });
+
+  // Authentication and rate limiting for everything under /v1.
+  app.use("/v1/*", async (c, next) => {
+    const auth = c.req.header("authorization");
+    let principal = anonymous(config.anonymousRateLimitPerMinute);
+    if (auth !== undefined) {
+      const m = /^Bearer\s+(\S+)$/i.exec(auth);
+      if (!m) throw new ApiError("invalid_api_key", "the Authorization header must be 'Bearer mlk_…'");
+      principal = await authenticate(services.db, m[1]!);
+    }
+    c.set("principal", principal);
+    const bucket = principal.keyId ?? `anon:${deps.clientAddress?.(c) ?? "unknown"}`;
+    const wait = services.limiter.take(bucket, principal.rateLimitPerMinute, Date.now());
+    if (wait > 0) {
+      throw new ApiError("rate_limited", `rate limit of ${principal.rateLimitPerMinute} requests/minute reached; retry in ${wait} s`, undefined, {
+        "Retry-After": String(wait),
+      });
+    }
+    await next();
+  });
+
+  const api = new Api(app);
+  keyRoutes(api, services);
+  loraRoutes(api, services);
+  blobRoutes(api, services);
+  jobRoutes(api, services);
+
+  const openapi = openApiDocument(api.operations, API_VERSION);
+  const docs = docsPage(api.operations, openapi);
+  app.get("/openapi.json", (c) => c.json(openapi));
+  app.get("/docs", (c) => c.html(docs));
+
+  return { app, services, openapi };
+}
+
+function buildServices(db: Db, store: BlobStore, config: RegistryConfig): Services {
+  const events = new JobEventLog(db);
+  const blobs = new BlobService(db, store, config);
+  const loras = new LoraService(db, blobs, store);
+  const jobs = new JobQueue(db, loras, blobs, events, config.maxAttempts);
+  return { db, store, config, blobs, loras, jobs, events, limiter: new RateLimiter() };
+}

@@ -1,0 +1,68 @@
+import { BlobInfo, BlobUploadQuery, Sha256 } from "../../sdk/schema/index.ts";
+import { withOwner } from "../auth/keys.ts";
+import type { Services } from "../context.ts";
+import { ApiError } from "../http/errors.ts";
+import { param } from "../http/validate.ts";
+import type { Api } from "../openapi/api.ts";
+import { serveBlob } from "./serve.ts";
+import { toBlobInfo } from "./service.ts";
+
+export function blobRoutes(api: Api, s: Services) {
+  api.op(
+    {
+      method: "put", path: "/v1/blobs/:sha256", tag: "Blobs", scope: "write",
+      summary: "Upload bytes under their SHA-256 (verified while streaming; a repeat upload of stored bytes is free)",
+      params: { sha256: "the SHA-256 of the body, lowercase hex" },
+      query: BlobUploadQuery,
+      binaryBody: { description: "the raw bytes; Content-Length (or ?size=) declares the size" },
+      responses: {
+        200: { description: "already stored", schema: BlobInfo },
+        201: { description: "stored", schema: BlobInfo },
+        411: { description: "no declared size" },
+        413: { description: "larger than the limit for this kind" },
+        422: { description: "hash, size or content check failed" },
+      },
+    },
+    async (c, { query }) => {
+      const p = c.get("principal");
+      const sha256 = param(c, "sha256", Sha256);
+      const header = c.req.header("content-length");
+      const declared = header !== undefined ? Number(header) : query.size;
+      if (declared === undefined || !Number.isSafeInteger(declared)) {
+        throw new ApiError("length_required", "declare the upload size with Content-Length or ?size=");
+      }
+      if (query.size !== undefined && header !== undefined && query.size !== declared) {
+        throw new ApiError("size_mismatch", `?size=${query.size} disagrees with Content-Length ${declared}`);
+      }
+      const body = c.req.raw.body ?? new ReadableStream({ start: (ctl) => ctl.close() });
+      const info = await s.blobs.upload(withOwner(p).owner, sha256, query.kind, declared, body);
+      return c.json(info, info.created ? 201 : 200);
+    },
+  );
+
+  api.op(
+    {
+      method: "get", path: "/v1/blobs/:sha256", tag: "Blobs", scope: "public",
+      summary: "Download a blob you may read (ETag is the sha256; Range, If-None-Match and If-Range supported)",
+      params: { sha256: "the blob's SHA-256" },
+      responses: {
+        200: { description: "the bytes", contentType: "application/octet-stream" },
+        206: { description: "a byte range", contentType: "application/octet-stream" },
+        304: { description: "not modified" },
+        416: { description: "range not satisfiable" },
+      },
+    },
+    async (c) => {
+      const row = await s.blobs.getReadable(c.get("principal"), param(c, "sha256", Sha256));
+      return (await serveBlob(c, s.store, row)).response;
+    },
+  );
+
+  api.op(
+    {
+      method: "get", path: "/v1/blobs/:sha256/info", tag: "Blobs", scope: "public", summary: "A blob's size, kind and type",
+      params: { sha256: "the blob's SHA-256" }, responses: { 200: { description: "the blob", schema: BlobInfo } },
+    },
+    async (c) => c.json(toBlobInfo(await s.blobs.getReadable(c.get("principal"), param(c, "sha256", Sha256)))),
+  );
+}

@@ -1,0 +1,51 @@
+import type { BlobKind } from "../../sdk/schema/index.ts";
+import { parseHeader, readHeaderLength, SafetensorsError } from "../../sdk/safetensors/header.ts";
+import { ApiError } from "../http/errors.ts";
+
+type Read = (start: number, end: number) => Promise<Uint8Array>;
+
+const startsWith = (b: Uint8Array, sig: number[], at = 0) => sig.every((x, i) => b[at + i] === x);
+
+/** Content type from magic bytes; the registry never trusts a client's Content-Type for stored blobs. */
+export function sniffContentType(head: Uint8Array): string {
+  if (startsWith(head, [0x47, 0x49, 0x46, 0x38])) return "image/gif";
+  if (startsWith(head, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return "image/png";
+  if (startsWith(head, [0x66, 0x74, 0x79, 0x70], 4)) return "video/mp4";
+  if (startsWith(head, [0x1a, 0x45, 0xdf, 0xa3])) return "video/webm";
+  return "application/octet-stream";
+}
+
+/** Parses and validates a whole safetensors file through `read`, as hostile input. */
+export async function readSafetensors(read: Read, size: number) {
+  const first8 = await read(0, 8);
+  const n = readHeaderLength(first8, size);
+  return parseHeader(await read(8, 8 + n), size);
+}
+
+/**
+ * The checks an upload of each kind must pass before it is stored; returns its content type.
+ * A LoRA must be safetensors: pickle-based formats (.bin/.pt/.ckpt) run code when loaded.
+ */
+export async function inspectUpload(kind: BlobKind, read: Read, size: number): Promise<string> {
+  const head = await read(0, Math.min(size, 16));
+  if (kind === "lora") {
+    if (head[0] === 0x80 && head[1] !== undefined && head[1] >= 2 && head[1] <= 5) {
+      throw new ApiError("invalid_safetensors", "this is a Python pickle (.bin/.pt/.ckpt), which is never accepted; convert it to safetensors");
+    }
+    if (startsWith(head, [0x50, 0x4b, 0x03, 0x04])) {
+      throw new ApiError("invalid_safetensors", "this is a zip archive (a torch .pt/.ckpt), which is never accepted; convert it to safetensors");
+    }
+    try {
+      await readSafetensors(read, size);
+    } catch (e) {
+      if (e instanceof SafetensorsError) throw new ApiError("invalid_safetensors", `not a valid safetensors file: ${e.message}`);
+      throw e;
+    }
+    return "application/vnd.safetensors";
+  }
+  const type = sniffContentType(head);
+  if (kind === "preview" && type !== "image/gif" && type !== "image/png") {
+    throw new ApiError("validation_failed", "a preview must be a GIF or PNG image");
+  }
+  return type;
+}

@@ -1,0 +1,23 @@
+import type { Principal } from "./auth/keys.ts";
+import type { RateLimiter } from "./auth/rate-limit.ts";
+import type { BlobService } from "./blobs/service.ts";
+import type { BlobStore } from "./blobs/store.ts";
+import type { RegistryConfig } from "./config.ts";
+import type { Db } from "./db/client.ts";
+import type { JobEventLog } from "./jobs/events.ts";
+import type { JobQueue } from "./jobs/queue.ts";
+import type { LoraService } from "./loras/service.ts";
+
+/** Everything a route needs, built once per app from the injected database and blob store. */
+export interface Services {
+  db: Db;
+  store: BlobStore;
+  config: RegistryConfig;
+  blobs: BlobService;
+  loras: LoraService;
+  jobs: JobQueue;
+  events: JobEventLog;
+  limiter: RateLimiter;
+}
+
+export type AppEnv = { Variables: { principal: Principal; requestId: string } };

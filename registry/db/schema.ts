@@ -1,0 +1,144 @@
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+// Times are integer milliseconds since the epoch; JSON columns hold text the app validated on the way in.
+
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    prefix: text("prefix").notNull(),
+    hash: text("hash").notNull(),
+    owner: text("owner").notNull(),
+    name: text("name").notNull(),
+    scopes: text("scopes", { mode: "json" }).$type<string[]>().notNull(),
+    rateLimitPerMinute: integer("rate_limit_per_minute").notNull(),
+    webhookSecret: text("webhook_secret").notNull(),
+    createdAt: integer("created_at").notNull(),
+    lastUsedAt: integer("last_used_at"),
+    revokedAt: integer("revoked_at"),
+  },
+  (t) => [uniqueIndex("api_keys_hash").on(t.hash), index("api_keys_owner").on(t.owner)],
+);
+
+export const loras = sqliteTable(
+  "loras",
+  {
+    id: text("id").primaryKey(),
+    owner: text("owner").notNull(),
+    name: text("name").notNull(),
+    title: text("title").notNull(),
+    description: text("description").notNull(),
+    category: text("category").notNull(),
+    tags: text("tags", { mode: "json" }).$type<string[]>().notNull(),
+    // Lower-cased "name title tag tag" so one LIKE serves the text search.
+    searchText: text("search_text").notNull(),
+    license: text("license").notNull(),
+    visibility: text("visibility").notNull(),
+    downloads: integer("downloads").notNull().default(0),
+    latestVersion: integer("latest_version"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    deletedAt: integer("deleted_at"),
+  },
+  (t) => [
+    uniqueIndex("loras_owner_name").on(t.owner, t.name),
+    index("loras_newest").on(t.createdAt, t.id),
+    index("loras_downloads").on(t.downloads, t.id),
+  ],
+);
+
+export const loraVersions = sqliteTable(
+  "lora_versions",
+  {
+    id: text("id").primaryKey(),
+    loraId: text("lora_id").notNull().references(() => loras.id),
+    version: integer("version").notNull(),
+    fileSha256: text("file_sha256").notNull().references(() => blobs.sha256),
+    fileSize: integer("file_size").notNull(),
+    previewSha256: text("preview_sha256").references(() => blobs.sha256),
+    referenceVideoSha256: text("reference_video_sha256").references(() => blobs.sha256),
+    baseModelId: text("base_model_id").notNull(),
+    baseModelSha256: text("base_model_sha256").notNull(),
+    rank: integer("rank").notNull(),
+    alpha: real("alpha").notNull(),
+    stage: text("stage").notNull(),
+    targetHeads: text("target_heads", { mode: "json" }).$type<number[][]>().notNull(),
+    tuningConfig: text("tuning_config", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    metadata: text("metadata", { mode: "json" }).$type<Record<string, string>>().notNull(),
+    notes: text("notes").notNull(),
+    downloads: integer("downloads").notNull().default(0),
+    jobId: text("job_id"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("lora_versions_lora_version").on(t.loraId, t.version),
+    // A tune job publishes at most one version, however often its completion is retried.
+    uniqueIndex("lora_versions_job").on(t.jobId),
+    index("lora_versions_base_model").on(t.baseModelId, t.loraId),
+    index("lora_versions_file").on(t.fileSha256),
+  ],
+);
+
+export const blobs = sqliteTable("blobs", {
+  sha256: text("sha256").primaryKey(),
+  size: integer("size").notNull(),
+  kind: text("kind").notNull(),
+  contentType: text("content_type").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
+
+/** Who may read a blob by hash besides readers of a LoRA version that uses it. */
+export const blobOwners = sqliteTable(
+  "blob_owners",
+  {
+    sha256: text("sha256").notNull().references(() => blobs.sha256),
+    owner: text("owner").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.sha256, t.owner] })],
+);
+
+export const jobs = sqliteTable(
+  "jobs",
+  {
+    id: text("id").primaryKey(),
+    owner: text("owner").notNull(),
+    kind: text("kind").notNull(),
+    status: text("status").notNull(),
+    input: text("input", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    resolvedLoras: text("resolved_loras", { mode: "json" }).$type<unknown[]>().notNull(),
+    result: text("result", { mode: "json" }).$type<Record<string, unknown>>(),
+    error: text("error", { mode: "json" }).$type<{ code: string; message: string }>(),
+    idempotencyKey: text("idempotency_key"),
+    requestHash: text("request_hash").notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    maxAttempts: integer("max_attempts").notNull(),
+    runnerId: text("runner_id"),
+    leaseToken: text("lease_token"),
+    leaseExpiresAt: integer("lease_expires_at"),
+    progress: real("progress").notNull().default(0),
+    stage: text("stage"),
+    versionId: text("version_id"),
+    eventSeq: integer("event_seq").notNull().default(0),
+    createdAt: integer("created_at").notNull(),
+    startedAt: integer("started_at"),
+    finishedAt: integer("finished_at"),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("jobs_owner_idempotency").on(t.owner, t.idempotencyKey),
+    index("jobs_queue").on(t.status, t.createdAt, t.id),
+    index("jobs_owner").on(t.owner, t.createdAt, t.id),
+  ],
+);
+
+export const jobEvents = sqliteTable(
+  "job_events",
+  {
+    jobId: text("job_id").notNull().references(() => jobs.id),
+    seq: integer("seq").notNull(),
+    type: text("type").notNull(),
+    data: text("data", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.jobId, t.seq] })],
+);

@@ -1,0 +1,45 @@
+import type { ErrorCode } from "../../sdk/schema/index.ts";
+
+const STATUS: Record<ErrorCode, number> = {
+  invalid_json: 400,
+  validation_failed: 422,
+  unauthenticated: 401,
+  invalid_api_key: 401,
+  api_key_revoked: 401,
+  insufficient_scope: 403,
+  forbidden: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  conflict: 409,
+  slug_taken: 409,
+  idempotency_conflict: 409,
+  lease_lost: 409,
+  job_not_active: 409,
+  payload_too_large: 413,
+  length_required: 411,
+  sha256_mismatch: 422,
+  size_mismatch: 422,
+  invalid_safetensors: 422,
+  invalid_lora_metadata: 422,
+  blob_missing: 422,
+  range_not_satisfiable: 416,
+  rate_limited: 429,
+  internal_error: 500,
+};
+
+/** An error the API reports as-is: a stable code, a message that says what to do, optional details. */
+export class ApiError extends Error {
+  override name = "ApiError";
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.status = STATUS[code];
+  }
+}
+
+export const notFound = (what: string) => new ApiError("not_found", `${what} was not found`);

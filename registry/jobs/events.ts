@@ -1,0 +1,61 @@
+import { and, asc, eq, gt, sql } from "drizzle-orm";
+import type { JobEvent } from "../../sdk/schema/index.ts";
+import type { Db } from "../db/client.ts";
+import { jobEvents, jobs } from "../db/schema.ts";
+import { iso } from "../ids.ts";
+
+type EventType = JobEvent["type"];
+
+/**
+ * The per-job event log behind the SSE stream. The database is the source of truth (so a stream
+ * resumes from any `Last-Event-ID`, on any instance); the in-process wake-up only cuts latency.
+ */
+export class JobEventLog {
+  private readonly waiters = new Map<string, Set<() => void>>();
+
+  constructor(private readonly db: Db) {}
+
+  async append(jobId: string, type: EventType, data: Record<string, unknown>, now = Date.now()): Promise<number> {
+    const [row] = await this.db
+      .update(jobs)
+      .set({ eventSeq: sql`${jobs.eventSeq} + 1` })
+      .where(eq(jobs.id, jobId))
+      .returning({ seq: jobs.eventSeq });
+    if (!row) throw new Error(`no job ${jobId}`);
+    await this.db.insert(jobEvents).values({ jobId, seq: row.seq, type, data, createdAt: now });
+    this.wake(jobId);
+    return row.seq;
+  }
+
+  async after(jobId: string, seq: number, limit = 500): Promise<JobEvent[]> {
+    const rows = await this.db
+      .select()
+      .from(jobEvents)
+      .where(and(eq(jobEvents.jobId, jobId), gt(jobEvents.seq, seq)))
+      .orderBy(asc(jobEvents.seq))
+      .limit(limit);
+    return rows.map((r) => ({ id: r.seq, type: r.type as EventType, data: r.data, created_at: iso(r.createdAt) }));
+  }
+
+  /** Resolves on the next event for the job, or after `ms`, whichever is first. */
+  wait(jobId: string, ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      let set = this.waiters.get(jobId);
+      if (!set) this.waiters.set(jobId, (set = new Set()));
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", done);
+        set!.delete(done);
+        if (set!.size === 0) this.waiters.delete(jobId);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal?.addEventListener("abort", done);
+      set.add(done);
+    });
+  }
+
+  private wake(jobId: string) {
+    for (const w of [...(this.waiters.get(jobId) ?? [])]) w();
+  }
+}

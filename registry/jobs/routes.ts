@@ -1,0 +1,138 @@
+import { streamSSE } from "hono/streaming";
+import { z } from "zod";
+import {
+  Claim,
+  ClaimRequest,
+  Complete,
+  Fail,
+  Heartbeat,
+  HeartbeatReply,
+  Job,
+  JobCreate,
+  JobEvent,
+  JobListQuery,
+  Page,
+} from "../../sdk/schema/index.ts";
+import { withOwner } from "../auth/keys.ts";
+import type { Services } from "../context.ts";
+import { ApiError } from "../http/errors.ts";
+import { param } from "../http/validate.ts";
+import type { Api } from "../openapi/api.ts";
+import { toJob } from "./queue.ts";
+
+const JobId = z.string().regex(/^job_[0-9a-z]{26}$/, "is not a job id");
+const IdempotencyKey = z.string().regex(/^[\x21-\x7e]{1,255}$/, "must be 1–255 visible ASCII characters");
+const TERMINAL = new Set(["succeeded", "failed", "canceled"]);
+const KEEPALIVE_MS = 15_000;
+
+export function jobRoutes(api: Api, s: Services) {
+  api.op(
+    {
+      method: "post", path: "/v1/jobs", tag: "Jobs", scope: "write",
+      summary: "Create a tune or generate job (send Idempotency-Key so a retry never makes a second job)",
+      headers: { "Idempotency-Key": "optional; the same key and body returns the first job, another body is a 409" },
+      body: JobCreate,
+      responses: { 200: { description: "replayed: the job this key already created", schema: Job }, 201: { description: "queued", schema: Job } },
+    },
+    async (c, { body }) => {
+      const header = c.req.header("idempotency-key");
+      const key = header === undefined ? undefined : IdempotencyKey.safeParse(header);
+      if (key && !key.success) throw new ApiError("validation_failed", `Idempotency-Key ${key.error.issues[0]?.message}`);
+      const { job, replayed } = await s.jobs.create(withOwner(c.get("principal")), body, key?.data);
+      return c.json(job, replayed ? 200 : 201);
+    },
+  );
+
+  api.op(
+    {
+      method: "get", path: "/v1/jobs", tag: "Jobs", scope: "read", summary: "List your jobs, newest first",
+      query: JobListQuery, responses: { 200: { description: "a page of jobs", schema: Page(Job) } },
+    },
+    async (c, { query }) => c.json(await s.jobs.list(withOwner(c.get("principal")), query)),
+  );
+
+  api.op(
+    { method: "get", path: "/v1/jobs/:id", tag: "Jobs", scope: "read", summary: "Get a job", params: { id: "job id" }, responses: { 200: { description: "the job", schema: Job } } },
+    async (c) => c.json(toJob(await s.jobs.get(c.get("principal"), param(c, "id", JobId)))),
+  );
+
+  api.op(
+    {
+      method: "post", path: "/v1/jobs/:id/cancel", tag: "Jobs", scope: "write", summary: "Cancel a queued or running job",
+      params: { id: "job id" }, responses: { 200: { description: "the canceled job", schema: Job } },
+    },
+    async (c) => c.json(await s.jobs.cancel(c.get("principal"), param(c, "id", JobId))),
+  );
+
+  api.op(
+    {
+      method: "get", path: "/v1/jobs/:id/events", tag: "Jobs", scope: "read",
+      summary: "Server-sent events of a job's status, progress and logs; resumes after Last-Event-ID; ends when the job does",
+      params: { id: "job id" },
+      headers: { "Last-Event-ID": "optional; the id of the last event received" },
+      responses: { 200: { description: "text/event-stream of JobEvent (id, event type, JSON data)", schema: JobEvent, contentType: "text/event-stream" } },
+    },
+    async (c) => {
+      const id = param(c, "id", JobId);
+      await s.jobs.get(c.get("principal"), id);
+      const lastHeader = c.req.header("last-event-id") ?? c.req.query("last_event_id");
+      let last = lastHeader && /^\d+$/.test(lastHeader) ? Number(lastHeader) : 0;
+      return streamSSE(c, async (stream) => {
+        const abort = new AbortController();
+        stream.onAbort(() => abort.abort());
+        while (!abort.signal.aborted) {
+          const events = await s.events.after(id, last);
+          for (const e of events) {
+            await stream.writeSSE({ id: String(e.id), event: e.type, data: JSON.stringify(e) });
+            last = e.id;
+          }
+          if (events.length > 0) continue;
+          const job = await s.jobs.get(c.get("principal"), id);
+          if (TERMINAL.has(job.status) && job.eventSeq <= last) break;
+          const before = Date.now();
+          await s.events.wait(id, KEEPALIVE_MS, abort.signal);
+          if (Date.now() - before >= KEEPALIVE_MS && !abort.signal.aborted) await stream.write(": keepalive\n\n");
+        }
+      });
+    },
+  );
+
+  // Runner side.
+  api.op(
+    {
+      method: "post", path: "/v1/runner/claim", tag: "Runner", scope: "runner",
+      summary: "Claim the oldest queued job of the given kinds (atomic); 204 when none is queued",
+      body: ClaimRequest, responses: { 200: { description: "a claimed job and its lease", schema: Claim }, 204: { description: "no job queued" } },
+    },
+    async (c, { body }) => {
+      const claim = await s.jobs.claim(body.runner_id, body.kinds, body.lease_seconds);
+      return claim ? c.json(claim) : c.body(null, 204);
+    },
+  );
+
+  api.op(
+    {
+      method: "post", path: "/v1/jobs/:id/heartbeat", tag: "Runner", scope: "runner",
+      summary: "Extend the lease and report progress; 409 means stop (lease lost or job canceled)",
+      params: { id: "job id" }, body: Heartbeat, responses: { 200: { description: "lease extended", schema: HeartbeatReply } },
+    },
+    async (c, { body }) => c.json(await s.jobs.heartbeat(param(c, "id", JobId), body)),
+  );
+
+  api.op(
+    {
+      method: "post", path: "/v1/jobs/:id/complete", tag: "Runner", scope: "runner",
+      summary: "Complete a job with its result blobs (idempotent; a tune result becomes a new LoRA version)",
+      params: { id: "job id" }, body: Complete, responses: { 200: { description: "the finished job", schema: Job } },
+    },
+    async (c, { body }) => c.json(await s.jobs.complete(param(c, "id", JobId), body.lease_token, body.result)),
+  );
+
+  api.op(
+    {
+      method: "post", path: "/v1/jobs/:id/fail", tag: "Runner", scope: "runner", summary: "Fail a job (or requeue it when retryable)",
+      params: { id: "job id" }, body: Fail, responses: { 200: { description: "the job", schema: Job } },
+    },
+    async (c, { body }) => c.json(await s.jobs.fail(param(c, "id", JobId), body.lease_token, body.error, body.retryable)),
+  );
+}

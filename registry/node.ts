@@ -1,0 +1,67 @@
+import { serve } from "@hono/node-server";
+import { getConnInfo } from "@hono/node-server/conninfo";
+import { mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { createApp, type AppDeps } from "./app.ts";
+import { FsBlobStore } from "./blobs/fs-store.ts";
+import { openSqlite } from "./db/open.ts";
+
+/** Where the embedded registry keeps its SQLite file and blobs. */
+export const homeDir = () => resolve(process.env.MOTION_LORA_HOME ?? ".motion-lora");
+
+export interface StartOptions {
+  home?: string;
+  port?: number;
+  host?: string;
+  log?: AppDeps["log"];
+  config?: AppDeps["config"];
+}
+
+/** Starts the registry on Node with SQLite + local blobs (the embedded default). */
+export async function startRegistry(opts: StartOptions = {}) {
+  const home = opts.home ?? homeDir();
+  mkdirSync(home, { recursive: true });
+  const { db, close } = await openSqlite(join(home, "registry.db"));
+  const store = new FsBlobStore(home);
+  const { app, services } = createApp({
+    db,
+    store,
+    ...(opts.config ? { config: opts.config } : {}),
+    ...(opts.log ? { log: opts.log } : {}),
+    clientAddress: (c) => getConnInfo(c).remote.address ?? "unknown",
+  });
+  const gc = () => services.blobs.collectOrphans().catch((e) => console.error(JSON.stringify({ level: "error", msg: "blob gc failed", error: String(e) })));
+  const reap = () => services.jobs.reap().catch((e) => console.error(JSON.stringify({ level: "error", msg: "lease reaper failed", error: String(e) })));
+  await gc();
+  const timers = [setInterval(gc, 60 * 60 * 1000), setInterval(reap, 5_000)];
+  for (const t of timers) t.unref();
+
+  const host = opts.host ?? process.env.HOST ?? "127.0.0.1";
+  const port = opts.port ?? Number(process.env.PORT ?? 8787);
+  const server = await new Promise<ReturnType<typeof serve>>((ok) => {
+    const s = serve({ fetch: app.fetch, hostname: host, port }, () => ok(s));
+  });
+  const address = server.address();
+  const actualPort = typeof address === "object" && address ? address.port : port;
+  return {
+    url: `http://${host}:${actualPort}`,
+    services,
+    home,
+    async stop() {
+      for (const t of timers) clearInterval(t);
+      const closed = new Promise<void>((ok) => server.close(() => ok()));
+      // Open SSE streams and keep-alive sockets would otherwise hold close() forever.
+      (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+      await closed;
+      close();
+    },
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith("registry/node.ts")) {
+  const r = await startRegistry();
+  console.error(`motion-lora registry listening on ${r.url} (data in ${r.home}); API docs at ${r.url}/docs`);
+  const stop = () => r.stop().then(() => process.exit(0));
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}

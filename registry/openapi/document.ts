@@ -1,0 +1,72 @@
+import { z } from "zod";
+import { ErrorBody } from "../../sdk/schema/index.ts";
+import type { Operation } from "./api.ts";
+
+const toOpenApiPath = (path: string) => path.replace(/:([A-Za-z0-9_]+)/g, "{$1}");
+
+function jsonSchema(schema: z.ZodType, io: "input" | "output") {
+  // OpenAPI 3.1 uses JSON Schema 2020-12 as is; drop the per-schema $schema marker.
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: "any" }) as Record<string, unknown>;
+  return rest;
+}
+
+/** Builds the OpenAPI 3.1 document from the registered operations and their zod schemas. */
+export function openApiDocument(operations: Operation[], version: string) {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const op of operations) {
+    const parameters: unknown[] = [];
+    for (const [name, description] of Object.entries(op.params ?? {})) {
+      parameters.push({ name, in: "path", required: true, description, schema: { type: "string" } });
+    }
+    if (op.query) {
+      const q = jsonSchema(op.query, "input") as { properties?: Record<string, unknown>; required?: string[] };
+      for (const [name, schema] of Object.entries(q.properties ?? {})) {
+        parameters.push({ name, in: "query", required: q.required?.includes(name) ?? false, schema });
+      }
+    }
+    for (const [name, description] of Object.entries(op.headers ?? {})) {
+      parameters.push({ name, in: "header", required: false, description, schema: { type: "string" } });
+    }
+    const responses: Record<string, unknown> = {};
+    for (const [status, r] of Object.entries(op.responses)) {
+      const contentType = r.contentType ?? "application/json";
+      responses[status] = {
+        description: r.description,
+        ...(r.schema
+          ? { content: { [contentType]: { schema: jsonSchema(r.schema, "output") } } }
+          : r.contentType
+            ? { content: { [contentType]: { schema: { type: "string", contentMediaType: r.contentType } } } }
+            : {}),
+      };
+    }
+    responses.default = { description: "an error", content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } };
+    const operation: Record<string, unknown> = {
+      operationId: `${op.method}${toOpenApiPath(op.path).replace(/[{}]/g, "").replace(/\/(\w)/g, (_, ch: string) => ch.toUpperCase()).replace(/[^A-Za-z0-9]/g, "")}`,
+      summary: op.summary,
+      tags: [op.tag],
+      security: op.scope === "public" ? [{}, { apiKey: [] }] : [{ apiKey: [] }],
+      "x-scope": op.scope,
+      parameters,
+      responses,
+    };
+    if (op.body) operation.requestBody = { required: true, content: { "application/json": { schema: jsonSchema(op.body, "input") } } };
+    if (op.binaryBody) {
+      operation.requestBody = { required: true, description: op.binaryBody.description, content: { "application/octet-stream": { schema: { type: "string", contentMediaType: "application/octet-stream" } } } };
+    }
+    (paths[toOpenApiPath(op.path)] ??= {})[op.method] = operation;
+  }
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "motion-lora registry",
+      version,
+      description: "Catalog, share and download motion LoRAs (Follow-Your-Motion), and queue tune/generate jobs for runners.",
+    },
+    servers: [{ url: "/" }],
+    paths,
+    components: {
+      securitySchemes: { apiKey: { type: "http", scheme: "bearer", description: "an API key: mlk_…" } },
+      schemas: { Error: jsonSchema(ErrorBody, "output") },
+    },
+  };
+}

@@ -1,0 +1,154 @@
+import { z } from "zod";
+import { Sha256, Text, Timestamp } from "./common.ts";
+
+/** `owner/name` or `owner/name@version`: how people name a LoRA (version) in jobs and the CLI. */
+export const LoraRef = z
+  .string()
+  .regex(
+    /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\/[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:@[1-9][0-9]*)?$/,
+    "must be 'owner/name' or 'owner/name@version'",
+  );
+
+export const Prompt = Text(500).min(1, "must not be empty");
+
+export const TuneOptions = z.strictObject({
+  spatial_steps: z.number().int().min(1).max(10_000).optional(),
+  temporal_steps: z.number().int().min(1).max(10_000).optional(),
+  rank: z.number().int().min(1).max(64).optional(),
+  learning_rate: z.number().positive().max(1).optional(),
+  sparse_frames: z.number().int().min(1).max(256).optional(),
+  motion_loss_weight: z.number().min(0).max(100).optional(),
+  seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+});
+
+export const TuneInput = z.strictObject({
+  video_sha256: Sha256.describe("the reference clip, uploaded as a blob of kind 'video'"),
+  prompt: Prompt.describe("a caption of the reference clip in the model's vocabulary"),
+  lora: LoraRef.describe("the LoRA (owner/name, which must exist and be yours) that receives the result as a new version"),
+  options: TuneOptions.default({}),
+});
+export type TuneInput = z.infer<typeof TuneInput>;
+
+export const GenerateOptions = z.strictObject({
+  steps: z.number().int().min(1).max(200).optional(),
+  guidance: z.number().min(0).max(30).optional(),
+  seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+});
+
+export const GenerateInput = z.strictObject({
+  prompt: Prompt,
+  loras: z
+    .array(z.strictObject({ ref: LoraRef, weight: z.number().min(-4).max(4).default(1) }))
+    .max(4)
+    .default([]),
+  options: GenerateOptions.default({}),
+});
+export type GenerateInput = z.infer<typeof GenerateInput>;
+
+export const JobKind = z.enum(["tune", "generate"]);
+export type JobKind = z.infer<typeof JobKind>;
+export const JobStatus = z.enum(["queued", "running", "succeeded", "failed", "canceled"]);
+export type JobStatus = z.infer<typeof JobStatus>;
+
+export const WebhookEvent = z.enum(["start", "progress", "completed"]);
+
+export const JobCreate = z.discriminatedUnion("kind", [
+  z.strictObject({ kind: z.literal("tune"), input: TuneInput }),
+  z.strictObject({ kind: z.literal("generate"), input: GenerateInput }),
+]);
+export type JobCreate = z.infer<typeof JobCreate>;
+
+/** A LoRA version a generate job was pinned to when it was created. */
+export const ResolvedLora = z.object({
+  ref: z.string(),
+  version_id: z.string(),
+  file_sha256: Sha256,
+  weight: z.number(),
+});
+
+export const JobError = z.object({
+  code: z.string().max(64),
+  message: z.string().max(4_000),
+});
+
+export const TuneResult = z.strictObject({
+  lora_sha256: Sha256.describe("the motion (temporal) LoRA file, uploaded as a blob of kind 'lora'"),
+  spatial_lora_sha256: Sha256.optional(),
+  preview_sha256: Sha256.optional(),
+  metrics: z.record(z.string(), z.number()).default({}),
+});
+export const GenerateResult = z.strictObject({
+  video_sha256: Sha256.describe("the generated clip"),
+  preview_sha256: Sha256.optional(),
+  metrics: z.record(z.string(), z.number()).default({}),
+});
+
+export const Job = z.object({
+  id: z.string(),
+  kind: JobKind,
+  status: JobStatus,
+  owner: z.string(),
+  input: z.record(z.string(), z.unknown()),
+  resolved_loras: z.array(ResolvedLora),
+  result: z.record(z.string(), z.unknown()).nullable(),
+  error: JobError.nullable(),
+  progress: z.number().min(0).max(1),
+  stage: z.string().nullable(),
+  attempts: z.number().int(),
+  max_attempts: z.number().int(),
+  version_id: z.string().nullable().describe("for a succeeded tune job, the LoRA version it published"),
+  created_at: Timestamp,
+  started_at: Timestamp.nullable(),
+  finished_at: Timestamp.nullable(),
+  updated_at: Timestamp,
+});
+export type Job = z.infer<typeof Job>;
+
+export const JobListQuery = z.strictObject({
+  status: JobStatus.optional(),
+  kind: JobKind.optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(512).optional(),
+});
+
+export const RunnerId = z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, "must be 1–64 of A–Z a–z 0–9 . _ : -");
+
+export const ClaimRequest = z.strictObject({
+  runner_id: RunnerId,
+  kinds: z.array(JobKind).min(1).default(["tune", "generate"]),
+  lease_seconds: z.number().int().min(5).max(3_600).default(60),
+});
+export const Claim = z.object({
+  job: Job,
+  lease_token: z.string(),
+  lease_expires_at: Timestamp,
+});
+export type Claim = z.infer<typeof Claim>;
+
+export const Heartbeat = z.strictObject({
+  lease_token: z.string().min(1).max(128),
+  progress: z.number().min(0).max(1).optional(),
+  stage: z.string().max(64).optional(),
+  message: Text(1_000).optional(),
+  lease_seconds: z.number().int().min(5).max(3_600).default(60),
+});
+export const HeartbeatReply = z.object({ status: JobStatus, lease_expires_at: Timestamp });
+
+export const Complete = z.strictObject({
+  lease_token: z.string().min(1).max(128),
+  result: z.union([TuneResult, GenerateResult]),
+});
+export const Fail = z.strictObject({
+  lease_token: z.string().min(1).max(128),
+  error: JobError,
+  retryable: z.boolean().default(false).describe("put the job back in the queue if attempts remain"),
+});
+
+export const JobEventType = z.enum(["status", "progress", "log"]);
+export const JobEvent = z.object({
+  id: z.number().int(),
+  type: JobEventType,
+  data: z.record(z.string(), z.unknown()),
+  created_at: Timestamp,
+});
+export type JobEvent = z.infer<typeof JobEvent>;

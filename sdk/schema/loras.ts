@@ -1,0 +1,99 @@
+import { z } from "zod";
+import { MotionCategory, Sha256, Slug, Text, Timestamp, Visibility } from "./common.ts";
+
+export const Tag = z
+  .string()
+  .min(1)
+  .max(32)
+  .regex(/^[\p{L}\p{N}][\p{L}\p{N} _-]*$/u, "tags are letters, digits, spaces, '_' and '-'");
+
+export const LoraCreate = z.strictObject({
+  name: Slug,
+  owner: Slug.optional().describe("defaults to the API key's owner; only admins may name another"),
+  title: Text(120).min(1),
+  description: Text(10_000).default(""),
+  category: MotionCategory,
+  tags: z.array(Tag).max(20).default([]),
+  license: Text(64).default("cc-by-4.0"),
+  visibility: Visibility.default("public"),
+});
+export type LoraCreate = z.infer<typeof LoraCreate>;
+
+export const LoraUpdate = z
+  .strictObject({
+    title: Text(120).min(1),
+    description: Text(10_000),
+    category: MotionCategory,
+    tags: z.array(Tag).max(20),
+    license: Text(64),
+    visibility: Visibility,
+  })
+  .partial()
+  .refine((u) => Object.keys(u).length > 0, "name at least one field to change");
+export type LoraUpdate = z.infer<typeof LoraUpdate>;
+
+export const Lora = z.object({
+  id: z.string(),
+  owner: Slug,
+  name: Slug,
+  title: z.string(),
+  description: z.string(),
+  category: MotionCategory,
+  tags: z.array(z.string()),
+  license: z.string(),
+  visibility: Visibility,
+  downloads: z.number().int(),
+  latest_version: z.number().int().nullable(),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
+export type Lora = z.infer<typeof Lora>;
+
+export const LoraSort = z.enum(["newest", "downloads"]);
+
+export const LoraListQuery = z.strictObject({
+  q: Text(100).optional().describe("substring matched against name, title and tags"),
+  category: MotionCategory.optional(),
+  base_model: z.string().max(128).optional().describe("only LoRAs with a version for this base model id"),
+  owner: Slug.optional(),
+  sort: LoraSort.default("newest"),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(512).optional(),
+});
+export type LoraListQuery = z.infer<typeof LoraListQuery>;
+
+/** What a version is published from: blobs already uploaded under these hashes. */
+export const VersionCreate = z.strictObject({
+  file_sha256: Sha256.describe("the safetensors LoRA file"),
+  preview_sha256: Sha256.optional().describe("a GIF or PNG preview"),
+  reference_video_sha256: Sha256.optional().describe("the clip the LoRA was tuned on"),
+  notes: Text(2_000).default(""),
+});
+export type VersionCreate = z.infer<typeof VersionCreate>;
+
+export const LoraStage = z.enum(["spatial", "temporal"]);
+
+export const LoraVersion = z.object({
+  id: z.string(),
+  lora_id: z.string(),
+  owner: Slug,
+  name: Slug,
+  version: z.number().int().min(1),
+  file_sha256: Sha256,
+  file_size: z.number().int(),
+  preview_sha256: Sha256.nullable(),
+  reference_video_sha256: Sha256.nullable(),
+  base_model_id: z.string(),
+  base_model_sha256: Sha256,
+  rank: z.number().int(),
+  alpha: z.number(),
+  stage: LoraStage,
+  target_heads: z.array(z.array(z.number().int())).describe("per block, the head indices the LoRA touches"),
+  tuning_config: z.record(z.string(), z.unknown()),
+  metadata: z.record(z.string(), z.string()).describe("the file's whole __metadata__ block"),
+  notes: z.string(),
+  downloads: z.number().int(),
+  job_id: z.string().nullable().describe("the tune job that produced it, if any"),
+  created_at: Timestamp,
+});
+export type LoraVersion = z.infer<typeof LoraVersion>;
