@@ -66,7 +66,10 @@ export function createApp(deps: AppDeps) {
     const requestId = c.get("requestId") ?? "unknown";
     if (err instanceof ApiError) {
       const body: ErrorBody = { error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }), requestId } };
-      return c.json(body, err.status as 400, err.headers);
+      // An oversized upload is refused mid-body: closing the connection stops the client's send
+      // instead of letting the server drain the rest to keep the socket alive.
+      const headers = err.code === "payload_too_large" ? { ...err.headers, Connection: "close" } : err.headers;
+      return c.json(body, err.status as 400, headers);
     }
     log({ ts: new Date().toISOString(), requestId, level: "error", error: String(err), stack: (err as Error).stack });
     const body: ErrorBody = { error: { code: "internal_error", message: `internal error; report request id ${requestId}`, requestId } };

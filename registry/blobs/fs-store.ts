@@ -36,7 +36,7 @@ export class FsBlobStore implements BlobStore {
     }
     await this.ready;
     const tmp = join(this.tmpDir, `${sha256}.${crypto.randomUUID()}`);
-    const fh = await open(tmp, "wx");
+    const fh = await open(tmp, "wx+");
     let committed = false;
     try {
       const hash = createHash("sha256");
