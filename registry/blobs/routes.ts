@@ -10,7 +10,7 @@ import { toBlobInfo } from "./service.ts";
 export function blobRoutes(api: Api, s: Services) {
   api.op(
     {
-      method: "put", path: "/v1/blobs/:sha256", tag: "Blobs", scope: "write",
+      method: "put", path: "/v1/blobs/:sha256", tag: "Blobs", scope: ["write", "runner"],
       summary: "Upload bytes under their SHA-256 (verified while streaming; a repeat upload of stored bytes is free)",
       params: { sha256: "the SHA-256 of the body, lowercase hex" },
       query: BlobUploadQuery,

@@ -1,7 +1,7 @@
 import type { Context, Hono } from "hono";
 import type { z } from "zod";
 import type { Scope } from "../../sdk/schema/index.ts";
-import { requireScope } from "../auth/keys.ts";
+import { hasScope, requireScope } from "../auth/keys.ts";
 import type { AppEnv } from "../context.ts";
 import { jsonBody, query } from "../http/validate.ts";
 
@@ -14,8 +14,8 @@ export interface Operation<Q extends Schema | undefined = Schema | undefined, B 
   path: string;
   summary: string;
   tag: string;
-  /** The scope a key needs; 'public' means anonymous callers are allowed too. */
-  scope: Scope | "public";
+  /** The scope a key needs (any one of a list); 'public' means anonymous callers are allowed too. */
+  scope: Scope | Scope[] | "public";
   params?: Record<string, string>;
   query?: Q;
   body?: B;
@@ -45,7 +45,9 @@ export class Api {
     this.operations.push(op as Operation);
     this.app.on(op.method.toUpperCase(), op.path, async (c) => {
       const principal = c.get("principal");
-      requireScope(principal, op.scope === "public" ? "read" : op.scope);
+      const scopes = op.scope === "public" ? ["read" as const] : Array.isArray(op.scope) ? op.scope : [op.scope];
+      const held = scopes.find((sc) => hasScope(principal, sc));
+      requireScope(principal, held ?? scopes[0]!);
       const q = op.query ? query(c, op.query) : undefined;
       const body = op.body ? await jsonBody(c, op.body) : undefined;
       return handler(c, { query: q, body } as Input<Q, B>);

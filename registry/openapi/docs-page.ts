@@ -13,7 +13,7 @@ export function docsPage(operations: Operation[], openapi: { paths: Record<strin
           const path = op.path.replace(/:([A-Za-z0-9_]+)/g, "{$1}");
           const spec = openapi.paths[path]?.[op.method] as { requestBody?: unknown; parameters?: unknown[]; responses?: unknown } | undefined;
           const detail = JSON.stringify({ parameters: spec?.parameters, requestBody: spec?.requestBody, responses: spec?.responses }, null, 2);
-          return `<details id="${esc(op.method + path)}"><summary><code class="m ${op.method}">${op.method.toUpperCase()}</code> <code>${esc(path)}</code> — ${esc(op.summary)} <small>scope: ${esc(op.scope)}</small></summary><pre>${esc(detail)}</pre></details>`;
+          return `<details id="${esc(op.method + path)}"><summary><code class="m ${op.method}">${op.method.toUpperCase()}</code> <code>${esc(path)}</code> — ${esc(op.summary)} <small>scope: ${esc([op.scope].flat().join(" or "))}</small></summary><pre>${esc(detail)}</pre></details>`;
         })
         .join("\n");
       return `<h2>${esc(tag)}</h2>\n${items}`;

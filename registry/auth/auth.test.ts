@@ -1,0 +1,87 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { startTestRegistry, type TestRegistry } from "../../test/helpers/registry.ts";
+
+describe("API keys, scopes and rate limits", () => {
+  let r: TestRegistry;
+  before(async () => {
+    r = await startTestRegistry({ anonymousRateLimitPerMinute: 1_000_000 });
+  });
+  after(() => r.stop());
+
+  const write = (token?: string) =>
+    r.call("POST", "/v1/loras", { ...(token ? { token } : {}), json: { name: "k-test", title: "t", category: "camera-motion" } });
+
+  it("needs a key to write (401 unauthenticated)", async () => {
+    const res = await write();
+    assert.equal(res.status, 401);
+    assert.equal(res.body.error.code, "unauthenticated");
+  });
+
+  it("rejects malformed and unknown keys (401 invalid_api_key)", async () => {
+    for (const token of ["nope", "mlk_doesnotexist"]) {
+      const res = await write(token);
+      assert.equal(res.status, 401);
+      assert.equal(res.body.error.code, "invalid_api_key");
+    }
+    const res = await r.call("GET", "/v1/loras", { headers: { authorization: "Basic abc" } });
+    assert.equal(res.status, 401);
+  });
+
+  it("creates keys through the admin API, shows the token once, stores only its hash", async () => {
+    const created = await r.call("POST", "/v1/keys", { token: r.admin, json: { owner: "dora", scopes: ["read", "write"] } });
+    assert.equal(created.status, 201);
+    assert.match(created.body.token, /^mlk_[0-9a-z]{32}$/);
+    assert.ok(created.body.token.startsWith(created.body.prefix));
+    const listed = await r.call("GET", "/v1/keys", { token: created.body.token });
+    assert.equal(listed.body.data.length, 1);
+    assert.equal(listed.body.data[0].token, undefined);
+    const { apiKeys } = await import("../db/schema.ts");
+    const rows = await r.services.db.select().from(apiKeys);
+    assert.ok(rows.every((row) => !JSON.stringify(row).includes(created.body.token)));
+    const me = await r.call("GET", "/v1/me", { token: created.body.token });
+    assert.equal(me.body.owner, "dora");
+  });
+
+  it("needs the admin scope to create keys (403)", async () => {
+    const user = await r.key("erin");
+    const res = await r.call("POST", "/v1/keys", { token: user, json: { owner: "erin", scopes: ["admin"] } });
+    assert.equal(res.status, 403);
+    assert.equal(res.body.error.code, "insufficient_scope");
+  });
+
+  it("refuses a revoked key and keeps its data", async () => {
+    const created = await r.call("POST", "/v1/keys", { token: r.admin, json: { owner: "finn" } });
+    const token = created.body.token;
+    assert.equal((await write(token)).status, 201);
+    const revoked = await r.call("DELETE", `/v1/keys/${created.body.id}`, { token });
+    assert.equal(revoked.status, 200);
+    assert.ok(revoked.body.revoked_at);
+    const res = await write(token);
+    assert.equal(res.status, 401);
+    assert.equal(res.body.error.code, "api_key_revoked");
+    assert.equal((await r.call("GET", "/v1/loras/finn/k-test")).status, 200);
+  });
+
+  it("rate-limits per key with 429 and Retry-After", async () => {
+    const token = await r.key("gus", ["read"], 5);
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++) statuses.push((await r.call("GET", "/v1/loras", { token })).status);
+    assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429, 429]);
+    const res = await r.call("GET", "/v1/loras", { token });
+    assert.equal(res.body.error.code, "rate_limited");
+    assert.ok(Number(res.headers.get("retry-after")) >= 1);
+    // Another key is unaffected.
+    assert.equal((await r.call("GET", "/v1/loras", { token: await r.key("hana", ["read"], 5) })).status, 200);
+  });
+
+  it("logs one structured line per request with id, route, status and duration", async () => {
+    const res = await r.call("GET", "/v1/loras/nobody/nothing", { headers: { "x-request-id": "trace-123" } });
+    assert.equal(res.headers.get("x-request-id"), "trace-123");
+    assert.equal(res.body.error.requestId, "trace-123");
+    const line = r.logs.find((l) => l.requestId === "trace-123");
+    assert.equal(line?.route, "/v1/loras/:owner/:name");
+    assert.equal(line?.status, 404);
+    assert.equal(typeof line?.ms, "number");
+  });
+});

@@ -1,0 +1,187 @@
+import assert from "node:assert/strict";
+import { eq } from "drizzle-orm";
+import { after, before, describe, it } from "node:test";
+import { GIF, loraFile, sha256 } from "../../test/helpers/lora-file.ts";
+import { startTestRegistry, type TestRegistry } from "../../test/helpers/registry.ts";
+import { jobs, loraVersions } from "../db/schema.ts";
+
+describe("jobs and the runner queue", () => {
+  let r: TestRegistry;
+  let alice: string;
+  let bob: string;
+  let runner: string;
+  let videoSha: string;
+  before(async () => {
+    r = await startTestRegistry({ maxAttempts: 2 });
+    alice = await r.key("alice");
+    bob = await r.key("bob");
+    runner = await r.key("runner", ["runner"]);
+    await r.call("POST", "/v1/loras", { token: alice, json: { name: "walk", title: "Walk", category: "human-motion" } });
+    videoSha = await sha256(GIF);
+    await r.call("PUT", `/v1/blobs/${videoSha}?kind=video`, { token: alice, body: GIF as BodyInit });
+  });
+  after(() => r.stop());
+
+  const tune = (extra: Record<string, unknown> = {}, headers: Record<string, string> = {}, token = alice) =>
+    r.call("POST", "/v1/jobs", { token, headers, json: { kind: "tune", input: { video_sha256: videoSha, prompt: "a person walking", lora: "alice/walk", ...extra } } });
+  const claim = (runnerId = "r1", lease = 60) => r.call("POST", "/v1/runner/claim", { token: runner, json: { runner_id: runnerId, lease_seconds: lease } });
+  const expireLease = (id: string) => r.services.db.update(jobs).set({ leaseExpiresAt: Date.now() - 1 }).where(eq(jobs.id, id));
+  const drain = async () => {
+    for (;;) {
+      const c = await claim("drainer");
+      if (c.status === 204) return;
+      await r.call("POST", `/v1/jobs/${c.body.job.id}/fail`, { token: runner, json: { lease_token: c.body.lease_token, error: { code: "x", message: "drained" } } });
+    }
+  };
+
+  it("makes one job per Idempotency-Key, and 409s the same key with another body", async () => {
+    const a = await tune({}, { "idempotency-key": "k1" });
+    assert.equal(a.status, 201);
+    const b = await tune({}, { "idempotency-key": "k1" });
+    assert.equal(b.status, 200);
+    assert.equal(b.body.id, a.body.id);
+    const c = await tune({ prompt: "a person running" }, { "idempotency-key": "k1" });
+    assert.equal(c.status, 409);
+    assert.equal(c.body.error.code, "idempotency_conflict");
+    // Keys are per owner.
+    await r.call("POST", "/v1/loras", { token: bob, json: { name: "walk", title: "Walk", category: "human-motion" } });
+    await r.call("PUT", `/v1/blobs/${videoSha}?kind=video`, { token: bob, body: GIF as BodyInit });
+    const d = await r.call("POST", "/v1/jobs", { token: bob, headers: { "idempotency-key": "k1" }, json: { kind: "tune", input: { video_sha256: videoSha, prompt: "a person walking", lora: "bob/walk" } } });
+    assert.equal(d.status, 201);
+    await drain();
+  });
+
+  it("validates job input: the target LoRA must be yours, the video must exist", async () => {
+    assert.equal((await tune({ lora: "bob/walk" })).status, 403);
+    const missing = await tune({ video_sha256: "e".repeat(64) });
+    assert.equal(missing.status, 422);
+    assert.equal(missing.body.error.code, "blob_missing");
+    const unknown = await tune({ steps: 5 });
+    assert.equal(unknown.status, 422);
+    assert.match(unknown.body.error.message, /unknown field/);
+    const kind = await r.call("POST", "/v1/jobs", { token: alice, json: { kind: "train", input: {} } });
+    assert.equal(kind.status, 422);
+    const gen = await r.call("POST", "/v1/jobs", { token: alice, json: { kind: "generate", input: { prompt: "x", loras: [{ ref: "alice/walk@9" }] } } });
+    assert.equal(gen.status, 404);
+    assert.match(gen.body.error.message, /input\.loras\.0/);
+  });
+
+  it("gives each job to exactly one of many concurrent runners", async () => {
+    const ids = new Set<string>();
+    for (let i = 0; i < 8; i++) ids.add((await tune({ prompt: `clip ${i}` })).body.id);
+    const claims = await Promise.all(Array.from({ length: 24 }, (_, i) => claim(`runner-${i % 3}`)));
+    const got = claims.filter((c) => c.status === 200).map((c) => c.body.job.id);
+    assert.equal(got.length, 8);
+    assert.deepEqual(new Set(got), ids);
+    assert.equal(claims.filter((c) => c.status === 204).length, 16);
+    await Promise.all(claims.filter((c) => c.status === 200).map((c) =>
+      r.call("POST", `/v1/jobs/${c.body.job.id}/fail`, { token: runner, json: { lease_token: c.body.lease_token, error: { code: "x", message: "done" } } })));
+  });
+
+  it("requeues a job whose lease expired and refuses the old runner's result (409, not applied)", async () => {
+    const job = (await tune({ prompt: "lease test" })).body;
+    const first = await claim("slow");
+    assert.equal(first.body.job.id, job.id);
+    await expireLease(job.id);
+    const second = await claim("fast");
+    assert.equal(second.body.job.id, job.id);
+    assert.equal(second.body.job.attempts, 2);
+
+    const fileSha = await sha256(loraFile());
+    await r.call("PUT", `/v1/blobs/${fileSha}?kind=lora`, { token: runner, body: loraFile() as BodyInit });
+    const stale = await r.call("POST", `/v1/jobs/${job.id}/complete`, { token: runner, json: { lease_token: first.body.lease_token, result: { lora_sha256: fileSha } } });
+    assert.equal(stale.status, 409);
+    assert.equal(stale.body.error.code, "lease_lost");
+    const hb = await r.call("POST", `/v1/jobs/${job.id}/heartbeat`, { token: runner, json: { lease_token: first.body.lease_token, progress: 0.5 } });
+    assert.equal(hb.status, 409);
+    const now = (await r.call("GET", `/v1/jobs/${job.id}`, { token: alice })).body;
+    assert.equal(now.status, "running");
+    assert.equal(now.result, null);
+    assert.equal((await r.services.db.select().from(loraVersions).where(eq(loraVersions.jobId, job.id))).length, 0);
+
+    // The live runner completes; a retried completion is idempotent and publishes one version.
+    const done = await r.call("POST", `/v1/jobs/${job.id}/complete`, { token: runner, json: { lease_token: second.body.lease_token, result: { lora_sha256: fileSha, metrics: { loss: 0.1 } } } });
+    assert.equal(done.status, 200, JSON.stringify(done.body));
+    assert.equal(done.body.status, "succeeded");
+    assert.ok(done.body.version_id);
+    const again = await r.call("POST", `/v1/jobs/${job.id}/complete`, { token: runner, json: { lease_token: second.body.lease_token, result: { lora_sha256: fileSha, metrics: { loss: 0.1 } } } });
+    assert.equal(again.status, 200);
+    assert.equal(again.body.version_id, done.body.version_id);
+    assert.equal((await r.services.db.select().from(loraVersions).where(eq(loraVersions.jobId, job.id))).length, 1);
+    const version = await r.call("GET", "/v1/loras/alice/walk/versions/latest");
+    assert.equal(version.body.job_id, job.id);
+    assert.equal(version.body.reference_video_sha256, videoSha);
+  });
+
+  it("fails a job for good after max attempts, keeping the reason", async () => {
+    const job = (await tune({ prompt: "attempts" })).body;
+    for (let i = 0; i < 2; i++) {
+      assert.equal((await claim()).body.job.id, job.id);
+      await expireLease(job.id);
+    }
+    await r.services.jobs.reap();
+    const now = (await r.call("GET", `/v1/jobs/${job.id}`, { token: alice })).body;
+    assert.equal(now.status, "failed");
+    assert.equal(now.error.code, "lease_expired");
+    assert.match(now.error.message, /2 attempts/);
+    assert.equal((await claim()).status, 204);
+  });
+
+  it("rejects a tune result that is not a valid LoRA and leaves the job running", async () => {
+    const job = (await tune({ prompt: "bad result" })).body;
+    const c = await claim();
+    const bad = loraFile({ stage: "sideways" });
+    const badSha = await sha256(bad);
+    await r.call("PUT", `/v1/blobs/${badSha}?kind=lora`, { token: runner, body: bad as BodyInit });
+    const res = await r.call("POST", `/v1/jobs/${job.id}/complete`, { token: runner, json: { lease_token: c.body.lease_token, result: { lora_sha256: badSha } } });
+    assert.equal(res.status, 422);
+    assert.equal((await r.call("GET", `/v1/jobs/${job.id}`, { token: alice })).body.status, "running");
+    const retry = await r.call("POST", `/v1/jobs/${job.id}/fail`, { token: runner, json: { lease_token: c.body.lease_token, error: { code: "bad_output", message: "retry" }, retryable: true } });
+    assert.equal(retry.body.status, "queued");
+    await drain();
+  });
+
+  it("cancels: the runner's next heartbeat says stop", async () => {
+    const job = (await tune({ prompt: "cancel me" })).body;
+    const c = await claim();
+    assert.equal((await r.call("POST", `/v1/jobs/${job.id}/cancel`, { token: bob })).status, 404);
+    const canceled = await r.call("POST", `/v1/jobs/${job.id}/cancel`, { token: alice });
+    assert.equal(canceled.body.status, "canceled");
+    const hb = await r.call("POST", `/v1/jobs/${job.id}/heartbeat`, { token: runner, json: { lease_token: c.body.lease_token, progress: 0.2 } });
+    assert.equal(hb.status, 409);
+    assert.equal(hb.body.error.code, "job_not_active");
+    assert.equal((await r.call("POST", `/v1/jobs/${job.id}/cancel`, { token: alice })).status, 200);
+  });
+
+  it("streams status, progress and log events over SSE and resumes after Last-Event-ID", async () => {
+    const job = (await tune({ prompt: "sse" })).body;
+    const c = await claim();
+    const stream = readEvents(r.url, job.id, alice);
+    await r.call("POST", `/v1/jobs/${job.id}/heartbeat`, { token: runner, json: { lease_token: c.body.lease_token, progress: 0.5, stage: "spatial", message: "step 10/20 loss 0.12" } });
+    const fileSha = await sha256(loraFile({ alpha: "3" }));
+    await r.call("PUT", `/v1/blobs/${fileSha}?kind=lora`, { token: runner, body: loraFile({ alpha: "3" }) as BodyInit });
+    await r.call("POST", `/v1/jobs/${job.id}/complete`, { token: runner, json: { lease_token: c.body.lease_token, result: { lora_sha256: fileSha } } });
+    const events = await stream;
+    assert.deepEqual(events.map((e) => e.event), ["status", "status", "progress", "log", "status"]);
+    assert.deepEqual(events.map((e) => Number(e.id)), [1, 2, 3, 4, 5]);
+    assert.equal(JSON.parse(events[4]!.data).data.status, "succeeded");
+    const resumed = await readEvents(r.url, job.id, alice, "3");
+    assert.deepEqual(resumed.map((e) => e.id), ["4", "5"]);
+    const other = await fetch(`${r.url}/v1/jobs/${job.id}/events`, { headers: { authorization: `Bearer ${bob}` } });
+    assert.equal(other.status, 404);
+  });
+});
+
+/** Reads a job's SSE stream to its end. */
+async function readEvents(url: string, id: string, token: string, lastEventId?: string) {
+  const res = await fetch(`${url}/v1/jobs/${id}/events`, {
+    headers: { authorization: `Bearer ${token}`, ...(lastEventId ? { "last-event-id": lastEventId } : {}) },
+    signal: AbortSignal.timeout(10_000),
+  });
+  assert.equal(res.headers.get("content-type"), "text/event-stream");
+  const text = await res.text();
+  return text
+    .split("\n\n")
+    .filter((block) => block.trim() && !block.startsWith(":"))
+    .map((block) => Object.fromEntries(block.split("\n").map((line) => [line.slice(0, line.indexOf(":")), line.slice(line.indexOf(":") + 2)])) as { id: string; event: string; data: string });
+}

@@ -1,0 +1,51 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { Validator } from "@seriousme/openapi-schema-validator";
+import { startTestRegistry, type TestRegistry } from "../../test/helpers/registry.ts";
+
+describe("OpenAPI document and docs page", () => {
+  let r: TestRegistry;
+  before(async () => {
+    r = await startTestRegistry();
+  });
+  after(() => r.stop());
+
+  it("serves an OpenAPI 3.1 document that validates against the official schema", async () => {
+    const res = await r.call("GET", "/openapi.json");
+    assert.equal(res.body.openapi, "3.1.0");
+    const validator = new Validator();
+    const result = await validator.validate(res.body);
+    assert.equal(result.valid, true, JSON.stringify(result.errors, null, 2)?.slice(0, 2000));
+  });
+
+  it("describes every route with its schemas, generated from the zod contract", async () => {
+    const doc = (await r.call("GET", "/openapi.json")).body;
+    const create = doc.paths["/v1/loras"].post;
+    assert.deepEqual(create.requestBody.content["application/json"].schema.required.sort(), ["category", "name", "title"]);
+    assert.equal(create.requestBody.content["application/json"].schema.additionalProperties, false);
+    assert.ok(doc.paths["/v1/jobs/{id}/events"].get);
+    assert.ok(doc.paths["/v1/blobs/{sha256}"].put.requestBody.content["application/octet-stream"]);
+    const ids = Object.values(doc.paths).flatMap((p) => Object.values(p as Record<string, { operationId: string }>).map((o) => o.operationId));
+    assert.equal(new Set(ids).size, ids.length, "operationIds are unique");
+  });
+
+  it("serves a readable API reference at /docs", async () => {
+    const res = await fetch(`${r.url}/docs`);
+    assert.equal(res.status, 200);
+    const html = await res.text();
+    assert.match(html, /<code>\/v1\/loras\/\{owner\}\/\{name\}\/versions<\/code>/);
+    assert.match(html, /Publish an immutable version/);
+  });
+
+  it("answers /healthz", async () => {
+    const res = await r.call("GET", "/healthz");
+    assert.deepEqual(res.body, { ok: true, version: "1.0.0" });
+  });
+
+  it("answers unknown routes with the JSON error shape", async () => {
+    const res = await r.call("GET", "/v2/nothing");
+    assert.equal(res.status, 404);
+    assert.equal(res.body.error.code, "not_found");
+    assert.equal(typeof res.body.error.requestId, "string");
+  });
+});
