@@ -122,7 +122,7 @@ export function createApp(deps: AppDeps) {
 function buildServices(db: Db, store: BlobStore, config: RegistryConfig): Services {
   const events = new JobEventLog(db);
   const blobs = new BlobService(db, store, config);
-  const loras = new LoraService(db, blobs, store);
+  const loras = new LoraService(db, blobs, store, config.readCacheTtlMs);
   const jobs = new JobQueue(db, loras, blobs, events, config.maxAttempts);
   return { db, store, config, blobs, loras, jobs, events, limiter: new RateLimiter() };
 }

@@ -12,6 +12,8 @@ export interface RegistryConfig {
   maxAttempts: number;
   /** A blob file with no row (a crash between write and insert) is collected after this long. */
   orphanGraceMs: number;
+  /** How long a catalog read may be served from memory; bounds staleness across instances (0 disables). */
+  readCacheTtlMs: number;
 }
 
 export const defaultConfig: RegistryConfig = {
@@ -20,4 +22,5 @@ export const defaultConfig: RegistryConfig = {
   anonymousRateLimitPerMinute: 300,
   maxAttempts: 3,
   orphanGraceMs: 60 * 60 * 1000,
+  readCacheTtlMs: 1_000,
 };

@@ -16,13 +16,18 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))]!;
 
 const home = await mkdtemp(join(tmpdir(), "motion-lora-bench-"));
-const server = spawn(process.execPath, ["--import", "tsx", new URL("./server.ts", import.meta.url).pathname, home], { stdio: ["ignore", "pipe", "inherit"] });
-const first = await new Promise<string>((ok) => createInterface({ input: server.stdout! }).once("line", ok));
-const { url, token, plain } = JSON.parse(first) as { url: string; token: string; plain: string };
-const { hostname, port } = new URL(url);
+async function startServer(dir: string, cacheMs: number) {
+  const proc = spawn(process.execPath, ["--import", "tsx", new URL("./server.ts", import.meta.url).pathname, dir, String(cacheMs)], { stdio: ["ignore", "pipe", "inherit"] });
+  const first = await new Promise<string>((ok) => createInterface({ input: proc.stdout! }).once("line", ok));
+  return { proc, ...(JSON.parse(first) as { url: string; token: string; plain: string }) };
+}
+const main = await startServer(home, 1_000);
+const server = main.proc;
+const { url, token, plain } = main;
+const hostname = "127.0.0.1";
 const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
 
-function get(path: string, headers: Record<string, string> = {}): Promise<{ status: number; bytes: number }> {
+function get(path: string, headers: Record<string, string> = {}, port = new URL(url).port): Promise<{ status: number; bytes: number }> {
   return new Promise((ok, fail) => {
     const req = http.request({ host: hostname, port, path, agent, headers }, (res) => {
       let bytes = 0;
@@ -35,7 +40,8 @@ function get(path: string, headers: Record<string, string> = {}): Promise<{ stat
 }
 
 /** Closed-loop load: `conns` clients each issuing requests back to back for `secs`. */
-async function load(path: string, conns: number, secs: number) {
+async function load(path: string, conns: number, secs: number, base = url) {
+  const { hostname, port } = new URL(base);
   const lat: number[] = [];
   let errors = 0;
   const end = performance.now() + secs * 1000;
@@ -43,7 +49,7 @@ async function load(path: string, conns: number, secs: number) {
     Array.from({ length: conns }, async () => {
       while (performance.now() < end) {
         const t = performance.now();
-        const r = await get(path);
+        const r = await get(path, {}, port);
         if (r.status !== 200) errors++;
         lat.push(performance.now() - t);
       }
@@ -59,17 +65,42 @@ const say = (s: string) => {
 };
 say(`# Registry benchmark\n\n${new Date().toISOString()} · Node ${process.version} · ${(await import("node:os")).cpus().length} cores · load generator and server in separate processes on loopback\n`);
 
-// Warm up, then the metadata read paths.
-await load("/v1/loras/bench/motion-7", 8, 1);
-say("| scenario (32 connections, " + seconds + " s) | requests/s | p50 ms | p99 ms | non-200 |\n| --- | --- | --- | --- | --- |");
+// Metadata reads. wrk (C, one thread) leaves the server most of a core; without it a Node
+// closed-loop generator stands in, and competes with the server for the 2 cores.
+const hasWrk = spawnSync("sh", ["-c", "command -v wrk"]).status === 0;
+function wrk(path: string, secs: number, base = url) {
+  const out = spawnSync("wrk", ["-t1", "-c32", `-d${secs}s`, "--latency", base + path], { encoding: "utf8" }).stdout;
+  const ms = (label: string) => {
+    const m = new RegExp(`${label}\\s+([0-9.]+)(us|ms|s)`).exec(out);
+    if (!m) return NaN;
+    return Number(m[1]) * (m[2] === "us" ? 0.001 : m[2] === "s" ? 1000 : 1);
+  };
+  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? "0";
+  return { rps: Number(/Requests\/sec:\s+([0-9.]+)/.exec(out)?.[1]), p50: ms("50%"), p99: ms("99%"), errors: Number(non2xx) };
+}
+const measure = (path: string, secs: number, base = url) => (hasWrk ? Promise.resolve(wrk(path, secs, base)) : load(path, 32, secs, base));
+say(`Load generator: ${hasWrk ? "wrk -t1 -c32" : "Node closed loop, 32 connections (install wrk for the reference figures)"}.\n`);
+for (const p of ["/v1/loras/bench/motion-7", "/v1/loras?q=orbit&category=single-object&limit=20"]) await measure(p, 2);
+say("| scenario (32 connections, " + seconds + " s) | requests/s | p50 ms | p99 ms | non-2xx |\n| --- | --- | --- | --- | --- |");
 for (const [name, path] of [
   ["GET a LoRA", "/v1/loras/bench/motion-7"],
   ["search, first page", "/v1/loras?q=orbit&category=single-object&limit=20"],
   ["list newest, first page", "/v1/loras?limit=20"],
 ] as const) {
-  const r = await load(path, 32, seconds);
+  const r = await measure(path, seconds);
   say(`| ${name} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.errors} |`);
 }
+// The same reads with the read cache off: every request goes to SQLite (what a cache miss costs).
+const cold = await startServer(await mkdtemp(join(tmpdir(), "motion-lora-bench-cold-")), 0);
+for (const p of ["/v1/loras/bench/motion-7", "/v1/loras?q=orbit&category=single-object&limit=20"]) await measure(p, 2, cold.url);
+for (const [name, path] of [
+  ["GET a LoRA, read cache off", "/v1/loras/bench/motion-7"],
+  ["search, first page, read cache off", "/v1/loras?q=orbit&category=single-object&limit=20"],
+] as const) {
+  const r = await measure(path, seconds, cold.url);
+  say(`| ${name} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.errors} |`);
+}
+cold.proc.kill("SIGTERM");
 
 // 64 MiB blob, curl as the client (a real downloader, not a second Node event loop on 2 cores).
 // Each figure includes one process start (curl or cat), so the two are timed alike.
@@ -77,26 +108,37 @@ const blob = randomBytes(64 * MiB);
 const sha = createHash("sha256").update(blob).digest("hex");
 const blobFile = join(home, "source.bin");
 await writeFile(blobFile, blob);
-const timed = (cmd: string) => {
-  const t = performance.now();
-  const r = spawnSync("sh", ["-c", cmd]);
+const sh = (cmd: string) => {
+  const r = spawnSync("sh", ["-c", cmd], { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`${cmd}: ${r.stderr}`);
-  return performance.now() - t;
+  return r.stdout;
 };
+// Wall time of a command measured inside the shell (so Node's fork of a large heap is not counted).
+const timed = (cmd: string) => {
+  const out = sh(`s=$(date +%s%N); ${cmd}; e=$(date +%s%N); echo $(( (e - s) / 1000 ))`);
+  return Number(out.trim().split("\n").pop()) / 1000;
+};
+// curl's own transfer time: its process start-up (~50 ms here, mostly library loading) is not the server's.
+const curlMs = (args: string) => Number(sh(`curl -sf -H 'Expect:' -o /dev/null -w '%{time_total}' ${args}`)) * 1000;
 const auth = `-H 'authorization: Bearer ${token}'`;
-timed(`curl -sf -X PUT ${auth} --data-binary @${blobFile} '${url}/v1/blobs/${sha}?kind=video' -o /dev/null`);
+curlMs(`-X PUT ${auth} --data-binary @${blobFile} '${url}/v1/blobs/${sha}?kind=video'`);
 const stored = join(home, "blobs", sha.slice(0, 2), sha.slice(2, 4), sha);
+const relStored = stored.slice(home.length + 1);
 const httpMs: number[] = [];
+const rawMs0: number[] = [];
 const catMs: number[] = [];
 for (let i = 0; i < 9; i++) {
-  httpMs.push(timed(`curl -sf ${auth} '${url}/v1/blobs/${sha}' -o /dev/null`));
+  httpMs.push(curlMs(`${auth} '${url}/v1/blobs/${sha}'`));
+  rawMs0.push(curlMs(`'${plain}/?file=${relStored}'`));
   catMs.push(timed(`cat '${stored}' > /dev/null`));
 }
 const mbps = (ms: number) => (64 / (ms / 1000)).toFixed(0);
 say(`\n| 64 MiB blob download (median of 9, page cache warm) | ms | MiB/s |\n| --- | --- | --- |`);
-say(`| \`curl\` GET through the registry (auth, access check, ETag) | ${median(httpMs).toFixed(1)} | ${mbps(median(httpMs))} |`);
-say(`| \`cat > /dev/null\` of the stored file | ${median(catMs).toFixed(1)} | ${mbps(median(catMs))} |`);
-say(`| **ratio (download speed / cat speed)** | **${(median(catMs) / median(httpMs)).toFixed(2)}** | |`);
+say(`| \`curl\` GET /v1/blobs/{sha256} through the registry (auth, access check, ETag) | ${median(httpMs).toFixed(1)} | ${mbps(median(httpMs))} |`);
+say(`| \`curl\` GET of the same file from plain Node http (\`createReadStream().pipe(res)\`) | ${median(rawMs0).toFixed(1)} | ${mbps(median(rawMs0))} |`);
+say(`| \`cat > /dev/null\` of the stored file (incl. cat's start) | ${median(catMs).toFixed(1)} | ${mbps(median(catMs))} |`);
+say(`| **ratio registry / cat** | **${(median(catMs) / median(httpMs)).toFixed(2)}** | |`);
+say(`| ratio registry / plain Node http | ${(median(rawMs0) / median(httpMs)).toFixed(2)} | |`);
 
 // Upload: registry PUT (SHA-256 + size check + temp file + rename + row) vs plain streaming to disk.
 const putMs: number[] = [];
@@ -106,13 +148,13 @@ for (let i = 0; i < 9; i++) {
   const bodySha = createHash("sha256").update(body).digest("hex");
   const f = join(home, `up-${i}.bin`);
   await writeFile(f, body);
-  plainMs.push(timed(`curl -sf -X PUT --data-binary @${f} '${plain}/' -o /dev/null`));
-  putMs.push(timed(`curl -sf -X PUT ${auth} --data-binary @${f} '${url}/v1/blobs/${bodySha}?kind=video' -o /dev/null`));
+  plainMs.push(curlMs(`-X PUT --data-binary @${f} '${plain}/'`));
+  putMs.push(curlMs(`-X PUT ${auth} --data-binary @${f} '${url}/v1/blobs/${bodySha}?kind=video'`));
   await rm(f);
 }
 say(`\n| 64 MiB upload with curl (median of 9) | ms |\n| --- | --- |`);
-say(`| plain Node http streaming the body to a file | ${median(plainMs).toFixed(1)} |`);
-say(`| registry PUT /v1/blobs (hash + verify + atomic rename + row) | ${median(putMs).toFixed(1)} |`);
+say(`| plain Node http, \`pipeline(req, createWriteStream(file))\` | ${median(plainMs).toFixed(1)} |`);
+say(`| registry PUT /v1/blobs (SHA-256 + size check + temp file + rename + row) | ${median(putMs).toFixed(1)} |`);
 say(`| **hashing and verification overhead** | **${((median(putMs) / median(plainMs) - 1) * 100).toFixed(1)}%** |`);
 
 // The same two paths without HTTP, to show the CPU cost of hashing alone.

@@ -75,6 +75,17 @@ describe("LoRAs and versions", () => {
     assert.equal((await r.call("GET", "/v1/loras/alice/mine")).body.title, "A motion");
   });
 
+  it("shows an owner's update at once, despite the read cache", async () => {
+    await create(alice, { name: "fresh", title: "before" });
+    assert.equal((await r.call("GET", "/v1/loras/alice/fresh")).body.title, "before");
+    assert.equal((await r.call("GET", "/v1/loras?q=fresh")).body.data.length, 1);
+    const patched = await r.call("PATCH", "/v1/loras/alice/fresh", { token: alice, json: { title: "after", visibility: "private" } });
+    assert.equal(patched.status, 200);
+    assert.equal((await r.call("GET", "/v1/loras/alice/fresh", { token: alice })).body.title, "after");
+    assert.equal((await r.call("GET", "/v1/loras/alice/fresh")).status, 404, "now private");
+    assert.equal((await r.call("GET", "/v1/loras?q=fresh")).body.data.length, 0);
+  });
+
   it("hides private LoRAs from others with a 404", async () => {
     await create(alice, { name: "secret", visibility: "private" });
     assert.equal((await r.call("GET", "/v1/loras/alice/secret", { token: alice })).status, 200);

@@ -114,7 +114,7 @@ export function loraRoutes(api: Api, s: Services) {
       const { lora, row } = await s.loras.version(c.get("principal"), owner, name, param(c, "version", VersionParam));
       const blob = await s.blobs.require(row.fileSha256, "file");
       const served = await serveBlob(c, s.store, blob, `${owner}-${name}-v${row.version}.safetensors`);
-      if (served.fullDownload) await s.loras.countDownload(lora.id, row.id);
+      if (served.fullDownload) await s.loras.countDownload(lora, row.id);
       return served.response;
     },
   );

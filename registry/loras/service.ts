@@ -10,6 +10,7 @@ import { decodeCursor, encodeCursor } from "../http/cursor.ts";
 import { ApiError } from "../http/errors.ts";
 import { iso, newId } from "../ids.ts";
 import { loraFacts } from "./metadata.ts";
+import { ReadCache } from "./read-cache.ts";
 
 type LoraRow = typeof loras.$inferSelect;
 type VersionRow = typeof loraVersions.$inferSelect;
@@ -57,7 +58,7 @@ export const toVersion = (v: VersionRow, l: Pick<LoraRow, "owner" | "name">): Lo
 const searchText = (name: string, title: string, tags: string[]) => [name, title, ...tags].join(" ").toLowerCase();
 const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
-/** Visible to `p`: public and not deleted, or its own and not deleted. */
+/** Visible to `p`: public and not deleted, or its own and not deleted (the SQL twin of `canSee`). */
 function visibleTo(p: Principal): SQL {
   const publicLive = and(eq(loras.visibility, "public"), isNull(loras.deletedAt))!;
   if (hasScope(p, "admin")) return isNull(loras.deletedAt);
@@ -65,12 +66,33 @@ function visibleTo(p: Principal): SQL {
   return or(publicLive, and(eq(loras.owner, p.owner), isNull(loras.deletedAt)))!;
 }
 
+function canSee(p: Principal, row: LoraRow): boolean {
+  if (row.deletedAt !== null) return false;
+  return hasScope(p, "admin") || row.visibility === "public" || row.owner === p.owner;
+}
+
+/** Cache keys for list pages: the same query can show different rows to different callers. */
+const viewerKey = (p: Principal) => (hasScope(p, "admin") ? "admin" : p.owner === null ? "anon" : `owner:${p.owner}`);
+
 export class LoraService {
+  private readonly rows: ReadCache<LoraRow | null>;
+  private readonly pages: ReadCache<Page<Lora>>;
+
   constructor(
     private readonly db: Db,
     private readonly blobs: BlobService,
     private readonly store: BlobStore,
-  ) {}
+    readCacheTtlMs = 1_000,
+  ) {
+    this.rows = new ReadCache(readCacheTtlMs, 10_000);
+    this.pages = new ReadCache(readCacheTtlMs, 2_000);
+  }
+
+  /** Every catalog write goes through here, so reads in this process never see an older state. */
+  private changed() {
+    this.rows.clear();
+    this.pages.clear();
+  }
 
   async create(p: Principal & { owner: string }, input: LoraCreate, now = Date.now()): Promise<Lora> {
     const owner = input.owner ?? p.owner;
@@ -96,17 +118,17 @@ export class LoraService {
     };
     const inserted = await this.db.insert(loras).values(row).onConflictDoNothing().returning({ id: loras.id });
     if (inserted.length === 0) throw new ApiError("slug_taken", `'${owner}/${input.name}' already exists; pick another name`);
+    this.changed();
     return toLora(row);
   }
 
   /** The LoRA row if `p` may see it; 404 otherwise (private LoRAs are not confirmed to exist). */
   async find(p: Principal, owner: string, name: string): Promise<LoraRow> {
-    const [row] = await this.db
-      .select()
-      .from(loras)
-      .where(and(eq(loras.owner, owner), eq(loras.name, name), visibleTo(p)))
-      .limit(1);
-    if (!row) throw new ApiError("not_found", `LoRA '${owner}/${name}' was not found`);
+    const row = await this.rows.get(`${owner}/${name}`, async () => {
+      const [found] = await this.db.select().from(loras).where(and(eq(loras.owner, owner), eq(loras.name, name))).limit(1);
+      return found ?? null;
+    });
+    if (!row || !canSee(p, row)) throw new ApiError("not_found", `LoRA '${owner}/${name}' was not found`);
     return row;
   }
 
@@ -136,6 +158,7 @@ export class LoraService {
         updatedAt: now,
       })
       .where(eq(loras.id, row.id));
+    this.changed();
     return toLora(next);
   }
 
@@ -143,9 +166,14 @@ export class LoraService {
   async remove(p: Principal, owner: string, name: string, now = Date.now()): Promise<void> {
     const row = await this.findWritable(p, owner, name);
     await this.db.update(loras).set({ deletedAt: now, updatedAt: now }).where(eq(loras.id, row.id));
+    this.changed();
   }
 
   async list(p: Principal, q: LoraListQuery): Promise<Page<Lora>> {
+    return this.pages.get(`${viewerKey(p)} ${JSON.stringify(q)}`, () => this.query(p, q));
+  }
+
+  private async query(p: Principal, q: LoraListQuery): Promise<Page<Lora>> {
     const where: (SQL | undefined)[] = [visibleTo(p)];
     if (q.q) where.push(sql`${loras.searchText} LIKE ${"%" + likeEscape(q.q.toLowerCase()) + "%"} ESCAPE '\\'`);
     if (q.category) where.push(eq(loras.category, q.category));
@@ -236,6 +264,7 @@ export class LoraService {
           .update(loras)
           .set({ latestVersion: sql`max(coalesce(${loras.latestVersion}, 0), ${row.version})`, updatedAt: now })
           .where(eq(loras.id, lora.id));
+        this.changed();
         return toVersion(row, lora);
       }
       if (opts.jobId) {
@@ -294,8 +323,11 @@ export class LoraService {
   }
 
   /** Counts one full download of a version's file. */
-  async countDownload(loraId: string, versionId: string) {
+  async countDownload(lora: Pick<LoraRow, "id" | "owner" | "name">, versionId: string) {
+    const { id: loraId, owner, name } = lora;
     await this.db.update(loras).set({ downloads: sql`${loras.downloads} + 1` }).where(eq(loras.id, loraId));
     await this.db.update(loraVersions).set({ downloads: sql`${loraVersions.downloads} + 1` }).where(eq(loraVersions.id, versionId));
+    // Only this LoRA's row: sorted pages may show a count up to one TTL old, which a count can afford.
+    this.rows.delete(`${owner}/${name}`);
   }
 }
