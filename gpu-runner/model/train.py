@@ -1,0 +1,116 @@
+"""Pretraining on synthetic video generated on the fly (GPU machine).
+
+python3 train.py --minutes 7 --out DIR [--seed 0] [--batch 64] [--small]
+Writes DIR/weights.safetensors (EMA weights rounded to fp16), DIR/train_log.json, DIR/loss.png.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import math
+import os
+import random
+import time
+
+import torch
+import torch.nn.functional as F
+
+import st
+from flow import bf16, empty_tokens, logit_normal, tokens_for
+from media import line_chart
+from network import ModelConfig, VideoDiT
+from world import sample_batch
+
+
+def save_weights(model: VideoDiT, path: str, meta: dict) -> None:
+    tensors = {k: v.detach().to(torch.float16).contiguous().cpu() for k, v in model.state_dict().items()}
+    st.save(tensors, path, {k: json.dumps(v) if not isinstance(v, str) else v for k, v in meta.items()})
+
+
+def load_weights(model: VideoDiT, path: str) -> None:
+    tensors, _ = st.load(path)
+    model.load_state_dict({k: v.float() for k, v in tensors.items()})
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--minutes", type=float, default=7.0)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--lr", type=float, default=4e-4)
+    ap.add_argument("--small", action="store_true", help="a tiny model for smoke tests")
+    args = ap.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    torch.manual_seed(args.seed)
+    rng = random.Random(args.seed)
+    dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    cfg = ModelConfig(dim=64, depth=2, heads=8, text_dim=32, text_layers=1) if args.small else ModelConfig()
+    model = VideoDiT(cfg).to(dev)
+    ema = copy.deepcopy(model).eval()
+    for p in ema.parameters():
+        p.requires_grad_(False)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.99), weight_decay=0.01)
+    if dev.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+    pos = torch.arange(cfg.frames, device=dev, dtype=torch.float32)
+    budget = args.minutes * 60
+    start = time.time()
+    log: list[dict] = []
+    pool, pool_caps, cursor = None, [], 0
+    step, warmup = 0, 300
+    gen = torch.Generator(device=dev).manual_seed(args.seed)
+    while True:
+        elapsed = time.time() - start
+        if elapsed > budget:
+            break
+        if pool is None or cursor + args.batch > pool.shape[0]:
+            # Render a pool of clips at once (vectorises better), reused for a few steps.
+            with torch.no_grad():
+                pool, pool_caps, _ = sample_batch(rng, args.batch * 8, dev)
+            cursor = 0
+        x0 = pool[cursor:cursor + args.batch]
+        caps = pool_caps[cursor:cursor + args.batch]
+        cursor += args.batch
+        tokens = tokens_for(caps, dev)
+        drop = torch.rand(len(caps), device=dev) < 0.1  # caption dropout: classifier-free guidance
+        tokens = torch.where(drop[:, None], empty_tokens(len(caps), dev), tokens)
+        t = logit_normal(len(caps), gen, dev)
+        noise = torch.randn(x0.shape, generator=gen, device=dev)
+        xt = (1 - t)[:, None, None, None, None] * x0 + t[:, None, None, None, None] * noise
+        lr = args.lr * min(1.0, (step + 1) / warmup) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, elapsed / budget))))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        with bf16(dev.type == "cuda"):
+            text, mask = model.text(tokens)
+            v = model(xt, t, text, mask, pos, None, fast=True)
+        loss = F.mse_loss(v.float(), noise - x0)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        decay = min(0.999, (1 + step) / (10 + step))
+        with torch.no_grad():
+            for pe, pm in zip(ema.parameters(), model.parameters()):
+                pe.lerp_(pm, 1 - decay)
+        if step % 100 == 0:
+            log.append({"step": step, "seconds": round(elapsed, 1), "loss": loss.item(), "lr": lr})
+            if step % 1000 == 0:
+                print(json.dumps(log[-1]), flush=True)
+        step += 1
+    meta = {"config": cfg.to_dict(), "steps": step, "seconds": round(time.time() - start, 1), "seed": args.seed,
+            "batch": args.batch, "final_loss": log[-1]["loss"] if log else None}
+    save_weights(ema, os.path.join(args.out, "weights.safetensors"), {"model": "fym-tiny-dit", **meta})
+    with open(os.path.join(args.out, "train_log.json"), "w") as f:
+        json.dump({**meta, "log": log}, f)
+    # Smooth the per-100-step losses for the chart (single-batch losses are noisy).
+    pts = [(e["step"], e["loss"]) for e in log]
+    smooth = [(pts[i][0], sum(p[1] for p in pts[max(0, i - 4):i + 1]) / len(pts[max(0, i - 4):i + 1])) for i in range(len(pts))]
+    line_chart(os.path.join(args.out, "loss.png"), {"loss": smooth})
+    print(json.dumps({k: v for k, v in meta.items() if k != "config"}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
