@@ -36,7 +36,12 @@ def foreground(clips: torch.Tensor) -> torch.Tensor:
     return x.max(2).values > 0.62
 
 
-def train_shape_classifier(dev, steps: int = 1500, seed: int = 0):
+def soft_foreground(clips: torch.Tensor) -> torch.Tensor:
+    """(N,F,3,H,W) -> (N,F,H,W) in [0,1]: how far a pixel is above the brightest background."""
+    return (((clips + 1) / 2).max(2).values - 0.5).div(0.3).clamp(0, 1)
+
+
+def train_shape_classifier(dev, steps: int = 3000, seed: int = 0):
     rng = random.Random(seed)
     net = torch.nn.Sequential(
         torch.nn.Conv2d(1, 32, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
@@ -49,7 +54,7 @@ def train_shape_classifier(dev, steps: int = 1500, seed: int = 0):
         specs = [sample_spec(rng, "single-object") for _ in range(n)]
         clips = render(specs, dev)
         f = torch.randint(0, clips.shape[1], (n,), device=dev)
-        masks = foreground(clips)[torch.arange(n, device=dev), f].float()[:, None]
+        masks = soft_foreground(clips)[torch.arange(n, device=dev), f][:, None]
         # Recentre the mask at its centroid: shape, not position, is what is classified.
         return recentre(masks), torch.tensor([SHAPES.index(s.sprites[0].shape) for s in specs], device=dev)
 
@@ -132,11 +137,12 @@ def evaluate(clips, specs, classifier) -> dict:
     if single:
         c = clips[single]
         f = fg[single]
+        soft = soft_foreground(c)
         cols = colour_of(c, f)
         res["colour_accuracy"] = float(np.mean([cols[k] == specs[i].sprites[0].colour for k, i in enumerate(single)]))
         n, fr = f.shape[:2]
         with torch.no_grad():
-            pred = classifier(recentre(f.float().reshape(n * fr, 1, SIZE, SIZE))).argmax(1).reshape(n, fr)
+            pred = classifier(recentre(soft.reshape(n * fr, 1, SIZE, SIZE))).argmax(1).reshape(n, fr)
         votes = [SHAPES[int(torch.mode(pred[k]).values)] for k in range(n)]
         res["shape_accuracy"] = float(np.mean([votes[k] == specs[i].sprites[0].shape for k, i in enumerate(single)]))
         iou = tracked_iou(f)

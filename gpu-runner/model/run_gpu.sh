@@ -1,27 +1,37 @@
 #!/usr/bin/env bash
-# One GPU run, start to finish: pretrain -> export ONNX + golden outputs -> parity (ONNX vs PyTorch,
-# peft interchange) -> quality on held-out captions. Everything it makes lands in $OUT:
-#   weights.safetensors, graphs.tar.xz (ONNX graphs, manifest.json, vocab.json), report.tar.xz (logs,
-#   loss.png, samples*.gif, parity.json, quality.json).
-# Usage (device): MINUTES=7 COMMIT=<sha> bash gpu-runner/model/run_gpu.sh [--small]
+# The model's GPU run, in two calls because one device command is capped at 10 minutes:
+#   train:  pretrain for MINUTES (default 8.5) -> $OUT/weights.safetensors, $OUT/train_report.tar.xz
+#   finish: weights in gpu-runner/artifacts/ -> ONNX graphs + golden outputs + manifest (graphs.tar.xz),
+#           parity (ONNX vs PyTorch, peft interchange) and quality on held-out captions (report.tar.xz)
+# Usage on the device:  COMMIT=<sha> bash gpu-runner/model/run_gpu.sh train|finish [--small]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here"
 export PYTHONUNBUFFERED=1
 out=${OUT:?set OUT}
+stage=${1:?train or finish}
+small=${2:-}
 work=$(mktemp -d)
-small=${1:-}
-minutes=${MINUTES:-7}
 export TRAINING_COMMIT=${COMMIT:-unknown}
-export TRAINING_COMMAND="MINUTES=$minutes bash gpu-runner/model/run_gpu.sh $small (seed 0)"
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee "$work/device.txt"
 python3 -c 'import torch, onnx, onnxruntime; print("torch", torch.__version__, "onnx", onnx.__version__, "ort", onnxruntime.__version__)' | tee -a "$work/device.txt"
-python3 train.py --minutes "$minutes" --out "$work/run" --seed 0 $small 2>&1 | tee "$work/train.log"
-python3 export.py --weights "$work/run/weights.safetensors" --out "$work/artifacts" 2>&1 | tee "$work/export.log"
-python3 parity.py --artifacts "$work/artifacts" --json "$work/parity.json" 2>&1 | tee "$work/parity.log" || true
-python3 quality.py --artifacts "$work/artifacts" --out "$work" ${QUALITY_N:+--n $QUALITY_N} 2>&1 | tee "$work/quality.log" || true
-cp "$work/artifacts/weights.safetensors" "$out/weights.safetensors"
-tar -C "$work/artifacts" -cJf "$out/graphs.tar.xz" --exclude weights.safetensors .
-cp "$work/run/loss.png" "$work/run/train_log.json" "$work/"
-tar -C "$work" -cJf "$out/report.tar.xz" --exclude artifacts --exclude run .
+case "$stage" in
+  train)
+    minutes=${MINUTES:-8.5}
+    python3 train.py --minutes "$minutes" --batch "${BATCH:-96}" --out "$work/run" --seed 0 $small 2>&1 | tee "$work/train.log"
+    cp "$work/run/weights.safetensors" "$out/"
+    cp "$work/run/loss.png" "$work/run/train_log.json" "$work/"
+    tar -C "$work" -cJf "$out/train_report.tar.xz" --exclude run .
+    ;;
+  finish)
+    art="$here/../artifacts"
+    export TRAINING_COMMAND="MINUTES=8.5 BATCH=96 bash gpu-runner/model/run_gpu.sh train (seed 0), then finish"
+    python3 export.py --weights "$art/weights.safetensors" --out "$work/artifacts" 2>&1 | tee "$work/export.log"
+    python3 parity.py --artifacts "$work/artifacts" --json "$work/parity.json" 2>&1 | tee "$work/parity.log" || true
+    python3 quality.py --artifacts "$work/artifacts" --out "$work" ${QUALITY_N:+--n $QUALITY_N} 2>&1 | tee "$work/quality.log" || true
+    tar -C "$work/artifacts" -cJf "$out/graphs.tar.xz" --exclude weights.safetensors .
+    tar -C "$work" -cJf "$out/report.tar.xz" --exclude artifacts .
+    ;;
+  *) echo "unknown stage $stage" >&2; exit 2 ;;
+esac
 ls -la "$out"

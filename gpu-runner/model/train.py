@@ -20,7 +20,23 @@ import st
 from flow import bf16, empty_tokens, logit_normal, tokens_for
 from media import line_chart
 from network import ModelConfig, VideoDiT
-from world import sample_batch
+from world import render, sample_spec
+
+
+def _specs(task: tuple[int, int]) -> list:
+    seed, n = task
+    rng = random.Random(seed)
+    return [sample_spec(rng) for _ in range(n)]
+
+
+def spec_stream(seed: int, chunk: int, workers: int = 6):
+    """Clip descriptions from worker processes (the Python part of the world), so the GPU only renders.
+    Chunk k is drawn from Random(seed * 1_000_003 + k): deterministic whatever the worker count."""
+    import itertools
+    import multiprocessing as mp
+    ctx = mp.get_context("fork")
+    with ctx.Pool(workers) as pool:
+        yield from pool.imap(_specs, ((seed * 1_000_003 + k, chunk) for k in itertools.count()), chunksize=1)
 
 
 def save_weights(model: VideoDiT, path: str, meta: dict) -> None:
@@ -44,14 +60,14 @@ def main() -> None:
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     torch.manual_seed(args.seed)
-    rng = random.Random(args.seed)
     dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     cfg = ModelConfig(dim=64, depth=2, heads=8, text_dim=32, text_layers=1) if args.small else ModelConfig()
     model = VideoDiT(cfg).to(dev)
     ema = copy.deepcopy(model).eval()
     for p in ema.parameters():
         p.requires_grad_(False)
-    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.99), weight_decay=0.01)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.99), weight_decay=0.01,
+                            **({"fused": True} if dev.type == "cuda" else {}))
     if dev.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
@@ -60,6 +76,8 @@ def main() -> None:
     start = time.time()
     log: list[dict] = []
     pool, pool_caps, cursor = None, [], 0
+    specs = spec_stream(args.seed, args.batch * 16)
+    ema_params, model_params = list(ema.parameters()), list(model.parameters())
     step, warmup = 0, 300
     gen = torch.Generator(device=dev).manual_seed(args.seed)
     while True:
@@ -68,8 +86,9 @@ def main() -> None:
             break
         if pool is None or cursor + args.batch > pool.shape[0]:
             # Render a pool of clips at once (vectorises better), reused for a few steps.
+            chunk = next(specs)
             with torch.no_grad():
-                pool, pool_caps, _ = sample_batch(rng, args.batch * 8, dev)
+                pool, pool_caps = render(chunk, dev), [c.caption for c in chunk]
             cursor = 0
         x0 = pool[cursor:cursor + args.batch]
         caps = pool_caps[cursor:cursor + args.batch]
@@ -93,8 +112,11 @@ def main() -> None:
         opt.step()
         decay = min(0.999, (1 + step) / (10 + step))
         with torch.no_grad():
-            for pe, pm in zip(ema.parameters(), model.parameters()):
-                pe.lerp_(pm, 1 - decay)
+            if hasattr(torch, "_foreach_lerp_"):
+                torch._foreach_lerp_(ema_params, model_params, 1 - decay)
+            else:  # torch < 2.0 (CPU smoke tests)
+                for pe, pm in zip(ema_params, model_params):
+                    pe.lerp_(pm, 1 - decay)
         if step % 100 == 0:
             log.append({"step": step, "seconds": round(elapsed, 1), "loss": loss.item(), "lr": lr})
             if step % 1000 == 0:
