@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The model's GPU run, in two calls because one device command is capped at 10 minutes:
-#   train:  pretrain for MINUTES (default 8.5) -> $OUT/weights.safetensors, $OUT/train_report.tar.xz
+#   train:  pretrain for MINUTES (default 8) -> $OUT/{weights.safetensors, train_log.json, loss.png, train.log}
 #   finish: weights in gpu-runner/artifacts/ -> ONNX graphs + golden outputs + manifest (graphs.tar.xz),
 #           parity (ONNX vs PyTorch, peft interchange) and quality on held-out captions (report.tar.xz)
 # Usage on the device:  COMMIT=<sha> bash gpu-runner/model/run_gpu.sh train|finish [--small]
@@ -17,15 +17,12 @@ nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee "$work/devi
 python3 -c 'import torch, onnx, onnxruntime; print("torch", torch.__version__, "onnx", onnx.__version__, "ort", onnxruntime.__version__)' | tee -a "$work/device.txt"
 case "$stage" in
   train)
-    minutes=${MINUTES:-8.5}
-    python3 train.py --minutes "$minutes" --batch "${BATCH:-96}" --out "$work/run" --seed 0 $small 2>&1 | tee "$work/train.log"
-    cp "$work/run/weights.safetensors" "$out/"
-    cp "$work/run/loss.png" "$work/run/train_log.json" "$work/"
-    tar -C "$work" -cJf "$out/train_report.tar.xz" --exclude run .
+    cp "$work/device.txt" "$out/"
+    python3 train.py --minutes "${MINUTES:-8}" --batch "${BATCH:-96}" --out "$out" --seed 0 $small 2>&1 | tee "$out/train.log"
     ;;
   finish)
     art="$here/../artifacts"
-    export TRAINING_COMMAND="MINUTES=8.5 BATCH=96 bash gpu-runner/model/run_gpu.sh train (seed 0), then finish"
+    export TRAINING_COMMAND="MINUTES=8 BATCH=96 bash gpu-runner/model/run_gpu.sh train (seed 0), then finish"
     python3 export.py --weights "$art/weights.safetensors" --out "$work/artifacts" 2>&1 | tee "$work/export.log"
     python3 parity.py --artifacts "$work/artifacts" --json "$work/parity.json" 2>&1 | tee "$work/parity.log" || true
     python3 quality.py --artifacts "$work/artifacts" --out "$work" ${QUALITY_N:+--n $QUALITY_N} 2>&1 | tee "$work/quality.log" || true

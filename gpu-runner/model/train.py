@@ -29,24 +29,26 @@ def _specs(task: tuple[int, int]) -> list:
     return [sample_spec(rng) for _ in range(n)]
 
 
-def spec_stream(seed: int, chunk: int, workers: int = 6):
+def spec_stream(seed: int, chunk: int, workers: int = 6, ahead: int = 12):
     """Clip descriptions from worker processes (the Python part of the world), so the GPU only renders.
+    At most `ahead` chunks are in flight (Pool.imap would drain an endless task list eagerly).
     Chunk k is drawn from Random(seed * 1_000_003 + k): deterministic whatever the worker count."""
-    import itertools
+    import collections
     import multiprocessing as mp
     ctx = mp.get_context("fork")
     with ctx.Pool(workers) as pool:
-        yield from pool.imap(_specs, ((seed * 1_000_003 + k, chunk) for k in itertools.count()), chunksize=1)
+        task = lambda k: pool.apply_async(_specs, ((seed * 1_000_003 + k, chunk),))  # noqa: E731
+        pending = collections.deque(task(k) for k in range(ahead))
+        k = ahead
+        while True:
+            yield pending.popleft().get()
+            pending.append(task(k))
+            k += 1
 
 
 def save_weights(model: VideoDiT, path: str, meta: dict) -> None:
     tensors = {k: v.detach().to(torch.float16).contiguous().cpu() for k, v in model.state_dict().items()}
     st.save(tensors, path, {k: json.dumps(v) if not isinstance(v, str) else v for k, v in meta.items()})
-
-
-def load_weights(model: VideoDiT, path: str) -> None:
-    tensors, _ = st.load(path)
-    model.load_state_dict({k: v.float() for k, v in tensors.items()})
 
 
 def main() -> None:
@@ -79,6 +81,7 @@ def main() -> None:
     specs = spec_stream(args.seed, args.batch * 16)
     ema_params, model_params = list(ema.parameters()), list(model.parameters())
     step, warmup = 0, 300
+    last_checkpoint = time.time()
     gen = torch.Generator(device=dev).manual_seed(args.seed)
     while True:
         elapsed = time.time() - start
@@ -117,6 +120,11 @@ def main() -> None:
             else:  # torch < 2.0 (CPU smoke tests)
                 for pe, pm in zip(ema_params, model_params):
                     pe.lerp_(pm, 1 - decay)
+        if time.time() - last_checkpoint > 120:
+            # A device command is killed at its time limit: keep recent weights where they come back.
+            save_weights(ema, os.path.join(args.out, "weights.safetensors"), {"model": "fym-tiny-dit", "config": cfg.to_dict(),
+                                                                            "steps": step, "partial": True})
+            last_checkpoint = time.time()
         if step % 100 == 0:
             log.append({"step": step, "seconds": round(elapsed, 1), "loss": loss.item(), "lr": lr})
             if step % 1000 == 0:
