@@ -4,6 +4,8 @@
 #   finish: weights in gpu-runner/artifacts/ -> ONNX graphs + golden outputs + manifest (graphs.tar.xz),
 #           parity (ONNX vs PyTorch, peft interchange) and quality on held-out captions (report.tar.xz)
 # Usage on the device:  COMMIT=<sha> bash gpu-runner/model/run_gpu.sh train|finish [--small]
+#   train options (env): MINUTES, BATCH, SEED, LR, INIT=1 (continue from gpu-runner/artifacts/weights.safetensors), COMPILE=1
+# The shipped weights: run 1 `MINUTES=8 BATCH=96 SEED=0`, then run 2 `INIT=1 COMPILE=1 MINUTES=7.5 BATCH=96 SEED=1 LR=2e-4`.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here"
@@ -18,11 +20,12 @@ python3 -c 'import torch, onnx, onnxruntime; print("torch", torch.__version__, "
 case "$stage" in
   train)
     cp "$work/device.txt" "$out/"
-    python3 train.py --minutes "${MINUTES:-8}" --batch "${BATCH:-96}" --out "$out" --seed 0 $small 2>&1 | tee "$out/train.log"
+    python3 train.py --minutes "${MINUTES:-8}" --batch "${BATCH:-96}" --out "$out" --seed "${SEED:-0}" ${LR:+--lr $LR} \
+      ${INIT:+--init "$here/../artifacts/weights.safetensors"} ${COMPILE:+--compile} $small 2>&1 | tee "$out/train.log"
     ;;
   finish)
     art="$here/../artifacts"
-    export TRAINING_COMMAND="MINUTES=8 BATCH=96 bash gpu-runner/model/run_gpu.sh train (seed 0), then finish"
+    export TRAINING_COMMAND="run_gpu.sh train: MINUTES=8 BATCH=96 SEED=0; then INIT=1 COMPILE=1 MINUTES=7.5 BATCH=96 SEED=1 LR=2e-4; then finish"
     python3 export.py --weights "$art/weights.safetensors" --out "$work/artifacts" 2>&1 | tee "$work/export.log"
     python3 parity.py --artifacts "$work/artifacts" --json "$work/parity.json" 2>&1 | tee "$work/parity.log" || true
     python3 quality.py --artifacts "$work/artifacts" --out "$work" ${QUALITY_N:+--n $QUALITY_N} 2>&1 | tee "$work/quality.log" || true

@@ -59,13 +59,20 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--lr", type=float, default=4e-4)
     ap.add_argument("--small", action="store_true", help="a tiny model for smoke tests")
+    ap.add_argument("--init", help="continue from these weights (a previous run's EMA weights)")
+    ap.add_argument("--compile", action="store_true", help="torch.compile the denoiser (falls back to eager on failure)")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     torch.manual_seed(args.seed)
     dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     cfg = ModelConfig(dim=64, depth=2, heads=8, text_dim=32, text_layers=1) if args.small else ModelConfig()
-    model = VideoDiT(cfg).to(dev)
-    ema = copy.deepcopy(model).eval()
+    model = VideoDiT(cfg)
+    if args.init:
+        tensors, _ = st.load(args.init)
+        model.load_state_dict({k: v.float() for k, v in tensors.items()})
+    model = model.to(dev)
+    # Eager mode is bound by elementwise kernels (LayerNorm, modulation, RoPE) at this size; compiling fuses them.
+    forward = torch.compile(model) if args.compile and hasattr(torch, "compile") else model    ema = copy.deepcopy(model).eval()
     for p in ema.parameters():
         p.requires_grad_(False)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.99), weight_decay=0.01,
@@ -80,7 +87,7 @@ def main() -> None:
     pool, pool_caps, cursor = None, [], 0
     specs = spec_stream(args.seed, args.batch * 16)
     ema_params, model_params = list(ema.parameters()), list(model.parameters())
-    step, warmup = 0, 300
+    step, warmup = 0, 300 if not args.init else 100
     last_checkpoint = time.time()
     gen = torch.Generator(device=dev).manual_seed(args.seed)
     while True:
@@ -107,7 +114,14 @@ def main() -> None:
             g["lr"] = lr
         with bf16(dev.type == "cuda"):
             text, mask = model.text(tokens)
-            v = model(xt, t, text, mask, pos, None, fast=True)
+            try:
+                v = forward(xt, t, text, mask, pos, None, fast=True)
+            except Exception as e:  # noqa: BLE001 - a compiler failure must not lose the run
+                if forward is model:
+                    raise
+                print(json.dumps({"compile_failed": str(e)[:500]}), flush=True)
+                forward = model
+                v = model(xt, t, text, mask, pos, None, fast=True)
         loss = F.mse_loss(v.float(), noise - x0)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -130,7 +144,7 @@ def main() -> None:
             if step % 1000 == 0:
                 print(json.dumps(log[-1]), flush=True)
         step += 1
-    meta = {"config": cfg.to_dict(), "steps": step, "seconds": round(time.time() - start, 1), "seed": args.seed,
+    meta = {"config": cfg.to_dict(), "steps": step, "init": args.init, "compiled": forward is not model, "seconds": round(time.time() - start, 1), "seed": args.seed,
             "batch": args.batch, "final_loss": log[-1]["loss"] if log else None}
     save_weights(ema, os.path.join(args.out, "weights.safetensors"), {"model": "fym-tiny-dit", **meta})
     with open(os.path.join(args.out, "train_log.json"), "w") as f:
