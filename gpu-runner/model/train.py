@@ -72,7 +72,8 @@ def main() -> None:
         model.load_state_dict({k: v.float() for k, v in tensors.items()})
     model = model.to(dev)
     # Eager mode is bound by elementwise kernels (LayerNorm, modulation, RoPE) at this size; compiling fuses them.
-    forward = torch.compile(model) if args.compile and hasattr(torch, "compile") else model    ema = copy.deepcopy(model).eval()
+    forward = torch.compile(model) if args.compile and hasattr(torch, "compile") else model
+    ema = copy.deepcopy(model).eval()
     for p in ema.parameters():
         p.requires_grad_(False)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.99), weight_decay=0.01,
