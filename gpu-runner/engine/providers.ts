@@ -1,0 +1,31 @@
+import ort from "onnxruntime-node";
+
+export const PROVIDERS = ["cpu", "webgpu", "cuda"] as const;
+export type Provider = (typeof PROVIDERS)[number];
+
+export class ProviderError extends Error {
+  override name = "ProviderError";
+  readonly code = "provider_unavailable";
+  constructor(
+    readonly provider: Provider,
+    cause: unknown,
+  ) {
+    super(
+      `the '${provider}' execution provider could not start (${String((cause as Error)?.message ?? cause).split("\n")[0]}); ` +
+        (provider === "cuda"
+          ? "install onnxruntime-node's CUDA 12 binaries (npm install --onnxruntime-node-install=cuda12) or use --provider cpu"
+          : provider === "webgpu"
+            ? "it needs a Vulkan loader and a GPU driver; use --provider cpu"
+            : "reinstall onnxruntime-node"),
+    );
+  }
+}
+
+/** Session options for a provider; CPU gets one intra-op thread per core (2 on this project's machines). */
+export function sessionOptions(provider: Provider, threads?: number): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: [provider],
+    graphOptimizationLevel: "all",
+    ...(provider === "cpu" && threads ? { intraOpNumThreads: threads } : {}),
+  };
+}

@@ -1,0 +1,52 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+
+export class UnknownWordError extends Error {
+  override name = "UnknownWordError";
+  readonly code = "unknown_word";
+  constructor(
+    readonly words: string[],
+    readonly vocabulary: string[],
+  ) {
+    super(`the model does not know ${words.map((w) => `'${w}'`).join(", ")}; prompts may use only: ${vocabulary.join(" ")}`);
+  }
+}
+
+export interface Vocabulary {
+  words: string[];
+  max_tokens: number;
+  pad: number;
+  cls: number;
+}
+
+/** Word-level tokenizer over the synthetic world's vocabulary (the same rules as gpu-runner/model/vocab.py). */
+export class Tokenizer {
+  private readonly index: Map<string, number>;
+
+  constructor(readonly vocab: Vocabulary) {
+    this.index = new Map(vocab.words.map((w, i) => [w, i]));
+  }
+
+  static load(dir: string): Tokenizer {
+    return new Tokenizer(JSON.parse(readFileSync(join(dir, "vocab.json"), "utf8")) as Vocabulary);
+  }
+
+  /** The words a prompt may use (without the special tokens). */
+  get words(): string[] {
+    return this.vocab.words.filter((w) => !w.startsWith("<"));
+  }
+
+  /** Caption -> <cls>, word ids, <pad>… (max_tokens long). Throws UnknownWordError listing the vocabulary. */
+  encode(caption: string): BigInt64Array {
+    const words = caption.toLowerCase().replace(/,/g, " ").split(/\s+/).filter(Boolean);
+    const unknown = words.filter((w) => !this.index.has(w));
+    if (unknown.length) throw new UnknownWordError(unknown, this.words);
+    if (words.length + 1 > this.vocab.max_tokens) {
+      throw new RangeError(`the prompt has ${words.length} words; at most ${this.vocab.max_tokens - 1} fit`);
+    }
+    const ids = new BigInt64Array(this.vocab.max_tokens).fill(BigInt(this.vocab.pad));
+    ids[0] = BigInt(this.vocab.cls);
+    words.forEach((w, i) => (ids[i + 1] = BigInt(this.index.get(w)!)));
+    return ids;
+  }
+}
