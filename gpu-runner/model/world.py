@@ -213,6 +213,15 @@ def sample_spec(rng: random.Random, category: str | None = None, held_out: bool 
     return spec
 
 
+def strip_motion(caption: str) -> str:
+    """The caption without its coarse motion word: what a user writes to describe appearance only."""
+    words = caption.split()
+    drop = set(OBJECT_MOTIONS) | set(HUMAN_ACTIONS)
+    if "with" in words:
+        words = words[:words.index("with")]
+    return " ".join(w for w in words if w not in drop)
+
+
 # ---------------------------------------------------------------------------------------------
 # Rendering
 
