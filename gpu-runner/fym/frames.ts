@@ -1,0 +1,30 @@
+import type { Rng } from "./rng.ts";
+
+export type FrameSampling = "strided" | "random";
+export type RopeMode = "adaptive" | "plain";
+
+/**
+ * Sparse motion sampling: which `k` of the clip's `frames` one temporal-stage step sees.
+ * - strided: every (frames/k)-th frame from a random offset, so each step spans the whole motion;
+ * - random: a sorted random subset.
+ */
+export function sampleFrames(rng: Rng, frames: number, k: number, how: FrameSampling): number[] {
+  if (k >= frames) return Array.from({ length: frames }, (_, i) => i);
+  if (how === "strided") {
+    const stride = frames / k;
+    const offset = rng.next() * stride;
+    return Array.from({ length: k }, (_, i) => Math.min(frames - 1, Math.floor(offset + i * stride)));
+  }
+  const picked = new Set<number>();
+  while (picked.size < k) picked.add(rng.int(frames));
+  return [...picked].sort((a, b) => a - b);
+}
+
+/**
+ * Temporal RoPE positions for the sampled frames. Adaptive RoPE keeps their original indices, so
+ * the gaps the LoRA learns across are the real ones and generation at the full frame count
+ * interpolates between them; plain RoPE renumbers them 0..k-1 (the ablation).
+ */
+export function framePositions(indices: number[], mode: RopeMode): Float32Array {
+  return Float32Array.from(indices, (f, i) => (mode === "adaptive" ? f : i));
+}

@@ -1,0 +1,50 @@
+import type { ModelConfig } from "../engine/manifest.ts";
+import type { Clip } from "./clip.ts";
+import type { Engine } from "./engine.ts";
+import { Rng } from "./rng.ts";
+
+export interface HeadClassification {
+  spatial: number[][];
+  temporal: number[][];
+  /** Per block and head: [similarity to the spatial pseudo map, to the temporal one]. */
+  scores: [number, number][][];
+  margin: number;
+}
+
+/**
+ * FYM stage 1: a head is temporal when its attention map is closer (cosine similarity) to the
+ * temporal pseudo map than to the spatial one by more than `margin`; otherwise spatial.
+ * `sims` is the probe's (depth, heads, 2) output.
+ */
+export function classifyHeads(cfg: ModelConfig, sims: Float32Array, margin = 0): HeadClassification {
+  const spatial: number[][] = [];
+  const temporal: number[][] = [];
+  const scores: [number, number][][] = [];
+  for (let b = 0; b < cfg.depth; b++) {
+    spatial.push([]);
+    temporal.push([]);
+    scores.push([]);
+    for (let h = 0; h < cfg.heads; h++) {
+      const sp = sims[(b * cfg.heads + h) * 2]!;
+      const tp = sims[(b * cfg.heads + h) * 2 + 1]!;
+      scores[b]!.push([sp, tp]);
+      (tp > sp + margin ? temporal : spatial)[b]!.push(h);
+    }
+  }
+  return { spatial, temporal, scores, margin };
+}
+
+/**
+ * The probe input: the reference clip noised to t = 0.5 with a fixed seed, under its caption.
+ * Mid-trajectory is where both layout and motion are being decided, so both kinds of head are active.
+ */
+export async function probeHeads(engine: Engine, clip: Clip, caption: string, opts: { t?: number; seed?: number; margin?: number } = {}) {
+  const t = opts.t ?? 0.5;
+  const noise = new Rng(opts.seed ?? 0).normals(clip.data.length);
+  const x = new Float32Array(clip.data.length);
+  for (let i = 0; i < x.length; i++) x[i] = (1 - t) * clip.data[i]! + t * noise[i]!;
+  const { text, mask } = await engine.encodeText(caption);
+  const framePos = Float32Array.from({ length: clip.frames }, (_, i) => i);
+  const sims = await engine.probe(x, t, text, mask, framePos);
+  return classifyHeads(engine.config, sims, opts.margin ?? 0);
+}
