@@ -348,8 +348,3 @@ def render(specs: list[ClipSpec], device: torch.device | str = "cpu", frames: in
         alpha = alpha * active[:, None, None, None]
         img = img * (1 - alpha[:, :, None]) + colour * alpha[:, :, None]
     return (img.clamp(0, 1) * 2 - 1).contiguous()
-
-
-def sample_batch(rng: random.Random, batch: int, device, held_out: bool = False, category: str | None = None):
-    specs = [sample_spec(rng, category=category, held_out=held_out) for _ in range(batch)]
-    return render(specs, device), [s.caption for s in specs], specs

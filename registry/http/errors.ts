@@ -41,5 +41,3 @@ export class ApiError extends Error {
     this.status = STATUS[code];
   }
 }
-
-export const notFound = (what: string) => new ApiError("not_found", `${what} was not found`);

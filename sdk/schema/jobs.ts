@@ -50,8 +50,6 @@ export type JobKind = z.infer<typeof JobKind>;
 export const JobStatus = z.enum(["queued", "running", "succeeded", "failed", "canceled"]);
 export type JobStatus = z.infer<typeof JobStatus>;
 
-export const WebhookEvent = z.enum(["start", "progress", "completed"]);
-
 export const JobCreate = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("tune"), input: TuneInput }),
   z.strictObject({ kind: z.literal("generate"), input: GenerateInput }),
