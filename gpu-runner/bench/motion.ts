@@ -12,7 +12,7 @@ import { generate } from "../fym/sampler.ts";
 import { BASELINES, tune } from "../fym/tune.ts";
 import { foregroundMasks, globalShiftTrajectory, objectTrajectory, trajectoryAgreement } from "../metrics/track.ts";
 
-const { values } = parseArgs({ options: { configs: { type: "string", default: "floor,fym,naive-two-stage" }, provider: { type: "string", default: "cpu" }, out: { type: "string", default: "gpu-runner/bench" }, steps: { type: "string", default: "20" } } });
+const { values } = parseArgs({ options: { configs: { type: "string", default: "floor,fym,naive-two-stage" }, provider: { type: "string", default: "cpu" }, out: { type: "string", default: "gpu-runner/bench" }, steps: { type: "string", default: "20" }, reproduce: { type: "boolean", default: false }, name: { type: "string" } } });
 const engine = new OnnxEngine(await OnnxModel.load({ provider: values.provider as Provider }));
 const configs = values.configs!.split(",");
 const bench = loadMotionBench();
@@ -63,14 +63,16 @@ for (const ref of bench) {
       spatialMs = r.spatial.ms;
       temporalMs = r.temporal.ms;
     }
-    for (const [i, prompt] of ref.newPrompts.entries()) {
+    // --reproduce adds the reference caption itself: a motion LoRA should first reproduce its motion there.
+    const prompts = values.reproduce ? [ref.caption, ...ref.newPrompts] : ref.newPrompts;
+    for (const [i, prompt] of prompts.entries()) {
       const clip = await generate(engine, { prompt, steps: Number(values.steps), seed: 100 + i, ...(lora ? { loras: [{ lora, weight: 1 }] } : {}) });
       const agreement = trajectoryAgreement(refTraj, trajectoryOf(clip, ref.category));
       const refColours = colourWords(ref.caption);
       const newColours = colourWords(prompt);
       const got = dominantColour(clip);
       const leaked = ref.category === "single-object" && got !== null && refColours[0] !== newColours[0] ? got === refColours[0] : null;
-      const row = { clip: ref.name, category: ref.category, config, prompt, cosine: agreement.displacementCosine, correlation: agreement.correlation, leaked, spatialMs, temporalMs };
+      const row = { clip: ref.name, category: ref.category, config: values.reproduce && i === 0 ? `${config} (reference caption)` : config, prompt, cosine: agreement.displacementCosine, correlation: agreement.correlation, leaked, spatialMs, temporalMs };
       rows.push(row);
       console.log(JSON.stringify(row));
     }
@@ -86,7 +88,7 @@ const lines = [
   "| config | category | displacement cosine | trajectory correlation | spatial stage s | temporal stage s |",
   "| --- | --- | --- | --- | --- | --- |",
 ];
-for (const config of configs) {
+for (const config of [...new Set(rows.map((r) => r.config))]) {
   for (const cat of [...new Set(bench.map((b) => b.category)), "all"]) {
     const rs = rows.filter((r) => r.config === config && (cat === "all" || r.category === cat));
     lines.push(`| ${config} | ${cat} | ${mean(rs.map((r) => r.cosine)).toFixed(3)} | ${mean(rs.map((r) => r.correlation)).toFixed(3)} | ${(mean(rs.map((r) => r.spatialMs)) / 1000).toFixed(1)} | ${(mean(rs.map((r) => r.temporalMs)) / 1000).toFixed(1)} |`);
@@ -95,7 +97,8 @@ for (const config of configs) {
 const leaks = rows.filter((r) => r.leaked !== null);
 lines.push("", `Appearance leakage (single-object clips whose new prompt names another colour): ${configs.map((c) => `${c} ${leaks.filter((r) => r.config === c && r.leaked).length}/${leaks.filter((r) => r.config === c).length}`).join(", ")}.`);
 await mkdir(values.out!, { recursive: true });
-await writeFile(`${values.out}/RESULTS-motion-${values.provider}.md`, lines.join("\n") + "\n");
-await writeFile(`${values.out}/motion-${values.provider}.json`, JSON.stringify(rows, null, 1) + "\n");
+const tag = values.name ? `${values.provider}-${values.name}` : values.provider;
+await writeFile(`${values.out}/RESULTS-motion-${tag}.md`, lines.join("\n") + "\n");
+await writeFile(`${values.out}/motion-${tag}.json`, JSON.stringify(rows, null, 1) + "\n");
 console.log(lines.join("\n"));
 await engine.model.release();

@@ -41,7 +41,7 @@ function get(path: string, headers: Record<string, string> = {}, port = new URL(
 
 /** Closed-loop load: `conns` clients each issuing requests back to back for `secs`. */
 async function load(path: string, conns: number, secs: number, base = url) {
-  const { hostname, port } = new URL(base);
+  const { port } = new URL(base);
   const lat: number[] = [];
   let errors = 0;
   const end = performance.now() + secs * 1000;

@@ -1,4 +1,4 @@
-import { and, eq, isNull, or, sql } from "drizzle-orm";
+import { and, eq, or, sql } from "drizzle-orm";
 import type { BlobInfo, BlobKind } from "../../sdk/schema/index.ts";
 import type { Principal } from "../auth/keys.ts";
 import { hasScope } from "../auth/keys.ts";
@@ -7,6 +7,7 @@ import type { Db } from "../db/client.ts";
 import { blobOwners, blobs, loraVersions, loras } from "../db/schema.ts";
 import { ApiError } from "../http/errors.ts";
 import { iso } from "../ids.ts";
+import { visibleTo } from "../loras/visibility.ts";
 import { inspectUpload } from "./sniff.ts";
 import { BlobWriteError, type BlobStore } from "./store.ts";
 
@@ -88,7 +89,6 @@ export class BlobService {
         .limit(1);
       if (own) return true;
     }
-    const visible = p.owner === null ? and(eq(loras.visibility, "public"), isNull(loras.deletedAt)) : or(and(eq(loras.visibility, "public"), isNull(loras.deletedAt)), eq(loras.owner, p.owner));
     const [used] = await this.db
       .select({ one: sql`1` })
       .from(loraVersions)
@@ -96,7 +96,7 @@ export class BlobService {
       .where(
         and(
           or(eq(loraVersions.fileSha256, sha256), eq(loraVersions.previewSha256, sha256), eq(loraVersions.referenceVideoSha256, sha256)),
-          visible,
+          visibleTo(p),
         ),
       )
       .limit(1);

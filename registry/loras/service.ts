@@ -1,4 +1,4 @@
-import { and, desc, eq, exists, isNull, lt, max, or, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, exists, lt, max, or, sql, type SQL } from "drizzle-orm";
 import type { Lora, LoraCreate, LoraListQuery, LoraUpdate, LoraVersion, MotionCategory, Page, VersionCreate, Visibility } from "../../sdk/schema/index.ts";
 import { hasScope, type Principal } from "../auth/keys.ts";
 import { readSafetensors } from "../blobs/sniff.ts";
@@ -11,6 +11,7 @@ import { ApiError } from "../http/errors.ts";
 import { iso, newId } from "../ids.ts";
 import { loraFacts } from "./metadata.ts";
 import { ReadCache } from "./read-cache.ts";
+import { visibleTo } from "./visibility.ts";
 
 type LoraRow = typeof loras.$inferSelect;
 type VersionRow = typeof loraVersions.$inferSelect;
@@ -58,14 +59,7 @@ export const toVersion = (v: VersionRow, l: Pick<LoraRow, "owner" | "name">): Lo
 const searchText = (name: string, title: string, tags: string[]) => [name, title, ...tags].join(" ").toLowerCase();
 const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
-/** Visible to `p`: public and not deleted, or its own and not deleted (the SQL twin of `canSee`). */
-function visibleTo(p: Principal): SQL {
-  const publicLive = and(eq(loras.visibility, "public"), isNull(loras.deletedAt))!;
-  if (hasScope(p, "admin")) return isNull(loras.deletedAt);
-  if (p.owner === null) return publicLive;
-  return or(publicLive, and(eq(loras.owner, p.owner), isNull(loras.deletedAt)))!;
-}
-
+/** The in-memory twin of `visibleTo`, for rows served from the read cache. */
 function canSee(p: Principal, row: LoraRow): boolean {
   if (row.deletedAt !== null) return false;
   return hasScope(p, "admin") || row.visibility === "public" || row.owner === p.owner;

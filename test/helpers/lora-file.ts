@@ -34,10 +34,7 @@ export function loraFile(overrides: Record<string, string | undefined> = {}, ran
   );
 }
 
-export async function sha256(bytes: Uint8Array): Promise<string> {
-  const d = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return [...new Uint8Array(d)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
+export { sha256Hex as sha256 } from "../../registry/ids.ts";
 
 /** A tiny valid GIF (1×1) for previews and reference clips. */
 export const GIF = Uint8Array.from(
