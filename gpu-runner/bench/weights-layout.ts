@@ -1,0 +1,59 @@
+// Weights as graph inputs (one fp16 safetensors file shared by all graphs, what ships) against
+// weights embedded in each graph as fp32 external data (gpu-runner/model/embed_weights.py):
+// load time (read weights + create session) and run time, side by side.
+// Usage: npx tsx gpu-runner/bench/weights-layout.ts EMBEDDED_DIR [--out FILE.md]
+import ort from "onnxruntime-node";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { goldenInput } from "../engine/golden.ts";
+import { DEFAULT_ARTIFACTS, loadManifest, type GraphName } from "../engine/manifest.ts";
+import { sessionOptions } from "../engine/providers.ts";
+import { readFloatTensors } from "../engine/weights.ts";
+
+const { positionals, values } = parseArgs({ allowPositionals: true, options: { out: { type: "string" }, runs: { type: "string", default: "10" } } });
+const embedded = positionals[0];
+if (!embedded) throw new Error("usage: weights-layout.ts EMBEDDED_DIR");
+const manifest = await loadManifest(DEFAULT_ARTIFACTS, { verify: false });
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const opts = sessionOptions("cpu", 2);
+const lines = [`# Weights as inputs vs embedded (CPU, 2 threads, median of ${values.runs} runs, 5 loads)`, "", "| graph | layout | load ms | run ms |", "| --- | --- | --- | --- |"];
+
+for (const graph of ["denoiser", "train_step_sparse"] as GraphName[]) {
+  const g = manifest.graphs[graph];
+  const feeds: Record<string, ort.Tensor> = {};
+  g.inputs.forEach((s, i) => {
+    if (s.used) feeds[s.name] = new ort.Tensor(s.dtype, goldenInput(g.golden.graph_index, i, s.name, s.shape, s.dtype, manifest.model.config.vocab), s.shape);
+  });
+  for (const layout of ["inputs", "embedded"] as const) {
+    const loads: number[] = [];
+    let session!: ort.InferenceSession;
+    let weightFeeds: Record<string, ort.Tensor> = {};
+    for (let i = 0; i < 5; i++) {
+      await session?.release();
+      const t = performance.now();
+      if (layout === "inputs") {
+        const { tensors } = await readFloatTensors(join(DEFAULT_ARTIFACTS, manifest.model.weights));
+        weightFeeds = Object.fromEntries(g.weights.map((w) => [w, new ort.Tensor("float32", tensors.get(w)!.data, tensors.get(w)!.shape)]));
+        session = await ort.InferenceSession.create(join(DEFAULT_ARTIFACTS, g.file), opts);
+      } else {
+        weightFeeds = {};
+        session = await ort.InferenceSession.create(join(embedded, `${graph}.onnx`), opts);
+      }
+      loads.push(performance.now() - t);
+    }
+    const all = { ...weightFeeds, ...feeds };
+    for (let i = 0; i < 2; i++) await session.run(all);
+    const runs: number[] = [];
+    for (let i = 0; i < Number(values.runs); i++) {
+      const t = performance.now();
+      await session.run(all);
+      runs.push(performance.now() - t);
+    }
+    await session.release();
+    const line = `| ${graph} | ${layout === "inputs" ? "weights as inputs (fp16 file, shared)" : "embedded fp32 external data (per graph)"} | ${median(loads).toFixed(0)} | ${median(runs).toFixed(1)} |`;
+    lines.push(line);
+    console.log(line);
+  }
+}
+if (values.out) await writeFile(values.out, lines.join("\n") + "\n");
