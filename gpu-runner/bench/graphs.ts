@@ -6,7 +6,7 @@ import { writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
 import { parseArgs } from "node:util";
 import { forwardMacs, trainStepMacs } from "../engine/flops.ts";
-import { goldenInput } from "../engine/golden.ts";
+import { goldenInputs } from "../engine/golden.ts";
 import type { GraphName } from "../engine/manifest.ts";
 import type { Provider } from "../engine/providers.ts";
 import { OnnxModel } from "../engine/session.ts";
@@ -18,12 +18,7 @@ const model = await OnnxModel.load({ provider, ...(values.threads ? { threads: N
 const cfg = model.config;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-function inputsFor(name: GraphName) {
-  const g = model.manifest.graphs[name];
-  const feeds: Record<string, Float32Array | BigInt64Array> = {};
-  g.inputs.forEach((s, i) => (feeds[s.name] = goldenInput(g.golden.graph_index, i, s.name, s.shape, s.dtype, cfg.vocab)));
-  return feeds;
-}
+const inputsFor = (name: GraphName) => goldenInputs(model.manifest.graphs[name], cfg.vocab);
 
 async function time(name: GraphName, n = runs, warmup = 2): Promise<number[]> {
   const feeds = inputsFor(name);

@@ -6,7 +6,7 @@ import ort from "onnxruntime-node";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { goldenInput } from "../engine/golden.ts";
+import { goldenInputs } from "../engine/golden.ts";
 import { DEFAULT_ARTIFACTS, loadManifest, type GraphName } from "../engine/manifest.ts";
 import { sessionOptions } from "../engine/providers.ts";
 import { readFloatTensors } from "../engine/weights.ts";
@@ -21,10 +21,8 @@ const lines = [`# Weights as inputs vs embedded (CPU, 2 threads, median of ${val
 
 for (const graph of ["denoiser", "train_step_sparse"] as GraphName[]) {
   const g = manifest.graphs[graph];
-  const feeds: Record<string, ort.Tensor> = {};
-  g.inputs.forEach((s, i) => {
-    if (s.used) feeds[s.name] = new ort.Tensor(s.dtype, goldenInput(g.golden.graph_index, i, s.name, s.shape, s.dtype, manifest.model.config.vocab), s.shape);
-  });
+  const golden = goldenInputs(g, manifest.model.config.vocab);
+  const feeds = Object.fromEntries(g.inputs.filter((s) => s.used).map((s) => [s.name, new ort.Tensor(s.dtype, golden[s.name]!, s.shape)]));
   for (const layout of ["inputs", "embedded"] as const) {
     const loads: number[] = [];
     let session!: ort.InferenceSession;

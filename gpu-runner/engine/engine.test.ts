@@ -3,7 +3,7 @@ import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { goldenInput } from "./golden.ts";
+import { goldenInputs } from "./golden.ts";
 import { ArtifactError, DEFAULT_ARTIFACTS, GRAPH_NAMES, loadManifest } from "./manifest.ts";
 import { OnnxModel } from "./session.ts";
 import { UnknownWordError } from "./tokenizer.ts";
@@ -35,11 +35,7 @@ describe("ONNX artifacts", () => {
   for (const name of GRAPH_NAMES) {
     it(`runs ${name} on the CPU and matches the golden outputs recorded at export`, async () => {
       const graph = model.manifest.graphs[name];
-      const inputs: Record<string, Float32Array | BigInt64Array> = {};
-      graph.inputs.forEach((spec, i) => {
-        inputs[spec.name] = goldenInput(graph.golden.graph_index, i, spec.name, spec.shape, spec.dtype, model.config.vocab);
-      });
-      const out = await model.run(name, inputs);
+      const out = await model.run(name, goldenInputs(graph, model.config.vocab));
       for (const [output, summary] of Object.entries(graph.golden.outputs)) {
         const data = out[output]!;
         assert.equal(data.length, summary.shape.reduce((a, b) => a * b, 1), `${output} size`);

@@ -1,3 +1,5 @@
+import type { GraphEntry } from "./manifest.ts";
+
 /**
  * The deterministic inputs of gpu-runner/model/golden.py, reproduced bit for bit, so CI compares
  * each graph's outputs with values recorded at export without shipping the inputs.
@@ -15,6 +17,13 @@ export function goldenUniform(seed: number, n: number): Float32Array {
     out[i] = (x / 4294967296) * 2 - 1;
   }
   return out;
+}
+
+/** Every input of a manifest graph, as recorded for its golden outputs, by name. */
+export function goldenInputs(graph: GraphEntry, vocab: number): Record<string, Float32Array | BigInt64Array> {
+  const feeds: Record<string, Float32Array | BigInt64Array> = {};
+  graph.inputs.forEach((s, i) => (feeds[s.name] = goldenInput(graph.golden.graph_index, i, s.name, s.shape, s.dtype, vocab)));
+  return feeds;
 }
 
 export function goldenInput(graphIndex: number, inputIndex: number, name: string, shape: number[], dtype: "float32" | "int64", vocab: number): Float32Array | BigInt64Array {

@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { parseHeader, readHeaderLength } from "../../sdk/safetensors/header.ts";
+import { parseSafetensors } from "../../sdk/safetensors/header.ts";
 
 /** IEEE half -> float, via a table of the 65,536 values (fast enough for ~5 M weights at load). */
 let HALF: Float32Array | null = null;
@@ -23,8 +23,7 @@ export interface NamedTensor {
 /** Reads a safetensors file of F16/F32 tensors into float32 arrays, with its metadata. */
 export async function readFloatTensors(path: string): Promise<{ tensors: Map<string, NamedTensor>; metadata: Record<string, string> }> {
   const bytes = new Uint8Array(await readFile(path));
-  const n = readHeaderLength(bytes.subarray(0, 8), bytes.byteLength);
-  const header = parseHeader(bytes.subarray(8, 8 + n), bytes.byteLength);
+  const header = parseSafetensors(bytes);
   const tensors = new Map<string, NamedTensor>();
   for (const t of header.tensors) {
     const start = header.dataStart + t.begin;

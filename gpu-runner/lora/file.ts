@@ -1,5 +1,5 @@
 import { encodeSafetensors, type TensorData } from "../../sdk/safetensors/encode.ts";
-import { parseHeader, readHeaderLength, SafetensorsError } from "../../sdk/safetensors/header.ts";
+import { parseSafetensors, SafetensorsError } from "../../sdk/safetensors/header.ts";
 import { LoraFileMetadata } from "../../sdk/schema/index.ts";
 import type { ModelConfig } from "../engine/manifest.ts";
 import type { HeadSet } from "./heads.ts";
@@ -65,7 +65,7 @@ export function encodeLora(cfg: ModelConfig, lora: LoraWeights, base: BaseModel,
 export function decodeLora(cfg: ModelConfig, bytes: Uint8Array, base: BaseModel) {
   let header;
   try {
-    header = parseHeader(bytes.subarray(8, 8 + readHeaderLength(bytes.subarray(0, 8), bytes.byteLength)), bytes.byteLength);
+    header = parseSafetensors(bytes);
   } catch (e) {
     if (e instanceof SafetensorsError) throw new LoraFileError("invalid_lora_file", `not a valid safetensors file: ${e.message}`);
     throw e;

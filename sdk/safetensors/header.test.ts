@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { encodeSafetensors } from "./encode.ts";
-import { MAX_HEADER_BYTES, parseHeader, readHeaderLength, SafetensorsError } from "./header.ts";
+import { MAX_HEADER_BYTES, parseSafetensors, readHeaderLength, SafetensorsError } from "./header.ts";
 
 /** Builds a file from a raw header object and a data buffer of `dataBytes` bytes. */
 function rawFile(header: unknown, dataBytes: number, headerText?: string): Uint8Array {
@@ -12,10 +12,7 @@ function rawFile(header: unknown, dataBytes: number, headerText?: string): Uint8
   return out;
 }
 
-function parse(file: Uint8Array) {
-  const n = readHeaderLength(file.subarray(0, 8), file.byteLength);
-  return parseHeader(file.subarray(8, 8 + n), file.byteLength);
-}
+const parse = parseSafetensors;
 
 const rejects = (file: Uint8Array, pattern: RegExp) => assert.throws(() => parse(file), (e: Error) => e instanceof SafetensorsError && pattern.test(e.message));
 

@@ -132,3 +132,9 @@ function checkTensor(name: string, raw: unknown): TensorInfo {
   }
   return { name, dtype: dtype as Dtype, shape: shape as number[], begin, end };
 }
+
+/** Parses and validates a whole safetensors file held in memory. */
+export function parseSafetensors(bytes: Uint8Array): SafetensorsHeader {
+  const n = readHeaderLength(bytes.subarray(0, 8), bytes.byteLength);
+  return parseHeader(bytes.subarray(8, 8 + n), bytes.byteLength);
+}
