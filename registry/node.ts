@@ -5,6 +5,8 @@ import { join, resolve } from "node:path";
 import { createApp, type AppDeps } from "./app.ts";
 import { FsBlobStore } from "./blobs/fs-store.ts";
 import { openSqlite } from "./db/open.ts";
+import { localRunnerToken } from "./runners/token.ts";
+import { RunnerSupervisor, type RunnerMode } from "./runners/supervisor.ts";
 
 /** Where the embedded registry keeps its SQLite file and blobs. */
 export const homeDir = () => resolve(process.env.MOTION_LORA_HOME ?? ".motion-lora");
@@ -15,6 +17,11 @@ export interface StartOptions {
   host?: string;
   log?: AppDeps["log"];
   config?: AppDeps["config"];
+  /** Who runs queued jobs: a local runner started on demand, a webhook to a platform, or nobody (external runners). */
+  runner?: RunnerMode;
+  runnerWebhookUrl?: string;
+  runnerWebhookSecret?: string;
+  runnerIdleExitSeconds?: number;
 }
 
 /** Starts the registry on Node with SQLite + local blobs (the embedded default). */
@@ -43,12 +50,29 @@ export async function startRegistry(opts: StartOptions = {}) {
   });
   const address = server.address();
   const actualPort = typeof address === "object" && address ? address.port : port;
+  const url = `http://${host}:${actualPort}`;
+  const log = opts.log ?? ((e: Record<string, unknown>) => console.error(JSON.stringify({ ts: new Date().toISOString(), ...e })));
+  const mode = opts.runner ?? "off";
+  const supervisor = new RunnerSupervisor({
+    mode,
+    jobs: services.jobs,
+    registryUrl: url,
+    log,
+    env: { MOTION_LORA_HOME: home },
+    ...(mode === "local" && { token: await localRunnerToken(db, home, services.config.defaultRateLimitPerMinute) }),
+    ...(opts.runnerWebhookUrl && { webhookUrl: opts.runnerWebhookUrl }),
+    ...(opts.runnerWebhookSecret && { webhookSecret: opts.runnerWebhookSecret }),
+    ...(opts.runnerIdleExitSeconds !== undefined && { idleExitSeconds: opts.runnerIdleExitSeconds }),
+  });
+  supervisor.start();
   return {
-    url: `http://${host}:${actualPort}`,
+    url,
     services,
     home,
+    supervisor,
     async stop() {
       for (const t of timers) clearInterval(t);
+      await supervisor.stop();
       const closed = new Promise<void>((ok) => server.close(() => ok()));
       // Open SSE streams and keep-alive sockets would otherwise hold close() forever.
       (server as { closeAllConnections?: () => void }).closeAllConnections?.();

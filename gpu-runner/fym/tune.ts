@@ -21,6 +21,8 @@ export interface TuneOptions {
   decoupleHeads: boolean;
   motionLossWeight: number;
   headMargin: number;
+  /** Shifts the logit-normal timesteps towards noise (t' = s·t / (1 + (s−1)·t)), where a clip's layout and motion are decided; 1 is pretraining's distribution. */
+  timestepShift: number;
 }
 
 export const DEFAULT_TUNE: TuneOptions = {
@@ -35,6 +37,7 @@ export const DEFAULT_TUNE: TuneOptions = {
   decoupleHeads: true,
   motionLossWeight: 0,
   headMargin: 0,
+  timestepShift: 1,
 };
 
 /** The baselines of the ablations, as option sets of the same pipeline. */
@@ -81,8 +84,11 @@ function initLora(engine: Engine, rank: number, rng: Rng): LoraWeights {
   return l;
 }
 
-/** Flow-matching timesteps as in pretraining: logit-normal. */
-const logitNormal = (rng: Rng) => 1 / (1 + Math.exp(-rng.normal()));
+/** Flow-matching timesteps: pretraining's logit-normal, shifted towards noise by `shift` (SD3's rule). */
+function timestep(rng: Rng, shift: number): number {
+  const t = 1 / (1 + Math.exp(-rng.normal()));
+  return (shift * t) / (1 + (shift - 1) * t);
+}
 
 /**
  * Follow-Your-Motion tuning of one reference clip: classify heads, tune a spatial LoRA on single
@@ -126,7 +132,7 @@ export async function tune(
       const { graph, frames, pos } = pick();
       const x0 = selectFrames(clip, frames).data;
       const out = await engine.trainStep(graph, {
-        x0, noise: rng.normals(x0.length), t: logitNormal(rng), text, textMask: mask, framePos: pos,
+        x0, noise: rng.normals(x0.length), t: timestep(rng, o.timestepShift), text, textMask: mask, framePos: pos,
         frozen: frozenSlot, lora: { A: lora.A, B: lora.B, scale: slotScale(lora) }, lossWeights,
       });
       opt.update([out.gradA, out.gradB]);

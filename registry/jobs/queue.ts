@@ -56,6 +56,9 @@ function splitRef(ref: string): { owner: string; name: string; version: number |
  * back in the queue until `max_attempts` claims have been spent.
  */
 export class JobQueue {
+  /** When a runner last asked for work: how the runner supervisor tells that one is alive. */
+  lastClaimAt = 0;
+
   constructor(
     private readonly db: Db,
     private readonly loras: LoraService,
@@ -210,8 +213,21 @@ export class JobQueue {
     return { requeued: requeued.length, failed: failed.length };
   }
 
+  /** Jobs waiting for a runner, and jobs a runner holds a live lease on. */
+  async load(now = Date.now()) {
+    const [row] = await this.db
+      .select({
+        queued: sql<number>`sum(case when ${jobs.status} = 'queued' then 1 else 0 end)`,
+        leased: sql<number>`sum(case when ${jobs.status} = 'running' and ${jobs.leaseExpiresAt} >= ${now} then 1 else 0 end)`,
+      })
+      .from(jobs)
+      .where(inArray(jobs.status, ["queued", "running"]));
+    return { queued: Number(row?.queued ?? 0), leased: Number(row?.leased ?? 0) };
+  }
+
   /** Claims the oldest queued job of the given kinds, or returns null when there is none. */
   async claim(runnerId: string, kinds: JobKind[], leaseSeconds: number, now = Date.now()): Promise<Claim | null> {
+    this.lastClaimAt = now;
     await this.reap(now);
     const leaseToken = randomText(20);
     const oldest = this.db
@@ -325,14 +341,14 @@ export class JobQueue {
   }
 
   /** Fails a job, or requeues it when the runner says the failure is retryable and attempts remain. */
-  async fail(id: string, leaseToken: string, error: { code: string; message: string }, retryable: boolean, now = Date.now()): Promise<Job> {
+  async fail(id: string, leaseToken: string, error: { code: string; message: string }, retryable: boolean, release = false, now = Date.now()): Promise<Job> {
     const job = await this.leased(id, leaseToken, now);
-    const requeue = retryable && job.attempts < job.maxAttempts;
+    const requeue = release || (retryable && job.attempts < job.maxAttempts);
     const [row] = await this.db
       .update(jobs)
       .set(
         requeue
-          ? { status: "queued", runnerId: null, leaseToken: null, leaseExpiresAt: null, updatedAt: now }
+          ? { status: "queued", runnerId: null, leaseToken: null, leaseExpiresAt: null, updatedAt: now, ...(release ? { attempts: sql`${jobs.attempts} - 1` } : {}) }
           : { status: "failed", error, finishedAt: now, leaseExpiresAt: null, updatedAt: now },
       )
       .where(and(eq(jobs.id, id), eq(jobs.leaseToken, leaseToken), eq(jobs.status, "running")))

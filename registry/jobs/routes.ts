@@ -133,6 +133,6 @@ export function jobRoutes(api: Api, s: Services) {
       method: "post", path: "/v1/jobs/:id/fail", tag: "Runner", scope: "runner", summary: "Fail a job (or requeue it when retryable)",
       params: { id: "job id" }, body: Fail, responses: { 200: { description: "the job", schema: Job } },
     },
-    async (c, { body }) => c.json(await s.jobs.fail(param(c, "id", JobId), body.lease_token, body.error, body.retryable)),
+    async (c, { body }) => c.json(await s.jobs.fail(param(c, "id", JobId), body.lease_token, body.error, body.retryable, body.release)),
   );
 }

@@ -265,7 +265,7 @@ export class LoraService {
         const [prior] = await this.db.select().from(loraVersions).where(eq(loraVersions.jobId, opts.jobId)).limit(1);
         if (prior) return toVersion(prior, lora);
       }
-      if (attempt >= 5) throw new ApiError("conflict", "too many concurrent publishes to this LoRA; retry");
+      if (attempt >= 5) throw new ApiError("conflict", "too many concurrent publishes to this LoRA; retry", undefined, { "Retry-After": "1" });
     }
   }
 

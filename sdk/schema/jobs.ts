@@ -140,6 +140,7 @@ export const Fail = z.strictObject({
   lease_token: z.string().min(1).max(128),
   error: JobError,
   retryable: z.boolean().default(false).describe("put the job back in the queue if attempts remain"),
+  release: z.boolean().default(false).describe("give the job back unfinished without spending an attempt (a runner shutting down)"),
 });
 
 export const JobEventType = z.enum(["status", "progress", "log"]);

@@ -1,0 +1,145 @@
+import type { MotionLora } from "../../sdk/client/client.ts";
+import { GenerateInput, TuneInput, type GenerateResult, type Job, type TuneResult } from "../../sdk/schema/index.ts";
+import type { z } from "zod";
+import { decodeClipPng, encodeClipPng } from "../../sdk/video/frames.ts";
+import { encodeGif } from "../../sdk/video/gif.ts";
+import { clipFromRgb, clipToRgb } from "../fym/clip.ts";
+import type { Engine } from "../fym/engine.ts";
+import { generate } from "../fym/sampler.ts";
+import { tune, type Progress, type TuneOptions } from "../fym/tune.ts";
+import { decodeLora, encodeLora } from "../lora/file.ts";
+import type { BlobCache } from "./cache.ts";
+
+/** A job the runner cannot do, whatever it retries: the message goes to the user. */
+export class JobInputError extends Error {
+  override name = "JobInputError";
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface Report {
+  progress: number;
+  stage: string;
+  message?: string;
+}
+
+export interface ExecuteContext {
+  signal: AbortSignal;
+  report: (r: Report) => void;
+}
+
+// Shares of a tune job's progress bar; the temporal stage dominates the time.
+const TUNE_SHARES = { heads: [0, 0.02], spatial: [0.02, 0.22], temporal: [0.22, 0.95] } as const;
+
+/** Runs jobs on an engine: inputs from the cache, results uploaded as blobs, the result body returned. */
+export class Executor {
+  constructor(
+    readonly engine: Engine,
+    private readonly client: MotionLora,
+    private readonly cache: BlobCache,
+  ) {}
+
+  async run(job: Job, ctx: ExecuteContext): Promise<z.input<typeof TuneResult> | z.input<typeof GenerateResult>> {
+    if (job.kind === "tune") return this.tune(job, ctx);
+    return this.generate(job, ctx);
+  }
+
+  private async tune(job: Job, ctx: ExecuteContext) {
+    const input = TuneInput.parse(job.input);
+    const o = input.options;
+    if (o.sparse_frames !== undefined && o.sparse_frames !== this.engine.sparseFrames) {
+      throw new JobInputError("unsupported_option", `options.sparse_frames: this model's sparse training graph takes ${this.engine.sparseFrames} frames; leave it out or set ${this.engine.sparseFrames}`);
+    }
+    const cfg = this.engine.config;
+    if (o.rank !== undefined && o.rank > cfg.lora_rank) throw new JobInputError("unsupported_option", `options.rank: this model's LoRA slots hold rank ≤ ${cfg.lora_rank}; got ${o.rank}`);
+    const frames = await decodeClipPng(await this.cache.get(input.video_sha256, ctx.signal)).catch((e: Error) => {
+      throw new JobInputError("invalid_video", `video_sha256: ${e.message}`);
+    });
+    if (frames.count !== cfg.frames || frames.width !== cfg.size) {
+      throw new JobInputError("invalid_video", `video_sha256: the model tunes on ${cfg.frames} frames of ${cfg.size}×${cfg.size}, this clip is ${frames.count} of ${frames.width}×${frames.height}; fit it with the SDK's fitClip`);
+    }
+    const clip = clipFromRgb(frames.rgb, frames.count, frames.width);
+    const partial: Partial<TuneOptions> = {
+      ...(o.spatial_steps !== undefined && { spatialSteps: o.spatial_steps }),
+      ...(o.temporal_steps !== undefined && { temporalSteps: o.temporal_steps }),
+      ...(o.rank !== undefined && { rank: o.rank }),
+      ...(o.learning_rate !== undefined && { lr: o.learning_rate }),
+      ...(o.motion_loss_weight !== undefined && { motionLossWeight: o.motion_loss_weight }),
+      ...(o.seed !== undefined && { seed: o.seed }),
+    };
+    const onProgress = (p: Progress) => {
+      const [from, to] = TUNE_SHARES[p.stage];
+      ctx.report({
+        progress: from + ((to - from) * p.step) / p.steps,
+        stage: p.stage,
+        ...(p.loss !== null && { message: `${p.stage} ${p.step}/${p.steps} loss ${p.loss.toFixed(4)}${p.etaMs !== null ? ` eta ${(p.etaMs / 1000).toFixed(0)} s` : ""}` }),
+      });
+    };
+    const r = await tune(this.engine, clip, input.prompt, partial, { onProgress, signal: ctx.signal });
+    ctx.report({ progress: 0.96, stage: "upload" });
+    const tuning = {
+      ...r.options,
+      engine: r.engine,
+      reference_sha256: input.video_sha256,
+      caption: input.prompt,
+      head_margin: r.heads.margin,
+      head_scores: r.heads.scores,
+      spatial_ms: Math.round(r.spatial.ms),
+      temporal_ms: Math.round(r.temporal.ms),
+      job_id: job.id,
+    };
+    const motion = encodeLora(cfg, r.temporal.lora, this.engine.base, { stage: "temporal", heads: r.heads.temporal, tuning });
+    const spatial = encodeLora(cfg, r.spatial.lora, this.engine.base, { stage: "spatial", heads: r.heads.spatial, tuning });
+    const opts = { signal: ctx.signal };
+    const [m, s, preview] = await Promise.all([
+      this.client.blobs.upload(motion, "lora", opts),
+      this.client.blobs.upload(spatial, "lora", opts),
+      this.client.blobs.upload(encodeGif(frames, { scale: 4 }), "preview", opts),
+    ]);
+    const last = (xs: number[]) => xs.slice(-10).reduce((a, b) => a + b, 0) / Math.max(1, Math.min(10, xs.length));
+    return {
+      lora_sha256: m.sha256,
+      spatial_lora_sha256: s.sha256,
+      preview_sha256: preview.sha256,
+      metrics: { spatial_ms: r.spatial.ms, temporal_ms: r.temporal.ms, spatial_loss: last(r.spatial.losses), temporal_loss: last(r.temporal.losses) },
+    };
+  }
+
+  private async generate(job: Job, ctx: ExecuteContext) {
+    const input = GenerateInput.parse(job.input);
+    const loras = await Promise.all(
+      job.resolved_loras.map(async (l) => {
+        const bytes = await this.cache.get(l.file_sha256, ctx.signal);
+        try {
+          return { lora: decodeLora(this.engine.config, bytes, this.engine.base).lora, weight: l.weight };
+        } catch (e) {
+          throw new JobInputError("invalid_lora", `${l.ref}: ${(e as Error).message}`);
+        }
+      }),
+    );
+    if (loras.length > this.engine.config.lora_slots) throw new JobInputError("too_many_loras", `this model applies at most ${this.engine.config.lora_slots} LoRAs at once; got ${loras.length}`);
+    const t0 = performance.now();
+    const steps = input.options.steps ?? 20;
+    const clip = await generate(this.engine, {
+      prompt: input.prompt,
+      loras,
+      steps,
+      ...(input.options.guidance !== undefined && { guidance: input.options.guidance }),
+      ...(input.options.seed !== undefined && { seed: input.options.seed }),
+      signal: ctx.signal,
+      onStep: (step, n) => ctx.report({ progress: (0.95 * step) / n, stage: "sampling" }),
+    });
+    const ms = performance.now() - t0;
+    const frames = { width: clip.size, height: clip.size, count: clip.frames, rgb: clipToRgb(clip) };
+    const opts = { signal: ctx.signal };
+    const [video, preview] = await Promise.all([
+      this.client.blobs.upload(await encodeClipPng(frames), "video", opts),
+      this.client.blobs.upload(encodeGif(frames, { scale: 4 }), "preview", opts),
+    ]);
+    return { video_sha256: video.sha256, preview_sha256: preview.sha256, metrics: { sampling_ms: ms, steps } };
+  }
+}

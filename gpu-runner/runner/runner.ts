@@ -1,0 +1,172 @@
+import type { MotionLora } from "../../sdk/client/client.ts";
+import { APIError, ConflictError, MotionLoraError, NotFoundError } from "../../sdk/client/errors.ts";
+import type { Claim, JobKind } from "../../sdk/schema/index.ts";
+import { UnknownWordError } from "../engine/tokenizer.ts";
+import { LoraFileError } from "../lora/file.ts";
+import { JobInputError, type Executor, type Report } from "./execute.ts";
+
+export interface RunnerOptions {
+  client: MotionLora;
+  executor: Executor;
+  runnerId: string;
+  concurrency?: number;
+  kinds?: JobKind[];
+  leaseSeconds?: number;
+  /** Exit after this long with no job (serverless shape); null runs until stopped. */
+  idleExitMs?: number | null;
+  pollMs?: number;
+  log?: (entry: Record<string, unknown>) => void;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Why a job's work was aborted: canceled by its owner, lease lost, or the runner stopping. */
+class Stop extends Error {
+  constructor(readonly why: "canceled" | "lease_lost" | "shutdown") {
+    super(why);
+  }
+}
+
+/**
+ * The job loop: claims jobs, runs them with heartbeats that carry progress, completes or fails them.
+ * Rides out registry restarts (backs off, keeps the lease alive) and releases its jobs on stop().
+ */
+export class Runner {
+  private stopping = false;
+  private busy = 0;
+  private lastBusyAt = Date.now();
+  private readonly inflight = new Map<string, AbortController>();
+  private readonly o: Required<Omit<RunnerOptions, "idleExitMs">> & { idleExitMs: number | null };
+  private wake: (() => void) | null = null;
+
+  constructor(opts: RunnerOptions) {
+    this.o = { concurrency: 1, kinds: ["tune", "generate"], leaseSeconds: 30, idleExitMs: null, pollMs: 1_000, log: (e) => console.error(JSON.stringify({ ts: new Date().toISOString(), ...e })), ...opts };
+  }
+
+  /** Runs until stop() or, with idleExitMs, until idle that long. */
+  async run(): Promise<void> {
+    this.o.log({ msg: "runner started", runner: this.o.runnerId, engine: this.o.executor.engine.name, concurrency: this.o.concurrency });
+    await Promise.all(Array.from({ length: this.o.concurrency }, () => this.slot()));
+    this.o.log({ msg: "runner stopped", runner: this.o.runnerId });
+  }
+
+  /** Stops claiming; running jobs are aborted and released back to the queue. */
+  stop(): void {
+    if (this.stopping) return;
+    this.stopping = true;
+    for (const ctl of this.inflight.values()) ctl.abort(new Stop("shutdown"));
+    this.wake?.();
+  }
+
+  private idleTooLong() {
+    return this.o.idleExitMs !== null && this.busy === 0 && Date.now() - this.lastBusyAt >= this.o.idleExitMs;
+  }
+
+  private async slot() {
+    let backoff = 500;
+    while (!this.stopping) {
+      let claim: Claim | null;
+      try {
+        claim = await this.o.client.runner.claim({ runner_id: this.o.runnerId, kinds: this.o.kinds, lease_seconds: this.o.leaseSeconds });
+        backoff = 500;
+      } catch (e) {
+        this.o.log({ level: "warn", msg: "claim failed; retrying", error: (e as Error).message, retry_ms: backoff });
+        await this.pause(backoff);
+        backoff = Math.min(backoff * 2, 10_000);
+        continue;
+      }
+      if (!claim) {
+        if (this.idleTooLong()) {
+          this.o.log({ msg: "idle; exiting", idle_ms: Date.now() - this.lastBusyAt });
+          this.stop();
+          break;
+        }
+        await this.pause(this.o.pollMs);
+        continue;
+      }
+      this.busy++;
+      try {
+        await this.handle(claim);
+      } finally {
+        this.busy--;
+        this.lastBusyAt = Date.now();
+      }
+    }
+  }
+
+  private pause(ms: number) {
+    return new Promise<void>((resolve) => {
+      const t = setTimeout(done, ms);
+      function done() {
+        clearTimeout(t);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+
+  private async handle({ job, lease_token }: Claim) {
+    const api = this.o.client.runner;
+    const ctl = new AbortController();
+    this.inflight.set(job.id, ctl);
+    const log = (e: Record<string, unknown>) => this.o.log({ job: job.id, kind: job.kind, ...e });
+    log({ msg: "job claimed", attempt: job.attempts });
+    let latest: Report | null = null;
+    let sentAt = Date.now();
+    let beating = false;
+    const beat = async (force: boolean) => {
+      if (beating || ctl.signal.aborted) return;
+      const due = Date.now() - sentAt >= (this.o.leaseSeconds * 1000) / 3;
+      if (!latest && !due && !force) return;
+      const r = latest;
+      latest = null;
+      beating = true;
+      try {
+        await api.heartbeat(job.id, { lease_token, lease_seconds: this.o.leaseSeconds, ...(r && { progress: Math.min(1, r.progress), stage: r.stage }), ...(r?.message && { message: r.message.slice(0, 1000) }) });
+        sentAt = Date.now();
+      } catch (e) {
+        if (e instanceof ConflictError) ctl.abort(new Stop(e.code === "job_not_active" ? "canceled" : "lease_lost"));
+        else log({ level: "warn", msg: "heartbeat failed; keeping the work and retrying", error: (e as Error).message });
+      } finally {
+        beating = false;
+      }
+    };
+    const timer = setInterval(() => void beat(false), 1_000);
+    try {
+      const result = await this.o.executor.run(job, { signal: ctl.signal, report: (r) => (latest = r) });
+      ctl.signal.throwIfAborted();
+      await this.persist(() => api.complete(job.id, { lease_token, result }), ctl.signal);
+      log({ msg: "job succeeded" });
+    } catch (e) {
+      const reason = ctl.signal.aborted ? ctl.signal.reason : e;
+      if (reason instanceof Stop) {
+        log({ msg: `job stopped: ${reason.why}` });
+        if (reason.why === "shutdown") {
+          await api.fail(job.id, { lease_token, error: { code: "runner_stopped", message: "the runner stopped; the job was requeued" }, release: true }).catch((err: Error) => log({ level: "warn", msg: "release failed; the lease will expire", error: err.message }));
+        }
+        return;
+      }
+      const input = e instanceof JobInputError || e instanceof UnknownWordError || e instanceof LoraFileError;
+      const code = e instanceof JobInputError || e instanceof LoraFileError ? e.code : e instanceof UnknownWordError ? "unknown_word" : e instanceof MotionLoraError ? e.code : "runner_error";
+      log({ level: "error", msg: "job failed", code, error: (e as Error).message, retryable: !input });
+      await this.persist(() => api.fail(job.id, { lease_token, error: { code, message: (e as Error).message.slice(0, 4000) }, retryable: !input }), ctl.signal).catch(() => {});
+    } finally {
+      clearInterval(timer);
+      this.inflight.delete(job.id);
+    }
+  }
+
+  /** Retries a completion/failure through registry outages until it lands or the lease is gone. */
+  private async persist(call: () => Promise<unknown>, signal: AbortSignal) {
+    for (let wait = 500; ; wait = Math.min(wait * 2, 5_000)) {
+      try {
+        return await call();
+      } catch (e) {
+        if (e instanceof ConflictError || e instanceof NotFoundError || signal.aborted) throw e;
+        if (e instanceof APIError && e.status < 500 && e.status !== 429) throw e;
+        this.o.log({ level: "warn", msg: "registry unreachable; retrying", error: (e as Error).message });
+        await sleep(wait);
+      }
+    }
+  }
+}

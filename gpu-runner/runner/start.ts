@@ -1,0 +1,50 @@
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { MotionLora } from "../../sdk/client/client.ts";
+import { OnnxEngine } from "../engine/onnx-engine.ts";
+import type { Provider } from "../engine/providers.ts";
+import { OnnxModel } from "../engine/session.ts";
+import { BlobCache } from "./cache.ts";
+import { Executor } from "./execute.ts";
+import { Runner } from "./runner.ts";
+
+export interface StartRunnerOptions {
+  registry: string;
+  token: string;
+  provider?: Provider;
+  concurrency?: number;
+  idleExitMs?: number | null;
+  cacheDir?: string;
+  runnerId?: string;
+  leaseSeconds?: number;
+}
+
+/** Loads the model on the chosen provider and returns a runner ready to `run()`. */
+export async function createRunner(o: StartRunnerOptions): Promise<Runner> {
+  // More retries than an interactive client: a runner outlives registry restarts.
+  const client = new MotionLora({ baseUrl: o.registry, apiKey: o.token, maxRetries: 4, timeoutMs: 120_000 });
+  const engine = new OnnxEngine(await OnnxModel.load({ provider: o.provider ?? "cpu" }));
+  const cache = new BlobCache(o.cacheDir ?? join(process.env.MOTION_LORA_HOME ?? ".motion-lora", "runner-cache"), client.blobs);
+  return new Runner({
+    client,
+    executor: new Executor(engine, client, cache),
+    runnerId: o.runnerId ?? `${hostname()}:${process.pid}`.slice(0, 64),
+    ...(o.concurrency !== undefined && { concurrency: o.concurrency }),
+    ...(o.idleExitMs !== undefined && { idleExitMs: o.idleExitMs }),
+    ...(o.leaseSeconds !== undefined && { leaseSeconds: o.leaseSeconds }),
+  });
+}
+
+/** `motion-lora runner start`: runs until SIGTERM/SIGINT (releasing its jobs) or idle-exit. */
+export async function runRunner(o: StartRunnerOptions): Promise<void> {
+  const runner = await createRunner(o);
+  const stop = () => runner.stop();
+  process.once("SIGTERM", stop);
+  process.once("SIGINT", stop);
+  try {
+    await runner.run();
+  } finally {
+    process.off("SIGTERM", stop);
+    process.off("SIGINT", stop);
+  }
+}

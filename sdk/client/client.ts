@@ -1,0 +1,122 @@
+import type { z } from "zod";
+import { GenerateResult, Me, type GenerateInput, type Job, type JobEvent, type LoraCreate, type LoraVersion, type TuneInput } from "../schema/index.ts";
+import { decodeClipPng, encodeClipPng, fitClip, readFrames, type Frames } from "../video/frames.ts";
+import { Blobs, type Bytes } from "./blobs.ts";
+import { IntegrityError, NotFoundError } from "./errors.ts";
+import { Http, type ClientOptions } from "./http.ts";
+import { Jobs } from "./jobs.ts";
+import { Loras, Versions } from "./loras.ts";
+import { parseRef } from "./refs.ts";
+import { RunnerApi } from "./runner.ts";
+
+export interface JobProgress {
+  status: string | null;
+  stage: string | null;
+  /** 0–1 over the whole job. */
+  progress: number;
+  message: string | null;
+}
+
+interface Followed {
+  onProgress?: (p: JobProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface TuneParams extends Followed {
+  /** The reference clip: GIF or clip-PNG bytes, a list of PNG frames, or decoded frames. */
+  video: Bytes | Uint8Array[] | Frames;
+  /** A caption of the reference clip, in the model's vocabulary. */
+  prompt: string;
+  /** `owner/name` that receives the result as a new version. */
+  lora: string;
+  /** Creates the LoRA first when it does not exist yet. */
+  create?: Omit<z.input<typeof LoraCreate>, "name" | "owner">;
+  options?: TuneInput["options"];
+}
+
+export interface GenerateParams extends Followed {
+  prompt: string;
+  /** Motion LoRAs to apply: `owner/name[@version]` with a weight (default 1). */
+  loras?: { ref: string; weight?: number }[];
+  options?: GenerateInput["options"];
+}
+
+export interface Generated {
+  job: Job;
+  /** The clip as frames, and as the clip PNG the runner uploaded (sha256-verified). */
+  frames: Frames;
+  png: Uint8Array;
+}
+
+/** The motion-lora registry client: typed resources plus `tune` and `generate` that follow their jobs. */
+export class MotionLora {
+  readonly http: Http;
+  readonly loras: Loras;
+  readonly versions: Versions;
+  readonly jobs: Jobs;
+  readonly blobs: Blobs;
+  readonly runner: RunnerApi;
+
+  constructor(opts: ClientOptions) {
+    this.http = new Http(opts);
+    this.loras = new Loras(this.http);
+    this.versions = new Versions(this.http);
+    this.jobs = new Jobs(this.http);
+    this.blobs = new Blobs(this.http);
+    this.runner = new RunnerApi(this.http);
+  }
+
+  /** Whom the API key belongs to, and its scopes. */
+  me(opts: { signal?: AbortSignal } = {}) {
+    return this.http.json({ method: "GET", path: "/v1/me", signal: opts.signal }, Me);
+  }
+
+  /** Uploads a reference clip (fitted to the model's shape), tunes a motion LoRA on it and returns the published version. */
+  async tune(p: TuneParams): Promise<LoraVersion> {
+    const ref = parseRef(p.lora);
+    if (p.create) {
+      await this.loras.get(p.lora, sig(p)).catch(async (e: unknown) => {
+        if (!(e instanceof NotFoundError)) throw e;
+        await this.loras.create({ ...p.create!, name: ref.name, owner: ref.owner }, sig(p));
+      });
+    }
+    const frames = isFrames(p.video) ? p.video : await readFrames(p.video instanceof Blob ? new Uint8Array(await p.video.arrayBuffer()) : p.video);
+    const clip = await encodeClipPng(fitClip(frames));
+    const video = await this.blobs.upload(clip, "video", sig(p));
+    const job = await this.jobs.create({ kind: "tune", input: { video_sha256: video.sha256, prompt: p.prompt, lora: `${ref.owner}/${ref.name}`, options: p.options ?? {} } }, sig(p));
+    const done = await this.follow(job, p);
+    if (!done.version_id) throw new IntegrityError(`tune job ${job.id} succeeded without a published version`);
+    for await (const v of this.versions.list(`${ref.owner}/${ref.name}`, sig(p))) if (v.id === done.version_id) return v;
+    throw new IntegrityError(`tune job ${job.id} published version ${done.version_id}, which is not listed`);
+  }
+
+  /** Generates a clip for `prompt` with the given motion LoRAs and returns it, verified. */
+  async generate(p: GenerateParams): Promise<Generated> {
+    const loras = (p.loras ?? []).map((l) => ({ ref: l.ref, weight: l.weight ?? 1 }));
+    const job = await this.jobs.create({ kind: "generate", input: { prompt: p.prompt, loras, options: p.options ?? {} } }, sig(p));
+    const done = await this.follow(job, p);
+    const result = GenerateResult.parse(done.result);
+    const png = await this.blobs.download(result.video_sha256, sig(p));
+    return { job: done, png, frames: await decodeClipPng(png) };
+  }
+
+  private follow(job: Job, p: Followed): Promise<Job> {
+    let status: string | null = job.status;
+    let state: JobProgress = { status, stage: job.stage, progress: job.progress, message: null };
+    const onEvent = (e: JobEvent) => {
+      const d = e.data as Record<string, unknown>;
+      if (e.type === "status") status = String(d.status);
+      state = {
+        status,
+        stage: typeof d.stage === "string" ? d.stage : state.stage,
+        progress: typeof d.progress === "number" ? d.progress : status === "succeeded" ? 1 : state.progress,
+        message: typeof d.message === "string" ? d.message : e.type === "status" ? null : state.message,
+      };
+      p.onProgress?.(state);
+    };
+    return this.jobs.wait(job.id, { onEvent, ...sig(p) });
+  }
+}
+
+const sig = (p: { signal?: AbortSignal }) => (p.signal ? { signal: p.signal } : {});
+const isFrames = (v: unknown): v is Frames => typeof v === "object" && v !== null && "rgb" in v && "count" in v;

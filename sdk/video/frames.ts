@@ -1,0 +1,106 @@
+import { VideoFormatError } from "./errors.ts";
+import { decodeGif } from "./gif.ts";
+import { decodePng } from "./png-decode.ts";
+import { encodePng } from "./png.ts";
+
+/** Video as RGB frames: `count` frames of height × width × 3 bytes, back to back. */
+export interface Frames {
+  width: number;
+  height: number;
+  count: number;
+  rgb: Uint8Array;
+}
+
+/** The model's clip format: `frames` square frames of `size` pixels. */
+export interface ClipShape {
+  frames: number;
+  size: number;
+}
+
+/** The shape of the bundled model (gpu-runner/artifacts/manifest.json). */
+export const MODEL_CLIP: ClipShape = { frames: 16, size: 32 };
+
+/** Raw RGB bytes -> Frames, checking that the length is a whole number of frames. */
+export function framesFromRgb(rgb: Uint8Array, width: number, height: number): Frames {
+  const per = width * height * 3;
+  if (!per || rgb.length % per !== 0) throw new VideoFormatError(`${rgb.length} bytes is not a whole number of ${width}×${height} RGB frames (${per} bytes each)`);
+  return { width, height, count: rgb.length / per, rgb };
+}
+
+/** Resize, centre-crop and resample in time to the model's clip shape; refuses what cannot become a clip. */
+export function fitClip(src: Frames, shape: ClipShape = MODEL_CLIP): Frames {
+  if (src.count < 2) throw new VideoFormatError(`a reference clip needs at least 2 frames to carry motion; this one has ${src.count}`);
+  const side = Math.min(src.width, src.height);
+  if (side < shape.size / 4) throw new VideoFormatError(`frames of ${src.width}×${src.height} are too small to make ${shape.size}×${shape.size} (need at least ${Math.ceil(shape.size / 4)} pixels a side)`);
+  const x0 = (src.width - side) / 2;
+  const y0 = (src.height - side) / 2;
+  const cell = side / shape.size;
+  const rgb = new Uint8Array(shape.frames * shape.size * shape.size * 3);
+  for (let f = 0; f < shape.frames; f++) {
+    // Evenly spaced source frames, first and last kept: the whole motion, sped up or slowed down.
+    const sf = Math.round((f * (src.count - 1)) / Math.max(1, shape.frames - 1));
+    const base = sf * src.width * src.height * 3;
+    for (let y = 0; y < shape.size; y++) {
+      for (let x = 0; x < shape.size; x++) {
+        // Box filter over the source cell when shrinking; nearest pixel when enlarging.
+        const ya = Math.floor(y0 + y * cell);
+        const yb = Math.max(ya + 1, Math.floor(y0 + (y + 1) * cell));
+        const xa = Math.floor(x0 + x * cell);
+        const xb = Math.max(xa + 1, Math.floor(x0 + (x + 1) * cell));
+        const sum = [0, 0, 0];
+        for (let sy = ya; sy < yb; sy++) for (let sx = xa; sx < xb; sx++) for (let c = 0; c < 3; c++) sum[c]! += src.rgb[base + (sy * src.width + sx) * 3 + c]!;
+        const n = (yb - ya) * (xb - xa);
+        for (let c = 0; c < 3; c++) rgb[((f * shape.size + y) * shape.size + x) * 3 + c] = Math.round(sum[c]! / n);
+      }
+    }
+  }
+  return { width: shape.size, height: shape.size, count: shape.frames, rgb };
+}
+
+/** Square frames side by side in one lossless PNG: the wire format of clips (blobs of kind 'video'). */
+export async function encodeClipPng(frames: Frames): Promise<Uint8Array> {
+  if (frames.width !== frames.height) throw new VideoFormatError(`clip frames must be square, got ${frames.width}×${frames.height}`);
+  const { width: s, count } = frames;
+  const rgb = new Uint8Array(frames.rgb.length);
+  for (let f = 0; f < count; f++) for (let y = 0; y < s; y++) rgb.set(frames.rgb.subarray(((f * s + y) * s) * 3, ((f * s + y + 1) * s) * 3), (y * count * s + f * s) * 3);
+  return encodePng(rgb, count * s, s);
+}
+
+/** A clip PNG (square frames side by side) -> Frames. */
+export async function decodeClipPng(bytes: Uint8Array): Promise<Frames> {
+  return stripToFrames(await decodePng(bytes));
+}
+
+function stripToFrames({ rgb, width, height }: { rgb: Uint8Array; width: number; height: number }): Frames {
+  if (width % height !== 0) throw new VideoFormatError(`a clip PNG holds square frames side by side, so its width is a multiple of its height; got ${width}×${height}`);
+  const count = width / height;
+  const s = height;
+  const out = new Uint8Array(rgb.length);
+  for (let f = 0; f < count; f++) for (let y = 0; y < s; y++) out.set(rgb.subarray((y * width + f * s) * 3, (y * width + (f + 1) * s) * 3), ((f * s + y) * s) * 3);
+  return { width: s, height: s, count, rgb: out };
+}
+
+/** Separate PNG images, one per frame, of one size -> Frames. */
+export async function framesFromPngs(images: Uint8Array[]): Promise<Frames> {
+  const decoded = await Promise.all(images.map((b) => decodePng(b)));
+  const first = decoded[0];
+  if (!first) throw new VideoFormatError("no PNG frames given");
+  decoded.forEach((d, i) => {
+    if (d.width !== first.width || d.height !== first.height) throw new VideoFormatError(`frame ${i} is ${d.width}×${d.height}, frame 0 is ${first.width}×${first.height}; all frames must be one size`);
+  });
+  const rgb = new Uint8Array(decoded.length * first.rgb.length);
+  decoded.forEach((d, i) => rgb.set(d.rgb, i * first.rgb.length));
+  return { width: first.width, height: first.height, count: decoded.length, rgb };
+}
+
+/** Reads GIF, a PNG frame sequence (one PNG per frame) or a clip PNG by their magic bytes. */
+export async function readFrames(input: Uint8Array | Uint8Array[]): Promise<Frames> {
+  if (Array.isArray(input)) return input.length === 1 ? readFrames(input[0]!) : framesFromPngs(input);
+  if (input[0] === 0x47 && input[1] === 0x49 && input[2] === 0x46) return decodeGif(input);
+  if (input[0] === 0x89 && input[1] === 0x50) {
+    const png = await decodePng(input);
+    if (png.width % png.height === 0 && png.width > png.height) return stripToFrames(png);
+    throw new VideoFormatError(`a single PNG of ${png.width}×${png.height} is one frame; pass a clip PNG (frames side by side), a GIF or a list of PNG frames`);
+  }
+  throw new VideoFormatError("unrecognised video format: give an animated GIF, PNG frames or a clip PNG (MP4/WebM through the Node helper readVideoFile, which uses ffmpeg)");
+}
