@@ -18,11 +18,11 @@ export class Loras {
   }
 
   /** One LoRA by `owner/name`. */
-  get(ref: string, opts: Opts = {}): Promise<Lora> {
+  async get(ref: string, opts: Opts = {}): Promise<Lora> {
     return this.http.json({ method: "GET", path: loraPath(parseRef(ref)), signal: opts.signal }, Lora);
   }
 
-  update(ref: string, patch: z.input<typeof LoraUpdate>, opts: Opts = {}): Promise<Lora> {
+  async update(ref: string, patch: z.input<typeof LoraUpdate>, opts: Opts = {}): Promise<Lora> {
     return this.http.json({ method: "PATCH", path: loraPath(parseRef(ref)), json: patch, signal: opts.signal }, Lora);
   }
 
@@ -47,20 +47,20 @@ export class Versions {
   constructor(private readonly http: Http) {}
 
   /** Publishes a version of `owner/name` from an uploaded LoRA file. */
-  create(ref: string, body: z.input<typeof VersionCreate>, opts: Opts = {}): Promise<LoraVersion> {
+  async create(ref: string, body: z.input<typeof VersionCreate>, opts: Opts = {}): Promise<LoraVersion> {
     return this.http.json({ method: "POST", path: `${loraPath(parseRef(ref))}/versions`, json: body, signal: opts.signal }, LoraVersion);
   }
 
   /** `owner/name@3`, or the latest version for `owner/name`. */
-  get(ref: string, opts: Opts = {}): Promise<LoraVersion> {
+  async get(ref: string, opts: Opts = {}): Promise<LoraVersion> {
     const r = parseRef(ref);
     return this.http.json({ method: "GET", path: `${loraPath(r)}/versions/${r.version}`, signal: opts.signal }, LoraVersion);
   }
 
   /** Every version of `owner/name`, newest first. */
-  list(ref: string, opts: Opts = {}): AsyncGenerator<LoraVersion> {
+  async *list(ref: string, opts: Opts = {}): AsyncGenerator<LoraVersion> {
     const path = `${loraPath(parseRef(ref))}/versions`;
-    return paginate((cursor) => this.http.json({ method: "GET", path, query: { cursor, limit: 100 }, signal: opts.signal }, Page(LoraVersion)));
+    yield* paginate((cursor) => this.http.json({ method: "GET", path, query: { cursor, limit: 100 }, signal: opts.signal }, Page(LoraVersion)));
   }
 
   /** The version's safetensors file, verified against its sha256, with the version it came from. */

@@ -1,0 +1,99 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { loraFile } from "../../test/helpers/lora-file.ts";
+import { startTestRegistry, type TestRegistry } from "../../test/helpers/registry.ts";
+import { MotionLora } from "./client.ts";
+import { sha256Hex } from "./digest.ts";
+import { AuthenticationError, IntegrityError, JobFailedError, NotFoundError, PermissionDeniedError } from "./errors.ts";
+
+let reg: TestRegistry;
+let alice: MotionLora;
+before(async () => {
+  reg = await startTestRegistry();
+  alice = new MotionLora({ baseUrl: reg.url, apiKey: await reg.key("alice") });
+});
+after(() => reg.stop());
+
+describe("SDK client against a real registry", () => {
+  it("creates, lists (across pages) and reads LoRAs, with typed errors", async () => {
+    for (let i = 0; i < 5; i++) await alice.loras.create({ name: `wave-${i}`, title: `Wave ${i}`, category: "human-motion", tags: ["wave"] });
+    const names = [];
+    for await (const l of alice.loras.list({ q: "wave", limit: 2 })) names.push(l.name);
+    assert.deepEqual(names.sort(), ["wave-0", "wave-1", "wave-2", "wave-3", "wave-4"]);
+    assert.equal((await alice.loras.get("alice/wave-3")).title, "Wave 3");
+    await assert.rejects(alice.loras.get("alice/nope"), NotFoundError);
+    await assert.rejects(alice.loras.get("Bad Ref"), /must be 'owner\/name'/);
+    await assert.rejects(new MotionLora({ baseUrl: reg.url, apiKey: "mlk_wrong" }).me(), AuthenticationError);
+    const bob = new MotionLora({ baseUrl: reg.url, apiKey: await reg.key("bob", ["read"]) });
+    await assert.rejects(bob.loras.create({ name: "x1", title: "x", category: "single-object" }), PermissionDeniedError);
+  });
+
+  it("uploads once by hash, publishes a version and downloads it verified", async () => {
+    const file = loraFile();
+    const first = await alice.blobs.upload(file, "lora");
+    assert.equal(first.sha256, await sha256Hex(file));
+    const again = await alice.blobs.upload(new Blob([file as Uint8Array<ArrayBuffer>]), "lora");
+    assert.equal(again.created, false);
+    const puts = reg.logs.filter((l) => l.method === "PUT" && String(l.path).includes(first.sha256));
+    assert.equal(puts.length, 1, "the second upload sent no bytes");
+    const v = await alice.versions.create("alice/wave-0", { file_sha256: first.sha256, notes: "first" });
+    assert.equal(v.version, 1);
+    const { bytes, version } = await alice.versions.download("alice/wave-0");
+    assert.equal(version.id, v.id);
+    assert.deepEqual(bytes, file);
+  });
+
+  it("refuses a download whose bytes do not match their sha256", async () => {
+    const file = loraFile();
+    const { sha256 } = await alice.blobs.upload(file, "lora");
+    const tampering = new MotionLora({
+      baseUrl: reg.url,
+      apiKey: await reg.key("alice"),
+      fetch: async (input, init) => {
+        const res = await fetch(input, init);
+        if (!String(input).includes(`/blobs/${sha256}`) || String(input).endsWith("/info")) return res;
+        const body = new Uint8Array(await res.arrayBuffer());
+        body[body.length - 1]! ^= 1;
+        return new Response(body, { status: res.status, headers: res.headers });
+      },
+    });
+    await assert.rejects(tampering.blobs.download(sha256), IntegrityError);
+  });
+
+  it("follows a job over SSE, and by polling when the stream is unusable", async () => {
+    const runner = new MotionLora({ baseUrl: reg.url, apiKey: await reg.key("runner-1", ["runner"]) });
+    for (const breakStream of [false, true]) {
+      const client = breakStream
+        ? new MotionLora({
+            baseUrl: reg.url,
+            apiKey: await reg.key("alice"),
+            // A buffering proxy: the event stream arrives as plain text.
+            fetch: async (input, init) => (String(input).endsWith("/events") ? new Response("nope", { headers: { "content-type": "text/plain" } }) : fetch(input, init)),
+          })
+        : alice;
+      const job = await client.jobs.create({ kind: "generate", input: { prompt: "a red circle" } });
+      const events: string[] = [];
+      const waiting = client.jobs.wait(job.id, { pollMs: 50, onEvent: (e) => events.push(`${e.type}:${e.data.status ?? e.data.stage}`) });
+      const claim = (await runner.runner.claim({ runner_id: "r1" }))!;
+      assert.equal(claim.job.id, job.id);
+      await runner.runner.heartbeat(job.id, { lease_token: claim.lease_token, progress: 0.5, stage: "sampling" });
+      const video = await runner.blobs.upload(new Uint8Array([1, 2, 3]), "video");
+      await runner.runner.complete(job.id, { lease_token: claim.lease_token, result: { video_sha256: video.sha256 } });
+      const done = await waiting;
+      assert.equal(done.status, "succeeded");
+      if (!breakStream) assert.deepEqual(events, ["status:queued", "status:running", "progress:sampling", "status:succeeded"]);
+      else assert.ok(events.length >= 1, "polling reports progress");
+    }
+  });
+
+  it("cancels the job when the caller aborts, and reports a failed job as JobFailedError", async () => {
+    const ctl = new AbortController();
+    const job = await alice.jobs.create({ kind: "generate", input: { prompt: "a blue star" } });
+    const waiting = alice.jobs.wait(job.id, { signal: ctl.signal });
+    setTimeout(() => ctl.abort(new Error("user gave up")), 100);
+    await assert.rejects(waiting, /user gave up/);
+    for (let i = 0; i < 50 && (await alice.jobs.get(job.id)).status !== "canceled"; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal((await alice.jobs.get(job.id)).status, "canceled");
+    await assert.rejects(alice.jobs.wait(job.id), (e: unknown) => e instanceof JobFailedError && e.code === "job_canceled");
+  });
+});
