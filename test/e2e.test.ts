@@ -1,0 +1,142 @@
+// End to end on CPU: a real registry on loopback, runners as real processes, the SDK as users call it.
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { after, before, describe, it } from "node:test";
+import { MotionLora } from "../sdk/client/client.ts";
+import type { Job } from "../sdk/schema/index.ts";
+import { cli, type Proc } from "./helpers/processes.ts";
+import { startTestRegistry, type TestRegistry } from "./helpers/registry.ts";
+
+const CLIP = new URL("../examples/clips/single-object-1.png", import.meta.url).pathname;
+const CAPTION = "a white diamond on a striped black background";
+
+let reg: TestRegistry;
+let alice: MotionLora;
+let runnerToken: string;
+const runners: Proc[] = [];
+
+function startRunner(): Proc {
+  const p = cli(["runner", "start", "--registry", reg.url, "--lease-seconds", "5", "--cache", `${reg.home}/runner-cache`], { MOTION_LORA_TOKEN: runnerToken });
+  runners.push(p);
+  return p;
+}
+
+async function eventsOf(id: string) {
+  const res = await reg.call("GET", `/v1/jobs/${id}`, { token: reg.admin });
+  return { job: res.body as Job, events: await reg.services.events.after(id, 0) };
+}
+
+before(async () => {
+  reg = await startTestRegistry();
+  alice = new MotionLora({ baseUrl: reg.url, apiKey: await reg.key("alice") });
+  runnerToken = await reg.key("runners", ["runner"]);
+});
+after(async () => {
+  for (const r of runners) if (r.child.exitCode === null) r.child.kill("SIGKILL");
+  await reg.stop();
+});
+
+describe("end to end: tune and generate through registry and runner processes", () => {
+  let version: Awaited<ReturnType<MotionLora["tune"]>>;
+
+  it("tunes a bundled clip into a published LoRA version whose metadata comes from its file", async () => {
+    const runner = startRunner();
+    await runner.waitFor(/runner started/);
+    const stages = new Set<string>();
+    version = await alice.tune({
+      video: new Uint8Array(await readFile(CLIP)),
+      prompt: CAPTION,
+      lora: "alice/diamond-path",
+      create: { title: "Diamond path", category: "single-object" },
+      options: { spatial_steps: 3, temporal_steps: 6, seed: 1 },
+      onProgress: (p) => p.stage && stages.add(p.stage),
+    });
+    assert.equal(version.version, 1);
+    assert.equal(version.stage, "temporal");
+    assert.equal(version.tuning_config.temporalSteps, 6);
+    assert.equal(version.tuning_config.engine, "onnx:cpu");
+    assert.equal(version.target_heads.length, 6);
+    assert.ok(version.reference_video_sha256 && version.preview_sha256);
+    assert.ok(stages.has("temporal"), `progress stages ${[...stages]}`);
+  });
+
+  it("generates a clip with the published motion LoRA", async () => {
+    const out = await alice.generate({ prompt: "a red circle on a striped black background", loras: [{ ref: "alice/diamond-path@1", weight: 1 }], options: { steps: 3, seed: 7 } });
+    assert.deepEqual([out.frames.count, out.frames.width, out.frames.height], [16, 32, 32]);
+    assert.equal(out.job.resolved_loras[0]?.file_sha256, version.file_sha256);
+    const again = await alice.generate({ prompt: "a red circle on a striped black background", loras: [{ ref: "alice/diamond-path@1" }], options: { steps: 3, seed: 7 } });
+    assert.deepEqual(again.png, out.png, "seeded generation is deterministic on one provider");
+  });
+
+  it("finishes a job once when its runner is killed mid-job and another takes over", async () => {
+    const job = await alice.jobs.create({
+      kind: "tune",
+      input: { video_sha256: version.reference_video_sha256!, prompt: CAPTION, lora: "alice/diamond-path", options: { spatial_steps: 3, temporal_steps: 120, seed: 2 } },
+    });
+    const first = runners[0]!;
+    await first.waitFor(new RegExp(`${job.id}.*job claimed`));
+    await waitForStage(job.id, "temporal");
+    first.child.kill("SIGKILL");
+    await first.exited;
+    const second = startRunner();
+    const done = await alice.jobs.wait(job.id);
+    assert.equal(done.status, "succeeded");
+    assert.equal(done.attempts, 2);
+    await second.waitFor(new RegExp(`${job.id}.*job succeeded`));
+    const versions = [];
+    for await (const v of alice.versions.list("alice/diamond-path")) versions.push(v);
+    assert.equal(versions.filter((v) => v.job_id === job.id).length, 1, "one version for the job");
+  });
+
+  it("stops work within seconds of a cancel", async () => {
+    const runner = runners.at(-1)!;
+    const job = await alice.jobs.create({
+      kind: "tune",
+      input: { video_sha256: version.reference_video_sha256!, prompt: CAPTION, lora: "alice/diamond-path", options: { spatial_steps: 3, temporal_steps: 2000 } },
+    });
+    await waitForStage(job.id, "temporal");
+    const t0 = Date.now();
+    await alice.jobs.cancel(job.id);
+    await runner.waitFor(new RegExp(`${job.id}.*job stopped: canceled`), 10_000);
+    const ms = Date.now() - t0;
+    assert.ok(ms < 5_000, `stopped ${ms} ms after the cancel`);
+    assert.equal((await alice.jobs.get(job.id)).status, "canceled");
+  });
+
+  it("never gives one job to two runners, and a SIGTERM releases the job without spending an attempt", async () => {
+    const other = startRunner();
+    await other.waitFor(/runner started/);
+    const jobs = await Promise.all(Array.from({ length: 6 }, (_, i) => alice.jobs.create({ kind: "generate", input: { prompt: "a blue star on a plain black background", options: { steps: 2, seed: i } } })));
+    for (const j of jobs) await alice.jobs.wait(j.id);
+    for (const j of jobs) {
+      const { job, events } = await eventsOf(j.id);
+      assert.equal(job.attempts, 1);
+      assert.equal(events.filter((e) => e.type === "status" && e.data.status === "running").length, 1, `job ${j.id} ran once`);
+    }
+    const claimedBy = (p: Proc) => jobs.filter((j) => p.lines.some((l) => l.includes(j.id) && l.includes("job claimed"))).length;
+    assert.equal(claimedBy(other) + claimedBy(runners.at(-2)!), jobs.length);
+
+    const long = await alice.jobs.create({
+      kind: "tune",
+      input: { video_sha256: version.reference_video_sha256!, prompt: CAPTION, lora: "alice/diamond-path", options: { spatial_steps: 3, temporal_steps: 150, seed: 3 } },
+    });
+    await waitForStage(long.id, "temporal");
+    const holder = runners.find((r) => r.child.exitCode === null && r.lines.some((l) => l.includes(long.id)))!;
+    holder.child.kill("SIGTERM");
+    const exit = await holder.exited;
+    assert.equal(exit.code, 0, "a clean exit");
+    assert.ok(holder.lines.some((l) => l.includes(long.id) && l.includes("job stopped: shutdown")));
+    const done = await alice.jobs.wait(long.id);
+    assert.equal(done.status, "succeeded");
+    assert.equal(done.attempts, 1, "the released attempt was not counted");
+  });
+});
+
+async function waitForStage(id: string, stage: string) {
+  for (let i = 0; i < 600; i++) {
+    const j = await alice.jobs.get(id);
+    if (j.stage === stage) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`job ${id} never reached stage ${stage}`);
+}
