@@ -19,6 +19,8 @@ import { loraRoutes } from "./loras/routes.ts";
 import { LoraService } from "./loras/service.ts";
 import { Api } from "./openapi/api.ts";
 import { docsPage } from "./openapi/docs-page.ts";
+import type { Resolve } from "./webhooks/url.ts";
+import { WebhookService } from "./webhooks/service.ts";
 import { openApiDocument } from "./openapi/document.ts";
 
 export const API_VERSION = "1.0.0";
@@ -31,6 +33,8 @@ export interface AppDeps {
   log?: (line: Record<string, unknown>) => void;
   /** The client's network address, for anonymous rate limits (runtime-specific). */
   clientAddress?: (c: Context) => string;
+  /** Resolves a webhook host to its addresses, so private targets are refused (null: literal IPs only). */
+  resolveHost?: Resolve | null;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -39,7 +43,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 export function createApp(deps: AppDeps) {
   const config = { ...defaultConfig, ...deps.config };
   const log = deps.log ?? ((line) => console.log(JSON.stringify(line)));
-  const services = buildServices(deps.db, deps.store, config);
+  const services = buildServices(deps.db, deps.store, config, deps.resolveHost ?? null, log);
 
   const app = new Hono<AppEnv>();
 
@@ -119,10 +123,11 @@ export function createApp(deps: AppDeps) {
   return { app, services, openapi };
 }
 
-function buildServices(db: Db, store: BlobStore, config: RegistryConfig): Services {
-  const events = new JobEventLog(db);
+function buildServices(db: Db, store: BlobStore, config: RegistryConfig, resolve: Resolve | null, log: (l: Record<string, unknown>) => void): Services {
+  const webhooks = new WebhookService(db, config.webhooks, resolve, log);
+  const events = new JobEventLog(db, (...e) => webhooks.onEvent(...e));
   const blobs = new BlobService(db, store, config);
   const loras = new LoraService(db, blobs, store, config.readCacheTtlMs);
   const jobs = new JobQueue(db, loras, blobs, events, config.maxAttempts);
-  return { db, store, config, blobs, loras, jobs, events, limiter: new RateLimiter() };
+  return { db, store, config, blobs, loras, jobs, events, limiter: new RateLimiter(), webhooks };
 }

@@ -1,4 +1,5 @@
 import type { BlobKind } from "../sdk/schema/index.ts";
+import { defaultWebhookConfig, type WebhookConfig } from "./webhooks/service.ts";
 
 const MiB = 1024 * 1024;
 
@@ -14,6 +15,7 @@ export interface RegistryConfig {
   orphanGraceMs: number;
   /** How long a catalog read may be served from memory; bounds staleness across instances (0 disables). */
   readCacheTtlMs: number;
+  webhooks: WebhookConfig;
 }
 
 export const defaultConfig: RegistryConfig = {
@@ -23,4 +25,5 @@ export const defaultConfig: RegistryConfig = {
   maxAttempts: 3,
   orphanGraceMs: 60 * 60 * 1000,
   readCacheTtlMs: 1_000,
+  webhooks: defaultWebhookConfig,
 };

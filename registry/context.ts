@@ -7,6 +7,7 @@ import type { Db } from "./db/client.ts";
 import type { JobEventLog } from "./jobs/events.ts";
 import type { JobQueue } from "./jobs/queue.ts";
 import type { LoraService } from "./loras/service.ts";
+import type { WebhookService } from "./webhooks/service.ts";
 
 /** Everything a route needs, built once per app from the injected database and blob store. */
 export interface Services {
@@ -18,6 +19,7 @@ export interface Services {
   jobs: JobQueue;
   events: JobEventLog;
   limiter: RateLimiter;
+  webhooks: WebhookService;
 }
 
 export type AppEnv = { Variables: { principal: Principal; requestId: string } };

@@ -1,5 +1,6 @@
 import { serve } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
+import { lookup } from "node:dns/promises";
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createApp, type AppDeps } from "./app.ts";
@@ -36,7 +37,9 @@ export async function startRegistry(opts: StartOptions = {}) {
     ...(opts.config ? { config: opts.config } : {}),
     ...(opts.log ? { log: opts.log } : {}),
     clientAddress: (c) => getConnInfo(c).remote.address ?? "unknown",
+    resolveHost: async (host) => (await lookup(host, { all: true })).map((a) => a.address),
   });
+  services.webhooks.start();
   const gc = () => services.blobs.collectOrphans().catch((e) => console.error(JSON.stringify({ level: "error", msg: "blob gc failed", error: String(e) })));
   const reap = () => services.jobs.reap().catch((e) => console.error(JSON.stringify({ level: "error", msg: "lease reaper failed", error: String(e) })));
   await gc();
@@ -73,6 +76,7 @@ export async function startRegistry(opts: StartOptions = {}) {
     async stop() {
       for (const t of timers) clearInterval(t);
       await supervisor.stop();
+      await services.webhooks.stop();
       const closed = new Promise<void>((ok) => server.close(() => ok()));
       // Open SSE streams and keep-alive sockets would otherwise hold close() forever.
       (server as { closeAllConnections?: () => void }).closeAllConnections?.();

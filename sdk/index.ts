@@ -10,3 +10,4 @@ export { decodePng } from "./video/png-decode.ts";
 export { encodePng } from "./video/png.ts";
 export { VideoFormatError } from "./video/errors.ts";
 export * as schema from "./schema/index.ts";
+export { signPayload, verifyWebhook } from "./webhooks/signature.ts";

@@ -119,6 +119,10 @@ export const jobs = sqliteTable(
     stage: text("stage"),
     versionId: text("version_id"),
     eventSeq: integer("event_seq").notNull().default(0),
+    webhookUrl: text("webhook_url"),
+    webhookEvents: text("webhook_events", { mode: "json" }).$type<string[]>(),
+    /** The key that created the job: its secret signs the job's webhooks. */
+    keyId: text("key_id"),
     createdAt: integer("created_at").notNull(),
     startedAt: integer("started_at"),
     finishedAt: integer("finished_at"),
@@ -141,4 +145,24 @@ export const jobEvents = sqliteTable(
     createdAt: integer("created_at").notNull(),
   },
   (t) => [primaryKey({ columns: [t.jobId, t.seq] })],
+);
+
+/** One webhook delivery per (job, event): retried with backoff until delivered or out of attempts. */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    id: text("id").primaryKey(),
+    jobId: text("job_id").notNull().references(() => jobs.id),
+    event: text("event").notNull(),
+    eventSeq: integer("event_seq").notNull(),
+    url: text("url").notNull(),
+    state: text("state").notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    lastStatus: integer("last_status"),
+    lastError: text("last_error"),
+    nextAttemptAt: integer("next_attempt_at"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("webhook_deliveries_due").on(t.state, t.nextAttemptAt), index("webhook_deliveries_job").on(t.jobId, t.createdAt)],
 );

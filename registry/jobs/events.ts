@@ -13,7 +13,11 @@ type EventType = JobEvent["type"];
 export class JobEventLog {
   private readonly waiters = new Map<string, Set<() => void>>();
 
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    /** Sees every appended event (the webhook dispatcher); its failures never fail the append. */
+    private readonly listener?: (jobId: string, seq: number, type: EventType, data: Record<string, unknown>, now: number) => Promise<void>,
+  ) {}
 
   async append(jobId: string, type: EventType, data: Record<string, unknown>, now = Date.now()): Promise<number> {
     const [row] = await this.db
@@ -24,6 +28,7 @@ export class JobEventLog {
     if (!row) throw new Error(`no job ${jobId}`);
     await this.db.insert(jobEvents).values({ jobId, seq: row.seq, type, data, createdAt: now });
     this.wake(jobId);
+    await this.listener?.(jobId, row.seq, type, data, now).catch((e) => console.error(JSON.stringify({ level: "error", msg: "job event listener failed", job: jobId, error: String(e) })));
     return row.seq;
   }
 

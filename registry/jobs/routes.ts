@@ -12,7 +12,11 @@ import {
   JobEvent,
   JobListQuery,
   Page,
+  WebhookDelivery,
+  WebhookSecret,
 } from "../../sdk/schema/index.ts";
+import { apiKeys } from "../db/schema.ts";
+import { eq } from "drizzle-orm";
 import { withOwner } from "../auth/keys.ts";
 import type { Services } from "../context.ts";
 import { ApiError } from "../http/errors.ts";
@@ -38,6 +42,7 @@ export function jobRoutes(api: Api, s: Services) {
       const header = c.req.header("idempotency-key");
       const key = header === undefined ? undefined : IdempotencyKey.safeParse(header);
       if (key && !key.success) throw new ApiError("validation_failed", `Idempotency-Key ${key.error.issues[0]?.message}`);
+      if (body.webhook) await s.webhooks.check(body.webhook);
       const { job, replayed } = await s.jobs.create(withOwner(c.get("principal")), body, key?.data);
       return c.json(job, replayed ? 200 : 201);
     },
@@ -94,6 +99,31 @@ export function jobRoutes(api: Api, s: Services) {
           if (Date.now() - before >= KEEPALIVE_MS && !abort.signal.aborted) await stream.write(": keepalive\n\n");
         }
       });
+    },
+  );
+
+  api.op(
+    {
+      method: "get", path: "/v1/jobs/:id/webhooks", tag: "Jobs", scope: "read", summary: "The job's webhook deliveries: state, attempts, last status and error",
+      params: { id: "job id" }, responses: { 200: { description: "deliveries, oldest first", schema: z.object({ data: z.array(WebhookDelivery) }) } },
+    },
+    async (c) => {
+      const id = param(c, "id", JobId);
+      await s.jobs.get(c.get("principal"), id);
+      return c.json({ data: await s.webhooks.list(id) });
+    },
+  );
+
+  api.op(
+    {
+      method: "get", path: "/v1/webhooks/secret", tag: "Jobs", scope: "read", summary: "The secret that signs webhooks of jobs created with this key (verify with the SDK's verifyWebhook)",
+      responses: { 200: { description: "the signing secret", schema: WebhookSecret } },
+    },
+    async (c) => {
+      const keyId = c.get("principal").keyId;
+      if (!keyId) throw new ApiError("unauthenticated", "send an API key: webhook secrets belong to keys");
+      const [row] = await s.db.select({ secret: apiKeys.webhookSecret }).from(apiKeys).where(eq(apiKeys.id, keyId)).limit(1);
+      return c.json({ secret: row!.secret });
     },
   );
 

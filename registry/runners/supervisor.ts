@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { JobQueue } from "../jobs/queue.ts";
-import { signPayload } from "../webhooks/sign.ts";
+import { signPayload } from "../../sdk/webhooks/signature.ts";
 
 export type RunnerMode = "local" | "webhook" | "off";
 

@@ -50,9 +50,22 @@ export type JobKind = z.infer<typeof JobKind>;
 export const JobStatus = z.enum(["queued", "running", "succeeded", "failed", "canceled"]);
 export type JobStatus = z.infer<typeof JobStatus>;
 
+/** Which job changes are POSTed to a job's webhook: running, progress reports, and the end (any outcome). */
+export const WebhookEvent = z.enum(["start", "progress", "completed"]);
+export type WebhookEvent = z.infer<typeof WebhookEvent>;
+
+const webhookFields = {
+  webhook: z
+    .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
+    .max(2_000)
+    .optional()
+    .describe("POSTed the job (signed: webhook-id, webhook-timestamp, webhook-signature headers) on the filtered events"),
+  webhook_events_filter: z.array(WebhookEvent).min(1).default(["start", "progress", "completed"]),
+};
+
 export const JobCreate = z.discriminatedUnion("kind", [
-  z.strictObject({ kind: z.literal("tune"), input: TuneInput }),
-  z.strictObject({ kind: z.literal("generate"), input: GenerateInput }),
+  z.strictObject({ kind: z.literal("tune"), input: TuneInput, ...webhookFields }),
+  z.strictObject({ kind: z.literal("generate"), input: GenerateInput, ...webhookFields }),
 ]);
 export type JobCreate = z.infer<typeof JobCreate>;
 
@@ -95,6 +108,8 @@ export const Job = z.object({
   attempts: z.number().int(),
   max_attempts: z.number().int(),
   version_id: z.string().nullable().describe("for a succeeded tune job, the LoRA version it published"),
+  webhook: z.string().nullable(),
+  webhook_events_filter: z.array(WebhookEvent),
   created_at: Timestamp,
   started_at: Timestamp.nullable(),
   finished_at: Timestamp.nullable(),
@@ -151,3 +166,19 @@ export const JobEvent = z.object({
   created_at: Timestamp,
 });
 export type JobEvent = z.infer<typeof JobEvent>;
+
+export const WebhookDelivery = z.object({
+  id: z.string(),
+  job_id: z.string(),
+  event: WebhookEvent,
+  state: z.enum(["pending", "delivered", "failed"]),
+  attempts: z.number().int(),
+  last_status: z.number().int().nullable().describe("the receiver's HTTP status on the last attempt"),
+  last_error: z.string().nullable(),
+  next_attempt_at: Timestamp.nullable(),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
+export type WebhookDelivery = z.infer<typeof WebhookDelivery>;
+
+export const WebhookSecret = z.object({ secret: z.string().describe("the HMAC key that signs webhooks of jobs created with this API key") });

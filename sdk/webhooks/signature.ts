@@ -13,8 +13,8 @@ export async function signPayload(secret: string, id: string, body: string, time
   };
 }
 
-/** Checks a delivery's signature and freshness (what a receiver does); constant-time compare. */
-export async function verifySignature(secret: string, headers: { get(name: string): string | null }, body: string, toleranceSeconds = 300, now = Math.floor(Date.now() / 1000)): Promise<boolean> {
+/** What a receiver does: checks the signature and that the timestamp is fresh (replays are refused). */
+export async function verifyWebhook(secret: string, headers: { get(name: string): string | null }, body: string, toleranceSeconds = 300, now = Math.floor(Date.now() / 1000)): Promise<boolean> {
   const id = headers.get("webhook-id");
   const ts = Number(headers.get("webhook-timestamp"));
   const sigs = headers.get("webhook-signature");
