@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { Hono, type Context } from "hono";
+import { cors } from "hono/cors";
 import type { ErrorBody } from "../sdk/schema/index.ts";
 import { anonymous, authenticate } from "./auth/keys.ts";
 import { RateLimiter } from "./auth/rate-limit.ts";
@@ -88,6 +89,17 @@ export function createApp(deps: AppDeps) {
     await services.db.run(sql`select 1`);
     return c.json({ ok: true, version: API_VERSION });
   });
+
+  // Browsers call the API with bearer tokens (no cookies), so any origin may; errors carry CORS too.
+  app.use(
+    "/v1/*",
+    cors({
+      origin: config.corsOrigins,
+      allowHeaders: ["authorization", "content-type", "idempotency-key", "last-event-id", "x-request-id", "range", "if-none-match", "if-range"],
+      exposeHeaders: ["x-request-id", "retry-after", "etag", "content-range", "accept-ranges"],
+      maxAge: 600,
+    }),
+  );
 
   // Authentication and rate limiting for everything under /v1.
   app.use("/v1/*", async (c, next) => {

@@ -16,6 +16,8 @@ export interface RegistryConfig {
   /** How long a catalog read may be served from memory; bounds staleness across instances (0 disables). */
   readCacheTtlMs: number;
   webhooks: WebhookConfig;
+  /** Origins browsers may call the API from ("*" is safe: auth is a bearer token, never a cookie). */
+  corsOrigins: string | string[];
 }
 
 export const defaultConfig: RegistryConfig = {
@@ -26,4 +28,5 @@ export const defaultConfig: RegistryConfig = {
   orphanGraceMs: 60 * 60 * 1000,
   readCacheTtlMs: 1_000,
   webhooks: defaultWebhookConfig,
+  corsOrigins: "*",
 };

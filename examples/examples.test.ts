@@ -1,0 +1,111 @@
+// CI runs every example against a real embedded registry (with its local CPU runner started on
+// demand): the Node ones as processes, the browser one in headless Chromium.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { cli, type Proc } from "../test/helpers/processes.ts";
+import { buildBrowserExample } from "./browser/build.ts";
+
+const SMALL = { SPATIAL_STEPS: "4", TEMPORAL_STEPS: "8", STEPS: "4" };
+let home = "";
+let registry: Proc;
+let url = "";
+const tokens: string[] = [];
+
+async function key(owner: string) {
+  const p = cli(["keys", "create", "--owner", owner, "--json"], { MOTION_LORA_HOME: home });
+  await p.exited;
+  return JSON.parse(p.lines.find((l) => l.startsWith("{"))!).token as string;
+}
+
+function example(file: string, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["--import", "tsx", new URL(file, import.meta.url).pathname], {
+      env: { ...process.env, ...SMALL, MOTION_LORA_REGISTRY: url, MOTION_LORA_TOKEN: tokens[0]!, MOTION_LORA_TOKEN_2: tokens[1]!, EXAMPLES_OUT: home, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (b: Buffer) => (stdout += b));
+    child.stderr.on("data", (b: Buffer) => (stderr += b));
+    child.on("exit", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+before(async () => {
+  home = await mkdtemp(join(tmpdir(), "motion-lora-examples-"));
+  tokens.push(await key("alice"), await key("bob"));
+  registry = cli(["registry", "start", "--port", "0"], { MOTION_LORA_HOME: home });
+  url = /listening on (\S+)/.exec(await registry.waitFor(/listening on/))![1]!;
+});
+after(async () => {
+  registry.child.kill("SIGTERM");
+  await registry.exited;
+  await rm(home, { recursive: true, force: true });
+});
+
+describe("examples", () => {
+  it("quickstart: tune, then generate with the motion LoRA (the registry starts its own runner)", async () => {
+    const r = await example("quickstart.ts");
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout.trim().split("\n").at(-1)!);
+    assert.equal(out.frames, 16);
+    assert.ok((await stat(out.output)).size > 0);
+    assert.ok(registry.lines.some((l) => l.includes("started a local runner")), "the registry started a runner on demand");
+  });
+
+  it("share-a-lora: another user finds, pulls and uses a published LoRA", async () => {
+    const r = await example("share-a-lora.ts");
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout.trim().split("\n").at(-1)!);
+    assert.match(out.shared, /^alice\/person-moves@1$/);
+  });
+
+  it("compose: two motion LoRAs in one generation", async () => {
+    const r = await example("compose.ts");
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout.trim().split("\n").at(-1)!);
+    assert.equal(out.loras.length, 2);
+  });
+
+  const chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
+  it("browser: the SDK lists LoRAs and generates in headless Chromium", { skip: !chromium && !process.env.CI ? "Chromium is not installed here (CI installs Debian's chromium package; apt-get install chromium to run this)" : false }, async () => {
+    assert.ok(chromium, "CI must have Chromium: .ci/run installs Debian's chromium package");
+    const dir = await mkdtemp(join(tmpdir(), "motion-lora-browser-"));
+    await buildBrowserExample(dir);
+    const page = await readFile(new URL("browser/index.html", import.meta.url));
+    const server: Server = createServer(async (req, res) => {
+      const path = new URL(req.url!, "http://x").pathname;
+      if (path === "/" || path === "/index.html") return res.writeHead(200, { "content-type": "text/html" }).end(page);
+      if (path === "/main.js") return res.writeHead(200, { "content-type": "text/javascript" }).end(await readFile(join(dir, "main.js")));
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+    const { chromium: pw } = await import("playwright-core");
+    const browser = await pw.launch({ executablePath: chromium, headless: true, args: ["--no-sandbox"] });
+    try {
+      const tab = await browser.newPage();
+      const errors: string[] = [];
+      tab.on("pageerror", (e) => errors.push(String(e)));
+      const q = new URLSearchParams({ registry: url, token: tokens[1]!, lora: "alice/diamond-path", steps: "3", prompt: "a blue square on a plain black background" });
+      await tab.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/?${q}`);
+      await tab.waitForSelector("#result:not([data-state=pending])", { timeout: 120_000 });
+      const text = await tab.textContent("#result");
+      assert.equal(await tab.getAttribute("#result", "data-state"), "done", `${text} ${errors.join(" ")}`);
+      const out = JSON.parse(text!);
+      assert.equal(out.frames, 16);
+      assert.ok(out.listed >= 1 && out.gifBytes > 100);
+      assert.ok(await tab.evaluate(() => (document.getElementById("clip") as HTMLImageElement).naturalWidth === 128), "the GIF decodes in the browser");
+    } finally {
+      await browser.close();
+      server.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,31 @@
+// Quickstart: tune a motion LoRA on a reference clip, then give that motion to a new prompt.
+// Run against a registry (motion-lora registry start) with a key:
+//   MOTION_LORA_REGISTRY=http://127.0.0.1:8787 MOTION_LORA_TOKEN=mlk_... npx tsx examples/quickstart.ts
+import { MotionLora, readVideoFile, writeVideoFile } from "../sdk/node.ts";
+
+const client = new MotionLora({ baseUrl: process.env.MOTION_LORA_REGISTRY ?? "http://127.0.0.1:8787", apiKey: process.env.MOTION_LORA_TOKEN! });
+const me = await client.me();
+const out = process.env.EXAMPLES_OUT ?? "examples/out";
+
+// 1. A reference clip whose motion we want (any GIF, PNG frames, or MP4 with ffmpeg).
+const video = await readVideoFile(new URL("clips/single-object-1.png", import.meta.url).pathname);
+
+// 2. Tune: the runner learns the clip's motion into a LoRA and publishes it as a version.
+const version = await client.tune({
+  video,
+  prompt: "a white diamond on a striped black background",
+  lora: `${me.owner}/diamond-path`,
+  create: { title: "Diamond path", category: "single-object", tags: ["quickstart"] },
+  options: { spatial_steps: Number(process.env.SPATIAL_STEPS ?? 100), temporal_steps: Number(process.env.TEMPORAL_STEPS ?? 400) },
+  onProgress: (p) => process.stderr.write(`\rtune: ${(p.progress * 100).toFixed(0)}% ${p.stage ?? p.status}   `),
+});
+console.error(`\npublished ${version.owner}/${version.name}@${version.version} (${version.stage} LoRA, rank ${version.rank})`);
+
+// 3. Generate: a new prompt, the reference's motion.
+const clip = await client.generate({
+  prompt: "a red circle on a gradient navy background",
+  loras: [{ ref: `${version.owner}/${version.name}@${version.version}`, weight: 1 }],
+  options: { steps: Number(process.env.STEPS ?? 20), seed: 1 },
+});
+await writeVideoFile(`${out}/quickstart.gif`, clip.frames);
+console.log(JSON.stringify({ version: `${version.owner}/${version.name}@${version.version}`, output: `${out}/quickstart.gif`, frames: clip.frames.count }));
