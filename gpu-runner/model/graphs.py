@@ -52,25 +52,8 @@ def specs(model: VideoDiT, sparse_frames: int) -> list[Spec]:
         return (functional_call(probe_module, {f"model.{k}": v for k, v in p.items()}, (x, t, text, mask, pos)),)
 
     def train_step(*flat):
-        p, (x0, noise, t, text, mask, pos, fA, fB, fscale, A, B, scale, loss_w) = params(net_w, flat)
-        with torch.enable_grad():
-            A = A.detach().requires_grad_(True)
-            B = B.detach().requires_grad_(True)
-            tt = t[:, None, None, None, None]
-            xt = (1 - tt) * x0 + tt * noise
-            lora = (torch.stack([fA, A]), torch.stack([fB, B]), torch.cat([fscale, scale]))
-            v = functional_call(model, p, (xt, t, text, mask, pos, lora))
-            target = noise - x0
-            fm = ((v - target) ** 2).mean()
-            if x0.shape[1] > 1:
-                # Motion-focused term: error of the prediction's frame-to-frame differences, which
-                # a static appearance cannot lower (MotionDirector's appearance-debiased loss, in spirit).
-                mo = (((v[:, 1:] - v[:, :-1]) - (target[:, 1:] - target[:, :-1])) ** 2).mean()
-            else:
-                mo = fm * 0.0
-            loss = loss_w[0] * fm + loss_w[1] * mo
-            gA, gB = torch.autograd.grad(loss, (A, B))
-        return loss, torch.stack([fm, mo]), gA, gB
+        p, args = params(net_w, flat)
+        return lora_train_step(lambda *a: functional_call(model, p, a), *args)
 
     def train_inputs(n):
         return [("x0", (1, n, *hw), f32), ("noise", (1, n, *hw), f32), ("t", (1,), f32), ("text", (1, L, dt), f32),
@@ -92,6 +75,30 @@ def specs(model: VideoDiT, sparse_frames: int) -> list[Spec]:
     for n, tag in ((1, "spatial"), (sparse_frames, "sparse"), (F, "dense")):
         out.append(Spec(f"train_step_{tag}", net_w, train_inputs(n), ["loss", "loss_terms", "grad_A", "grad_B"], train_step))
     return out
+
+
+def lora_train_step(forward, x0, noise, t, text, mask, pos, fA, fB, fscale, A, B, scale, loss_w):
+    """One LoRA training step: the loss and its gradients with respect to the trainable A and B, with
+    a frozen LoRA in the first slot. `forward(x, t, text, mask, pos, lora)` is the denoiser. Shared by
+    the exported training graphs and the torch engine's worker, so both compute the same thing."""
+    with torch.enable_grad():
+        A = A.detach().requires_grad_(True)
+        B = B.detach().requires_grad_(True)
+        tt = t[:, None, None, None, None]
+        xt = (1 - tt) * x0 + tt * noise
+        lora = (torch.stack([fA, A]), torch.stack([fB, B]), torch.cat([fscale, scale]))
+        v = forward(xt, t, text, mask, pos, lora).float()
+        target = noise - x0
+        fm = ((v - target) ** 2).mean()
+        if x0.shape[1] > 1:
+            # Motion-focused term: error of the prediction's frame-to-frame differences, which
+            # a static appearance cannot lower (MotionDirector's appearance-debiased loss, in spirit).
+            mo = (((v[:, 1:] - v[:, :-1]) - (target[:, 1:] - target[:, :-1])) ** 2).mean()
+        else:
+            mo = fm * 0.0
+        loss = loss_w[0] * fm + loss_w[1] * mo
+        gA, gB = torch.autograd.grad(loss, (A, B))
+    return loss, torch.stack([fm, mo]), gA, gB
 
 
 class _Probe(torch.nn.Module):

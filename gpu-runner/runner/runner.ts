@@ -1,5 +1,5 @@
 import type { MotionLora } from "../../sdk/client/client.ts";
-import { APIError, ConflictError, MotionLoraError, NotFoundError } from "../../sdk/client/errors.ts";
+import { APIError, ConflictError, NotFoundError } from "../../sdk/client/errors.ts";
 import type { Claim, JobKind } from "../../sdk/schema/index.ts";
 import { UnknownWordError } from "../engine/tokenizer.ts";
 import { LoraFileError } from "../lora/file.ts";
@@ -147,7 +147,8 @@ export class Runner {
         return;
       }
       const input = e instanceof JobInputError || e instanceof UnknownWordError || e instanceof LoraFileError;
-      const code = e instanceof JobInputError || e instanceof LoraFileError ? e.code : e instanceof UnknownWordError ? "unknown_word" : e instanceof MotionLoraError ? e.code : "runner_error";
+      const own = (e as { code?: unknown }).code;
+      const code = e instanceof UnknownWordError ? "unknown_word" : typeof own === "string" && /^[a-z_]{1,64}$/.test(own) ? own : "runner_error";
       log({ level: "error", msg: "job failed", code, error: (e as Error).message, retryable: !input });
       await this.persist(() => api.fail(job.id, { lease_token, error: { code, message: (e as Error).message.slice(0, 4000) }, retryable: !input }), ctl.signal).catch(() => {});
     } finally {

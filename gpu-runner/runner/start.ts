@@ -4,6 +4,8 @@ import { MotionLora } from "../../sdk/client/client.ts";
 import { OnnxEngine } from "../engine/onnx-engine.ts";
 import type { Provider } from "../engine/providers.ts";
 import { OnnxModel } from "../engine/session.ts";
+import { findTorchPython, TorchEngine } from "../engine/torch-engine.ts";
+import type { Engine } from "../fym/engine.ts";
 import { BlobCache } from "./cache.ts";
 import { Executor } from "./execute.ts";
 import { Runner } from "./runner.ts";
@@ -12,6 +14,8 @@ export interface StartRunnerOptions {
   registry: string;
   token: string;
   provider?: Provider;
+  /** onnx (onnxruntime-node, every install), torch (a PyTorch worker), or auto: torch when it sees CUDA. */
+  engine?: "onnx" | "torch" | "auto";
   concurrency?: number;
   idleExitMs?: number | null;
   cacheDir?: string;
@@ -20,12 +24,12 @@ export interface StartRunnerOptions {
 }
 
 /** Loads the model on the chosen provider and returns a runner ready to `run()`. */
-export async function createRunner(o: StartRunnerOptions): Promise<Runner> {
+export async function createRunner(o: StartRunnerOptions): Promise<{ runner: Runner; engine: Engine & { close?: () => Promise<void> } }> {
   // More retries than an interactive client: a runner outlives registry restarts.
   const client = new MotionLora({ baseUrl: o.registry, apiKey: o.token, maxRetries: 4, timeoutMs: 120_000 });
-  const engine = new OnnxEngine(await OnnxModel.load({ provider: o.provider ?? "cpu" }));
+  const engine = await createEngine(o.engine ?? "onnx", o.provider ?? "cpu");
   const cache = new BlobCache(o.cacheDir ?? join(process.env.MOTION_LORA_HOME ?? ".motion-lora", "runner-cache"), client.blobs);
-  return new Runner({
+  const runner = new Runner({
     client,
     executor: new Executor(engine, client, cache),
     runnerId: o.runnerId ?? `${hostname()}:${process.pid}`.slice(0, 64),
@@ -33,11 +37,20 @@ export async function createRunner(o: StartRunnerOptions): Promise<Runner> {
     ...(o.idleExitMs !== undefined && { idleExitMs: o.idleExitMs }),
     ...(o.leaseSeconds !== undefined && { leaseSeconds: o.leaseSeconds }),
   });
+  return { runner, engine };
+}
+
+/** The engine the runner executes the network with; `auto` takes torch only where it has CUDA. */
+export async function createEngine(kind: "onnx" | "torch" | "auto", provider: Provider): Promise<Engine & { close?: () => Promise<void> }> {
+  const torch = kind === "onnx" ? null : kind === "torch" ? true : findTorchPython()?.cuda === true;
+  if (torch) return TorchEngine.start();
+  const model = await OnnxModel.load({ provider });
+  return Object.assign(new OnnxEngine(model), { close: () => model.release() });
 }
 
 /** `motion-lora runner start`: runs until SIGTERM/SIGINT (releasing its jobs) or idle-exit. */
 export async function runRunner(o: StartRunnerOptions): Promise<void> {
-  const runner = await createRunner(o);
+  const { runner, engine } = await createRunner(o);
   const stop = () => runner.stop();
   process.once("SIGTERM", stop);
   process.once("SIGINT", stop);
@@ -46,5 +59,6 @@ export async function runRunner(o: StartRunnerOptions): Promise<void> {
   } finally {
     process.off("SIGTERM", stop);
     process.off("SIGINT", stop);
+    await engine.close?.();
   }
 }

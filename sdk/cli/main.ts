@@ -23,7 +23,7 @@ Usage:
   motion-lora vocab                                     the words the bundled model understands
   motion-lora registry start [--port 8787] [--host 127.0.0.1] [--runner local|webhook|off]
                    [--runner-webhook URL]   (local: starts a CPU runner on demand; the default)
-  motion-lora runner start --registry URL --token TOKEN [--provider cpu|webgpu|cuda]
+  motion-lora runner start --registry URL --token TOKEN [--engine onnx|torch|auto] [--provider cpu|webgpu|cuda]
                    [--concurrency N] [--idle-exit SECONDS] [--lease-seconds N] [--cache DIR]
   motion-lora keys create --owner NAME [--scope read,write] [--name TEXT] [--rate-limit N]
   motion-lora keys list | keys revoke KEY_ID
@@ -260,16 +260,18 @@ async function run(argv: string[]): Promise<number> {
     }
     case "runner": {
       if (command !== "start") break;
-      const { values } = args(rest, { provider: { type: "string" }, concurrency: { type: "string" }, "idle-exit": { type: "string" }, cache: { type: "string" }, "lease-seconds": { type: "string" } }, false);
+      const { values } = args(rest, { provider: { type: "string" }, concurrency: { type: "string" }, "idle-exit": { type: "string" }, cache: { type: "string" }, "lease-seconds": { type: "string" }, engine: { type: "string" } }, false);
       const cfg = await resolveConfig(values);
       if (!cfg.token) throw new UsageError("runner start needs --token (a key with the 'runner' scope)");
       if (values.provider && !["cpu", "webgpu", "cuda"].includes(values.provider)) throw new UsageError("--provider must be cpu, webgpu or cuda");
+      if (values.engine && !["onnx", "torch", "auto"].includes(values.engine)) throw new UsageError("--engine must be onnx, torch or auto");
       const { runRunner } = await import("../../gpu-runner/runner/start.ts");
       const idle = values["idle-exit"] === undefined ? null : Number(values["idle-exit"]);
       if (idle !== null && !(idle >= 0)) throw new UsageError("--idle-exit must be a number of seconds");
       await runRunner({
         registry: cfg.registry, token: cfg.token,
         ...(values.provider && { provider: values.provider as "cpu" }),
+        ...(values.engine && { engine: values.engine as "onnx" }),
         ...(values.concurrency && { concurrency: intFlag("concurrency", values.concurrency)! }),
         ...(values.cache && { cacheDir: values.cache }),
         ...(values["lease-seconds"] && { leaseSeconds: intFlag("lease-seconds", values["lease-seconds"])! }),

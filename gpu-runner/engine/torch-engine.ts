@@ -1,0 +1,238 @@
+import { spawn, spawnSync, type ChildProcessByStdio } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import type { Readable, Writable } from "node:stream";
+import { encodeSafetensors, type TensorData } from "../../sdk/safetensors/encode.ts";
+import { parseSafetensors } from "../../sdk/safetensors/header.ts";
+import type { Engine, Slots, TrainGraph, TrainStepInput, TrainStepOutput } from "../fym/engine.ts";
+import { DEFAULT_ARTIFACTS, loadManifest, type Manifest } from "./manifest.ts";
+import { Tokenizer } from "./tokenizer.ts";
+
+const WORKER = fileURLToPath(new URL("../model/worker.py", import.meta.url));
+const STDERR_TAIL = 4_000;
+
+/** The torch engine cannot start or its worker died; `stderr` is the worker's last words. */
+export class TorchEngineError extends Error {
+  override name = "TorchEngineError";
+  constructor(
+    readonly code: "torch_unavailable" | "worker_crashed" | "worker_error",
+    message: string,
+    readonly stderr = "",
+  ) {
+    super(stderr ? `${message}\n--- worker stderr (tail) ---\n${stderr}` : message);
+  }
+}
+
+export interface TorchEngineOptions {
+  /** A Python with torch; default: MOTION_LORA_PYTHON, else the first of python3, /usr/bin/python3 that imports torch. */
+  python?: string;
+  artifacts?: string;
+  device?: "auto" | "cuda" | "cpu";
+  bf16?: boolean;
+  compile?: boolean;
+}
+
+type Tensors = Record<string, { data: Float32Array | BigInt64Array; shape: number[] }>;
+
+/** The first Python that can import torch, and whether it sees CUDA; null when there is none. */
+export function findTorchPython(candidates = [process.env.MOTION_LORA_PYTHON, "python3", "/usr/bin/python3"]): { python: string; cuda: boolean } | null {
+  for (const python of candidates) {
+    if (!python) continue;
+    const r = spawnSync(python, ["-c", "import torch; print(torch.cuda.is_available())"], { encoding: "utf8", timeout: 60_000 });
+    if (r.status === 0) return { python, cuda: r.stdout.trim() === "True" };
+  }
+  return null;
+}
+
+/**
+ * The FYM engine on PyTorch: one long-lived Python worker (gpu-runner/model/worker.py, the network
+ * definition the ONNX graphs are exported from) holds the model on the GPU; tensors travel over its
+ * stdin/stdout as safetensors frames. A crashed worker fails the call in flight with its stderr
+ * tail and is started again on the next call.
+ */
+export class TorchEngine implements Engine {
+  name = "torch";
+  device = "";
+  /** Worker-side milliseconds of the last call (compute only, without transfer). */
+  lastWorkerMs = 0;
+  private child: ChildProcessByStdio<Writable, Readable, Readable> | null = null;
+  private stderr = "";
+  private buffer = new Uint8Array(0);
+  private pending: { resolve: (f: Frame) => void; reject: (e: Error) => void } | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
+  private seq = 0;
+  private readonly onExit = () => this.child?.kill("SIGKILL");
+
+  private constructor(
+    readonly manifest: Manifest,
+    readonly tokenizer: Tokenizer,
+    private readonly python: string,
+    private readonly opts: TorchEngineOptions,
+  ) {}
+
+  /** Finds a torch-capable Python, loads the manifest and starts the worker. */
+  static async start(opts: TorchEngineOptions = {}): Promise<TorchEngine> {
+    const dir = opts.artifacts ?? DEFAULT_ARTIFACTS;
+    const found = opts.python ? { python: opts.python, cuda: false } : findTorchPython();
+    if (!found) throw new TorchEngineError("torch_unavailable", "the torch engine needs a Python with PyTorch (none of MOTION_LORA_PYTHON, python3, /usr/bin/python3 imports torch); install it or use --engine onnx");
+    const engine = new TorchEngine(await loadManifest(dir), Tokenizer.load(dir), found.python, { ...opts, artifacts: dir });
+    await engine.spawn();
+    return engine;
+  }
+
+  get config() {
+    return this.manifest.model.config;
+  }
+
+  get base() {
+    return { id: this.manifest.model.id, sha256: this.manifest.model.sha256 };
+  }
+
+  get sparseFrames() {
+    return this.manifest.model.sparse_frames;
+  }
+
+  get pid() {
+    return this.child?.pid ?? null;
+  }
+
+  private async spawn() {
+    const args = [WORKER, "--weights", join(this.opts.artifacts!, this.manifest.model.weights), "--device", this.opts.device ?? "auto"];
+    if (this.opts.bf16) args.push("--bf16");
+    if (this.opts.compile) args.push("--compile");
+    const child = spawn(this.python, args, { stdio: ["pipe", "pipe", "pipe"], cwd: fileURLToPath(new URL("../model/", import.meta.url)) });
+    this.child = child;
+    this.stderr = "";
+    this.buffer = new Uint8Array(0);
+    process.once("exit", this.onExit);
+    child.stderr.on("data", (b: Buffer) => (this.stderr = (this.stderr + b.toString()).slice(-STDERR_TAIL)));
+    child.stdout.on("data", (b: Buffer) => this.onData(b));
+    child.stdin.on("error", () => {}); // a dead worker is reported by 'exit'
+    child.on("exit", (code, signal) => {
+      process.off("exit", this.onExit);
+      if (this.child === child) this.child = null;
+      const p = this.pending;
+      this.pending = null;
+      p?.reject(new TorchEngineError("worker_crashed", `the torch worker exited (code ${code}, signal ${signal}) during a call`, this.stderr.trim()));
+    });
+    const ready = await this.next();
+    this.device = ready.meta.device ?? "cpu";
+    this.name = `torch:${this.device}${ready.meta.bf16 === "True" ? "+bf16" : ""}${ready.meta.compile === "True" ? "+compile" : ""}`;
+  }
+
+  private onData(b: Buffer) {
+    const joined = new Uint8Array(this.buffer.length + b.length);
+    joined.set(this.buffer);
+    joined.set(b, this.buffer.length);
+    this.buffer = joined;
+    for (;;) {
+      if (this.buffer.length < 8) return;
+      const n = Number(new DataView(this.buffer.buffer, this.buffer.byteOffset).getBigUint64(0, true));
+      if (this.buffer.length < 8 + n) return;
+      const header = JSON.parse(new TextDecoder().decode(this.buffer.subarray(8, 8 + n))) as Record<string, { data_offsets?: [number, number] }>;
+      const size = Math.max(0, ...Object.entries(header).filter(([k]) => k !== "__metadata__").map(([, v]) => v.data_offsets![1]));
+      if (this.buffer.length < 8 + n + size) return;
+      const frame = this.buffer.slice(0, 8 + n + size);
+      this.buffer = this.buffer.slice(8 + n + size);
+      const p = this.pending;
+      this.pending = null;
+      p?.resolve(decodeFrame(frame));
+    }
+  }
+
+  private next(): Promise<Frame> {
+    return new Promise((resolve, reject) => (this.pending = { resolve, reject }));
+  }
+
+  /** One request at a time, in order; the worker is restarted first if it died. */
+  private call(op: string, tensors: Tensors): Promise<Record<string, Float32Array>> {
+    const run = async () => {
+      if (!this.child) await this.spawn();
+      const id = String(++this.seq);
+      const reply = this.next();
+      this.child!.stdin.write(encodeFrame({ op, id }, tensors));
+      const f = await reply;
+      if (f.meta.ok !== "1") throw new TorchEngineError("worker_error", `torch worker: ${op} failed: ${f.meta.error}`, this.stderr.trim());
+      this.lastWorkerMs = Number(f.meta.ms);
+      return f.tensors;
+    };
+    const result = this.queue.then(run, run);
+    this.queue = result.catch(() => {});
+    return result;
+  }
+
+  async encodeText(prompt: string) {
+    const out = await this.call("text", { tokens: { data: this.tokenizer.encode(prompt), shape: [1, this.config.max_tokens] } });
+    return { text: out.text!, mask: out.text_mask! };
+  }
+
+  async denoise(x: Float32Array, t: Float32Array, text: Float32Array, mask: Float32Array, framePos: Float32Array, slots: Slots) {
+    const c = this.config;
+    const out = await this.call("denoise", {
+      x: { data: x, shape: [2, c.frames, 3, c.size, c.size] }, t: { data: t, shape: [2] },
+      text: { data: text, shape: [2, c.max_tokens, c.text_dim] }, text_mask: { data: mask, shape: [2, c.max_tokens] },
+      frame_pos: { data: framePos, shape: [framePos.length] },
+      lora_A: { data: slots.A, shape: [c.lora_slots, c.depth, 4, c.lora_rank, c.dim] },
+      lora_B: { data: slots.B, shape: [c.lora_slots, c.depth, 4, c.dim, c.lora_rank] },
+      lora_scale: { data: slots.scale, shape: [c.lora_slots] },
+    });
+    return out.v!;
+  }
+
+  async probe(x: Float32Array, t: number, text: Float32Array, mask: Float32Array, framePos: Float32Array) {
+    const c = this.config;
+    const out = await this.call("probe", {
+      x: { data: x, shape: [1, framePos.length, 3, c.size, c.size] }, t: { data: Float32Array.of(t), shape: [1] },
+      text: { data: text, shape: [1, c.max_tokens, c.text_dim] }, text_mask: { data: mask, shape: [1, c.max_tokens] },
+      frame_pos: { data: framePos, shape: [framePos.length] },
+    });
+    return out.similarities!;
+  }
+
+  async trainStep(_graph: TrainGraph, i: TrainStepInput): Promise<TrainStepOutput> {
+    const c = this.config;
+    const n = i.framePos.length;
+    const a = [c.depth, 4, c.lora_rank, c.dim];
+    const b = [c.depth, 4, c.dim, c.lora_rank];
+    const out = await this.call("train", {
+      x0: { data: i.x0, shape: [1, n, 3, c.size, c.size] }, noise: { data: i.noise, shape: [1, n, 3, c.size, c.size] },
+      t: { data: Float32Array.of(i.t), shape: [1] }, text: { data: i.text, shape: [1, c.max_tokens, c.text_dim] },
+      text_mask: { data: i.textMask, shape: [1, c.max_tokens] }, frame_pos: { data: i.framePos, shape: [n] },
+      frozen_A: { data: i.frozen.A, shape: a }, frozen_B: { data: i.frozen.B, shape: b }, frozen_scale: { data: Float32Array.of(i.frozen.scale), shape: [1] },
+      lora_A: { data: i.lora.A, shape: a }, lora_B: { data: i.lora.B, shape: b }, lora_scale: { data: Float32Array.of(i.lora.scale), shape: [1] },
+      loss_weights: { data: Float32Array.from(i.lossWeights), shape: [2] },
+    });
+    return { loss: out.loss![0]!, terms: [out.loss_terms![0]!, out.loss_terms![1]!], gradA: out.grad_A!, gradB: out.grad_B! };
+  }
+
+  /** Stops the worker (closing stdin lets it exit by itself; SIGKILL after `graceMs`). */
+  async close(graceMs = 5_000) {
+    const child = this.child;
+    if (!child) return;
+    const exited = new Promise<void>((ok) => child.once("exit", () => ok()));
+    child.stdin.end();
+    const t = setTimeout(() => child.kill("SIGKILL"), graceMs);
+    await exited;
+    clearTimeout(t);
+  }
+}
+
+interface Frame {
+  meta: Record<string, string>;
+  tensors: Record<string, Float32Array>;
+}
+
+function encodeFrame(meta: Record<string, string>, tensors: Tensors): Uint8Array {
+  const list: TensorData[] = Object.entries(tensors).map(([name, { data, shape }]) => {
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    return { name, dtype: data instanceof BigInt64Array ? "I64" : "F32", shape, data: bytes };
+  });
+  return encodeSafetensors(list, meta);
+}
+
+function decodeFrame(bytes: Uint8Array): Frame {
+  const h = parseSafetensors(bytes);
+  const tensors: Record<string, Float32Array> = {};
+  for (const t of h.tensors) tensors[t.name] = new Float32Array(bytes.slice(h.dataStart + t.begin, h.dataStart + t.end).buffer);
+  return { meta: h.metadata, tensors };
+}

@@ -1,0 +1,141 @@
+"""The torch engine's worker: one long-lived process that keeps the model on the GPU and serves the
+FYM engine's operations (text, denoise, probe, train) to the TypeScript runner over stdin/stdout.
+
+Every message, both ways, is one safetensors frame: 8 bytes of little-endian header length, a JSON
+header (tensor dtypes, shapes, byte offsets; `__metadata__` holds the op and its options), then the
+raw little-endian tensor bytes. The same code paths as the exported graphs (network.py, graphs.py)
+compute the results, so the two engines agree by construction; tests check it anyway.
+
+Usage: python3 worker.py --weights ../artifacts/weights.safetensors [--device auto|cuda|cpu]
+       [--bf16] [--compile]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import struct
+import sys
+import time
+import traceback
+
+import numpy as np
+import torch
+
+import st
+from flow import bf16
+from graphs import _Probe, lora_train_step
+from network import ModelConfig, VideoDiT
+
+DTYPES = {"F32": (np.float32, torch.float32), "I64": (np.int64, torch.int64)}
+
+
+def read_exact(stream, n: int) -> bytes:
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = stream.read(n - len(buf))
+        if not chunk:
+            raise EOFError("stdin closed")
+        buf += chunk
+    return bytes(buf)
+
+
+def read_frame(stream, device) -> tuple[dict, dict[str, torch.Tensor]]:
+    n = struct.unpack("<Q", read_exact(stream, 8))[0]
+    header = json.loads(read_exact(stream, n))
+    meta = header.pop("__metadata__", {})
+    size = max((v["data_offsets"][1] for v in header.values()), default=0)
+    data = read_exact(stream, size)
+    tensors = {}
+    for name, info in header.items():
+        a, b = info["data_offsets"]
+        np_dt, _ = DTYPES[info["dtype"]]
+        arr = np.frombuffer(data, dtype=np_dt, count=(b - a) // np.dtype(np_dt).itemsize, offset=a).reshape(info["shape"])
+        tensors[name] = torch.from_numpy(arr.copy()).to(device, non_blocking=True)
+    return meta, tensors
+
+
+def write_frame(stream, meta: dict, tensors: dict[str, torch.Tensor]) -> None:
+    header: dict = {"__metadata__": {k: str(v) for k, v in meta.items()}}
+    blobs, off = [], 0
+    for name, t in tensors.items():
+        raw = t.detach().float().contiguous().cpu().numpy().tobytes()
+        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [off, off + len(raw)]}
+        blobs.append(raw)
+        off += len(raw)
+    h = json.dumps(header, separators=(",", ":")).encode()
+    h += b" " * ((8 - len(h) % 8) % 8)
+    stream.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+    stream.flush()
+
+
+class Worker:
+    def __init__(self, weights: str, device: str, use_bf16: bool, compile_: bool):
+        tensors, meta = st.load(weights)
+        self.cfg = ModelConfig(**json.loads(meta["config"]))
+        self.device = torch.device(device)
+        model = VideoDiT(self.cfg)
+        model.load_state_dict({k: v.float() for k, v in tensors.items()})
+        self.model = model.eval().to(self.device).requires_grad_(False)
+        self.probe_module = _Probe(self.model)
+        self.autocast = use_bf16 and self.device.type == "cuda"
+        self.fast = self.device.type == "cuda"
+        # Fixed shapes per op (batch 2 sampling, 1/K/F-frame training): compile specialises once each.
+        self.forward = torch.compile(self.model, dynamic=False) if compile_ else self.model
+
+    def run(self, op: str, t: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        with torch.no_grad():
+            if op == "text":
+                text, mask = self.model.text(t["tokens"])
+                return {"text": text, "text_mask": mask}
+            if op == "denoise":
+                with bf16(self.autocast):
+                    v = self.forward(t["x"], t["t"], t["text"], t["text_mask"], t["frame_pos"], (t["lora_A"], t["lora_B"], t["lora_scale"]), fast=self.fast)
+                return {"v": v.float()}
+            if op == "probe":
+                return {"similarities": self.probe_module(t["x"], t["t"], t["text"], t["text_mask"], t["frame_pos"])}
+        if op == "train":
+            def forward(*a):
+                with bf16(self.autocast):
+                    return self.forward(*a, fast=self.fast)
+            loss, terms, gA, gB = lora_train_step(forward, t["x0"], t["noise"], t["t"], t["text"], t["text_mask"], t["frame_pos"],
+                                                  t["frozen_A"], t["frozen_B"], t["frozen_scale"], t["lora_A"], t["lora_B"],
+                                                  t["lora_scale"], t["loss_weights"])
+            return {"loss": loss.reshape(1), "loss_terms": terms, "grad_A": gA, "grad_B": gB}
+        raise ValueError(f"unknown op '{op}'")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--weights", required=True)
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--bf16", action="store_true")
+    ap.add_argument("--compile", action="store_true")
+    args = ap.parse_args()
+    device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
+    if device == "cuda" and not torch.cuda.is_available():
+        sys.stderr.write("torch engine: CUDA was asked for but torch.cuda.is_available() is False\n")
+        sys.exit(3)
+    torch.backends.cuda.matmul.allow_tf32 = False  # keep fp32 parity with the ONNX graphs unless bf16 is asked for
+    worker = Worker(args.weights, device, args.bf16, args.compile)
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    name = torch.cuda.get_device_name(0) if device == "cuda" else "cpu"
+    write_frame(stdout, {"op": "ready", "device": device, "device_name": name, "torch": torch.__version__,
+                         "bf16": worker.autocast, "compile": args.compile, "config": json.dumps(worker.cfg.to_dict())}, {})
+    while True:
+        try:
+            meta, tensors = read_frame(stdin, worker.device)
+        except EOFError:
+            return
+        t0 = time.perf_counter()
+        try:
+            out = worker.run(meta.get("op", ""), tensors)
+            if worker.device.type == "cuda":
+                torch.cuda.synchronize()
+            write_frame(stdout, {"id": meta.get("id", ""), "ok": "1", "ms": f"{(time.perf_counter() - t0) * 1000:.3f}"}, out)
+        except Exception as e:  # a bad request fails that request, not the worker
+            traceback.print_exc(file=sys.stderr)
+            write_frame(stdout, {"id": meta.get("id", ""), "ok": "0", "error": f"{type(e).__name__}: {e}"}, {})
+
+
+if __name__ == "__main__":
+    main()
