@@ -1,21 +1,21 @@
 // MotionBench: motion fidelity of transfer, appearance leakage and tuning time, FYM vs baselines,
 // on the bundled reference clips (two per category), each with its new prompts.
-// Usage: npx tsx gpu-runner/bench/motion.ts [--configs floor,fym,naive-two-stage] [--provider cpu] [--out DIR]
+// Usage: npx tsx gpu-runner/bench/motion.ts [--configs floor,fym,naive-two-stage] [--engine onnx|torch]
+//        [--provider cpu|webgpu] [--clips a,b] [--name TAG] [--out DIR]
 import { mkdir, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { OnnxEngine } from "../engine/onnx-engine.ts";
 import type { Provider } from "../engine/providers.ts";
-import { OnnxModel } from "../engine/session.ts";
+import { createEngine } from "../runner/start.ts";
 import type { Clip } from "../fym/clip.ts";
 import { loadMotionBench } from "../fym/motionbench.ts";
 import { generate } from "../fym/sampler.ts";
 import { BASELINES, tune } from "../fym/tune.ts";
 import { foregroundMasks, globalShiftTrajectory, objectTrajectory, trajectoryAgreement } from "../metrics/track.ts";
 
-const { values } = parseArgs({ options: { configs: { type: "string", default: "floor,fym,naive-two-stage" }, provider: { type: "string", default: "cpu" }, out: { type: "string", default: "gpu-runner/bench" }, steps: { type: "string", default: "20" }, reproduce: { type: "boolean", default: false }, name: { type: "string" } } });
-const engine = new OnnxEngine(await OnnxModel.load({ provider: values.provider as Provider }));
+const { values } = parseArgs({ options: { configs: { type: "string", default: "floor,fym,naive-two-stage" }, provider: { type: "string", default: "cpu" }, out: { type: "string", default: "gpu-runner/bench" }, steps: { type: "string", default: "20" }, reproduce: { type: "boolean", default: false }, name: { type: "string" }, engine: { type: "string", default: "onnx" }, clips: { type: "string" } } });
+const engine = await createEngine(values.engine as "onnx", values.provider as Provider);
 const configs = values.configs!.split(",");
-const bench = loadMotionBench();
+const bench = loadMotionBench().filter((b) => !values.clips || values.clips.split(",").includes(b.name));
 
 // Object colours of the synthetic world (gpu-runner/model/world.py RGB), for the leakage check.
 const PALETTE: Record<string, [number, number, number]> = {
@@ -83,7 +83,7 @@ const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.l
 const lines = [
   `# MotionBench (${engine.name})`,
   "",
-  `${new Date().toISOString()} · ${bench.length} reference clips × ${bench[0]?.newPrompts.length} new prompts · generation: ${values.steps} Euler steps, guidance 4 · tuning: defaults of gpu-runner/fym/tune.ts (spatial 100 + temporal 200 steps) · motion fidelity: mean cosine of per-frame displacement vectors and correlation of mean-removed trajectories between the reference and the clip generated for a new prompt (object centroid tracking; phase correlation for camera motion)`,
+  `${new Date().toISOString()} · ${bench.length} reference clips × ${bench[0]?.newPrompts.length} new prompts · generation: ${values.steps} Euler steps, guidance 4 · tuning: defaults of gpu-runner/fym/tune.ts (spatial 100 + temporal 800 steps, lr 3e-3, timestep shift 3) · motion fidelity: mean cosine of per-frame displacement vectors and correlation of mean-removed trajectories between the reference and the clip generated for a new prompt (object centroid tracking; phase correlation for camera motion)`,
   "",
   "| config | category | displacement cosine | trajectory correlation | spatial stage s | temporal stage s |",
   "| --- | --- | --- | --- | --- | --- |",
@@ -97,8 +97,9 @@ for (const config of [...new Set(rows.map((r) => r.config))]) {
 const leaks = rows.filter((r) => r.leaked !== null);
 lines.push("", `Appearance leakage (single-object clips whose new prompt names another colour): ${configs.map((c) => `${c} ${leaks.filter((r) => r.config === c && r.leaked).length}/${leaks.filter((r) => r.config === c).length}`).join(", ")}.`);
 await mkdir(values.out!, { recursive: true });
-const tag = values.name ? `${values.provider}-${values.name}` : values.provider;
+const where = values.engine === "onnx" ? values.provider! : engine.name.replace(/[^a-z0-9]+/gi, "-");
+const tag = values.name ? `${where}-${values.name}` : where;
 await writeFile(`${values.out}/RESULTS-motion-${tag}.md`, lines.join("\n") + "\n");
 await writeFile(`${values.out}/motion-${tag}.json`, JSON.stringify(rows, null, 1) + "\n");
 console.log(lines.join("\n"));
-await engine.model.release();
+await engine.close?.();

@@ -148,9 +148,9 @@ export class TorchEngine implements Engine {
   private call(op: string, tensors: Tensors): Promise<Record<string, Float32Array>> {
     const run = async () => {
       if (!this.child) await this.spawn();
-      const id = String(++this.seq);
+      const frame = encodeFrame({ op, id: String(++this.seq) }, tensors);
       const reply = this.next();
-      this.child!.stdin.write(encodeFrame({ op, id }, tensors));
+      this.child!.stdin.write(frame);
       const f = await reply;
       if (f.meta.ok !== "1") throw new TorchEngineError("worker_error", `torch worker: ${op} failed: ${f.meta.error}`, this.stderr.trim());
       this.lastWorkerMs = Number(f.meta.ms);

@@ -1,0 +1,103 @@
+// The torch engine against the ONNX engine on CPU: same operations, same numbers. Runs where a
+// Python with PyTorch is installed (CI installs Debian's python3-torch); skipped, saying so, elsewhere.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { loadMotionBench } from "../fym/motionbench.ts";
+import { Rng } from "../fym/rng.ts";
+import { generate, packSlots } from "../fym/sampler.ts";
+import { tune } from "../fym/tune.ts";
+import { decodeLora, encodeLora } from "../lora/file.ts";
+import { OnnxEngine } from "./onnx-engine.ts";
+import { OnnxModel } from "./session.ts";
+import { findTorchPython, TorchEngine, TorchEngineError } from "./torch-engine.ts";
+
+const python = findTorchPython();
+const skip = python ? false : "no Python with PyTorch here (tried MOTION_LORA_PYTHON, python3, /usr/bin/python3); apt-get install python3-torch to run the torch engine's tests";
+if (!python) console.log(`# torch engine tests skipped: ${skip}`);
+
+/** max |a − b| / max |b|: relative to the output's scale, so small entries do not dominate. */
+function relErr(a: Float32Array, b: Float32Array) {
+  assert.equal(a.length, b.length);
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < a.length; i++) {
+    num = Math.max(num, Math.abs(a[i]! - b[i]!));
+    den = Math.max(den, Math.abs(b[i]!));
+  }
+  return num / den;
+}
+
+describe("torch engine (PyTorch worker) vs ONNX engine", { skip }, () => {
+  let torch: TorchEngine;
+  let onnx: OnnxEngine;
+  const ref = loadMotionBench()[0]!;
+  before(async () => {
+    torch = await TorchEngine.start({ device: (process.env.MOTION_LORA_TORCH_DEVICE as "cuda" | undefined) ?? "cpu" });
+    onnx = new OnnxEngine(await OnnxModel.load({ verify: false }));
+  });
+  after(async () => {
+    await torch?.close();
+    await onnx?.model.release();
+  });
+
+  it("agrees on every operation within 1e-4 (relative), LoRA slots included", async () => {
+    const cfg = onnx.config;
+    const rng = new Rng(5);
+    const a = await torch.encodeText(ref.caption);
+    const b = await onnx.encodeText(ref.caption);
+    assert.ok(relErr(a.text, b.text) < 1e-4, "text");
+    const n = cfg.frames * 3 * cfg.size * cfg.size;
+    const x = rng.normals(2 * n);
+    const text = new Float32Array(2 * b.text.length);
+    text.set(b.text);
+    text.set(b.text, b.text.length);
+    const mask = new Float32Array(2 * b.mask.length);
+    mask.set(b.mask);
+    mask.set(b.mask, b.mask.length);
+    const pos = Float32Array.from({ length: cfg.frames }, (_, i) => i);
+    const lora = { rank: 8, alpha: 8, A: rng.normals(cfg.depth * 4 * 8 * cfg.dim).map((v) => v * 0.05), B: rng.normals(cfg.depth * 4 * cfg.dim * 8).map((v) => v * 0.05) };
+    const slots = packSlots(onnx, [{ lora, weight: 1 }]);
+    const t = Float32Array.of(0.7, 0.7);
+    assert.ok(relErr(await torch.denoise(x, t, text, mask, pos, slots), await onnx.denoise(x, t, text, mask, pos, slots)) < 1e-4, "denoise");
+    const x1 = x.subarray(0, n);
+    assert.ok(relErr(await torch.probe(x1, 0.5, b.text, b.mask, pos), await onnx.probe(x1, 0.5, b.text, b.mask, pos)) < 1e-4, "probe");
+    const k = onnx.sparseFrames;
+    const step = {
+      x0: ref.clip.data.subarray(0, k * 3 * cfg.size * cfg.size), noise: rng.normals(k * 3 * cfg.size * cfg.size), t: 0.6,
+      text: b.text, textMask: b.mask, framePos: Float32Array.from([0, 5, 10, 15]),
+      frozen: { A: lora.A, B: lora.B, scale: 1 }, lora: { A: lora.B.length === lora.A.length ? lora.B.map((v) => v * 0.5) : lora.A, B: lora.A.map((v) => v * 0.5), scale: 1 },
+      lossWeights: [1, 0.5] as [number, number],
+    };
+    const tt = await torch.trainStep("sparse", step);
+    const to = await onnx.trainStep("sparse", step);
+    assert.ok(Math.abs(tt.loss - to.loss) / to.loss < 1e-4, `loss ${tt.loss} vs ${to.loss}`);
+    assert.ok(relErr(tt.gradA, to.gradA) < 1e-4 && relErr(tt.gradB, to.gradB) < 1e-4, "gradients");
+  });
+
+  it("tunes a LoRA the ONNX engine loads and generates with (same file format and metadata)", async () => {
+    const r = await tune(torch, ref.clip, ref.caption, { spatialSteps: 2, temporalSteps: 3, seed: 4 });
+    const o = await tune(onnx, ref.clip, ref.caption, { spatialSteps: 2, temporalSteps: 3, seed: 4 });
+    r.temporal.losses.forEach((l, i) => assert.ok(Math.abs(l - o.temporal.losses[i]!) / o.temporal.losses[i]! < 1e-3, `step ${i}: ${l} vs ${o.temporal.losses[i]}`));
+    const file = encodeLora(torch.config, r.temporal.lora, torch.base, { stage: "temporal", heads: r.heads.temporal, tuning: { engine: torch.name } });
+    const { lora, metadata } = decodeLora(onnx.config, file, onnx.base);
+    assert.equal(metadata.tuning_config?.engine, torch.name);
+    const clip = await generate(onnx, { prompt: ref.newPrompts[0]!, steps: 2, loras: [{ lora, weight: 1 }] });
+    assert.equal(clip.frames, 16);
+  });
+
+  it("fails a call with the worker's stderr when it dies, and restarts it for the next", async () => {
+    const pid = torch.pid!;
+    const cfg = torch.config;
+    const { text, mask } = await onnx.encodeText(ref.caption);
+    const pending = generate(torch, { prompt: ref.caption, steps: 50 });
+    await new Promise((r) => setTimeout(r, 300));
+    process.kill(pid, "SIGKILL");
+    await assert.rejects(pending, (e: unknown) => e instanceof TorchEngineError && e.code === "worker_crashed");
+    const again = await torch.probe(new Float32Array(cfg.frames * 3 * cfg.size * cfg.size), 0.5, text, mask, Float32Array.from({ length: cfg.frames }, (_, i) => i));
+    assert.equal(again.length, cfg.depth * cfg.heads * 2);
+    assert.notEqual(torch.pid, pid, "a new worker");
+    const raw = torch as unknown as { call(op: string, t: object): Promise<unknown> };
+    await assert.rejects(raw.call("no-such-op", {}), (e: unknown) => e instanceof TorchEngineError && e.code === "worker_error" && /unknown op/.test(e.message));
+    assert.ok((await torch.encodeText("a red circle")).text.length > 0, "a bad request does not kill the worker");
+  });
+});

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# After ../shared/tools/device-pack.sh: replaces .device/node_modules.tar.xz with just what the GPU
+# runs need (onnxruntime-node for linux-x64, tsx, zod), so .device plus the tree stay under the
+# 64 MiB a device call carries.
+set -euo pipefail
+cd "$(git rev-parse --show-toplevel)"
+tar -cf - node_modules/onnxruntime-node/package.json node_modules/onnxruntime-node/dist node_modules/onnxruntime-node/lib \
+  node_modules/onnxruntime-node/bin/napi-v6/linux/x64 node_modules/onnxruntime-common node_modules/tsx node_modules/zod \
+  node_modules/.bin/tsx 2>/dev/null | xz -T0 -6 > .device/node_modules.tar.xz
+du -sh .device/*
