@@ -1,5 +1,5 @@
-// Engines side by side on one machine: the torch engine (PyTorch worker; eager fp32, and
-// torch.compile + bf16) against onnxruntime-node (WebGPU where it loads, and CPU), driven by the same
+// Engines side by side on one machine: the torch engine (PyTorch worker; plain eager fp32, and
+// fp32 CUDA graphs: "torch-fast") against onnxruntime-node (WebGPU where it loads, and CPU), driven by the same
 // TypeScript pipeline. Per engine: start, one training step per stage, one guided denoiser call,
 // a 20-step generation and (torch) a whole default FYM tuning. Also parity of the torch engine
 // on the GPU against the ONNX graphs. Usage: npx tsx gpu-runner/bench/engines.ts [--engines torch,torch-fast,webgpu,cpu] [--python-ref FILE.json]
@@ -61,8 +61,8 @@ for (const kind of values.engines!.split(",")) {
   try {
     const t0 = performance.now();
     const engine: Engine & { close?: () => Promise<void> } =
-      kind === "torch" ? await TorchEngine.start({ device: "cuda" })
-      : kind === "torch-fast" ? await TorchEngine.start({ device: "cuda", bf16: true, compile: true })
+      kind === "torch" ? await TorchEngine.start({ device: "cuda", cudaGraphs: false })
+      : kind === "torch-fast" ? await TorchEngine.start({ device: "cuda" })
       : await (async () => { const m = await OnnxModel.load({ provider: kind as "cpu" }); return Object.assign(new OnnxEngine(m), { close: () => m.release() }); })();
     const startMs = performance.now() - t0;
     const row: Record<string, number | string> = { engine: engine.name, start_ms: startMs, ...(await stepTimes(engine)) };
@@ -70,7 +70,7 @@ for (const kind of values.engines!.split(",")) {
       // Whole default FYM tuning, with the worker start included as a user would see it.
       await engine.close?.();
       const t1 = performance.now();
-      const fresh = await TorchEngine.start({ device: "cuda", bf16: kind === "torch-fast", compile: kind === "torch-fast" });
+      const fresh = await TorchEngine.start({ device: "cuda", cudaGraphs: kind === "torch-fast" });
       const r = await tune(fresh, ref.clip, ref.caption, {});
       row.tune_s = (performance.now() - t1) / 1000;
       row.tune_spatial_s = r.spatial.ms / 1000;
@@ -89,7 +89,7 @@ for (const kind of values.engines!.split(",")) {
 const parity: Record<string, number> = {};
 try {
   const onnx = new OnnxEngine(await OnnxModel.load({ provider: "cpu" }));
-  for (const [name, opts] of [["fp32", {}], ["bf16", { bf16: true }]] as const) {
+  for (const [name, opts] of [["fp32-graphs", {}], ["bf16-graphs", { bf16: true }], ["fp32-eager", { cudaGraphs: false }]] as const) {
     const torch = await TorchEngine.start({ device: "cuda", ...opts });
     const cfg = onnx.config;
     const rng = new Rng(9);
@@ -128,12 +128,15 @@ if (py) {
   lines.push("", "Pure PyTorch on the same GPU, no TypeScript and no process boundary (`gpu-runner/model/engine_bench.py`):", "", "| variant | train_spatial | train_sparse | train_dense | denoise_b2 |", "| --- | --- | --- | --- | --- |");
   for (const [v, r] of Object.entries(py.step_ms as Record<string, Record<string, number>>)) lines.push(`| ${v} | ${fmt(r.train_spatial)} | ${fmt(r.train_sparse)} | ${fmt(r.train_dense)} | ${fmt(r.denoise_b2)} |`);
   lines.push("", `Whole FYM tuning loop in Python (probe, 100 spatial + 800 temporal steps, AdamW on the GPU, eager fp32): ${fmt(py.python_tune_s)} s (spatial ${fmt(py.python_spatial_s)} s, temporal ${fmt(py.python_temporal_s)} s).`);
+  const gfast = rows["torch-fast"];
+  const gpy = py.step_ms.graphs_fp32;
+  if (gfast && gpy && typeof gfast.train_sparse === "number") lines.push(`Per temporal step with CUDA graphs: TypeScript over the worker ${fmt(gfast.train_sparse)} ms vs the same graphs called in Python ${fmt(gpy.train_sparse)} ms → ${(((gfast.train_sparse as number) / gpy.train_sparse - 1) * 100).toFixed(1)}% overhead.`);
   const ts = rows.torch;
   if (ts && typeof ts.tune_temporal_s === "number") lines.push(`TypeScript pipeline over the worker, same engine settings: temporal stage ${fmt(ts.tune_temporal_s)} s → overhead ${(((ts.tune_temporal_s as number) / py.python_temporal_s - 1) * 100).toFixed(1)}% over pure Python.`);
   const eager = py.step_ms.eager_fp32?.train_sparse;
   const fast = rows["torch-fast"]?.train_sparse;
   const webgpu = rows.webgpu?.train_sparse;
-  if (eager && typeof fast === "number") lines.push(`Temporal-stage step: torch engine (compile + bf16) ${fmt(fast)} ms vs plain PyTorch eager ${fmt(eager)} ms → ${(eager / fast).toFixed(2)}×${typeof webgpu === "number" ? `; vs ONNX WebGPU ${fmt(webgpu)} ms → ${(webgpu / fast).toFixed(1)}×` : ""}.`);
+  if (eager && typeof fast === "number") lines.push(`Temporal-stage step: torch engine (CUDA graphs, fp32) ${fmt(fast)} ms vs plain PyTorch eager ${fmt(eager)} ms → ${(eager / fast).toFixed(2)}×${typeof webgpu === "number" ? `; vs ONNX WebGPU ${fmt(webgpu)} ms → ${(webgpu / fast).toFixed(1)}×` : ""}.`);
 }
 lines.push("", `Parity of the torch engine on the GPU vs the ONNX graphs (CPU), one sparse training step, relative max error: ${Object.entries(parity).map(([k, v]) => `${k} ${v.toExponential(1)}`).join(", ")}.`);
 await writeFile(`${values.out}/RESULTS-engines.md`, lines.join("\n") + "\n");

@@ -30,6 +30,8 @@ export interface TorchEngineOptions {
   device?: "auto" | "cuda" | "cpu";
   bf16?: boolean;
   compile?: boolean;
+  /** Replay the training step and denoiser as CUDA graphs (default on CUDA; off gives plain eager). */
+  cudaGraphs?: boolean;
 }
 
 type Tensors = Record<string, { data: Float32Array | BigInt64Array; shape: number[] }>;
@@ -100,6 +102,7 @@ export class TorchEngine implements Engine {
     const args = [WORKER, "--weights", join(this.opts.artifacts!, this.manifest.model.weights), "--device", this.opts.device ?? "auto"];
     if (this.opts.bf16) args.push("--bf16");
     if (this.opts.compile) args.push("--compile");
+    if (this.opts.cudaGraphs === false) args.push("--no-cuda-graphs");
     const child = spawn(this.python, args, { stdio: ["pipe", "pipe", "pipe"], cwd: fileURLToPath(new URL("../model/", import.meta.url)) });
     this.child = child;
     this.stderr = "";
@@ -117,7 +120,7 @@ export class TorchEngine implements Engine {
     });
     const ready = await this.next();
     this.device = ready.meta.device ?? "cpu";
-    this.name = `torch:${this.device}${ready.meta.bf16 === "True" ? "+bf16" : ""}${ready.meta.compile === "True" ? "+compile" : ""}`;
+    this.name = `torch:${this.device}${ready.meta.cuda_graphs === "True" ? "+graphs" : ""}${ready.meta.bf16 === "True" ? "+bf16" : ""}${ready.meta.compile === "True" ? "+compile" : ""}`;
   }
 
   private onData(b: Buffer) {

@@ -2,7 +2,8 @@
 operations on the same GPU with no TypeScript and no process boundary. Prints one JSON object.
 
 - step_ms: median ms of one LoRA training step (spatial 1 frame, sparse K frames, dense all frames)
-  and of one guided denoiser call (batch 2), eager fp32, eager bf16, and torch.compile + bf16;
+  and of one guided denoiser call (batch 2): plain eager fp32 (the reference), eager bf16, and the
+  worker's CUDA graphs in fp32 and bf16;
 - tune_s: a whole FYM tuning loop in Python (probe, 100 spatial + 800 temporal steps, AdamW on the GPU),
   the same steps the TypeScript pipeline drives through the worker.
 
@@ -52,8 +53,8 @@ def main() -> None:
     ap.add_argument("--sparse", type=int, default=4)
     args = ap.parse_args()
     result: dict = {"device": torch.cuda.get_device_name(0), "torch": torch.__version__, "step_ms": {}}
-    for variant, (use_bf16, comp) in {"eager_fp32": (False, False), "eager_bf16": (True, False), "compile_bf16": (True, True)}.items():
-        w = Worker(args.weights, "cuda", use_bf16, comp)
+    for variant, (use_bf16, graphs) in {"eager_fp32": (False, False), "eager_bf16": (True, False), "graphs_fp32": (False, True), "graphs_bf16": (True, True)}.items():
+        w = Worker(args.weights, "cuda", use_bf16, False, cuda_graphs=graphs)
         cfg = w.cfg
         row = {}
         for name, frames in (("spatial", 1), ("sparse", args.sparse), ("dense", cfg.frames)):

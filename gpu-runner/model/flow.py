@@ -11,7 +11,8 @@ from vocab import INDEX, MAX_TOKENS, PAD, CLS, tokenize
 
 def bf16(enabled: bool):
     """bf16 autocast on CUDA; a no-op elsewhere (CPU-only torch builds reject a disabled CUDA autocast)."""
-    return torch.autocast("cuda", dtype=torch.bfloat16) if enabled else contextlib.nullcontext()
+    # No cast cache: CUDA graph capture must not keep casts made outside the graph's memory pool.
+    return torch.autocast("cuda", dtype=torch.bfloat16, cache_enabled=False) if enabled else contextlib.nullcontext()
 
 
 def logit_normal(n: int, generator=None, device=None) -> torch.Tensor:

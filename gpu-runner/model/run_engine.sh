@@ -12,11 +12,12 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv > "$OUT/gpu
 case "${1:-bench}" in
   bench)
     (cd gpu-runner/model && python3 engine_bench.py --weights ../artifacts/weights.safetensors) > "$OUT/python-ref.json" 2> "$OUT/python-ref.log"
-    node_modules/.bin/tsx gpu-runner/bench/engines.ts --python-ref "$OUT/python-ref.json" --out "$OUT" 2> "$OUT/engines.log"
-    MOTION_LORA_TORCH_DEVICE=cuda node test/run.mjs torch-engine > "$OUT/torch-engine-tests-cuda.log" 2>&1
-    tail -3 "$OUT/python-ref.log" "$OUT/engines.log"; cat "$OUT/RESULTS-engines.md"; grep -E "^# (pass|fail)" "$OUT/torch-engine-tests-cuda.log"
+    node_modules/.bin/tsx gpu-runner/bench/engines.ts --engines torch,torch-fast,webgpu --reps 15 --python-ref "$OUT/python-ref.json" --out "$OUT" 2> "$OUT/engines.log"
+
+    tail -3 "$OUT/python-ref.log" "$OUT/engines.log"; cat "$OUT/RESULTS-engines.md"
     ;;
   motion)
+    MOTION_LORA_TORCH_DEVICE=cuda node test/run.mjs torch-engine > "$OUT/torch-engine-tests-cuda.log" 2>&1; grep -E "^# (pass|fail)" "$OUT/torch-engine-tests-cuda.log"
     node_modules/.bin/tsx gpu-runner/bench/motion.ts --engine torch --configs "${CONFIGS:-floor,fym,naive-two-stage,fym-no-sparse,fym-no-adaptive-rope,fym-no-decoupling}" \
       --clips "${CLIPS:?set CLIPS}" --name "${NAME:?set NAME}" --out "$OUT" > "$OUT/motion-$NAME.log" 2>&1
     tail -40 "$OUT/motion-$NAME.log"

@@ -6,8 +6,12 @@ header (tensor dtypes, shapes, byte offsets; `__metadata__` holds the op and its
 raw little-endian tensor bytes. The same code paths as the exported graphs (network.py, graphs.py)
 compute the results, so the two engines agree by construction; tests check it anyway.
 
+On CUDA, the training step and the denoiser run as CUDA graphs (captured once per input shape, then
+replayed after copying the inputs into static buffers): a model this small is bound by kernel
+launches, not arithmetic, and a replay launches the whole step at once.
+
 Usage: python3 worker.py --weights ../artifacts/weights.safetensors [--device auto|cuda|cpu]
-       [--bf16] [--compile]
+       [--bf16] [--compile] [--no-cuda-graphs]
 """
 from __future__ import annotations
 
@@ -68,8 +72,31 @@ def write_frame(stream, meta: dict, tensors: dict[str, torch.Tensor]) -> None:
     stream.flush()
 
 
+class Captured:
+    """One op at one set of input shapes as a CUDA graph: inputs are copied into static buffers and
+    the captured kernels replayed; outputs are cloned out of the graph's static outputs."""
+
+    def __init__(self, fn, inputs: dict[str, torch.Tensor]):
+        self.static = {k: v.clone() for k, v in inputs.items()}
+        side = torch.cuda.Stream()
+        side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(side):  # warm-up off the capture stream, as CUDA graph capture requires
+            for _ in range(3):
+                fn(self.static)
+        torch.cuda.current_stream().wait_stream(side)
+        self.graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(self.graph):
+            self.out = fn(self.static)
+
+    def __call__(self, inputs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        for k, v in inputs.items():
+            self.static[k].copy_(v)
+        self.graph.replay()
+        return {k: v.clone() for k, v in self.out.items()}
+
+
 class Worker:
-    def __init__(self, weights: str, device: str, use_bf16: bool, compile_: bool):
+    def __init__(self, weights: str, device: str, use_bf16: bool, compile_: bool, cuda_graphs: bool = False):
         tensors, meta = st.load(weights)
         self.cfg = ModelConfig(**json.loads(meta["config"]))
         self.device = torch.device(device)
@@ -81,8 +108,18 @@ class Worker:
         self.fast = self.device.type == "cuda"
         # Fixed shapes per op (batch 2 sampling, 1/K/F-frame training): compile specialises once each.
         self.forward = torch.compile(self.model, dynamic=False) if compile_ else self.model
+        self.cuda_graphs = cuda_graphs and self.device.type == "cuda"
+        self.captured: dict[tuple, Captured] = {}
 
     def run(self, op: str, t: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        if self.cuda_graphs and op in ("train", "denoise"):
+            key = (op, *((k, tuple(v.shape)) for k, v in sorted(t.items())))
+            if key not in self.captured:
+                self.captured[key] = Captured(lambda s: self.compute(op, s), t)
+            return self.captured[key](t)
+        return self.compute(op, t)
+
+    def compute(self, op: str, t: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         with torch.no_grad():
             if op == "text":
                 text, mask = self.model.text(t["tokens"])
@@ -110,17 +147,18 @@ def main() -> None:
     ap.add_argument("--device", default="auto")
     ap.add_argument("--bf16", action="store_true")
     ap.add_argument("--compile", action="store_true")
+    ap.add_argument("--no-cuda-graphs", action="store_true")
     args = ap.parse_args()
     device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
     if device == "cuda" and not torch.cuda.is_available():
         sys.stderr.write("torch engine: CUDA was asked for but torch.cuda.is_available() is False\n")
         sys.exit(3)
     torch.backends.cuda.matmul.allow_tf32 = False  # keep fp32 parity with the ONNX graphs unless bf16 is asked for
-    worker = Worker(args.weights, device, args.bf16, args.compile)
+    worker = Worker(args.weights, device, args.bf16, args.compile, cuda_graphs=not args.no_cuda_graphs)
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     name = torch.cuda.get_device_name(0) if device == "cuda" else "cpu"
     write_frame(stdout, {"op": "ready", "device": device, "device_name": name, "torch": torch.__version__,
-                         "bf16": worker.autocast, "compile": args.compile, "config": json.dumps(worker.cfg.to_dict())}, {})
+                         "bf16": worker.autocast, "compile": args.compile, "cuda_graphs": worker.cuda_graphs, "config": json.dumps(worker.cfg.to_dict())}, {})
     while True:
         try:
             meta, tensors = read_frame(stdin, worker.device)
