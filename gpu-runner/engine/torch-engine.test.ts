@@ -72,6 +72,12 @@ describe("torch engine (PyTorch worker) vs ONNX engine", { skip }, () => {
     const to = await onnx.trainStep("sparse", step);
     assert.ok(Math.abs(tt.loss - to.loss) / to.loss < 1e-4, `loss ${tt.loss} vs ${to.loss}`);
     assert.ok(relErr(tt.gradA, to.gradA) < 1e-4 && relErr(tt.gradB, to.gradB) < 1e-4, "gradients");
+    // The worker holds big unchanged inputs between calls; an array changed in place is sent again.
+    for (let i = 0; i < step.frozen.B.length; i += 7) step.frozen.B[i]! += 0.05;
+    const t2 = await torch.trainStep("sparse", step);
+    const o2 = await onnx.trainStep("sparse", step);
+    assert.notEqual(o2.loss, to.loss);
+    assert.ok(Math.abs(t2.loss - o2.loss) / o2.loss < 1e-4, `after an in-place change: ${t2.loss} vs ${o2.loss}`);
   });
 
   it("tunes a LoRA the ONNX engine loads and generates with (same file format and metadata)", async () => {

@@ -10,6 +10,16 @@ import { Tokenizer } from "./tokenizer.ts";
 
 const WORKER = fileURLToPath(new URL("../model/worker.py", import.meta.url));
 const STDERR_TAIL = 4_000;
+// Inputs at least this many elements are worth caching on the worker (below, sending is cheaper than hashing).
+const CACHE_MIN = 4_096;
+
+/** A fast 32-bit checksum of a tensor's bytes: tells a held tensor from one changed in place. */
+function checksum(a: Float32Array | BigInt64Array): number {
+  const words = new Int32Array(a.buffer, a.byteOffset, a.byteLength >> 2);
+  let h = 0x811c9dc5 | 0;
+  for (let i = 0; i < words.length; i++) h = Math.imul(h ^ words[i]!, 0x01000193);
+  return h >>> 0;
+}
 
 /** The torch engine cannot start or its worker died; `stderr` is the worker's last words. */
 export class TorchEngineError extends Error {
@@ -59,7 +69,12 @@ export class TorchEngine implements Engine {
   lastWorkerMs = 0;
   private child: ChildProcessByStdio<Writable, Readable, Readable> | null = null;
   private stderr = "";
-  private buffer = new Uint8Array(0);
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private frameSize: number | null = null;
+  /** Tensors the worker holds (by this array object and its checksum), so they are sent once. */
+  private held = new WeakMap<Float32Array | BigInt64Array, { key: string; sum: number }>();
+  private workerGeneration = 0;
   private pending: { resolve: (f: Frame) => void; reject: (e: Error) => void } | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private seq = 0;
@@ -106,7 +121,11 @@ export class TorchEngine implements Engine {
     const child = spawn(this.python, args, { stdio: ["pipe", "pipe", "pipe"], cwd: fileURLToPath(new URL("../model/", import.meta.url)) });
     this.child = child;
     this.stderr = "";
-    this.buffer = new Uint8Array(0);
+    this.chunks = [];
+    this.buffered = 0;
+    this.frameSize = null;
+    this.held = new WeakMap();
+    this.workerGeneration++;
     process.once("exit", this.onExit);
     child.stderr.on("data", (b: Buffer) => (this.stderr = (this.stderr + b.toString()).slice(-STDERR_TAIL)));
     child.stdout.on("data", (b: Buffer) => this.onData(b));
@@ -124,23 +143,37 @@ export class TorchEngine implements Engine {
   }
 
   private onData(b: Buffer) {
-    const joined = new Uint8Array(this.buffer.length + b.length);
-    joined.set(this.buffer);
-    joined.set(b, this.buffer.length);
-    this.buffer = joined;
+    // Chunks are kept as they come and joined once a whole frame is there: a reply of several
+    // hundred KB arrives in 64 KB pieces, and joining per piece would copy it quadratically.
+    this.chunks.push(b);
+    this.buffered += b.length;
     for (;;) {
-      if (this.buffer.length < 8) return;
-      const n = Number(new DataView(this.buffer.buffer, this.buffer.byteOffset).getBigUint64(0, true));
-      if (this.buffer.length < 8 + n) return;
-      const header = JSON.parse(new TextDecoder().decode(this.buffer.subarray(8, 8 + n))) as Record<string, { data_offsets?: [number, number] }>;
-      const size = Math.max(0, ...Object.entries(header).filter(([k]) => k !== "__metadata__").map(([, v]) => v.data_offsets![1]));
-      if (this.buffer.length < 8 + n + size) return;
-      const frame = this.buffer.slice(0, 8 + n + size);
-      this.buffer = this.buffer.slice(8 + n + size);
+      if (this.buffered < 8) return;
+      const head = this.peek(8);
+      const n = Number(new DataView(head.buffer, head.byteOffset).getBigUint64(0, true));
+      if (this.buffered < 8 + n) return;
+      if (this.frameSize === null) {
+        const header = JSON.parse(new TextDecoder().decode(this.peek(8 + n).subarray(8))) as Record<string, { data_offsets?: [number, number] }>;
+        this.frameSize = 8 + n + Math.max(0, ...Object.entries(header).filter(([k]) => k !== "__metadata__").map(([, v]) => v.data_offsets![1]));
+      }
+      if (this.buffered < this.frameSize) return;
+      const all = Buffer.concat(this.chunks, this.buffered);
+      const frame = new Uint8Array(all.buffer, all.byteOffset, this.frameSize);
+      const rest = all.subarray(this.frameSize);
+      this.chunks = rest.length ? [rest] : [];
+      this.buffered = rest.length;
+      this.frameSize = null;
       const p = this.pending;
       this.pending = null;
       p?.resolve(decodeFrame(frame));
     }
+  }
+
+  private peek(n: number): Uint8Array {
+    if (this.chunks[0]!.length >= n) return this.chunks[0]!.subarray(0, n);
+    const joined = Buffer.concat(this.chunks, this.buffered);
+    this.chunks = [joined];
+    return joined.subarray(0, n);
   }
 
   private next(): Promise<Frame> {
@@ -151,11 +184,41 @@ export class TorchEngine implements Engine {
   private call(op: string, tensors: Tensors): Promise<Record<string, Float32Array>> {
     const run = async () => {
       if (!this.child) await this.spawn();
-      const frame = encodeFrame({ op, id: String(++this.seq) }, tensors);
+      // Large inputs that are the same array with the same contents as an earlier call (the frozen
+      // LoRA, the text embedding, the LoRA slots of a generation) stay on the GPU and are not re-sent.
+      const send: Tensors = {};
+      const store: Record<string, string> = {};
+      const cached: Record<string, string> = {};
+      for (const [name, t] of Object.entries(tensors)) {
+        if (t.data.length < CACHE_MIN) {
+          send[name] = t;
+          continue;
+        }
+        const sum = checksum(t.data);
+        const held = this.held.get(t.data);
+        if (held && held.sum === sum) cached[name] = held.key;
+        else {
+          const key = `${this.workerGeneration}:${++this.seq}`;
+          this.held.set(t.data, { key, sum });
+          store[name] = key;
+          send[name] = t;
+        }
+      }
+      const meta: Record<string, string> = { op, id: String(++this.seq) };
+      if (Object.keys(store).length) meta.store = JSON.stringify(store);
+      if (Object.keys(cached).length) meta.cached = JSON.stringify(cached);
+      const frame = encodeFrame(meta, send);
       const reply = this.next();
       this.child!.stdin.write(frame);
       const f = await reply;
-      if (f.meta.ok !== "1") throw new TorchEngineError("worker_error", `torch worker: ${op} failed: ${f.meta.error}`, this.stderr.trim());
+      if (f.meta.ok !== "1") {
+        // The worker dropped a held tensor (its cache is bounded): forget ours and send in full.
+        if (f.meta.error?.includes("cached tensor")) {
+          this.held = new WeakMap();
+          return run();
+        }
+        throw new TorchEngineError("worker_error", `torch worker: ${op} failed: ${f.meta.error}`, this.stderr.trim());
+      }
       this.lastWorkerMs = Number(f.meta.ms);
       return f.tensors;
     };

@@ -22,7 +22,6 @@ import sys
 import time
 import traceback
 
-import numpy as np
 import torch
 
 import st
@@ -30,7 +29,7 @@ from flow import bf16
 from graphs import _Probe, lora_train_step
 from network import ModelConfig, VideoDiT
 
-DTYPES = {"F32": (np.float32, torch.float32), "I64": (np.int64, torch.int64)}
+DTYPES = {"F32": (4, torch.float32), "I64": (8, torch.int64)}
 
 
 def read_exact(stream, n: int) -> bytes:
@@ -43,32 +42,43 @@ def read_exact(stream, n: int) -> bytes:
     return bytes(buf)
 
 
-def read_frame(stream, device) -> tuple[dict, dict[str, torch.Tensor]]:
+def read_frame(stream, device, cache: dict[str, torch.Tensor]) -> tuple[dict, dict[str, torch.Tensor]]:
+    """One request: its tensors land on the device in a single host-to-device copy. Tensors the
+    runner marked `store` are kept under their key; `cached` ones are taken from there unsent."""
     n = struct.unpack("<Q", read_exact(stream, 8))[0]
     header = json.loads(read_exact(stream, n))
     meta = header.pop("__metadata__", {})
     size = max((v["data_offsets"][1] for v in header.values()), default=0)
-    data = read_exact(stream, size)
+    data = bytearray(read_exact(stream, size))
+    flat = torch.frombuffer(data, dtype=torch.uint8).to(device, non_blocking=False) if size else None
     tensors = {}
     for name, info in header.items():
         a, b = info["data_offsets"]
-        np_dt, _ = DTYPES[info["dtype"]]
-        arr = np.frombuffer(data, dtype=np_dt, count=(b - a) // np.dtype(np_dt).itemsize, offset=a).reshape(info["shape"])
-        tensors[name] = torch.from_numpy(arr.copy()).to(device, non_blocking=True)
+        _, dt = DTYPES[info["dtype"]]
+        tensors[name] = flat[a:b].view(dt).reshape(info["shape"])
+    for name, key in json.loads(meta.get("store", "{}")).items():
+        cache[key] = tensors[name]
+    for name, key in json.loads(meta.get("cached", "{}")).items():
+        if key not in cache:
+            raise KeyError(f"cached tensor {key} for '{name}' is not held by this worker")
+        tensors[name] = cache[key]
+    while len(cache) > 32:  # oldest first; the runner re-sends what it no longer finds
+        cache.pop(next(iter(cache)))
     return meta, tensors
 
 
 def write_frame(stream, meta: dict, tensors: dict[str, torch.Tensor]) -> None:
+    """One reply: the outputs gathered on the device and brought back in a single copy."""
     header: dict = {"__metadata__": {k: str(v) for k, v in meta.items()}}
-    blobs, off = [], 0
-    for name, t in tensors.items():
-        raw = t.detach().float().contiguous().cpu().numpy().tobytes()
-        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [off, off + len(raw)]}
-        blobs.append(raw)
-        off += len(raw)
+    flat = [t.detach().float().reshape(-1) for t in tensors.values()]
+    raw = torch.cat(flat).cpu().numpy().tobytes() if flat else b""
+    off = 0
+    for (name, t), f in zip(tensors.items(), flat):
+        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [off, off + 4 * f.numel()]}
+        off += 4 * f.numel()
     h = json.dumps(header, separators=(",", ":")).encode()
     h += b" " * ((8 - len(h) % 8) % 8)
-    stream.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+    stream.write(struct.pack("<Q", len(h)) + h + raw)
     stream.flush()
 
 
@@ -159,12 +169,16 @@ def main() -> None:
     name = torch.cuda.get_device_name(0) if device == "cuda" else "cpu"
     write_frame(stdout, {"op": "ready", "device": device, "device_name": name, "torch": torch.__version__,
                          "bf16": worker.autocast, "compile": args.compile, "cuda_graphs": worker.cuda_graphs, "config": json.dumps(worker.cfg.to_dict())}, {})
+    cache: dict[str, torch.Tensor] = {}
     while True:
+        t0 = time.perf_counter()
         try:
-            meta, tensors = read_frame(stdin, worker.device)
+            meta, tensors = read_frame(stdin, worker.device, cache)
         except EOFError:
             return
-        t0 = time.perf_counter()
+        except KeyError as e:
+            write_frame(stdout, {"ok": "0", "error": f"KeyError: {e}"}, {})
+            continue
         try:
             out = worker.run(meta.get("op", ""), tensors)
             if worker.device.type == "cuda":
