@@ -46,11 +46,15 @@ export interface TorchEngineOptions {
 
 type Tensors = Record<string, { data: Float32Array | BigInt64Array; shape: number[] }>;
 
-/** The first Python that can import torch, and whether it sees CUDA; null when there is none. */
-export function findTorchPython(candidates = [process.env.MOTION_LORA_PYTHON, "python3", "/usr/bin/python3"]): { python: string; cuda: boolean } | null {
+/**
+ * The first Python that has torch installed; with `probeCuda`, also whether it sees a GPU (that
+ * imports torch and initialises CUDA, seconds, so only engine auto-selection asks).
+ */
+export function findTorchPython(probeCuda = false, candidates = [process.env.MOTION_LORA_PYTHON, "python3", "/usr/bin/python3"]): { python: string; cuda: boolean } | null {
+  const code = probeCuda ? "import torch; print(torch.cuda.is_available())" : "import importlib.util, sys; sys.exit(importlib.util.find_spec('torch') is None)";
   for (const python of candidates) {
     if (!python) continue;
-    const r = spawnSync(python, ["-c", "import torch; print(torch.cuda.is_available())"], { encoding: "utf8", timeout: 60_000 });
+    const r = spawnSync(python, ["-c", code], { encoding: "utf8", timeout: 60_000 });
     if (r.status === 0) return { python, cuda: r.stdout.trim() === "True" };
   }
   return null;

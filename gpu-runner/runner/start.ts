@@ -42,7 +42,7 @@ export async function createRunner(o: StartRunnerOptions): Promise<{ runner: Run
 
 /** The engine the runner executes the network with; `auto` takes torch only where it has CUDA. */
 export async function createEngine(kind: "onnx" | "torch" | "auto", provider: Provider): Promise<Engine & { close?: () => Promise<void> }> {
-  const torch = kind === "onnx" ? null : kind === "torch" ? true : findTorchPython()?.cuda === true;
+  const torch = kind === "onnx" ? null : kind === "torch" ? true : findTorchPython(true)?.cuda === true;
   if (torch) return TorchEngine.start();
   const model = await OnnxModel.load({ provider });
   return Object.assign(new OnnxEngine(model), { close: () => model.release() });
