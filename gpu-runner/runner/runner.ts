@@ -38,6 +38,7 @@ export class Runner {
   private readonly inflight = new Map<string, AbortController>();
   private readonly o: Required<Omit<RunnerOptions, "idleExitMs">> & { idleExitMs: number | null };
   private wake: (() => void) | null = null;
+  private readonly stopSignal = new AbortController();
 
   constructor(opts: RunnerOptions) {
     this.o = { concurrency: 1, kinds: ["tune", "generate"], leaseSeconds: 30, idleExitMs: null, pollMs: 1_000, log: (e) => console.error(JSON.stringify({ ts: new Date().toISOString(), ...e })), ...opts };
@@ -55,7 +56,14 @@ export class Runner {
     if (this.stopping) return;
     this.stopping = true;
     for (const ctl of this.inflight.values()) ctl.abort(new Stop("shutdown"));
+    this.stopSignal.abort(new Stop("shutdown"));
     this.wake?.();
+  }
+
+  /** How long one claim may wait: the poll interval's worth of seconds, capped by the idle exit. */
+  private waitSeconds() {
+    const idle = this.o.idleExitMs === null ? 20_000 : Math.max(0, this.o.idleExitMs - (Date.now() - this.lastBusyAt));
+    return Math.max(0, Math.min(20, Math.floor(idle / 1000)));
   }
 
   private idleTooLong() {
@@ -66,10 +74,13 @@ export class Runner {
     let backoff = 500;
     while (!this.stopping) {
       let claim: Claim | null;
+      const wait = this.stopping ? 0 : this.waitSeconds();
       try {
-        claim = await this.o.client.runner.claim({ runner_id: this.o.runnerId, kinds: this.o.kinds, lease_seconds: this.o.leaseSeconds });
+        // Long poll: the registry answers the moment a job is queued, so pick-up costs no poll interval.
+        claim = await this.o.client.runner.claim({ runner_id: this.o.runnerId, kinds: this.o.kinds, lease_seconds: this.o.leaseSeconds, wait_seconds: wait }, { signal: this.stopSignal.signal });
         backoff = 500;
       } catch (e) {
+        if (this.stopping) break;
         this.o.log({ level: "warn", msg: "claim failed; retrying", error: (e as Error).message, retry_ms: backoff });
         await this.pause(backoff);
         backoff = Math.min(backoff * 2, 10_000);
@@ -81,7 +92,7 @@ export class Runner {
           this.stop();
           break;
         }
-        await this.pause(this.o.pollMs);
+        if (wait === 0) await this.pause(this.o.pollMs);
         continue;
       }
       this.busy++;

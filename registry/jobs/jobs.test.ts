@@ -170,6 +170,22 @@ describe("jobs and the runner queue", () => {
     const other = await fetch(`${r.url}/v1/jobs/${job.id}/events`, { headers: { authorization: `Bearer ${bob}` } });
     assert.equal(other.status, 404);
   });
+  it("long-polls a claim: answers as soon as a job is queued, or 204 when the wait ends", async () => {
+    await drain();
+    const t0 = Date.now();
+    const empty = await r.call("POST", "/v1/runner/claim", { token: runner, json: { runner_id: "lp", wait_seconds: 1 } });
+    assert.equal(empty.status, 204);
+    assert.ok(Date.now() - t0 >= 900, `waited ${Date.now() - t0} ms`);
+    const waiting = r.call("POST", "/v1/runner/claim", { token: runner, json: { runner_id: "lp", wait_seconds: 10 } });
+    await new Promise((ok) => setTimeout(ok, 200));
+    assert.equal(r.services.jobs.pollers, 1, "the waiting runner counts as alive");
+    const t1 = Date.now();
+    const job = await tune();
+    const got = await waiting;
+    assert.equal(got.status, 200);
+    assert.equal(got.body.job.id, job.body.id);
+    assert.ok(Date.now() - t1 < 500, `picked up ${Date.now() - t1} ms after the job was queued`);
+  });
 });
 
 /** Reads a job's SSE stream to its end. */

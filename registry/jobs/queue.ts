@@ -60,6 +60,9 @@ function splitRef(ref: string): { owner: string; name: string; version: number |
 export class JobQueue {
   /** When a runner last asked for work: how the runner supervisor tells that one is alive. */
   lastClaimAt = 0;
+  /** Runners waiting in a long-poll claim right now (alive, though they have not asked lately). */
+  pollers = 0;
+  private readonly workWaiters = new Set<() => void>();
 
   constructor(
     private readonly db: Db,
@@ -112,6 +115,7 @@ export class JobQueue {
       if (prior) return { job: toJob(prior), replayed: true };
     }
     await this.events.append(row.id, "status", { status: "queued" }, now);
+    this.notifyWork();
     return { job: toJob(row), replayed: false };
   }
 
@@ -203,6 +207,7 @@ export class JobQueue {
       .where(and(expired, lt(jobs.attempts, jobs.maxAttempts)))
       .returning({ id: jobs.id, attempts: jobs.attempts });
     for (const j of requeued) await this.events.append(j.id, "status", { status: "queued", reason: `lease expired on attempt ${j.attempts}` }, now);
+    if (requeued.length) this.notifyWork();
     const failed = await this.db
       .update(jobs)
       .set({
@@ -216,6 +221,42 @@ export class JobQueue {
       .returning({ id: jobs.id, error: jobs.error });
     for (const j of failed) await this.events.append(j.id, "status", { status: "failed", error: j.error }, now);
     return { requeued: requeued.length, failed: failed.length };
+  }
+
+  /** Resolves when a job may have been queued (in this process), or after `ms`. */
+  waitForWork(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", done);
+        this.workWaiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, ms));
+      signal?.addEventListener("abort", done);
+      this.workWaiters.add(done);
+    });
+  }
+
+  private notifyWork() {
+    for (const w of [...this.workWaiters]) w();
+  }
+
+  /** Claims a job, waiting up to `waitMs` for one to be queued (long poll); null when none came. */
+  async claimWaiting(runnerId: string, kinds: JobKind[], leaseSeconds: number, waitMs: number, signal?: AbortSignal): Promise<Claim | null> {
+    const deadline = Date.now() + waitMs;
+    this.pollers++;
+    try {
+      for (;;) {
+        if (signal?.aborted) return null;
+        const claim = await this.claim(runnerId, kinds, leaseSeconds);
+        if (claim || Date.now() >= deadline) return claim;
+        // Woken by a new job, or every second anyway: another instance's jobs wake no one here.
+        await this.waitForWork(Math.min(1_000, deadline - Date.now()), signal);
+      }
+    } finally {
+      this.pollers--;
+    }
   }
 
   /** Jobs waiting for a runner, and jobs a runner holds a live lease on. */
@@ -360,6 +401,7 @@ export class JobQueue {
       .returning();
     if (!row) throw new ApiError("lease_lost", `this runner no longer holds the lease on job ${id}`);
     await this.events.append(id, "status", requeue ? { status: "queued", reason: error.message } : { status: "failed", error }, now);
+    if (requeue) this.notifyWork();
     return toJob(row);
   }
 }

@@ -135,7 +135,7 @@ export function jobRoutes(api: Api, s: Services) {
       body: ClaimRequest, responses: { 200: { description: "a claimed job and its lease", schema: Claim }, 204: { description: "no job queued" } },
     },
     async (c, { body }) => {
-      const claim = await s.jobs.claim(body.runner_id, body.kinds, body.lease_seconds);
+      const claim = await s.jobs.claimWaiting(body.runner_id, body.kinds, body.lease_seconds, body.wait_seconds * 1000, c.req.raw.signal);
       return claim ? c.json(claim) : c.body(null, 204);
     },
   );

@@ -130,6 +130,7 @@ export const ClaimRequest = z.strictObject({
   runner_id: RunnerId,
   kinds: z.array(JobKind).min(1).default(["tune", "generate"]),
   lease_seconds: z.number().int().min(5).max(3_600).default(60),
+  wait_seconds: z.number().int().min(0).max(30).default(0).describe("long poll: wait up to this long for a job before answering 204"),
 });
 export const Claim = z.object({
   job: Job,
