@@ -4,6 +4,7 @@ import { readFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
 import { MotionLora } from "../sdk/client/client.ts";
 import type { Job } from "../sdk/schema/index.ts";
+import { decodePng } from "../sdk/video/png-decode.ts";
 import { cli, type Proc } from "./helpers/processes.ts";
 import { startTestRegistry, type TestRegistry } from "./helpers/registry.ts";
 
@@ -58,6 +59,9 @@ describe("end to end: tune and generate through registry and runner processes", 
     assert.equal(version.target_heads.length, 6);
     assert.ok(version.reference_video_sha256 && version.preview_sha256);
     assert.ok(stages.has("temporal"), `progress stages ${[...stages]}`);
+    const job = await alice.jobs.get(version.job_id!);
+    const heat = await decodePng(await alice.blobs.download(String(job.result?.heads_preview_sha256)));
+    assert.deepEqual([heat.width, heat.height], [8 * 16, 6 * 16], "the head classification heat map: a column per head, a row per block");
   });
 
   it("generates a clip with the published motion LoRA", async () => {

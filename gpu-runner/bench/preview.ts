@@ -1,5 +1,5 @@
 // Writes PNG strips for people to look at: each MotionBench reference, and the base model's
-// generation for its caption (every other frame, 3× scale).
+// generation for its caption (every other frame, 3× scale), and its head classification heat map.
 // Usage: npx tsx gpu-runner/bench/preview.ts [--out gpu-runner/bench/previews] [--clips 4]
 import { mkdir, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
@@ -8,6 +8,8 @@ import { OnnxEngine } from "../engine/onnx-engine.ts";
 import { OnnxModel } from "../engine/session.ts";
 import { clipToRgb, type Clip } from "../fym/clip.ts";
 import { loadMotionBench } from "../fym/motionbench.ts";
+import { headHeatmap } from "../fym/heatmap.ts";
+import { probeHeads } from "../fym/heads.ts";
 import { generate } from "../fym/sampler.ts";
 
 const { values } = parseArgs({ options: { out: { type: "string", default: "gpu-runner/bench/previews" }, clips: { type: "string", default: "8" } } });
@@ -20,6 +22,8 @@ const strip = async (clip: Clip, file: string) => {
 for (const ref of loadMotionBench().slice(0, Number(values.clips))) {
   await strip(ref.clip, `${ref.name}-reference.png`);
   await strip(await generate(engine, { prompt: ref.caption, seed: 1 }), `${ref.name}-base-model.png`);
+  const heat = headHeatmap(await probeHeads(engine, ref.clip, ref.caption));
+  await writeFile(`${values.out}/${ref.name}-heads.png`, await encodePng(heat.rgb, heat.width, heat.height));
   console.log(`${ref.name}: "${ref.caption}"`);
 }
 await engine.model.release();

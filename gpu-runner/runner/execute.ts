@@ -3,6 +3,8 @@ import { GenerateInput, TuneInput, type GenerateResult, type Job, type TuneResul
 import type { z } from "zod";
 import { decodeClipPng, encodeClipPng } from "../../sdk/video/frames.ts";
 import { encodeGif } from "../../sdk/video/gif.ts";
+import { encodePng } from "../../sdk/video/png.ts";
+import { headHeatmap } from "../fym/heatmap.ts";
 import { clipFromRgb, clipToRgb } from "../fym/clip.ts";
 import type { Engine } from "../fym/engine.ts";
 import { generate } from "../fym/sampler.ts";
@@ -95,16 +97,19 @@ export class Executor {
     const motion = encodeLora(cfg, r.temporal.lora, this.engine.base, { stage: "temporal", heads: r.heads.temporal, tuning });
     const spatial = encodeLora(cfg, r.spatial.lora, this.engine.base, { stage: "spatial", heads: r.heads.spatial, tuning });
     const opts = { signal: ctx.signal };
-    const [m, s, preview] = await Promise.all([
+    const heat = headHeatmap(r.heads);
+    const [m, s, preview, heads] = await Promise.all([
       this.client.blobs.upload(motion, "lora", opts),
       this.client.blobs.upload(spatial, "lora", opts),
       this.client.blobs.upload(encodeGif(frames, { scale: 4 }), "preview", opts),
+      this.client.blobs.upload(await encodePng(heat.rgb, heat.width, heat.height), "preview", opts),
     ]);
     const last = (xs: number[]) => xs.slice(-10).reduce((a, b) => a + b, 0) / Math.max(1, Math.min(10, xs.length));
     return {
       lora_sha256: m.sha256,
       spatial_lora_sha256: s.sha256,
       preview_sha256: preview.sha256,
+      heads_preview_sha256: heads.sha256,
       metrics: { spatial_ms: r.spatial.ms, temporal_ms: r.temporal.ms, spatial_loss: last(r.spatial.losses), temporal_loss: last(r.temporal.losses) },
     };
   }

@@ -347,7 +347,7 @@ export class JobQueue {
     }
     const blobsToCheck = Object.entries(result).filter(([k]) => k.endsWith("_sha256")) as [string, string][];
     for (const [field, sha] of blobsToCheck) {
-      const kind = field === "preview_sha256" ? "preview" : field.includes("lora") ? "lora" : "video";
+      const kind = field.endsWith("preview_sha256") ? "preview" : field.includes("lora") ? "lora" : "video";
       await this.blobs.require(sha, `result.${field}`, kind);
     }
     if (job.kind === "tune" && !replay) {

@@ -86,6 +86,7 @@ export const TuneResult = z.strictObject({
   lora_sha256: Sha256.describe("the motion (temporal) LoRA file, uploaded as a blob of kind 'lora'"),
   spatial_lora_sha256: Sha256.optional(),
   preview_sha256: Sha256.optional(),
+  heads_preview_sha256: Sha256.optional().describe("the head classification as a heat-map PNG (blocks × heads)"),
   metrics: z.record(z.string(), z.number()).default({}),
 });
 export const GenerateResult = z.strictObject({
