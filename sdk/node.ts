@@ -61,3 +61,8 @@ export async function writeVideoFile(path: string, frames: Frames, opts: { scale
   }
   throw new MotionLoraError(`cannot write '${ext || path}': use .gif, .png, .mp4 or .webm`, "unsupported_format");
 }
+
+/** Uploads a file from disk as a blob of `kind` (hashed and verified like any upload). */
+export async function uploadFile(client: import("./client/client.ts").MotionLora, path: string, kind: import("./schema/index.ts").BlobKind) {
+  return client.blobs.upload(new Uint8Array(await readFile(path)), kind);
+}

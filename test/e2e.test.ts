@@ -17,7 +17,7 @@ let runnerToken: string;
 const runners: Proc[] = [];
 
 function startRunner(): Proc {
-  const p = cli(["runner", "start", "--registry", reg.url, "--lease-seconds", "5", "--cache", `${reg.home}/runner-cache`], { MOTION_LORA_TOKEN: runnerToken });
+  const p = cli(["runner", "start", "--registry", reg.url, "--lease-seconds", "8", "--cache", `${reg.home}/runner-cache`], { MOTION_LORA_TOKEN: runnerToken });
   runners.push(p);
   return p;
 }

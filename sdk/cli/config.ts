@@ -12,8 +12,8 @@ export const configPath = () => join(process.env.XDG_CONFIG_HOME ?? join(homedir
 /** Flags, then MOTION_LORA_REGISTRY / MOTION_LORA_TOKEN, then what `motion-lora login` saved. */
 export async function resolveConfig(flags: { registry?: string | undefined; token?: string | undefined }): Promise<CliConfig> {
   const saved = await readFile(configPath(), "utf8").then((s) => JSON.parse(s) as Partial<CliConfig>, () => ({}) as Partial<CliConfig>);
-  const registry = flags.registry ?? process.env.MOTION_LORA_REGISTRY ?? saved.registry ?? "http://127.0.0.1:8787";
-  const token = flags.token ?? process.env.MOTION_LORA_TOKEN ?? saved.token;
+  const registry = flags.registry || process.env.MOTION_LORA_REGISTRY || saved.registry || "http://127.0.0.1:8787";
+  const token = flags.token || process.env.MOTION_LORA_TOKEN || saved.token;
   return { registry, ...(token ? { token } : {}) };
 }
 

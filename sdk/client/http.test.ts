@@ -82,7 +82,7 @@ describe("SDK HTTP: retries, timeouts and typed errors", () => {
   });
 
   it("sends one idempotency key for every retry of a job creation", async () => {
-    const job = { id: "job_1", kind: "generate", status: "queued", owner: "a", input: {}, resolved_loras: [], result: null, error: null, progress: 0, stage: null, attempts: 0, max_attempts: 3, version_id: null, created_at: "", started_at: null, finished_at: null, updated_at: "" };
+    const job = { id: "job_1", kind: "generate", status: "queued", owner: "a", input: {}, resolved_loras: [], result: null, error: null, progress: 0, stage: null, attempts: 0, max_attempts: 3, version_id: null, webhook: null, webhook_events_filter: [], created_at: "", started_at: null, finished_at: null, updated_at: "" };
     script((req, res, n) => (n === 1 ? req.socket.destroy() : res.end(JSON.stringify(job))));
     const created = await new Jobs(new Http({ baseUrl: base, maxRetries: 2 })).create({ kind: "generate", input: { prompt: "a red circle" } });
     assert.deepEqual(created, Job.parse(job));

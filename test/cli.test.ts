@@ -1,0 +1,75 @@
+// The CLI as users run it: real processes against a real registry, checking output and exit codes.
+import assert from "node:assert/strict";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { FfmpegMissingError, readVideoFile } from "../sdk/node.ts";
+import { loraFile } from "./helpers/lora-file.ts";
+import { cli } from "./helpers/processes.ts";
+import { startTestRegistry, type TestRegistry } from "./helpers/registry.ts";
+
+let reg: TestRegistry;
+let token: string;
+let dir: string;
+const run = async (args: string[], env: Record<string, string> = {}) => {
+  const p = cli(args, { XDG_CONFIG_HOME: dir, MOTION_LORA_REGISTRY: "", MOTION_LORA_TOKEN: "", ...env });
+  const { code } = await p.exited;
+  return { code, out: p.lines.join("\n") };
+};
+
+before(async () => {
+  reg = await startTestRegistry();
+  token = await reg.key("alice");
+  dir = await mkdtemp(join(tmpdir(), "motion-lora-cli-"));
+});
+after(() => reg.stop());
+
+describe("motion-lora CLI", () => {
+  it("logs in, pushes a LoRA file, finds it, shows and pulls it verified", async () => {
+    assert.equal((await run(["login", "--registry", reg.url, "--token", "mlk_nope"])).code, 3, "a bad token is an auth failure");
+    const login = await run(["login", "--registry", reg.url, "--token", token]);
+    assert.equal(login.code, 0, login.out);
+    assert.match(await readFile(join(dir, "motion-lora", "config.json"), "utf8"), /mlk_/);
+    const file = join(dir, "wave.safetensors");
+    await writeFile(file, loraFile());
+    const missing = await run(["push", file, "--lora", "alice/wave"]);
+    assert.equal(missing.code, 2, "creating a LoRA needs --category");
+    assert.match(missing.out, /--category/);
+    const push = await run(["push", file, "--lora", "alice/wave", "--category", "human-motion", "--title", "Wave"]);
+    assert.equal(push.code, 0, push.out);
+    assert.match(push.out, /published alice\/wave@1/);
+    const search = await run(["search", "wave", "--json"]);
+    assert.equal(JSON.parse(search.out).data[0].name, "wave");
+    assert.match((await run(["show", "alice/wave"])).out, /v1 .* rank/);
+    const pulled = join(dir, "pulled.safetensors");
+    assert.equal((await run(["pull", "alice/wave@1", "-o", pulled])).code, 0);
+    assert.deepEqual(new Uint8Array(await readFile(pulled)), loraFile());
+  });
+
+  it("exits with codes that mean something", async () => {
+    assert.equal((await run(["show", "alice/nothing-here"])).code, 4);
+    assert.equal((await run(["generate", "--prompt", "a red circle"])).code, 2, "no -o");
+    assert.equal((await run(["frobnicate"])).code, 2);
+    assert.equal((await run(["search", "--registry", "http://127.0.0.1:9"])).code, 5);
+  });
+
+  it("a runner with --idle-exit leaves when there is no work", async () => {
+    const runnerToken = await reg.key("idle-runner", ["runner"]);
+    const t0 = Date.now();
+    const r = await run(["runner", "start", "--registry", reg.url, "--idle-exit", "1"], { MOTION_LORA_TOKEN: runnerToken });
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /idle; exiting/);
+    assert.ok(Date.now() - t0 < 30_000);
+  });
+
+  it("names the missing tool when MP4 needs ffmpeg", async () => {
+    process.env.FFMPEG = "/nonexistent/ffmpeg";
+    try {
+      await writeFile(join(dir, "clip.mp4"), new Uint8Array(64));
+      await assert.rejects(readVideoFile(join(dir, "clip.mp4")), FfmpegMissingError);
+    } finally {
+      delete process.env.FFMPEG;
+    }
+  });
+});
