@@ -38,6 +38,8 @@ export const DEFAULT_TUNE: TuneOptions = {
   sampling: "strided",
   rope: "adaptive",
   decoupleHeads: true,
+  // Both measured in gpu-runner/bench/RESULTS-reproduce-cpu-ablate-loss-margin.md: a ±0.05 head
+  // margin and a motion-loss weight of 0.5 each lowered transfer (0.05 / 0.18 / 0.25 vs 0.28).
   motionLossWeight: 0,
   headMargin: 0,
   timestepShift: 3,
