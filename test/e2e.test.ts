@@ -3,6 +3,8 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
 import { MotionLora } from "../sdk/client/client.ts";
+import { JobFailedError } from "../sdk/client/errors.ts";
+import { encodeClipPng } from "../sdk/video/frames.ts";
 import type { Job } from "../sdk/schema/index.ts";
 import { decodePng } from "../sdk/video/png-decode.ts";
 import { cli, type Proc } from "./helpers/processes.ts";
@@ -70,6 +72,20 @@ describe("end to end: tune and generate through registry and runner processes", 
     assert.equal(out.job.resolved_loras[0]?.file_sha256, version.file_sha256);
     const again = await alice.generate({ prompt: "a red circle on a striped black background", loras: [{ ref: "alice/diamond-path@1" }], options: { steps: 3, seed: 7 } });
     assert.deepEqual(again.png, out.png, "seeded generation is deterministic on one provider");
+  });
+
+  it("fails jobs the model cannot do with a clear, final error", async () => {
+    await assert.rejects(alice.generate({ prompt: "a purple elephant", options: { steps: 2 } }), (e: unknown) => {
+      assert.ok(e instanceof JobFailedError);
+      assert.equal(e.code, "unknown_word");
+      assert.match(e.message, /'purple', 'elephant'.*prompts may use only: .*circle/);
+      return true;
+    });
+    // A clip of the wrong shape, uploaded around the SDK's fitting: refused, not retried.
+    const small = await alice.blobs.upload(await encodeClipPng({ width: 8, height: 8, count: 4, rgb: new Uint8Array(4 * 8 * 8 * 3) }), "video");
+    const job = await alice.jobs.create({ kind: "tune", input: { video_sha256: small.sha256, prompt: CAPTION, lora: "alice/diamond-path" } });
+    await assert.rejects(alice.jobs.wait(job.id), (e: unknown) => e instanceof JobFailedError && e.code === "invalid_video" && /16 frames of 32×32/.test(e.message));
+    assert.equal((await alice.jobs.get(job.id)).attempts, 1, "bad input is not retried");
   });
 
   it("finishes a job once when its runner is killed mid-job and another takes over", async () => {
