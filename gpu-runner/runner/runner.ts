@@ -122,29 +122,44 @@ export class Runner {
     this.inflight.set(job.id, ctl);
     const log = (e: Record<string, unknown>) => this.o.log({ job: job.id, kind: job.kind, ...e });
     log({ msg: "job claimed", attempt: job.attempts });
+    // Progress within a stage may be coalesced (the latest wins); a stage change is always sent,
+    // in order, so watchers see every stage however short it was.
     let latest: Report | null = null;
+    const stageChanges: Report[] = [];
+    let lastStage = "";
     let sentAt = Date.now();
-    let beating = false;
-    const beat = async (force: boolean) => {
-      if (beating || ctl.signal.aborted) return;
+    let beating: Promise<void> | null = null;
+    const beat = (force: boolean): Promise<void> => {
+      if (beating || ctl.signal.aborted) return beating ?? Promise.resolve();
       const due = Date.now() - sentAt >= (this.o.leaseSeconds * 1000) / 3;
-      if (!latest && !due && !force) return;
-      const r = latest;
+      if (!latest && !stageChanges.length && !due && !force) return Promise.resolve();
+      const r = stageChanges.shift() ?? latest;
+      if (r === latest) latest = null;
+      beating = (async () => {
+        try {
+          await api.heartbeat(job.id, { lease_token, lease_seconds: this.o.leaseSeconds, ...(r && { progress: Math.min(1, r.progress), stage: r.stage }), ...(r?.message && { message: r.message.slice(0, 1000) }) });
+          sentAt = Date.now();
+        } catch (e) {
+          if (e instanceof ConflictError) ctl.abort(new Stop(e.code === "job_not_active" ? "canceled" : "lease_lost"));
+          else log({ level: "warn", msg: "heartbeat failed; keeping the work and retrying", error: (e as Error).message });
+        } finally {
+          beating = null;
+        }
+        if (stageChanges.length) await beat(true);
+      })();
+      return beating;
+    };
+    const report = (r: Report) => {
+      if (r.stage === lastStage) return void (latest = r);
+      lastStage = r.stage;
       latest = null;
-      beating = true;
-      try {
-        await api.heartbeat(job.id, { lease_token, lease_seconds: this.o.leaseSeconds, ...(r && { progress: Math.min(1, r.progress), stage: r.stage }), ...(r?.message && { message: r.message.slice(0, 1000) }) });
-        sentAt = Date.now();
-      } catch (e) {
-        if (e instanceof ConflictError) ctl.abort(new Stop(e.code === "job_not_active" ? "canceled" : "lease_lost"));
-        else log({ level: "warn", msg: "heartbeat failed; keeping the work and retrying", error: (e as Error).message });
-      } finally {
-        beating = false;
-      }
+      stageChanges.push(r);
+      void beat(true);
     };
     const timer = setInterval(() => void beat(false), 1_000);
     try {
-      const result = await this.o.executor.run(job, { signal: ctl.signal, report: (r) => (latest = r) });
+      const result = await this.o.executor.run(job, { signal: ctl.signal, report });
+      for (let i = 0; i < 10 && (stageChanges.length || beating); i++) await beat(true);
       ctl.signal.throwIfAborted();
       await this.persist(() => api.complete(job.id, { lease_token, result }), ctl.signal);
       log({ msg: "job succeeded" });
