@@ -2,7 +2,7 @@
 // a lossless clip PNG (what the examples upload) and a GIF preview of each.
 // Usage: npx tsx examples/clips/make.ts
 import { writeFile } from "node:fs/promises";
-import { clipToRgb } from "../../gpu-runner/fym/clip.ts";
+import { clipToFrames } from "../../gpu-runner/fym/clip.ts";
 import { loadMotionBench } from "../../gpu-runner/fym/motionbench.ts";
 import { encodeClipPng } from "../../sdk/video/frames.ts";
 import { encodeGif } from "../../sdk/video/gif.ts";
@@ -10,7 +10,7 @@ import { encodeGif } from "../../sdk/video/gif.ts";
 const dir = new URL(".", import.meta.url).pathname;
 const captions: Record<string, string> = {};
 for (const b of loadMotionBench()) {
-  const frames = { width: b.clip.size, height: b.clip.size, count: b.clip.frames, rgb: clipToRgb(b.clip) };
+  const frames = clipToFrames(b.clip);
   await writeFile(`${dir}${b.name}.png`, await encodeClipPng(frames));
   await writeFile(`${dir}${b.name}.gif`, encodeGif(frames, { scale: 4 }));
   captions[b.name] = b.caption;

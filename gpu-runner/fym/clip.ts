@@ -1,3 +1,4 @@
+import type { Frames } from "../../sdk/video/frames.ts";
 import type { ModelConfig } from "../engine/manifest.ts";
 
 /** A clip in the model's layout: (frames, 3, size, size) float32 in [-1, 1]. */
@@ -35,6 +36,11 @@ export function clipToRgb(clip: Clip): Uint8Array {
     }
   }
   return out;
+}
+
+/** The model's clip layout -> the SDK's RGB Frames (what the video encoders take). */
+export function clipToFrames(clip: Clip): Frames {
+  return { width: clip.size, height: clip.size, count: clip.frames, rgb: clipToRgb(clip) };
 }
 
 /** The frames at `indices`, in that order, as a new clip. */

@@ -5,7 +5,7 @@ import { decodeClipPng, encodeClipPng } from "../../sdk/video/frames.ts";
 import { encodeGif } from "../../sdk/video/gif.ts";
 import { encodePng } from "../../sdk/video/png.ts";
 import { headHeatmap } from "../fym/heatmap.ts";
-import { clipFromRgb, clipToRgb } from "../fym/clip.ts";
+import { clipFromRgb, clipToFrames } from "../fym/clip.ts";
 import type { Engine } from "../fym/engine.ts";
 import { generate } from "../fym/sampler.ts";
 import { tune, type Progress, type TuneOptions } from "../fym/tune.ts";
@@ -139,7 +139,7 @@ export class Executor {
       onStep: (step, n) => ctx.report({ progress: (0.95 * step) / n, stage: "sampling" }),
     });
     const ms = performance.now() - t0;
-    const frames = { width: clip.size, height: clip.size, count: clip.frames, rgb: clipToRgb(clip) };
+    const frames = clipToFrames(clip);
     const opts = { signal: ctx.signal };
     const [video, preview] = await Promise.all([
       this.client.blobs.upload(await encodeClipPng(frames), "video", opts),

@@ -2,7 +2,6 @@ import type { MotionLora } from "../../sdk/client/client.ts";
 import { APIError, ConflictError, NotFoundError } from "../../sdk/client/errors.ts";
 import type { Claim, JobKind } from "../../sdk/schema/index.ts";
 import { UnknownWordError } from "../engine/tokenizer.ts";
-import { LoraFileError } from "../lora/file.ts";
 import { JobInputError, type Executor, type Report } from "./execute.ts";
 
 export interface RunnerOptions {
@@ -172,7 +171,7 @@ export class Runner {
         }
         return;
       }
-      const input = e instanceof JobInputError || e instanceof UnknownWordError || e instanceof LoraFileError;
+      const input = e instanceof JobInputError || e instanceof UnknownWordError;
       const own = (e as { code?: unknown }).code;
       const code = e instanceof UnknownWordError ? "unknown_word" : typeof own === "string" && /^[a-z_]{1,64}$/.test(own) ? own : "runner_error";
       log({ level: "error", msg: "job failed", code, error: (e as Error).message, retryable: !input });

@@ -109,3 +109,9 @@ export async function revokeKey(db: Db, p: Principal, id: string, now = Date.now
   }
   return toApiKey(row);
 }
+
+/** The secret that signs webhooks of jobs created with key `keyId`, or null when the key is gone. */
+export async function webhookSecret(db: Db, keyId: string): Promise<string | null> {
+  const [row] = await db.select({ secret: apiKeys.webhookSecret }).from(apiKeys).where(eq(apiKeys.id, keyId)).limit(1);
+  return row?.secret ?? null;
+}

@@ -15,9 +15,7 @@ import {
   WebhookDelivery,
   WebhookSecret,
 } from "../../sdk/schema/index.ts";
-import { apiKeys } from "../db/schema.ts";
-import { eq } from "drizzle-orm";
-import { withOwner } from "../auth/keys.ts";
+import { webhookSecret, withOwner } from "../auth/keys.ts";
 import type { Services } from "../context.ts";
 import { ApiError } from "../http/errors.ts";
 import { param } from "../http/validate.ts";
@@ -122,8 +120,7 @@ export function jobRoutes(api: Api, s: Services) {
     async (c) => {
       const keyId = c.get("principal").keyId;
       if (!keyId) throw new ApiError("unauthenticated", "send an API key: webhook secrets belong to keys");
-      const [row] = await s.db.select({ secret: apiKeys.webhookSecret }).from(apiKeys).where(eq(apiKeys.id, keyId)).limit(1);
-      return c.json({ secret: row!.secret });
+      return c.json({ secret: (await webhookSecret(s.db, keyId))! });
     },
   );
 

@@ -2,7 +2,8 @@ import { and, asc, eq, lte } from "drizzle-orm";
 import type { JobEvent, WebhookDelivery, WebhookEvent } from "../../sdk/schema/index.ts";
 import { signPayload } from "../../sdk/webhooks/signature.ts";
 import type { Db } from "../db/client.ts";
-import { apiKeys, jobs, webhookDeliveries } from "../db/schema.ts";
+import { webhookSecret } from "../auth/keys.ts";
+import { jobs, webhookDeliveries } from "../db/schema.ts";
 import { iso, newId } from "../ids.ts";
 import { toJob } from "../jobs/queue.ts";
 import { checkWebhookUrl, type Resolve } from "./url.ts";
@@ -132,17 +133,17 @@ export class WebhookService {
 
   private async deliver(d: Row) {
     const [row] = await this.db.select().from(jobs).where(eq(jobs.id, d.jobId)).limit(1);
-    const [key] = row?.keyId ? await this.db.select({ secret: apiKeys.webhookSecret }).from(apiKeys).where(eq(apiKeys.id, row.keyId)).limit(1) : [];
+    const secret = row?.keyId ? await webhookSecret(this.db, row.keyId) : null;
     const now = Date.now();
     const attempts = d.attempts + 1;
     let status: number | null = null;
     let error: string | null = null;
-    if (!row || !key) error = "the job or the key that created it no longer exists";
+    if (!row || !secret) error = "the job or the key that created it no longer exists";
     else {
       const body = JSON.stringify({ type: `job.${d.event}`, job: toJob(row) });
       try {
         await checkWebhookUrl(d.url, this.config.allowPrivate, this.resolve);
-        const headers = { "content-type": "application/json", "user-agent": "motion-lora-webhooks/1", ...(await signPayload(key.secret, d.id, body)) };
+        const headers = { "content-type": "application/json", "user-agent": "motion-lora-webhooks/1", ...(await signPayload(secret, d.id, body)) };
         const res = await this.fetchImpl(d.url, { method: "POST", headers, body, redirect: "manual", signal: AbortSignal.timeout(this.config.timeoutMs) });
         status = res.status;
         await res.body?.cancel().catch(() => {});
@@ -152,7 +153,7 @@ export class WebhookService {
       }
     }
     const done = error === null;
-    const giveUp = !done && (attempts >= this.config.maxAttempts || !row || !key);
+    const giveUp = !done && (attempts >= this.config.maxAttempts || !row || !secret);
     const delay = this.config.baseDelayMs * 2 ** (attempts - 1) * (0.8 + 0.4 * Math.random());
     await this.db
       .update(webhookDeliveries)
