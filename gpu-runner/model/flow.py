@@ -30,9 +30,15 @@ def tokens_for(captions: list[str], device=None) -> torch.Tensor:
     return torch.tensor([tokenize(c) for c in captions], dtype=torch.long, device=device)
 
 
+def schedule(steps: int, shift: float = 1.0, device=None) -> torch.Tensor:
+    """steps + 1 times from 1 to 0; shift > 1 spends more steps at high noise, where layout is decided (SD3)."""
+    s = torch.linspace(1.0, 0.0, steps + 1, device=device)
+    return shift * s / (1 + (shift - 1) * s)
+
+
 @torch.no_grad()
 def sample(model, captions: list[str], steps: int = 20, guidance: float = 4.0, seed: int = 0, device="cpu",
-           frames: int | None = None, lora=None, autocast: bool = False) -> torch.Tensor:
+           frames: int | None = None, lora=None, autocast: bool = False, shift: float = 1.0) -> torch.Tensor:
     cfg = model.cfg
     frames = frames or cfg.frames
     n = len(captions)
@@ -40,7 +46,7 @@ def sample(model, captions: list[str], steps: int = 20, guidance: float = 4.0, s
     x = torch.randn(n, frames, 3, cfg.size, cfg.size, generator=g).to(device)
     text, mask = model.text(torch.cat([tokens_for(captions, device), empty_tokens(n, device)]))
     pos = torch.arange(frames, device=device, dtype=torch.float32)
-    ts = torch.linspace(1.0, 0.0, steps + 1, device=device)
+    ts = schedule(steps, shift, device)
     for i in range(steps):
         t = ts[i].expand(2 * n)
         with bf16(autocast):

@@ -2,20 +2,27 @@
 
 - colour: foreground = pixels brighter than any background can be (max channel > 0.62; backgrounds
   are dark by construction); the mean foreground colour's nearest palette entry must be the prompted one.
-- shape: a small CNN trained here on rendered object masks classifies each frame's foreground mask;
-  the majority over frames must be the prompted shape.
-- persistence: frame-to-frame IoU of the foreground mask after aligning centroids (tracking).
+- shape: a small CNN, trained here on object masks of rendered clips (blurred and noised so that it
+  does not depend on the renderer's crisp edges), classifies each frame's foreground mask recentred
+  on its centroid; the clip's shape is the argmax of the mean log-probability over its frames.
+- persistence: frame-to-frame IoU of the foreground mask of the tracked object. Tracking is rigid:
+  each frame's mask is aligned to the previous one's centroid and, since objects spin, rotation
+  (the best of ±60° in 3° steps). The translation-only IoU is reported beside it.
 - two objects: distinct palette colours each covering ≥ 6 px in a frame; the per-frame majority must be 2.
-Each metric is also run on rendered ground-truth clips, to show what the measurement itself scores.
+Each metric also runs on rendered ground-truth clips of the same captions: what the measurement
+itself scores on perfect clips.
 
-python3 quality.py --artifacts DIR --out OUT [--n 64]
+python3 quality.py --weights W.safetensors --out OUT [--n 128] [--samplers 20:4:1,40:6:2] [--seen]
+A sampler is steps:guidance:shift (flow.schedule); the first is the one reported as primary.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import random
+import time
 
 import numpy as np
 import torch
@@ -24,75 +31,143 @@ import torch.nn.functional as F
 from export import load_model
 from flow import sample
 from media import grid, to_uint8, write_gif
-from vocab import OBJECT_COLOURS, SHAPES
+from vocab import OBJECT_COLOURS, SHAPES, SIZES
 from world import RGB, SIZE, render, sample_spec
 
 PALETTE = torch.tensor([RGB[c] for c in OBJECT_COLOURS])
+SIZE_NAMES = SIZES + ["medium"]
+
+
+def brightness(clips: torch.Tensor) -> torch.Tensor:
+    """(N,F,3,H,W) in [-1,1] -> (N,F,H,W): the brightest channel in [0,1]."""
+    return ((clips + 1) / 2).max(2).values
 
 
 def foreground(clips: torch.Tensor) -> torch.Tensor:
     """(N,F,3,H,W) in [-1,1] -> (N,F,H,W) bool."""
-    x = (clips + 1) / 2
-    return x.max(2).values > 0.62
+    return brightness(clips) > 0.62
 
 
-def soft_foreground(clips: torch.Tensor) -> torch.Tensor:
-    """(N,F,3,H,W) -> (N,F,H,W) in [0,1]: how far a pixel is above the brightest background."""
-    return (((clips + 1) / 2).max(2).values - 0.5).div(0.3).clamp(0, 1)
-
-
-def train_shape_classifier(dev, steps: int = 3000, seed: int = 0):
-    rng = random.Random(seed)
-    net = torch.nn.Sequential(
-        torch.nn.Conv2d(1, 32, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
-        torch.nn.Conv2d(32, 64, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
-        torch.nn.Conv2d(64, 64, 3, padding=1), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(),
-        torch.nn.Linear(64, len(SHAPES))).to(dev)
-    opt = torch.optim.Adam(net.parameters(), 2e-3)
-
-    def batch(n):
-        specs = [sample_spec(rng, "single-object") for _ in range(n)]
-        clips = render(specs, dev)
-        f = torch.randint(0, clips.shape[1], (n,), device=dev)
-        masks = soft_foreground(clips)[torch.arange(n, device=dev), f][:, None]
-        # Recentre the mask at its centroid: shape, not position, is what is classified.
-        return recentre(masks), torch.tensor([SHAPES.index(s.sprites[0].shape) for s in specs], device=dev)
-
-    for _ in range(steps):
-        x, y = batch(128)
-        loss = F.cross_entropy(net(x), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    net.eval()
-    with torch.no_grad():
-        x, y = batch(1024)
-        acc = (net(x).argmax(1) == y).float().mean().item()
-    return net, acc
+def soft_mask(bright: torch.Tensor) -> torch.Tensor:
+    """How far a pixel is above the brightest background, in [0,1]."""
+    return (bright - 0.5).div(0.3).clamp(0, 1)
 
 
 def recentre(masks: torch.Tensor) -> torch.Tensor:
     """(N,1,H,W) masks shifted so their centroid sits at the centre."""
     n = masks.shape[0]
     ys, xs = torch.meshgrid(torch.arange(SIZE, device=masks.device), torch.arange(SIZE, device=masks.device), indexing="ij")
-    w = masks[:, 0].sum((1, 2)).clamp_min(1)
+    w = masks[:, 0].sum((1, 2)).clamp_min(1e-6)
     cy = (masks[:, 0] * ys).sum((1, 2)) / w
     cx = (masks[:, 0] * xs).sum((1, 2)) / w
     theta = torch.zeros(n, 2, 3, device=masks.device)
     theta[:, 0, 0] = theta[:, 1, 1] = 1
     theta[:, 0, 2] = (cx - (SIZE - 1) / 2) / (SIZE / 2)
     theta[:, 1, 2] = (cy - (SIZE - 1) / 2) / (SIZE / 2)
-    g = F.affine_grid(theta, masks.shape, align_corners=False)
+    g = F.affine_grid(theta, list(masks.shape), align_corners=False)
     return F.grid_sample(masks, g, align_corners=False)
 
 
-def tracked_iou(fg: torch.Tensor) -> torch.Tensor:
-    """(N,F,H,W) bool -> (N,) mean IoU of consecutive masks after centroid alignment."""
+def _blur(x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+    """(N,1,H,W) Gaussian blur with a per-sample sigma (0 = none), 5×5 separable."""
+    r = torch.arange(-2, 3, device=x.device, dtype=x.dtype)
+    k = torch.exp(-(r[None] ** 2) / (2 * sigma[:, None].clamp_min(1e-3) ** 2))
+    k = k / k.sum(1, keepdim=True)  # (N,5)
+    n = x.shape[0]
+    xs = F.pad(x, (2, 2, 2, 2), mode="replicate").reshape(1, n, SIZE + 4, SIZE + 4)
+    xs = F.conv2d(xs, k[:, None, None, :], groups=n)
+    xs = F.conv2d(xs, k[:, None, :, None], groups=n)
+    return xs.reshape(n, 1, SIZE, SIZE)
+
+
+class ShapeClassifier:
+    """Shape from a clip's per-frame object masks (single-object clips)."""
+
+    def __init__(self, dev, clips: int = 12288, steps: int = 4000, seed: int = 0):
+        self.dev = dev
+        rng = random.Random(seed)
+        torch.manual_seed(seed)
+        specs = [sample_spec(rng, "single-object") for _ in range(clips)]
+        bright, labels = [], []
+        for i in range(0, clips, 512):
+            chunk = specs[i:i + 512]
+            bright.append(brightness(render(chunk, dev)).half())
+            labels += [SHAPES.index(s.sprites[0].shape) for s in chunk]
+        self.bright = torch.cat(bright)  # (N,F,H,W)
+        self.labels = torch.tensor(labels, device=dev)
+        self.sizes = [SIZE_NAMES.index(s.sprites[0].size or "medium") for s in specs]
+        n_train = int(clips * 0.9)
+        self.net = torch.nn.Sequential(
+            torch.nn.Conv2d(1, 48, 3, padding=1), torch.nn.ReLU(), torch.nn.Conv2d(48, 48, 3, padding=1), torch.nn.ReLU(),
+            torch.nn.MaxPool2d(2),
+            torch.nn.Conv2d(48, 96, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+            torch.nn.Conv2d(96, 96, 3, padding=1), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(),
+            torch.nn.Linear(96, len(SHAPES))).to(dev)
+        opt = torch.optim.AdamW(self.net.parameters(), 2e-3, weight_decay=1e-4)
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, 2e-3, total_steps=steps)
+        frames = self.bright.shape[1]
+        for _ in range(steps):
+            idx = torch.randint(0, n_train, (256,), device=dev)
+            f = torch.randint(0, frames, (256,), device=dev)
+            b = self.bright[idx, f].float()[:, None]
+            # Generated clips are softer and noisier than renders: blur, noise and shift the brightness.
+            b = _blur(b, torch.rand(256, device=dev) * 1.0)
+            b = b + 0.04 * torch.randn_like(b) + (torch.rand(256, 1, 1, 1, device=dev) - 0.5) * 0.1
+            loss = F.cross_entropy(self.net(recentre(soft_mask(b))), self.labels[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+        self.net.eval()
+        held = torch.arange(n_train, clips, device=dev)
+        with torch.no_grad():
+            logp = self.log_probs(self.bright[held].float())
+        self.frame_accuracy = float((logp.argmax(2) == self.labels[held, None]).float().mean())
+        self.clip_accuracy = float((self.vote(logp) == self.labels[held]).float().mean())
+
+    @torch.no_grad()
+    def log_probs(self, bright: torch.Tensor) -> torch.Tensor:
+        """(N,F,H,W) brightness -> (N,F,shapes) log-probabilities."""
+        n, f = bright.shape[:2]
+        out = []
+        for i in range(0, n, 256):
+            b = bright[i:i + 256]
+            m = recentre(soft_mask(b).reshape(-1, 1, SIZE, SIZE))
+            out.append(F.log_softmax(self.net(m), 1).reshape(b.shape[0], f, -1))
+        return torch.cat(out)
+
+    @staticmethod
+    def vote(logp: torch.Tensor) -> torch.Tensor:
+        return logp.mean(1).argmax(1)
+
+    def predict(self, clips: torch.Tensor) -> torch.Tensor:
+        """(N,F,3,H,W) -> (N,) shape indices."""
+        return self.vote(self.log_probs(brightness(clips)))
+
+
+def tracked_iou(fg: torch.Tensor, rotate: bool) -> torch.Tensor:
+    """(N,F,H,W) bool -> (N,) mean IoU of consecutive masks after centroid (and rotation) alignment."""
     n, f = fg.shape[:2]
-    m = recentre(fg.float().reshape(n * f, 1, SIZE, SIZE)).reshape(n, f, SIZE, SIZE) > 0.5
-    inter = (m[:, 1:] & m[:, :-1]).sum((2, 3)).float()
-    union = (m[:, 1:] | m[:, :-1]).sum((2, 3)).float().clamp_min(1)
-    return (inter / union).mean(1)
+    m = recentre(fg.float().reshape(n * f, 1, SIZE, SIZE)).reshape(n, f, SIZE, SIZE)
+    a, b = m[:, :-1] > 0.5, m[:, 1:]
+    if not rotate:
+        return _iou(a, b > 0.5).mean(1)
+    best = torch.zeros(n, f - 1, device=fg.device)
+    for deg in range(-60, 61, 3):
+        r = math.radians(deg)
+        theta = torch.tensor([[math.cos(r), -math.sin(r), 0.0], [math.sin(r), math.cos(r), 0.0]], device=fg.device)
+        bb = b.reshape(-1, 1, SIZE, SIZE)
+        g = F.affine_grid(theta.expand(bb.shape[0], 2, 3), list(bb.shape), align_corners=False)
+        rb = F.grid_sample(bb, g, align_corners=False).reshape(n, f - 1, SIZE, SIZE) > 0.5
+        best = torch.maximum(best, _iou(a, rb))
+    return best.mean(1)
+
+
+def _iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    inter = (a & b).sum((2, 3)).float()
+    union = (a | b).sum((2, 3)).float()
+    # Two empty masks are the same (no object either time); flicker shows as one empty, one not.
+    return torch.where(union > 0, inter / union.clamp_min(1), torch.ones_like(inter))
 
 
 def colour_of(clips: torch.Tensor, fg: torch.Tensor) -> list[str | None]:
@@ -129,25 +204,35 @@ def colours_per_frame(clips: torch.Tensor, fg: torch.Tensor, min_px: int = 6) ->
     return out
 
 
-def evaluate(clips, specs, classifier) -> dict:
+def evaluate(clips, specs, classifier: ShapeClassifier) -> dict:
     fg = foreground(clips)
     single = [i for i, s in enumerate(specs) if len(s.sprites) == 1]
     double = [i for i, s in enumerate(specs) if len(s.sprites) == 2]
     res: dict = {}
     if single:
-        c = clips[single]
-        f = fg[single]
-        soft = soft_foreground(c)
+        c, f = clips[single], fg[single]
+        sp = [specs[i].sprites[0] for i in single]
         cols = colour_of(c, f)
-        res["colour_accuracy"] = float(np.mean([cols[k] == specs[i].sprites[0].colour for k, i in enumerate(single)]))
-        n, fr = f.shape[:2]
-        with torch.no_grad():
-            pred = classifier(recentre(soft.reshape(n * fr, 1, SIZE, SIZE))).argmax(1).reshape(n, fr)
-        votes = [SHAPES[int(torch.mode(pred[k]).values)] for k in range(n)]
-        res["shape_accuracy"] = float(np.mean([votes[k] == specs[i].sprites[0].shape for k, i in enumerate(single)]))
-        iou = tracked_iou(f)
-        res["tracked_iou_mean"] = float(iou.mean())
-        res["clips_with_iou_ge_0.8"] = float((iou >= 0.8).float().mean())
+        res["colour_accuracy"] = float(np.mean([cols[k] == s.colour for k, s in enumerate(sp)]))
+        pred = classifier.predict(c).tolist()
+        right = [SHAPES[p] == s.shape for p, s in zip(pred, sp)]
+        res["shape_accuracy"] = float(np.mean(right))
+        res["shape_accuracy_by_size"] = {
+            name: float(np.mean([r for r, s in zip(right, sp) if (s.size or "medium") == name]))
+            for name in SIZE_NAMES if any((s.size or "medium") == name for s in sp)}
+        confusion: dict[str, dict[str, int]] = {}
+        for p, s in zip(pred, sp):
+            row = confusion.setdefault(s.shape, {})
+            row[SHAPES[p]] = row.get(SHAPES[p], 0) + 1
+        res["shape_confusion"] = confusion
+        rigid, shift_only = tracked_iou(f, rotate=True), tracked_iou(f, rotate=False)
+        res["tracked_iou_mean"] = float(rigid.mean())
+        res["tracked_iou_translation_only"] = float(shift_only.mean())
+        res["clips_with_iou_ge_0.8"] = float((rigid >= 0.8).float().mean())
+        still = [k for k, s in enumerate(sp) if len(set(s.path)) == 1 and len(set(s.angle)) == 1]
+        if still:
+            res["still_objects_iou"] = float(shift_only[still].mean())
+            res["still_clips"] = len(still)
         res["frames_without_object"] = float((f.sum((2, 3)) < 3).float().mean())
         res["single_clips"] = len(single)
     if double:
@@ -159,42 +244,103 @@ def evaluate(clips, specs, classifier) -> dict:
     return res
 
 
+def parse_sampler(text: str) -> dict:
+    steps, guidance, shift = text.split(":")
+    return {"steps": int(steps), "guidance": float(guidance), "shift": float(shift)}
+
+
+def generate(model, specs, sampler: dict, seed: int, dev) -> torch.Tensor:
+    out = []
+    for i in range(0, len(specs), 64):
+        out.append(sample(model, [s.caption for s in specs[i:i + 64]], steps=sampler["steps"], guidance=sampler["guidance"],
+                          shift=sampler["shift"], seed=seed + i, device=dev, autocast=dev.type == "cuda"))
+    return torch.cat(out)
+
+
+def table(rows: list[tuple[str, dict]]) -> str:
+    head = "| sampler (steps:guidance:shift) | colour | shape | shape small/medium/big | tracked IoU (rigid) | IoU translation only | still objects IoU | two objects |\n"
+    head += "| --- | --- | --- | --- | --- | --- | --- | --- |\n"
+    for name, r in rows:
+        by = r.get("shape_accuracy_by_size", {})
+        sizes = "/".join(f"{by[s]:.2f}" if s in by else "–" for s in ("small", "medium", "big"))
+        head += (f"| {name} | {r['colour_accuracy']:.3f} | {r['shape_accuracy']:.3f} | "
+                 f"{sizes} | "
+                 f"{r['tracked_iou_mean']:.3f} | {r['tracked_iou_translation_only']:.3f} | {r.get('still_objects_iou', math.nan):.3f} | "
+                 f"{r.get('two_objects_rate', math.nan):.3f} |\n")
+    return head
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--artifacts", required=True)
+    ap.add_argument("--weights", help="weights.safetensors (default: ARTIFACTS/weights.safetensors)")
+    ap.add_argument("--artifacts")
     ap.add_argument("--out", required=True)
-    ap.add_argument("--n", type=int, default=64)
+    ap.add_argument("--n", type=int, default=128, help="single-object and multi-object captions each")
     ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--samplers", default="20:4:1")
+    ap.add_argument("--seen", action="store_true", help="also measure captions with pairs seen in training")
+    ap.add_argument("--classifier-steps", type=int, default=4000)
+    ap.add_argument("--no-gifs", action="store_true")
     args = ap.parse_args()
+    weights = args.weights or os.path.join(args.artifacts, "weights.safetensors")
     dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    model, _ = load_model(os.path.join(args.artifacts, "weights.safetensors"))
+    t0 = time.time()
+    model, meta = load_model(weights)
     model = model.to(dev)
-    classifier, cls_acc = train_shape_classifier(dev)
+    classifier = ShapeClassifier(dev, clips=12288 if dev.type == "cuda" else 1024, steps=args.classifier_steps)
+    print(json.dumps({"classifier_frame_accuracy": classifier.frame_accuracy, "classifier_clip_accuracy": classifier.clip_accuracy,
+                      "seconds": round(time.time() - t0, 1)}), flush=True)
     rng = random.Random(args.seed)
     specs = [sample_spec(rng, "single-object", held_out=True) for _ in range(args.n)]
     specs += [sample_spec(rng, "multiple-objects", held_out=True) for _ in range(args.n)]
     specs = [s for s in specs if len(s.sprites) <= 2]
-    truth = render(specs, dev)
-    gen = []
-    for i in range(0, len(specs), 32):
-        gen.append(sample(model, [s.caption for s in specs[i:i + 32]], steps=20, guidance=4.0, seed=args.seed + i,
-                          device=dev, autocast=dev.type == "cuda"))
-    gen = torch.cat(gen)
-    report = {"held_out_pairs": True, "sampler": "Euler, 20 steps, guidance 4", "shape_classifier_accuracy": cls_acc,
-              "generated": evaluate(gen, specs, classifier), "ground_truth": evaluate(truth, specs, classifier)}
+    samplers = [parse_sampler(s) for s in args.samplers.split(",")]
+    report = {"weights": os.path.basename(weights), "weights_steps": meta.get("steps"), "held_out_pairs": True,
+              "samplers": samplers, "shape_classifier": {"frame_accuracy": classifier.frame_accuracy,
+                                                        "clip_accuracy": classifier.clip_accuracy},
+              "ground_truth": evaluate(render(specs, dev), specs, classifier), "generated": []}
+    print(json.dumps({"ground_truth": report["ground_truth"]}), flush=True)
+    primary = None
+    for sm in samplers:
+        t1 = time.time()
+        gen = generate(model, specs, sm, args.seed, dev)
+        r = {"sampler": sm, **evaluate(gen, specs, classifier), "seconds": round(time.time() - t1, 1)}
+        report["generated"].append(r)
+        print(json.dumps(r), flush=True)
+        if primary is None:
+            primary = gen
+    if args.seen:
+        rng3 = random.Random(args.seed + 2)
+        seen = [sample_spec(rng3, "single-object") for _ in range(args.n)]
+        seen += [s for s in (sample_spec(rng3, "multiple-objects") for _ in range(args.n)) if len(s.sprites) <= 2]
+        report["seen_pairs"] = {"sampler": samplers[0], **evaluate(generate(model, seen, samplers[0], args.seed, dev), seen, classifier)}
+        print(json.dumps({"seen_pairs": report["seen_pairs"]}), flush=True)
+    name = lambda s: f"{s['steps']}:{s['guidance']:g}:{s['shift']:g}"  # noqa: E731
+    md = f"# Base-model quality — {report['weights']} ({meta.get('steps')} steps)\n\nHeld-out colour/shape pairs, {args.n} single-object and {args.n} multi-object captions (≤ 2 objects kept). Shape classifier: {classifier.frame_accuracy:.3f} per frame, {classifier.clip_accuracy:.3f} per clip on rendered clips it did not train on.\n\n"
+    rows = [("ground truth (rendered)", report["ground_truth"])] + [(name(r["sampler"]), r) for r in report["generated"]]
+    if "seen_pairs" in report:
+        rows.append((name(report["seen_pairs"]["sampler"]) + " · seen pairs", report["seen_pairs"]))
+    md += table(rows)
+    report["markdown"] = md
+    with open(os.path.join(args.out, "quality.json"), "w") as f:
+        json.dump(report, f, indent=1)
+    with open(os.path.join(args.out, "quality.md"), "w") as f:
+        f.write(md)
+    print(md, flush=True)
+    if args.no_gifs:
+        return
     # Samples for people: the first 8 single and 8 two-object clips, captions alongside.
     pick = list(range(8)) + [i for i, s in enumerate(specs) if len(s.sprites) == 2][:8]
-    write_gif(os.path.join(args.out, "samples.gif"), grid(to_uint8(gen[pick]), 8, scale=3))
+    write_gif(os.path.join(args.out, "samples.gif"), grid(to_uint8(primary[pick]), 8, scale=3))
     report["sample_captions"] = [specs[i].caption for i in pick]
     # Samples from all four categories with seen captions, to show motion and humans too.
     rng2 = random.Random(args.seed + 1)
     mixed = [sample_spec(rng2, c) for c in ("single-object", "multiple-objects", "camera-motion", "human-motion") for _ in range(4)]
-    mixed_gen = sample(model, [s.caption for s in mixed], steps=20, guidance=4.0, seed=7, device=dev, autocast=dev.type == "cuda")
+    mixed_gen = generate(model, mixed, samplers[0], 7, dev)
     write_gif(os.path.join(args.out, "samples_categories.gif"), grid(to_uint8(mixed_gen), 8, scale=3))
     report["category_captions"] = [s.caption for s in mixed]
     with open(os.path.join(args.out, "quality.json"), "w") as f:
         json.dump(report, f, indent=1)
-    print(json.dumps({k: v for k, v in report.items() if "captions" not in k}), flush=True)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,8 @@
 #   train:  pretrain for MINUTES (default 8) -> $OUT/{weights.safetensors, train_log.json, loss.png, train.log}
 #   finish: weights in gpu-runner/artifacts/ -> ONNX graphs + golden outputs + manifest (graphs.tar.xz),
 #           parity (ONNX vs PyTorch, peft interchange) and quality on held-out captions (report.tar.xz)
+#   sweep:  quality of WEIGHTS (default: the artifacts') under each of SAMPLERS (steps:guidance:shift,...),
+#           plus captions seen in training -> $OUT/sweep-$NAME.tar.xz
 # Usage on the device:  COMMIT=<sha> bash gpu-runner/model/run_gpu.sh train|finish [--small]
 #   train options (env): MINUTES, BATCH, SEED, LR, INIT=1 (continue from gpu-runner/artifacts/weights.safetensors), COMPILE=1
 # The shipped weights: run 1 `MINUTES=8 BATCH=96 SEED=0`, then run 2 `INIT=1 COMPILE=1 MINUTES=7.5 BATCH=96 SEED=1 LR=2e-4`.
@@ -31,6 +33,12 @@ case "$stage" in
     python3 quality.py --artifacts "$work/artifacts" --out "$work" ${QUALITY_N:+--n $QUALITY_N} 2>&1 | tee "$work/quality.log" || true
     tar -C "$work/artifacts" -cJf "$out/graphs.tar.xz" --exclude weights.safetensors .
     tar -C "$work" -cJf "$out/report.tar.xz" --exclude artifacts .
+    ;;
+  sweep)
+    mkdir -p "$work/sweep-${NAME:-q}"
+    python3 quality.py --weights "${WEIGHTS:-$here/../artifacts/weights.safetensors}" --out "$work/sweep-${NAME:-q}" --no-gifs --seen \
+      --samplers "${SAMPLERS:-20:4:1}" 2>&1 | tee "$work/sweep-${NAME:-q}/quality.log" || true
+    tar -C "$work" -cJf "$out/sweep-${NAME:-q}.tar.xz" "sweep-${NAME:-q}"
     ;;
   *) echo "unknown stage $stage" >&2; exit 2 ;;
 esac

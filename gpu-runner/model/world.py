@@ -27,6 +27,7 @@ RGB = {
     "olive": (0.3, 0.3, 0.05), "teal": (0.05, 0.3, 0.3),
 }
 SIZE_PX = {"small": 3.5, None: 5.0, "big": 7.0}
+UPRIGHT = 0.15  # radians: the most a shape that is not "spinning" turns from upright
 
 # (colour, shape) pairs never rendered in training: evaluation prompts use them.
 HELD_OUT = {("red", "star"), ("green", "triangle"), ("blue", "cross"), ("yellow", "diamond"),
@@ -67,7 +68,10 @@ def _time_warp(rng: random.Random, frames: int) -> list[float]:
 def _path(rng: random.Random, motion: str, s: float, frames: int) -> tuple[list[tuple[float, float]], list[float]]:
     lo, hi = s + 1, SIZE - s - 1
     tw = _time_warp(rng, frames)
-    theta0 = rng.uniform(0, 2 * math.pi)
+    # Objects stand upright (±8.6°): free rotation would make a square a diamond and a cross an x,
+    # shapes no caption could then tell apart. The draw stays full-range so every later draw, and
+    # so every clip's path, is what it was when objects rotated freely (MotionBench keeps its clips).
+    theta0 = (rng.uniform(0, 2 * math.pi) / math.pi - 1) * UPRIGHT
     if motion == "still":
         p = (rng.uniform(lo, hi), rng.uniform(lo, hi))
         return [p] * frames, [theta0] * frames
@@ -87,7 +91,7 @@ def _path(rng: random.Random, motion: str, s: float, frames: int) -> tuple[list[
             v = v % (2 * span)
             return lo + (v if v <= span else 2 * span - v)
 
-        spin = rng.uniform(-1, 1)
+        spin = rng.uniform(-1, 1) * UPRIGHT
         return [(fold(x0 + vx * t), fold(y0 + vy * t)) for t in tw], [theta0 + spin * t for t in tw]
     # "moving": a smooth random path, sums of two sinusoids per axis.
     c = ((lo + hi) / 2, (lo + hi) / 2)
@@ -101,7 +105,7 @@ def _path(rng: random.Random, motion: str, s: float, frames: int) -> tuple[list[
             v = c[axis] + sum(a * math.sin(2 * math.pi * f * t + ph) for a, f, ph in terms[axis])
             xy.append(min(hi, max(lo, v)))
         pts.append((xy[0], xy[1]))
-    spin = rng.uniform(-1.5, 1.5)
+    spin = rng.uniform(-1, 1) * UPRIGHT
     return pts, [theta0 + spin * t for t in tw]
 
 
