@@ -282,11 +282,9 @@ def main() -> None:
     ap.add_argument("--classifier-steps", type=int, default=4000)
     ap.add_argument("--no-gifs", action="store_true")
     args = ap.parse_args()
-    weights = args.weights or os.path.join(args.artifacts, "weights.safetensors")
+    weights = (args.weights or os.path.join(args.artifacts, "weights.safetensors")).split(",")
     dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     t0 = time.time()
-    model, meta = load_model(weights)
-    model = model.to(dev)
     classifier = ShapeClassifier(dev, clips=12288 if dev.type == "cuda" else 1024, steps=args.classifier_steps)
     print(json.dumps({"classifier_frame_accuracy": classifier.frame_accuracy, "classifier_clip_accuracy": classifier.clip_accuracy,
                       "seconds": round(time.time() - t0, 1)}), flush=True)
@@ -295,31 +293,39 @@ def main() -> None:
     specs += [sample_spec(rng, "multiple-objects", held_out=True) for _ in range(args.n)]
     specs = [s for s in specs if len(s.sprites) <= 2]
     samplers = [parse_sampler(s) for s in args.samplers.split(",")]
-    report = {"weights": os.path.basename(weights), "weights_steps": meta.get("steps"), "held_out_pairs": True,
-              "samplers": samplers, "shape_classifier": {"frame_accuracy": classifier.frame_accuracy,
-                                                        "clip_accuracy": classifier.clip_accuracy},
-              "ground_truth": evaluate(render(specs, dev), specs, classifier), "generated": []}
+    report = {"held_out_pairs": True, "samplers": samplers,
+              "shape_classifier": {"frame_accuracy": classifier.frame_accuracy, "clip_accuracy": classifier.clip_accuracy},
+              "ground_truth": evaluate(render(specs, dev), specs, classifier), "models": []}
     print(json.dumps({"ground_truth": report["ground_truth"]}), flush=True)
-    primary = None
-    for sm in samplers:
-        t1 = time.time()
-        gen = generate(model, specs, sm, args.seed, dev)
-        r = {"sampler": sm, **evaluate(gen, specs, classifier), "seconds": round(time.time() - t1, 1)}
-        report["generated"].append(r)
-        print(json.dumps(r), flush=True)
-        if primary is None:
-            primary = gen
-    if args.seen:
-        rng3 = random.Random(args.seed + 2)
-        seen = [sample_spec(rng3, "single-object") for _ in range(args.n)]
-        seen += [s for s in (sample_spec(rng3, "multiple-objects") for _ in range(args.n)) if len(s.sprites) <= 2]
-        report["seen_pairs"] = {"sampler": samplers[0], **evaluate(generate(model, seen, samplers[0], args.seed, dev), seen, classifier)}
-        print(json.dumps({"seen_pairs": report["seen_pairs"]}), flush=True)
     name = lambda s: f"{s['steps']}:{s['guidance']:g}:{s['shift']:g}"  # noqa: E731
-    md = f"# Base-model quality — {report['weights']} ({meta.get('steps')} steps)\n\nHeld-out colour/shape pairs, {args.n} single-object and {args.n} multi-object captions (≤ 2 objects kept). Shape classifier: {classifier.frame_accuracy:.3f} per frame, {classifier.clip_accuracy:.3f} per clip on rendered clips it did not train on.\n\n"
-    rows = [("ground truth (rendered)", report["ground_truth"])] + [(name(r["sampler"]), r) for r in report["generated"]]
-    if "seen_pairs" in report:
-        rows.append((name(report["seen_pairs"]["sampler"]) + " · seen pairs", report["seen_pairs"]))
+    label = lambda w: os.path.basename(os.path.dirname(os.path.abspath(w))) if len(weights) > 1 else ""  # noqa: E731
+    rows = [("ground truth (rendered)", report["ground_truth"])]
+    primary = model = None
+    for w in weights:
+        model, meta = load_model(w)
+        model = model.to(dev)
+        entry = {"weights": w, "steps": meta.get("steps"), "generated": []}
+        for sm in samplers:
+            t1 = time.time()
+            gen = generate(model, specs, sm, args.seed, dev)
+            r = {"sampler": sm, **evaluate(gen, specs, classifier), "seconds": round(time.time() - t1, 1)}
+            entry["generated"].append(r)
+            rows.append(((label(w) + " · " if label(w) else "") + name(sm), r))
+            print(json.dumps({"weights": w, **r}), flush=True)
+            if primary is None:
+                primary = gen
+        if args.seen:
+            rng3 = random.Random(args.seed + 2)
+            seen = [sample_spec(rng3, "single-object") for _ in range(args.n)]
+            seen += [s for s in (sample_spec(rng3, "multiple-objects") for _ in range(args.n)) if len(s.sprites) <= 2]
+            entry["seen_pairs"] = {"sampler": samplers[0], **evaluate(generate(model, seen, samplers[0], args.seed, dev), seen, classifier)}
+            rows.append(((label(w) + " · " if label(w) else "") + name(samplers[0]) + " · seen pairs", entry["seen_pairs"]))
+            print(json.dumps({"weights": w, "seen_pairs": entry["seen_pairs"]}), flush=True)
+        report["models"].append(entry)
+    models = ", ".join(f"`{e['weights']}` ({e['steps']} steps)" for e in report["models"])
+    md = (f"# Base-model quality\n\n{models} · "
+          f"held-out colour/shape pairs, {args.n} single-object and {args.n} multi-object captions (≤ 2 objects kept) · "
+          f"shape classifier: {classifier.frame_accuracy:.3f} per frame, {classifier.clip_accuracy:.3f} per clip on rendered clips it did not train on\n\n")
     md += table(rows)
     report["markdown"] = md
     with open(os.path.join(args.out, "quality.json"), "w") as f:

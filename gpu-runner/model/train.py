@@ -1,6 +1,8 @@
 """Pretraining on synthetic video generated on the fly (GPU machine).
 
-python3 train.py --minutes 7 --out DIR [--seed 0] [--batch 64] [--small]
+python3 train.py --minutes 7 --out DIR [--seed 0] [--batch 64] [--images K] [--small]
+--images K: every other step trains on single frames (K frames of each clip of the batch, as images),
+as large video models are co-trained on images: shape detail is per-frame, and a frame costs 1/16 of a clip.
 Writes DIR/weights.safetensors (EMA weights rounded to fp16), DIR/train_log.json, DIR/loss.png.
 """
 from __future__ import annotations
@@ -61,6 +63,8 @@ def main() -> None:
     ap.add_argument("--small", action="store_true", help="a tiny model for smoke tests")
     ap.add_argument("--init", help="continue from these weights (a previous run's EMA weights)")
     ap.add_argument("--compile", action="store_true", help="torch.compile the denoiser (falls back to eager on failure)")
+    ap.add_argument("--images", type=int, default=0, help="frames per clip taken as images on every other step (0: video only)")
+    ap.add_argument("--workers", type=int, default=6, help="processes sampling clip descriptions")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     torch.manual_seed(args.seed)
@@ -86,7 +90,9 @@ def main() -> None:
     start = time.time()
     log: list[dict] = []
     pool, pool_caps, cursor = None, [], 0
-    specs = spec_stream(args.seed, args.batch * 16)
+    specs = spec_stream(args.seed, args.batch * 16, workers=args.workers)
+    pos_image = torch.zeros(1, device=dev)
+    image_steps = 0
     ema_params, model_params = list(ema.parameters()), list(model.parameters())
     step, warmup = 0, 300 if not args.init else 100
     last_checkpoint = time.time()
@@ -104,6 +110,12 @@ def main() -> None:
         x0 = pool[cursor:cursor + args.batch]
         caps = pool_caps[cursor:cursor + args.batch]
         cursor += args.batch
+        image_step = args.images > 0 and step % 2 == 1
+        if image_step:
+            pick = torch.rand(x0.shape[0], x0.shape[1], device=dev).argsort(1)[:, :args.images]
+            x0 = x0[torch.arange(x0.shape[0], device=dev)[:, None], pick].reshape(-1, 1, *x0.shape[2:])
+            caps = [c for c in caps for _ in range(args.images)]
+            image_steps += 1
         tokens = tokens_for(caps, dev)
         drop = torch.rand(len(caps), device=dev) < 0.1  # caption dropout: classifier-free guidance
         tokens = torch.where(drop[:, None], empty_tokens(len(caps), dev), tokens)
@@ -116,13 +128,13 @@ def main() -> None:
         with bf16(dev.type == "cuda"):
             text, mask = model.text(tokens)
             try:
-                v = forward(xt, t, text, mask, pos, None, fast=True)
+                v = forward(xt, t, text, mask, pos_image if image_step else pos, None, fast=True)
             except Exception as e:  # noqa: BLE001 - a compiler failure must not lose the run
                 if forward is model:
                     raise
                 print(json.dumps({"compile_failed": str(e)[:500]}), flush=True)
                 forward = model
-                v = model(xt, t, text, mask, pos, None, fast=True)
+                v = model(xt, t, text, mask, pos_image if image_step else pos, None, fast=True)
         loss = F.mse_loss(v.float(), noise - x0)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -140,12 +152,13 @@ def main() -> None:
             save_weights(ema, os.path.join(args.out, "weights.safetensors"), {"model": "fym-tiny-dit", "config": cfg.to_dict(),
                                                                             "steps": step, "partial": True})
             last_checkpoint = time.time()
-        if step % 100 == 0:
+        if step % 100 == 0 and not image_step:
             log.append({"step": step, "seconds": round(elapsed, 1), "loss": loss.item(), "lr": lr})
             if step % 1000 == 0:
                 print(json.dumps(log[-1]), flush=True)
         step += 1
-    meta = {"config": cfg.to_dict(), "steps": step, "init": args.init, "compiled": forward is not model, "seconds": round(time.time() - start, 1), "seed": args.seed,
+    meta = {"config": cfg.to_dict(), "steps": step, "image_steps": image_steps, "images_per_clip": args.images, "lr": args.lr,
+            "init": args.init, "compiled": forward is not model, "seconds": round(time.time() - start, 1), "seed": args.seed,
             "batch": args.batch, "final_loss": log[-1]["loss"] if log else None}
     save_weights(ema, os.path.join(args.out, "weights.safetensors"), {"model": "fym-tiny-dit", **meta})
     with open(os.path.join(args.out, "train_log.json"), "w") as f:
