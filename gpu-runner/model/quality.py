@@ -300,7 +300,7 @@ def main() -> None:
     name = lambda s: f"{s['steps']}:{s['guidance']:g}:{s['shift']:g}"  # noqa: E731
     label = lambda w: os.path.basename(os.path.dirname(os.path.abspath(w))) if len(weights) > 1 else ""  # noqa: E731
     rows = [("ground truth (rendered)", report["ground_truth"])]
-    primary = model = None
+    primary = first = None
     for w in weights:
         model, meta = load_model(w)
         model = model.to(dev)
@@ -313,7 +313,7 @@ def main() -> None:
             rows.append(((label(w) + " · " if label(w) else "") + name(sm), r))
             print(json.dumps({"weights": w, **r}), flush=True)
             if primary is None:
-                primary = gen
+                primary, first = gen, model
         if args.seen:
             rng3 = random.Random(args.seed + 2)
             seen = [sample_spec(rng3, "single-object") for _ in range(args.n)]
@@ -342,7 +342,7 @@ def main() -> None:
     # Samples from all four categories with seen captions, to show motion and humans too.
     rng2 = random.Random(args.seed + 1)
     mixed = [sample_spec(rng2, c) for c in ("single-object", "multiple-objects", "camera-motion", "human-motion") for _ in range(4)]
-    mixed_gen = generate(model, mixed, samplers[0], 7, dev)
+    mixed_gen = generate(first, mixed, samplers[0], 7, dev)
     write_gif(os.path.join(args.out, "samples_categories.gif"), grid(to_uint8(mixed_gen), 8, scale=3))
     report["category_captions"] = [s.caption for s in mixed]
     with open(os.path.join(args.out, "quality.json"), "w") as f:

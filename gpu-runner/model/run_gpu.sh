@@ -6,7 +6,7 @@
 #   sweep:  quality of WEIGHTS (default: the artifacts') under each of SAMPLERS (steps:guidance:shift,...),
 #           plus captions seen in training -> $OUT/sweep-$NAME.tar.xz
 # Usage on the device:  COMMIT=<sha> bash gpu-runner/model/run_gpu.sh train|finish [--small]
-#   train options (env): MINUTES, BATCH, SEED, LR, INIT=1 (continue from gpu-runner/artifacts/weights.safetensors), COMPILE=1
+#   train options (env): MINUTES, BATCH, SEED, LR, IMAGES, IMAGE_EVERY, INIT=1 (continue from gpu-runner/artifacts/weights.safetensors), COMPILE=1
 # The shipped weights: run 1 `MINUTES=8 BATCH=96 SEED=0`, then run 2 `INIT=1 COMPILE=1 MINUTES=7.5 BATCH=96 SEED=1 LR=2e-4`.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -23,7 +23,7 @@ case "$stage" in
   train)
     cp "$work/device.txt" "$out/"
     python3 train.py --minutes "${MINUTES:-8}" --batch "${BATCH:-96}" --out "$out" --seed "${SEED:-0}" ${LR:+--lr $LR} \
-      ${INIT:+--init "$here/../artifacts/weights.safetensors"} ${COMPILE:+--compile} $small 2>&1 | tee "$out/train.log"
+      ${INIT:+--init "$here/../artifacts/weights.safetensors"} ${COMPILE:+--compile} ${IMAGES:+--images $IMAGES} ${IMAGE_EVERY:+--image-every $IMAGE_EVERY} $small 2>&1 | tee "$out/train.log"
     ;;
   finish)
     art="$here/../artifacts"

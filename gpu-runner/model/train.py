@@ -1,8 +1,9 @@
 """Pretraining on synthetic video generated on the fly (GPU machine).
 
 python3 train.py --minutes 7 --out DIR [--seed 0] [--batch 64] [--images K] [--small]
---images K: every other step trains on single frames (K frames of each clip of the batch, as images),
-as large video models are co-trained on images: shape detail is per-frame, and a frame costs 1/16 of a clip.
+--images K [--image-every N]: every Nth step trains on single frames, one from each of batch × K clips, as
+large video models are co-trained on images: an image step costs what a video step costs (same token count)
+but shows K times as many objects, and shape is what the model learns slowest.
 Writes DIR/weights.safetensors (EMA weights rounded to fp16), DIR/train_log.json, DIR/loss.png.
 """
 from __future__ import annotations
@@ -63,7 +64,8 @@ def main() -> None:
     ap.add_argument("--small", action="store_true", help="a tiny model for smoke tests")
     ap.add_argument("--init", help="continue from these weights (a previous run's EMA weights)")
     ap.add_argument("--compile", action="store_true", help="torch.compile the denoiser (falls back to eager on failure)")
-    ap.add_argument("--images", type=int, default=0, help="frames per clip taken as images on every other step (0: video only)")
+    ap.add_argument("--images", type=int, default=0, help="an image step takes one frame from each of batch × K clips (0: video only)")
+    ap.add_argument("--image-every", type=int, default=3, help="every Nth step is an image step")
     ap.add_argument("--workers", type=int, default=6, help="processes sampling clip descriptions")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
@@ -107,15 +109,18 @@ def main() -> None:
             with torch.no_grad():
                 pool, pool_caps = render(chunk, dev), [c.caption for c in chunk]
             cursor = 0
-        x0 = pool[cursor:cursor + args.batch]
-        caps = pool_caps[cursor:cursor + args.batch]
-        cursor += args.batch
-        image_step = args.images > 0 and step % 2 == 1
+        image_step = args.images > 0 and step % args.image_every == args.image_every - 1
         if image_step:
-            pick = torch.rand(x0.shape[0], x0.shape[1], device=dev).argsort(1)[:, :args.images]
-            x0 = x0[torch.arange(x0.shape[0], device=dev)[:, None], pick].reshape(-1, 1, *x0.shape[2:])
-            caps = [c for c in caps for _ in range(args.images)]
+            # One random frame from each of batch × K pool clips (the pool holds batch × 16).
+            n_img = min(pool.shape[0], args.batch * args.images)
+            frame = torch.randint(0, pool.shape[1], (n_img,), generator=gen, device=dev)
+            x0 = pool[torch.arange(n_img, device=dev), frame][:, None]
+            caps = pool_caps[:n_img]
             image_steps += 1
+        else:
+            x0 = pool[cursor:cursor + args.batch]
+            caps = pool_caps[cursor:cursor + args.batch]
+            cursor += args.batch
         tokens = tokens_for(caps, dev)
         drop = torch.rand(len(caps), device=dev) < 0.1  # caption dropout: classifier-free guidance
         tokens = torch.where(drop[:, None], empty_tokens(len(caps), dev), tokens)
@@ -152,19 +157,19 @@ def main() -> None:
             save_weights(ema, os.path.join(args.out, "weights.safetensors"), {"model": "fym-tiny-dit", "config": cfg.to_dict(),
                                                                             "steps": step, "partial": True})
             last_checkpoint = time.time()
-        if step % 100 == 0 and not image_step:
-            log.append({"step": step, "seconds": round(elapsed, 1), "loss": loss.item(), "lr": lr})
+        if step % 100 == 0:
+            log.append({"step": step, "seconds": round(elapsed, 1), "loss": loss.item(), "lr": lr, **({"image": True} if image_step else {})})
             if step % 1000 == 0:
                 print(json.dumps(log[-1]), flush=True)
         step += 1
-    meta = {"config": cfg.to_dict(), "steps": step, "image_steps": image_steps, "images_per_clip": args.images, "lr": args.lr,
+    meta = {"config": cfg.to_dict(), "steps": step, "image_steps": image_steps, "images": args.images, "image_every": args.image_every, "lr": args.lr,
             "init": args.init, "compiled": forward is not model, "seconds": round(time.time() - start, 1), "seed": args.seed,
             "batch": args.batch, "final_loss": log[-1]["loss"] if log else None}
     save_weights(ema, os.path.join(args.out, "weights.safetensors"), {"model": "fym-tiny-dit", **meta})
     with open(os.path.join(args.out, "train_log.json"), "w") as f:
         json.dump({**meta, "log": log}, f)
     # Smooth the per-100-step losses for the chart (single-batch losses are noisy).
-    pts = [(e["step"], e["loss"]) for e in log]
+    pts = [(e["step"], e["loss"]) for e in log if not e.get("image")]
     smooth = [(pts[i][0], sum(p[1] for p in pts[max(0, i - 4):i + 1]) / len(pts[max(0, i - 4):i + 1])) for i in range(len(pts))]
     line_chart(os.path.join(args.out, "loss.png"), {"loss": smooth})
     print(json.dumps({k: v for k, v in meta.items() if k != "config"}), flush=True)
