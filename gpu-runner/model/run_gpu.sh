@@ -30,10 +30,11 @@ case "$stage" in
     art="$here/../artifacts"
     export TRAINING_COMMAND="run_gpu.sh train: MINUTES=9.1 LR=8e-4 IMAGES=16 IMAGE_EVERY=3 COMPILE=1 BATCH=96 SEED=10; then INIT=1 MINUTES=7.7 LR=4e-4 IMAGES=16 IMAGE_EVERY=3 COMPILE=1 BATCH=96 SEED=11; then finish"
     python3 export.py --weights "$art/weights.safetensors" --out "$work/artifacts" 2>&1 | tee "$work/export.log"
-    python3 parity.py --artifacts "$work/artifacts" --json "$work/parity.json" 2>&1 | tee "$work/parity.log" || true
-    timeout 200 python3 quality.py --artifacts "$work/artifacts" --out "$work" ${QUALITY_N:+--n $QUALITY_N} --seen \
-      --samplers "${SAMPLERS:-20:4:1,20:6:1,20:4:2}" 2>&1 | tee "$work/quality.log" || true
+    # The graphs come back first: the 10-minute limit must not take them with it.
     tar -C "$work/artifacts" -cJf "$out/graphs.tar.xz" --exclude weights.safetensors .
+    timeout 90 python3 parity.py --artifacts "$work/artifacts" --json "$work/parity.json" 2>&1 | tee "$work/parity.log" || true
+    timeout 120 python3 quality.py --artifacts "$work/artifacts" --out "$work" ${QUALITY_N:+--n $QUALITY_N} --seen \
+      --samplers "${SAMPLERS:-20:4:1,20:6:1,20:4:2}" 2>&1 | tee "$work/quality.log" || true
     tar -C "$work" -cJf "$out/report.tar.xz" --exclude artifacts .
     ;;
   sweep)
