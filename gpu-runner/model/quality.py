@@ -95,7 +95,6 @@ class ShapeClassifier:
             labels += [SHAPES.index(s.sprites[0].shape) for s in chunk]
         self.bright = torch.cat(bright)  # (N,F,H,W)
         self.labels = torch.tensor(labels, device=dev)
-        self.sizes = [SIZE_NAMES.index(s.sprites[0].size or "medium") for s in specs]
         n_train = int(clips * 0.9)
         self.net = torch.nn.Sequential(
             torch.nn.Conv2d(1, 48, 3, padding=1), torch.nn.ReLU(), torch.nn.Conv2d(48, 48, 3, padding=1), torch.nn.ReLU(),

@@ -27,7 +27,7 @@ RGB = {
     "olive": (0.3, 0.3, 0.05), "teal": (0.05, 0.3, 0.3),
 }
 SIZE_PX = {"small": 3.5, None: 5.0, "big": 7.0}
-UPRIGHT = 0.15  # radians: the most a shape that is not "spinning" turns from upright
+UPRIGHT = 0.15  # radians: a shape that is not "spinning" starts within this of upright and turns at most this much more
 
 # (colour, shape) pairs never rendered in training: evaluation prompts use them.
 HELD_OUT = {("red", "star"), ("green", "triangle"), ("blue", "cross"), ("yellow", "diamond"),
@@ -68,7 +68,7 @@ def _time_warp(rng: random.Random, frames: int) -> list[float]:
 def _path(rng: random.Random, motion: str, s: float, frames: int) -> tuple[list[tuple[float, float]], list[float]]:
     lo, hi = s + 1, SIZE - s - 1
     tw = _time_warp(rng, frames)
-    # Objects stand upright (±8.6°): free rotation would make a square a diamond and a cross an x,
+    # Objects stand upright (within 2 × UPRIGHT = 17°): free rotation would make a square a diamond and a cross an x,
     # shapes no caption could then tell apart. The draw stays full-range so every later draw, and
     # so every clip's path, is what it was when objects rotated freely (MotionBench keeps its clips).
     theta0 = (rng.uniform(0, 2 * math.pi) / math.pi - 1) * UPRIGHT
