@@ -84,7 +84,6 @@ class ShapeClassifier:
     """Shape from a clip's per-frame object masks (single-object clips)."""
 
     def __init__(self, dev, clips: int = 12288, steps: int = 4000, seed: int = 0):
-        self.dev = dev
         rng = random.Random(seed)
         torch.manual_seed(seed)
         specs = [sample_spec(rng, "single-object") for _ in range(clips)]
@@ -299,6 +298,11 @@ def main() -> None:
     name = lambda s: f"{s['steps']}:{s['guidance']:g}:{s['shift']:g}"  # noqa: E731
     label = lambda w: os.path.basename(os.path.dirname(os.path.abspath(w))) if len(weights) > 1 else ""  # noqa: E731
     rows = [("ground truth (rendered)", report["ground_truth"])]
+    seen = []
+    if args.seen:  # captions whose colour/shape pairs training saw: the control for held-out generalisation
+        rng3 = random.Random(args.seed + 2)
+        seen = [sample_spec(rng3, "single-object") for _ in range(args.n)]
+        seen += [s for s in (sample_spec(rng3, "multiple-objects") for _ in range(args.n)) if len(s.sprites) <= 2]
     primary = first = None
     for w in weights:
         model, meta = load_model(w)
@@ -313,10 +317,7 @@ def main() -> None:
             print(json.dumps({"weights": w, **r}), flush=True)
             if primary is None:
                 primary, first = gen, model
-        if args.seen:
-            rng3 = random.Random(args.seed + 2)
-            seen = [sample_spec(rng3, "single-object") for _ in range(args.n)]
-            seen += [s for s in (sample_spec(rng3, "multiple-objects") for _ in range(args.n)) if len(s.sprites) <= 2]
+        if seen:
             entry["seen_pairs"] = {"sampler": samplers[0], **evaluate(generate(model, seen, samplers[0], args.seed, dev), seen, classifier)}
             rows.append(((label(w) + " · " if label(w) else "") + name(samplers[0]) + " · seen pairs", entry["seen_pairs"]))
             print(json.dumps({"weights": w, "seen_pairs": entry["seen_pairs"]}), flush=True)
