@@ -1,0 +1,148 @@
+// Foreground segmentation suited to the synthetic world: every object colour has a channel ≥ 0.9
+// while backgrounds are dark ((base·0.85 + 0.12)·shade: ≤ 0.42 per channel, ≤ 0.5 on the brightest
+// noise), so the brightest channel separates them; distance from the temporal median adds the
+// blurred edges of moving objects, which a generated clip smears below the brightness cut.
+import type { Clip } from "../fym/clip.ts";
+
+/** Brightest channel ≥ this: certainly an object pixel (quality.py uses the same cut). */
+export const STRONG = 0.62;
+/** Brightest channel ≥ this: may be an object pixel (its soft edge); grows components from strong pixels. */
+export const WEAK = 0.52;
+/** A component needs this many strong pixels: a lone bright pixel of a generated clip is noise, not an object. */
+export const MIN_AREA = 3;
+
+export interface Component {
+  pixels: number[]; // indices y·size + x of the (weak-grown) component
+  area: number; // strong pixels
+  cx: number; // soft-weighted centroid, pixel centres at +0.5
+  cy: number;
+  colour: [number, number, number]; // mean RGB in [0, 1] of the component's brightest pixels
+  alpha: Float32Array; // size² estimated coverage of this object (0 elsewhere)
+}
+
+export interface Frames01 {
+  frames: number;
+  size: number;
+  rgb: Float32Array[]; // per frame, 3·size² in [0, 1], channel-major
+  bright: Float32Array[]; // per frame, size²: the brightest channel
+}
+
+/** The clip in [0, 1] with its per-pixel brightest channel. */
+export function toFrames01(clip: Clip): Frames01 {
+  const plane = clip.size * clip.size;
+  const rgb: Float32Array[] = [];
+  const bright: Float32Array[] = [];
+  for (let f = 0; f < clip.frames; f++) {
+    const img = new Float32Array(3 * plane);
+    const b = new Float32Array(plane);
+    for (let i = 0; i < 3 * plane; i++) img[i] = (clip.data[f * 3 * plane + i]! + 1) / 2;
+    for (let p = 0; p < plane; p++) b[p] = Math.max(img[p]!, img[plane + p]!, img[2 * plane + p]!);
+    rgb.push(img);
+    bright.push(b);
+  }
+  return { frames: clip.frames, size: clip.size, rgb, bright };
+}
+
+function temporalMedian(v: Frames01): Float32Array {
+  const plane = v.size * v.size;
+  const out = new Float32Array(3 * plane);
+  const col = new Float32Array(v.frames);
+  for (let i = 0; i < 3 * plane; i++) {
+    for (let f = 0; f < v.frames; f++) col[f] = v.rgb[f]![i]!;
+    col.sort();
+    out[i] = col[v.frames >> 1]!;
+  }
+  return out;
+}
+
+/** Per frame, the object components (largest first). */
+export function components(v: Frames01): Component[][] {
+  const { size } = v;
+  const plane = size * size;
+  const median = temporalMedian(v);
+  const out: Component[][] = [];
+  for (let f = 0; f < v.frames; f++) {
+    const img = v.rgb[f]!;
+    const b = v.bright[f]!;
+    const strong = new Uint8Array(plane);
+    const weak = new Uint8Array(plane);
+    for (let p = 0; p < plane; p++) {
+      let d2 = 0;
+      for (let c = 0; c < 3; c++) d2 += (img[c * plane + p]! - median[c * plane + p]!) ** 2;
+      strong[p] = b[p]! >= STRONG || (b[p]! >= WEAK && d2 >= 0.25 * 0.25) ? 1 : 0;
+      weak[p] = b[p]! >= WEAK || strong[p]! ? 1 : 0;
+    }
+    const label = new Int32Array(plane).fill(-1);
+    const comps: Component[] = [];
+    for (let s = 0; s < plane; s++) {
+      if (!strong[s] || label[s]! >= 0) continue;
+      const pixels: number[] = [];
+      const stack = [s];
+      label[s] = comps.length;
+      while (stack.length) {
+        const p = stack.pop()!;
+        pixels.push(p);
+        const x = p % size;
+        const y = (p - x) / size;
+        for (let dy = -1; dy <= 1; dy++) {
+          for (let dx = -1; dx <= 1; dx++) {
+            const nx = x + dx;
+            const ny = y + dy;
+            if (nx < 0 || ny < 0 || nx >= size || ny >= size) continue;
+            const q = ny * size + nx;
+            if (weak[q] && label[q]! < 0) {
+              label[q] = comps.length;
+              stack.push(q);
+            }
+          }
+        }
+      }
+      const area = pixels.reduce((n, p) => n + strong[p]!, 0);
+      if (area >= MIN_AREA) comps.push(describe(pixels, area, img, b, weak, size));
+      else comps.push(null as unknown as Component); // keeps label numbering; dropped below
+    }
+    out.push(comps.filter(Boolean).sort((a, c) => c.area - a.area));
+  }
+  return out;
+}
+
+function describe(pixels: number[], area: number, img: Float32Array, b: Float32Array, weak: Uint8Array, size: number): Component {
+  const plane = size * size;
+  // Object level: the component's bright core; background level: the ring just outside it.
+  const levels = pixels.map((p) => b[p]!).sort((x, y) => x - y);
+  const hi = levels[Math.floor(levels.length * 0.9)] ?? levels[levels.length - 1]!;
+  const ring: number[] = [];
+  for (const p of pixels) {
+    const x = p % size;
+    const y = (p - x) / size;
+    for (let dy = -2; dy <= 2; dy++) {
+      for (let dx = -2; dx <= 2; dx++) {
+        const nx = x + dx;
+        const ny = y + dy;
+        if (nx >= 0 && ny >= 0 && nx < size && ny < size && !weak[ny * size + nx]) ring.push(b[ny * size + nx]!);
+      }
+    }
+  }
+  ring.sort((x, y) => x - y);
+  const lo = Math.min(ring[ring.length >> 1] ?? 0.2, hi - 0.1);
+  const alpha = new Float32Array(plane);
+  let sw = 0;
+  let sx = 0;
+  let sy = 0;
+  // Coverage-weighted centroid: the soft edge cut at WEAK is symmetric around the object, so it stays sub-pixel.
+  for (const p of pixels) {
+    const a = Math.min(1, Math.max(0, (b[p]! - lo) / (hi - lo)));
+    alpha[p] = a;
+    sw += a;
+    sx += a * ((p % size) + 0.5);
+    sy += a * (Math.floor(p / size) + 0.5);
+  }
+  const colour: [number, number, number] = [0, 0, 0];
+  let n = 0;
+  for (const p of pixels) {
+    if (b[p]! < hi - 0.05) continue;
+    for (let c = 0; c < 3; c++) colour[c] = colour[c]! + img[c * plane + p]!;
+    n++;
+  }
+  return { pixels, area, cx: sx / sw, cy: sy / sw, colour: colour.map((c) => c / Math.max(1, n)) as [number, number, number], alpha };
+}
