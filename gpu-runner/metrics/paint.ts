@@ -82,22 +82,30 @@ function segDist(px: number, py: number, a: [number, number], b: [number, number
   return Math.hypot(px - (a[0] + t * dx), py - (a[1] + t * dy));
 }
 
-/** world._person_alpha: soft mask of a stick figure with its hip at `hip`, body angle `angle`. */
-export function personAlpha(hip: [number, number], angle: number, joints: Joints, size = SIZE, L = 7): Float32Array {
+/** A stick figure's skeleton: named points (hip, neck, head, shoulder, elbows, hands, knees, feet) and the segments between them. */
+export function personSkeleton(hip: [number, number], angle: number, joints: Joints, L = 7): { points: Record<string, [number, number]>; segments: [[number, number], [number, number]][] } {
   const rot = (x: number, y: number): [number, number] => [x * Math.cos(angle) - y * Math.sin(angle), x * Math.sin(angle) + y * Math.cos(angle)];
   const add = (p: [number, number], d: [number, number]): [number, number] => [p[0] + d[0], p[1] + d[1]];
-  const neck = add(hip, rot(0, -1.1 * L));
-  const head = add(hip, rot(0, -1.55 * L));
-  const shoulder = add(hip, rot(0, -0.95 * L));
-  const segs: [[number, number], [number, number]][] = [[hip, neck]];
-  const limb = (o: [number, number], up: number, low: number, len: number) => {
-    const elbow = add(o, rot(len * Math.sin(up), len * Math.cos(up)));
-    segs.push([o, elbow], [elbow, add(elbow, rot(len * Math.sin(up + low), len * Math.cos(up + low)))]);
+  const points: Record<string, [number, number]> = { hip, neck: add(hip, rot(0, -1.1 * L)), head: add(hip, rot(0, -1.55 * L)), shoulder: add(hip, rot(0, -0.95 * L)) };
+  const segments: [[number, number], [number, number]][] = [[hip, points.neck!]];
+  const limb = (name: string, o: [number, number], up: number, low: number, len: number) => {
+    const mid = add(o, rot(len * Math.sin(up), len * Math.cos(up)));
+    const end = add(mid, rot(len * Math.sin(up + low), len * Math.cos(up + low)));
+    points[`${name}Mid`] = mid;
+    points[`${name}End`] = end;
+    segments.push([o, mid], [mid, end]);
   };
-  limb(shoulder, joints[0], joints[1], 0.55 * L);
-  limb(shoulder, -joints[2], -joints[3], 0.55 * L);
-  limb(hip, joints[4], joints[5], 0.65 * L);
-  limb(hip, -joints[6], -joints[7], 0.65 * L);
+  limb("armL", points.shoulder!, joints[0], joints[1], 0.55 * L);
+  limb("armR", points.shoulder!, -joints[2], -joints[3], 0.55 * L);
+  limb("legL", hip, joints[4], joints[5], 0.65 * L);
+  limb("legR", hip, -joints[6], -joints[7], 0.65 * L);
+  return { points, segments };
+}
+
+/** world._person_alpha: soft mask of a stick figure with its hip at `hip`, body angle `angle`. */
+export function personAlpha(hip: [number, number], angle: number, joints: Joints, size = SIZE, L = 7): Float32Array {
+  const { points, segments: segs } = personSkeleton(hip, angle, joints, L);
+  const head = points.head!;
   const out = new Float32Array(size * size);
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {

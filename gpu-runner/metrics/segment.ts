@@ -101,9 +101,35 @@ export function components(v: Frames01): Component[][] {
       if (area >= MIN_AREA) comps.push(describe(pixels, area, img, b, weak, size));
       else comps.push(null as unknown as Component); // keeps label numbering; dropped below
     }
-    out.push(comps.filter(Boolean).sort((a, c) => c.area - a.area));
+    out.push(mergeNear(comps.filter(Boolean), v, f).sort((a, c) => c.area - a.area));
   }
   return out;
+}
+
+/**
+ * Components of one colour less than 2 px apart are one object whose thin part (a stick figure's
+ * limb, a star's tip) fell below the cut: merged, so an object is never counted twice.
+ */
+function mergeNear(comps: Component[], v: Frames01, f: number): Component[] {
+  const size = v.size;
+  for (let i = 0; i < comps.length; i++) {
+    for (let j = i + 1; j < comps.length; j++) {
+      const a = comps[i]!;
+      const b = comps[j]!;
+      // Chroma (colour over its brightest channel): a thin part is a dimmer blend of the same colour.
+      const ma = Math.max(...a.colour, 1e-6);
+      const mb = Math.max(...b.colour, 1e-6);
+      if (Math.hypot(...a.colour.map((c, k) => c / ma - b.colour[k]! / mb)) > 0.25) continue;
+      const near = a.pixels.some((p) => b.pixels.some((q) => Math.max(Math.abs((p % size) - (q % size)), Math.abs(Math.floor(p / size) - Math.floor(q / size))) <= 2));
+      if (!near) continue;
+      const weak = new Uint8Array(size * size);
+      for (const p of [...a.pixels, ...b.pixels]) weak[p] = 1;
+      comps[i] = describe([...a.pixels, ...b.pixels], a.area + b.area, v.rgb[f]!, v.bright[f]!, weak, size);
+      comps.splice(j, 1);
+      j = i;
+    }
+  }
+  return comps;
 }
 
 function describe(pixels: number[], area: number, img: Float32Array, b: Float32Array, weak: Uint8Array, size: number): Component {

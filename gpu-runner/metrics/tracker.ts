@@ -104,7 +104,7 @@ function sample(img: Float32Array, size: number, c: number, x: number, y: number
 /**
  * Displacement of the patch around (x, y) from frame a to frame b: integer search around `guess`,
  * cost = mean squared RGB difference + lambda·|d − guess|² (the prior decides along flat colour or
- * stripes, where the image cannot), then a parabola through the neighbours for sub-pixel precision.
+ * stripes, where the image cannot), then Lucas–Kanade steps on the same cost for sub-pixel precision.
  */
 function blockMatch(a: Float32Array, b: Float32Array, size: number, x: number, y: number, guess: [number, number], radius: number, search: number, lambda: number): [number, number] {
   const n = (2 * radius + 1) ** 2 * 3;
@@ -134,15 +134,40 @@ function blockMatch(a: Float32Array, b: Float32Array, size: number, x: number, y
       if (cost[k]! < cost[bi]!) bi = k;
     }
   }
-  const bx = bi % w;
-  const by = (bi - bx) / w;
-  const refine = (m: number, c: number, p: number) => {
-    const den = m - 2 * c + p;
-    return den > 1e-12 ? Math.max(-0.5, Math.min(0.5, (m - p) / (2 * den))) : 0;
-  };
-  const ox = bx > 0 && bx < w - 1 ? refine(cost[bi - 1]!, cost[bi]!, cost[bi + 1]!) : 0;
-  const oy = by > 0 && by < w - 1 ? refine(cost[bi - w]!, cost[bi]!, cost[bi + w]!) : 0;
-  return [gx0 + bx - search + ox, gy0 + by - search + oy];
+  // Lucas–Kanade from the best integer shift: sub-pixel without the bias a parabola through a
+  // sharp-edged cost has (a still object would drift by hundredths of a pixel a frame).
+  let d: [number, number] = [gx0 + (bi % w) - search, gy0 + Math.floor(bi / w) - search];
+  for (let it = 0; it < 6; it++) {
+    let axx = lambda;
+    let axy = 0;
+    let ayy = lambda;
+    let rx = lambda * (d[0] - guess[0]);
+    let ry = lambda * (d[1] - guess[1]);
+    let j = 0;
+    for (let py = -radius; py <= radius; py++) {
+      for (let px = -radius; px <= radius; px++) {
+        for (let c = 0; c < 3; c++) {
+          const qx = x + d[0] + px;
+          const qy = y + d[1] + py;
+          const e = sample(b, size, c, qx, qy) - ref[j++]!;
+          const gx = sample(b, size, c, qx + 0.5, qy) - sample(b, size, c, qx - 0.5, qy);
+          const gy = sample(b, size, c, qx, qy + 0.5) - sample(b, size, c, qx, qy - 0.5);
+          axx += (gx * gx) / n;
+          axy += (gx * gy) / n;
+          ayy += (gy * gy) / n;
+          rx += (gx * e) / n;
+          ry += (gy * e) / n;
+        }
+      }
+    }
+    const det = axx * ayy - axy * axy;
+    if (det < 1e-12) break;
+    const sx = Math.max(-0.5, Math.min(0.5, -(ayy * rx - axy * ry) / det));
+    const sy = Math.max(-0.5, Math.min(0.5, -(axx * ry - axy * rx) / det));
+    d = [d[0] + sx, d[1] + sy];
+    if (Math.abs(sx) + Math.abs(sy) < 1e-3) break;
+  }
+  return d;
 }
 
 /** Grid points (every `step` px) on an object's first-frame component, at most `max` of them. */
