@@ -20,6 +20,7 @@ import { loraRoutes } from "./loras/routes.ts";
 import { LoraService } from "./loras/service.ts";
 import { Api } from "./openapi/api.ts";
 import { docsPage } from "./openapi/docs-page.ts";
+import type { WebhookSender } from "./webhooks/send.ts";
 import type { Resolve } from "./webhooks/url.ts";
 import { WebhookService } from "./webhooks/service.ts";
 import { openApiDocument } from "./openapi/document.ts";
@@ -36,6 +37,8 @@ export interface AppDeps {
   clientAddress?: (c: Context) => string;
   /** Resolves a webhook host to its addresses, so private targets are refused (null: literal IPs only). */
   resolveHost?: Resolve | null;
+  /** Sends webhook POSTs; node.ts passes one that connects only to the addresses it checked. */
+  sendWebhook?: WebhookSender;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -44,7 +47,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 export function createApp(deps: AppDeps) {
   const config = { ...defaultConfig, ...deps.config };
   const log = deps.log ?? ((line) => console.log(JSON.stringify(line)));
-  const services = buildServices(deps.db, deps.store, config, deps.resolveHost ?? null, log);
+  const services = buildServices(deps.db, deps.store, config, deps.resolveHost ?? null, log, deps.sendWebhook);
 
   const app = new Hono<AppEnv>();
 
@@ -73,7 +76,8 @@ export function createApp(deps: AppDeps) {
       const body: ErrorBody = { error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }), requestId } };
       // An oversized upload is refused mid-body: closing the connection stops the client's send
       // instead of letting the server drain the rest to keep the socket alive.
-      const headers = err.code === "payload_too_large" ? { ...err.headers, Connection: "close" } : err.headers;
+      const refusedMidBody = err.code === "payload_too_large" || err.code === "quota_exceeded";
+      const headers = refusedMidBody ? { ...err.headers, Connection: "close" } : err.headers;
       return c.json(body, err.status as 400, headers);
     }
     log({ ts: new Date().toISOString(), requestId, level: "error", error: String(err), stack: (err as Error).stack });
@@ -104,14 +108,27 @@ export function createApp(deps: AppDeps) {
   // Authentication and rate limiting for everything under /v1.
   app.use("/v1/*", async (c, next) => {
     const auth = c.req.header("authorization");
+    const address = deps.clientAddress?.(c) ?? "unknown";
     let principal = anonymous(config.anonymousRateLimitPerMinute);
     if (auth !== undefined) {
-      const m = /^Bearer\s+(\S+)$/i.exec(auth);
-      if (!m) throw new ApiError("invalid_api_key", "the Authorization header must be 'Bearer mlk_…'");
-      principal = await authenticate(services.db, m[1]!);
+      // Guessing keys costs a bucket per client address: once it is empty, every keyed request
+      // from that address gets 429 (a right guess included) until it refills.
+      const failures = `authfail:${address}`;
+      const blocked = services.limiter.wait(failures, config.failedAuthPerMinute, Date.now());
+      if (blocked > 0) {
+        throw new ApiError("rate_limited", `too many failed authentications from this address; retry in ${blocked} s`, undefined, { "Retry-After": String(blocked) });
+      }
+      try {
+        const m = /^Bearer\s+(\S+)$/i.exec(auth);
+        if (!m) throw new ApiError("invalid_api_key", "the Authorization header must be 'Bearer mlk_…'");
+        principal = await authenticate(services.db, m[1]!);
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 401) services.limiter.take(failures, config.failedAuthPerMinute, Date.now());
+        throw e;
+      }
     }
     c.set("principal", principal);
-    const bucket = principal.keyId ?? `anon:${deps.clientAddress?.(c) ?? "unknown"}`;
+    const bucket = principal.keyId ?? `anon:${address}`;
     const wait = services.limiter.take(bucket, principal.rateLimitPerMinute, Date.now());
     if (wait > 0) {
       throw new ApiError("rate_limited", `rate limit of ${principal.rateLimitPerMinute} requests/minute reached; retry in ${wait} s`, undefined, {
@@ -135,11 +152,18 @@ export function createApp(deps: AppDeps) {
   return { app, services, openapi };
 }
 
-function buildServices(db: Db, store: BlobStore, config: RegistryConfig, resolve: Resolve | null, log: (l: Record<string, unknown>) => void): Services {
-  const webhooks = new WebhookService(db, config.webhooks, resolve, log);
+function buildServices(
+  db: Db,
+  store: BlobStore,
+  config: RegistryConfig,
+  resolve: Resolve | null,
+  log: (l: Record<string, unknown>) => void,
+  send: WebhookSender | undefined,
+): Services {
+  const webhooks = new WebhookService(db, config.webhooks, resolve, log, send);
   const events = new JobEventLog(db, (...e) => webhooks.onEvent(...e));
   const blobs = new BlobService(db, store, config);
-  const loras = new LoraService(db, blobs, store, config.readCacheTtlMs);
-  const jobs = new JobQueue(db, loras, blobs, events, config.maxAttempts);
+  const loras = new LoraService(db, blobs, store, config.baseModel, config.readCacheTtlMs);
+  const jobs = new JobQueue(db, loras, blobs, events, webhooks, config.baseModel, config.maxAttempts);
   return { db, store, config, blobs, loras, jobs, events, limiter: new RateLimiter(), webhooks };
 }

@@ -1,18 +1,40 @@
 import type { BlobKind } from "../sdk/schema/index.ts";
+import { SHIPPED_BASE_MODEL, type BaseModelSpec } from "./loras/base-model.ts";
 import { defaultWebhookConfig, type WebhookConfig } from "./webhooks/service.ts";
 
-const MiB = 1024 * 1024;
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const GiB = 1024 * MiB;
 
 export interface RegistryConfig {
   /** Largest accepted blob per kind, in bytes, enforced while the upload streams. */
   blobLimits: Record<BlobKind, number>;
+  /**
+   * The model LoRAs must fit (tensor names, shapes, rank, base model hash) and prompts must be
+   * written for (vocabulary). node.ts reads it from gpu-runner/artifacts when present.
+   */
+  baseModel: BaseModelSpec;
+  /**
+   * A LoRA file's safetensors header: its bytes, its tensors (null: an A and a B per projection per
+   * block of the base model) and its `__metadata__` block. Bounded so that no upload or publish
+   * parses more JSON than a LoRA of this model can need (a hostile 95 MB header stalled the event loop).
+   */
+  loraMaxHeaderBytes: number;
+  loraMaxTensors: number | null;
+  loraMaxMetadataBytes: number;
+  /** Bytes each owner may upload in total (write keys; runner and admin keys are exempt); null: no quota. */
+  ownerQuotaBytes: number | null;
   /** Requests a minute for a key without its own limit, and for each anonymous client address. */
   defaultRateLimitPerMinute: number;
   anonymousRateLimitPerMinute: number;
+  /** Failed authentications a minute from one client address before it gets 429s instead of 401s. */
+  failedAuthPerMinute: number;
   /** Claims of one job before it fails for good. */
   maxAttempts: number;
   /** A blob file with no row (a crash between write and insert) is collected after this long. */
   orphanGraceMs: number;
+  /** A blob no version and no job refers to (say, a file refused at publish) is collected after this long. */
+  unreferencedBlobGraceMs: number;
   /** How long a catalog read may be served from memory; bounds staleness across instances (0 disables). */
   readCacheTtlMs: number;
   webhooks: WebhookConfig;
@@ -22,10 +44,18 @@ export interface RegistryConfig {
 
 export const defaultConfig: RegistryConfig = {
   blobLimits: { lora: 256 * MiB, video: 64 * MiB, preview: 16 * MiB },
+  baseModel: SHIPPED_BASE_MODEL,
+  // 48 tensor entries take ~6 KiB of JSON; the rest is room for the metadata block.
+  loraMaxHeaderBytes: 96 * KiB,
+  loraMaxTensors: null,
+  loraMaxMetadataBytes: 64 * KiB,
+  ownerQuotaBytes: 10 * GiB,
   defaultRateLimitPerMinute: 600,
   anonymousRateLimitPerMinute: 300,
+  failedAuthPerMinute: 30,
   maxAttempts: 3,
   orphanGraceMs: 60 * 60 * 1000,
+  unreferencedBlobGraceMs: 24 * 60 * 60 * 1000,
   readCacheTtlMs: 1_000,
   webhooks: defaultWebhookConfig,
   corsOrigins: "*",

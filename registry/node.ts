@@ -1,16 +1,33 @@
 import { serve } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { lookup } from "node:dns/promises";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { createApp, type AppDeps } from "./app.ts";
 import { FsBlobStore } from "./blobs/fs-store.ts";
 import { openSqlite } from "./db/open.ts";
+import { baseModelFromArtifacts, type BaseModelSpec } from "./loras/base-model.ts";
+import { nodeWebhookSender } from "./webhooks/node-sender.ts";
+import type { Resolve } from "./webhooks/url.ts";
 import { localRunnerToken } from "./runners/token.ts";
 import { RunnerSupervisor, type RunnerMode } from "./runners/supervisor.ts";
 
 /** Where the embedded registry keeps its SQLite file and blobs. */
 export const homeDir = () => resolve(process.env.MOTION_LORA_HOME ?? ".motion-lora");
+
+/** The bundled model's artifacts: read as data (manifest.json, vocab.json), never imported as code. */
+const ARTIFACTS = fileURLToPath(new URL("../gpu-runner/artifacts/", import.meta.url));
+
+/** The base model LoRAs must fit and prompts must be written for, from the artifacts when they are here. */
+export function loadBaseModel(dir = ARTIFACTS): BaseModelSpec | null {
+  const manifest = join(dir, "manifest.json");
+  const vocab = join(dir, "vocab.json");
+  if (!existsSync(manifest) || !existsSync(vocab)) return null;
+  return baseModelFromArtifacts(JSON.parse(readFileSync(manifest, "utf8")), JSON.parse(readFileSync(vocab, "utf8")));
+}
+
+const systemResolve: Resolve = async (host) => (await lookup(host, { all: true })).map((a) => a.address);
 
 export interface StartOptions {
   home?: string;
@@ -23,6 +40,8 @@ export interface StartOptions {
   runnerWebhookUrl?: string;
   runnerWebhookSecret?: string;
   runnerIdleExitSeconds?: number;
+  /** How webhook hosts resolve (default: the system resolver); the webhook sender connects only to what this returns. */
+  resolveHost?: Resolve;
 }
 
 /** Starts the registry on Node with SQLite + local blobs (the embedded default). */
@@ -31,16 +50,24 @@ export async function startRegistry(opts: StartOptions = {}) {
   mkdirSync(home, { recursive: true });
   const { db, close } = await openSqlite(join(home, "registry.db"));
   const store = new FsBlobStore(home);
+  const resolveHost = opts.resolveHost ?? systemResolve;
+  const baseModel = opts.config?.baseModel ?? loadBaseModel();
   const { app, services } = createApp({
     db,
     store,
-    ...(opts.config ? { config: opts.config } : {}),
+    config: { ...(baseModel ? { baseModel } : {}), ...opts.config },
     ...(opts.log ? { log: opts.log } : {}),
     clientAddress: (c) => getConnInfo(c).remote.address ?? "unknown",
-    resolveHost: async (host) => (await lookup(host, { all: true })).map((a) => a.address),
+    resolveHost,
+    sendWebhook: nodeWebhookSender(resolveHost),
   });
+  // Completions a crash cut off between their commit and their version, event and webhook.
+  await services.jobs.finishPendingCompletions((e) => console.error(JSON.stringify(e)));
   services.webhooks.start();
-  const gc = () => services.blobs.collectOrphans().catch((e) => console.error(JSON.stringify({ level: "error", msg: "blob gc failed", error: String(e) })));
+  const gc = () =>
+    Promise.all([services.blobs.collectOrphans(), services.blobs.collectUnreferenced()]).catch((e) =>
+      console.error(JSON.stringify({ level: "error", msg: "blob gc failed", error: String(e) })),
+    );
   const reap = () => services.jobs.reap().catch((e) => console.error(JSON.stringify({ level: "error", msg: "lease reaper failed", error: String(e) })));
   await gc();
   const timers = [setInterval(gc, 60 * 60 * 1000), setInterval(reap, 5_000)];

@@ -99,10 +99,20 @@ export async function authenticate(db: Db, token: string, now = Date.now()): Pro
   return { keyId: row.id, owner: row.owner, scopes: row.scopes as Scope[], rateLimitPerMinute: row.rateLimitPerMinute };
 }
 
-/** Revokes a key; its owner or an admin may. Idempotent. */
+/**
+ * Revokes a key. Any key may revoke itself (whoever holds a leaked key can kill it); an admin may
+ * revoke any key; otherwise revoking needs the write scope and a key whose scopes are all among
+ * the caller's, so a read key cannot lock its owner out and a write key cannot revoke an admin.
+ * Idempotent.
+ */
 export async function revokeKey(db: Db, p: Principal, id: string, now = Date.now()): Promise<ApiKey> {
   const [row] = await db.select().from(apiKeys).where(eq(apiKeys.id, id)).limit(1);
   if (!row || (!hasScope(p, "admin") && row.owner !== p.owner)) throw new ApiError("not_found", `API key ${id} was not found`);
+  if (row.id !== p.keyId && !hasScope(p, "admin")) {
+    if (!hasScope(p, "write")) throw new ApiError("insufficient_scope", `revoking another key needs the 'write' scope; your key has: ${p.scopes.join(", ")}`);
+    const beyond = (row.scopes as Scope[]).filter((sc) => !hasScope(p, sc));
+    if (beyond.length > 0) throw new ApiError("forbidden", `key ${id} has scope(s) ${beyond.join(", ")}, beyond yours; ask an admin to revoke it`);
+  }
   if (row.revokedAt === null) {
     await db.update(apiKeys).set({ revokedAt: now }).where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)));
     row.revokedAt = now;

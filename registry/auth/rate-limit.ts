@@ -6,6 +6,15 @@ export class RateLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
   constructor(private readonly maxEntries = 50_000) {}
 
+  /** The seconds until `key` could take a token (0: it can now), taking nothing. */
+  wait(key: string, perMinute: number, now: number): number {
+    const b = this.buckets.get(key);
+    if (!b) return 0;
+    const rate = perMinute / 60_000;
+    const tokens = Math.min(perMinute, b.tokens + (now - b.at) * rate);
+    return tokens >= 1 ? 0 : Math.max(1, Math.ceil((1 - tokens) / rate / 1000));
+  }
+
   /** Takes one token; returns 0 when allowed, else the seconds to wait. */
   take(key: string, perMinute: number, now: number): number {
     let b = this.buckets.get(key);

@@ -35,7 +35,7 @@ export function keyRoutes(api: Api, s: Services) {
   );
 
   api.op(
-    { method: "delete", path: "/v1/keys/:id", tag: "Keys", scope: "read", summary: "Revoke a key (yours, or any for admins)", params: { id: "key id" }, responses: { 200: { description: "the revoked key", schema: ApiKey } } },
+    { method: "delete", path: "/v1/keys/:id", tag: "Keys", scope: "read", summary: "Revoke a key: the calling key itself; another of your keys with no scope beyond yours (needs write); any key (admin)", params: { id: "key id" }, responses: { 200: { description: "the revoked key", schema: ApiKey } } },
     async (c) => c.json(await revokeKey(s.db, withOwner(c.get("principal")), param(c, "id", z.string().max(64)))),
   );
 }

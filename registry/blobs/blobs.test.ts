@@ -123,6 +123,7 @@ describe("blobs", () => {
 
   it("serves ETag, 304, ranges, If-Range and 416", async () => {
     const bytes = new Uint8Array(1000).map((_, i) => i % 251);
+    bytes.set(GIF.subarray(0, 6)); // a video must look like one
     const sha = await sha256(bytes);
     assert.equal((await put(bytes, "video")).status, 201);
     const full = await r.call("GET", `/v1/blobs/${sha}`, { token: alice });
@@ -152,6 +153,7 @@ describe("blobs", () => {
 
   it("hides a blob from others until a visible LoRA version uses it (404, not 403)", async () => {
     const bytes = new Uint8Array(300).fill(9);
+    bytes.set(GIF.subarray(0, 6));
     const sha = await sha256(bytes);
     await put(bytes, "video", alice);
     assert.equal((await r.call("GET", `/v1/blobs/${sha}`, { token: bob })).status, 404);

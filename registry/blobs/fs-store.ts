@@ -27,14 +27,8 @@ export class FsBlobStore implements BlobStore {
 
   async put(sha256: string, body: ReadableStream<Uint8Array>, opts: PutOptions) {
     const final = this.path(sha256);
-    const existing = await this.stat(sha256);
-    if (existing !== null) {
-      await body.cancel().catch(() => {});
-      if (opts.expectedSize !== undefined && opts.expectedSize !== existing) {
-        throw new BlobWriteError("size_mismatch", `declared size ${opts.expectedSize} differs from the stored ${existing} bytes of this hash`);
-      }
-      return { size: existing, created: false };
-    }
+    // Stored bytes are streamed, hashed and inspected like new ones: a caller proves it holds the
+    // bytes before it gains anything, and errors never depend on what is stored (its size, its kind).
     await this.ready;
     const tmp = join(this.tmpDir, `${sha256}.${crypto.randomUUID()}`);
     const fh = await open(tmp, "wx+");
@@ -79,11 +73,17 @@ export class FsBlobStore implements BlobStore {
       }
       const digest = hash.digest("hex");
       if (digest !== sha256) throw new BlobWriteError("sha256_mismatch", `uploaded bytes hash to ${digest}, not the declared ${sha256}`);
+      // A file already in place may be an orphan no row vouches for: the checks ran on these bytes anyway.
       if (opts.inspect) await opts.inspect((s, e) => readRange(fh, s, e), size);
+      if ((await this.stat(sha256)) !== null) return { size, created: false };
+      // The rename must not reach the disk before the bytes do, or a power cut leaves a named,
+      // truncated blob whose row says it is whole.
+      await fh.sync();
       await fh.close();
       await mkdir(join(final, ".."), { recursive: true });
       await rename(tmp, final);
       committed = true;
+      await syncDir(join(final, ".."));
       return { size, created: true };
     } finally {
       if (!committed) {
@@ -192,6 +192,16 @@ async function readRange(fh: FileHandle, start: number, end: number): Promise<Ui
     got += bytesRead;
   }
   return got === buf.byteLength ? buf : buf.subarray(0, got);
+}
+
+/** Makes a rename in `dir` durable (POSIX: the directory entry is data of the directory). */
+async function syncDir(dir: string): Promise<void> {
+  const d = await open(dir, "r");
+  try {
+    await d.sync();
+  } finally {
+    await d.close();
+  }
 }
 
 async function mtime(path: string): Promise<number> {

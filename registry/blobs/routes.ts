@@ -11,7 +11,7 @@ export function blobRoutes(api: Api, s: Services) {
   api.op(
     {
       method: "put", path: "/v1/blobs/:sha256", tag: "Blobs", scope: ["write", "runner"],
-      summary: "Upload bytes under their SHA-256 (verified while streaming; a repeat upload of stored bytes is free)",
+      summary: "Upload bytes under their SHA-256 (verified while streaming; bytes already stored are verified the same way before you may read them)",
       params: { sha256: "the SHA-256 of the body, lowercase hex" },
       query: BlobUploadQuery,
       binaryBody: { description: "the raw bytes; Content-Length (or ?size=) declares the size" },
@@ -19,8 +19,8 @@ export function blobRoutes(api: Api, s: Services) {
         200: { description: "already stored", schema: BlobInfo },
         201: { description: "stored", schema: BlobInfo },
         411: { description: "no declared size" },
-        413: { description: "larger than the limit for this kind" },
-        422: { description: "hash, size or content check failed" },
+        413: { description: "larger than the limit for this kind (payload_too_large), or than the owner's remaining quota (quota_exceeded)" },
+        422: { description: "hash, size or content check failed (a LoRA's header is bounded: see the README's Registry limits)" },
       },
     },
     async (c, { query }) => {
@@ -35,7 +35,11 @@ export function blobRoutes(api: Api, s: Services) {
         throw new ApiError("size_mismatch", `?size=${query.size} disagrees with Content-Length ${declared}`);
       }
       const body = c.req.raw.body ?? new ReadableStream({ start: (ctl) => ctl.close() });
-      const info = await s.blobs.upload(withOwner(p).owner, sha256, query.kind, declared, body);
+      const info = await s.blobs.upload(withOwner(p), sha256, query.kind, declared, body).catch((e: unknown) => {
+        // A client that hangs up mid-body breaks the stream under us: its doing, not a server fault.
+        if (c.req.raw.signal.aborted && !(e instanceof ApiError)) throw new ApiError("client_closed_request", "the client closed the connection before the upload finished; nothing was stored");
+        throw e;
+      });
       return c.json(info, info.created ? 201 : 200);
     },
   );

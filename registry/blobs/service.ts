@@ -1,17 +1,22 @@
-import { and, eq, or, sql } from "drizzle-orm";
+import { and, eq, lt, ne, or, sql, type SQL } from "drizzle-orm";
+import type { HeaderLimits } from "../../sdk/safetensors/header.ts";
 import type { BlobInfo, BlobKind } from "../../sdk/schema/index.ts";
 import type { Principal } from "../auth/keys.ts";
 import { hasScope } from "../auth/keys.ts";
 import type { RegistryConfig } from "../config.ts";
 import type { Db } from "../db/client.ts";
-import { blobOwners, blobs, loraVersions, loras } from "../db/schema.ts";
+import { blobOwners, blobs, jobs, loraVersions, loras } from "../db/schema.ts";
 import { ApiError } from "../http/errors.ts";
 import { iso } from "../ids.ts";
+import { maxLoraTensors } from "../loras/base-model.ts";
 import { visibleTo } from "../loras/visibility.ts";
 import { inspectUpload } from "./sniff.ts";
 import { BlobWriteError, type BlobStore } from "./store.ts";
 
 type BlobRow = typeof blobs.$inferSelect;
+
+const missing = (sha256: string, field: string, kind?: BlobKind) =>
+  new ApiError("blob_missing", `${field}: no blob ${sha256}; upload it first with PUT /v1/blobs/${sha256}?kind=${kind ?? "…"}`);
 
 export const toBlobInfo = (row: BlobRow, created?: boolean): BlobInfo => ({
   sha256: row.sha256,
@@ -29,29 +34,46 @@ export class BlobService {
     private readonly config: RegistryConfig,
   ) {}
 
+  /** The bounds a LoRA file's safetensors header must keep, at upload and at publish. */
+  get loraHeaderLimits(): HeaderLimits {
+    const c = this.config;
+    return { maxHeaderBytes: c.loraMaxHeaderBytes, maxTensors: c.loraMaxTensors ?? maxLoraTensors(c.baseModel), maxMetadataBytes: c.loraMaxMetadataBytes };
+  }
+
   /**
    * Stores an upload: the bytes are committed only after hash, size and kind checks pass,
    * and the row is written only after the bytes are in place, so no row points at a missing blob.
+   * Bytes already stored go through the same checks before the caller may read them (a hash alone
+   * proves nothing), and no error depends on whether, or as what, they are stored.
    */
-  async upload(owner: string, sha256: string, kind: BlobKind, declaredSize: number, body: ReadableStream<Uint8Array>, now = Date.now()) {
+  async upload(p: Principal & { owner: string }, sha256: string, kind: BlobKind, declaredSize: number, body: ReadableStream<Uint8Array>, now = Date.now()) {
+    const owner = p.owner;
     const limit = this.config.blobLimits[kind];
     if (declaredSize > limit) {
       await body.cancel().catch(() => {});
       throw new ApiError("payload_too_large", `a ${kind} blob may be at most ${limit} bytes; this one declares ${declaredSize}`);
     }
-    const [existing] = await this.db.select().from(blobs).where(eq(blobs.sha256, sha256)).limit(1);
-    if (existing && existing.kind !== kind && (existing.kind === "lora" || kind === "lora")) {
-      await body.cancel().catch(() => {});
-      throw new ApiError("conflict", `these bytes are already stored as a ${existing.kind} blob, not ${kind}`);
+    // Runner keys upload what jobs asked for, admins are the operator: neither is a tenant to bound.
+    const trusted = hasScope(p, "runner");
+    const quota = this.config.ownerQuotaBytes;
+    if (!trusted && quota !== null) {
+      const used = await this.usage(owner, sha256);
+      if (used + declaredSize > quota) {
+        await body.cancel().catch(() => {});
+        throw new ApiError(
+          "quota_exceeded",
+          `'${owner}' has uploaded ${used} bytes of its ${quota}-byte quota; this ${declaredSize}-byte upload does not fit. Delete unused LoRAs (unreferenced blobs are collected) or ask the operator for more`,
+        );
+      }
     }
-    let contentType = existing?.contentType ?? "application/octet-stream";
+    let contentType = "application/octet-stream";
     let created = false;
     try {
       const put = await this.store.put(sha256, body, {
         maxBytes: limit,
         expectedSize: declaredSize,
         inspect: async (read, size) => {
-          contentType = await inspectUpload(kind, read, size);
+          contentType = await inspectUpload(kind, read, size, { lora: this.loraHeaderLimits, trusted });
         },
       });
       created = put.created;
@@ -60,10 +82,28 @@ export class BlobService {
       const code = e.reason === "too_large" ? "payload_too_large" : e.reason;
       throw new ApiError(code, e.message);
     }
+    const [existing] = await this.db.select().from(blobs).where(eq(blobs.sha256, sha256)).limit(1);
+    if (existing && existing.kind !== kind && (existing.kind === "lora" || kind === "lora")) {
+      // The caller has just sent these very bytes, so naming their stored kind tells it nothing new.
+      throw new ApiError("conflict", `these bytes are already stored as a ${existing.kind} blob, not ${kind}`);
+    }
     const row: BlobRow = existing ?? { sha256, size: declaredSize, kind, contentType, createdAt: now };
     if (!existing) await this.db.insert(blobs).values(row).onConflictDoNothing();
-    await this.db.insert(blobOwners).values({ sha256, owner }).onConflictDoNothing();
+    await this.db
+      .insert(blobOwners)
+      .values({ sha256, owner, uploaded: 1 })
+      .onConflictDoUpdate({ target: [blobOwners.sha256, blobOwners.owner], set: { uploaded: 1 } });
     return toBlobInfo(row, created);
+  }
+
+  /** Bytes `owner` has uploaded, not counting `except` (a re-upload of bytes it already paid for is free). */
+  async usage(owner: string, except?: string): Promise<number> {
+    const [row] = await this.db
+      .select({ bytes: sql<number>`coalesce(sum(${blobs.size}), 0)` })
+      .from(blobOwners)
+      .innerJoin(blobs, eq(blobs.sha256, blobOwners.sha256))
+      .where(and(eq(blobOwners.owner, owner), eq(blobOwners.uploaded, 1), except === undefined ? undefined : ne(blobOwners.sha256, except)));
+    return Number(row?.bytes ?? 0);
   }
 
   async get(sha256: string): Promise<BlobRow | undefined> {
@@ -103,15 +143,26 @@ export class BlobService {
     return used !== undefined;
   }
 
-  /** Lets `owner` read a blob by hash (a job's inputs and results). */
+  /** Lets `owner` read a blob by hash (a job's inputs and results); not counted against its quota. */
   async grant(sha256: string, owner: string) {
-    await this.db.insert(blobOwners).values({ sha256, owner }).onConflictDoNothing();
+    await this.db.insert(blobOwners).values({ sha256, owner, uploaded: 0 }).onConflictDoNothing();
   }
 
-  /** Requires that a blob exists, naming the field that referenced it otherwise. */
+  /**
+   * Requires a blob that `p` may read: one it cannot read is "missing" in the very words an absent
+   * hash gets, so naming someone's private hash neither uses it nor confirms it exists.
+   */
+  async requireReadable(p: Principal, sha256: string, field: string, kind?: BlobKind): Promise<BlobRow> {
+    const row = await this.get(sha256);
+    if (!row || !(await this.canRead(p, sha256))) throw missing(sha256, field, kind);
+    if (kind && row.kind !== kind) throw new ApiError("validation_failed", `${field}: blob ${sha256} is a ${row.kind}, expected a ${kind}`);
+    return row;
+  }
+
+  /** Requires that a blob exists, naming the field that referenced it otherwise (for callers that read every blob). */
   async require(sha256: string, field: string, kind?: BlobKind): Promise<BlobRow> {
     const row = await this.get(sha256);
-    if (!row) throw new ApiError("blob_missing", `${field}: no blob ${sha256}; upload it first with PUT /v1/blobs/${sha256}?kind=${kind ?? "…"}`);
+    if (!row) throw missing(sha256, field, kind);
     if (kind && row.kind !== kind) throw new ApiError("validation_failed", `${field}: blob ${sha256} is a ${row.kind}, expected a ${kind}`);
     return row;
   }
@@ -136,5 +187,29 @@ export class BlobService {
       removed++;
     }
     return { removed, kept };
+  }
+
+  /**
+   * Deletes blobs that nothing refers to (no version of any LoRA, deleted or not, and no job's input
+   * or result) once older than the grace period: files refused at publish, abandoned uploads.
+   * Each row goes in one batch whose conditions are re-checked inside it, so a version published
+   * in the meantime keeps its blob.
+   */
+  async collectUnreferenced(now = Date.now(), max = 1_000): Promise<{ removed: number }> {
+    const unreferenced = (sha: SQL | string) => sql`not exists (select 1 from ${loraVersions} where ${loraVersions.fileSha256} = ${sha} or ${loraVersions.previewSha256} = ${sha} or ${loraVersions.referenceVideoSha256} = ${sha})
+      and not exists (select 1 from ${jobs} where instr(${jobs.input}, ${sha}) > 0 or instr(coalesce(${jobs.result}, ''), ${sha}) > 0 or instr(${jobs.resolvedLoras}, ${sha}) > 0)`;
+    const old = lt(blobs.createdAt, now - this.config.unreferencedBlobGraceMs);
+    const candidates = await this.db.select({ sha256: blobs.sha256 }).from(blobs).where(and(old, unreferenced(sql`${blobs.sha256}`))).limit(max);
+    let removed = 0;
+    for (const { sha256 } of candidates) {
+      const [, gone] = await this.db.batch([
+        this.db.delete(blobOwners).where(and(eq(blobOwners.sha256, sha256), unreferenced(sha256))),
+        this.db.delete(blobs).where(and(eq(blobs.sha256, sha256), old, unreferenced(sha256))).returning({ sha256: blobs.sha256 }),
+      ]);
+      if (gone.length === 0) continue;
+      await this.store.delete(sha256);
+      removed++;
+    }
+    return { removed };
   }
 }

@@ -1,5 +1,5 @@
 import type { BlobKind } from "../../sdk/schema/index.ts";
-import { parseHeader, readHeaderLength, SafetensorsError } from "../../sdk/safetensors/header.ts";
+import { parseHeader, readHeaderLength, SafetensorsError, type HeaderLimits } from "../../sdk/safetensors/header.ts";
 import { ApiError } from "../http/errors.ts";
 
 type Read = (start: number, end: number) => Promise<Uint8Array>;
@@ -15,18 +15,31 @@ export function sniffContentType(head: Uint8Array): string {
   return "application/octet-stream";
 }
 
-/** Parses and validates a whole safetensors file through `read`, as hostile input. */
-export async function readSafetensors(read: Read, size: number) {
+/**
+ * Parses and validates a safetensors header through `read`, as hostile input. The length prefix is
+ * checked against `limits.maxHeaderBytes` before a byte of the header is read.
+ */
+export async function readSafetensors(read: Read, size: number, limits: HeaderLimits = {}) {
   const first8 = await read(0, 8);
-  const n = readHeaderLength(first8, size);
-  return parseHeader(await read(8, 8 + n), size);
+  const n = readHeaderLength(first8, size, limits.maxHeaderBytes);
+  return parseHeader(await read(8, 8 + n), size, limits);
+}
+
+export interface InspectOptions {
+  /** Bounds for a LoRA's safetensors header. */
+  lora: HeaderLimits;
+  /**
+   * Runner keys upload job results the registry asked for; their video results are not sniffed.
+   * Everyone else's `video` must be a GIF, PNG, MP4 or WebM, so the store is no free file host.
+   */
+  trusted: boolean;
 }
 
 /**
  * The checks an upload of each kind must pass before it is stored; returns its content type.
  * A LoRA must be safetensors: pickle-based formats (.bin/.pt/.ckpt) run code when loaded.
  */
-export async function inspectUpload(kind: BlobKind, read: Read, size: number): Promise<string> {
+export async function inspectUpload(kind: BlobKind, read: Read, size: number, opts: InspectOptions): Promise<string> {
   const head = await read(0, Math.min(size, 16));
   if (kind === "lora") {
     if (head[0] === 0x80 && head[1] !== undefined && head[1] >= 2 && head[1] <= 5) {
@@ -36,9 +49,9 @@ export async function inspectUpload(kind: BlobKind, read: Read, size: number): P
       throw new ApiError("invalid_safetensors", "this is a zip archive (a torch .pt/.ckpt), which is never accepted; convert it to safetensors");
     }
     try {
-      await readSafetensors(read, size);
+      await readSafetensors(read, size, opts.lora);
     } catch (e) {
-      if (e instanceof SafetensorsError) throw new ApiError("invalid_safetensors", `not a valid safetensors file: ${e.message}`);
+      if (e instanceof SafetensorsError) throw new ApiError("invalid_safetensors", `not a valid LoRA safetensors file: ${e.message}`);
       throw e;
     }
     return "application/vnd.safetensors";
@@ -46,6 +59,9 @@ export async function inspectUpload(kind: BlobKind, read: Read, size: number): P
   const type = sniffContentType(head);
   if (kind === "preview" && type !== "image/gif" && type !== "image/png") {
     throw new ApiError("validation_failed", "a preview must be a GIF or PNG image");
+  }
+  if (kind === "video" && type === "application/octet-stream" && !opts.trusted) {
+    throw new ApiError("validation_failed", "a video must be a GIF, PNG (clip PNG), MP4 or WebM file; convert it first (the SDK's readVideoFile does)");
   }
   return type;
 }

@@ -5,7 +5,8 @@
 export interface BlobStore {
   /**
    * Streams `body` to temporary storage while hashing it, then makes it visible under `sha256`
-   * only if the digest and size match and `inspect` (if given) accepts the bytes.
+   * only if the digest and size match and `inspect` (if given) accepts the bytes. Bytes already
+   * stored get the same checks (`created: false`): the caller proves it holds them either way.
    * Throws `BlobWriteError` on a limit, mismatch or rejection; nothing partial stays visible.
    */
   put(sha256: string, body: ReadableStream<Uint8Array>, opts: PutOptions): Promise<{ size: number; created: boolean }>;

@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 // Times are integer milliseconds since the epoch; JSON columns hold text the app validated on the way in.
@@ -41,7 +42,9 @@ export const loras = sqliteTable(
     deletedAt: integer("deleted_at"),
   },
   (t) => [
-    uniqueIndex("loras_owner_name").on(t.owner, t.name),
+    // One live LoRA per slug; soft-deleted rows keep their slug without blocking its reuse.
+    uniqueIndex("loras_owner_name_live").on(t.owner, t.name).where(sql`deleted_at is null`),
+    index("loras_owner_name").on(t.owner, t.name),
     index("loras_newest").on(t.createdAt, t.id),
     index("loras_downloads").on(t.downloads, t.id),
   ],
@@ -93,6 +96,8 @@ export const blobOwners = sqliteTable(
   {
     sha256: text("sha256").notNull().references(() => blobs.sha256),
     owner: text("owner").notNull(),
+    /** 1 when `owner` uploaded the bytes (counted against its quota), 0 for read grants (job inputs and results). */
+    uploaded: integer("uploaded").notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.sha256, t.owner] })],
 );
@@ -118,6 +123,11 @@ export const jobs = sqliteTable(
     progress: real("progress").notNull().default(0),
     stage: text("stage"),
     versionId: text("version_id"),
+    /**
+     * 1 from the moment a completion is committed until its version, status event and webhook
+     * delivery are written (one batch); replayed at start-up, so a crash in between loses nothing.
+     */
+    completionPending: integer("completion_pending").notNull().default(0),
     eventSeq: integer("event_seq").notNull().default(0),
     webhookUrl: text("webhook_url"),
     webhookEvents: text("webhook_events", { mode: "json" }).$type<string[]>(),
@@ -164,5 +174,10 @@ export const webhookDeliveries = sqliteTable(
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
-  (t) => [index("webhook_deliveries_due").on(t.state, t.nextAttemptAt), index("webhook_deliveries_job").on(t.jobId, t.createdAt)],
+  (t) => [
+    index("webhook_deliveries_due").on(t.state, t.nextAttemptAt),
+    index("webhook_deliveries_job").on(t.jobId, t.createdAt),
+    // One delivery per job event, so a replayed completion cannot queue a second one.
+    uniqueIndex("webhook_deliveries_job_event").on(t.jobId, t.eventSeq),
+  ],
 );

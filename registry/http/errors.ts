@@ -22,8 +22,14 @@ const STATUS: Record<ErrorCode, number> = {
   invalid_safetensors: 422,
   invalid_lora_metadata: 422,
   blob_missing: 422,
+  invalid_lora_tensors: 422,
+  base_model_mismatch: 422,
+  unknown_word: 422,
+  quota_exceeded: 413,
   range_not_satisfiable: 416,
   rate_limited: 429,
+  // nginx's code for "the client went away first": logged, never seen by a client.
+  client_closed_request: 499,
   internal_error: 500,
 };
 

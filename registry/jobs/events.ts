@@ -32,6 +32,14 @@ export class JobEventLog {
     return row.seq;
   }
 
+  /**
+   * The insert of event `seq` for a batch that writes it together with other rows (a completion);
+   * a repeat of the same (job, seq) is a no-op. Call `wake` once the batch has committed.
+   */
+  insertQuery(jobId: string, seq: number, type: EventType, data: Record<string, unknown>, now: number) {
+    return this.db.insert(jobEvents).values({ jobId, seq, type, data, createdAt: now }).onConflictDoNothing();
+  }
+
   async after(jobId: string, seq: number, limit = 500): Promise<JobEvent[]> {
     const rows = await this.db
       .select()
@@ -60,7 +68,8 @@ export class JobEventLog {
     });
   }
 
-  private wake(jobId: string) {
+  /** Wakes this process's SSE streams of the job. */
+  wake(jobId: string) {
     for (const w of [...(this.waiters.get(jobId) ?? [])]) w();
   }
 }

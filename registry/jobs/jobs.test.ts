@@ -40,7 +40,7 @@ describe("jobs and the runner queue", () => {
     const b = await tune({}, { "idempotency-key": "k1" });
     assert.equal(b.status, 200);
     assert.equal(b.body.id, a.body.id);
-    const c = await tune({ prompt: "a person running" }, { "idempotency-key": "k1" });
+    const c = await tune({ prompt: "a person jumping" }, { "idempotency-key": "k1" });
     assert.equal(c.status, 409);
     assert.equal(c.body.error.code, "idempotency_conflict");
     // Keys are per owner.
@@ -61,14 +61,14 @@ describe("jobs and the runner queue", () => {
     assert.match(unknown.body.error.message, /unknown field/);
     const kind = await r.call("POST", "/v1/jobs", { token: alice, json: { kind: "train", input: {} } });
     assert.equal(kind.status, 422);
-    const gen = await r.call("POST", "/v1/jobs", { token: alice, json: { kind: "generate", input: { prompt: "x", loras: [{ ref: "alice/walk@9" }] } } });
+    const gen = await r.call("POST", "/v1/jobs", { token: alice, json: { kind: "generate", input: { prompt: "a red circle", loras: [{ ref: "alice/walk@9" }] } } });
     assert.equal(gen.status, 404);
     assert.match(gen.body.error.message, /input\.loras\.0/);
   });
 
   it("gives each job to exactly one of many concurrent runners", async () => {
     const ids = new Set<string>();
-    for (let i = 0; i < 8; i++) ids.add((await tune({ prompt: `clip ${i}` })).body.id);
+    for (let i = 0; i < 8; i++) ids.add((await tune({ prompt: `a ${["red", "green", "blue", "yellow", "cyan", "magenta", "white", "orange"][i]} person` })).body.id);
     const claims = await Promise.all(Array.from({ length: 24 }, (_, i) => claim(`runner-${i % 3}`)));
     const got = claims.filter((c) => c.status === 200).map((c) => c.body.job.id);
     assert.equal(got.length, 8);
@@ -79,7 +79,7 @@ describe("jobs and the runner queue", () => {
   });
 
   it("requeues a job whose lease expired and refuses the old runner's result (409, not applied)", async () => {
-    const job = (await tune({ prompt: "lease test" })).body;
+    const job = (await tune({ prompt: "a person waving" })).body;
     const first = await claim("slow");
     assert.equal(first.body.job.id, job.id);
     await expireLease(job.id);
@@ -114,7 +114,7 @@ describe("jobs and the runner queue", () => {
   });
 
   it("fails a job for good after max attempts, keeping the reason", async () => {
-    const job = (await tune({ prompt: "attempts" })).body;
+    const job = (await tune({ prompt: "a person dancing" })).body;
     for (let i = 0; i < 2; i++) {
       assert.equal((await claim()).body.job.id, job.id);
       await expireLease(job.id);
@@ -128,7 +128,7 @@ describe("jobs and the runner queue", () => {
   });
 
   it("rejects a tune result that is not a valid LoRA and leaves the job running", async () => {
-    const job = (await tune({ prompt: "bad result" })).body;
+    const job = (await tune({ prompt: "a small person" })).body;
     const c = await claim();
     const bad = loraFile({ stage: "sideways" });
     const badSha = await sha256(bad);
@@ -142,7 +142,7 @@ describe("jobs and the runner queue", () => {
   });
 
   it("cancels: the runner's next heartbeat says stop", async () => {
-    const job = (await tune({ prompt: "cancel me" })).body;
+    const job = (await tune({ prompt: "a big person" })).body;
     const c = await claim();
     assert.equal((await r.call("POST", `/v1/jobs/${job.id}/cancel`, { token: bob })).status, 404);
     const canceled = await r.call("POST", `/v1/jobs/${job.id}/cancel`, { token: alice });
@@ -154,7 +154,7 @@ describe("jobs and the runner queue", () => {
   });
 
   it("streams status, progress and log events over SSE and resumes after Last-Event-ID", async () => {
-    const job = (await tune({ prompt: "sse" })).body;
+    const job = (await tune({ prompt: "a gray person" })).body;
     const c = await claim();
     const stream = readEvents(r.url, job.id, alice);
     await r.call("POST", `/v1/jobs/${job.id}/heartbeat`, { token: runner, json: { lease_token: c.body.lease_token, progress: 0.5, stage: "spatial", message: "step 10/20 loss 0.12" } });

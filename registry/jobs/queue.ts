@@ -1,6 +1,7 @@
-import { and, asc, desc, eq, gte, inArray, lt, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gte, inArray, isNull, lt, or, sql, type SQL } from "drizzle-orm";
 import {
   GenerateResult,
+  LoraCreate,
   TuneResult,
   type Claim,
   type Job,
@@ -13,20 +14,24 @@ import { hasScope, type Principal } from "../auth/keys.ts";
 import type { BlobService } from "../blobs/service.ts";
 import type { Db } from "../db/client.ts";
 import { jobs } from "../db/schema.ts";
+import type { BaseModelSpec } from "../loras/base-model.ts";
 import type { LoraService } from "../loras/service.ts";
+import type { WebhookService } from "../webhooks/service.ts";
 import { decodeCursor, encodeCursor } from "../http/cursor.ts";
 import { ApiError } from "../http/errors.ts";
 import { parseWith } from "../http/validate.ts";
 import { iso, isoOrNull, newId, randomText, sha256Hex } from "../ids.ts";
 import type { JobEventLog } from "./events.ts";
+import { checkPrompt } from "./prompt.ts";
 
 type JobRow = typeof jobs.$inferSelect;
 const ACTIVE: JobStatus[] = ["queued", "running"];
 
+/** A committed completion whose version and events are not written yet still reads as running. */
 export const toJob = (r: JobRow): Job => ({
   id: r.id,
   kind: r.kind as JobKind,
-  status: r.status as JobStatus,
+  status: (r.completionPending ? "running" : r.status) as JobStatus,
   owner: r.owner,
   input: r.input,
   resolved_loras: r.resolvedLoras as Job["resolved_loras"],
@@ -44,6 +49,13 @@ export const toJob = (r: JobRow): Job => ({
   finished_at: isoOrNull(r.finishedAt),
   updated_at: iso(r.updatedAt),
 });
+
+const TuneCreate = LoraCreate.omit({ name: true, owner: true });
+
+/** The blob fields of a job result, with their hashes. */
+const resultBlobs = (result: Record<string, unknown>) =>
+  Object.entries(result).filter(([k, v]) => k.endsWith("_sha256") && typeof v === "string") as [string, string][];
+const blobKindOf = (field: string) => (field.endsWith("preview_sha256") ? "preview" : field.includes("lora") ? "lora" : "video");
 
 /** Splits `owner/name@3` into its parts. */
 function splitRef(ref: string): { owner: string; name: string; version: number | "latest" } {
@@ -69,6 +81,8 @@ export class JobQueue {
     private readonly loras: LoraService,
     private readonly blobs: BlobService,
     private readonly events: JobEventLog,
+    private readonly webhooks: WebhookService,
+    private readonly baseModel: BaseModelSpec,
     private readonly maxAttempts: number,
   ) {}
 
@@ -79,6 +93,7 @@ export class JobQueue {
       const prior = await this.byIdempotencyKey(p.owner, idempotencyKey, requestHash);
       if (prior) return { job: toJob(prior), replayed: true };
     }
+    checkPrompt(body.input.prompt, this.baseModel, "input.prompt");
     const resolved = body.kind === "tune" ? await this.checkTune(p, body.input) : await this.resolveLoras(p, body.input.loras);
     const row: JobRow = {
       id: newId("job", now),
@@ -99,6 +114,7 @@ export class JobQueue {
       progress: 0,
       stage: null,
       versionId: null,
+      completionPending: 0,
       eventSeq: 0,
       webhookUrl: body.webhook ?? null,
       webhookEvents: body.webhook ? body.webhook_events_filter : null,
@@ -134,11 +150,17 @@ export class JobQueue {
   private async checkTune(p: Principal & { owner: string }, input: Extract<JobCreate, { kind: "tune" }>["input"]) {
     const ref = splitRef(input.lora);
     if (input.lora.includes("@")) throw new ApiError("validation_failed", "'input.lora' names the LoRA that receives the new version: 'owner/name', without '@version'");
-    await this.loras.findWritable(p, ref.owner, ref.name);
-    await this.blobs.require(input.video_sha256, "input.video_sha256", "video");
-    if (!(await this.blobs.canRead(p, input.video_sha256))) {
-      throw new ApiError("blob_missing", `input.video_sha256: no blob ${input.video_sha256}; upload it first`);
+    const target = await this.loras.findWritable(p, ref.owner, ref.name).catch((e: unknown) => {
+      if (!(e instanceof ApiError && e.code === "not_found" && input.create)) throw e;
+      return null;
+    });
+    if (target === null && ref.owner !== p.owner && !hasScope(p, "admin")) {
+      throw new ApiError("forbidden", `you may create LoRAs only under your own owner '${p.owner}'`);
     }
+    if (target === null && !input.create) {
+      throw new ApiError("not_found", `LoRA '${ref.owner}/${ref.name}' was not found; create it, or pass input.create to create it with its first version`);
+    }
+    await this.blobs.requireReadable(p, input.video_sha256, "input.video_sha256", "video");
     return [];
   }
 
@@ -334,6 +356,9 @@ export class JobQueue {
   /**
    * Completes a job with its result blobs. Idempotent for the lease that completed it; a lost
    * lease is a 409 and nothing is applied. A tune result is published as a new LoRA version.
+   * The commit is one UPDATE that also marks the completion pending; `finishCompletion` then
+   * publishes the version and writes the status event and webhook delivery in one batch that
+   * clears the mark. A crash in between is repaired by the runner's retry or at start-up.
    */
   async complete(id: string, leaseToken: string, rawResult: unknown, now = Date.now()): Promise<Job> {
     const [current] = await this.db.select().from(jobs).where(eq(jobs.id, id)).limit(1);
@@ -345,11 +370,7 @@ export class JobQueue {
     if (replay && (await sha256Hex(JSON.stringify(current.result))) !== resultHash) {
       throw new ApiError("conflict", `job ${id} was already completed with a different result`);
     }
-    const blobsToCheck = Object.entries(result).filter(([k]) => k.endsWith("_sha256")) as [string, string][];
-    for (const [field, sha] of blobsToCheck) {
-      const kind = field.endsWith("preview_sha256") ? "preview" : field.includes("lora") ? "lora" : "video";
-      await this.blobs.require(sha, `result.${field}`, kind);
-    }
+    for (const [field, sha] of resultBlobs(result)) await this.blobs.require(sha, `result.${field}`, blobKindOf(field));
     if (job.kind === "tune" && !replay) {
       // Validate the file before committing, so a bad upload leaves the job running for a fix or a fail.
       await this.loras.inspectLoraFile(result.lora_sha256 as string);
@@ -357,17 +378,32 @@ export class JobQueue {
     if (!replay) {
       const [row] = await this.db
         .update(jobs)
-        .set({ status: "succeeded", result, progress: 1, finishedAt: now, updatedAt: now, leaseExpiresAt: null })
+        .set({ status: "succeeded", result, progress: 1, finishedAt: now, updatedAt: now, leaseExpiresAt: null, completionPending: 1 })
         .where(and(eq(jobs.id, id), eq(jobs.leaseToken, leaseToken), eq(jobs.status, "running"), gte(jobs.leaseExpiresAt, now)))
         .returning();
       if (!row) throw new ApiError("lease_lost", `this runner no longer holds the lease on job ${id}; the result was not applied`);
     }
-    for (const [, sha] of blobsToCheck) await this.blobs.grant(sha, job.owner);
+    await this.finishCompletion(id, now);
+    const [final] = await this.db.select().from(jobs).where(eq(jobs.id, id)).limit(1);
+    return toJob(final!);
+  }
+
+  /**
+   * The second half of a completion: grants, the published version (keyed by job id, so at most
+   * one), then the `succeeded` event, its webhook delivery and the cleared mark in one batch.
+   * Idempotent: a replay finds the version by job id and the event and delivery by their keys.
+   * Also heals jobs an older registry left succeeded without a version.
+   */
+  async finishCompletion(id: string, now = Date.now()): Promise<void> {
+    const [job] = await this.db.select().from(jobs).where(eq(jobs.id, id)).limit(1);
+    if (!job || job.status !== "succeeded" || !(job.completionPending || (job.kind === "tune" && job.versionId === null))) return;
+    const result = job.result ?? {};
+    for (const [, sha] of resultBlobs(result)) await this.blobs.grant(sha, job.owner);
     let versionId = job.versionId;
     if (job.kind === "tune" && versionId === null) {
-      // Publishing after the commit, keyed by job id, makes a retried completion heal a crash here.
       const ref = splitRef(String(job.input.lora));
-      const lora = await this.loras.findOwned(job.owner, ref.owner, ref.name);
+      const create = job.input.create === undefined ? undefined : TuneCreate.parse(job.input.create);
+      const lora = await this.loras.targetForJob(job.owner, ref.owner, ref.name, create, now);
       const version = await this.loras.publishTo(
         lora,
         {
@@ -379,11 +415,40 @@ export class JobQueue {
         { jobId: id, now },
       );
       versionId = version.id;
-      await this.db.update(jobs).set({ versionId }).where(eq(jobs.id, id));
     }
-    if (!replay) await this.events.append(id, "status", { status: "succeeded", result, version_id: versionId }, now);
-    const [final] = await this.db.select().from(jobs).where(eq(jobs.id, id)).limit(1);
-    return toJob(final!);
+    // Nothing else appends to a succeeded job, so the next sequence number is known; a racing
+    // replay computes the same one and its inserts are no-ops.
+    const seq = job.eventSeq + 1;
+    const data = { status: "succeeded", result, version_id: versionId };
+    const delivery = this.webhooks.deliveryQuery(job, "status", data, seq, now);
+    await this.db.batch([
+      this.events.insertQuery(id, seq, "status", data, now),
+      ...(delivery ? [delivery] : []),
+      this.db
+        .update(jobs)
+        .set({ versionId, completionPending: 0, eventSeq: sql`max(${jobs.eventSeq}, ${seq})`, updatedAt: now })
+        .where(eq(jobs.id, id)),
+    ]);
+    this.events.wake(id);
+    if (delivery) void this.webhooks.kick();
+  }
+
+  /** Finishes completions a crash interrupted (and versions an older registry never published); run at start-up. */
+  async finishPendingCompletions(log: (e: Record<string, unknown>) => void = () => {}): Promise<number> {
+    const pending = await this.db
+      .select({ id: jobs.id })
+      .from(jobs)
+      .where(and(eq(jobs.status, "succeeded"), or(eq(jobs.completionPending, 1), and(eq(jobs.kind, "tune"), isNull(jobs.versionId)))));
+    let finished = 0;
+    for (const { id } of pending) {
+      try {
+        await this.finishCompletion(id);
+        finished++;
+      } catch (e) {
+        log({ level: "error", msg: "could not finish a job's completion; will retry at the next start", job: id, error: String(e) });
+      }
+    }
+    return finished;
   }
 
   /** Fails a job, or requeues it when the runner says the failure is retryable and attempts remain. */

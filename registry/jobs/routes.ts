@@ -91,7 +91,8 @@ export function jobRoutes(api: Api, s: Services) {
           }
           if (events.length > 0) continue;
           const job = await s.jobs.get(c.get("principal"), id);
-          if (TERMINAL.has(job.status) && job.eventSeq <= last) break;
+          // A completion still writing its version and event is not the end of the stream yet.
+          if (TERMINAL.has(job.status) && !job.completionPending && job.eventSeq <= last) break;
           const before = Date.now();
           await s.events.wait(id, KEEPALIVE_MS, abort.signal);
           if (Date.now() - before >= KEEPALIVE_MS && !abort.signal.aborted) await stream.write(": keepalive\n\n");

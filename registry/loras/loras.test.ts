@@ -167,7 +167,8 @@ describe("LoRAs and versions", () => {
     assert.match(noBase.body.error.message, /'base_model_sha256' is missing/);
     const badRank = await r.call("POST", "/v1/loras/alice/broken/versions", { token: alice, json: { file_sha256: await upload(loraFile({ rank: "3" }), "lora") } });
     assert.equal(badRank.status, 422);
-    assert.match(badRank.body.error.message, /disagrees with rank 3/);
+    assert.equal(badRank.body.error.code, "invalid_lora_tensors");
+    assert.match(badRank.body.error.message, /with rank 3 on fym-tiny-dit it must be F32 \[3, 192\]/);
     const badHeads = await r.call("POST", "/v1/loras/alice/broken/versions", { token: alice, json: { file_sha256: await upload(loraFile({ target_heads: "[1," }), "lora") } });
     assert.match(badHeads.body.error.message, /target_heads/);
     const missing = await r.call("POST", "/v1/loras/alice/broken/versions", { token: alice, json: { file_sha256: "f".repeat(64) } });

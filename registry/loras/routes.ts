@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Lora, LoraCreate, LoraListQuery, LoraUpdate, LoraVersion, Page, PageQuery, Slug, VersionCreate } from "../../sdk/schema/index.ts";
+import { Lora, LoraCreate, LoraListQuery, LoraUpdate, LoraVersion, Page, Slug, VersionCreate, VersionListQuery } from "../../sdk/schema/index.ts";
 import { serveBlob } from "../blobs/serve.ts";
 import type { Services } from "../context.ts";
 import { param } from "../http/validate.ts";
@@ -67,7 +67,15 @@ export function loraRoutes(api: Api, s: Services) {
     {
       method: "post", path: "/v1/loras/:owner/:name/versions", tag: "Versions", scope: "write",
       summary: "Publish an immutable version from an uploaded safetensors file (metadata is read from its header)",
-      params: path, body: VersionCreate, responses: { 201: { description: "published", schema: LoraVersion } },
+      params: path, body: VersionCreate,
+      responses: {
+        201: { description: "published", schema: LoraVersion },
+        422: {
+          description:
+            "blob_missing (a hash you cannot read counts as missing), invalid_safetensors, invalid_lora_metadata, " +
+            "invalid_lora_tensors (names, shapes, dtype or non-finite values the base model cannot use), base_model_mismatch",
+        },
+      },
     },
     async (c, { body }) => {
       const [owner, name] = slugs(c);
@@ -77,12 +85,13 @@ export function loraRoutes(api: Api, s: Services) {
 
   api.op(
     {
-      method: "get", path: "/v1/loras/:owner/:name/versions", tag: "Versions", scope: "public", summary: "List versions, newest first",
-      params: path, query: PageQuery, responses: { 200: { description: "a page of versions", schema: Page(LoraVersion) } },
+      method: "get", path: "/v1/loras/:owner/:name/versions", tag: "Versions", scope: "public",
+      summary: "List versions, newest first (each version's __metadata__ only with ?include=metadata)",
+      params: path, query: VersionListQuery, responses: { 200: { description: "a page of versions", schema: Page(LoraVersion) } },
     },
     async (c, { query }) => {
       const [owner, name] = slugs(c);
-      return c.json(await s.loras.versions(c.get("principal"), owner, name, query.limit, query.cursor));
+      return c.json(await s.loras.versions(c.get("principal"), owner, name, query.limit, query.cursor, query.include === "metadata"));
     },
   );
 

@@ -1,4 +1,4 @@
-import { and, desc, eq, exists, lt, max, or, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, exists, isNull, lt, max, or, sql, type SQL } from "drizzle-orm";
 import type { Lora, LoraCreate, LoraListQuery, LoraUpdate, LoraVersion, MotionCategory, Page, VersionCreate, Visibility } from "../../sdk/schema/index.ts";
 import { hasScope, type Principal } from "../auth/keys.ts";
 import { readSafetensors } from "../blobs/sniff.ts";
@@ -9,7 +9,8 @@ import { loraVersions, loras } from "../db/schema.ts";
 import { decodeCursor, encodeCursor } from "../http/cursor.ts";
 import { ApiError } from "../http/errors.ts";
 import { iso, newId } from "../ids.ts";
-import { loraFacts } from "./metadata.ts";
+import type { BaseModelSpec } from "./base-model.ts";
+import { checkFinite, loraFacts } from "./metadata.ts";
 import { ReadCache } from "./read-cache.ts";
 import { visibleTo } from "./visibility.ts";
 
@@ -32,7 +33,7 @@ export const toLora = (r: LoraRow): Lora => ({
   updated_at: iso(r.updatedAt),
 });
 
-export const toVersion = (v: VersionRow, l: Pick<LoraRow, "owner" | "name">): LoraVersion => ({
+export const toVersion = (v: VersionRow, l: Pick<LoraRow, "owner" | "name">, withMetadata = true): LoraVersion => ({
   id: v.id,
   lora_id: v.loraId,
   owner: l.owner,
@@ -49,7 +50,7 @@ export const toVersion = (v: VersionRow, l: Pick<LoraRow, "owner" | "name">): Lo
   stage: v.stage as LoraVersion["stage"],
   target_heads: v.targetHeads,
   tuning_config: v.tuningConfig,
-  metadata: v.metadata,
+  ...(withMetadata ? { metadata: v.metadata } : {}),
   notes: v.notes,
   downloads: v.downloads,
   job_id: v.jobId,
@@ -76,6 +77,7 @@ export class LoraService {
     private readonly db: Db,
     private readonly blobs: BlobService,
     private readonly store: BlobStore,
+    private readonly baseModel: BaseModelSpec,
     readCacheTtlMs = 1_000,
   ) {
     this.rows = new ReadCache(readCacheTtlMs, 10_000);
@@ -110,6 +112,8 @@ export class LoraService {
       updatedAt: now,
       deletedAt: null,
     };
+    // The unique index covers live rows only: a deleted LoRA's slug can be taken again, while its
+    // versions stay resolvable by hash for the jobs that pinned them.
     const inserted = await this.db.insert(loras).values(row).onConflictDoNothing().returning({ id: loras.id });
     if (inserted.length === 0) throw new ApiError("slug_taken", `'${owner}/${input.name}' already exists; pick another name`);
     this.changed();
@@ -119,7 +123,11 @@ export class LoraService {
   /** The LoRA row if `p` may see it; 404 otherwise (private LoRAs are not confirmed to exist). */
   async find(p: Principal, owner: string, name: string): Promise<LoraRow> {
     const row = await this.rows.get(`${owner}/${name}`, async () => {
-      const [found] = await this.db.select().from(loras).where(and(eq(loras.owner, owner), eq(loras.name, name))).limit(1);
+      const [found] = await this.db
+        .select()
+        .from(loras)
+        .where(and(eq(loras.owner, owner), eq(loras.name, name), isNull(loras.deletedAt)))
+        .limit(1);
       return found ?? null;
     });
     if (!row || !canSee(p, row)) throw new ApiError("not_found", `LoRA '${owner}/${name}' was not found`);
@@ -211,10 +219,15 @@ export class LoraService {
     opts: { jobId?: string; now?: number } = {},
   ): Promise<LoraVersion> {
     const lora = await this.findWritable(p, owner, name);
+    // Every blob a version names becomes readable through it, so the publisher must be able to read
+    // each already; one it cannot is "missing", exactly as an unknown hash is.
+    await this.blobs.requireReadable(p, input.file_sha256, "file_sha256", "lora");
+    if (input.preview_sha256) await this.blobs.requireReadable(p, input.preview_sha256, "preview_sha256", "preview");
+    if (input.reference_video_sha256) await this.blobs.requireReadable(p, input.reference_video_sha256, "reference_video_sha256", "video");
     return this.publishTo(lora, input, opts);
   }
 
-  /** Like `publish`, for a LoRA already authorised (the job queue publishing a tune result). */
+  /** Like `publish`, for a LoRA and blobs already authorised (the job queue publishing a tune result). */
   async publishTo(lora: LoraRow, input: VersionCreate, opts: { jobId?: string; now?: number } = {}): Promise<LoraVersion> {
     const now = opts.now ?? Date.now();
     if (opts.jobId) {
@@ -269,23 +282,49 @@ export class LoraService {
     }
   }
 
-  /** Re-reads a stored LoRA file's header and extracts its motion-LoRA facts, or throws 422. */
+  /**
+   * Re-reads a stored LoRA file and extracts its motion-LoRA facts, or throws 422 saying why the
+   * runner could not use it. The header is bounded before it is read (a blob stored before the
+   * bounds existed is refused here, not parsed), and values are read only once shapes are known.
+   */
   async inspectLoraFile(sha256: string) {
     const file = await this.blobs.require(sha256, "file_sha256", "lora");
-    const header = await readSafetensors((s, e) => this.store.readBytes(file.sha256, s, e), file.size).catch((e: Error) => {
-      throw new ApiError("invalid_safetensors", `file_sha256: not a valid safetensors file: ${e.message}`);
+    const read = (s: number, e: number) => this.store.readBytes(file.sha256, s, e);
+    const header = await readSafetensors(read, file.size, this.blobs.loraHeaderLimits).catch((e: Error) => {
+      throw new ApiError("invalid_safetensors", `file_sha256: not a valid LoRA safetensors file: ${e.message}`);
     });
-    return { file, header, facts: loraFacts(header) };
+    const facts = loraFacts(header, this.baseModel);
+    await checkFinite(read, header);
+    return { file, header, facts };
   }
 
-  /** A LoRA of `jobOwner`'s, deleted or not: where a tune job publishes its result. */
-  async findOwned(jobOwner: string, owner: string, name: string): Promise<LoraRow> {
-    const [row] = await this.db.select().from(loras).where(and(eq(loras.owner, owner), eq(loras.name, name))).limit(1);
+  /**
+   * Where a tune job of `jobOwner`'s publishes its result: the live LoRA of that slug; else, when the
+   * job carries `create`, a new one made now (so a job that fails leaves no empty LoRA); else the
+   * most recently deleted one (the result stays resolvable by hash).
+   */
+  async targetForJob(jobOwner: string, owner: string, name: string, create?: Omit<LoraCreate, "name" | "owner">, now = Date.now()): Promise<LoraRow> {
+    const pick = async () => {
+      const [row] = await this.db
+        .select()
+        .from(loras)
+        .where(and(eq(loras.owner, owner), eq(loras.name, name)))
+        .orderBy(sql`${loras.deletedAt} is null desc`, desc(loras.createdAt))
+        .limit(1);
+      return row;
+    };
+    let row = await pick();
+    if ((!row || row.deletedAt !== null) && create && owner === jobOwner) {
+      await this.create({ keyId: null, owner, scopes: ["write"], rateLimitPerMinute: 0 }, { ...create, name, owner }, now).catch((e: unknown) => {
+        if (!(e instanceof ApiError && e.code === "slug_taken")) throw e;
+      });
+      row = await pick();
+    }
     if (!row || row.owner !== jobOwner) throw new ApiError("not_found", `LoRA '${owner}/${name}' was not found`);
     return row;
   }
 
-  async versions(p: Principal, owner: string, name: string, limit: number, cursor?: string): Promise<Page<LoraVersion>> {
+  async versions(p: Principal, owner: string, name: string, limit: number, cursor?: string, withMetadata = false): Promise<Page<LoraVersion>> {
     const lora = await this.find(p, owner, name);
     const where: SQL[] = [eq(loraVersions.loraId, lora.id)];
     if (cursor) where.push(lt(loraVersions.version, decodeCursor(cursor)[0]));
@@ -297,7 +336,7 @@ export class LoraService {
       .limit(limit + 1);
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
-    return { data: page.map((v) => toVersion(v, lora)), next_cursor: rows.length > limit && last ? encodeCursor(last.version, last.id) : null };
+    return { data: page.map((v) => toVersion(v, lora, withMetadata)), next_cursor: rows.length > limit && last ? encodeCursor(last.version, last.id) : null };
   }
 
   /** One version by number or 'latest'. */

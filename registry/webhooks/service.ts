@@ -1,4 +1,4 @@
-import { and, asc, eq, lte } from "drizzle-orm";
+import { and, asc, eq, lte, notInArray } from "drizzle-orm";
 import type { JobEvent, WebhookDelivery, WebhookEvent } from "../../sdk/schema/index.ts";
 import { signPayload } from "../../sdk/webhooks/signature.ts";
 import type { Db } from "../db/client.ts";
@@ -6,6 +6,7 @@ import { webhookSecret } from "../auth/keys.ts";
 import { jobs, webhookDeliveries } from "../db/schema.ts";
 import { iso, newId } from "../ids.ts";
 import { toJob } from "../jobs/queue.ts";
+import { fetchWebhookSender, WebhookRefusedError, type WebhookSender } from "./send.ts";
 import { checkWebhookUrl, type Resolve } from "./url.ts";
 
 export interface WebhookConfig {
@@ -14,12 +15,28 @@ export interface WebhookConfig {
   maxAttempts: number;
   /** First retry delay; doubles each attempt (with jitter). */
   baseDelayMs: number;
+  /** Until the receiver's status line arrives. */
   timeoutMs: number;
+  /** Until the connection is up: a receiver that is down costs this, not the whole timeout. */
+  connectTimeoutMs: number;
+  /** Deliveries in flight at once, across all tenants. */
+  concurrency: number;
+  /** Deliveries in flight at once for one tenant (job owner): its slow receivers delay only it. */
+  perTenantConcurrency: number;
   /** At most one progress webhook per job this often. */
   progressEveryMs: number;
 }
 
-export const defaultWebhookConfig: WebhookConfig = { allowPrivate: false, maxAttempts: 8, baseDelayMs: 1_000, timeoutMs: 10_000, progressEveryMs: 1_000 };
+export const defaultWebhookConfig: WebhookConfig = {
+  allowPrivate: false,
+  maxAttempts: 8,
+  baseDelayMs: 1_000,
+  timeoutMs: 10_000,
+  connectTimeoutMs: 3_000,
+  concurrency: 32,
+  perTenantConcurrency: 2,
+  progressEveryMs: 1_000,
+};
 
 type Row = typeof webhookDeliveries.$inferSelect;
 
@@ -45,23 +62,34 @@ function webhookEventOf(type: JobEvent["type"], data: Record<string, unknown>): 
   return null;
 }
 
+// What the delivery log says when nothing came back: one sentence for every network failure, so
+// the log cannot be used to tell a closed port from a filtered one on someone else's host.
+const REFUSED = "refused: the receiver's address is not public; webhooks go to public hosts only";
+const UNREACHABLE = "could not reach the receiver (no connection, or no answer in time)";
+
+type JobTarget = Pick<typeof jobs.$inferSelect, "id" | "webhookUrl" | "webhookEvents">;
+
 /**
  * Job webhooks, at least once: each matching job event becomes a delivery row; a worker POSTs the
  * job (as it is at delivery time), signed with the creating key's secret, and retries failures with
- * exponential backoff. Rows survive restarts, so do pending deliveries.
+ * exponential backoff. Rows survive restarts, so do pending deliveries. Deliveries run
+ * independently (no batch waits for its slowest member) under a global and a per-tenant cap.
  */
 export class WebhookService {
   private readonly lastProgress = new Map<string, number>();
-  private draining: Promise<void> | null = null;
+  private pumping: Promise<void> | null = null;
   private again = false;
   private timer: ReturnType<typeof setInterval> | null = null;
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly perTenant = new Map<string, number>();
+  private readonly stopping = new AbortController();
 
   constructor(
     private readonly db: Db,
     readonly config: WebhookConfig,
     private readonly resolve: Resolve | null,
     private readonly log: (e: Record<string, unknown>) => void,
-    private readonly fetchImpl: typeof fetch = (i, init) => fetch(i, init),
+    private readonly send: WebhookSender = fetchWebhookSender(resolve),
   ) {}
 
   /** Validates a job's webhook URL at creation (a clear 422 instead of failed deliveries later). */
@@ -69,19 +97,33 @@ export class WebhookService {
     return checkWebhookUrl(url, this.config.allowPrivate, this.resolve);
   }
 
+  /**
+   * The delivery row a job event queues, as a statement for the caller to run (alone or in a batch
+   * with the event itself); null when the job's filter does not want the event. One per (job, event
+   * seq): a replay inserts nothing.
+   */
+  deliveryQuery(job: JobTarget, type: JobEvent["type"], data: Record<string, unknown>, seq: number, now: number) {
+    const event = webhookEventOf(type, data);
+    if (!event || !job.webhookUrl || !job.webhookEvents?.includes(event)) return null;
+    if (event === "progress") {
+      if (now - (this.lastProgress.get(job.id) ?? 0) < this.config.progressEveryMs) return null;
+      this.lastProgress.set(job.id, now);
+    }
+    if (event === "completed") this.lastProgress.delete(job.id);
+    return this.db
+      .insert(webhookDeliveries)
+      .values({ id: newId("whd", now), jobId: job.id, event, eventSeq: seq, url: job.webhookUrl, state: "pending", nextAttemptAt: now, createdAt: now, updatedAt: now })
+      .onConflictDoNothing();
+  }
+
   /** Called for every appended job event; queues a delivery when the job's filter wants it. */
   async onEvent(jobId: string, seq: number, type: JobEvent["type"], data: Record<string, unknown>, now = Date.now()) {
-    const event = webhookEventOf(type, data);
-    if (!event) return;
-    const [job] = await this.db.select({ url: jobs.webhookUrl, events: jobs.webhookEvents }).from(jobs).where(eq(jobs.id, jobId)).limit(1);
-    if (!job?.url || !job.events?.includes(event)) return;
-    if (event === "progress") {
-      if (now - (this.lastProgress.get(jobId) ?? 0) < this.config.progressEveryMs) return;
-      this.lastProgress.set(jobId, now);
-    }
-    if (event === "completed") this.lastProgress.delete(jobId);
-    await this.db.insert(webhookDeliveries).values({ id: newId("whd", now), jobId, event, eventSeq: seq, url: job.url, state: "pending", nextAttemptAt: now, createdAt: now, updatedAt: now });
-    this.kick();
+    if (!webhookEventOf(type, data)) return;
+    const [job] = await this.db.select({ id: jobs.id, webhookUrl: jobs.webhookUrl, webhookEvents: jobs.webhookEvents }).from(jobs).where(eq(jobs.id, jobId)).limit(1);
+    const insert = job ? this.deliveryQuery(job, type, data, seq, now) : null;
+    if (!insert) return;
+    await insert;
+    void this.kick();
   }
 
   /** Deliveries of a job, oldest first: the delivery log. */
@@ -92,68 +134,115 @@ export class WebhookService {
 
   /** Polls for due retries (and deliveries left by a restart). */
   start(intervalMs = 1_000) {
-    this.timer = setInterval(() => this.kick(), intervalMs);
+    this.timer = setInterval(() => void this.kick(), intervalMs);
     (this.timer as { unref?: () => void }).unref?.();
-    this.kick();
+    void this.kick();
   }
 
+  /** Stops polling and cuts deliveries in flight short (each records a failed attempt, retried after a restart). */
   async stop() {
     if (this.timer) clearInterval(this.timer);
-    await this.draining;
+    this.stopping.abort();
+    await this.pumping;
+    await Promise.allSettled([...this.inFlight.values()]);
   }
 
-  /** Runs the delivery worker now (one at a time; a kick while it runs makes it go round again). */
+  /**
+   * Starts every due delivery that fits under the caps (one pass at a time; a kick while it runs
+   * makes it go round again). Resolves when the pass is done, not when its deliveries are.
+   */
   kick(): Promise<void> {
-    if (this.draining) {
+    if (this.pumping) {
       this.again = true;
-      return this.draining;
+      return this.pumping;
     }
-    this.draining = (async () => {
+    this.pumping = (async () => {
       do {
         this.again = false;
-        await this.drain().catch((e) => this.log({ level: "error", msg: "webhook worker failed", error: String(e) }));
-      } while (this.again);
-    })().finally(() => (this.draining = null));
-    return this.draining;
+        await this.pump().catch((e) => this.log({ level: "error", msg: "webhook worker failed", error: String(e) }));
+      } while (this.again && !this.stopping.signal.aborted);
+    })().finally(() => (this.pumping = null));
+    return this.pumping;
   }
 
-  private async drain(now = Date.now()) {
-    for (;;) {
+  /** Deliveries in flight now (tests and metrics). */
+  get active(): number {
+    return this.inFlight.size;
+  }
+
+  private async pump(now = Date.now()) {
+    while (!this.stopping.signal.aborted) {
+      const free = this.config.concurrency - this.inFlight.size;
+      if (free <= 0) return;
+      // A tenant at its cap is left out of the query, so its backlog cannot fill the page.
+      const saturated = [...this.perTenant].filter(([, n]) => n >= this.config.perTenantConcurrency).map(([owner]) => owner);
+      const busy = [...this.inFlight.keys()];
       const due = await this.db
-        .select()
+        .select({ delivery: webhookDeliveries, owner: jobs.owner })
         .from(webhookDeliveries)
-        .where(and(eq(webhookDeliveries.state, "pending"), lte(webhookDeliveries.nextAttemptAt, now)))
+        .innerJoin(jobs, eq(jobs.id, webhookDeliveries.jobId))
+        .where(
+          and(
+            eq(webhookDeliveries.state, "pending"),
+            lte(webhookDeliveries.nextAttemptAt, now),
+            busy.length ? notInArray(webhookDeliveries.id, busy) : undefined,
+            saturated.length ? notInArray(jobs.owner, saturated) : undefined,
+          ),
+        )
         .orderBy(asc(webhookDeliveries.nextAttemptAt), asc(webhookDeliveries.eventSeq))
-        .limit(16);
-      if (due.length === 0) return;
-      await Promise.all(due.map((d) => this.deliver(d)));
+        .limit(free * 2);
+      let started = 0;
+      for (const { delivery, owner } of due) {
+        if (this.inFlight.size >= this.config.concurrency) return;
+        if ((this.perTenant.get(owner) ?? 0) >= this.config.perTenantConcurrency) continue;
+        this.begin(delivery, owner);
+        started++;
+      }
+      if (started === 0) return;
       now = Date.now();
     }
+  }
+
+  private begin(d: Row, owner: string) {
+    this.perTenant.set(owner, (this.perTenant.get(owner) ?? 0) + 1);
+    const run = this.deliver(d)
+      .catch((e) => this.log({ level: "error", msg: "webhook delivery crashed", delivery: d.id, error: String(e) }))
+      .finally(() => {
+        this.inFlight.delete(d.id);
+        const n = (this.perTenant.get(owner) ?? 1) - 1;
+        if (n <= 0) this.perTenant.delete(owner);
+        else this.perTenant.set(owner, n);
+        if (!this.stopping.signal.aborted) void this.kick();
+      });
+    this.inFlight.set(d.id, run);
   }
 
   private async deliver(d: Row) {
     const [row] = await this.db.select().from(jobs).where(eq(jobs.id, d.jobId)).limit(1);
     const secret = row?.keyId ? await webhookSecret(this.db, row.keyId) : null;
-    const now = Date.now();
     const attempts = d.attempts + 1;
     let status: number | null = null;
     let error: string | null = null;
+    let refused = false;
     if (!row || !secret) error = "the job or the key that created it no longer exists";
     else {
       const body = JSON.stringify({ type: `job.${d.event}`, job: toJob(row) });
       try {
-        await checkWebhookUrl(d.url, this.config.allowPrivate, this.resolve);
         const headers = { "content-type": "application/json", "user-agent": "motion-lora-webhooks/1", ...(await signPayload(secret, d.id, body)) };
-        const res = await this.fetchImpl(d.url, { method: "POST", headers, body, redirect: "manual", signal: AbortSignal.timeout(this.config.timeoutMs) });
+        const c = this.config;
+        const res = await this.send({ url: new URL(d.url), headers, body, allowPrivate: c.allowPrivate, connectTimeoutMs: c.connectTimeoutMs, timeoutMs: c.timeoutMs, signal: this.stopping.signal });
         status = res.status;
-        await res.body?.cancel().catch(() => {});
         if (status < 200 || status >= 300) error = `receiver answered HTTP ${status}`;
       } catch (e) {
-        error = e instanceof Error ? e.message : String(e);
+        refused = e instanceof WebhookRefusedError;
+        error = refused ? REFUSED : UNREACHABLE;
+        this.log({ level: "warn", msg: "webhook not sent", delivery: d.id, job: d.jobId, detail: String(e) });
       }
     }
+    const now = Date.now();
     const done = error === null;
-    const giveUp = !done && (attempts >= this.config.maxAttempts || !row || !secret);
+    // A refused target is not retried: an address that is private now is an attack, not an outage.
+    const giveUp = !done && (attempts >= this.config.maxAttempts || !row || !secret || refused);
     const delay = this.config.baseDelayMs * 2 ** (attempts - 1) * (0.8 + 0.4 * Math.random());
     await this.db
       .update(webhookDeliveries)

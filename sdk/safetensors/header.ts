@@ -41,19 +41,34 @@ function fail(message: string): never {
   throw new SafetensorsError(message);
 }
 
+/**
+ * Tighter bounds for files whose kind is known (a LoRA of one model): checked before the JSON is
+ * built into tensors, so a hostile header costs at most one bounded parse.
+ */
+export interface HeaderLimits {
+  /** Largest header in bytes (default MAX_HEADER_BYTES); checked before the header is read. */
+  maxHeaderBytes?: number;
+  maxTensors?: number;
+  /** Largest `__metadata__` block, as UTF-8 JSON bytes. */
+  maxMetadataBytes?: number;
+}
+
 /** Reads and bounds-checks the header length from the file's first 8 bytes. */
-export function readHeaderLength(first8: Uint8Array, fileSize: number): number {
+export function readHeaderLength(first8: Uint8Array, fileSize: number, maxHeaderBytes = MAX_HEADER_BYTES): number {
   if (fileSize < 8 || first8.byteLength < 8) fail(`file is ${fileSize} bytes; a safetensors file starts with an 8-byte header length`);
   const n = new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true);
   if (n < 2n) fail(`header length is ${n}; the smallest valid header is '{}' (2 bytes)`);
-  if (n > BigInt(MAX_HEADER_BYTES)) fail(`header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
+  if (n > BigInt(maxHeaderBytes)) fail(`header length ${n} exceeds the ${maxHeaderBytes}-byte limit`);
   if (8n + n > BigInt(fileSize)) fail(`header length ${n} runs past the end of the ${fileSize}-byte file (truncated?)`);
   return Number(n);
 }
 
 /** Parses and validates the JSON header; `fileSize` bounds the data buffer the offsets must cover exactly. */
-export function parseHeader(headerBytes: Uint8Array, fileSize: number): SafetensorsHeader {
+export function parseHeader(headerBytes: Uint8Array, fileSize: number, limits: HeaderLimits = {}): SafetensorsHeader {
   const headerLength = headerBytes.byteLength;
+  if (limits.maxHeaderBytes !== undefined && headerLength > limits.maxHeaderBytes) {
+    fail(`header length ${headerLength} exceeds the ${limits.maxHeaderBytes}-byte limit`);
+  }
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(headerBytes);
@@ -67,6 +82,11 @@ export function parseHeader(headerBytes: Uint8Array, fileSize: number): Safetens
     fail(`header is not valid JSON (${(e as Error).message})`);
   }
   if (typeof json !== "object" || json === null || Array.isArray(json)) fail("header must be a JSON object");
+  // JSON.parse keeps the last of two equal keys: a second tensor of one name would vanish unseen.
+  const dup = firstDuplicateKey(text);
+  if (dup !== null) fail(`the header names ${JSON.stringify(dup.key)} twice${dup.path ? ` (inside '${dup.path}')` : ""}`);
+  const count = Object.keys(json).length - (Object.hasOwn(json, "__metadata__") ? 1 : 0);
+  if (limits.maxTensors !== undefined && count > limits.maxTensors) fail(`the header lists ${count} tensors; the limit is ${limits.maxTensors}`);
 
   const dataStart = 8 + headerLength;
   const dataSize = fileSize - dataStart;
@@ -76,6 +96,10 @@ export function parseHeader(headerBytes: Uint8Array, fileSize: number): Safetens
   for (const [name, raw] of Object.entries(json as Record<string, unknown>)) {
     if (name === "__metadata__") {
       metadata = checkMetadata(raw);
+      if (limits.maxMetadataBytes !== undefined) {
+        const bytes = new TextEncoder().encode(JSON.stringify(metadata)).byteLength;
+        if (bytes > limits.maxMetadataBytes) fail(`__metadata__ is ${bytes} bytes; the limit is ${limits.maxMetadataBytes}`);
+      }
       continue;
     }
     tensors.push(checkTensor(name, raw));
@@ -134,7 +158,44 @@ function checkTensor(name: string, raw: unknown): TensorInfo {
 }
 
 /** Parses and validates a whole safetensors file held in memory. */
-export function parseSafetensors(bytes: Uint8Array): SafetensorsHeader {
-  const n = readHeaderLength(bytes.subarray(0, 8), bytes.byteLength);
-  return parseHeader(bytes.subarray(8, 8 + n), bytes.byteLength);
+export function parseSafetensors(bytes: Uint8Array, limits: HeaderLimits = {}): SafetensorsHeader {
+  const n = readHeaderLength(bytes.subarray(0, 8), bytes.byteLength, limits.maxHeaderBytes);
+  return parseHeader(bytes.subarray(8, 8 + n), bytes.byteLength, limits);
+}
+
+/**
+ * The first key that appears twice in one object of `text` (already known to be valid JSON), with
+ * the key of the object that holds it ("" at the top), or null. One pass, no allocation per value.
+ */
+export function firstDuplicateKey(text: string): { key: string; path: string } | null {
+  // Per open container: its keys (null for arrays), and the key it sits under.
+  const stack: { keys: Set<string> | null; path: string }[] = [];
+  let expectKey = false;
+  let lastKey = "";
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (ch === 0x22 /* " */) {
+      let j = i + 1;
+      while (text.charCodeAt(j) !== 0x22) j += text.charCodeAt(j) === 0x5c /* \ */ ? 2 : 1;
+      const top = stack[stack.length - 1];
+      if (expectKey && top?.keys) {
+        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        if (top.keys.has(key)) return { key, path: top.path };
+        top.keys.add(key);
+        lastKey = key;
+        expectKey = false;
+      }
+      i = j;
+    } else if (ch === 0x7b /* { */) {
+      stack.push({ keys: new Set(), path: stack.length === 0 ? "" : lastKey });
+      expectKey = true;
+    } else if (ch === 0x5b /* [ */) {
+      stack.push({ keys: null, path: lastKey });
+    } else if (ch === 0x7d /* } */ || ch === 0x5d /* ] */) {
+      stack.pop();
+    } else if (ch === 0x2c /* , */) {
+      expectKey = stack[stack.length - 1]?.keys != null;
+    }
+  }
+  return null;
 }

@@ -71,8 +71,13 @@ export const ErrorCode = z.enum([
   "invalid_safetensors",
   "invalid_lora_metadata",
   "blob_missing",
+  "invalid_lora_tensors",
+  "base_model_mismatch",
+  "unknown_word",
+  "quota_exceeded",
   "range_not_satisfiable",
   "rate_limited",
+  "client_closed_request",
   "internal_error",
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;

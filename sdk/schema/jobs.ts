@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { Sha256, Text, Timestamp } from "./common.ts";
+import { LoraCreate } from "./loras.ts";
 
 /** `owner/name` or `owner/name@version`: how people name a LoRA (version) in jobs and the CLI. */
 export const LoraRef = z
@@ -9,7 +10,9 @@ export const LoraRef = z
     "must be 'owner/name' or 'owner/name@version'",
   );
 
-export const Prompt = Text(500).min(1, "must not be empty");
+export const Prompt = Text(500)
+  .min(1, "must not be empty")
+  .describe("words of the base model's vocabulary (`motion-lora vocab` lists them); unknown words are refused with 422 unknown_word");
 
 export const TuneOptions = z.strictObject({
   spatial_steps: z.number().int().min(1).max(10_000).optional(),
@@ -24,7 +27,10 @@ export const TuneOptions = z.strictObject({
 export const TuneInput = z.strictObject({
   video_sha256: Sha256.describe("the reference clip, uploaded as a blob of kind 'video'"),
   prompt: Prompt.describe("a caption of the reference clip in the model's vocabulary"),
-  lora: LoraRef.describe("the LoRA (owner/name, which must exist and be yours) that receives the result as a new version"),
+  lora: LoraRef.describe("the LoRA (owner/name, yours) that receives the result as a new version"),
+  create: LoraCreate.omit({ name: true, owner: true })
+    .optional()
+    .describe("when the LoRA does not exist yet: create it with these fields together with its first version, so a job that fails leaves no empty LoRA"),
   options: TuneOptions.default({}),
 });
 export type TuneInput = z.infer<typeof TuneInput>;

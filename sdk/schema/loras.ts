@@ -62,6 +62,13 @@ export const LoraListQuery = z.strictObject({
 });
 export type LoraListQuery = z.infer<typeof LoraListQuery>;
 
+/** Version lists leave out each version's `__metadata__` block unless asked: it may be up to 64 KiB a version. */
+export const VersionListQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(512).optional(),
+  include: z.literal("metadata").optional().describe("'metadata' to include each version's __metadata__ block"),
+});
+
 /** What a version is published from: blobs already uploaded under these hashes. */
 export const VersionCreate = z.strictObject({
   file_sha256: Sha256.describe("the safetensors LoRA file"),
@@ -90,7 +97,10 @@ export const LoraVersion = z.object({
   stage: LoraStage,
   target_heads: z.array(z.array(z.number().int())).describe("per block, the head indices the LoRA touches"),
   tuning_config: z.record(z.string(), z.unknown()),
-  metadata: z.record(z.string(), z.string()).describe("the file's whole __metadata__ block"),
+  metadata: z
+    .record(z.string(), z.string())
+    .optional()
+    .describe("the file's whole __metadata__ block (at most 64 KiB); in lists only with ?include=metadata"),
   notes: z.string(),
   downloads: z.number().int(),
   job_id: z.string().nullable().describe("the tune job that produced it, if any"),

@@ -1,0 +1,24 @@
+import { ApiError } from "../http/errors.ts";
+import type { BaseModelSpec } from "../loras/base-model.ts";
+
+/**
+ * Refuses, when a job is created, a prompt the runner's tokenizer would refuse after the job was
+ * queued (and, for a tune job, after its LoRA was made): the same word rules as
+ * gpu-runner/engine/tokenizer.ts (lower case, commas are spaces, whitespace-separated words).
+ */
+export function checkPrompt(prompt: string, spec: BaseModelSpec, field: string): void {
+  if (spec.vocabulary === null) return;
+  const words = prompt.toLowerCase().replace(/,/g, " ").split(/\s+/).filter(Boolean);
+  const known = new Set(spec.vocabulary);
+  const unknown = [...new Set(words.filter((w) => !known.has(w)))];
+  if (unknown.length > 0) {
+    throw new ApiError(
+      "unknown_word",
+      `${field}: the model does not know ${unknown.map((w) => `'${w}'`).join(", ")}; prompts may use only: ${spec.vocabulary.join(" ")}`,
+      { unknown_words: unknown, vocabulary: spec.vocabulary },
+    );
+  }
+  if (words.length > spec.maxPromptWords) {
+    throw new ApiError("validation_failed", `${field} has ${words.length} words; at most ${spec.maxPromptWords} fit the model's text encoder`);
+  }
+}

@@ -1,0 +1,46 @@
+import { ApiError } from "../http/errors.ts";
+import { checkWebhookUrl, type Resolve } from "./url.ts";
+
+/** One signed POST to a job's receiver. */
+export interface WebhookPost {
+  url: URL;
+  headers: Record<string, string>;
+  body: string;
+  /** Deliver to loopback/private addresses too (tests, on-premise installs). */
+  allowPrivate: boolean;
+  /** Until the TCP connection is up (name resolution included): a dead host costs this, not `timeoutMs`. */
+  connectTimeoutMs: number;
+  /** Until the receiver's status line arrives. */
+  timeoutMs: number;
+  signal: AbortSignal;
+}
+
+/** Sends one POST and returns the receiver's status; throws `WebhookRefusedError` for a target that is not public. */
+export type WebhookSender = (post: WebhookPost) => Promise<{ status: number }>;
+
+/** The target resolved to (or is) an address webhooks may not reach; nothing was sent. */
+export class WebhookRefusedError extends Error {
+  override name = "WebhookRefusedError";
+}
+
+/**
+ * The portable sender (Workers, or any runtime without node:http): checks the URL, then `fetch`es
+ * it. It cannot pin the address it checked, so a name that re-resolves in between is not caught
+ * here; node.ts uses `nodeWebhookSender`, which connects to the checked address only.
+ */
+export function fetchWebhookSender(resolve: Resolve | null): WebhookSender {
+  return async (post) => {
+    await checkWebhookUrl(post.url.href, post.allowPrivate, resolve).catch((e: unknown) => {
+      throw e instanceof ApiError ? new WebhookRefusedError(e.message) : e;
+    });
+    const res = await fetch(post.url, {
+      method: "POST",
+      headers: post.headers,
+      body: post.body,
+      redirect: "manual",
+      signal: AbortSignal.any([post.signal, AbortSignal.timeout(post.timeoutMs)]),
+    });
+    await res.body?.cancel().catch(() => {});
+    return { status: res.status };
+  };
+}
