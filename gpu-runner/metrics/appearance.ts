@@ -66,7 +66,7 @@ function touchesBorder(c: Component, size: number): boolean {
  * the scale its mass implies (±8%) and small rotations, mean soft IoU per shape over frames; the
  * best shape wins unless even it fits badly, which is what a stick figure does.
  */
-export function classifyShape(track: ObjectTrack, size: number, maxFrames = 8): { shape: Shape | "person"; score: number } {
+export function classifyShape(track: ObjectTrack, size: number, maxFrames = 6): { shape: Shape | "person"; score: number } {
   const parts = track.parts.filter((c): c is Component => !!c);
   const areas = parts.map((c) => c.area).sort((a, b) => a - b);
   const med = areas[areas.length >> 1] ?? 0;
@@ -133,9 +133,12 @@ export function classifyAppearance(clip: Clip): Appearance {
   const tracks = detectObjects(clip, v, perFrame);
   const objects = tracks.map((track) => {
     const parts = track.parts.filter((c): c is Component => !!c);
-    const rgb = [0, 1, 2].map((i) => parts.reduce((s, c) => s + c.colour[i]!, 0) / Math.max(1, parts.length));
+    // A vote over frames: a frame where the object overlaps another blends their colours.
+    const votes = new Map<ObjectColour, number>();
+    for (const c of parts) votes.set(classifyColour(c.colour), (votes.get(classifyColour(c.colour)) ?? 0) + 1);
+    const colour = [...votes].reduce((a, b) => (b[1] > a[1] ? b : a), ["white", 0] as [ObjectColour, number])[0];
     const { shape, score } = classifyShape(track, clip.size);
-    return { colour: classifyColour(rgb), shape, shapeScore: score, track };
+    return { colour, shape, shapeScore: score, track };
   });
   return { objects, background: classifyBackground(v, perFrame), count: countObjects(perFrame) };
 }

@@ -59,12 +59,12 @@ export function shapeAlpha(shape: Shape, cx: number, cy: number, angle: number, 
   const out = new Float32Array(size * size);
   const ca = Math.cos(-angle);
   const sa = Math.sin(-angle);
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) {
+  // Beyond 1.5 radii + 2 px the sigmoid is < 1e-4 for every shape; skipping them keeps template matching cheap.
+  const reach = 1.5 * scale + 2;
+  for (let y = Math.max(0, Math.floor(cy - reach)); y < Math.min(size, Math.ceil(cy + reach)); y++) {
+    for (let x = Math.max(0, Math.floor(cx - reach)); x < Math.min(size, Math.ceil(cx + reach)); x++) {
       const dx = x + 0.5 - cx;
       const dy = y + 0.5 - cy;
-      // Far pixels are exactly 0 in float32 anyway; skipping them keeps template matching cheap.
-      if (dx * dx + dy * dy > (2.2 * scale + 2) ** 2) continue;
       const d = shapeDistance(shape, (dx * ca - dy * sa) / scale, (dx * sa + dy * ca) / scale);
       out[y * size + x] = sigmoid((1 - d) * scale * 2.5);
     }

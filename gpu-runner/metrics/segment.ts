@@ -3,6 +3,7 @@
 // noise), so the brightest channel separates them; distance from the temporal median adds the
 // blurred edges of moving objects, which a generated clip smears below the brightness cut.
 import type { Clip } from "../fym/clip.ts";
+import { OBJECT_COLOURS, RGB } from "./paint.ts";
 
 /** Brightest channel ≥ this: certainly an object pixel (quality.py uses the same cut). */
 export const STRONG = 0.62;
@@ -97,13 +98,71 @@ export function components(v: Frames01): Component[][] {
           }
         }
       }
-      const area = pixels.reduce((n, p) => n + strong[p]!, 0);
-      if (area >= MIN_AREA) comps.push(describe(pixels, area, img, b, weak, size));
-      else comps.push(null as unknown as Component); // keeps label numbering; dropped below
+      for (const part of splitByColour(pixels, img, b, size)) {
+        const area = part.reduce((n, p) => n + strong[p]!, 0);
+        if (area >= MIN_AREA) comps.push(describe(part, area, img, b, weak, size));
+      }
+      comps.push(null as unknown as Component); // labels stay distinct per flood fill; nulls dropped below
     }
     out.push(mergeNear(comps.filter(Boolean), v, f).sort((a, c) => c.area - a.area));
   }
   return out;
+}
+
+const PALETTE = OBJECT_COLOURS.map((c) => {
+  const rgb = RGB[c];
+  const m = Math.max(...rgb);
+  return rgb.map((v) => v / m);
+});
+
+function paletteIndex(img: Float32Array, plane: number, p: number): number {
+  const rgb = [img[p]!, img[plane + p]!, img[2 * plane + p]!];
+  const m = Math.max(...rgb, 1e-6);
+  let best = 0;
+  let bd = Infinity;
+  PALETTE.forEach((q, i) => {
+    const d = Math.hypot(rgb[0]! / m - q[0]!, rgb[1]! / m - q[1]!, rgb[2]! / m - q[2]!);
+    if (d < bd) [bd, best] = [d, i];
+  });
+  return best;
+}
+
+/**
+ * One connected blob may be several overlapping objects (the world draws them over each other; its
+ * multi-object captions never repeat a colour). A palette colour is an object of its own when it
+ * has an interior pixel (its 3×3 neighbourhood all that colour, which the 1-px blend along the seam
+ * between two objects never has) and ≥ 4 bright pixels; every pixel then goes to the nearest such colour.
+ */
+function splitByColour(pixels: number[], img: Float32Array, b: Float32Array, size: number): number[][] {
+  const plane = size * size;
+  const cls = new Map<number, number>();
+  for (const p of pixels) if (b[p]! >= 0.75) cls.set(p, paletteIndex(img, plane, p));
+  const count = new Map<number, number>();
+  const interior = new Set<number>();
+  for (const [p, k] of cls) {
+    count.set(k, (count.get(k) ?? 0) + 1);
+    const x = p % size;
+    const y = (p - x) / size;
+    let all = x > 0 && y > 0 && x < size - 1 && y < size - 1;
+    for (let dy = -1; dy <= 1 && all; dy++) for (let dx = -1; dx <= 1 && all; dx++) all = cls.get(p + dy * size + dx) === k;
+    if (all) interior.add(k);
+  }
+  const keep = [...interior].filter((k) => (count.get(k) ?? 0) >= 4);
+  if (keep.length < 2) return [pixels];
+  const parts: number[][] = keep.map(() => []);
+  for (const p of pixels) {
+    const rgb = [img[p]!, img[plane + p]!, img[2 * plane + p]!];
+    const m = Math.max(...rgb, 1e-6);
+    let best = 0;
+    let bd = Infinity;
+    keep.forEach((k, i) => {
+      const q = PALETTE[k]!;
+      const d = Math.hypot(rgb[0]! / m - q[0]!, rgb[1]! / m - q[1]!, rgb[2]! / m - q[2]!);
+      if (d < bd) [bd, best] = [d, i];
+    });
+    parts[best]!.push(p);
+  }
+  return parts;
 }
 
 /**

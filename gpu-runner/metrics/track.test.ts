@@ -62,7 +62,7 @@ describe("motion tracking and agreement", () => {
   });
 
   it("follows the true path of a MotionBench clip rendered by the world", () => {
-    const ref = loadMotionBench().find((b) => b.name === "single-object-1")!;
+    const ref = loadMotionBench().find((b) => b.category === "single-object")!;
     const got = objectTrajectory(ref.clip);
     const agreement = trajectoryAgreement(got, ref.truth.paths[0]!);
     assert.ok(agreement.correlation > 0.9, JSON.stringify(agreement));

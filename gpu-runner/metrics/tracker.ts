@@ -243,12 +243,16 @@ export function cameraModel(clip: Clip, v: Frames01 = toFrames01(clip)): [number
       for (let tx = -5; tx <= 5; tx++) {
         let e = 0;
         let m = 0;
-        for (let p = 0; p < n * n; p++) {
-          const x = (p % n) + 0.5;
-          const y = Math.floor(p / n) + 0.5;
-          if (!inside([tx, ty, 0], x, y)) continue;
-          for (let ch = 0; ch < 3; ch++) e += residual([tx, ty, 0], p, x, y, ch) ** 2;
-          m++;
+        // Integer shifts: plain indexing, no interpolation.
+        for (let y = 3; y < n - 3; y++) {
+          const yy = y + ty;
+          if (yy < 1 || yy >= n - 1) continue;
+          for (let x = 3; x < n - 3; x++) {
+            const xx = x + tx;
+            if (xx < 1 || xx >= n - 1) continue;
+            for (let ch = 0; ch < 3; ch++) e += (b[ch * n * n + yy * n + xx]! - a[ch * n * n + y * n + x]!) ** 2;
+            m++;
+          }
         }
         // Per overlapping pixel, plus a little for distance: ties (stripes) go to the smaller motion.
         const score = e / Math.max(1, m) + 1e-4 * (tx * tx + ty * ty);
