@@ -231,3 +231,19 @@ function describe(pixels: number[], area: number, img: Float32Array, b: Float32A
   }
   return { pixels, area, cx: sx / sw, cy: sy / sw, colour: colour.map((c) => c / Math.max(1, n)) as [number, number, number], alpha };
 }
+
+/** Bilinear sample of channel c at pixel-centre coordinates (x, y), clamped at the border. */
+export function sample(img: Float32Array, size: number, c: number, x: number, y: number): number {
+  // Bilinear at pixel-centre coordinates, clamped at the border.
+  const fx = Math.min(size - 1, Math.max(0, x - 0.5));
+  const fy = Math.min(size - 1, Math.max(0, y - 0.5));
+  const x0 = Math.min(size - 2, Math.floor(fx));
+  const y0 = Math.min(size - 2, Math.floor(fy));
+  const ax = fx - x0;
+  const ay = fy - y0;
+  const o = c * size * size;
+  return (
+    (img[o + y0 * size + x0]! * (1 - ax) + img[o + y0 * size + x0 + 1]! * ax) * (1 - ay) +
+    (img[o + (y0 + 1) * size + x0]! * (1 - ax) + img[o + (y0 + 1) * size + x0 + 1]! * ax) * ay
+  );
+}
