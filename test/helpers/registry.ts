@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createKey } from "../../registry/auth/keys.ts";
 import type { RegistryConfig } from "../../registry/config.ts";
-import { startRegistry } from "../../registry/node.ts";
+import { startRegistry, type StartOptions } from "../../registry/node.ts";
 import type { Scope } from "../../sdk/schema/index.ts";
 
 export interface TestRegistry {
@@ -32,11 +32,24 @@ export interface Reply {
   bytes: Uint8Array;
 }
 
+export interface TestOptions {
+  /** Reuse a home (a restart over the same database and blobs); `stop` then leaves it in place. */
+  home?: string;
+  resolveHost?: StartOptions["resolveHost"];
+}
+
 /** A real registry on an ephemeral loopback port over a fresh temporary directory. */
-export async function startTestRegistry(config: Partial<RegistryConfig> = {}): Promise<TestRegistry> {
-  const home = await mkdtemp(join(tmpdir(), "motion-lora-test-"));
+export async function startTestRegistry(config: Partial<RegistryConfig> = {}, opts: TestOptions = {}): Promise<TestRegistry> {
+  const home = opts.home ?? (await mkdtemp(join(tmpdir(), "motion-lora-test-")));
   const logs: Record<string, unknown>[] = [];
-  const r = await startRegistry({ home, port: 0, host: "127.0.0.1", log: (l) => logs.push(l), config });
+  const r = await startRegistry({
+    home,
+    port: 0,
+    host: "127.0.0.1",
+    log: (l) => logs.push(l),
+    config,
+    ...(opts.resolveHost ? { resolveHost: opts.resolveHost } : {}),
+  });
   const key = async (owner: string, scopes: Scope[] = ["read", "write"], rate?: number) =>
     (await createKey(r.services.db, { owner, name: "test", scopes, ...(rate ? { rate_limit_per_minute: rate } : {}) }, 100_000)).token;
   const admin = await key("admin", ["admin"]);
@@ -63,7 +76,7 @@ export async function startTestRegistry(config: Partial<RegistryConfig> = {}): P
     },
     async stop() {
       await r.stop();
-      await rm(home, { recursive: true, force: true });
+      if (!opts.home) await rm(home, { recursive: true, force: true });
     },
   };
 }
