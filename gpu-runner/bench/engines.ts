@@ -17,7 +17,7 @@ import { tune } from "../fym/tune.ts";
 const { values } = parseArgs({ options: { engines: { type: "string", default: "torch,torch-fast,webgpu,cpu" }, reps: { type: "string", default: "20" }, "python-ref": { type: "string" }, out: { type: "string", default: "gpu-runner/bench" } } });
 const reps = Number(values.reps);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const ref = loadMotionBench().find((b) => b.name === "single-object-1")!;
+const ref = loadMotionBench().find((b) => b.name === "single-object-01")!;
 
 async function time(fn: () => Promise<unknown>, n = reps) {
   for (let i = 0; i < 3; i++) await fn();

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { encodeSafetensors, type TensorData } from "../../sdk/safetensors/encode.ts";
 import { parseSafetensors } from "../../sdk/safetensors/header.ts";
-import type { Engine, Slots, TrainGraph, TrainStepInput, TrainStepOutput } from "../fym/engine.ts";
+import type { DenoiseItem, Engine, SharedOptim, Slots, Trainer, TrainerJob, TrainerStep, TrainGraph, TrainStepInput, TrainStepOutput } from "../fym/engine.ts";
 import { DEFAULT_ARTIFACTS, loadManifest, type Manifest } from "./manifest.ts";
 import { Tokenizer } from "./tokenizer.ts";
 
@@ -42,6 +42,8 @@ export interface TorchEngineOptions {
   compile?: boolean;
   /** Replay the training step and denoiser as CUDA graphs (default on CUDA; off gives plain eager). */
   cudaGraphs?: boolean;
+  /** TF32 matmuls on CUDA (~3e-4 relative error): for benchmarks, not for parity with the ONNX graphs. */
+  tf32?: boolean;
 }
 
 type Tensors = Record<string, { data: Float32Array | BigInt64Array; shape: number[] }>;
@@ -122,6 +124,7 @@ export class TorchEngine implements Engine {
     if (this.opts.bf16) args.push("--bf16");
     if (this.opts.compile) args.push("--compile");
     if (this.opts.cudaGraphs === false) args.push("--no-cuda-graphs");
+    if (this.opts.tf32) args.push("--tf32");
     const child = spawn(this.python, args, { stdio: ["pipe", "pipe", "pipe"], cwd: fileURLToPath(new URL("../model/", import.meta.url)) });
     this.child = child;
     this.stderr = "";
@@ -143,7 +146,7 @@ export class TorchEngine implements Engine {
     });
     const ready = await this.next();
     this.device = ready.meta.device ?? "cpu";
-    this.name = `torch:${this.device}${ready.meta.cuda_graphs === "True" ? "+graphs" : ""}${ready.meta.bf16 === "True" ? "+bf16" : ""}${ready.meta.compile === "True" ? "+compile" : ""}`;
+    this.name = `torch:${this.device}${ready.meta.cuda_graphs === "True" ? "+graphs" : ""}${ready.meta.bf16 === "True" ? "+bf16" : ""}${ready.meta.tf32 === "True" ? "+tf32" : ""}${ready.meta.compile === "True" ? "+compile" : ""}`;
   }
 
   private onData(b: Buffer) {
@@ -184,8 +187,11 @@ export class TorchEngine implements Engine {
     return new Promise((resolve, reject) => (this.pending = { resolve, reject }));
   }
 
-  /** One request at a time, in order; the worker is restarted first if it died. */
-  private call(op: string, tensors: Tensors): Promise<Record<string, Float32Array>> {
+  /**
+   * One request at a time, in order; the worker is restarted first if it died. `fresh` names
+   * inputs that change every call (not worth holding on the worker).
+   */
+  private call(op: string, tensors: Tensors, extra: Record<string, string> = {}, fresh = new Set<string>()): Promise<Record<string, Float32Array>> {
     const run = async () => {
       if (!this.child) await this.spawn();
       // Large inputs that are the same array with the same contents as an earlier call (the frozen
@@ -194,7 +200,7 @@ export class TorchEngine implements Engine {
       const store: Record<string, string> = {};
       const cached: Record<string, string> = {};
       for (const [name, t] of Object.entries(tensors)) {
-        if (t.data.length < CACHE_MIN) {
+        if (t.data.length < CACHE_MIN || fresh.has(name)) {
           send[name] = t;
           continue;
         }
@@ -208,7 +214,7 @@ export class TorchEngine implements Engine {
           send[name] = t;
         }
       }
-      const meta: Record<string, string> = { op, id: String(++this.seq) };
+      const meta: Record<string, string> = { ...extra, op, id: String(++this.seq) };
       if (Object.keys(store).length) meta.store = JSON.stringify(store);
       if (Object.keys(cached).length) meta.cached = JSON.stringify(cached);
       const frame = encodeFrame(meta, send);
@@ -273,6 +279,91 @@ export class TorchEngine implements Engine {
       loss_weights: { data: Float32Array.from(i.lossWeights), shape: [2] },
     });
     return { loss: out.loss![0]!, terms: [out.loss_terms![0]!, out.loss_terms![1]!], gradA: out.grad_A!, gradB: out.grad_B! };
+  }
+
+  /**
+   * N LoRAs trained on the worker: weights, AdamW state and reference clips stay on the device, a
+   * step sends frame indices, positions, timesteps and noise seeds (gpu-runner/model/trainer.py).
+   */
+  async createTrainer(_graph: TrainGraph, frames: number, jobs: TrainerJob[], optim: SharedOptim): Promise<Trainer> {
+    const c = this.config;
+    const n = jobs.length;
+    const id = `trainer-${++this.seq}`;
+    const cat = (get: (j: TrainerJob) => Float32Array) => {
+      const parts = jobs.map(get);
+      const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
+      let at = 0;
+      for (const p of parts) {
+        out.set(p, at);
+        at += p.length;
+      }
+      return out;
+    };
+    const a = [n, c.depth, 4, c.lora_rank, c.dim];
+    const b = [n, c.depth, 4, c.dim, c.lora_rank];
+    const all = new Set(["clips", "text", "frozen_A", "frozen_B", "lora_A", "lora_B", "mask_A", "mask_B"]);
+    const generation = this.workerGeneration;
+    await this.call("trainer_init", {
+      clips: { data: cat((j) => j.clip.data), shape: [n, c.frames, 3, c.size, c.size] },
+      text: { data: cat((j) => j.text), shape: [n, c.max_tokens, c.text_dim] }, text_mask: { data: cat((j) => j.textMask), shape: [n, c.max_tokens] },
+      frozen_A: { data: cat((j) => j.frozen.A), shape: a }, frozen_B: { data: cat((j) => j.frozen.B), shape: b },
+      frozen_scale: { data: Float32Array.from(jobs, (j) => j.frozen.scale), shape: [n] },
+      lora_A: { data: cat((j) => j.init.A), shape: a }, lora_B: { data: cat((j) => j.init.B), shape: b },
+      lora_scale: { data: Float32Array.from(jobs, (j) => j.scale), shape: [n] },
+      mask_A: { data: cat((j) => Float32Array.from(j.masks.A)), shape: a }, mask_B: { data: cat((j) => Float32Array.from(j.masks.B)), shape: b },
+      lr: { data: Float32Array.from(jobs, (j) => j.lr), shape: [n] }, warmup_steps: { data: Float32Array.from(jobs, (j) => j.warmupSteps), shape: [n] },
+      loss_weights: { data: Float32Array.from(jobs.flatMap((j) => j.lossWeights)), shape: [n, 2] },
+    }, { trainer: id, hp: JSON.stringify({ weight_decay: optim.weightDecay, beta1: optim.betas[0], beta2: optim.betas[1], eps: optim.eps, clip_norm: optim.clipNorm }) }, all);
+    const alive = () => {
+      if (this.workerGeneration !== generation) throw new TorchEngineError("worker_crashed", "the torch worker was restarted and lost this trainer's LoRAs; tune again");
+    };
+    return {
+      size: n,
+      step: async (steps: TrainerStep[]) => {
+        alive();
+        const out = await this.call("trainer_step", {
+          frames: { data: Float32Array.from(steps.flatMap((s) => s.frames)), shape: [n, frames] },
+          frame_pos: { data: Float32Array.from(steps.flatMap((s) => [...s.framePos])), shape: [n, frames] },
+          t: { data: Float32Array.from(steps, (s) => s.t), shape: [n] },
+          seeds: { data: BigInt64Array.from(steps, (s) => BigInt(s.seed)), shape: [n] },
+        }, { trainer: id });
+        return steps.map((_, i) => ({ loss: out.loss![i]!, terms: [out.loss_terms![2 * i]!, out.loss_terms![2 * i + 1]!] as [number, number] }));
+      },
+      weights: async () => {
+        alive();
+        const out = await this.call("trainer_weights", {}, { trainer: id });
+        const per = (x: Float32Array) => jobs.map((_, i) => x.slice((i * x.length) / n, ((i + 1) * x.length) / n));
+        const A = per(out.lora_A!);
+        const B = per(out.lora_B!);
+        return jobs.map((_, i) => ({ A: A[i]!, B: B[i]! }));
+      },
+      close: async () => {
+        if (this.workerGeneration === generation && this.child) await this.call("trainer_free", {}, { trainer: id }).catch(() => {});
+      },
+    };
+  }
+
+  /** Several generations' denoiser calls as one batch; each item's text and LoRA slots stay on the worker between steps. */
+  async denoiseMany(items: DenoiseItem[], framePos: Float32Array): Promise<Float32Array[]> {
+    const c = this.config;
+    const n = items.length;
+    const per = c.frames * 3 * c.size * c.size;
+    const x = new Float32Array(2 * n * per);
+    items.forEach((it, i) => x.set(it.x, 2 * i * per));
+    const tensors: Tensors = {
+      x: { data: x, shape: [2 * n, c.frames, 3, c.size, c.size] },
+      t: { data: Float32Array.from(items.flatMap((it) => [...it.t])), shape: [2 * n] },
+      frame_pos: { data: framePos, shape: [framePos.length] },
+    };
+    items.forEach((it, i) => {
+      tensors[`text.${i}`] = { data: it.text, shape: [2, c.max_tokens, c.text_dim] };
+      tensors[`text_mask.${i}`] = { data: it.mask, shape: [2, c.max_tokens] };
+      tensors[`lora_A.${i}`] = { data: it.slots.A, shape: [c.lora_slots, c.depth, 4, c.lora_rank, c.dim] };
+      tensors[`lora_B.${i}`] = { data: it.slots.B, shape: [c.lora_slots, c.depth, 4, c.dim, c.lora_rank] };
+      tensors[`lora_scale.${i}`] = { data: it.slots.scale, shape: [c.lora_slots] };
+    });
+    const v = (await this.call("denoise_many", tensors, {}, new Set(["x"]))).v!;
+    return items.map((_, i) => v.subarray(2 * i * per, 2 * (i + 1) * per));
   }
 
   /** Stops the worker (closing stdin lets it exit by itself; SIGKILL after `graceMs`). */

@@ -1,7 +1,7 @@
 import type { Rng } from "./rng.ts";
 
 export type FrameSampling = "strided" | "random";
-export type RopeMode = "adaptive" | "plain";
+export type RopeMode = "adaptive" | "centred" | "plain";
 
 /**
  * Sparse motion sampling: which `k` of the clip's `frames` one temporal-stage step sees.
@@ -23,8 +23,12 @@ export function sampleFrames(rng: Rng, frames: number, k: number, how: FrameSamp
 /**
  * Temporal RoPE positions for the sampled frames. Adaptive RoPE keeps their original indices, so
  * the gaps the LoRA learns across are the real ones and generation at the full frame count
- * interpolates between them; plain RoPE renumbers them 0..k-1 (the ablation).
+ * interpolates between them; "centred" is the FYM paper's formula, frame i of k placed at
+ * F/2 + (F/k)(i − k/2), i.e. evenly spread at the full clip's spacing whatever frames were drawn;
+ * plain RoPE renumbers them 0..k-1 (the ablation).
  */
-export function framePositions(indices: number[], mode: RopeMode): Float32Array {
+export function framePositions(indices: number[], mode: RopeMode, total = indices.length): Float32Array {
+  const k = indices.length;
+  if (mode === "centred") return Float32Array.from(indices, (_, i) => total / 2 + (total / k) * (i - k / 2));
   return Float32Array.from(indices, (f, i) => (mode === "adaptive" ? f : i));
 }

@@ -126,7 +126,7 @@ describe("Follow-Your-Motion pipeline (ONNX engine, CPU)", () => {
     // A single object on a path, tuned at a reduced budget (400 temporal steps; the default is 800),
     // then the motion LoRA alone on the clip's new prompt, against the same seeds without it. (Camera
     // clips transfer weakly with the current weights: gpu-runner/bench/RESULTS-motion-cpu-v3-fym.md.)
-    const ref1 = bench.find((b) => b.name === "single-object-1")!;
+    const ref1 = bench.find((b) => b.name === "single-object-01")!;
     const result = await tune(engine, ref1.clip, ref1.caption, { temporalSteps: 400, seed: 0 });
     const refTraj = objectTrajectory(ref1.clip);
     const agreement = async (loras: { lora: typeof result.temporal.lora; weight: number }[]) => {

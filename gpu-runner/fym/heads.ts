@@ -9,14 +9,15 @@ export interface HeadClassification {
   /** Per block and head: [similarity to the spatial pseudo map, to the temporal one]. */
   scores: [number, number][][];
   margin: number;
+  alpha: number;
 }
 
 /**
- * FYM stage 1: a head is temporal when its attention map is closer (cosine similarity) to the
- * temporal pseudo map than to the spatial one by more than `margin`; otherwise spatial.
- * `sims` is the probe's (depth, heads, 2) output.
+ * FYM stage 1: a head is temporal when its attention map's cosine similarity to the spatial
+ * pseudo map, plus `margin`, is below `alpha` times its similarity to the temporal one (the
+ * paper's S_spatial < α·S_temporal); otherwise spatial. `sims` is the probe's (depth, heads, 2) output.
  */
-export function classifyHeads(cfg: ModelConfig, sims: Float32Array, margin = 0): HeadClassification {
+export function classifyHeads(cfg: ModelConfig, sims: Float32Array, margin = 0, alpha = 1): HeadClassification {
   const spatial: number[][] = [];
   const temporal: number[][] = [];
   const scores: [number, number][][] = [];
@@ -28,17 +29,17 @@ export function classifyHeads(cfg: ModelConfig, sims: Float32Array, margin = 0):
       const sp = sims[(b * cfg.heads + h) * 2]!;
       const tp = sims[(b * cfg.heads + h) * 2 + 1]!;
       scores[b]!.push([sp, tp]);
-      (tp > sp + margin ? temporal : spatial)[b]!.push(h);
+      (alpha * tp > sp + margin ? temporal : spatial)[b]!.push(h);
     }
   }
-  return { spatial, temporal, scores, margin };
+  return { spatial, temporal, scores, margin, alpha };
 }
 
 /**
  * The probe input: the reference clip noised to t = 0.5 with a fixed seed, under its caption.
  * Mid-trajectory is where both layout and motion are being decided, so both kinds of head are active.
  */
-export async function probeHeads(engine: Engine, clip: Clip, caption: string, opts: { t?: number; seed?: number; margin?: number } = {}) {
+export async function probeHeads(engine: Engine, clip: Clip, caption: string, opts: { t?: number; seed?: number; margin?: number; alpha?: number } = {}) {
   const t = opts.t ?? 0.5;
   const noise = new Rng(opts.seed ?? 0).normals(clip.data.length);
   const x = new Float32Array(clip.data.length);
@@ -46,5 +47,5 @@ export async function probeHeads(engine: Engine, clip: Clip, caption: string, op
   const { text, mask } = await engine.encodeText(caption);
   const framePos = Float32Array.from({ length: clip.frames }, (_, i) => i);
   const sims = await engine.probe(x, t, text, mask, framePos);
-  return classifyHeads(engine.config, sims, opts.margin ?? 0);
+  return classifyHeads(engine.config, sims, opts.margin ?? 0, opts.alpha ?? 1);
 }

@@ -31,6 +31,33 @@ export function packSlots(engine: Engine, loras: { lora: LoraWeights; weight: nu
   return { A, B, scale };
 }
 
+/** A generation's fixed inputs: the (cond, uncond) caption pair and its LoRA slots. */
+async function conditioning(engine: Engine, opts: GenerateOptions) {
+  const cond = await engine.encodeText(opts.prompt);
+  const uncond = await engine.encodeText("");
+  const text = new Float32Array(cond.text.length * 2);
+  text.set(cond.text);
+  text.set(uncond.text, cond.text.length);
+  const mask = new Float32Array(cond.mask.length * 2);
+  mask.set(cond.mask);
+  mask.set(uncond.mask, cond.mask.length);
+  return { text, mask, slots: packSlots(engine, opts.loras ?? []) };
+}
+
+/** One guided Euler step of x in place, from the (cond, uncond) velocities `v`. */
+function eulerStep(x: Float32Array, v: Float32Array, dt: number, guidance: number): void {
+  const n = x.length;
+  for (let j = 0; j < n; j++) {
+    const vu = v[n + j]!;
+    x[j] = x[j]! + dt * (vu + guidance * (v[j]! - vu));
+  }
+}
+
+const clamp = (x: Float32Array) => {
+  for (let j = 0; j < x.length; j++) x[j] = Math.min(1, Math.max(-1, x[j]!));
+  return x;
+};
+
 /**
  * Rectified-flow sampling: Euler steps from t = 1 (noise) to 0 with classifier-free guidance,
  * conditional and unconditional predictions in one batch-2 call. Deterministic for a seed and provider.
@@ -40,32 +67,49 @@ export async function generate(engine: Engine, opts: GenerateOptions): Promise<C
   const steps = opts.steps ?? 20;
   const guidance = opts.guidance ?? 4;
   const n = cfg.frames * 3 * cfg.size * cfg.size;
-  const cond = await engine.encodeText(opts.prompt);
-  const uncond = await engine.encodeText("");
-  const text = new Float32Array(cond.text.length * 2);
-  text.set(cond.text);
-  text.set(uncond.text, cond.text.length);
-  const mask = new Float32Array(cond.mask.length * 2);
-  mask.set(cond.mask);
-  mask.set(uncond.mask, cond.mask.length);
+  const { text, mask, slots } = await conditioning(engine, opts);
   const framePos = Float32Array.from({ length: cfg.frames }, (_, i) => i);
-  const slots = packSlots(engine, opts.loras ?? []);
   const x = new Rng(opts.seed ?? 0).normals(n);
   const pair = new Float32Array(2 * n);
   for (let i = 0; i < steps; i++) {
     opts.signal?.throwIfAborted();
     const t = 1 - i / steps;
-    const next = 1 - (i + 1) / steps;
     pair.set(x);
     pair.set(x, n);
     const v = await engine.denoise(pair, Float32Array.of(t, t), text, mask, framePos, slots);
-    const dt = next - t;
-    for (let j = 0; j < n; j++) {
-      const vu = v[n + j]!;
-      x[j] = x[j]! + dt * (vu + guidance * (v[j]! - vu));
-    }
+    eulerStep(x, v, 1 - (i + 1) / steps - t, guidance);
     opts.onStep?.(i + 1, steps);
   }
-  for (let j = 0; j < n; j++) x[j] = Math.min(1, Math.max(-1, x[j]!));
-  return { frames: cfg.frames, size: cfg.size, data: x };
+  return { frames: cfg.frames, size: cfg.size, data: clamp(x) };
+}
+
+/**
+ * Several generations in lockstep, each step one batched denoiser call on engines that batch
+ * (else one after another). Each clip equals what `generate` gives for the same options.
+ */
+export async function generateMany(engine: Engine, list: GenerateOptions[]): Promise<Clip[]> {
+  const steps = list[0]?.steps ?? 20;
+  if (!engine.denoiseMany || list.length < 2 || list.some((o) => (o.steps ?? 20) !== steps)) {
+    const out: Clip[] = [];
+    for (const o of list) out.push(await generate(engine, o));
+    return out;
+  }
+  const cfg = engine.config;
+  const n = cfg.frames * 3 * cfg.size * cfg.size;
+  const framePos = Float32Array.from({ length: cfg.frames }, (_, i) => i);
+  const items = [];
+  for (const o of list) items.push({ ...(await conditioning(engine, o)), x: new Rng(o.seed ?? 0).normals(n), guidance: o.guidance ?? 4 });
+  for (let i = 0; i < steps; i++) {
+    list.forEach((o) => o.signal?.throwIfAborted());
+    const t = 1 - i / steps;
+    const vs = await engine.denoiseMany(items.map((it) => {
+      const pair = new Float32Array(2 * n);
+      pair.set(it.x);
+      pair.set(it.x, n);
+      return { x: pair, t: Float32Array.of(t, t), text: it.text, mask: it.mask, slots: it.slots };
+    }), framePos);
+    items.forEach((it, k) => eulerStep(it.x, vs[k]!, 1 - (i + 1) / steps - t, it.guidance));
+    list.forEach((o) => o.onStep?.(i + 1, steps));
+  }
+  return items.map((it) => ({ frames: cfg.frames, size: cfg.size, data: clamp(it.x) }));
 }

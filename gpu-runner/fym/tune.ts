@@ -1,11 +1,11 @@
-import { AdamW } from "../lora/adamw.ts";
 import { applyMasks, headMasks, type HeadSet } from "../lora/heads.ts";
 import { slotScale, zeroLora, type LoraWeights } from "../lora/tensors.ts";
-import { checkClip, selectFrames, type Clip } from "./clip.ts";
-import type { Engine, TrainGraph } from "./engine.ts";
+import { checkClip, type Clip } from "./clip.ts";
+import type { Engine, TrainerJob, TrainerStep, TrainGraph } from "./engine.ts";
 import { framePositions, sampleFrames, type FrameSampling, type RopeMode } from "./frames.ts";
 import { probeHeads, type HeadClassification } from "./heads.ts";
 import { Rng } from "./rng.ts";
+import { openTrainer } from "./trainer.ts";
 
 export interface TuneOptions {
   spatialSteps: number;
@@ -16,11 +16,15 @@ export interface TuneOptions {
   seed: number;
   /** Sparse motion sampling; "dense" trains the temporal stage on every frame (the baseline). */
   sampling: FrameSampling | "dense";
+  /** Frames per sparse temporal step; 0 takes the engine's sparse graph size. */
+  sparseFrames: number;
   rope: RopeMode;
   /** Spatial and temporal LoRAs on their own heads (FYM), or both on every head (the naive baseline). */
   decoupleHeads: boolean;
   motionLossWeight: number;
   headMargin: number;
+  /** FYM's rule: a head is temporal when S_spatial < α·S_temporal (after the margin); 1 compares them as they are. */
+  headAlpha: number;
   /** Shifts the logit-normal timesteps towards noise (t' = s·t / (1 + (s−1)·t)), where a clip's layout and motion are decided; 1 is pretraining's distribution. */
   timestepShift: number;
 }
@@ -36,12 +40,14 @@ export const DEFAULT_TUNE: TuneOptions = {
   warmupSteps: 10,
   seed: 0,
   sampling: "strided",
+  sparseFrames: 0,
   rope: "adaptive",
   decoupleHeads: true,
   // Both measured in gpu-runner/bench/RESULTS-reproduce-cpu-ablate-loss-margin.md: a ±0.05 head
   // margin and a motion-loss weight of 0.5 each lowered transfer (0.05 / 0.18 / 0.25 vs 0.28).
   motionLossWeight: 0,
   headMargin: 0,
+  headAlpha: 1,
   timestepShift: 3,
 };
 
@@ -66,7 +72,9 @@ export interface StageResult {
   lora: LoraWeights;
   heads: HeadSet;
   losses: number[];
+  /** Wall time of the stage; with `batch` > 1 it was shared by that many LoRAs trained together. */
   ms: number;
+  batch: number;
 }
 
 export interface TuneResult {
@@ -75,6 +83,14 @@ export interface TuneResult {
   temporal: StageResult;
   options: TuneOptions;
   engine: string;
+}
+
+export interface TuneJob {
+  clip: Clip;
+  caption: string;
+  options?: Partial<TuneOptions>;
+  onProgress?: (p: Progress) => void;
+  signal?: AbortSignal;
 }
 
 const ALL_HEADS = (depth: number, heads: number): HeadSet => Array.from({ length: depth }, () => Array.from({ length: heads }, (_, h) => h));
@@ -95,11 +111,67 @@ function timestep(rng: Rng, shift: number): number {
   return (shift * t) / (1 + (shift - 1) * t);
 }
 
+/** Frames one temporal step trains on, given the engine's graphs; the ONNX engine has 1, K and F. */
+function temporalFrames(engine: Engine, o: TuneOptions): number {
+  if (o.sampling === "dense") return engine.config.frames;
+  return o.sparseFrames || engine.sparseFrames;
+}
+
+/** Checks a job before any compute: a bad option fails that job alone, at once. */
+function prepare(engine: Engine, job: TuneJob): TuneOptions {
+  const o = { ...DEFAULT_TUNE, ...job.options };
+  const cfg = engine.config;
+  checkClip(job.clip, cfg);
+  if (!Number.isInteger(o.rank) || o.rank < 1 || o.rank > cfg.lora_rank) throw new RangeError(`rank must be 1–${cfg.lora_rank}, got ${o.rank}`);
+  const k = temporalFrames(engine, o);
+  if (k < 2 || k > cfg.frames) throw new RangeError(`sparseFrames must be 2–${cfg.frames}, got ${k}`);
+  if (!engine.createTrainer && k !== cfg.frames && k !== engine.sparseFrames) {
+    throw new RangeError(`the ${engine.name} engine trains on ${engine.sparseFrames} or ${cfg.frames} frames a step; got sparseFrames ${k}`);
+  }
+  return o;
+}
+
+interface Pending {
+  job: TuneJob;
+  o: TuneOptions;
+  rng: Rng;
+  done: (r: TuneResult) => void;
+  fail: (e: unknown) => void;
+  dead: boolean;
+}
+
 /**
- * Follow-Your-Motion tuning of one reference clip: classify heads, tune a spatial LoRA on single
- * frames (spatial heads), then a temporal LoRA with the spatial one frozen (temporal heads, sparse
- * frames, adaptive RoPE). Reports progress and stops between steps when `signal` aborts.
+ * Follow-Your-Motion tuning of several reference clips at once: each classifies its heads, tunes a
+ * spatial LoRA on single frames (spatial heads), then a temporal LoRA with the spatial one frozen
+ * (temporal heads, sparse frames, adaptive RoPE). Jobs with the same stage shapes train in
+ * lockstep through one trainer (one batched step on engines that batch); each job draws from its
+ * own seeded generator, so its result is the one it would get alone. Returns one promise per job;
+ * a job whose `signal` aborts is rejected at its next step while the others go on.
  */
+export function tuneMany(engine: Engine, jobs: TuneJob[]): Promise<TuneResult>[] {
+  const groups = new Map<string, Pending[]>();
+  const promises = jobs.map((job) => new Promise<TuneResult>((done, fail) => {
+    try {
+      const o = prepare(engine, job);
+      const key = JSON.stringify([o.spatialSteps, o.temporalSteps, temporalFrames(engine, o)]);
+      groups.set(key, [...(groups.get(key) ?? []), { job, o, rng: new Rng(o.seed), done, fail, dead: false }]);
+    } catch (e) {
+      fail(e);
+    }
+  }));
+  void (async () => {
+    for (const group of groups.values()) {
+      try {
+        await tuneGroup(engine, group);
+      } catch (e) {
+        for (const p of group) if (!p.dead) p.fail(e);
+      }
+    }
+  })();
+  return promises;
+}
+
+/** Tunes one reference clip (a batch of one). */
 export async function tune(
   engine: Engine,
   clip: Clip,
@@ -107,73 +179,98 @@ export async function tune(
   partial: Partial<TuneOptions> = {},
   hooks: { onProgress?: (p: Progress) => void; signal?: AbortSignal } = {},
 ): Promise<TuneResult> {
-  const o = { ...DEFAULT_TUNE, ...partial };
+  return tuneMany(engine, [{ clip, caption, options: partial, ...hooks }])[0]!;
+}
+
+async function tuneGroup(engine: Engine, group: Pending[]): Promise<void> {
   const cfg = engine.config;
-  checkClip(clip, cfg);
-  if (o.rank < 1 || o.rank > cfg.lora_rank) throw new RangeError(`rank must be 1–${cfg.lora_rank}, got ${o.rank}`);
-  const rng = new Rng(o.seed);
-  const { text, mask } = await engine.encodeText(caption);
-  hooks.onProgress?.({ stage: "heads", step: 0, steps: 1, loss: null, etaMs: null });
-  const heads = await probeHeads(engine, clip, caption, { seed: o.seed, margin: o.headMargin });
   const all = ALL_HEADS(cfg.depth, cfg.heads);
+  const texts: { text: Float32Array; mask: Float32Array }[] = [];
+  const heads: HeadClassification[] = [];
+  for (const p of group) {
+    texts.push(await engine.encodeText(p.job.caption));
+    p.job.onProgress?.({ stage: "heads", step: 0, steps: 1, loss: null, etaMs: null });
+    heads.push(await probeHeads(engine, p.job.clip, p.job.caption, { seed: p.o.seed, margin: p.o.headMargin, alpha: p.o.headAlpha }));
+  }
+  const live = () => group.filter((p) => !p.dead);
+  const checkAborts = () => {
+    for (const p of group) {
+      if (p.dead || !p.job.signal?.aborted) continue;
+      p.dead = true;
+      p.fail(p.job.signal.reason ?? new DOMException("aborted", "AbortError"));
+    }
+    if (!live().length) throw new DOMException("every job of the batch was aborted", "AbortError");
+  };
 
   async function stage(
     name: "spatial" | "temporal",
+    graph: TrainGraph,
+    frames: number,
     steps: number,
-    allowed: HeadSet,
-    frozen: LoraWeights | null,
-    pick: () => { graph: TrainGraph; frames: number[]; pos: Float32Array },
-    lossWeights: [number, number],
-  ): Promise<StageResult> {
-    const lora = initLora(engine, o.rank, rng);
-    const masks = headMasks(cfg, allowed);
-    applyMasks(lora, masks);
-    const opt = new AdamW([lora.A, lora.B], { lr: o.lr, warmupSteps: o.warmupSteps, weightDecay: 0 }, [masks.A, masks.B]);
-    const frozenSlot = frozen ? { A: frozen.A, B: frozen.B, scale: slotScale(frozen) } : { A: new Float32Array(lora.A.length), B: new Float32Array(lora.B.length), scale: 0 };
-    const losses: number[] = [];
+    allowed: (i: number) => HeadSet,
+    frozen: (i: number) => LoraWeights | null,
+    pick: (p: Pending) => { frames: number[]; pos: Float32Array },
+    lossWeights: (p: Pending) => [number, number],
+  ): Promise<StageResult[]> {
+    const loras = group.map((p) => initLora(engine, p.o.rank, p.rng));
+    const masks = group.map((_, i) => headMasks(cfg, allowed(i)));
+    loras.forEach((l, i) => applyMasks(l, masks[i]!));
+    const jobs: TrainerJob[] = group.map((p, i) => {
+      const f = frozen(i);
+      return {
+        clip: p.job.clip, text: texts[i]!.text, textMask: texts[i]!.mask, init: { A: loras[i]!.A, B: loras[i]!.B }, masks: masks[i]!,
+        frozen: f ? { A: f.A, B: f.B, scale: slotScale(f) } : { A: new Float32Array(loras[i]!.A.length), B: new Float32Array(loras[i]!.B.length), scale: 0 },
+        scale: slotScale(loras[i]!), lr: p.o.lr, warmupSteps: p.o.warmupSteps, lossWeights: lossWeights(p),
+      };
+    });
+    const trainer = await openTrainer(engine, graph, frames, jobs);
+    const losses: number[][] = group.map(() => []);
     const t0 = performance.now();
-    for (let s = 0; s < steps; s++) {
-      hooks.signal?.throwIfAborted();
-      const { graph, frames, pos } = pick();
-      const x0 = selectFrames(clip, frames).data;
-      const out = await engine.trainStep(graph, {
-        x0, noise: rng.normals(x0.length), t: timestep(rng, o.timestepShift), text, textMask: mask, framePos: pos,
-        frozen: frozenSlot, lora: { A: lora.A, B: lora.B, scale: slotScale(lora) }, lossWeights,
-      });
-      opt.update([out.gradA, out.gradB]);
-      losses.push(out.loss);
-      const elapsed = performance.now() - t0;
-      hooks.onProgress?.({ stage: name, step: s + 1, steps, loss: out.loss, etaMs: (elapsed / (s + 1)) * (steps - s - 1) });
+    try {
+      for (let s = 0; s < steps; s++) {
+        checkAborts();
+        const batch: TrainerStep[] = group.map((p) => {
+          const { frames: f, pos } = pick(p);
+          return { frames: f, framePos: pos, seed: p.rng.int(2 ** 32), t: timestep(p.rng, p.o.timestepShift) };
+        });
+        const out = await trainer.step(batch);
+        const elapsed = performance.now() - t0;
+        group.forEach((p, i) => {
+          losses[i]!.push(out[i]!.loss);
+          if (!p.dead) p.job.onProgress?.({ stage: name, step: s + 1, steps, loss: out[i]!.loss, etaMs: (elapsed / (s + 1)) * (steps - s - 1) });
+        });
+      }
+      const weights = await trainer.weights();
+      const ms = performance.now() - t0;
+      return group.map((_, i) => ({ lora: { ...loras[i]!, A: weights[i]!.A, B: weights[i]!.B }, heads: allowed(i), losses: losses[i]!, ms, batch: group.length }));
+    } finally {
+      await trainer.close();
     }
-    return { lora, heads: allowed, losses, ms: performance.now() - t0 };
   }
 
+  const o0 = group[0]!.o;
   const spatial = await stage(
-    "spatial",
-    o.spatialSteps,
-    o.decoupleHeads ? heads.spatial : all,
-    null,
-    () => {
-      const f = rng.int(cfg.frames);
-      return { graph: "spatial", frames: [f], pos: Float32Array.of(f) };
+    "spatial", "spatial", 1, o0.spatialSteps,
+    (i) => (group[i]!.o.decoupleHeads ? heads[i]!.spatial : all),
+    () => null,
+    (p) => {
+      const f = p.rng.int(cfg.frames);
+      return { frames: [f], pos: Float32Array.of(f) };
     },
-    [1, 0],
+    () => [1, 0],
   );
-  const k = engine.sparseFrames;
+  const k = temporalFrames(engine, o0);
   const temporal = await stage(
-    "temporal",
-    o.temporalSteps,
-    o.decoupleHeads ? heads.temporal : all,
-    spatial.lora,
-    () => {
-      if (o.sampling === "dense") {
-        const frames = Array.from({ length: cfg.frames }, (_, i) => i);
-        return { graph: "dense", frames, pos: framePositions(frames, o.rope) };
-      }
-      const frames = sampleFrames(rng, cfg.frames, k, o.sampling);
-      return { graph: "sparse", frames, pos: framePositions(frames, o.rope) };
+    "temporal", k === cfg.frames ? "dense" : "sparse", k, o0.temporalSteps,
+    (i) => (group[i]!.o.decoupleHeads ? heads[i]!.temporal : all),
+    (i) => spatial[i]!.lora,
+    (p) => {
+      const frames = p.o.sampling === "dense" ? Array.from({ length: cfg.frames }, (_, i) => i) : sampleFrames(p.rng, cfg.frames, k, p.o.sampling);
+      return { frames, pos: framePositions(frames, p.o.rope, cfg.frames) };
     },
-    [1, o.motionLossWeight],
+    (p) => [1, p.o.motionLossWeight],
   );
-  return { heads, spatial, temporal, options: o, engine: engine.name };
+  group.forEach((p, i) => {
+    if (!p.dead) p.done({ heads: heads[i]!, spatial: spatial[i]!, temporal: temporal[i]!, options: p.o, engine: engine.name });
+  });
 }

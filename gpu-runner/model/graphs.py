@@ -101,6 +101,29 @@ def lora_train_step(forward, x0, noise, t, text, mask, pos, fA, fB, fscale, A, B
     return loss, torch.stack([fm, mo]), gA, gB
 
 
+def lora_train_step_many(forward, x0, noise, t, text, mask, pos, fA, fB, fscale, A, B, scale, loss_w):
+    """`lora_train_step` for N independent LoRAs at once: sample n of the batch is trained by LoRA n
+    (A (N, depth, 4, r, dim), frozen LoRA fA likewise, scales (N,), frame positions (N, F)). The loss
+    is the sum of the per-sample losses, so each LoRA's gradient is exactly its own step's gradient.
+    Returns per-sample losses (N,), terms (N, 2) and gradients shaped like A and B."""
+    with torch.enable_grad():
+        A = A.detach().requires_grad_(True)
+        B = B.detach().requires_grad_(True)
+        tt = t[:, None, None, None, None]
+        xt = (1 - tt) * x0 + tt * noise
+        lora = (torch.stack([fA, A], 1), torch.stack([fB, B], 1), torch.stack([fscale, scale], 1))
+        v = forward(xt, t, text, mask, pos, lora).float()
+        target = noise - x0
+        fm = ((v - target) ** 2).flatten(1).mean(1)
+        if x0.shape[1] > 1:
+            mo = (((v[:, 1:] - v[:, :-1]) - (target[:, 1:] - target[:, :-1])) ** 2).flatten(1).mean(1)
+        else:
+            mo = fm * 0.0
+        losses = loss_w[:, 0] * fm + loss_w[:, 1] * mo  # loss_w (N, 2): each LoRA its own weighting
+        gA, gB = torch.autograd.grad(losses.sum(), (A, B))
+    return losses, torch.stack([fm, mo], 1), gA, gB
+
+
 class _Probe(torch.nn.Module):
     """forward = the attention maps of one denoiser pass, reduced to FYM's head similarities."""
 

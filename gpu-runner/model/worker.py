@@ -28,8 +28,10 @@ import st
 from flow import bf16
 from graphs import _Probe, lora_train_step
 from network import ModelConfig, VideoDiT
+from trainer import TrainerGroup
 
 DTYPES = {"F32": (4, torch.float32), "I64": (8, torch.int64)}
+CACHE_BYTES = 2 << 30
 
 
 def read_exact(stream, n: int) -> bytes:
@@ -54,15 +56,18 @@ def read_frame(stream, device, cache: dict[str, torch.Tensor]) -> tuple[dict, di
     tensors = {}
     for name, info in header.items():
         a, b = info["data_offsets"]
-        _, dt = DTYPES[info["dtype"]]
-        tensors[name] = flat[a:b].view(dt).reshape(info["shape"])
+        size, dt = DTYPES[info["dtype"]]
+        raw = flat[a:b] if a % size == 0 else flat[a:b].clone()  # a view needs its element alignment
+        tensors[name] = raw.view(dt).reshape(info["shape"])
     for name, key in json.loads(meta.get("store", "{}")).items():
-        cache[key] = tensors[name]
+        cache[key] = tensors[name].clone()  # its own storage: a view would keep the whole frame alive
     for name, key in json.loads(meta.get("cached", "{}")).items():
         if key not in cache:
             raise KeyError(f"cached tensor {key} for '{name}' is not held by this worker")
         tensors[name] = cache[key]
-    while len(cache) > 32:  # oldest first; the runner re-sends what it no longer finds
+    # Oldest first; the runner re-sends what it no longer finds. Batched generation holds every
+    # item's LoRA slots and text here, so the bound is in bytes.
+    while sum(v.numel() * v.element_size() for v in cache.values()) > CACHE_BYTES and len(cache) > 1:
         cache.pop(next(iter(cache)))
     return meta, tensors
 
@@ -86,8 +91,11 @@ class Captured:
     """One op at one set of input shapes as a CUDA graph: inputs are copied into static buffers and
     the captured kernels replayed; outputs are cloned out of the graph's static outputs."""
 
-    def __init__(self, fn, inputs: dict[str, torch.Tensor]):
+    def __init__(self, fn, inputs: dict[str, torch.Tensor], stateful=None):
+        """`stateful` (a TrainerGroup) is snapshotted before the warm-up runs and restored after the
+        capture, so capturing a training step does not train."""
         self.static = {k: v.clone() for k, v in inputs.items()}
+        saved = stateful.snapshot() if stateful is not None else None
         side = torch.cuda.Stream()
         side.wait_stream(torch.cuda.current_stream())
         with torch.cuda.stream(side):  # warm-up off the capture stream, as CUDA graph capture requires
@@ -97,6 +105,8 @@ class Captured:
         self.graph = torch.cuda.CUDAGraph()
         with torch.cuda.graph(self.graph):
             self.out = fn(self.static)
+        if saved is not None:
+            stateful.restore(saved)
 
     def __call__(self, inputs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         for k, v in inputs.items():
@@ -120,14 +130,57 @@ class Worker:
         self.forward = torch.compile(self.model, dynamic=False) if compile_ else self.model
         self.cuda_graphs = cuda_graphs and self.device.type == "cuda"
         self.captured: dict[tuple, Captured] = {}
+        self.trainers: dict[str, TrainerGroup] = {}
 
-    def run(self, op: str, t: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    def train_forward(self, *a):
+        with bf16(self.autocast):
+            return self.forward(*a, fast=self.fast)
+
+    def run(self, op: str, t: dict[str, torch.Tensor], meta: dict) -> dict[str, torch.Tensor]:
+        if op == "denoise_many":
+            t = self.assemble(t)
+            op = "denoise"
+        if op.startswith("trainer_"):
+            return self.trainer_op(op, t, meta)
         if self.cuda_graphs and op in ("train", "denoise"):
             key = (op, *((k, tuple(v.shape)) for k, v in sorted(t.items())))
             if key not in self.captured:
                 self.captured[key] = Captured(lambda s: self.compute(op, s), t)
             return self.captured[key](t)
         return self.compute(op, t)
+
+    @staticmethod
+    def assemble(t: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Several generations in one denoiser batch: item i brings its (cond, uncond) pair and its
+        own LoRA slots (held on the worker between steps), repeated for both halves of its pair."""
+        n = t["t"].shape[0] // 2
+        per = lambda k: [t[f"{k}.{i}"] for i in range(n)]  # noqa: E731
+        twice = lambda xs: torch.stack([x for x in xs for _ in range(2)])  # noqa: E731
+        return {"x": t["x"], "t": t["t"], "text": torch.cat(per("text")), "text_mask": torch.cat(per("text_mask")),
+                "frame_pos": t["frame_pos"], "lora_A": twice(per("lora_A")), "lora_B": twice(per("lora_B")),
+                "lora_scale": twice(per("lora_scale"))}
+
+    def trainer_op(self, op: str, t: dict[str, torch.Tensor], meta: dict) -> dict[str, torch.Tensor]:
+        gid = meta["trainer"]
+        if op == "trainer_init":
+            self.trainers[gid] = TrainerGroup(self.train_forward, t, json.loads(meta["hp"]))
+            return {}
+        group = self.trainers[gid]
+        if op == "trainer_step":
+            if self.cuda_graphs:
+                key = (gid, *((k, tuple(v.shape)) for k, v in sorted(t.items())))
+                if key not in self.captured:
+                    self.captured[key] = Captured(group.step, t, stateful=group)
+                return self.captured[key](t)
+            return group.step(t)
+        if op == "trainer_weights":
+            return {"lora_A": group.A, "lora_B": group.B}
+        if op == "trainer_free":
+            del self.trainers[gid]
+            for key in [k for k in self.captured if k[0] == gid]:
+                del self.captured[key]
+            return {}
+        raise ValueError(f"unknown op '{op}'")
 
     def compute(self, op: str, t: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         with torch.no_grad():
@@ -141,10 +194,7 @@ class Worker:
             if op == "probe":
                 return {"similarities": self.probe_module(t["x"], t["t"], t["text"], t["text_mask"], t["frame_pos"])}
         if op == "train":
-            def forward(*a):
-                with bf16(self.autocast):
-                    return self.forward(*a, fast=self.fast)
-            loss, terms, gA, gB = lora_train_step(forward, t["x0"], t["noise"], t["t"], t["text"], t["text_mask"], t["frame_pos"],
+            loss, terms, gA, gB = lora_train_step(self.train_forward, t["x0"], t["noise"], t["t"], t["text"], t["text_mask"], t["frame_pos"],
                                                   t["frozen_A"], t["frozen_B"], t["frozen_scale"], t["lora_A"], t["lora_B"],
                                                   t["lora_scale"], t["loss_weights"])
             return {"loss": loss.reshape(1), "loss_terms": terms, "grad_A": gA, "grad_B": gB}
@@ -158,17 +208,20 @@ def main() -> None:
     ap.add_argument("--bf16", action="store_true")
     ap.add_argument("--compile", action="store_true")
     ap.add_argument("--no-cuda-graphs", action="store_true")
+    ap.add_argument("--tf32", action="store_true", help="TF32 matmuls on CUDA: faster, ~3e-4 relative error (benchmarks, not parity)")
     args = ap.parse_args()
     device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
     if device == "cuda" and not torch.cuda.is_available():
         sys.stderr.write("torch engine: CUDA was asked for but torch.cuda.is_available() is False\n")
         sys.exit(3)
-    torch.backends.cuda.matmul.allow_tf32 = False  # keep fp32 parity with the ONNX graphs unless bf16 is asked for
+    # fp32 parity with the ONNX graphs unless TF32 (or bf16) is asked for.
+    torch.backends.cuda.matmul.allow_tf32 = args.tf32
+    torch.backends.cudnn.allow_tf32 = args.tf32
     worker = Worker(args.weights, device, args.bf16, args.compile, cuda_graphs=not args.no_cuda_graphs)
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     name = torch.cuda.get_device_name(0) if device == "cuda" else "cpu"
     write_frame(stdout, {"op": "ready", "device": device, "device_name": name, "torch": torch.__version__,
-                         "bf16": worker.autocast, "compile": args.compile, "cuda_graphs": worker.cuda_graphs, "config": json.dumps(worker.cfg.to_dict())}, {})
+                         "bf16": worker.autocast, "tf32": args.tf32, "compile": args.compile, "cuda_graphs": worker.cuda_graphs, "config": json.dumps(worker.cfg.to_dict())}, {})
     cache: dict[str, torch.Tensor] = {}
     while True:
         t0 = time.perf_counter()
@@ -180,7 +233,7 @@ def main() -> None:
             write_frame(stdout, {"ok": "0", "error": f"KeyError: {e}"}, {})
             continue
         try:
-            out = worker.run(meta.get("op", ""), tensors)
+            out = worker.run(meta.get("op", ""), tensors, meta)
             if worker.device.type == "cuda":
                 torch.cuda.synchronize()
             write_frame(stdout, {"id": meta.get("id", ""), "ok": "1", "ms": f"{(time.perf_counter() - t0) * 1000:.3f}"}, out)
