@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { startTestRegistry, type TestRegistry } from "../../test/helpers/registry.ts";
+import { startTestRegistry } from "../../test/helpers/registry.ts";
 import { defaultWebhookConfig, type WebhookConfig } from "./service.ts";
 import { checkWebhookUrl, isPrivateAddress } from "./url.ts";
 

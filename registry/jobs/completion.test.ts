@@ -1,0 +1,169 @@
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { GIF, loraFile, sha256 } from "../../test/helpers/lora-file.ts";
+import { startTestRegistry, type TestRegistry } from "../../test/helpers/registry.ts";
+import { defaultWebhookConfig } from "../webhooks/service.ts";
+
+const webhooks = { ...defaultWebhookConfig, allowPrivate: true, baseDelayMs: 20 };
+
+describe("job completion is atomic: a crash between commit and publish loses nothing", () => {
+  let receiver: Server;
+  let hookUrl = "";
+  let home = "";
+  const received: string[] = [];
+  before(async () => {
+    receiver = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c: Buffer) => (body += c));
+      req.on("end", () => (received.push(JSON.parse(body).type), res.writeHead(204).end()));
+    });
+    await new Promise<void>((ok) => receiver.listen(0, "127.0.0.1", ok));
+    hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/`;
+    home = await mkdtemp(join(tmpdir(), "motion-lora-crash-"));
+  });
+  after(async () => {
+    await new Promise<void>((ok) => receiver.close(() => ok()));
+    await rm(home, { recursive: true, force: true });
+  });
+
+  /** A tune job claimed by a runner, its LoRA file uploaded, and the publish step rigged to crash once. */
+  async function crashedCompletion(r: TestRegistry, name: string) {
+    const alice = await r.key("alice");
+    const runner = await r.key("runner", ["runner"]);
+    await r.call("POST", "/v1/loras", { token: alice, json: { name, title: name, category: "single-object" } });
+    const video = await sha256(GIF);
+    await r.call("PUT", `/v1/blobs/${video}?kind=video`, { token: alice, body: GIF as BodyInit });
+    const job = (await r.call("POST", "/v1/jobs", { token: alice, json: { kind: "tune", input: { video_sha256: video, prompt: "a red circle", lora: `alice/${name}` }, webhook: hookUrl, webhook_events_filter: ["completed"] } })).body;
+    const claim = (await r.call("POST", "/v1/runner/claim", { token: runner, json: { runner_id: "r1" } })).body;
+    const file = loraFile({ alpha: String(name.length) });
+    const fileSha = await sha256(file);
+    await r.call("PUT", `/v1/blobs/${fileSha}?kind=lora`, { token: runner, body: file as BodyInit });
+    const loras = r.services.loras;
+    const publishTo = loras.publishTo.bind(loras);
+    loras.publishTo = async () => {
+      loras.publishTo = publishTo;
+      throw new Error("simulated crash between the commit and the publish");
+    };
+    const complete = () => r.call("POST", `/v1/jobs/${job.id}/complete`, { token: runner, json: { lease_token: claim.lease_token, result: { lora_sha256: fileSha } } });
+    assert.equal((await complete()).status, 500);
+    return { id: job.id as string, alice, complete };
+  }
+
+  async function assertFinishedOnce(r: TestRegistry, id: string, token: string) {
+    const job = (await r.call("GET", `/v1/jobs/${id}`, { token })).body;
+    assert.equal(job.status, "succeeded");
+    assert.ok(job.version_id, "the version was published");
+    const events = await r.services.events.after(id, 0);
+    assert.equal(events.filter((e) => e.type === "status" && e.data.status === "succeeded").length, 1, "one succeeded event");
+    assert.equal(events.at(-1)?.data.version_id, job.version_id);
+    const deliveries = (await r.call("GET", `/v1/jobs/${id}/webhooks`, { token })).body.data as { event: string }[];
+    assert.deepEqual(deliveries.map((d) => d.event), ["completed"], "one completed webhook queued");
+  }
+
+  it("keeps a cut-off completion looking unfinished, and the runner's retry finishes it: one version, one succeeded event, one webhook", async () => {
+    const r = await startTestRegistry({ webhooks });
+    try {
+      const { id, alice, complete } = await crashedCompletion(r, "retried");
+      const meanwhile = (await r.call("GET", `/v1/jobs/${id}`, { token: alice })).body;
+      assert.equal(meanwhile.status, "running", "not 'succeeded' without its version");
+      assert.equal(meanwhile.version_id, null);
+      const again = await complete();
+      assert.equal(again.status, 200, JSON.stringify(again.body));
+      await assertFinishedOnce(r, id, alice);
+      assert.equal((await complete()).body.version_id, again.body.version_id, "a further retry changes nothing");
+      await assertFinishedOnce(r, id, alice);
+    } finally {
+      await r.stop();
+    }
+  });
+
+  it("finishes at start-up a completion that a crash cut off (no retry came)", async () => {
+    const first = await startTestRegistry({ webhooks }, { home });
+    const { id, alice } = await crashedCompletion(first, "restarted");
+    await first.stop();
+    received.length = 0;
+    const second = await startTestRegistry({ webhooks }, { home });
+    try {
+      await assertFinishedOnce(second, id, alice);
+      for (let i = 0; i < 100 && !received.includes("job.completed"); i++) await new Promise((ok) => setTimeout(ok, 20));
+      assert.deepEqual(received, ["job.completed"]);
+      assert.equal((await second.call("GET", "/v1/loras/alice/restarted")).body.latest_version, 1);
+    } finally {
+      await second.stop();
+    }
+  });
+});
+
+describe("tune jobs: prompt words and the LoRA they create", () => {
+  let r: TestRegistry;
+  let alice: string;
+  let runner: string;
+  let video = "";
+  before(async () => {
+    r = await startTestRegistry();
+    alice = await r.key("alice");
+    runner = await r.key("runner", ["runner"]);
+    video = await sha256(GIF);
+    await r.call("PUT", `/v1/blobs/${video}?kind=video`, { token: alice, body: GIF as BodyInit });
+    await r.call("POST", "/v1/loras", { token: alice, json: { name: "walk", title: "Walk", category: "human-motion" } });
+  });
+  after(() => r.stop());
+
+  const tune = (input: Record<string, unknown>) => r.call("POST", "/v1/jobs", { token: alice, json: { kind: "tune", input: { video_sha256: video, ...input } } });
+  const claimAndUpload = async () => {
+    const claim = (await r.call("POST", "/v1/runner/claim", { token: runner, json: { runner_id: "r1" } })).body;
+    const file = loraFile({ alpha: "4" });
+    await r.call("PUT", `/v1/blobs/${await sha256(file)}?kind=lora`, { token: runner, body: file as BodyInit });
+    return { claim, fileSha: await sha256(file) };
+  };
+
+  it("refuses a tune or generate job whose prompt has words the model does not know, at creation, with 422 unknown_word", async () => {
+    const res = await tune({ prompt: "a purple elephant on a striped black background", lora: "alice/walk" });
+    assert.equal(res.status, 422);
+    assert.equal(res.body.error.code, "unknown_word");
+    assert.match(res.body.error.message, /input\.prompt: the model does not know 'purple', 'elephant'; prompts may use only: .*circle/);
+    assert.deepEqual(res.body.error.details.unknown_words, ["purple", "elephant"]);
+    const gen = await r.call("POST", "/v1/jobs", { token: alice, json: { kind: "generate", input: { prompt: "a dragon" } } });
+    assert.equal(gen.body.error.code, "unknown_word");
+    assert.equal((await r.call("GET", "/v1/jobs", { token: alice })).body.data.length, 0, "no job was queued");
+  });
+
+  it("leaves no LoRA behind when a tune job with input.create is refused for its prompt", async () => {
+    const res = await tune({ prompt: "a purple elephant", lora: "alice/elephant-walk", create: { title: "Elephant", category: "single-object" } });
+    assert.equal(res.status, 422);
+    assert.equal(res.body.error.code, "unknown_word");
+    assert.equal((await r.call("GET", "/v1/loras/alice/elephant-walk", { token: alice })).status, 404);
+  });
+
+  it("creates the LoRA named with input.create only together with the job's first version; a failed job leaves none", async () => {
+    const create = { title: "Fresh motion", category: "single-object", visibility: "private" };
+    const failing = await tune({ prompt: "a red circle", lora: "alice/fresh-motion", create });
+    assert.equal(failing.status, 201, JSON.stringify(failing.body));
+    assert.equal((await r.call("GET", "/v1/loras/alice/fresh-motion", { token: alice })).status, 404, "not before a version exists");
+    const c1 = await claimAndUpload();
+    await r.call("POST", `/v1/jobs/${failing.body.id}/fail`, { token: runner, json: { lease_token: c1.claim.lease_token, error: { code: "invalid_video", message: "bad clip" } } });
+    assert.equal((await r.call("GET", "/v1/loras/alice/fresh-motion", { token: alice })).status, 404, "a failed job leaves no empty LoRA");
+
+    const ok = await tune({ prompt: "a red circle", lora: "alice/fresh-motion", create });
+    const c2 = await claimAndUpload();
+    const done = await r.call("POST", `/v1/jobs/${ok.body.id}/complete`, { token: runner, json: { lease_token: c2.claim.lease_token, result: { lora_sha256: c2.fileSha } } });
+    assert.equal(done.status, 200, JSON.stringify(done.body));
+    const lora = (await r.call("GET", "/v1/loras/alice/fresh-motion", { token: alice })).body;
+    assert.deepEqual([lora.title, lora.visibility, lora.latest_version], ["Fresh motion", "private", 1]);
+    assert.equal((await r.call("GET", "/v1/loras/alice/fresh-motion")).status, 404, "created private, as asked");
+    const other = await r.call("POST", "/v1/jobs", { token: await r.key("bob"), json: { kind: "tune", input: { video_sha256: video, prompt: "a red circle", lora: "alice/other", create } } });
+    assert.equal(other.status, 403, "create works under your own owner only");
+  });
+
+  it("answers a forged job-list cursor with 422, not 500", async () => {
+    const forged = Buffer.from('[1e999,"x"]').toString("base64url");
+    const res = await r.call("GET", `/v1/jobs?cursor=${forged}`, { token: alice });
+    assert.equal(res.status, 422);
+    assert.equal(res.body.error.code, "validation_failed");
+  });
+});
