@@ -84,4 +84,47 @@ describe("API keys, scopes and rate limits", () => {
     assert.equal(line?.status, 404);
     assert.equal(typeof line?.ms, "number");
   });
+
+  it("lets a read key revoke only itself, and never a key with a scope beyond the caller's", async () => {
+    const mint = async (scopes: string[]) => (await r.call("POST", "/v1/keys", { token: r.admin, json: { owner: "ivy", scopes } })).body as { id: string; token: string };
+    const admin = await mint(["admin"]);
+    const runnerKey = await mint(["runner"]);
+    const reader = await mint(["read"]);
+    const writer = await mint(["read", "write"]);
+    const other = await mint(["read"]);
+
+    const byReader = await r.call("DELETE", `/v1/keys/${admin.id}`, { token: reader.token });
+    assert.equal(byReader.status, 403);
+    assert.equal(byReader.body.error.code, "insufficient_scope");
+    assert.equal((await r.call("DELETE", `/v1/keys/${other.id}`, { token: reader.token })).status, 403, "not even another read key");
+    for (const target of [admin, runnerKey]) {
+      const byWriter = await r.call("DELETE", `/v1/keys/${target.id}`, { token: writer.token });
+      assert.equal(byWriter.status, 403, JSON.stringify(byWriter.body));
+      assert.equal(byWriter.body.error.code, "forbidden");
+    }
+    assert.equal((await r.call("GET", "/v1/me", { token: admin.token })).status, 200, "the admin key still works");
+    assert.equal((await r.call("DELETE", `/v1/keys/${other.id}`, { token: writer.token })).status, 200, "a write key may revoke a lesser key of its owner");
+    assert.equal((await r.call("DELETE", `/v1/keys/${reader.id}`, { token: reader.token })).status, 200, "any key may revoke itself");
+    assert.equal((await r.call("DELETE", `/v1/keys/${runnerKey.id}`, { token: admin.token })).status, 200, "admins revoke anything");
+  });
+});
+
+describe("failed authentication", () => {
+  let r: TestRegistry;
+  before(async () => {
+    r = await startTestRegistry({ failedAuthPerMinute: 5, anonymousRateLimitPerMinute: 1_000_000 });
+  });
+  after(() => r.stop());
+
+  it("is rate-limited by client address: after the allowance, bad tokens get 429 with Retry-After, and anonymous reads still work", async () => {
+    const key = await r.key("jo", ["read"]);
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++) statuses.push((await r.call("GET", "/v1/me", { token: `mlk_guess${i}` })).status);
+    assert.deepEqual(statuses, [401, 401, 401, 401, 401, 429, 429, 429]);
+    const blocked = await r.call("GET", "/v1/me", { token: "mlk_guess9" });
+    assert.equal(blocked.body.error.code, "rate_limited");
+    assert.ok(Number(blocked.headers.get("retry-after")) >= 1);
+    assert.equal((await r.call("GET", "/v1/me", { token: key })).status, 429, "a right guess from a blocked address is not confirmed");
+    assert.equal((await r.call("GET", "/v1/loras")).status, 200, "anonymous requests are not blocked");
+  });
 });

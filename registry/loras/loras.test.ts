@@ -195,4 +195,33 @@ describe("LoRAs and versions", () => {
     assert.equal((await r.call("GET", `/v1/blobs/${fileSha}`, { token: runner })).status, 200);
     assert.equal((await r.call("GET", `/v1/blobs/${fileSha}`, { token: alice })).status, 200);
   });
+
+  it("answers forged cursors on the LoRA and version lists with 422, not 500", async () => {
+    await create(alice, { name: "paged" });
+    for (const raw of ['[1e999,"x"]', '[-1e999,"x"]', '[1.5,"x"]', `[1,"${"x".repeat(100)}"]`]) {
+      const forged = Buffer.from(raw).toString("base64url");
+      for (const path of [`/v1/loras?cursor=${forged}`, `/v1/loras?sort=downloads&cursor=${forged}`, `/v1/loras/alice/paged/versions?cursor=${forged}`]) {
+        const res = await r.call("GET", path);
+        assert.equal(res.status, 422, `${path} with ${raw}`);
+        assert.equal(res.body.error.code, "validation_failed");
+      }
+    }
+  });
+
+  it("lets an owner take a deleted LoRA's name again, keeping the old versions resolvable by hash", async () => {
+    await create(alice, { name: "reborn", title: "first life" });
+    const fileSha = await upload(loraFile({ alpha: "11" }), "lora");
+    const v1 = await r.call("POST", "/v1/loras/alice/reborn/versions", { token: alice, json: { file_sha256: fileSha } });
+    assert.equal(v1.status, 201);
+    assert.equal((await r.call("DELETE", "/v1/loras/alice/reborn", { token: alice })).status, 204);
+    const again = await create(alice, { name: "reborn", title: "second life" });
+    assert.equal(again.status, 201, JSON.stringify(again.body));
+    const now = (await r.call("GET", "/v1/loras/alice/reborn")).body;
+    assert.deepEqual([now.title, now.latest_version, now.id === v1.body.lora_id], ["second life", null, false]);
+    assert.equal((await create(alice, { name: "reborn" })).body.error.code, "slug_taken", "one live LoRA per name");
+    assert.equal((await create(bob, { name: "reborn", owner: "alice" })).status, 403);
+    const runner = await r.key("runner-2", ["runner"]);
+    assert.equal((await r.call("GET", `/v1/blobs/${fileSha}`, { token: runner })).status, 200, "the old version's file is still served by hash");
+    assert.equal((await r.call("GET", `/v1/blobs/${fileSha}`, { token: alice })).status, 200);
+  });
 });
