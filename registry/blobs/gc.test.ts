@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { readdir, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { GIF, sha256 } from "../../test/helpers/lora-file.ts";
+import { eq } from "drizzle-orm";
+import { blobOwners, blobs } from "../db/schema.ts";
+import { GIF, loraFile, sha256 } from "../../test/helpers/lora-file.ts";
 import { startTestRegistry, type TestRegistry } from "../../test/helpers/registry.ts";
 
 describe("orphan blob collection", () => {
@@ -37,5 +39,42 @@ describe("orphan blob collection", () => {
     assert.deepEqual(await readdir(join(r.home, "tmp")), []);
     assert.equal(await r.services.store.stat(orphan), null);
     assert.equal((await r.call("GET", `/v1/blobs/${kept}`, { token: alice })).status, 200);
+  });
+});
+
+describe("unreferenced blob collection", () => {
+  let r: TestRegistry;
+  before(async () => {
+    r = await startTestRegistry({ unreferencedBlobGraceMs: 60_000 });
+  });
+  after(() => r.stop());
+
+  it("collects, after the grace period, blobs no version or job refers to (a file refused at publish), and keeps the rest", async () => {
+    const alice = await r.key("alice");
+    const put = async (bytes: Uint8Array, kind: string) => {
+      const sha = await sha256(bytes);
+      assert.ok((await r.call("PUT", `/v1/blobs/${sha}?kind=${kind}`, { token: alice, body: bytes as BodyInit })).status < 300);
+      return sha;
+    };
+    await r.call("POST", "/v1/loras", { token: alice, json: { name: "kept", title: "Kept", category: "single-object" } });
+    const published = await put(loraFile({ alpha: "3" }), "lora");
+    assert.equal((await r.call("POST", "/v1/loras/alice/kept/versions", { token: alice, json: { file_sha256: published } })).status, 201);
+    const refused = await put(loraFile({ base_model_sha256: "b".repeat(64) }), "lora");
+    assert.equal((await r.call("POST", "/v1/loras/alice/kept/versions", { token: alice, json: { file_sha256: refused } })).status, 422);
+    const jobInput = await put(Uint8Array.from([...GIF, 1]), "video");
+    assert.equal((await r.call("POST", "/v1/jobs", { token: alice, json: { kind: "tune", input: { video_sha256: jobInput, prompt: "a red circle", lora: "alice/kept" } } })).status, 201);
+    const stray = await put(Uint8Array.from([...GIF, 2]), "preview");
+
+    assert.deepEqual(await r.services.blobs.collectUnreferenced(), { removed: 0 }, "young blobs survive");
+    const old = Date.now() - 120_000;
+    for (const sha of [published, refused, jobInput, stray]) await r.services.db.update(blobs).set({ createdAt: old }).where(eq(blobs.sha256, sha));
+    assert.deepEqual(await r.services.blobs.collectUnreferenced(), { removed: 2 });
+    for (const sha of [refused, stray]) {
+      assert.equal(await r.services.blobs.get(sha), undefined);
+      assert.equal(await r.services.store.stat(sha), null, "its file is gone");
+      assert.deepEqual(await r.services.db.select().from(blobOwners).where(eq(blobOwners.sha256, sha)), []);
+    }
+    for (const sha of [published, jobInput]) assert.equal((await r.call("GET", `/v1/blobs/${sha}`, { token: alice })).status, 200);
+    assert.equal(await r.services.blobs.usage("alice"), (await r.services.blobs.get(published))!.size + (await r.services.blobs.get(jobInput))!.size, "collected bytes leave the quota");
   });
 });

@@ -111,4 +111,21 @@ describe("safetensors header", () => {
   it("rejects non-string metadata values", () => {
     rejects(rawFile({ __metadata__: { rank: 2 } }, 0), /__metadata__\['rank'\] must be a string/);
   });
+
+  it("rejects a header that names a tensor twice (JSON.parse would keep only the last)", () => {
+    const entry = '{"dtype":"U8","shape":[4],"data_offsets":[0,4]}';
+    rejects(rawFile(null, 4, `{"a":${entry},"a":${entry}}`), /names "a" twice/);
+    rejects(rawFile(null, 4, `{"__metadata__":{"k":"1","k":"2"},"a":${entry}}`), /names "k" twice \(inside '__metadata__'\)/);
+    // Equal names in different objects, and escaped quotes inside strings, are fine.
+    const ok = parse(rawFile(null, 4, `{"__metadata__":{"a":"x\\"a\\"","dtype":"y"},"a":${entry}}`));
+    assert.equal(ok.metadata.a, 'x"a"');
+  });
+
+  it("applies caller limits on header bytes, tensor count and metadata size", () => {
+    const file = encodeSafetensors([{ name: "a", dtype: "U8", shape: [4], data: new Uint8Array(4) }, { name: "b", dtype: "U8", shape: [4], data: new Uint8Array(4) }], { note: "x".repeat(100) });
+    assert.throws(() => parseSafetensors(file, { maxHeaderBytes: 64 }), /exceeds the 64-byte limit/);
+    assert.throws(() => parseSafetensors(file, { maxTensors: 1 }), /lists 2 tensors; the limit is 1/);
+    assert.throws(() => parseSafetensors(file, { maxMetadataBytes: 50 }), /__metadata__ is 111 bytes; the limit is 50/);
+    assert.equal(parseSafetensors(file, { maxHeaderBytes: 1024, maxTensors: 2, maxMetadataBytes: 200 }).tensors.length, 2);
+  });
 });
