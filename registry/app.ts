@@ -144,7 +144,22 @@ export function createApp(deps: AppDeps) {
   blobRoutes(api, services);
   jobRoutes(api, services);
 
-  const openapi = openApiDocument(api.operations, API_VERSION);
+  const m = config.baseModel;
+  const openapi = openApiDocument(api.operations, API_VERSION, {
+    blobBytes: config.blobLimits,
+    ownerQuotaBytes: config.ownerQuotaBytes,
+    loraHeaderBytes: config.loraMaxHeaderBytes,
+    loraTensors: services.blobs.loraHeaderLimits.maxTensors!,
+    loraMetadataBytes: config.loraMaxMetadataBytes,
+    baseModel: { id: m.id, sha256: m.sha256, depth: m.depth, dim: m.dim, projections: m.projections, maxRank: m.maxRank },
+    failedAuthPerMinute: config.failedAuthPerMinute,
+    webhooks: {
+      timeoutMs: config.webhooks.timeoutMs,
+      connectTimeoutMs: config.webhooks.connectTimeoutMs,
+      perTenantConcurrency: config.webhooks.perTenantConcurrency,
+      maxAttempts: config.webhooks.maxAttempts,
+    },
+  });
   const docs = docsPage(api.operations, openapi);
   app.get("/openapi.json", (c) => c.json(openapi));
   app.get("/docs", (c) => c.html(docs));

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
 import { MotionLora } from "../sdk/client/client.ts";
-import { JobFailedError } from "../sdk/client/errors.ts";
+import { JobFailedError, NotFoundError, UnprocessableEntityError } from "../sdk/client/errors.ts";
 import { encodeClipPng } from "../sdk/video/frames.ts";
 import type { Job } from "../sdk/schema/index.ts";
 import { decodePng } from "../sdk/video/png-decode.ts";
@@ -75,12 +75,18 @@ describe("end to end: tune and generate through registry and runner processes", 
   });
 
   it("fails jobs the model cannot do with a clear, final error", async () => {
+    // Words the model does not know are refused when the job is created: no job is queued, no LoRA made.
     await assert.rejects(alice.generate({ prompt: "a purple elephant", options: { steps: 2 } }), (e: unknown) => {
-      assert.ok(e instanceof JobFailedError);
+      assert.ok(e instanceof UnprocessableEntityError);
       assert.equal(e.code, "unknown_word");
       assert.match(e.message, /'purple', 'elephant'.*prompts may use only: .*circle/);
       return true;
     });
+    await assert.rejects(
+      alice.jobs.create({ kind: "tune", input: { video_sha256: version.reference_video_sha256!, prompt: "a purple elephant", lora: "alice/elephant", create: { title: "Elephant", category: "single-object" } } }),
+      (e: unknown) => e instanceof UnprocessableEntityError && e.code === "unknown_word",
+    );
+    await assert.rejects(alice.loras.get("alice/elephant"), NotFoundError, "no empty LoRA is left behind");
     // A clip of the wrong shape, uploaded around the SDK's fitting: refused, not retried.
     const small = await alice.blobs.upload(await encodeClipPng({ width: 8, height: 8, count: 4, rgb: new Uint8Array(4 * 8 * 8 * 3) }), "video");
     const job = await alice.jobs.create({ kind: "tune", input: { video_sha256: small.sha256, prompt: CAPTION, lora: "alice/diamond-path" } });

@@ -10,8 +10,34 @@ function jsonSchema(schema: z.ZodType, io: "input" | "output") {
   return rest;
 }
 
+/** The registry's limits, as the OpenAPI document states them (`info.x-limits` and the description). */
+export interface ApiLimits {
+  blobBytes: Record<string, number>;
+  ownerQuotaBytes: number | null;
+  loraHeaderBytes: number;
+  loraTensors: number;
+  loraMetadataBytes: number;
+  baseModel: { id: string; sha256: string; depth: number; dim: number; projections: string[]; maxRank: number };
+  failedAuthPerMinute: number;
+  webhooks: { timeoutMs: number; connectTimeoutMs: number; perTenantConcurrency: number; maxAttempts: number };
+}
+
+function describeLimits(l: ApiLimits): string {
+  const model = l.baseModel;
+  return [
+    `Limits: blobs at most ${Object.entries(l.blobBytes).map(([k, v]) => `${k} ${v} bytes`).join(", ")}` +
+      (l.ownerQuotaBytes === null ? "" : `; ${l.ownerQuotaBytes} bytes uploaded per owner (413 quota_exceeded; runner keys are exempt)`) + ".",
+    `A LoRA file's safetensors header is at most ${l.loraHeaderBytes} bytes with at most ${l.loraTensors} tensors and a __metadata__ block of at most ${l.loraMetadataBytes} bytes (422 invalid_safetensors).`,
+    `Versions are published only for base model ${model.id} (sha256 ${model.sha256}): tensors named base_model.model.blocks.{0..${model.depth - 1}}.attn.{${model.projections.join(",")}}.lora_{A,B}.weight, ` +
+      `F32 of [rank, ${model.dim}] and [${model.dim}, rank], rank ≤ ${model.maxRank}, finite values (422 invalid_lora_tensors, base_model_mismatch).`,
+    "Prompts use the model's vocabulary only (422 unknown_word at job creation). Publishing needs read access to every blob named; an unreadable blob is blob_missing.",
+    `Failed authentications: ${l.failedAuthPerMinute} a minute per client address, then 429. Webhooks: public addresses only, connect timeout ${l.webhooks.connectTimeoutMs} ms, ` +
+      `answer timeout ${l.webhooks.timeoutMs} ms, ${l.webhooks.perTenantConcurrency} in flight per owner, ${l.webhooks.maxAttempts} attempts.`,
+  ].join(" ");
+}
+
 /** Builds the OpenAPI 3.1 document from the registered operations and their zod schemas. */
-export function openApiDocument(operations: Operation[], version: string) {
+export function openApiDocument(operations: Operation[], version: string, limits?: ApiLimits) {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const op of operations) {
     const parameters: unknown[] = [];
@@ -60,7 +86,9 @@ export function openApiDocument(operations: Operation[], version: string) {
     info: {
       title: "motion-lora registry",
       version,
-      description: "Catalog, share and download motion LoRAs (Follow-Your-Motion), and queue tune/generate jobs for runners.",
+      description:
+        "Catalog, share and download motion LoRAs (Follow-Your-Motion), and queue tune/generate jobs for runners." + (limits ? `\n\n${describeLimits(limits)}` : ""),
+      ...(limits ? { "x-limits": limits } : {}),
     },
     servers: [{ url: "/" }],
     paths,

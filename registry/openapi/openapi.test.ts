@@ -29,6 +29,18 @@ describe("OpenAPI document and docs page", () => {
     assert.equal(new Set(ids).size, ids.length, "operationIds are unique");
   });
 
+  it("states the limits and the error codes of the hardened registry", async () => {
+    const doc = (await r.call("GET", "/openapi.json")).body;
+    const codes = doc.components.schemas.Error.properties.error.properties.code.enum as string[];
+    for (const code of ["unknown_word", "invalid_lora_tensors", "base_model_mismatch", "quota_exceeded", "blob_missing"]) assert.ok(codes.includes(code), code);
+    const limits = doc.info["x-limits"];
+    assert.deepEqual([limits.loraHeaderBytes, limits.loraTensors, limits.loraMetadataBytes], [98_304, 48, 65_536]);
+    assert.deepEqual([limits.baseModel.id, limits.baseModel.depth, limits.baseModel.dim, limits.baseModel.maxRank], ["fym-tiny-dit", 6, 192, 8]);
+    assert.match(doc.info.description, /at most 48 tensors and a __metadata__ block of at most 65536 bytes/);
+    assert.ok(doc.paths["/v1/loras/{owner}/{name}/versions"].get.parameters.some((p: { name: string }) => p.name === "include"));
+    assert.ok(doc.paths["/v1/jobs"].post.requestBody.content["application/json"].schema.oneOf.some((k: { properties: { input: { properties: Record<string, unknown> } } }) => "create" in k.properties.input.properties));
+  });
+
   it("serves a readable API reference at /docs", async () => {
     const res = await fetch(`${r.url}/docs`);
     assert.equal(res.status, 200);
