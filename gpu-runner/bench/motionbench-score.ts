@@ -1,0 +1,75 @@
+// Scores generated clips against their MotionBench case, on worker threads: the metrics are plain
+// CPU work (~70–140 ms a clip), and a full run scores thousands of clips while the GPU generates.
+import { availableParallelism } from "node:os";
+import { isMainThread, parentPort, Worker } from "node:worker_threads";
+import type { Clip } from "../fym/clip.ts";
+import { loadMotionBench, type BenchClip } from "../fym/motionbench.ts";
+import { classifyAppearance, leakage, maskConsistency, textAlignment } from "../metrics/appearance.ts";
+import { mainTrajectoryCorrelation, motionFidelity, truthTracks } from "../metrics/fidelity.ts";
+import { tracksFor } from "../metrics/tracker.ts";
+
+export interface Scores {
+  fidelity: number;
+  correlation: number;
+  alignment: number;
+  colour: number;
+  shape: number;
+  background: number;
+  count: number;
+  consistency: number;
+  leakage: number;
+}
+
+/** Every MotionBench metric of one generated clip for a case and the prompt it was generated from. */
+export function score(ref: BenchClip, clip: Clip, prompt: string): Scores {
+  const seen = classifyAppearance(clip);
+  const align = textAlignment(clip, prompt, seen);
+  return {
+    fidelity: motionFidelity(tracksFor(clip, ref.category), truthTracks(ref.truth, ref.category)),
+    correlation: mainTrajectoryCorrelation(clip, ref.clip, ref.category),
+    alignment: align.mean, colour: align.colour ? 1 : 0, shape: align.shape ? 1 : 0, background: align.background ? 1 : 0, count: align.count ? 1 : 0,
+    consistency: maskConsistency(clip), leakage: leakage(clip, prompt, ref.caption, seen).any ? 1 : 0,
+  };
+}
+
+/** A pool of scoring threads (one per core, less one for the main thread). */
+export class ScorePool {
+  private readonly workers: Worker[] = [];
+  private next = 0;
+  private seq = 0;
+  private readonly waiting = new Map<number, (s: Scores) => void>();
+
+  constructor(size = Math.max(1, availableParallelism() - 1)) {
+    for (let i = 0; i < size; i++) {
+      // The thread runs this TypeScript file, so it registers tsx's loader before importing it.
+      const boot = `import("tsx/esm/api").then((t) => { t.register(); return import(${JSON.stringify(import.meta.url)}); })`;
+      const w = new Worker(boot, { eval: true });
+      w.on("message", (m: { id: number; scores: Scores }) => {
+        this.waiting.get(m.id)?.(m.scores);
+        this.waiting.delete(m.id);
+      });
+      this.workers.push(w);
+    }
+  }
+
+  score(caseName: string, clip: Clip, prompt: string): Promise<Scores> {
+    const id = ++this.seq;
+    const w = this.workers[this.next++ % this.workers.length]!;
+    return new Promise((resolve) => {
+      this.waiting.set(id, resolve);
+      w.postMessage({ id, caseName, data: clip.data, frames: clip.frames, size: clip.size, prompt });
+    });
+  }
+
+  async close() {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+if (!isMainThread) {
+  const cases = new Map(loadMotionBench().map((c) => [c.name, c]));
+  parentPort!.on("message", (m: { id: number; caseName: string; data: Float32Array; frames: number; size: number; prompt: string }) => {
+    const scores = score(cases.get(m.caseName)!, { frames: m.frames, size: m.size, data: m.data }, m.prompt);
+    parentPort!.postMessage({ id: m.id, scores });
+  });
+}

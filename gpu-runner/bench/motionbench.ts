@@ -1,0 +1,158 @@
+// MotionBench v4: motion fidelity, text alignment, appearance integrity, temporal consistency and
+// appearance leakage of motion transfer, per method, category and ID/OOD motion, with bootstrap
+// intervals and paired comparisons (same case, prompt and seed). Tunes are batched (tuneMany) and
+// generations too (generateMany), so on the torch engine a whole config trains in one batched run.
+// Resumable: each (config, case) is cached under <out>/cache-<tag>/.
+//
+// Usage: npm run bench:motion -- [--engine onnx|torch] [--configs floor,fym,naive-two-stage,...]
+//   [--recipes '{"name":{...TuneOptions}}'] [--category c] [--cases N] [--ood-only] [--seeds K]
+//   [--prompts P] [--batch B] [--tag T] [--out DIR] [--quick]
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { encodeGif } from "../../sdk/video/gif.ts";
+import type { Provider } from "../engine/providers.ts";
+import { clipToRgb, type Clip } from "../fym/clip.ts";
+import type { Engine } from "../fym/engine.ts";
+import { CATEGORIES, loadMotionBench } from "../fym/motionbench.ts";
+import { generateMany } from "../fym/sampler.ts";
+import { BASELINES, DEFAULT_TUNE, tuneMany, type TuneOptions } from "../fym/tune.ts";
+import { decodeLora, encodeLora } from "../lora/file.ts";
+import type { LoraWeights } from "../lora/tensors.ts";
+import { motionFidelity, truthTracks } from "../metrics/fidelity.ts";
+import { tracksFor } from "../metrics/tracker.ts";
+import { createEngine } from "../runner/start.ts";
+import { writeReport, type Row, type TuneTime } from "./motionbench-report.ts";
+import { ScorePool } from "./motionbench-score.ts";
+
+const { values } = parseArgs({
+  options: {
+    engine: { type: "string", default: "onnx" }, provider: { type: "string", default: "cpu" },
+    configs: { type: "string", default: "floor,fym,naive-two-stage,fym-no-sparse,fym-no-adaptive-rope,fym-no-decoupling" },
+    recipes: { type: "string", default: "{}" }, category: { type: "string" }, cases: { type: "string" },
+    "ood-only": { type: "boolean", default: false }, seeds: { type: "string", default: "3" }, prompts: { type: "string", default: "3" },
+    steps: { type: "string", default: "20" }, batch: { type: "string", default: "48" }, "gen-batch": { type: "string", default: "48" },
+    tag: { type: "string" }, out: { type: "string", default: "gpu-runner/bench/motionbench" }, quick: { type: "boolean", default: false },
+    tf32: { type: "boolean", default: false }, "no-report": { type: "boolean", default: false },
+  },
+});
+
+const quick = values.quick!;
+// --quick is the CI smoke run: one OOD case per category, tiny budgets, the whole pipeline and report.
+const recipes: Record<string, Partial<TuneOptions>> = { ...BASELINES, ...(JSON.parse(values.recipes!) as Record<string, Partial<TuneOptions>>) };
+const configs = (quick ? "floor,fym" : values.configs!).split(",");
+for (const c of configs) if (c !== "floor" && !recipes[c]) throw new Error(`unknown config '${c}': use floor, ${Object.keys(recipes).join(", ")} or define it in --recipes`);
+const budget: Partial<TuneOptions> = quick ? { spatialSteps: 3, temporalSteps: 6 } : {};
+const seeds = quick ? 1 : Number(values.seeds);
+const promptCount = quick ? 1 : Number(values.prompts);
+const genSteps = quick ? 3 : Number(values.steps);
+
+let cases = loadMotionBench().filter((b) => (!values.category || b.category === values.category) && (!values["ood-only"] || b.ood));
+if (quick) cases = CATEGORIES.map((c) => cases.find((b) => b.category === c && b.ood)!).filter(Boolean);
+else if (values.cases) {
+  const per = Number(values.cases);
+  // Per category, alternate ID and OOD so a subset keeps both.
+  cases = CATEGORIES.flatMap((c) => cases.filter((b) => b.category === c).slice(0, per));
+}
+
+const engine: Engine & { close?: () => Promise<void> } = values.engine === "torch"
+  ? await (await import("../engine/torch-engine.ts")).TorchEngine.start({ tf32: values.tf32! })
+  : await createEngine("onnx", values.provider as Provider);
+const tag = values.tag ?? (engine.name.startsWith("onnx") ? (values.provider as string) : engine.name.split(":")[1]!.split("+")[0]!);
+const cacheDir = join(values.out!, `cache-${tag}`);
+const progress = (msg: string) => process.stderr.write(`\r\x1b[K${msg}`);
+
+/** Tunes every case for a config, batched; cached LoRAs are read back instead. */
+async function loras(config: string): Promise<{ lora: LoraWeights; spatialMs: number; temporalMs: number; batch: number }[]> {
+  const options = { ...recipes[config], ...budget, seed: 0 };
+  const files = cases.map((c) => join(cacheDir, config, `${c.name}.safetensors`));
+  const todo = cases.map((_, i) => i).filter((i) => !existsSync(files[i]!));
+  const batch = Number(values.batch);
+  for (let s = 0; s < todo.length; s += batch) {
+    const part = todo.slice(s, s + batch);
+    let done = 0;
+    const t0 = performance.now();
+    const results = await Promise.all(tuneMany(engine, part.map((i) => ({
+      clip: cases[i]!.clip, caption: cases[i]!.caption, options,
+      onProgress: (p) => {
+        if (p.stage === "temporal" && p.step === p.steps) done++;
+        if (p.step % 50 === 0 || p.step === p.steps) progress(`${config}: tuning ${part.length} cases together · ${p.stage} ${p.step}/${p.steps} · ${done}/${part.length} done · ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+      },
+    }))));
+    await mkdir(join(cacheDir, config), { recursive: true });
+    for (const [k, i] of part.entries()) {
+      const r = results[k]!;
+      const tuning = { ...r.options, spatial_ms: r.spatial.ms, temporal_ms: r.temporal.ms, batch: r.temporal.batch, engine: r.engine, case: cases[i]!.name };
+      await writeFile(files[i]!, encodeLora(engine.config, r.temporal.lora, engine.base, { stage: "temporal", heads: r.heads.temporal, tuning }));
+    }
+  }
+  return files.map((f) => {
+    const { lora, metadata } = decodeLora(engine.config, new Uint8Array(readFileSync(f)), engine.base);
+    const t = metadata.tuning_config as { spatial_ms: number; temporal_ms: number; batch: number };
+    return { lora, spatialMs: t.spatial_ms, temporalMs: t.temporal_ms, batch: t.batch };
+  });
+}
+
+const pool = new ScorePool();
+const rows: Row[] = [];
+const times: TuneTime[] = [];
+const previews = new Map<string, Map<string, Clip>>(); // case -> config -> clip (prompt 0, seed 0)
+const scoring: Promise<void>[] = [];
+for (const config of configs) {
+  const tuned = config === "floor" ? null : await loras(config);
+  if (tuned) times.push({ config, spatialMs: tuned.map((t) => t.spatialMs), temporalMs: tuned.map((t) => t.temporalMs), batch: tuned[0]!.batch });
+  const jobs = cases.flatMap((ref, i) => ref.newPrompts.slice(0, promptCount).flatMap((prompt, p) => Array.from({ length: seeds }, (_, seed) => ({ ref, i, prompt, p, seed }))));
+  const rowFile = join(cacheDir, config, "rows.json");
+  const have: Row[] = existsSync(rowFile) ? JSON.parse(await readFile(rowFile, "utf8")) : [];
+  const key = (r: { case: string; prompt: number; seed: number }) => `${r.case}|${r.prompt}|${r.seed}`;
+  const known = new Set(have.map(key));
+  const todo = jobs.filter((j) => !known.has(key({ case: j.ref.name, prompt: j.p, seed: j.seed })) || (j.p === 0 && j.seed === 0));
+  const batch = Number(values["gen-batch"]);
+  for (let s = 0; s < todo.length; s += batch) {
+    const part = todo.slice(s, s + batch);
+    progress(`${config}: generating ${s + part.length}/${todo.length}`);
+    const clips = await generateMany(engine, part.map((j) => ({
+      prompt: j.prompt, steps: genSteps, seed: 1000 * j.p + j.seed, ...(tuned ? { loras: [{ lora: tuned[j.i]!.lora, weight: 1 }] } : {}),
+    })));
+    // Scored on the pool's threads while the next batch generates.
+    scoring.push(...part.map(async (j, k) => {
+      if (j.p === 0 && j.seed === 0) (previews.get(j.ref.name) ?? previews.set(j.ref.name, new Map()).get(j.ref.name)!).set(config, clips[k]!);
+      if (known.has(key({ case: j.ref.name, prompt: j.p, seed: j.seed }))) return;
+      have.push({ config, case: j.ref.name, category: j.ref.category, ood: j.ref.ood, family: j.ref.family, prompt: j.p, seed: j.seed, text: j.prompt, ...(await pool.score(j.ref.name, clips[k]!, j.prompt)) });
+    }));
+  }
+  await Promise.all(scoring);
+  scoring.length = 0;
+  await mkdir(join(cacheDir, config), { recursive: true });
+  await writeFile(rowFile, JSON.stringify(have));
+  rows.push(...have.filter((r) => cases.some((c) => c.name === r.case)));
+}
+progress("");
+
+// The tracker's own ceiling: the reference clips scored against their ground truth.
+const ceiling = cases.map((ref) => ({ case: ref.name, category: ref.category, ood: ref.ood, fidelity: motionFidelity(tracksFor(ref.clip, ref.category), truthTracks(ref.truth, ref.category)) }));
+
+// One GIF per case: reference | each config's first generation, side by side.
+const gifs: Record<string, Uint8Array> = {};
+for (const ref of cases) {
+  const row = [ref.clip, ...configs.map((c) => previews.get(ref.name)?.get(c) ?? ref.clip)];
+  const size = ref.clip.size;
+  const gap = 2;
+  const width = row.length * size + (row.length - 1) * gap;
+  const rgb = new Uint8Array(ref.clip.frames * size * width * 3).fill(255);
+  row.forEach((clip, k) => {
+    const src = clipToRgb(clip);
+    for (let f = 0; f < clip.frames; f++) for (let y = 0; y < size; y++) rgb.set(src.subarray(((f * size + y) * size) * 3, ((f * size + y) * size + size) * 3), ((f * size + y) * width + k * (size + gap)) * 3);
+  });
+  gifs[ref.name] = encodeGif({ width, height: size, count: ref.clip.frames, rgb }, { scale: 3 });
+}
+
+if (!values["no-report"]) {
+  await writeReport({
+    out: values.out!, tag, engine: engine.name, configs, rows, times, ceiling, gifs, cases,
+    setup: { seeds, prompts: promptCount, genSteps, quick, tune: { ...DEFAULT_TUNE, ...budget }, recipes: Object.fromEntries(configs.filter((c) => c !== "floor").map((c) => [c, recipes[c]!])) },
+  });
+}
+await pool.close();
+await engine.close?.();
