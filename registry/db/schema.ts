@@ -99,7 +99,8 @@ export const blobOwners = sqliteTable(
     /** 1 when `owner` uploaded the bytes (counted against its quota), 0 for read grants (job inputs and results). */
     uploaded: integer("uploaded").notNull().default(0),
   },
-  (t) => [primaryKey({ columns: [t.sha256, t.owner] })],
+  // The owner index serves the quota sum on every upload.
+  (t) => [primaryKey({ columns: [t.sha256, t.owner] }), index("blob_owners_owner").on(t.owner, t.uploaded)],
 );
 
 export const jobs = sqliteTable(
