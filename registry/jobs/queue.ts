@@ -1,7 +1,6 @@
-import { and, asc, desc, eq, gte, inArray, isNull, lt, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gte, inArray, lt, or, sql, type SQL } from "drizzle-orm";
 import {
   GenerateResult,
-  LoraCreate,
   TuneResult,
   type Claim,
   type Job,
@@ -22,7 +21,9 @@ import { ApiError } from "../http/errors.ts";
 import { parseWith } from "../http/validate.ts";
 import { iso, isoOrNull, newId, randomText, sha256Hex } from "../ids.ts";
 import type { JobEventLog } from "./events.ts";
+import { CompletionOutbox, blobKindOf, resultBlobs } from "./completion.ts";
 import { checkPrompt } from "./prompt.ts";
+import { splitRef } from "./refs.ts";
 
 type JobRow = typeof jobs.$inferSelect;
 const ACTIVE: JobStatus[] = ["queued", "running"];
@@ -50,20 +51,6 @@ export const toJob = (r: JobRow): Job => ({
   updated_at: iso(r.updatedAt),
 });
 
-const TuneCreate = LoraCreate.omit({ name: true, owner: true });
-
-/** The blob fields of a job result, with their hashes. */
-const resultBlobs = (result: Record<string, unknown>) =>
-  Object.entries(result).filter(([k, v]) => k.endsWith("_sha256") && typeof v === "string") as [string, string][];
-const blobKindOf = (field: string) => (field.endsWith("preview_sha256") ? "preview" : field.includes("lora") ? "lora" : "video");
-
-/** Splits `owner/name@3` into its parts. */
-function splitRef(ref: string): { owner: string; name: string; version: number | "latest" } {
-  const [path, v] = ref.split("@") as [string, string | undefined];
-  const [owner, name] = path.split("/") as [string, string];
-  return { owner, name, version: v === undefined ? "latest" : Number(v) };
-}
-
 /**
  * The job queue: rows with leases. A runner claims the oldest queued job in one UPDATE (so two
  * runners never get the same job), heartbeats extend its lease, and an expired lease puts the job
@@ -75,16 +62,19 @@ export class JobQueue {
   /** Runners waiting in a long-poll claim right now (alive, though they have not asked lately). */
   pollers = 0;
   private readonly workWaiters = new Set<() => void>();
+  private readonly outbox: CompletionOutbox;
 
   constructor(
     private readonly db: Db,
     private readonly loras: LoraService,
     private readonly blobs: BlobService,
     private readonly events: JobEventLog,
-    private readonly webhooks: WebhookService,
+    webhooks: WebhookService,
     private readonly baseModel: BaseModelSpec,
     private readonly maxAttempts: number,
-  ) {}
+  ) {
+    this.outbox = new CompletionOutbox(db, loras, blobs, events, webhooks);
+  }
 
   /** Creates a job; the same idempotency key and body returns the first job (`replayed`), another body is a 409. */
   async create(p: Principal & { owner: string }, body: JobCreate, idempotencyKey: string | undefined, now = Date.now()) {
@@ -356,8 +346,8 @@ export class JobQueue {
   /**
    * Completes a job with its result blobs. Idempotent for the lease that completed it; a lost
    * lease is a 409 and nothing is applied. A tune result is published as a new LoRA version.
-   * The commit is one UPDATE that also marks the completion pending; `finishCompletion` then
-   * publishes the version and writes the status event and webhook delivery in one batch that
+   * The commit is one UPDATE that also marks the completion pending; the outbox (completion.ts)
+   * then publishes the version and writes the status event and webhook delivery in one batch that
    * clears the mark. A crash in between is repaired by the runner's retry or at start-up.
    */
   async complete(id: string, leaseToken: string, rawResult: unknown, now = Date.now()): Promise<Job> {
@@ -383,72 +373,14 @@ export class JobQueue {
         .returning();
       if (!row) throw new ApiError("lease_lost", `this runner no longer holds the lease on job ${id}; the result was not applied`);
     }
-    await this.finishCompletion(id, now);
+    await this.outbox.finish(id, now);
     const [final] = await this.db.select().from(jobs).where(eq(jobs.id, id)).limit(1);
     return toJob(final!);
   }
 
-  /**
-   * The second half of a completion: grants, the published version (keyed by job id, so at most
-   * one), then the `succeeded` event, its webhook delivery and the cleared mark in one batch.
-   * Idempotent: a replay finds the version by job id and the event and delivery by their keys.
-   * Also heals jobs an older registry left succeeded without a version.
-   */
-  async finishCompletion(id: string, now = Date.now()): Promise<void> {
-    const [job] = await this.db.select().from(jobs).where(eq(jobs.id, id)).limit(1);
-    if (!job || job.status !== "succeeded" || !(job.completionPending || (job.kind === "tune" && job.versionId === null))) return;
-    const result = job.result ?? {};
-    for (const [, sha] of resultBlobs(result)) await this.blobs.grant(sha, job.owner);
-    let versionId = job.versionId;
-    if (job.kind === "tune" && versionId === null) {
-      const ref = splitRef(String(job.input.lora));
-      const create = job.input.create === undefined ? undefined : TuneCreate.parse(job.input.create);
-      const lora = await this.loras.targetForJob(job.owner, ref.owner, ref.name, create, now);
-      const version = await this.loras.publishTo(
-        lora,
-        {
-          file_sha256: result.lora_sha256 as string,
-          notes: `tuned by job ${id}`,
-          ...(result.preview_sha256 ? { preview_sha256: result.preview_sha256 as string } : {}),
-          reference_video_sha256: String(job.input.video_sha256),
-        },
-        { jobId: id, now },
-      );
-      versionId = version.id;
-    }
-    // Nothing else appends to a succeeded job, so the next sequence number is known; a racing
-    // replay computes the same one and its inserts are no-ops.
-    const seq = job.eventSeq + 1;
-    const data = { status: "succeeded", result, version_id: versionId };
-    const delivery = this.webhooks.deliveryQuery(job, "status", data, seq, now);
-    await this.db.batch([
-      this.events.insertQuery(id, seq, "status", data, now),
-      ...(delivery ? [delivery] : []),
-      this.db
-        .update(jobs)
-        .set({ versionId, completionPending: 0, eventSeq: sql`max(${jobs.eventSeq}, ${seq})`, updatedAt: now })
-        .where(eq(jobs.id, id)),
-    ]);
-    this.events.wake(id);
-    if (delivery) void this.webhooks.kick();
-  }
-
   /** Finishes completions a crash interrupted (and versions an older registry never published); run at start-up. */
-  async finishPendingCompletions(log: (e: Record<string, unknown>) => void = () => {}): Promise<number> {
-    const pending = await this.db
-      .select({ id: jobs.id })
-      .from(jobs)
-      .where(and(eq(jobs.status, "succeeded"), or(eq(jobs.completionPending, 1), and(eq(jobs.kind, "tune"), isNull(jobs.versionId)))));
-    let finished = 0;
-    for (const { id } of pending) {
-      try {
-        await this.finishCompletion(id);
-        finished++;
-      } catch (e) {
-        log({ level: "error", msg: "could not finish a job's completion; will retry at the next start", job: id, error: String(e) });
-      }
-    }
-    return finished;
+  finishPendingCompletions(log?: (e: Record<string, unknown>) => void): Promise<number> {
+    return this.outbox.finishPending(log);
   }
 
   /** Fails a job, or requeues it when the runner says the failure is retryable and attempts remain. */
