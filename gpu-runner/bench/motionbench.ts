@@ -35,6 +35,8 @@ const { values } = parseArgs({
     steps: { type: "string", default: "20" }, batch: { type: "string", default: "48" }, "gen-batch": { type: "string", default: "48" },
     tag: { type: "string" }, out: { type: "string", default: "gpu-runner/bench/motionbench" }, quick: { type: "boolean", default: false },
     tf32: { type: "boolean", default: false }, "no-report": { type: "boolean", default: false },
+    // Rebuilds the report from a cache (rows and tune times) without an engine: for a run cut off by its time limit.
+    "report-only": { type: "boolean", default: false },
   },
 });
 
@@ -56,7 +58,8 @@ else if (values.cases) {
   cases = CATEGORIES.flatMap((c) => cases.filter((b) => b.category === c).slice(0, per));
 }
 
-const engine: Engine & { close?: () => Promise<void> } = values.engine === "torch"
+const reportOnly = values["report-only"]!;
+const engine: Engine & { close?: () => Promise<void> } = reportOnly ? await createEngine("onnx", "cpu") : values.engine === "torch"
   ? await (await import("../engine/torch-engine.ts")).TorchEngine.start({ tf32: values.tf32! })
   : await createEngine("onnx", values.provider as Provider);
 const tag = values.tag ?? (engine.name.startsWith("onnx") ? (values.provider as string) : engine.name.split(":")[1]!.split("+")[0]!);
@@ -100,8 +103,18 @@ const times: TuneTime[] = [];
 const previews = new Map<string, Map<string, Clip>>(); // case -> config -> clip (prompt 0, seed 0)
 const scoring: Promise<void>[] = [];
 for (const config of configs) {
+  const timeFile = join(cacheDir, config, "tune-times.json");
+  if (reportOnly) {
+    if (existsSync(timeFile)) times.push(JSON.parse(await readFile(timeFile, "utf8")) as TuneTime);
+    const file = join(cacheDir, config, "rows.json");
+    if (existsSync(file)) rows.push(...(JSON.parse(await readFile(file, "utf8")) as Row[]).filter((r) => cases.some((c) => c.name === r.case)));
+    continue;
+  }
   const tuned = config === "floor" ? null : await loras(config);
-  if (tuned) times.push({ config, spatialMs: tuned.map((t) => t.spatialMs), temporalMs: tuned.map((t) => t.temporalMs), batch: tuned[0]!.batch });
+  if (tuned) {
+    times.push({ config, spatialMs: tuned.map((t) => t.spatialMs), temporalMs: tuned.map((t) => t.temporalMs), batch: tuned[0]!.batch });
+    await writeFile(timeFile, JSON.stringify(times.at(-1)));
+  }
   const jobs = cases.flatMap((ref, i) => ref.newPrompts.slice(0, promptCount).flatMap((prompt, p) => Array.from({ length: seeds }, (_, seed) => ({ ref, i, prompt, p, seed }))));
   const rowFile = join(cacheDir, config, "rows.json");
   const have: Row[] = existsSync(rowFile) ? JSON.parse(await readFile(rowFile, "utf8")) : [];

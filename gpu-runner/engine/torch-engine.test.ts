@@ -27,6 +27,21 @@ function relErr(a: Float32Array, b: Float32Array) {
   return num / den;
 }
 
+/**
+ * ‖a − b‖ / ‖b‖ over a whole LoRA: Adam's first steps move every element by ≈ lr·sign(g), so an
+ * element whose gradient is ~0 may flip under fp32 noise (another kernel, another batch size); the
+ * norm weighs those few against the whole, a wrong update rule or a mixed-up batch does not pass.
+ */
+function relNorm(a: Float32Array, b: Float32Array) {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < a.length; i++) {
+    num += (a[i]! - b[i]!) ** 2;
+    den += b[i]! ** 2;
+  }
+  return Math.sqrt(num / den);
+}
+
 describe("torch engine (PyTorch worker) vs ONNX engine", { skip }, () => {
   let torch: TorchEngine;
   let onnx: OnnxEngine;
@@ -85,9 +100,7 @@ describe("torch engine (PyTorch worker) vs ONNX engine", { skip }, () => {
     const o = await tune(onnx, ref.clip, ref.caption, { spatialSteps: 2, temporalSteps: 3, seed: 4 });
     r.temporal.losses.forEach((l, i) => assert.ok(Math.abs(l - o.temporal.losses[i]!) / o.temporal.losses[i]! < 1e-3, `step ${i}: ${l} vs ${o.temporal.losses[i]}`));
     // The worker's AdamW (gpu-runner/model/trainer.py) against the TypeScript one, same noise by seed.
-    // Adam divides by √v, so elements whose gradient is near zero turn fp32 noise into visible
-    // differences (measured 1.6e-4 on A, 4.6e-3 on B); a wrong update rule differs by O(1).
-    assert.ok(relErr(r.temporal.lora.A, o.temporal.lora.A) < 2e-3 && relErr(r.temporal.lora.B, o.temporal.lora.B) < 2e-2, "LoRA weights");
+    assert.ok(relNorm(r.temporal.lora.A, o.temporal.lora.A) < 1e-3 && relNorm(r.temporal.lora.B, o.temporal.lora.B) < 1e-3, "LoRA weights");
     const file = encodeLora(torch.config, r.temporal.lora, torch.base, { stage: "temporal", heads: r.heads.temporal, tuning: { engine: torch.name } });
     const { lora, metadata } = decodeLora(onnx.config, file, onnx.base);
     assert.equal(metadata.tuning_config?.engine, torch.name);
@@ -106,11 +119,11 @@ describe("torch engine (PyTorch worker) vs ONNX engine", { skip }, () => {
     for (const [i, job] of jobs.entries()) {
       const alone = await tune(torch, job.clip, job.caption, job.options);
       assert.equal(together[i]!.temporal.batch, 3);
-      assert.ok(relErr(together[i]!.spatial.lora.A, alone.spatial.lora.A) < 1e-4, `job ${i} spatial A`);
-      assert.ok(relErr(together[i]!.temporal.lora.B, alone.temporal.lora.B) < 1e-4, `job ${i} temporal B`);
+      assert.ok(relNorm(together[i]!.spatial.lora.A, alone.spatial.lora.A) < 1e-3, `job ${i} spatial A`);
+      assert.ok(relNorm(together[i]!.temporal.lora.B, alone.temporal.lora.B) < 1e-3, `job ${i} temporal B`);
       assert.ok(Math.abs(together[i]!.temporal.losses[3]! - alone.temporal.losses[3]!) < 1e-4 * alone.temporal.losses[3]!, `job ${i} loss`);
     }
-    assert.ok(relErr(together[0]!.temporal.lora.B, together[1]!.temporal.lora.B) > 0.1, "different jobs give different LoRAs");
+    assert.ok(relNorm(together[0]!.temporal.lora.B, together[1]!.temporal.lora.B) > 0.1, "different jobs give different LoRAs");
   });
 
   it("generates several clips in one batched denoiser call, each equal to its own generation", async () => {
