@@ -25,6 +25,7 @@ export interface Row {
   count: number;
   consistency: number;
   leakage: number;
+  failed?: string;
 }
 
 export interface TuneTime {
@@ -133,6 +134,8 @@ export async function writeReport(input: ReportInput): Promise<void> {
     const total = median(t.spatialMs) + median(t.temporalMs);
     lines.push(`| ${t.config} | ${t.batch} | ${(median(t.spatialMs) / 1000).toFixed(1)} | ${(median(t.temporalMs) / 1000).toFixed(1)} | ${(total / 1000 / t.batch).toFixed(2)} |`);
   }
+  const failures = configs.map((c) => [c, rows.filter((r) => r.config === c && r.failed).length] as const).filter(([, n]) => n > 0);
+  if (failures.length) lines.push("", `Generations that could not be scored (non-finite pixels or a failed metric; scored 0): ${failures.map(([c, n]) => `${c} ${n}`).join(", ")}.`);
   const ceil = (keep: (r: { ood: boolean }) => boolean) => clusterBootstrap(input.ceiling.filter(keep), cluster, (r) => r.fidelity);
   lines.push("", `Tracker ceiling (the reference clips themselves scored against their ground truth): all ${fmt(ceil(() => true))}, ID ${fmt(ceil((r) => !r.ood))}, OOD ${fmt(ceil((r) => r.ood))}.`,
     "", `Setup: ${JSON.stringify(input.setup)}`, "", `Previews: index-${tag}.html (reference | ${configs.join(" | ")}, first prompt, seed 0).`);

@@ -9,6 +9,8 @@ import { mainTrajectoryCorrelation, motionFidelity, truthTracks } from "../metri
 import { tracksFor } from "../metrics/tracker.ts";
 
 export interface Scores {
+  /** Why the clip could not be scored (non-finite pixels, a metric that failed); its scores are then 0. */
+  failed?: string;
   fidelity: number;
   correlation: number;
   alignment: number;
@@ -22,6 +24,8 @@ export interface Scores {
 
 /** Every MotionBench metric of one generated clip for a case and the prompt it was generated from. */
 export function score(ref: BenchClip, clip: Clip, prompt: string): Scores {
+  // A diverged recipe can give NaN pixels; that is a failed generation, scored as nothing right.
+  if (!clip.data.every(Number.isFinite)) return failed("non-finite pixels");
   const seen = classifyAppearance(clip);
   const align = textAlignment(clip, prompt, seen);
   return {
@@ -32,6 +36,8 @@ export function score(ref: BenchClip, clip: Clip, prompt: string): Scores {
   };
 }
 
+const failed = (why: string): Scores => ({ failed: why, fidelity: 0, correlation: 0, alignment: 0, colour: 0, shape: 0, background: 0, count: 0, consistency: 0, leakage: 0 });
+
 /** A pool of scoring threads (one per core, less one for the main thread). */
 export class ScorePool {
   private readonly workers: Worker[] = [];
@@ -40,28 +46,48 @@ export class ScorePool {
   private readonly waiting = new Map<number, (s: Scores) => void>();
 
   constructor(size = Math.max(1, availableParallelism() - 1)) {
-    for (let i = 0; i < size; i++) {
-      // The thread runs this TypeScript file, so it registers tsx's loader before importing it.
-      const boot = `import("tsx/esm/api").then((t) => { t.register(); return import(${JSON.stringify(import.meta.url)}); })`;
-      const w = new Worker(boot, { eval: true });
-      w.on("message", (m: { id: number; scores: Scores }) => {
-        this.waiting.get(m.id)?.(m.scores);
-        this.waiting.delete(m.id);
-      });
-      this.workers.push(w);
-    }
+    for (let i = 0; i < size; i++) this.workers.push(this.spawn());
   }
+
+  private readonly assigned = new Map<Worker, Set<number>>();
+
+  /** A thread; if it dies (a metric ran out of memory on a degenerate clip), its clips fail and a new one takes its place. */
+  private spawn(): Worker {
+    // The thread runs this TypeScript file, so it registers tsx's loader before importing it.
+    const boot = `import("tsx/esm/api").then((t) => { t.register(); return import(${JSON.stringify(import.meta.url)}); })`;
+    const w = new Worker(boot, { eval: true, resourceLimits: { maxOldGenerationSizeMb: 1024 } });
+    this.assigned.set(w, new Set());
+    w.on("message", (m: { id: number; scores: Scores }) => {
+      this.assigned.get(w)?.delete(m.id);
+      this.waiting.get(m.id)?.(m.scores);
+      this.waiting.delete(m.id);
+    });
+    w.on("error", (e) => {
+      for (const id of this.assigned.get(w) ?? []) {
+        this.waiting.get(id)?.(failed(`scoring thread died: ${e.message}`));
+        this.waiting.delete(id);
+      }
+      this.assigned.delete(w);
+      const k = this.workers.indexOf(w);
+      if (k >= 0 && !this.closing) this.workers[k] = this.spawn();
+    });
+    return w;
+  }
+
+  private closing = false;
 
   score(caseName: string, clip: Clip, prompt: string): Promise<Scores> {
     const id = ++this.seq;
     const w = this.workers[this.next++ % this.workers.length]!;
     return new Promise((resolve) => {
       this.waiting.set(id, resolve);
+      this.assigned.get(w)?.add(id);
       w.postMessage({ id, caseName, data: clip.data, frames: clip.frames, size: clip.size, prompt });
     });
   }
 
   async close() {
+    this.closing = true;
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }
