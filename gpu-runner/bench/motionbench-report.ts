@@ -147,6 +147,7 @@ export async function writeReport(input: ReportInput): Promise<void> {
       return { label: t.config, value: v, text: `${v.toFixed(2)} s` };
     })));
   }
+  if (!Object.keys(input.gifs).length) return; // rebuilt from a cache: the previews are those of the run that made them
   const cells = (c: BenchClip) => `<tr><td><b>${c.name}</b><br>${c.ood ? "OOD" : "ID"} · ${c.family}<br><small>tuned on: ${c.caption}<br>new prompt: ${c.newPrompts[0]}</small></td><td><img src="gifs-${tag}/${c.name}.gif" alt="${c.name}"></td></tr>`;
   for (const [name, gif] of Object.entries(input.gifs)) await writeFile(join(out, `gifs-${tag}`, `${name}.gif`), gif);
   await writeFile(join(out, `index-${tag}.html`), `<!doctype html><meta charset="utf-8"><title>MotionBench v4 (${input.engine})</title>

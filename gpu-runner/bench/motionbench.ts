@@ -36,7 +36,7 @@ const { values } = parseArgs({
     tag: { type: "string" }, out: { type: "string", default: "gpu-runner/bench/motionbench" }, quick: { type: "boolean", default: false },
     tf32: { type: "boolean", default: false }, "no-report": { type: "boolean", default: false },
     // Rebuilds the report from a cache (rows and tune times) without an engine: for a run cut off by its time limit.
-    "report-only": { type: "boolean", default: false },
+    "report-only": { type: "boolean", default: false }, "engine-label": { type: "string" },
   },
 });
 
@@ -146,9 +146,9 @@ progress("");
 // The tracker's own ceiling: the reference clips scored against their ground truth.
 const ceiling = cases.map((ref) => ({ case: ref.name, category: ref.category, ood: ref.ood, fidelity: motionFidelity(tracksFor(ref.clip, ref.category), truthTracks(ref.truth, ref.category)) }));
 
-// One GIF per case: reference | each config's first generation, side by side.
+// One GIF per case: reference | each config's first generation, side by side (none when rebuilt from a cache).
 const gifs: Record<string, Uint8Array> = {};
-for (const ref of cases) {
+for (const ref of reportOnly ? [] : cases) {
   const row = [ref.clip, ...configs.map((c) => previews.get(ref.name)?.get(c) ?? ref.clip)];
   const size = ref.clip.size;
   const gap = 2;
@@ -163,7 +163,7 @@ for (const ref of cases) {
 
 if (!values["no-report"]) {
   await writeReport({
-    out: values.out!, tag, engine: engine.name, configs, rows, times, ceiling, gifs, cases,
+    out: values.out!, tag, engine: values["engine-label"] ?? engine.name, configs, rows, times, ceiling, gifs, cases,
     setup: { seeds, prompts: promptCount, genSteps, quick, tune: { ...DEFAULT_TUNE, ...budget }, recipes: Object.fromEntries(configs.filter((c) => c !== "floor").map((c) => [c, recipes[c]!])) },
   });
 }

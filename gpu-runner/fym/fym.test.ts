@@ -9,7 +9,8 @@ import { framePositions, sampleFrames } from "./frames.ts";
 import { classifyHeads, probeHeads } from "./heads.ts";
 import { loadMotionBench } from "./motionbench.ts";
 import { Rng } from "./rng.ts";
-import { objectTrajectory, trajectoryAgreement } from "../metrics/track.ts";
+import { motionFidelity, truthTracks } from "../metrics/fidelity.ts";
+import { tracksFor } from "../metrics/tracker.ts";
 import { generate } from "./sampler.ts";
 import { tune } from "./tune.ts";
 
@@ -122,20 +123,22 @@ describe("Follow-Your-Motion pipeline (ONNX engine, CPU)", () => {
     assert.ok(diff / a.data.length > 1e-4, `the motion LoRA changed the clip (mean |Δ| ${diff / a.data.length})`);
   });
 
-  it("a motion LoRA moves a new prompt's clip closer to the reference motion than no LoRA", async () => {
-    // A single object on a path, tuned at a reduced budget (400 temporal steps; the default is 800),
-    // then the motion LoRA alone on the clip's new prompt, against the same seeds without it. (Camera
-    // clips transfer weakly with the current weights: gpu-runner/bench/RESULTS-motion-cpu-v3-fym.md.)
-    const ref1 = bench.find((b) => b.name === "single-object-01")!;
+  it("a motion LoRA carries an unseen motion to a new prompt: motion fidelity well above no LoRA", async () => {
+    // An OOD case (a stop-and-go pan, a camera move the pretraining never renders), the default
+    // recipe at half its temporal budget, then the motion LoRA alone on a new prompt against the same
+    // seeds without it. On the H100 MotionBench this case gains +0.45 fidelity with the full budget
+    // (gpu-runner/bench/RESULTS-motionbench-h100.md); a recipe that carries no motion gains ~0.
+    const ref1 = bench.find((b) => b.name === "camera-motion-06")!;
+    assert.ok(ref1.ood);
     const result = await tune(engine, ref1.clip, ref1.caption, { temporalSteps: 400, seed: 0 });
-    const refTraj = objectTrajectory(ref1.clip);
-    const agreement = async (loras: { lora: typeof result.temporal.lora; weight: number }[]) => {
+    const truth = truthTracks(ref1.truth, ref1.category);
+    const fidelity = async (loras: { lora: typeof result.temporal.lora; weight: number }[]) => {
       let sum = 0;
-      for (const seed of [100, 101]) sum += trajectoryAgreement(refTraj, objectTrajectory(await generate(engine, { prompt: ref1.newPrompts[0]!, seed, loras }))).correlation;
+      for (const seed of [0, 1]) sum += motionFidelity(tracksFor(await generate(engine, { prompt: ref1.newPrompts[0]!, seed, loras }), ref1.category), truth);
       return sum / 2;
     };
-    const without = await agreement([]);
-    const withLora = await agreement([{ lora: result.temporal.lora, weight: 1 }]);
-    assert.ok(withLora > without + 0.2, `trajectory correlation with the reference: ${withLora.toFixed(3)} with the motion LoRA, ${without.toFixed(3)} without`);
+    const without = await fidelity([]);
+    const withLora = await fidelity([{ lora: result.temporal.lora, weight: 1 }]);
+    assert.ok(withLora > without + 0.2, `motion fidelity to the reference: ${withLora.toFixed(3)} with the motion LoRA, ${without.toFixed(3)} without`);
   });
 });

@@ -31,9 +31,11 @@ export interface TuneOptions {
 
 export const DEFAULT_TUNE: TuneOptions = {
   spatialSteps: 100,
-  // 800 steps at lr 3e-3 with timesteps shifted towards noise (shift 3): the setting that carried
-  // motion to new prompts in gpu-runner/bench/RESULTS-reproduce-cpu-diag2.md (transfer correlation
-  // 0.28 over one clip per category vs −0.13 without a LoRA; the earlier 200 steps at 1e-3 gave −0.15).
+  // The recipe measured in gpu-runner/bench/motionbench/RESULTS-motionbench-h100.md (48 cases × 3
+  // prompts × 3 seeds): motion fidelity 0.18 (0.15…0.22) vs 0.10 without a LoRA, appearance
+  // integrity 0.94. It carries little motion: 8 sparse frames × 2,000 steps reaches 0.43 (0.39…0.47)
+  // there (RESULTS-motionbench-sweep.md: lr 6e-3 or random frames do worse), but the ONNX engine
+  // has 4- and 16-frame training graphs only, so that recipe needs an 8-frame export first.
   temporalSteps: 800,
   rank: 8,
   lr: 3e-3,
@@ -43,8 +45,9 @@ export const DEFAULT_TUNE: TuneOptions = {
   sparseFrames: 0,
   rope: "adaptive",
   decoupleHeads: true,
-  // Both measured in gpu-runner/bench/RESULTS-reproduce-cpu-ablate-loss-margin.md: a ±0.05 head
-  // margin and a motion-loss weight of 0.5 each lowered transfer (0.05 / 0.18 / 0.25 vs 0.28).
+  // Head margin 0 / α 1 and no motion loss: a ±0.05 margin and a motion-loss weight of 0.5 each
+  // lowered transfer on the previous weights (git history: RESULTS-reproduce-cpu-ablate-loss-margin.md);
+  // α = 1.25 with 8 random frames: 0.29 vs 0.26 at α = 1 (RESULTS-motionbench-sweep.md, within noise).
   motionLossWeight: 0,
   headMargin: 0,
   headAlpha: 1,
