@@ -6,8 +6,10 @@ import type { BenchClip } from "../fym/motionbench.ts";
 import { CATEGORIES } from "../fym/motionbench.ts";
 import { clusterBootstrap, pairedDifference, ratioOfMeans, type Interval } from "../metrics/stats.ts";
 import { barChart } from "./chart.ts";
+import type { Scores } from "./motionbench-score.ts";
 
-export interface Row {
+/** One scored generation: its case, prompt and seed, and every metric. */
+export interface Row extends Scores {
   config: string;
   case: string;
   category: string;
@@ -16,16 +18,6 @@ export interface Row {
   prompt: number;
   seed: number;
   text: string;
-  fidelity: number;
-  correlation: number;
-  alignment: number;
-  colour: number;
-  shape: number;
-  background: number;
-  count: number;
-  consistency: number;
-  leakage: number;
-  failed?: string;
 }
 
 export interface TuneTime {
