@@ -39,12 +39,17 @@ export function classifyHeads(cfg: ModelConfig, sims: Float32Array, margin = 0, 
  * The probe input: the reference clip noised to t = 0.5 with a fixed seed, under its caption.
  * Mid-trajectory is where both layout and motion are being decided, so both kinds of head are active.
  */
-export async function probeHeads(engine: Engine, clip: Clip, caption: string, opts: { t?: number; seed?: number; margin?: number; alpha?: number } = {}) {
+export async function probeHeads(
+  engine: Engine,
+  clip: Clip,
+  caption: string,
+  opts: { t?: number; seed?: number; margin?: number; alpha?: number; encoded?: { text: Float32Array; mask: Float32Array } } = {},
+) {
   const t = opts.t ?? 0.5;
   const noise = new Rng(opts.seed ?? 0).normals(clip.data.length);
   const x = new Float32Array(clip.data.length);
   for (let i = 0; i < x.length; i++) x[i] = (1 - t) * clip.data[i]! + t * noise[i]!;
-  const { text, mask } = await engine.encodeText(caption);
+  const { text, mask } = opts.encoded ?? (await engine.encodeText(caption));
   const framePos = Float32Array.from({ length: clip.frames }, (_, i) => i);
   const sims = await engine.probe(x, t, text, mask, framePos);
   return classifyHeads(engine.config, sims, opts.margin ?? 0, opts.alpha ?? 1);

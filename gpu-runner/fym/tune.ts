@@ -193,7 +193,7 @@ async function tuneGroup(engine: Engine, group: Pending[]): Promise<void> {
   for (const p of group) {
     texts.push(await engine.encodeText(p.job.caption));
     p.job.onProgress?.({ stage: "heads", step: 0, steps: 1, loss: null, etaMs: null });
-    heads.push(await probeHeads(engine, p.job.clip, p.job.caption, { seed: p.o.seed, margin: p.o.headMargin, alpha: p.o.headAlpha }));
+    heads.push(await probeHeads(engine, p.job.clip, p.job.caption, { seed: p.o.seed, margin: p.o.headMargin, alpha: p.o.headAlpha, encoded: texts.at(-1)! }));
   }
   const live = () => group.filter((p) => !p.dead);
   const checkAborts = () => {
