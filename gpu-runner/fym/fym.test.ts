@@ -12,7 +12,7 @@ import { Rng } from "./rng.ts";
 import { motionFidelity, truthTracks } from "../metrics/fidelity.ts";
 import { tracksFor } from "../metrics/tracker.ts";
 import { generate } from "./sampler.ts";
-import { tune } from "./tune.ts";
+import { tune, tuneMany } from "./tune.ts";
 
 describe("Follow-Your-Motion pipeline (ONNX engine, CPU)", () => {
   let engine: OnnxEngine;
@@ -22,6 +22,15 @@ describe("Follow-Your-Motion pipeline (ONNX engine, CPU)", () => {
     engine = new OnnxEngine(await OnnxModel.load({ threads: 2, verify: false }));
   });
   after(() => engine.model.release());
+
+  it("refuses, before any compute, a frame count the engine has no training graph for, and fails only that job", async () => {
+    const [bad, bad2] = tuneMany(engine, [
+      { clip: ref.clip, caption: ref.caption, options: { sparseFrames: 8 } },
+      { clip: ref.clip, caption: ref.caption, options: { rank: 9 } },
+    ]);
+    await assert.rejects(bad!, /trains on 4 or 16 frames a step; got sparseFrames 8/);
+    await assert.rejects(bad2!, /rank must be 1–8, got 9/);
+  });
 
   it("classifies heads by their similarity to the spatial and temporal pseudo maps", () => {
     const cfg = { ...engine.config, depth: 2, heads: 3 };
