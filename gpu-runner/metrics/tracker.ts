@@ -3,6 +3,7 @@
 // pan/tilt/zoom model (phase correlation when the background has no texture to match).
 import type { Clip } from "../fym/clip.ts";
 import { cameraTracks } from "./camera.ts";
+import { minCostAssignment } from "./assignment.ts";
 import { components, sample, toFrames01, type Component, type Frames01 } from "./segment.ts";
 
 export { cameraModel, cameraTracks } from "./camera.ts";
@@ -28,14 +29,6 @@ export function countObjects(perFrame: Component[][]): number {
   return best;
 }
 
-function permutations(n: number, k: number): number[][] {
-  // All injective maps of k tracks into n components (k, n ≤ a handful in this world).
-  if (k === 0) return [[]];
-  const out: number[][] = [];
-  for (const rest of permutations(n, k - 1)) for (let i = 0; i < n; i++) if (!rest.includes(i)) out.push([...rest, i]);
-  return out;
-}
-
 /** Objects of a clip, each followed through the frames by predicted position and colour. */
 export function detectObjects(clip: Clip, v: Frames01 = toFrames01(clip), perFrame = components(v)): ObjectTrack[] {
   const k = countObjects(perFrame);
@@ -58,29 +51,17 @@ export function detectObjects(clip: Clip, v: Frames01 = toFrames01(clip), perFra
         return b ? ([a[0] + 0.5 * (a[0] - b[0]), a[1] + 0.5 * (a[1] - b[1])] as [number, number]) : a;
       });
       const cs = perFrame[f]!;
-      const m = Math.min(k, cs.length);
       // Match as many tracks as there are components (best subset of tracks), by position and colour.
-      let best: { cost: number; assign: (number | -1)[] } = { cost: Infinity, assign: new Array(k).fill(-1) };
-      for (const subset of permutations(k, m)) {
-        for (const perm of permutations(cs.length, m)) {
-          let cost = 0;
-          subset.forEach((t, j) => (cost += dist(pred[t]!, [cs[perm[j]!]!.cx, cs[perm[j]!]!.cy]) + 10 * colourDist(colour[t]!, cs[perm[j]!]!.colour)));
-          if (cost < best.cost) {
-            const assign: (number | -1)[] = new Array(k).fill(-1);
-            subset.forEach((t, j) => (assign[t] = perm[j]!));
-            best = { cost, assign };
-          }
-        }
-      }
+      const assign = minCostAssignment(pred.map((p, t) => cs.map((x) => dist(p, [x.cx, x.cy]) + 10 * colourDist(colour[t]!, x.colour))));
       for (let t = 0; t < k; t++) {
-        let c = best.assign[t]! >= 0 ? cs[best.assign[t]!]! : null;
+        let c = assign[t]! >= 0 ? cs[assign[t]!]! : null;
         // An unmatched object has merged with another (overlap) or left the frame: take the nearest
         // component of its colour if it is close, else hold the prediction.
         if (!c) {
           const near = cs.filter((x) => dist(pred[t]!, [x.cx, x.cy]) < 6).sort((x, y) => dist(pred[t]!, [x.cx, x.cy]) - dist(pred[t]!, [y.cx, y.cy]))[0];
           c = near ?? null;
         }
-        at[t]![f] = c && best.assign[t]! >= 0 ? [c.cx, c.cy] : pred[t]!;
+        at[t]![f] = c && assign[t]! >= 0 ? [c.cx, c.cy] : pred[t]!;
         part[t]![f] = c;
       }
     }
