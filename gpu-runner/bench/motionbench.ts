@@ -7,6 +7,7 @@
 // Usage: npm run bench:motion -- [--engine onnx|torch] [--configs floor,fym,naive-two-stage,...]
 //   [--recipes '{"name":{...TuneOptions}}'] [--category c] [--cases N] [--ood-only] [--seeds K]
 //   [--prompts P] [--batch B] [--tag T] [--out DIR] [--quick]
+//   A config may carry a generation variant: naive-two-stage@recon, fym@w1.5, fym@g2 (see variant()).
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -44,7 +45,28 @@ const quick = values.quick!;
 // --quick is the CI smoke run: one OOD case per category, tiny budgets, the whole pipeline and report.
 const recipes: Record<string, Partial<TuneOptions>> = { ...BASELINES, ...(JSON.parse(values.recipes!) as Record<string, Partial<TuneOptions>>) };
 const configs = (quick ? "floor,fym" : values.configs!).split(",");
-for (const c of configs) if (c !== "floor" && !recipes[c]) throw new Error(`unknown config '${c}': use floor, ${Object.keys(recipes).join(", ")} or define it in --recipes`);
+
+/**
+ * A config is a recipe, optionally with a generation variant after "@" that reuses its LoRAs:
+ * `@recon` generates from the reference's own caption (how well the LoRA reproduces its clip),
+ * `@w1.5` applies the LoRA at weight 1.5, `@g2` samples at guidance 2.
+ */
+interface Variant { recipe: string; recon: boolean; weight: number; guidance?: number }
+function variant(config: string): Variant {
+  const [recipe, ...mods] = config.split("@");
+  const v: Variant = { recipe: recipe!, recon: false, weight: 1 };
+  for (const m of mods) {
+    if (m === "recon") v.recon = true;
+    else if (/^w[\d.]+$/.test(m)) v.weight = Number(m.slice(1));
+    else if (/^g[\d.]+$/.test(m)) v.guidance = Number(m.slice(1));
+    else throw new Error(`unknown generation variant '@${m}' in '${config}': use @recon, @w<weight> or @g<guidance>`);
+  }
+  return v;
+}
+for (const c of configs) {
+  const r = variant(c).recipe;
+  if (r !== "floor" && !recipes[r]) throw new Error(`unknown config '${r}': use floor, ${Object.keys(recipes).join(", ")} or define it in --recipes`);
+}
 const budget: Partial<TuneOptions> = quick ? { spatialSteps: 3, temporalSteps: 6 } : {};
 const seeds = quick ? 1 : Number(values.seeds);
 const promptCount = quick ? 1 : Number(values.prompts);
@@ -66,32 +88,46 @@ const tag = values.tag ?? (engine.name.startsWith("onnx") ? (values.provider as 
 const cacheDir = join(values.out!, `cache-${tag}`);
 const progress = (msg: string) => process.stderr.write(`\r\x1b[K${msg}`);
 
-/** Tunes every case for a config, batched; cached LoRAs are read back instead. */
-async function loras(config: string): Promise<{ lora: LoraWeights; spatialMs: number; temporalMs: number; batch: number }[]> {
-  const options = { ...recipes[config], ...budget, seed: 0 };
-  const files = cases.map((c) => join(cacheDir, config, `${c.name}.safetensors`));
-  const todo = cases.map((_, i) => i).filter((i) => !existsSync(files[i]!));
+const loraFile = (config: string, name: string) => join(cacheDir, config, `${name}.safetensors`);
+
+/**
+ * Tunes every (config, case) not cached yet, batched across configs: jobs of one shape (steps and
+ * frames a step) train in lockstep whatever their recipe, up to --batch at a time.
+ */
+async function tuneAll(configNames: string[]): Promise<void> {
+  const options = (config: string) => ({ ...DEFAULT_TUNE, ...recipes[config], ...budget, seed: 0 });
+  const shape = (config: string) => {
+    const o = options(config);
+    return JSON.stringify([o.spatialSteps, o.temporalSteps, o.sampling === "dense" ? "dense" : o.sparseFrames]);
+  };
+  const todo = configNames.flatMap((config) => cases.map((_, i) => ({ config, i }))).filter((t) => !existsSync(loraFile(t.config, cases[t.i]!.name)));
+  todo.sort((a, b) => shape(a.config).localeCompare(shape(b.config)));
   const batch = Number(values.batch);
   for (let s = 0; s < todo.length; s += batch) {
     const part = todo.slice(s, s + batch);
+    const label = [...new Set(part.map((t) => t.config))].join("+");
     let done = 0;
     const t0 = performance.now();
-    const results = await Promise.all(tuneMany(engine, part.map((i) => ({
-      clip: cases[i]!.clip, caption: cases[i]!.caption, options,
+    const results = await Promise.all(tuneMany(engine, part.map(({ config, i }) => ({
+      clip: cases[i]!.clip, caption: cases[i]!.caption, options: options(config),
       onProgress: (p) => {
         if (p.stage === "temporal" && p.step === p.steps) done++;
-        if (p.step % 50 === 0 || p.step === p.steps) progress(`${config}: tuning ${part.length} cases together · ${p.stage} ${p.step}/${p.steps} · ${done}/${part.length} done · ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+        if (p.step % 50 === 0 || p.step === p.steps) progress(`${label}: tuning ${part.length} LoRAs together · ${p.stage} ${p.step}/${p.steps} · ${done}/${part.length} done · ${((performance.now() - t0) / 1000).toFixed(0)} s`);
       },
     }))));
-    await mkdir(join(cacheDir, config), { recursive: true });
-    for (const [k, i] of part.entries()) {
+    for (const [k, { config, i }] of part.entries()) {
       const r = results[k]!;
       const tuning = { ...r.options, spatial_ms: r.spatial.ms, temporal_ms: r.temporal.ms, batch: r.temporal.batch, engine: r.engine, case: cases[i]!.name };
-      await writeFile(files[i]!, encodeLora(engine.config, r.temporal.lora, engine.base, { stage: "temporal", heads: r.heads.temporal, tuning }));
+      await mkdir(join(cacheDir, config), { recursive: true });
+      await writeFile(loraFile(config, cases[i]!.name), encodeLora(engine.config, r.temporal.lora, engine.base, { stage: "temporal", heads: r.heads.temporal, tuning }));
     }
   }
-  return files.map((f) => {
-    const { lora, metadata } = decodeLora(engine.config, new Uint8Array(readFileSync(f)), engine.base);
+}
+
+/** A config's LoRAs, one per case, read back from the cache tuneAll filled. */
+function loras(config: string): { lora: LoraWeights; spatialMs: number; temporalMs: number; batch: number }[] {
+  return cases.map((c) => {
+    const { lora, metadata } = decodeLora(engine.config, new Uint8Array(readFileSync(loraFile(config, c.name))), engine.base);
     const t = metadata.tuning_config as { spatial_ms: number; temporal_ms: number; batch: number };
     return { lora, spatialMs: t.spatial_ms, temporalMs: t.temporal_ms, batch: t.batch };
   });
@@ -102,6 +138,7 @@ const rows: Row[] = [];
 const times: TuneTime[] = [];
 const previews = new Map<string, Map<string, Clip>>(); // case -> config -> clip (prompt 0, seed 0)
 const scoring: Promise<void>[] = [];
+if (!reportOnly) await tuneAll([...new Set(configs.map((c) => variant(c).recipe).filter((r) => r !== "floor"))]);
 for (const config of configs) {
   const timeFile = join(cacheDir, config, "tune-times.json");
   if (reportOnly) {
@@ -110,12 +147,13 @@ for (const config of configs) {
     if (existsSync(file)) rows.push(...(JSON.parse(await readFile(file, "utf8")) as Row[]).filter((r) => cases.some((c) => c.name === r.case)));
     continue;
   }
-  const tuned = config === "floor" ? null : await loras(config);
-  if (tuned) {
+  const v = variant(config);
+  const tuned = v.recipe === "floor" ? null : loras(v.recipe);
+  if (tuned && v.recipe === config) {
     times.push({ config, spatialMs: tuned.map((t) => t.spatialMs), temporalMs: tuned.map((t) => t.temporalMs), batch: tuned[0]!.batch });
     await writeFile(timeFile, JSON.stringify(times.at(-1)));
   }
-  const jobs = cases.flatMap((ref, i) => ref.newPrompts.slice(0, promptCount).flatMap((prompt, p) => Array.from({ length: seeds }, (_, seed) => ({ ref, i, prompt, p, seed }))));
+  const jobs = cases.flatMap((ref, i) => (v.recon ? [ref.caption] : ref.newPrompts.slice(0, promptCount)).flatMap((prompt, p) => Array.from({ length: seeds }, (_, seed) => ({ ref, i, prompt, p, seed }))));
   const rowFile = join(cacheDir, config, "rows.json");
   const have: Row[] = existsSync(rowFile) ? JSON.parse(await readFile(rowFile, "utf8")) : [];
   const key = (r: { case: string; prompt: number; seed: number }) => `${r.case}|${r.prompt}|${r.seed}`;
@@ -126,7 +164,8 @@ for (const config of configs) {
     const part = todo.slice(s, s + batch);
     progress(`${config}: generating ${s + part.length}/${todo.length}`);
     const clips = await generateMany(engine, part.map((j) => ({
-      prompt: j.prompt, steps: genSteps, seed: 1000 * j.p + j.seed, ...(tuned ? { loras: [{ lora: tuned[j.i]!.lora, weight: 1 }] } : {}),
+      prompt: j.prompt, steps: genSteps, seed: 1000 * j.p + j.seed, ...(v.guidance !== undefined && { guidance: v.guidance }),
+      ...(tuned ? { loras: [{ lora: tuned[j.i]!.lora, weight: v.weight }] } : {}),
     })));
     // Scored on the pool's threads while the next batch generates.
     scoring.push(...part.map(async (j, k) => {
@@ -164,7 +203,7 @@ for (const ref of reportOnly ? [] : cases) {
 if (!values["no-report"]) {
   await writeReport({
     out: values.out!, tag, engine: values["engine-label"] ?? engine.name, configs, rows, times, ceiling, gifs, cases,
-    setup: { seeds, prompts: promptCount, genSteps, quick, tune: { ...DEFAULT_TUNE, ...budget }, recipes: Object.fromEntries(configs.filter((c) => c !== "floor").map((c) => [c, recipes[c]!])) },
+    setup: { seeds, prompts: promptCount, genSteps, quick, tune: { ...DEFAULT_TUNE, ...budget }, recipes: Object.fromEntries(configs.filter((c) => variant(c).recipe !== "floor").map((c) => [c, recipes[variant(c).recipe]!])) },
   });
 }
 await pool.close();

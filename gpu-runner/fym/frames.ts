@@ -1,12 +1,14 @@
 import type { Rng } from "./rng.ts";
 
-export type FrameSampling = "strided" | "random";
+export type FrameSampling = "strided" | "random" | "window";
 export type RopeMode = "adaptive" | "centred" | "plain";
 
 /**
  * Sparse motion sampling: which `k` of the clip's `frames` one temporal-stage step sees.
  * - strided: every (frames/k)-th frame from a random offset, so each step spans the whole motion;
- * - random: a sorted random subset.
+ * - random: a sorted random subset;
+ * - window: k consecutive frames from a random start, so every step sees the one-frame gaps
+ *   generation renders (strided steps only ever see gaps of frames/k).
  */
 export function sampleFrames(rng: Rng, frames: number, k: number, how: FrameSampling): number[] {
   if (k >= frames) return Array.from({ length: frames }, (_, i) => i);
@@ -14,6 +16,10 @@ export function sampleFrames(rng: Rng, frames: number, k: number, how: FrameSamp
     const stride = frames / k;
     const offset = rng.next() * stride;
     return Array.from({ length: k }, (_, i) => Math.min(frames - 1, Math.floor(offset + i * stride)));
+  }
+  if (how === "window") {
+    const start = rng.int(frames - k + 1);
+    return Array.from({ length: k }, (_, i) => start + i);
   }
   const picked = new Set<number>();
   while (picked.size < k) picked.add(rng.int(frames));

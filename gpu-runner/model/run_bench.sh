@@ -3,7 +3,7 @@
 # From the project root on the GPU machine, after ../shared/tools/device-pack.sh and
 # gpu-runner/model/device-slim.sh here (carry .device):
 #   bash gpu-runner/model/run_bench.sh batched  # CUDA tests of the torch engine, tunes/min against N
-#   CONFIGS=... RECIPES=... bash gpu-runner/model/run_bench.sh sweep    # recipes side by side on 16 cases (4 per category)
+#   CONFIGS=... RECIPES=... [BATCH=64] [TF32=1] bash gpu-runner/model/run_bench.sh sweep    # recipes side by side on 16 cases (4 per category)
 #   bash gpu-runner/model/run_bench.sh full     # the whole MotionBench: floor, FYM, naive, ablations (≤ 10 min)
 # Everything lands in $OUT/bench.tar.gz (reports, GIFs, per-case caches) plus the Markdown reports.
 set -uo pipefail
@@ -15,7 +15,7 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv > $W/gpu.tx
 TSX=node_modules/.bin/tsx
 case "${1:-sweep}" in
   sweep)
-    timeout "${SWEEP_S:-330}" $TSX gpu-runner/bench/motionbench.ts --engine torch --tag sweep --out $W --cases 4 --seeds 2 --prompts 1 --batch 16 \
+    timeout "${SWEEP_S:-330}" $TSX gpu-runner/bench/motionbench.ts --engine torch --tag sweep --out $W --cases 4 --seeds 2 --prompts 1 --batch "${BATCH:-16}" ${TF32:+--tf32} \
       --configs "${CONFIGS:?set CONFIGS}" --recipes "${RECIPES:-{\}}" > $W/sweep.log 2>&1
     tail -c 3000 $W/sweep.log | tr '\r' '\n' | tail -5
     ;;
