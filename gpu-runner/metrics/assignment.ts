@@ -41,9 +41,9 @@ export function minCostAssignment(cost: number[][]): number[] {
       }
       for (let j = 0; j <= n; j++) {
         if (used[j]) {
-          u[match[j]!] += delta;
-          v[j] -= delta;
-        } else minv[j] -= delta;
+          u[match[j]!]! += delta;
+          v[j]! -= delta;
+        } else minv[j]! -= delta;
       }
       j0 = j1;
     } while (match[j0] !== 0);
