@@ -58,6 +58,8 @@ describe("end to end: tune and generate through registry and runner processes", 
     assert.equal(version.stage, "temporal");
     assert.equal(version.tuning_config.temporalSteps, 6);
     assert.equal(version.tuning_config.engine, "onnx:cpu");
+    assert.equal(version.tuning_config.recipe, "custom", "a shortened budget is not the benchmarked recipe");
+    assert.equal(version.tuning_config.benchmark, undefined);
     assert.equal(version.target_heads.length, 6);
     assert.ok(version.reference_video_sha256 && version.preview_sha256);
     assert.ok(stages.has("temporal"), `progress stages ${[...stages]}`);

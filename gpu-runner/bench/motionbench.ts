@@ -23,14 +23,13 @@ import { decodeLora, encodeLora } from "../lora/file.ts";
 import type { LoraWeights } from "../lora/tensors.ts";
 import { motionFidelity, truthTracks } from "../metrics/fidelity.ts";
 import { tracksFor } from "../metrics/tracker.ts";
-import { createEngine } from "../runner/start.ts";
 import { writeReport, type Row, type TuneTime } from "./motionbench-report.ts";
 import { ScorePool } from "./motionbench-score.ts";
 
 const { values } = parseArgs({
   options: {
     engine: { type: "string", default: "onnx" }, provider: { type: "string", default: "cpu" },
-    configs: { type: "string", default: "floor,fym,naive-two-stage,fym-no-sparse,fym-no-adaptive-rope,fym-no-decoupling" },
+    configs: { type: "string", default: "floor,fym,naive-two-stage,fym-sparse,fym-sparse-no-adaptive-rope,fym-sparse-no-decoupling" },
     recipes: { type: "string", default: "{}" }, category: { type: "string" }, cases: { type: "string" },
     "ood-only": { type: "boolean", default: false }, seeds: { type: "string", default: "3" }, prompts: { type: "string", default: "3" },
     steps: { type: "string", default: "20" }, batch: { type: "string", default: "48" }, "gen-batch": { type: "string", default: "48" },
@@ -81,9 +80,11 @@ else if (values.cases) {
 }
 
 const reportOnly = values["report-only"]!;
-const engine: Engine & { close?: () => Promise<void> } = reportOnly ? await createEngine("onnx", "cpu") : values.engine === "torch"
+// Engines load lazily: a torch run on the GPU machine carries no onnxruntime (device-slim.sh torch).
+const onnx = async (provider: Provider) => (await import("../runner/start.ts")).createEngine("onnx", provider);
+const engine: Engine & { close?: () => Promise<void> } = reportOnly ? await onnx("cpu") : values.engine === "torch"
   ? await (await import("../engine/torch-engine.ts")).TorchEngine.start({ tf32: values.tf32! })
-  : await createEngine("onnx", values.provider as Provider);
+  : await onnx(values.provider as Provider);
 const tag = values.tag ?? (engine.name.startsWith("onnx") ? (values.provider as string) : engine.name.split(":")[1]!.split("+")[0]!);
 const cacheDir = join(values.out!, `cache-${tag}`);
 const progress = (msg: string) => process.stderr.write(`\r\x1b[K${msg}`);
@@ -101,10 +102,11 @@ async function tuneAll(configNames: string[]): Promise<void> {
     return JSON.stringify([o.spatialSteps, o.temporalSteps, o.sampling === "dense" ? "dense" : o.sparseFrames]);
   };
   const todo = configNames.flatMap((config) => cases.map((_, i) => ({ config, i }))).filter((t) => !existsSync(loraFile(t.config, cases[t.i]!.name)));
-  todo.sort((a, b) => shape(a.config).localeCompare(shape(b.config)));
+  const byShape = new Map<string, typeof todo>();
+  for (const t of todo) byShape.set(shape(t.config), [...(byShape.get(shape(t.config)) ?? []), t]);
   const batch = Number(values.batch);
-  for (let s = 0; s < todo.length; s += batch) {
-    const part = todo.slice(s, s + batch);
+  const parts = [...byShape.values()].flatMap((g) => Array.from({ length: Math.ceil(g.length / batch) }, (_, k) => g.slice(k * batch, (k + 1) * batch)));
+  for (const part of parts) {
     const label = [...new Set(part.map((t) => t.config))].join("+");
     let done = 0;
     const t0 = performance.now();

@@ -4,7 +4,8 @@
 # 64 MiB a device call carries.
 set -euo pipefail
 cd "$(git rev-parse --show-toplevel)"
-tar -cf - node_modules/onnxruntime-node/package.json node_modules/onnxruntime-node/dist node_modules/onnxruntime-node/lib \
-  node_modules/onnxruntime-node/bin/napi-v6/linux/x64 node_modules/onnxruntime-common node_modules/tsx node_modules/zod \
-  node_modules/.bin/tsx 2>/dev/null | xz -T0 -6 > .device/node_modules.tar.xz
+# `device-slim.sh torch` leaves onnxruntime out: the torch-engine benchmarks load it lazily and never need it.
+ORT="node_modules/onnxruntime-node/package.json node_modules/onnxruntime-node/dist node_modules/onnxruntime-node/lib node_modules/onnxruntime-node/bin/napi-v6/linux/x64 node_modules/onnxruntime-common"
+[ "${1:-}" = torch ] && ORT=""
+tar -cf - $ORT node_modules/tsx node_modules/zod node_modules/.bin/tsx 2>/dev/null | xz -T0 -6 > .device/node_modules.tar.xz
 du -sh .device/*

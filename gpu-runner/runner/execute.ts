@@ -8,7 +8,7 @@ import { headHeatmap } from "../fym/heatmap.ts";
 import { clipFromRgb, clipToFrames } from "../fym/clip.ts";
 import type { Engine } from "../fym/engine.ts";
 import { generate } from "../fym/sampler.ts";
-import { tune, type Progress, type TuneOptions } from "../fym/tune.ts";
+import { DEFAULT_TUNE_BENCHMARK, recipeName, tune, type Progress, type TuneOptions } from "../fym/tune.ts";
 import { decodeLora, encodeLora } from "../lora/file.ts";
 import type { BlobCache } from "./cache.ts";
 
@@ -53,6 +53,10 @@ export class Executor {
   private async tune(job: Job, ctx: ExecuteContext) {
     const input = TuneInput.parse(job.input);
     const o = input.options;
+    const sampling = o.sampling ?? (o.sparse_frames !== undefined ? "strided" : undefined);
+    if (sampling === "dense" && o.sparse_frames !== undefined) {
+      throw new JobInputError("unsupported_option", "options.sparse_frames: applies to sparse sampling only; set sampling to 'strided' or 'random', or leave sparse_frames out");
+    }
     if (o.sparse_frames !== undefined && o.sparse_frames !== this.engine.sparseFrames) {
       throw new JobInputError("unsupported_option", `options.sparse_frames: this model's sparse training graph takes ${this.engine.sparseFrames} frames; leave it out or set ${this.engine.sparseFrames}`);
     }
@@ -68,6 +72,7 @@ export class Executor {
     const partial: Partial<TuneOptions> = {
       ...(o.spatial_steps !== undefined && { spatialSteps: o.spatial_steps }),
       ...(o.temporal_steps !== undefined && { temporalSteps: o.temporal_steps }),
+      ...(sampling !== undefined && { sampling }),
       ...(o.rank !== undefined && { rank: o.rank }),
       ...(o.learning_rate !== undefined && { lr: o.learning_rate }),
       ...(o.motion_loss_weight !== undefined && { motionLossWeight: o.motion_loss_weight }),
@@ -93,6 +98,8 @@ export class Executor {
       spatial_ms: Math.round(r.spatial.ms),
       temporal_ms: Math.round(r.temporal.ms),
       job_id: job.id,
+      recipe: recipeName(r.options),
+      ...(recipeName(r.options) === "default" && { benchmark: DEFAULT_TUNE_BENCHMARK }),
     };
     const motion = encodeLora(cfg, r.temporal.lora, this.engine.base, { stage: "temporal", heads: r.heads.temporal, tuning });
     const spatial = encodeLora(cfg, r.spatial.lora, this.engine.base, { stage: "spatial", heads: r.heads.spatial, tuning });

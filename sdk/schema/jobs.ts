@@ -19,7 +19,11 @@ export const TuneOptions = z.strictObject({
   temporal_steps: z.number().int().min(1).max(10_000).optional(),
   rank: z.number().int().min(1).max(64).optional(),
   learning_rate: z.number().positive().max(1).optional(),
-  sparse_frames: z.number().int().min(1).max(256).optional(),
+  sampling: z
+    .enum(["dense", "strided", "random"])
+    .optional()
+    .describe("frames of the temporal stage: every frame (the default, most motion), or a sparse subset each step (strided/random: faster, carries less motion)"),
+  sparse_frames: z.number().int().min(1).max(256).optional().describe("frames per sparse step; implies sampling 'strided' when sampling is not given"),
   motion_loss_weight: z.number().min(0).max(100).optional(),
   seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
 });

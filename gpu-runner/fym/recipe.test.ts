@@ -1,0 +1,39 @@
+// The default recipe and the benchmark it cites must agree: a LoRA tuned with the defaults is stamped
+// with DEFAULT_TUNE_BENCHMARK, so those figures and the recipe must be the ones of the committed run.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { describe, it } from "node:test";
+import { DEFAULT_TUNE, DEFAULT_TUNE_BENCHMARK, recipeName } from "./tune.ts";
+
+type Interval = { mean: number; lo: number; hi: number };
+const results = JSON.parse(readFileSync(new URL(`../../${DEFAULT_TUNE_BENCHMARK.file.replace("RESULTS-motionbench-h100.md", "motionbench-h100.json")}`, import.meta.url), "utf8")) as {
+  setup: { tune: Record<string, unknown>; recipes: Record<string, Record<string, unknown>> };
+  summary: ({ config: string; category: string; split: string } & Record<string, Interval>)[];
+};
+const row = (config: string, split: string) => results.summary.find((s) => s.config === config && s.category === "all" && s.split === split)!;
+const r2 = (x: number) => Math.round(x * 100) / 100;
+
+describe("default recipe", () => {
+  it("is the recipe the cited MotionBench run measured as 'fym'", () => {
+    assert.deepEqual(results.setup.recipes.fym, {}, "fym ran as the defaults, no overrides");
+    for (const [k, v] of Object.entries(DEFAULT_TUNE)) if (k !== "seed") assert.deepEqual(results.setup.tune[k], v, `DEFAULT_TUNE.${k} differs from the benchmarked run`);
+  });
+
+  it("stamps the figures of that run", () => {
+    for (const [split, key] of [["all", "all"], ["ID", "id"], ["OOD", "ood"]] as const) {
+      const f = row("fym", split).fidelity!;
+      assert.deepEqual(DEFAULT_TUNE_BENCHMARK.motion_fidelity[key], [r2(f.mean), r2(f.lo), r2(f.hi)], `motion fidelity ${split}`);
+    }
+    const integrity = row("fym", "all").integrity!;
+    assert.deepEqual(DEFAULT_TUNE_BENCHMARK.appearance_integrity, [r2(integrity.mean), r2(integrity.lo), r2(integrity.hi)]);
+    assert.equal(DEFAULT_TUNE_BENCHMARK.leakage, r2(row("fym", "all").leakage!.mean));
+    assert.equal(DEFAULT_TUNE_BENCHMARK.no_lora, r2(row("floor", "all").fidelity!.mean));
+    assert.equal(DEFAULT_TUNE_BENCHMARK.naive_two_stage, r2(row("naive-two-stage", "all").fidelity!.mean));
+  });
+
+  it("names a recipe default only when every option but the seed is the default", () => {
+    assert.equal(recipeName({ ...DEFAULT_TUNE, seed: 9 }), "default");
+    assert.equal(recipeName({ ...DEFAULT_TUNE, temporalSteps: 400 }), "custom");
+    assert.equal(recipeName({ ...DEFAULT_TUNE, sampling: "strided" }), "custom");
+  });
+});
