@@ -133,7 +133,7 @@ describe("Follow-Your-Motion pipeline (ONNX engine, CPU)", () => {
   });
 
   it("a motion LoRA carries an unseen motion to a new prompt: motion fidelity well above no LoRA", async () => {
-    // An OOD case (a path with corners and stops the pretraining never renders), the default recipe
+    // An OOD case (a path that accelerates and reverses, which the pretraining never renders), the default recipe
     // at a fifth of its temporal budget, then the motion LoRA alone on a new prompt against the same
     // seeds without it. On the H100 MotionBench this case gains +0.85 fidelity with the full budget
     // (gpu-runner/bench/motionbench/RESULTS-motionbench-h100.md); a recipe that carries no motion gains ~0.
