@@ -89,6 +89,12 @@ describe("end to end: tune and generate through registry and runner processes", 
       (e: unknown) => e instanceof UnprocessableEntityError && e.code === "unknown_word",
     );
     await assert.rejects(alice.loras.get("alice/elephant"), NotFoundError, "no empty LoRA is left behind");
+    // The same through the SDK's tune: `create` travels with the job, so a refused job creates nothing.
+    await assert.rejects(
+      alice.tune({ video: new Uint8Array(await readFile(CLIP)), prompt: "a purple elephant", lora: "alice/elephant-sdk", create: { title: "Elephant", category: "single-object" } }),
+      (e: unknown) => e instanceof UnprocessableEntityError && e.code === "unknown_word",
+    );
+    await assert.rejects(alice.loras.get("alice/elephant-sdk"), NotFoundError, "the SDK's tune leaves no empty LoRA either");
     // A clip of the wrong shape, uploaded around the SDK's fitting: refused, not retried.
     const small = await alice.blobs.upload(await encodeClipPng({ width: 8, height: 8, count: 4, rgb: new Uint8Array(4 * 8 * 8 * 3) }), "video");
     const job = await alice.jobs.create({ kind: "tune", input: { video_sha256: small.sha256, prompt: CAPTION, lora: "alice/diamond-path" } });

@@ -24,12 +24,14 @@ describe("Follow-Your-Motion pipeline (ONNX engine, CPU)", () => {
   after(() => engine.model.release());
 
   it("refuses, before any compute, a frame count the engine has no training graph for, and fails only that job", async () => {
-    const [bad, bad2] = tuneMany(engine, [
-      { clip: ref.clip, caption: ref.caption, options: { sparseFrames: 8 } },
+    const [bad, bad2, bad3] = tuneMany(engine, [
+      { clip: ref.clip, caption: ref.caption, options: { sampling: "strided", sparseFrames: 8 } },
       { clip: ref.clip, caption: ref.caption, options: { rank: 9 } },
+      { clip: ref.clip, caption: ref.caption, options: { sparseFrames: 4 } },
     ]);
     await assert.rejects(bad!, /trains on 4 or 16 frames a step; got sparseFrames 8/);
     await assert.rejects(bad2!, /rank must be 1–8, got 9/);
+    await assert.rejects(bad3!, /sparseFrames applies to sparse sampling/, "the default samples every frame");
   });
 
   it("classifies heads by their similarity to the spatial and temporal pseudo maps", () => {

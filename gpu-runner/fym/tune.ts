@@ -145,6 +145,7 @@ function prepare(engine: Engine, job: TuneJob): TuneOptions {
   const cfg = engine.config;
   checkClip(job.clip, cfg);
   if (!Number.isInteger(o.rank) || o.rank < 1 || o.rank > cfg.lora_rank) throw new RangeError(`rank must be 1–${cfg.lora_rank}, got ${o.rank}`);
+  if (o.sampling === "dense" && o.sparseFrames) throw new RangeError(`sparseFrames applies to sparse sampling; set sampling to "strided" or "random", or leave sparseFrames 0`);
   const k = temporalFrames(engine, o);
   if (k < 2 || k > cfg.frames) throw new RangeError(`sparseFrames must be 2–${cfg.frames}, got ${k}`);
   if (!engine.createTrainer && k !== cfg.frames && k !== engine.sparseFrames) {

@@ -2,7 +2,7 @@ import type { z } from "zod";
 import { GenerateResult, Me, type GenerateInput, type Job, type JobEvent, type LoraCreate, type LoraVersion, type TuneInput } from "../schema/index.ts";
 import { decodeClipPng, encodeClipPng, fitClip, readFrames, type Frames } from "../video/frames.ts";
 import { Blobs, type Bytes } from "./blobs.ts";
-import { IntegrityError, NotFoundError } from "./errors.ts";
+import { IntegrityError } from "./errors.ts";
 import { Http, type ClientOptions } from "./http.ts";
 import { Jobs } from "./jobs.ts";
 import { Loras, Versions } from "./loras.ts";
@@ -29,7 +29,7 @@ export interface TuneParams extends Followed {
   prompt: string;
   /** `owner/name` that receives the result as a new version. */
   lora: string;
-  /** Creates the LoRA first when it does not exist yet. */
+  /** Creates the LoRA with its first version when it does not exist yet: a job that fails leaves no empty LoRA. */
   create?: Omit<z.input<typeof LoraCreate>, "name" | "owner">;
   options?: TuneInput["options"];
 }
@@ -74,16 +74,10 @@ export class MotionLora {
   /** Uploads a reference clip (fitted to the model's shape), tunes a motion LoRA on it and returns the published version. */
   async tune(p: TuneParams): Promise<LoraVersion> {
     const ref = parseRef(p.lora);
-    if (p.create) {
-      await this.loras.get(p.lora, sig(p)).catch(async (e: unknown) => {
-        if (!(e instanceof NotFoundError)) throw e;
-        await this.loras.create({ ...p.create!, name: ref.name, owner: ref.owner }, sig(p));
-      });
-    }
     const frames = isFrames(p.video) ? p.video : await readFrames(p.video instanceof Blob ? new Uint8Array(await p.video.arrayBuffer()) : p.video);
     const clip = await encodeClipPng(fitClip(frames));
     const video = await this.blobs.upload(clip, "video", sig(p));
-    const job = await this.jobs.create({ kind: "tune", input: { video_sha256: video.sha256, prompt: p.prompt, lora: `${ref.owner}/${ref.name}`, options: p.options ?? {} } }, sig(p));
+    const job = await this.jobs.create({ kind: "tune", input: { video_sha256: video.sha256, prompt: p.prompt, lora: `${ref.owner}/${ref.name}`, ...(p.create && { create: p.create }), options: p.options ?? {} } }, sig(p));
     const done = await this.follow(job, p);
     if (!done.version_id) throw new IntegrityError(`tune job ${job.id} succeeded without a published version`);
     for await (const v of this.versions.list(`${ref.owner}/${ref.name}`, sig(p))) if (v.id === done.version_id) return v;
