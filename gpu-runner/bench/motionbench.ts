@@ -18,7 +18,7 @@ import { clipToRgb, type Clip } from "../fym/clip.ts";
 import type { Engine } from "../fym/engine.ts";
 import { CATEGORIES, loadMotionBench } from "../fym/motionbench.ts";
 import { generateMany } from "../fym/sampler.ts";
-import { BASELINES, DEFAULT_TUNE, tuneMany, type TuneOptions } from "../fym/tune.ts";
+import { BASELINES, DEFAULT_TUNE, stageShape, tuneMany, type TuneOptions } from "../fym/tune.ts";
 import { decodeLora, encodeLora } from "../lora/file.ts";
 import type { LoraWeights } from "../lora/tensors.ts";
 import { motionFidelity, truthTracks } from "../metrics/fidelity.ts";
@@ -97,13 +97,12 @@ const loraFile = (config: string, name: string) => join(cacheDir, config, `${nam
  */
 async function tuneAll(configNames: string[]): Promise<void> {
   const options = (config: string) => ({ ...DEFAULT_TUNE, ...recipes[config], ...budget, seed: 0 });
-  const shape = (config: string) => {
-    const o = options(config);
-    return JSON.stringify([o.spatialSteps, o.temporalSteps, o.sampling === "dense" ? "dense" : o.sparseFrames]);
-  };
   const todo = configNames.flatMap((config) => cases.map((_, i) => ({ config, i }))).filter((t) => !existsSync(loraFile(t.config, cases[t.i]!.name)));
   const byShape = new Map<string, typeof todo>();
-  for (const t of todo) byShape.set(shape(t.config), [...(byShape.get(shape(t.config)) ?? []), t]);
+  for (const t of todo) {
+    const key = stageShape(engine, options(t.config));
+    byShape.set(key, byShape.get(key) ?? []).get(key)!.push(t);
+  }
   const batch = Number(values.batch);
   const parts = [...byShape.values()].flatMap((g) => Array.from({ length: Math.ceil(g.length / batch) }, (_, k) => g.slice(k * batch, (k + 1) * batch)));
   for (const part of parts) {

@@ -139,6 +139,11 @@ function temporalFrames(engine: Engine, o: TuneOptions): number {
   return o.sparseFrames || engine.sparseFrames;
 }
 
+/** Jobs with the same key train in lockstep: stage step counts and frames a temporal step. */
+export function stageShape(engine: Engine, o: TuneOptions): string {
+  return JSON.stringify([o.spatialSteps, o.temporalSteps, temporalFrames(engine, o)]);
+}
+
 /** Checks a job before any compute: a bad option fails that job alone, at once. */
 function prepare(engine: Engine, job: TuneJob): TuneOptions {
   const o = { ...DEFAULT_TUNE, ...job.options };
@@ -176,7 +181,7 @@ export function tuneMany(engine: Engine, jobs: TuneJob[]): Promise<TuneResult>[]
   const promises = jobs.map((job) => new Promise<TuneResult>((done, fail) => {
     try {
       const o = prepare(engine, job);
-      const key = JSON.stringify([o.spatialSteps, o.temporalSteps, temporalFrames(engine, o)]);
+      const key = stageShape(engine, o);
       groups.set(key, [...(groups.get(key) ?? []), { job, o, rng: new Rng(o.seed), done, fail, dead: false }]);
     } catch (e) {
       fail(e);

@@ -53,10 +53,8 @@ export class Executor {
   private async tune(job: Job, ctx: ExecuteContext) {
     const input = TuneInput.parse(job.input);
     const o = input.options;
+    // sparse_frames alone asks for sparse steps (the schema refuses it beside sampling "dense").
     const sampling = o.sampling ?? (o.sparse_frames !== undefined ? "strided" : undefined);
-    if (sampling === "dense" && o.sparse_frames !== undefined) {
-      throw new JobInputError("unsupported_option", "options.sparse_frames: applies to sparse sampling only; set sampling to 'strided' or 'random', or leave sparse_frames out");
-    }
     if (o.sparse_frames !== undefined && o.sparse_frames !== this.engine.sparseFrames) {
       throw new JobInputError("unsupported_option", `options.sparse_frames: this model's sparse training graph takes ${this.engine.sparseFrames} frames; leave it out or set ${this.engine.sparseFrames}`);
     }
@@ -88,6 +86,7 @@ export class Executor {
     };
     const r = await tune(this.engine, clip, input.prompt, partial, { onProgress, signal: ctx.signal });
     ctx.report({ progress: 0.96, stage: "upload" });
+    const recipe = recipeName(r.options);
     const tuning = {
       ...r.options,
       engine: r.engine,
@@ -98,8 +97,8 @@ export class Executor {
       spatial_ms: Math.round(r.spatial.ms),
       temporal_ms: Math.round(r.temporal.ms),
       job_id: job.id,
-      recipe: recipeName(r.options),
-      ...(recipeName(r.options) === "default" && { benchmark: DEFAULT_TUNE_BENCHMARK }),
+      recipe,
+      ...(recipe === "default" && { benchmark: DEFAULT_TUNE_BENCHMARK }),
     };
     const motion = encodeLora(cfg, r.temporal.lora, this.engine.base, { stage: "temporal", heads: r.heads.temporal, tuning });
     const spatial = encodeLora(cfg, r.spatial.lora, this.engine.base, { stage: "spatial", heads: r.heads.spatial, tuning });

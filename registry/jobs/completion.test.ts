@@ -133,6 +133,16 @@ describe("tune jobs: prompt words and the LoRA they create", () => {
     assert.equal((await r.call("GET", "/v1/jobs", { token: alice })).body.data.length, 0, "no job was queued");
   });
 
+  it("refuses sparse_frames beside sampling 'dense' at creation, naming the option", async () => {
+    const res = await tune({ prompt: "a red circle", lora: "alice/walk", options: { sampling: "dense", sparse_frames: 4 } });
+    assert.equal(res.status, 422);
+    assert.equal(res.body.error.code, "validation_failed");
+    assert.match(JSON.stringify(res.body.error), /sparse_frames.*applies to sparse sampling only/);
+    const sparse = await tune({ prompt: "a red circle", lora: "alice/walk", options: { sampling: "strided", sparse_frames: 4 } });
+    assert.equal(sparse.status, 201, "with sparse sampling it is accepted");
+    await r.call("POST", `/v1/jobs/${sparse.body.id}/cancel`, { token: alice }); // out of the next tests' claims
+  });
+
   it("leaves no LoRA behind when a tune job with input.create is refused for its prompt", async () => {
     const res = await tune({ prompt: "a purple elephant", lora: "alice/elephant-walk", create: { title: "Elephant", category: "single-object" } });
     assert.equal(res.status, 422);

@@ -26,6 +26,9 @@ export const TuneOptions = z.strictObject({
   sparse_frames: z.number().int().min(1).max(256).optional().describe("frames per sparse step; implies sampling 'strided' when sampling is not given"),
   motion_loss_weight: z.number().min(0).max(100).optional(),
   seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+}).refine((o) => !(o.sampling === "dense" && o.sparse_frames !== undefined), {
+  path: ["sparse_frames"],
+  message: "applies to sparse sampling only; set sampling to 'strided' or 'random', or leave sparse_frames out",
 });
 
 export const TuneInput = z.strictObject({
