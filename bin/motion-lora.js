@@ -1,7 +1,13 @@
 #!/usr/bin/env node
-// The CLI is TypeScript run through tsx, so the package ships sources and no build step.
+// The one place that composes the CLI: each part owns its commands (client commands in sdk/cli,
+// `registry start` and `keys` in registry/cli, `runner start` in gpu-runner/runner), so the SDK
+// never imports the server or the runner. The sources are TypeScript run through tsx: no build step.
 import { register } from "tsx/esm/api";
 
 register();
-const { main } = await import("../sdk/cli/main.ts");
-process.exitCode = await main(process.argv.slice(2));
+const [{ main, clientCommands }, { registryCommands }, { runnerCommands }] = await Promise.all([
+  import("../sdk/cli/main.ts"),
+  import("../registry/cli/commands.ts"),
+  import("../gpu-runner/runner/cli.ts"),
+]);
+process.exitCode = await main(process.argv.slice(2), [...clientCommands, ...registryCommands, ...runnerCommands]);

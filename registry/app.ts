@@ -11,12 +11,14 @@ import type { BlobStore } from "./blobs/store.ts";
 import { defaultConfig, type RegistryConfig } from "./config.ts";
 import type { AppEnv, Services } from "./context.ts";
 import type { Db } from "./db/client.ts";
-import { ApiError } from "./http/errors.ts";
+import { RegistryError } from "./http/errors.ts";
 import { newId } from "./ids.ts";
 import { JobEventLog } from "./jobs/events.ts";
 import { JobQueue } from "./jobs/queue.ts";
 import { jobRoutes } from "./jobs/routes.ts";
 import { loraRoutes } from "./loras/routes.ts";
+import { modelRoutes } from "./base-model/routes.ts";
+import { VersionPublisher } from "./loras/publish.ts";
 import { LoraService } from "./loras/service.ts";
 import { Api } from "./openapi/api.ts";
 import { docsPage } from "./openapi/docs-page.ts";
@@ -72,7 +74,7 @@ export function createApp(deps: AppDeps) {
 
   app.onError((err, c) => {
     const requestId = c.get("requestId") ?? "unknown";
-    if (err instanceof ApiError) {
+    if (err instanceof RegistryError) {
       const body: ErrorBody = { error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }), requestId } };
       // An oversized upload is refused mid-body: closing the connection stops the client's send
       // instead of letting the server drain the rest to keep the socket alive.
@@ -86,7 +88,7 @@ export function createApp(deps: AppDeps) {
   });
 
   app.notFound((c) => {
-    throw new ApiError("not_found", `no route for ${c.req.method} ${c.req.path}; see /docs`);
+    throw new RegistryError("not_found", `no route for ${c.req.method} ${c.req.path}; see /docs`);
   });
 
   app.get("/healthz", async (c) => {
@@ -116,14 +118,14 @@ export function createApp(deps: AppDeps) {
       const failures = `authfail:${address}`;
       const blocked = services.limiter.wait(failures, config.failedAuthPerMinute, Date.now());
       if (blocked > 0) {
-        throw new ApiError("rate_limited", `too many failed authentications from this address; retry in ${blocked} s`, undefined, { "Retry-After": String(blocked) });
+        throw new RegistryError("rate_limited", `too many failed authentications from this address; retry in ${blocked} s`, undefined, { "Retry-After": String(blocked) });
       }
       try {
         const m = /^Bearer\s+(\S+)$/i.exec(auth);
-        if (!m) throw new ApiError("invalid_api_key", "the Authorization header must be 'Bearer mlk_…'");
+        if (!m) throw new RegistryError("invalid_api_key", "the Authorization header must be 'Bearer mlk_…'");
         principal = await authenticate(services.db, m[1]!);
       } catch (e) {
-        if (e instanceof ApiError && e.status === 401) services.limiter.take(failures, config.failedAuthPerMinute, Date.now());
+        if (e instanceof RegistryError && e.status === 401) services.limiter.take(failures, config.failedAuthPerMinute, Date.now());
         throw e;
       }
     }
@@ -131,7 +133,7 @@ export function createApp(deps: AppDeps) {
     const bucket = principal.keyId ?? `anon:${address}`;
     const wait = services.limiter.take(bucket, principal.rateLimitPerMinute, Date.now());
     if (wait > 0) {
-      throw new ApiError("rate_limited", `rate limit of ${principal.rateLimitPerMinute} requests/minute reached; retry in ${wait} s`, undefined, {
+      throw new RegistryError("rate_limited", `rate limit of ${principal.rateLimitPerMinute} requests/minute reached; retry in ${wait} s`, undefined, {
         "Retry-After": String(wait),
       });
     }
@@ -143,6 +145,7 @@ export function createApp(deps: AppDeps) {
   loraRoutes(api, services);
   blobRoutes(api, services);
   jobRoutes(api, services);
+  modelRoutes(api, services);
 
   const m = config.baseModel;
   const openapi = openApiDocument(api.operations, API_VERSION, {
@@ -178,7 +181,8 @@ function buildServices(
   const webhooks = new WebhookService(db, config.webhooks, resolve, log, send);
   const events = new JobEventLog(db, (...e) => webhooks.onEvent(...e));
   const blobs = new BlobService(db, store, config);
-  const loras = new LoraService(db, blobs, store, config.baseModel, config.readCacheTtlMs);
-  const jobs = new JobQueue(db, loras, blobs, events, webhooks, config.baseModel, config.maxAttempts);
-  return { db, store, config, blobs, loras, jobs, events, limiter: new RateLimiter(), webhooks };
+  const loras = new LoraService(db, config.readCacheTtlMs);
+  const publisher = new VersionPublisher(db, loras, blobs, store, config.baseModel);
+  const jobs = new JobQueue(db, loras, publisher, blobs, events, webhooks, config.baseModel, config.maxAttempts);
+  return { db, store, config, blobs, loras, publisher, jobs, events, limiter: new RateLimiter(), webhooks };
 }

@@ -1,6 +1,6 @@
 import type { BlobKind } from "../sdk/schema/index.ts";
-import { SHIPPED_BASE_MODEL, type BaseModelSpec } from "./loras/base-model.ts";
-import { defaultWebhookConfig, type WebhookConfig } from "./webhooks/service.ts";
+import { SHIPPED_BASE_MODEL, type BaseModelSpec } from "./base-model/spec.ts";
+import { defaultWebhookConfig, type WebhookConfig } from "./webhooks/config.ts";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;

@@ -6,6 +6,7 @@ import type { RegistryConfig } from "./config.ts";
 import type { Db } from "./db/client.ts";
 import type { JobEventLog } from "./jobs/events.ts";
 import type { JobQueue } from "./jobs/queue.ts";
+import type { VersionPublisher } from "./loras/publish.ts";
 import type { LoraService } from "./loras/service.ts";
 import type { WebhookService } from "./webhooks/service.ts";
 
@@ -16,6 +17,7 @@ export interface Services {
   config: RegistryConfig;
   blobs: BlobService;
   loras: LoraService;
+  publisher: VersionPublisher;
   jobs: JobQueue;
   events: JobEventLog;
   limiter: RateLimiter;

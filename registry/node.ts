@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { createApp, type AppDeps } from "./app.ts";
 import { FsBlobStore } from "./blobs/fs-store.ts";
 import { openSqlite } from "./db/open.ts";
-import { baseModelFromArtifacts, type BaseModelSpec } from "./loras/base-model.ts";
+import { baseModelFromArtifacts, type BaseModelSpec } from "./base-model/spec.ts";
 import { nodeWebhookSender } from "./webhooks/node-sender.ts";
 import type { Resolve } from "./webhooks/url.ts";
 import { localRunnerToken } from "./runners/token.ts";

@@ -3,7 +3,8 @@ import { spawn } from "node:child_process";
 import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { extname, join } from "node:path";
 import { MotionLoraError } from "./client/errors.ts";
-import { encodeClipPng, framesFromRgb, readFrames, type Frames } from "./video/frames.ts";
+import { encodeClipPng, framesFromRgb, type Frames } from "./video/frames.ts";
+import { readFrames } from "./video/read.ts";
 import { encodeGif } from "./video/gif.ts";
 
 export * from "./index.ts";

@@ -57,6 +57,14 @@ describe("motion-lora CLI", () => {
     assert.equal((await run(["search", "--registry", "http://127.0.0.1:9"])).code, 5);
   });
 
+  it("vocab asks the registry for the model's words", async () => {
+    const v = await run(["vocab", "--registry", reg.url, "--json"]);
+    assert.equal(v.code, 0, v.out);
+    const m = JSON.parse(v.out);
+    assert.ok(m.vocabulary.includes("circle"));
+    assert.equal((await run(["vocab", "--registry", "http://127.0.0.1:9"])).code, 5, "no registry, no words");
+  });
+
   it("a runner with --idle-exit leaves when there is no work", async () => {
     const runnerToken = await reg.key("idle-runner", ["runner"]);
     const t0 = Date.now();

@@ -1,14 +1,15 @@
 // Tunes per minute against the batch size N on the torch engine: N reference clips tuned together
 // (tuneMany: one batched training step for all N LoRAs, weights and AdamW on the device) against
 // N = 1. The model is launch-bound, so a larger N should cost little more per step.
-// Usage: npx tsx gpu-runner/bench/batched.ts [--sizes 1,8,32] [--recipes fym,naive-two-stage] [--tf32] [--out DIR]
+// Usage: npx tsx gpu-runner/bench/batched.ts [--sizes 1,8,32] [--recipes fym,naive-two-stage] [--tf32] [--out DIR] [--tag torch-h100]
+// Writes DIR/RESULTS-batched-<tag>.md and .json (default tag: torch-<device>).
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { TorchEngine } from "../engine/torch-engine.ts";
-import { loadMotionBench } from "../fym/motionbench.ts";
 import { BASELINES, DEFAULT_TUNE, tuneMany } from "../fym/tune.ts";
+import { loadMotionBench } from "./motionbench-cases.ts";
 
-const { values } = parseArgs({ options: { sizes: { type: "string", default: "1,8,32" }, recipes: { type: "string", default: "fym,naive-two-stage" }, tf32: { type: "boolean", default: false }, out: { type: "string", default: "gpu-runner/bench" } } });
+const { values } = parseArgs({ options: { sizes: { type: "string", default: "1,8,32" }, recipes: { type: "string", default: "fym,naive-two-stage" }, tf32: { type: "boolean", default: false }, out: { type: "string", default: "gpu-runner/bench/results" }, tag: { type: "string" } } });
 const engine = await TorchEngine.start({ tf32: values.tf32! });
 const bench = loadMotionBench();
 const rows: { recipe: string; n: number; seconds: number; perMinute: number; stepMs: number }[] = [];
@@ -34,6 +35,8 @@ const lines = [
     return `| ${r.recipe} | ${r.n} | ${r.seconds.toFixed(1)} | ${r.perMinute.toFixed(1)} | ${r.stepMs.toFixed(1)} | ${one ? (r.perMinute / one.perMinute).toFixed(1) + "×" : "–"} |`;
   }),
 ];
-await writeFile(`${values.out}/RESULTS-batched.md`, lines.join("\n") + "\n");
+const name = `${values.out}/RESULTS-batched-${values.tag ?? `torch-${engine.device}`}`;
+await writeFile(`${name}.md`, lines.join("\n") + "\n");
+await writeFile(`${name}.json`, JSON.stringify({ at: new Date().toISOString(), engine: engine.name, rows }, null, 1) + "\n");
 console.log(lines.join("\n"));
 await engine.close();

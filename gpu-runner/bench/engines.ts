@@ -2,19 +2,20 @@
 // fp32 CUDA graphs: "torch-fast") against onnxruntime-node (WebGPU where it loads, and CPU), driven by the same
 // TypeScript pipeline. Per engine: start, one training step per stage, one guided denoiser call,
 // a 20-step generation and (torch) a whole default FYM tuning. Also parity of the torch engine
-// on the GPU against the ONNX graphs. Usage: npx tsx gpu-runner/bench/engines.ts [--engines torch,torch-fast,webgpu,cpu] [--python-ref FILE.json]
+// on the GPU against the ONNX graphs. Usage: npx tsx gpu-runner/bench/engines.ts [--engines torch,torch-fast,webgpu,cpu] [--python-ref FILE.json] [--tag h100]
+// Writes DIR/RESULTS-engines-<tag>.md and .json: every engine on one machine, so the tag names the machine.
 import { readFile, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
+import type { Engine, TrainGraph } from "../engine/engine.ts";
 import { OnnxEngine } from "../engine/onnx-engine.ts";
 import { OnnxModel } from "../engine/session.ts";
 import { TorchEngine } from "../engine/torch-engine.ts";
-import type { Engine, TrainGraph } from "../fym/engine.ts";
-import { loadMotionBench } from "../fym/motionbench.ts";
-import { Rng } from "../fym/rng.ts";
 import { generate, packSlots } from "../fym/sampler.ts";
 import { tune } from "../fym/tune.ts";
+import { Rng } from "../rng.ts";
+import { loadMotionBench } from "./motionbench-cases.ts";
 
-const { values } = parseArgs({ options: { engines: { type: "string", default: "torch,torch-fast,webgpu,cpu" }, reps: { type: "string", default: "20" }, "python-ref": { type: "string" }, out: { type: "string", default: "gpu-runner/bench" } } });
+const { values } = parseArgs({ options: { engines: { type: "string", default: "torch,torch-fast,webgpu,cpu" }, reps: { type: "string", default: "20" }, "python-ref": { type: "string" }, out: { type: "string", default: "gpu-runner/bench/results" }, tag: { type: "string", default: "h100" } } });
 const reps = Number(values.reps);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const ref = loadMotionBench().find((b) => b.name === "single-object-01")!;
@@ -125,7 +126,7 @@ const lines = [
   ...Object.values(rows).map((r) => `| ${r.engine} | ${cols.map((c) => fmt(r[c])).join(" | ")} |${r.error ? ` error: ${r.error}` : ""}`),
 ];
 if (py) {
-  lines.push("", "Pure PyTorch on the same GPU, no TypeScript and no process boundary (`gpu-runner/model/engine_bench.py`):", "", "| variant | train_spatial | train_sparse | train_dense | denoise_b2 |", "| --- | --- | --- | --- | --- |");
+  lines.push("", "Pure PyTorch on the same GPU, no TypeScript and no process boundary (`gpu-runner/model/fymnet/evaluation/engine_bench.py`):", "", "| variant | train_spatial | train_sparse | train_dense | denoise_b2 |", "| --- | --- | --- | --- | --- |");
   for (const [v, r] of Object.entries(py.step_ms as Record<string, Record<string, number>>)) lines.push(`| ${v} | ${fmt(r.train_spatial)} | ${fmt(r.train_sparse)} | ${fmt(r.train_dense)} | ${fmt(r.denoise_b2)} |`);
   lines.push("", `Whole FYM tuning loop in Python (probe, 100 spatial + 800 temporal steps, AdamW on the GPU, eager fp32): ${fmt(py.python_tune_s)} s (spatial ${fmt(py.python_spatial_s)} s, temporal ${fmt(py.python_temporal_s)} s).`);
   const gfast = rows["torch-fast"];
@@ -139,6 +140,6 @@ if (py) {
   if (eager && typeof fast === "number") lines.push(`Temporal-stage step: torch engine (CUDA graphs, fp32) ${fmt(fast)} ms vs plain PyTorch eager ${fmt(eager)} ms → ${(eager / fast).toFixed(2)}×${typeof webgpu === "number" ? `; vs ONNX WebGPU ${fmt(webgpu)} ms → ${(webgpu / fast).toFixed(1)}×` : ""}.`);
 }
 lines.push("", `Parity of the torch engine on the GPU vs the ONNX graphs (CPU), one sparse training step, relative max error: ${Object.entries(parity).map(([k, v]) => `${k} ${v.toExponential(1)}`).join(", ")}.`);
-await writeFile(`${values.out}/RESULTS-engines.md`, lines.join("\n") + "\n");
-await writeFile(`${values.out}/engines.json`, JSON.stringify({ rows, parity, python: py }, null, 1) + "\n");
+await writeFile(`${values.out}/RESULTS-engines-${values.tag}.md`, lines.join("\n") + "\n");
+await writeFile(`${values.out}/RESULTS-engines-${values.tag}.json`, JSON.stringify({ rows, parity, python: py }, null, 1) + "\n");
 console.log(lines.join("\n"));

@@ -1,8 +1,10 @@
 // Speed of the ONNX graphs through onnxruntime-node: one denoiser step (batch 2 = guidance),
 // a whole generation, and one training step of each stage. Medians after warm-up, with the
 // GFLOP/s achieved against counted matrix-product FLOPs (gpu-runner/engine/flops.ts).
-// Usage: npx tsx gpu-runner/bench/graphs.ts [--provider cpu|webgpu] [--runs 10] [--out FILE.md]
+// Usage: npx tsx gpu-runner/bench/graphs.ts [--provider cpu|webgpu] [--runs 10] [--out DIR]
+// Writes DIR/RESULTS-graphs-onnx-<provider>.md and .json (default DIR: gpu-runner/bench/results).
 import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { cpus } from "node:os";
 import { parseArgs } from "node:util";
 import { forwardMacs, trainStepMacs } from "../engine/flops.ts";
@@ -11,7 +13,7 @@ import type { GraphName } from "../engine/manifest.ts";
 import type { Provider } from "../engine/providers.ts";
 import { OnnxModel } from "../engine/session.ts";
 
-const { values } = parseArgs({ options: { provider: { type: "string", default: "cpu" }, runs: { type: "string", default: "10" }, out: { type: "string" }, threads: { type: "string" } } });
+const { values } = parseArgs({ options: { provider: { type: "string", default: "cpu" }, runs: { type: "string", default: "10" }, out: { type: "string", default: "gpu-runner/bench/results" }, threads: { type: "string" } } });
 const provider = values.provider as Provider;
 const runs = Number(values.runs);
 const model = await OnnxModel.load({ provider, ...(values.threads ? { threads: Number(values.threads) } : {}) });
@@ -33,7 +35,9 @@ async function time(name: GraphName, n = runs, warmup = 2): Promise<number[]> {
 }
 
 const rows: string[] = [];
+const figures: { step: string; ms: number; gflop: number | null }[] = [];
 const row = (what: string, ms: number, macs?: number) => {
+  figures.push({ step: what, ms, gflop: macs ? (2 * macs) / 1e9 : null });
   const gflops = macs ? ((2 * macs) / (ms / 1000) / 1e9).toFixed(1) : "";
   const line = `| ${what} | ${ms.toFixed(1)} | ${macs ? ((2 * macs) / 1e9).toFixed(2) : ""} | ${gflops} |`;
   rows.push(line);
@@ -74,4 +78,6 @@ row(`whole generation: ${cfg.frames} frames, 20 steps, guidance (batch 2)`, medi
 const summary = `\nSparse temporal step vs dense, side by side in this run: **${(trainMs.train_step_dense! / trainMs.train_step_sparse!).toFixed(1)}×** faster. Targets on the 2-core CPU: generation ≤ 15 000 ms, temporal-stage (sparse) step ≤ 500 ms.\n`;
 console.log(summary);
 await model.release();
-if (values.out) await writeFile(values.out, [header, ...rows, summary].join("\n") + "\n");
+const name = join(values.out!, `RESULTS-graphs-onnx-${provider}`);
+await writeFile(`${name}.md`, [header, ...rows, summary].join("\n") + "\n");
+await writeFile(`${name}.json`, JSON.stringify({ at: new Date().toISOString(), provider, cores: cpus().length, runs, figures }, null, 1) + "\n");

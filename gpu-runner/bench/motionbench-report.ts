@@ -2,10 +2,9 @@
 // GIFs per engine tag, overwritten on each run (history lives in git).
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { BenchClip } from "../fym/motionbench.ts";
-import { CATEGORIES } from "../fym/motionbench.ts";
 import { clusterBootstrap, pairedDifference, ratioOfMeans, type Interval } from "../metrics/stats.ts";
 import { barChart } from "./chart.ts";
+import { CATEGORIES, type BenchClip } from "./motionbench-cases.ts";
 import type { Scores } from "./motionbench-score.ts";
 
 /** One scored generation: its case, prompt and seed, and every metric. */
@@ -74,10 +73,11 @@ export function summarise(rows: Row[], configs: string[]) {
   return out;
 }
 
-/** Writes RESULTS-motionbench-<tag>.md, motionbench-<tag>.json, tuning-<tag>.png and index-<tag>.html (+ GIFs). */
+/** Writes RESULTS-motionbench-<tag>.md and .json, and motionbench-<tag>/ (tuning.png, index.html, gifs/): overwritten each run. */
 export async function writeReport(input: ReportInput): Promise<void> {
   const { out, tag, configs, rows } = input;
-  await mkdir(join(out, `gifs-${tag}`), { recursive: true });
+  const extras = join(out, `motionbench-${tag}`);
+  await mkdir(join(extras, "gifs"), { recursive: true });
   const summary = summarise(rows, configs) as ({ config: string; category: string; split: string; n: number; cases: number } & Record<string, Interval>)[];
   const get = (config: string, category: string, split: string) => summary.find((s) => s.config === config && s.category === category && s.split === split);
   const seedsPerPrompt = input.setup.seeds;
@@ -130,20 +130,20 @@ export async function writeReport(input: ReportInput): Promise<void> {
   if (failures.length) lines.push("", `Generations that could not be scored (non-finite pixels or a failed metric; scored 0): ${failures.map(([c, n]) => `${c} ${n}`).join(", ")}.`);
   const ceil = (keep: (r: { ood: boolean }) => boolean) => clusterBootstrap(input.ceiling.filter(keep), cluster, (r) => r.fidelity);
   lines.push("", `Tracker ceiling (the reference clips themselves scored against their ground truth): all ${fmt(ceil(() => true))}, ID ${fmt(ceil((r) => !r.ood))}, OOD ${fmt(ceil((r) => r.ood))}.`,
-    "", `Setup: ${JSON.stringify(input.setup)}`, "", `Previews: index-${tag}.html (reference | ${configs.join(" | ")}, first prompt, seed 0).`);
+    "", `Setup: ${JSON.stringify(input.setup)}`, "", `Previews: motionbench-${tag}/index.html (reference | ${configs.join(" | ")}, first prompt, seed 0).`);
   await writeFile(join(out, `RESULTS-motionbench-${tag}.md`), lines.join("\n") + "\n");
-  await writeFile(join(out, `motionbench-${tag}.json`), JSON.stringify({ engine: input.engine, setup: input.setup, summary, times: input.times, ceiling: input.ceiling, rows }) + "\n");
+  await writeFile(join(out, `RESULTS-motionbench-${tag}.json`), JSON.stringify({ engine: input.engine, setup: input.setup, summary, times: input.times, ceiling: input.ceiling, rows }) + "\n");
   if (input.times.length) {
-    await writeFile(join(out, `tuning-${tag}.png`), await barChart(`tuning time per lora, s (${tag})`, input.times.map((t) => {
+    await writeFile(join(extras, "tuning.png"), await barChart(`tuning time per lora, s (${tag})`, input.times.map((t) => {
       const v = (median(t.spatialMs) + median(t.temporalMs)) / 1000 / t.batch;
       return { label: t.config, value: v, text: `${v.toFixed(2)} s` };
     })));
   }
   if (!Object.keys(input.gifs).length) return; // rebuilt from a cache: the previews are those of the run that made them
-  const cells = (c: BenchClip) => `<tr><td><b>${c.name}</b><br>${c.ood ? "OOD" : "ID"} · ${c.family}<br><small>tuned on: ${c.caption}<br>new prompt: ${c.newPrompts[0]}</small></td><td><img src="gifs-${tag}/${c.name}.gif" alt="${c.name}"></td></tr>`;
-  for (const [name, gif] of Object.entries(input.gifs)) await writeFile(join(out, `gifs-${tag}`, `${name}.gif`), gif);
-  await writeFile(join(out, `index-${tag}.html`), `<!doctype html><meta charset="utf-8"><title>MotionBench v4 (${input.engine})</title>
+  const cells = (c: BenchClip) => `<tr><td><b>${c.name}</b><br>${c.ood ? "OOD" : "ID"} · ${c.family}<br><small>tuned on: ${c.caption}<br>new prompt: ${c.newPrompts[0]}</small></td><td><img src="gifs/${c.name}.gif" alt="${c.name}"></td></tr>`;
+  for (const [name, gif] of Object.entries(input.gifs)) await writeFile(join(extras, "gifs", `${name}.gif`), gif);
+  await writeFile(join(extras, "index.html"), `<!doctype html><meta charset="utf-8"><title>MotionBench v4 (${input.engine})</title>
 <style>body{font:14px system-ui;margin:2em}td{padding:6px;vertical-align:top;border-bottom:1px solid #ddd}img{image-rendering:pixelated}</style>
-<h1>MotionBench v4 — ${input.engine}</h1><p>Each row: reference | ${configs.join(" | ")} (first new prompt, seed 0). Tables: <a href="RESULTS-motionbench-${tag}.md">RESULTS-motionbench-${tag}.md</a>.</p>
+<h1>MotionBench v4 — ${input.engine}</h1><p>Each row: reference | ${configs.join(" | ")} (first new prompt, seed 0). Tables: <a href="../RESULTS-motionbench-${tag}.md">RESULTS-motionbench-${tag}.md</a>.</p>
 <table>${input.cases.map(cells).join("\n")}</table>\n`);
 }

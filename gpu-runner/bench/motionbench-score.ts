@@ -2,11 +2,11 @@
 // CPU work (~70–140 ms a clip), and a full run scores thousands of clips while the GPU generates.
 import { availableParallelism } from "node:os";
 import { isMainThread, parentPort, Worker } from "node:worker_threads";
-import type { Clip } from "../fym/clip.ts";
-import { loadMotionBench, type BenchClip } from "../fym/motionbench.ts";
+import type { Clip } from "../clip.ts";
 import { classifyAppearance, leakage, maskConsistency, textAlignment } from "../metrics/appearance.ts";
 import { mainTrajectoryCorrelation, motionFidelity, truthTracks } from "../metrics/fidelity.ts";
 import { tracksFor } from "../metrics/tracker.ts";
+import { loadMotionBench, type BenchClip } from "./motionbench-cases.ts";
 
 export interface Scores {
   /** Why the clip could not be scored (non-finite pixels, a metric that failed); its scores are then 0. */

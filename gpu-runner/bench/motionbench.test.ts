@@ -12,12 +12,12 @@ it("runs MotionBench --quick end to end and writes its report, JSON, chart and p
   try {
     const r = spawnSync(process.execPath, ["--import", "tsx", "gpu-runner/bench/motionbench.ts", "--quick", "--out", out], { encoding: "utf8", timeout: 240_000 });
     assert.equal(r.status, 0, r.stderr.slice(-2000));
-    const md = readFileSync(join(out, "RESULTS-motionbench-cpu.md"), "utf8");
+    const md = readFileSync(join(out, "RESULTS-motionbench-onnx-cpu.md"), "utf8");
     assert.match(md, /\| fym \| OOD \| 4 \| -?\d\.\d\d \(/, "an OOD row for FYM with its interval");
-    const json = JSON.parse(readFileSync(join(out, "motionbench-cpu.json"), "utf8")) as { rows: { config: string; fidelity: number }[] };
+    const json = JSON.parse(readFileSync(join(out, "RESULTS-motionbench-onnx-cpu.json"), "utf8")) as { rows: { config: string; fidelity: number }[] };
     assert.equal(json.rows.filter((x) => x.config === "floor").length, 4);
     assert.ok(json.rows.every((x) => Number.isFinite(x.fidelity)));
-    for (const f of ["tuning-cpu.png", "index-cpu.html", "gifs-cpu/camera-motion-02.gif"]) assert.ok(existsSync(join(out, f)), f);
+    for (const f of ["tuning.png", "index.html", "gifs/camera-motion-02.gif"].map((x) => `motionbench-onnx-cpu/${x}`)) assert.ok(existsSync(join(out, f)), f);
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

@@ -13,16 +13,16 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { encodeGif } from "../../sdk/video/gif.ts";
+import { clipToRgb, type Clip } from "../clip.ts";
+import type { Engine } from "../engine/engine.ts";
 import type { Provider } from "../engine/providers.ts";
-import { clipToRgb, type Clip } from "../fym/clip.ts";
-import type { Engine } from "../fym/engine.ts";
-import { CATEGORIES, loadMotionBench } from "../fym/motionbench.ts";
 import { generateMany } from "../fym/sampler.ts";
 import { BASELINES, DEFAULT_TUNE, stageShape, tuneMany, type TuneOptions } from "../fym/tune.ts";
 import { decodeLora, encodeLora } from "../lora/file.ts";
 import type { LoraWeights } from "../lora/tensors.ts";
 import { motionFidelity, truthTracks } from "../metrics/fidelity.ts";
 import { tracksFor } from "../metrics/tracker.ts";
+import { CATEGORIES, loadMotionBench } from "./motionbench-cases.ts";
 import { writeReport, type Row, type TuneTime } from "./motionbench-report.ts";
 import { ScorePool } from "./motionbench-score.ts";
 
@@ -33,7 +33,7 @@ const { values } = parseArgs({
     recipes: { type: "string", default: "{}" }, category: { type: "string" }, cases: { type: "string" },
     "ood-only": { type: "boolean", default: false }, seeds: { type: "string", default: "3" }, prompts: { type: "string", default: "3" },
     steps: { type: "string", default: "20" }, batch: { type: "string", default: "48" }, "gen-batch": { type: "string", default: "48" },
-    tag: { type: "string" }, out: { type: "string", default: "gpu-runner/bench/motionbench" }, quick: { type: "boolean", default: false },
+    tag: { type: "string" }, out: { type: "string", default: "gpu-runner/bench/results" }, quick: { type: "boolean", default: false },
     tf32: { type: "boolean", default: false }, "no-report": { type: "boolean", default: false },
     // Rebuilds the report from a cache (rows and tune times) without an engine: for a run cut off by its time limit.
     "report-only": { type: "boolean", default: false }, "engine-label": { type: "string" },
@@ -81,11 +81,12 @@ else if (values.cases) {
 
 const reportOnly = values["report-only"]!;
 // Engines load lazily: a torch run on the GPU machine carries no onnxruntime (device-slim.sh torch).
-const onnx = async (provider: Provider) => (await import("../runner/start.ts")).createEngine("onnx", provider);
+const onnx = async (provider: Provider) => (await import("../engine/create.ts")).createEngine("onnx", provider);
 const engine: Engine & { close?: () => Promise<void> } = reportOnly ? await onnx("cpu") : values.engine === "torch"
   ? await (await import("../engine/torch-engine.ts")).TorchEngine.start({ tf32: values.tf32! })
   : await onnx(values.provider as Provider);
-const tag = values.tag ?? (engine.name.startsWith("onnx") ? (values.provider as string) : engine.name.split(":")[1]!.split("+")[0]!);
+// Results are named by engine and device (RESULTS-motionbench-onnx-cpu.md); the H100 runs pass --tag torch-h100.
+const tag = values.tag ?? engine.name.split("+")[0]!.replace(":", "-");
 const cacheDir = join(values.out!, `cache-${tag}`);
 const progress = (msg: string) => process.stderr.write(`\r\x1b[K${msg}`);
 

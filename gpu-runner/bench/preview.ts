@@ -4,13 +4,13 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { encodePng, frameStrip } from "../../sdk/video/png.ts";
+import { clipToRgb, type Clip } from "../clip.ts";
 import { OnnxEngine } from "../engine/onnx-engine.ts";
 import { OnnxModel } from "../engine/session.ts";
-import { clipToRgb, type Clip } from "../fym/clip.ts";
-import { loadMotionBench } from "../fym/motionbench.ts";
+import { probeHeads } from "../fym/head-classification.ts";
 import { headHeatmap } from "../fym/heatmap.ts";
-import { probeHeads } from "../fym/heads.ts";
 import { generate } from "../fym/sampler.ts";
+import { loadMotionBench } from "./motionbench-cases.ts";
 
 const { values } = parseArgs({ options: { out: { type: "string", default: "gpu-runner/bench/previews" }, clips: { type: "string", default: "8" } } });
 const engine = new OnnxEngine(await OnnxModel.load({ verify: false }));

@@ -1,5 +1,5 @@
 // Weights as graph inputs (one fp16 safetensors file shared by all graphs, what ships) against
-// weights embedded in each graph as fp32 external data (gpu-runner/model/embed_weights.py):
+// weights embedded in each graph as fp32 external data (python -m fymnet.export.embed_weights, in gpu-runner/model):
 // load time (read weights + create session) and run time, side by side.
 // Usage: npx tsx gpu-runner/bench/weights-layout.ts EMBEDDED_DIR [--out FILE.md]
 import ort from "onnxruntime-node";
@@ -11,12 +11,13 @@ import { DEFAULT_ARTIFACTS, loadManifest, type GraphName } from "../engine/manif
 import { sessionOptions } from "../engine/providers.ts";
 import { readFloatTensors } from "../engine/weights.ts";
 
-const { positionals, values } = parseArgs({ allowPositionals: true, options: { out: { type: "string" }, runs: { type: "string", default: "10" } } });
+const { positionals, values } = parseArgs({ allowPositionals: true, options: { out: { type: "string", default: "gpu-runner/bench/results" }, runs: { type: "string", default: "10" } } });
 const embedded = positionals[0];
 if (!embedded) throw new Error("usage: weights-layout.ts EMBEDDED_DIR");
 const manifest = await loadManifest(DEFAULT_ARTIFACTS, { verify: false });
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const opts = sessionOptions("cpu", 2);
+const figures: { graph: string; layout: string; loadMs: number; runMs: number }[] = [];
 const lines = [`# Weights as inputs vs embedded (CPU, 2 threads, median of ${values.runs} runs, 5 loads)`, "", "| graph | layout | load ms | run ms |", "| --- | --- | --- | --- |"];
 
 for (const graph of ["denoiser", "train_step_sparse"] as GraphName[]) {
@@ -50,8 +51,10 @@ for (const graph of ["denoiser", "train_step_sparse"] as GraphName[]) {
     }
     await session.release();
     const line = `| ${graph} | ${layout === "inputs" ? "weights as inputs (fp16 file, shared)" : "embedded fp32 external data (per graph)"} | ${median(loads).toFixed(0)} | ${median(runs).toFixed(1)} |`;
+    figures.push({ graph, layout, loadMs: median(loads), runMs: median(runs) });
     lines.push(line);
     console.log(line);
   }
 }
-if (values.out) await writeFile(values.out, lines.join("\n") + "\n");
+await writeFile(join(values.out!, "RESULTS-weights-layout-onnx-cpu.md"), lines.join("\n") + "\n");
+await writeFile(join(values.out!, "RESULTS-weights-layout-onnx-cpu.json"), JSON.stringify({ at: new Date().toISOString(), runs: Number(values.runs), figures }, null, 1) + "\n");

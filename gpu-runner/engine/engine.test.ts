@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -27,6 +27,20 @@ describe("ONNX artifacts", () => {
       await cp(DEFAULT_ARTIFACTS, dir, { recursive: true });
       await writeFile(join(dir, "text_encoder.onnx"), "tampered");
       await assert.rejects(loadManifest(dir), (e: unknown) => e instanceof ArtifactError && e.code === "artifact_corrupt" && /text_encoder\.onnx/.test(e.message));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses a vocabulary that is not the one the manifest records", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "motion-lora-art-"));
+    try {
+      await cp(DEFAULT_ARTIFACTS, dir, { recursive: true });
+      const vocab = JSON.parse(await readFile(join(dir, "vocab.json"), "utf8")) as { words: string[] };
+      // Two words swapped: valid JSON of the right shape, but every prompt would tokenize wrongly.
+      [vocab.words[2], vocab.words[3]] = [vocab.words[3]!, vocab.words[2]!];
+      await writeFile(join(dir, "vocab.json"), JSON.stringify(vocab));
+      await assert.rejects(loadManifest(dir), (e: unknown) => e instanceof ArtifactError && e.code === "artifact_corrupt" && /vocab\.json/.test(e.message));
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -1,8 +1,8 @@
 import type { GraphEntry } from "./manifest.ts";
 
 /**
- * The deterministic inputs of gpu-runner/model/golden.py, reproduced bit for bit, so CI compares
- * each graph's outputs with values recorded at export without shipping the inputs.
+ * The deterministic inputs of gpu-runner/model/fymnet/export/golden.py, reproduced bit for bit, so CI
+ * compares each graph's outputs with values recorded at export without shipping the inputs.
  */
 export function goldenUniform(seed: number, n: number): Float32Array {
   let x = (Math.imul(seed, 2654435761) + 1) >>> 0 || 1;

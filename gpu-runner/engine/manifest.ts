@@ -2,6 +2,8 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
+import { RunnerError } from "../errors.ts";
+import { ModelConfig } from "./config.ts";
 
 const TensorSpec = z.object({ name: z.string(), dtype: z.enum(["float32", "int64"]), shape: z.array(z.number().int()), used: z.boolean() });
 const OutputSummary = z.object({ shape: z.array(z.number().int()), sum: z.number(), abs_sum: z.number(), indices: z.array(z.number().int()), values: z.array(z.number()) });
@@ -18,24 +20,6 @@ export const GraphEntry = z.object({
 });
 export type GraphEntry = z.infer<typeof GraphEntry>;
 
-export const ModelConfig = z.object({
-  frames: z.number().int(),
-  size: z.number().int(),
-  patch: z.number().int(),
-  dim: z.number().int(),
-  depth: z.number().int(),
-  heads: z.number().int(),
-  mlp_ratio: z.number().int(),
-  text_dim: z.number().int(),
-  text_layers: z.number().int(),
-  text_heads: z.number().int(),
-  vocab: z.number().int(),
-  max_tokens: z.number().int(),
-  lora_rank: z.number().int(),
-  lora_slots: z.number().int(),
-});
-export type ModelConfig = z.infer<typeof ModelConfig>;
-
 export const GRAPH_NAMES = ["text_encoder", "denoiser", "attention_probe", "train_step_spatial", "train_step_sparse", "train_step_dense"] as const;
 export type GraphName = (typeof GRAPH_NAMES)[number];
 
@@ -47,6 +31,7 @@ export const Manifest = z.object({
     config: ModelConfig,
     weights: z.string(),
     vocab: z.string(),
+    vocab_sha256: z.string().regex(/^[0-9a-f]{64}$/),
     sparse_frames: z.number().int(),
   }).passthrough(),
   training: z.record(z.string(), z.unknown()),
@@ -54,16 +39,15 @@ export const Manifest = z.object({
 });
 export type Manifest = z.infer<typeof Manifest>;
 
-/** The bundled artifacts (ONNX graphs, weights, vocabulary), made by gpu-runner/model/export.py. */
+/** The bundled artifacts (ONNX graphs, weights, vocabulary), made by `python -m fymnet.export` (gpu-runner/model/fymnet/export/). */
 export const DEFAULT_ARTIFACTS = new URL("../artifacts/", import.meta.url).pathname;
 
-export class ArtifactError extends Error {
+/** The bundled artifacts are missing, altered or inconsistent: the runner's install, not the job. */
+export class ArtifactError extends RunnerError {
   override name = "ArtifactError";
-  constructor(
-    readonly code: "artifact_missing" | "artifact_corrupt" | "manifest_invalid",
-    message: string,
-  ) {
-    super(message);
+  declare readonly code: "artifact_missing" | "artifact_corrupt" | "manifest_invalid";
+  constructor(code: ArtifactError["code"], message: string) {
+    super(code, message);
   }
 }
 
@@ -83,7 +67,7 @@ export async function loadManifest(dir = DEFAULT_ARTIFACTS, { verify = true } = 
   if (!parsed.success) throw new ArtifactError("manifest_invalid", `manifest.json: ${parsed.error.issues[0]?.path.join(".")} ${parsed.error.issues[0]?.message}`);
   const m = parsed.data;
   if (verify) {
-    const files: [string, string][] = [[m.model.weights, m.model.sha256], ...Object.values(m.graphs).map((g) => [g.file, g.sha256] as [string, string])];
+    const files: [string, string][] = [[m.model.weights, m.model.sha256], [m.model.vocab, m.model.vocab_sha256], ...Object.values(m.graphs).map((g) => [g.file, g.sha256] as [string, string])];
     for (const [file, expected] of files) {
       const got = await sha256(join(dir, file)).catch(() => {
         throw new ArtifactError("artifact_missing", `${file} is missing from ${dir}`);

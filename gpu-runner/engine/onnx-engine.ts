@@ -1,4 +1,4 @@
-import type { Engine, Slots, TrainGraph, TrainStepInput, TrainStepOutput } from "../fym/engine.ts";
+import type { Engine, Slots, TrainGraph, TrainStepInput, TrainStepOutput } from "./engine.ts";
 import { OnnxModel } from "./session.ts";
 
 /** The FYM engine on onnxruntime-node: the one every `npm install` gets (cpu, webgpu or cuda provider). */

@@ -1,16 +1,19 @@
 import ort from "onnxruntime-node";
+import { RunnerError } from "../errors.ts";
 
 export const PROVIDERS = ["cpu", "webgpu", "cuda"] as const;
 export type Provider = (typeof PROVIDERS)[number];
 
-export class ProviderError extends Error {
+/** The execution provider could not start on this machine; another runner may have it. */
+export class ProviderError extends RunnerError {
   override name = "ProviderError";
-  readonly code = "provider_unavailable";
+  declare readonly code: "provider_unavailable";
   constructor(
     readonly provider: Provider,
     cause: unknown,
   ) {
     super(
+      "provider_unavailable",
       `the '${provider}' execution provider could not start (${String((cause as Error)?.message ?? cause).split("\n")[0]}); ` +
         (provider === "cuda"
           ? "install onnxruntime-node's CUDA 12 binaries (npm install --onnxruntime-node-install=cuda12) or use --provider cpu"

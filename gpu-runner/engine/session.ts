@@ -1,6 +1,7 @@
 import ort from "onnxruntime-node";
 import { cpus } from "node:os";
 import { join } from "node:path";
+import { RunnerError } from "../errors.ts";
 import { loadManifest, DEFAULT_ARTIFACTS, type GraphName, type Manifest } from "./manifest.ts";
 import { ProviderError, sessionOptions, type Provider } from "./providers.ts";
 import { Tokenizer } from "./tokenizer.ts";
@@ -60,9 +61,9 @@ export class OnnxModel {
     for (const spec of graph.inputs) {
       if (!spec.used) continue;
       const data = inputs[spec.name];
-      if (!data) throw new Error(`graph ${name}: missing input '${spec.name}'`);
+      if (!data) throw new RunnerError("runner_error", `graph ${name}: missing input '${spec.name}'`);
       const want = spec.shape.reduce((a, b) => a * b, 1);
-      if (data.length !== want) throw new Error(`graph ${name}: input '${spec.name}' has ${data.length} values, expected ${want} (shape [${spec.shape}])`);
+      if (data.length !== want) throw new RunnerError("runner_error", `graph ${name}: input '${spec.name}' has ${data.length} values, expected ${want} (shape [${spec.shape}])`);
       feeds[spec.name] = new ort.Tensor(spec.dtype, data, spec.shape);
     }
     const out = await session.run(feeds);

@@ -1,14 +1,16 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { RunnerError } from "../errors.ts";
 
-export class UnknownWordError extends Error {
+/** The prompt uses words outside the model's vocabulary: final, the prompt must change. */
+export class UnknownWordError extends RunnerError {
   override name = "UnknownWordError";
-  readonly code = "unknown_word";
+  declare readonly code: "unknown_word";
   constructor(
     readonly words: string[],
     readonly vocabulary: string[],
   ) {
-    super(`the model does not know ${words.map((w) => `'${w}'`).join(", ")}; prompts may use only: ${vocabulary.join(" ")}`);
+    super("unknown_word", `the model does not know ${words.map((w) => `'${w}'`).join(", ")}; prompts may use only: ${vocabulary.join(" ")}`, true);
   }
 }
 
@@ -19,7 +21,7 @@ export interface Vocabulary {
   cls: number;
 }
 
-/** Word-level tokenizer over the synthetic world's vocabulary (the same rules as gpu-runner/model/vocab.py). */
+/** Word-level tokenizer over the synthetic world's vocabulary (the same rules as gpu-runner/model/fymnet/vocab.py). */
 export class Tokenizer {
   private readonly index: Map<string, number>;
 

@@ -2,11 +2,11 @@
 // Python with PyTorch is installed (CI installs Debian's python3-torch); skipped, saying so, elsewhere.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { loadMotionBench } from "../fym/motionbench.ts";
-import { Rng } from "../fym/rng.ts";
+import { loadMotionBench } from "../bench/motionbench-cases.ts";
 import { generate, generateMany, packSlots } from "../fym/sampler.ts";
 import { tune, tuneMany, type TuneJob } from "../fym/tune.ts";
 import { decodeLora, encodeLora } from "../lora/file.ts";
+import { Rng } from "../rng.ts";
 import { OnnxEngine } from "./onnx-engine.ts";
 import { OnnxModel } from "./session.ts";
 import { findTorchPython, TorchEngine, TorchEngineError } from "./torch-engine.ts";
@@ -101,7 +101,7 @@ describe("torch engine (PyTorch worker) vs ONNX engine", { skip }, () => {
     const r = await tune(torch, ref.clip, ref.caption, { spatialSteps: 2, temporalSteps: 3, sampling: "strided", seed: 4 });
     const o = await tune(onnx, ref.clip, ref.caption, { spatialSteps: 2, temporalSteps: 3, sampling: "strided", seed: 4 });
     r.temporal.losses.forEach((l, i) => assert.ok(Math.abs(l - o.temporal.losses[i]!) / o.temporal.losses[i]! < 1e-3, `step ${i}: ${l} vs ${o.temporal.losses[i]}`));
-    // The worker's AdamW (gpu-runner/model/trainer.py) against the TypeScript one, same noise by seed.
+    // The worker's AdamW (gpu-runner/model/fymnet/training/trainer_group.py) against the TypeScript one, same noise by seed.
     assert.ok(relNorm(r.temporal.lora.A, o.temporal.lora.A) < 1e-3 && relNorm(r.temporal.lora.B, o.temporal.lora.B) < 1e-3, "LoRA weights");
     const file = encodeLora(torch.config, r.temporal.lora, torch.base, { stage: "temporal", heads: r.heads.temporal, tuning: { engine: torch.name } });
     const { lora, metadata } = decodeLora(onnx.config, file, onnx.base);

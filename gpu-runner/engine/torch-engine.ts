@@ -1,14 +1,17 @@
 import { spawn, spawnSync, type ChildProcessByStdio } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { join } from "node:path";
+import { delimiter, join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { encodeSafetensors, type TensorData } from "../../sdk/safetensors/encode.ts";
 import { parseSafetensors } from "../../sdk/safetensors/header.ts";
-import type { DenoiseItem, Engine, SharedOptim, Slots, Trainer, TrainerJob, TrainerStep, TrainGraph, TrainStepInput, TrainStepOutput } from "../fym/engine.ts";
+import { RunnerError } from "../errors.ts";
+import type { DenoiseItem, Engine, SharedOptim, Slots, Trainer, TrainerJob, TrainerStep, TrainGraph, TrainStepInput, TrainStepOutput } from "./engine.ts";
 import { DEFAULT_ARTIFACTS, loadManifest, type Manifest } from "./manifest.ts";
 import { Tokenizer } from "./tokenizer.ts";
 
-const WORKER = fileURLToPath(new URL("../model/worker.py", import.meta.url));
+// The worker is a module of the fymnet package, run from the folder that holds the package.
+const MODEL_DIR = fileURLToPath(new URL("../model/", import.meta.url));
+const WORKER_MODULE = "fymnet.runtime.worker";
 const STDERR_TAIL = 4_000;
 // Inputs at least this many elements are worth caching on the worker (below, sending is cheaper than hashing).
 const CACHE_MIN = 4_096;
@@ -22,14 +25,15 @@ function checksum(a: Float32Array | BigInt64Array): number {
 }
 
 /** The torch engine cannot start or its worker died; `stderr` is the worker's last words. */
-export class TorchEngineError extends Error {
+export class TorchEngineError extends RunnerError {
   override name = "TorchEngineError";
+  declare readonly code: "torch_unavailable" | "worker_crashed" | "worker_error";
   constructor(
-    readonly code: "torch_unavailable" | "worker_crashed" | "worker_error",
+    code: TorchEngineError["code"],
     message: string,
     readonly stderr = "",
   ) {
-    super(stderr ? `${message}\n--- worker stderr (tail) ---\n${stderr}` : message);
+    super(code, stderr ? `${message}\n--- worker stderr (tail) ---\n${stderr}` : message);
   }
 }
 
@@ -63,7 +67,7 @@ export function findTorchPython(probeCuda = false, candidates = [process.env.MOT
 }
 
 /**
- * The FYM engine on PyTorch: one long-lived Python worker (gpu-runner/model/worker.py, the network
+ * The FYM engine on PyTorch: one long-lived Python worker (gpu-runner/model/fymnet/runtime/worker.py, the network
  * definition the ONNX graphs are exported from) holds the model on the GPU; tensors travel over its
  * stdin/stdout as safetensors frames. A crashed worker fails the call in flight with its stderr
  * tail and is started again on the next call.
@@ -120,12 +124,13 @@ export class TorchEngine implements Engine {
   }
 
   private async spawn() {
-    const args = [WORKER, "--weights", join(this.opts.artifacts!, this.manifest.model.weights), "--device", this.opts.device ?? "auto"];
+    const args = ["-m", WORKER_MODULE, "--weights", join(this.opts.artifacts!, this.manifest.model.weights), "--device", this.opts.device ?? "auto"];
     if (this.opts.bf16) args.push("--bf16");
     if (this.opts.compile) args.push("--compile");
     if (this.opts.cudaGraphs === false) args.push("--no-cuda-graphs");
     if (this.opts.tf32) args.push("--tf32");
-    const child = spawn(this.python, args, { stdio: ["pipe", "pipe", "pipe"], cwd: fileURLToPath(new URL("../model/", import.meta.url)) });
+    const pythonPath = [MODEL_DIR, process.env.PYTHONPATH].filter(Boolean).join(delimiter);
+    const child = spawn(this.python, args, { stdio: ["pipe", "pipe", "pipe"], cwd: MODEL_DIR, env: { ...process.env, PYTHONPATH: pythonPath } });
     this.child = child;
     this.stderr = "";
     this.chunks = [];
@@ -283,7 +288,7 @@ export class TorchEngine implements Engine {
 
   /**
    * N LoRAs trained on the worker: weights, AdamW state and reference clips stay on the device, a
-   * step sends frame indices, positions, timesteps and noise seeds (gpu-runner/model/trainer.py).
+   * step sends frame indices, positions, timesteps and noise seeds (gpu-runner/model/fymnet/training/trainer_group.py).
    */
   async createTrainer(_graph: TrainGraph, frames: number, jobs: TrainerJob[], optim: SharedOptim): Promise<Trainer> {
     const c = this.config;

@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { parseSafetensors } from "../../sdk/safetensors/header.ts";
+import { ArtifactError } from "./manifest.ts";
 
 /** IEEE half -> float, via a table of the 65,536 values (fast enough for ~5 M weights at load). */
 let HALF: Float32Array | null = null;
@@ -36,7 +37,7 @@ export async function readFloatTensors(path: string): Promise<{ tensors: Map<str
     } else if (t.dtype === "F32") {
       for (let i = 0; i < count; i++) data[i] = view.getFloat32(4 * i, true);
     } else {
-      throw new Error(`tensor '${t.name}' is ${t.dtype}; expected F16 or F32`);
+      throw new ArtifactError("artifact_corrupt", `tensor '${t.name}' is ${t.dtype}; expected F16 or F32`);
     }
     tensors.set(t.name, { shape: t.shape, data });
   }

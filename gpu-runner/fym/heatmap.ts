@@ -1,4 +1,4 @@
-import type { HeadClassification } from "./heads.ts";
+import type { HeadClassification } from "./head-classification.ts";
 
 /**
  * The head classification as a picture: a row per block, a column per head; red for similarity to

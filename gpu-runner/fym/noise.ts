@@ -1,7 +1,7 @@
 /**
  * Counter-based Gaussian noise: element i of seed s is a pure function of (s, i), the same here and
- * on the torch worker (gpu-runner/model/trainer.py `seeded_normals`), so a training step's noise does
- * not depend on the engine or on which other LoRAs share its batch.
+ * on the torch worker (gpu-runner/model/fymnet/training/noise.py `seeded_normals`), so a training
+ * step's noise does not depend on the engine or on which other LoRAs share its batch.
  */
 
 /** murmur3's 32-bit finaliser. */

@@ -6,7 +6,7 @@ import { describe, it } from "node:test";
 import { DEFAULT_TUNE, DEFAULT_TUNE_BENCHMARK, recipeName } from "./tune.ts";
 
 type Interval = { mean: number; lo: number; hi: number };
-const results = JSON.parse(readFileSync(new URL(`../../${DEFAULT_TUNE_BENCHMARK.file.replace("RESULTS-motionbench-h100.md", "motionbench-h100.json")}`, import.meta.url), "utf8")) as {
+const results = JSON.parse(readFileSync(new URL(`../../${DEFAULT_TUNE_BENCHMARK.file.replace(/\.md$/, ".json")}`, import.meta.url), "utf8")) as {
   setup: { tune: Record<string, unknown>; recipes: Record<string, Record<string, unknown>> };
   summary: ({ config: string; category: string; split: string } & Record<string, Interval>)[];
 };

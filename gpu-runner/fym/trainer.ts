@@ -1,6 +1,6 @@
+import { selectFrames } from "../clip.ts";
+import type { Engine, SharedOptim, Trainer, TrainerJob, TrainerStep, TrainGraph } from "../engine/engine.ts";
 import { AdamW } from "../lora/adamw.ts";
-import { selectFrames } from "./clip.ts";
-import type { Engine, SharedOptim, Trainer, TrainerJob, TrainerStep, TrainGraph } from "./engine.ts";
 import { seededNormals } from "./noise.ts";
 
 export const DEFAULT_OPTIM: SharedOptim = { weightDecay: 0, betas: [0.9, 0.999], eps: 1e-8, clipNorm: 1 };

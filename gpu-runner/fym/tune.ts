@@ -1,10 +1,10 @@
-import { applyMasks, headMasks, type HeadSet } from "../lora/heads.ts";
+import { checkClip, type Clip } from "../clip.ts";
+import type { Engine, TrainerJob, TrainerStep, TrainGraph } from "../engine/engine.ts";
+import { applyMasks, headMasks, type HeadSet } from "../lora/head-masks.ts";
 import { slotScale, zeroLora, type LoraWeights } from "../lora/tensors.ts";
-import { checkClip, type Clip } from "./clip.ts";
-import type { Engine, TrainerJob, TrainerStep, TrainGraph } from "./engine.ts";
-import { framePositions, sampleFrames, type FrameSampling, type RopeMode } from "./frames.ts";
-import { probeHeads, type HeadClassification } from "./heads.ts";
-import { Rng } from "./rng.ts";
+import { Rng } from "../rng.ts";
+import { framePositions, sampleFrames, type FrameSampling, type RopeMode } from "./frame-sampling.ts";
+import { probeHeads, type HeadClassification } from "./head-classification.ts";
 import { openTrainer } from "./trainer.ts";
 
 export interface TuneOptions {
@@ -33,9 +33,9 @@ export const DEFAULT_TUNE: TuneOptions = {
   spatialSteps: 100,
   // Decoupled heads with every frame in the temporal stage, 2,000 steps: the recipe that carries the
   // most motion while keeping the prompt's appearance, measured in
-  // gpu-runner/bench/motionbench/RESULTS-motionbench-h100.md (48 cases × 3 prompts × 3 seeds, paired).
+  // gpu-runner/bench/results/RESULTS-motionbench-torch-h100.md (48 cases × 3 prompts × 3 seeds, paired).
   // Sparse motion sampling loses motion in this model at any step count or frame count tried
-  // (RESULTS-motionbench-sweep.md and the fym-sparse rows of the h100 file); it stays an option for a
+  // (RESULTS-motionbench-sweep-torch-h100.md and the fym-sparse rows of the torch-h100 file); it stays an option for a
   // fast, weaker LoRA (sampling "strided").
   temporalSteps: 2000,
   rank: 8,
@@ -47,7 +47,7 @@ export const DEFAULT_TUNE: TuneOptions = {
   rope: "adaptive",
   decoupleHeads: true,
   // No motion loss, margin 0, α 1: a motion-loss weight of 1, 3 or 10, α = 1.25 and 500 spatial steps
-  // did not change motion fidelity beyond run-to-run noise (RESULTS-motionbench-sweep.md).
+  // did not change motion fidelity beyond run-to-run noise (RESULTS-motionbench-sweep-torch-h100.md).
   motionLossWeight: 0,
   headMargin: 0,
   headAlpha: 1,
@@ -56,7 +56,7 @@ export const DEFAULT_TUNE: TuneOptions = {
 
 /** MotionBench v4 figures of DEFAULT_TUNE (H100, n = 432, 90% cluster-bootstrap intervals), stamped on the LoRAs it tunes. */
 export const DEFAULT_TUNE_BENCHMARK = {
-  file: "gpu-runner/bench/motionbench/RESULTS-motionbench-h100.md",
+  file: "gpu-runner/bench/results/RESULTS-motionbench-torch-h100.md",
   motion_fidelity: { all: [0.56, 0.51, 0.6], id: [0.56, 0.48, 0.64], ood: [0.55, 0.5, 0.61] },
   no_lora: 0.1,
   naive_two_stage: 0.62,

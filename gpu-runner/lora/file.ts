@@ -1,14 +1,10 @@
 import { encodeSafetensors, type TensorData } from "../../sdk/safetensors/encode.ts";
 import { parseSafetensors, SafetensorsError } from "../../sdk/safetensors/header.ts";
 import { LoraFileMetadata } from "../../sdk/schema/index.ts";
-import type { ModelConfig } from "../engine/manifest.ts";
-import type { HeadSet } from "./heads.ts";
+import type { BaseModel, ModelConfig } from "../engine/config.ts";
+import { RunnerError } from "../errors.ts";
+import type { HeadSet } from "./head-masks.ts";
 import { offsets, PROJECTIONS, zeroLora, type LoraWeights } from "./tensors.ts";
-
-export interface BaseModel {
-  id: string;
-  sha256: string;
-}
 
 export interface LoraFileInfo {
   stage: "spatial" | "temporal";
@@ -18,13 +14,12 @@ export interface LoraFileInfo {
   extra?: Record<string, string>;
 }
 
-export class LoraFileError extends Error {
+/** The LoRA file is unreadable or made for another base model: final, the input must change. */
+export class LoraFileError extends RunnerError {
   override name = "LoraFileError";
-  constructor(
-    readonly code: "invalid_lora_file" | "base_model_mismatch",
-    message: string,
-  ) {
-    super(message);
+  declare readonly code: "invalid_lora_file" | "base_model_mismatch";
+  constructor(code: LoraFileError["code"], message: string) {
+    super(code, message, true);
   }
 }
 

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { ModelConfig } from "../engine/manifest.ts";
-import { Rng } from "../fym/rng.ts";
+import type { ModelConfig } from "../engine/config.ts";
+import { Rng } from "../rng.ts";
 import { AdamW } from "./adamw.ts";
 import { decodeLora, encodeLora, LoraFileError } from "./file.ts";
-import { applyMasks, headMasks } from "./heads.ts";
+import { applyMasks, headMasks } from "./head-masks.ts";
 import { offsets, zeroLora } from "./tensors.ts";
 
 const cfg: ModelConfig = {

@@ -1,4 +1,4 @@
-import type { ModelConfig } from "../engine/manifest.ts";
+import type { ModelConfig } from "../engine/config.ts";
 
 export const PROJECTIONS = ["q", "k", "v", "o"] as const;
 

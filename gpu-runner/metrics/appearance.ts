@@ -1,7 +1,7 @@
 // What a clip shows, in the world's vocabulary: per object its colour and shape, the background
 // colour and the object count; then text alignment with a prompt, appearance leakage from the
 // reference, and temporal consistency of the tracked object's mask.
-import type { Clip } from "../fym/clip.ts";
+import type { Clip } from "../clip.ts";
 import {
   BACKGROUND_COLOURS, OBJECT_COLOURS, RGB, SHAPES, shapeAlpha,
   type BackgroundColour, type ObjectColour, type Shape,

@@ -1,9 +1,9 @@
 // Camera tracks: pan, tilt and zoom fitted per frame pair to the whole frame, then a grid of
 // points carried through the fitted motion (phase correlation where there is no texture).
-import type { Clip } from "../fym/clip.ts";
+import type { Clip } from "../clip.ts";
+import type { Track } from "./point-track.ts";
 import { sample, toFrames01, type Frames01 } from "./segment.ts";
-import { globalShiftTrajectory } from "./track.ts";
-import type { Track } from "./tracker.ts";
+import { globalShiftTrajectory } from "./trajectory.ts";
 
 function blur(img: Float32Array, size: number): Float32Array {
   // Separable [1 4 6 4 1]/16 per channel: the world's stripes and checks have hard, aliased edges

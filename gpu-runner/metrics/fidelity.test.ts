@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { mainTrajectoryCorrelation, motionFidelity, trackletCorrelation, trajectoryCorrelation, truthTracks } from "./fidelity.ts";
 import { FRAMES, paintClip, stillPath } from "./paint.ts";
-import { tracksFor, type Track } from "./tracker.ts";
+import type { Track } from "./point-track.ts";
+import { tracksFor } from "./tracker.ts";
 
 const loop: Track = Array.from({ length: FRAMES }, (_, f) => [16 + 8 * Math.cos((f / FRAMES) * 2 * Math.PI), 16 + 8 * Math.sin((f / FRAMES) * 2 * Math.PI)]);
 const shift = (t: Track, dx: number, dy: number): Track => t.map(([x, y]) => [x + dx, y + dy]);

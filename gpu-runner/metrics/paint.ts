@@ -1,8 +1,8 @@
-// A TypeScript port of the synthetic world's renderer (gpu-runner/model/world.py): palette, shape
+// A TypeScript port of the synthetic world's renderer (gpu-runner/model/fymnet/world/render.py): palette, shape
 // signed distances, backgrounds and stick figures. Tests paint clips whose answer is known with it,
 // and the shape classifier renders its templates with it, so both see exactly what the world draws.
-import type { Clip } from "../fym/clip.ts";
-import { Rng } from "../fym/rng.ts";
+import type { Clip } from "../clip.ts";
+import { Rng } from "../rng.ts";
 
 export const FRAMES = 16;
 export const SIZE = 32;

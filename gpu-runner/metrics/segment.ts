@@ -2,10 +2,10 @@
 // while backgrounds are dark ((base·0.85 + 0.12)·shade: ≤ 0.42 per channel, ≤ 0.5 on the brightest
 // noise), so the brightest channel separates them; distance from the temporal median adds the
 // blurred edges of moving objects, which a generated clip smears below the brightness cut.
-import type { Clip } from "../fym/clip.ts";
+import type { Clip } from "../clip.ts";
 import { OBJECT_COLOURS, RGB } from "./paint.ts";
 
-/** Brightest channel ≥ this: certainly an object pixel (quality.py uses the same cut). */
+/** Brightest channel ≥ this: certainly an object pixel (gpu-runner/model/fymnet/evaluation/masks.py uses the same cut). */
 export const STRONG = 0.62;
 /** Brightest channel ≥ this: may be an object pixel (its soft edge); grows components from strong pixels. */
 export const WEAK = 0.52;

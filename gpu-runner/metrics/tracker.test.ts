@@ -3,7 +3,9 @@ import { describe, it } from "node:test";
 import { Worker } from "node:worker_threads";
 import { motionFidelity } from "./fidelity.ts";
 import { FRAMES, paintClip, personAlpha, personSkeleton, stillPath, type Joints, type Shape, type Style } from "./paint.ts";
-import { cameraTracks, detectObjects, foregroundPointTracks, objectTracks, tracksFor, type Track } from "./tracker.ts";
+import { cameraTracks } from "./camera.ts";
+import type { Track } from "./point-track.ts";
+import { detectObjects, foregroundPointTracks, objectTracks, tracksFor } from "./tracker.ts";
 import { toFrames01 } from "./segment.ts";
 
 const step = (t: Track, f: number): [number, number] => [t[f]![0] - t[f - 1]![0], t[f]![1] - t[f - 1]![1]];

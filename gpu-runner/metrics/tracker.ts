@@ -1,15 +1,12 @@
 // Point tracks of a generated clip, the input of motion fidelity: per-object centroid tracks, a
 // grid of foreground point tracks by block matching, and a grid of camera tracks from a fitted
 // pan/tilt/zoom model (phase correlation when the background has no texture to match).
-import type { Clip } from "../fym/clip.ts";
-import { cameraTracks } from "./camera.ts";
+import type { Clip } from "../clip.ts";
 import { minCostAssignment } from "./assignment.ts";
+import { cameraTracks } from "./camera.ts";
+import type { Track } from "./point-track.ts";
 import { components, sample, toFrames01, type Component, type Frames01 } from "./segment.ts";
 
-export { cameraModel, cameraTracks } from "./camera.ts";
-
-/** Per frame (x, y) in pixels, pixel centres at +0.5. */
-export type Track = [number, number][];
 export type Category = "single-object" | "multiple-objects" | "camera-motion" | "human-motion";
 
 export interface ObjectTrack {

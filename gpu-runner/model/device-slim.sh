@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # After ../shared/tools/device-pack.sh: replaces .device/node_modules.tar.xz with just what the GPU
 # runs need (onnxruntime-node for linux-x64, tsx, zod), so .device plus the tree stay under the
-# 64 MiB a device call carries.
+# 64 MiB a device call carries. The tree travels as it is, the Python package (gpu-runner/model/fymnet,
+# run as python3 -m fymnet.… from gpu-runner/model) with it.
 set -euo pipefail
 cd "$(git rev-parse --show-toplevel)"
 # `device-slim.sh torch` leaves onnxruntime out: the torch-engine benchmarks load it lazily and never need it.

@@ -5,7 +5,8 @@
 #   bash gpu-runner/model/run_bench.sh batched  # CUDA tests of the torch engine, tunes/min against N
 #   CONFIGS=... RECIPES=... [BATCH=64] [TF32=1] bash gpu-runner/model/run_bench.sh sweep    # recipes side by side on 16 cases (4 per category)
 #   bash gpu-runner/model/run_bench.sh full     # the whole MotionBench: floor, FYM, naive, ablations (≤ 10 min)
-# Everything lands in $OUT/bench.tar.gz (reports, GIFs, per-case caches) plus the Markdown reports.
+# Everything lands in $OUT/bench.tar.gz (reports, GIFs, per-case caches) plus the RESULTS-*.md/.json files,
+# named as gpu-runner/bench/results/ keeps them (copy them there and commit: one file per benchmark and engine).
 set -uo pipefail
 source .device/boot.sh
 OUT=${OUT:-/tmp/bench-out}
@@ -15,21 +16,21 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv > $W/gpu.tx
 TSX=node_modules/.bin/tsx
 case "${1:-sweep}" in
   sweep)
-    timeout "${SWEEP_S:-330}" $TSX gpu-runner/bench/motionbench.ts --engine torch --tag sweep --out $W --cases 4 --seeds 2 --prompts 1 --batch "${BATCH:-16}" ${TF32:+--tf32} \
+    timeout "${SWEEP_S:-330}" $TSX gpu-runner/bench/motionbench.ts --engine torch --tag sweep-torch-h100 --out $W --cases 4 --seeds 2 --prompts 1 --batch "${BATCH:-16}" ${TF32:+--tf32} \
       --configs "${CONFIGS:?set CONFIGS}" --recipes "${RECIPES:-{\}}" > $W/sweep.log 2>&1
     tail -c 3000 $W/sweep.log | tr '\r' '\n' | tail -5
     ;;
   batched)  # CUDA tests of the torch engine (batched = sequential included) and tunes/min against N
     MOTION_LORA_TORCH_DEVICE=cuda timeout 150 node test/run.mjs torch-engine > $W/torch-engine-tests-cuda.log 2>&1; grep -E "^# (pass|fail)" $W/torch-engine-tests-cuda.log
-    timeout 240 $TSX gpu-runner/bench/batched.ts --sizes 1,8,32 --recipes "${RECIPES:-fym}" --out $W > $W/batched.log 2>&1; tail -8 $W/batched.log
+    timeout 240 $TSX gpu-runner/bench/batched.ts --sizes 1,8,32 --recipes "${RECIPES:-fym}" --tag torch-h100 --out $W > $W/batched.log 2>&1; tail -8 $W/batched.log
     ;;
   full)  # TESTS=1 runs the torch engine's CUDA tests first; TF32=1 runs the benchmark with TF32 matmuls
     [ -n "${TESTS:-}" ] && { MOTION_LORA_TORCH_DEVICE=cuda timeout 100 node test/run.mjs torch-engine > $W/torch-engine-tests-cuda.log 2>&1; grep -E "^# (pass|fail)" $W/torch-engine-tests-cuda.log; }
-    timeout "${FULL_S:-540}" $TSX gpu-runner/bench/motionbench.ts --engine torch --tag h100 --out $W --batch 48 --gen-batch 64 ${TF32:+--tf32} \
+    timeout "${FULL_S:-540}" $TSX gpu-runner/bench/motionbench.ts --engine torch --tag torch-h100 --out $W --batch 48 --gen-batch 64 ${TF32:+--tf32} \
       --configs "${CONFIGS:-floor,fym,naive-two-stage,fym-sparse,fym-sparse8-centred}" --recipes "${RECIPES:-{\}}" > $W/full.log 2>&1
     tail -c 3000 $W/full.log | tr '\r' '\n' | tail -5
     ;;
 esac
-cp $W/RESULTS-*.md "$OUT"/ 2>/dev/null
+cp $W/RESULTS-*.md $W/RESULTS-*.json "$OUT"/ 2>/dev/null
 tar -czf "$OUT/bench.tar.gz" --exclude="*.safetensors" -C /tmp mb-work  # LoRAs stay behind: 16 MiB a file comes back
 grep -A16 "^## Motion fidelity by config" $W/RESULTS-motionbench-*.md 2>/dev/null | head -40

@@ -1,25 +1,23 @@
 import type { MotionLora } from "../../sdk/client/client.ts";
-import { GenerateInput, TuneInput, type GenerateResult, type Job, type TuneResult } from "../../sdk/schema/index.ts";
+import { GenerateInput, TuneInput, type BlobInfo, type GenerateResult, type Job, type JobInputErrorCode, type TuneResult } from "../../sdk/schema/index.ts";
 import type { z } from "zod";
 import { decodeClipPng, encodeClipPng } from "../../sdk/video/frames.ts";
 import { encodeGif } from "../../sdk/video/gif.ts";
 import { encodePng } from "../../sdk/video/png.ts";
 import { headHeatmap } from "../fym/heatmap.ts";
-import { clipFromRgb, clipToFrames } from "../fym/clip.ts";
-import type { Engine } from "../fym/engine.ts";
+import { clipFromRgb, clipToFrames } from "../clip.ts";
+import type { Engine } from "../engine/engine.ts";
 import { generate } from "../fym/sampler.ts";
 import { DEFAULT_TUNE_BENCHMARK, recipeName, tune, type Progress, type TuneOptions } from "../fym/tune.ts";
 import { decodeLora, encodeLora } from "../lora/file.ts";
+import { RunnerError } from "../errors.ts";
 import type { BlobCache } from "./cache.ts";
 
-/** A job the runner cannot do, whatever it retries: the message goes to the user. */
-export class JobInputError extends Error {
+/** A job the runner cannot do, whatever it retries (its input is the problem): the message goes to the user. */
+export class JobInputError extends RunnerError {
   override name = "JobInputError";
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
+  constructor(code: JobInputErrorCode, message: string) {
+    super(code, message, true);
   }
 }
 
@@ -33,6 +31,9 @@ export interface ExecuteContext {
   signal: AbortSignal;
   report: (r: Report) => void;
 }
+
+/** A result's `blobs` list: each upload with the kind the registry stored it as, so no kind is left to be guessed. */
+const declare = (...uploads: BlobInfo[]) => uploads.map(({ sha256, kind }) => ({ sha256, kind }));
 
 // Shares of a tune job's progress bar; the temporal stage dominates the time.
 const TUNE_SHARES = { heads: [0, 0.02], spatial: [0.02, 0.22], temporal: [0.22, 0.95] } as const;
@@ -116,6 +117,7 @@ export class Executor {
       spatial_lora_sha256: s.sha256,
       preview_sha256: preview.sha256,
       heads_preview_sha256: heads.sha256,
+      blobs: declare(m, s, preview, heads),
       metrics: { spatial_ms: r.spatial.ms, temporal_ms: r.temporal.ms, spatial_loss: last(r.spatial.losses), temporal_loss: last(r.temporal.losses) },
     };
   }
@@ -151,6 +153,6 @@ export class Executor {
       this.client.blobs.upload(await encodeClipPng(frames), "video", opts),
       this.client.blobs.upload(encodeGif(frames, { scale: 4 }), "preview", opts),
     ]);
-    return { video_sha256: video.sha256, preview_sha256: preview.sha256, metrics: { sampling_ms: ms, steps } };
+    return { video_sha256: video.sha256, preview_sha256: preview.sha256, blobs: declare(video, preview), metrics: { sampling_ms: ms, steps } };
   }
 }

@@ -1,8 +1,8 @@
 import type { MotionLora } from "../../sdk/client/client.ts";
 import { APIError, ConflictError, NotFoundError } from "../../sdk/client/errors.ts";
-import type { Claim, JobKind } from "../../sdk/schema/index.ts";
-import { UnknownWordError } from "../engine/tokenizer.ts";
-import { JobInputError, type Executor, type Report } from "./execute.ts";
+import { JobErrorCode, JobInputErrorCode, type Claim, type JobKind } from "../../sdk/schema/index.ts";
+import { RunnerError } from "../errors.ts";
+import type { Executor, Report } from "./execute.ts";
 
 export interface RunnerOptions {
   client: MotionLora;
@@ -18,6 +18,18 @@ export interface RunnerOptions {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The code a failed job reports and whether retrying is pointless. A RunnerError says both; an
+ * error from before the RunnerError base that carries a known code keeps it (final when it is
+ * about the input); anything else is a `runner_error`, retried.
+ */
+export function failureOf(e: unknown): { code: JobErrorCode; final: boolean } {
+  if (e instanceof RunnerError) return { code: e.code, final: e.final };
+  const own = JobErrorCode.safeParse((e as { code?: unknown } | null)?.code);
+  if (own.success) return { code: own.data, final: JobInputErrorCode.safeParse(own.data).success };
+  return { code: "runner_error", final: false };
+}
 
 /** Why a job's work was aborted: canceled by its owner, lease lost, or the runner stopping. */
 class Stop extends Error {
@@ -171,11 +183,9 @@ export class Runner {
         }
         return;
       }
-      const input = e instanceof JobInputError || e instanceof UnknownWordError;
-      const own = (e as { code?: unknown }).code;
-      const code = e instanceof UnknownWordError ? "unknown_word" : typeof own === "string" && /^[a-z_]{1,64}$/.test(own) ? own : "runner_error";
-      log({ level: "error", msg: "job failed", code, error: (e as Error).message, retryable: !input });
-      await this.persist(() => api.fail(job.id, { lease_token, error: { code, message: (e as Error).message.slice(0, 4000) }, retryable: !input }), ctl.signal).catch(() => {});
+      const { code, final } = failureOf(e);
+      log({ level: "error", msg: "job failed", code, error: (e as Error).message, retryable: !final });
+      await this.persist(() => api.fail(job.id, { lease_token, error: { code, message: String((e as Error)?.message ?? e).slice(0, 4000) }, retryable: !final }), ctl.signal).catch(() => {});
     } finally {
       clearInterval(timer);
       this.inflight.delete(job.id);

@@ -1,11 +1,9 @@
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { MotionLora } from "../../sdk/client/client.ts";
-import { OnnxEngine } from "../engine/onnx-engine.ts";
+import { createEngine } from "../engine/create.ts";
+import type { Engine } from "../engine/engine.ts";
 import type { Provider } from "../engine/providers.ts";
-import { OnnxModel } from "../engine/session.ts";
-import { findTorchPython, TorchEngine } from "../engine/torch-engine.ts";
-import type { Engine } from "../fym/engine.ts";
 import { BlobCache } from "./cache.ts";
 import { Executor } from "./execute.ts";
 import { Runner } from "./runner.ts";
@@ -38,14 +36,6 @@ export async function createRunner(o: StartRunnerOptions): Promise<{ runner: Run
     ...(o.leaseSeconds !== undefined && { leaseSeconds: o.leaseSeconds }),
   });
   return { runner, engine };
-}
-
-/** The engine the runner executes the network with; `auto` takes torch only where it has CUDA. */
-export async function createEngine(kind: "onnx" | "torch" | "auto", provider: Provider): Promise<Engine & { close?: () => Promise<void> }> {
-  const torch = kind === "onnx" ? null : kind === "torch" ? true : findTorchPython(true)?.cuda === true;
-  if (torch) return TorchEngine.start();
-  const model = await OnnxModel.load({ provider });
-  return Object.assign(new OnnxEngine(model), { close: () => model.release() });
 }
 
 /** `motion-lora runner start`: runs until SIGTERM/SIGINT (releasing its jobs) or idle-exit. */

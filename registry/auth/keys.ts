@@ -2,7 +2,7 @@ import { and, eq, isNull } from "drizzle-orm";
 import type { ApiKey, KeyCreate, Scope } from "../../sdk/schema/index.ts";
 import type { Db } from "../db/client.ts";
 import { apiKeys } from "../db/schema.ts";
-import { ApiError } from "../http/errors.ts";
+import { RegistryError } from "../http/errors.ts";
 import { iso, isoOrNull, newId, randomText, sha256Hex } from "../ids.ts";
 
 export const TOKEN_PREFIX = "mlk_";
@@ -32,16 +32,16 @@ export function hasScope(p: Principal, scope: Scope): boolean {
 /** Throws 401/403 unless the caller holds `scope`. */
 export function requireScope(p: Principal, scope: Scope): asserts p is Principal & { owner: string } {
   if (p.keyId === null && scope !== "read") {
-    throw new ApiError("unauthenticated", "this request needs an API key: send 'Authorization: Bearer mlk_…' (create one with `motion-lora keys create`)");
+    throw new RegistryError("unauthenticated", "this request needs an API key: send 'Authorization: Bearer mlk_…' (create one with `motion-lora keys create`)");
   }
   if (!hasScope(p, scope)) {
-    throw new ApiError("insufficient_scope", `this request needs the '${scope}' scope; your key has: ${p.scopes.join(", ")}`);
+    throw new RegistryError("insufficient_scope", `this request needs the '${scope}' scope; your key has: ${p.scopes.join(", ")}`);
   }
 }
 
 /** The principal of a keyed caller (routes with a write/runner/admin scope have one). */
 export function withOwner(p: Principal): Principal & { owner: string } {
-  if (p.owner === null) throw new ApiError("unauthenticated", "this request needs an API key: send 'Authorization: Bearer mlk_…'");
+  if (p.owner === null) throw new RegistryError("unauthenticated", "this request needs an API key: send 'Authorization: Bearer mlk_…'");
   return p as Principal & { owner: string };
 }
 
@@ -87,12 +87,12 @@ const LAST_USED_RESOLUTION_MS = 60_000;
 /** Resolves a bearer token to its principal, or throws 401 saying what is wrong with it. */
 export async function authenticate(db: Db, token: string, now = Date.now()): Promise<Principal> {
   if (!token.startsWith(TOKEN_PREFIX)) {
-    throw new ApiError("invalid_api_key", `API keys start with '${TOKEN_PREFIX}'; check the Authorization header`);
+    throw new RegistryError("invalid_api_key", `API keys start with '${TOKEN_PREFIX}'; check the Authorization header`);
   }
   const hash = await sha256Hex(token);
   const [row] = await db.select().from(apiKeys).where(eq(apiKeys.hash, hash)).limit(1);
-  if (!row) throw new ApiError("invalid_api_key", "this API key is not known to the registry; create one with `motion-lora keys create`");
-  if (row.revokedAt !== null) throw new ApiError("api_key_revoked", `API key ${row.prefix}… was revoked on ${iso(row.revokedAt)}; create a new one`);
+  if (!row) throw new RegistryError("invalid_api_key", "this API key is not known to the registry; create one with `motion-lora keys create`");
+  if (row.revokedAt !== null) throw new RegistryError("api_key_revoked", `API key ${row.prefix}… was revoked on ${iso(row.revokedAt)}; create a new one`);
   if (row.lastUsedAt === null || now - row.lastUsedAt > LAST_USED_RESOLUTION_MS) {
     await db.update(apiKeys).set({ lastUsedAt: now }).where(eq(apiKeys.id, row.id));
   }
@@ -107,11 +107,11 @@ export async function authenticate(db: Db, token: string, now = Date.now()): Pro
  */
 export async function revokeKey(db: Db, p: Principal, id: string, now = Date.now()): Promise<ApiKey> {
   const [row] = await db.select().from(apiKeys).where(eq(apiKeys.id, id)).limit(1);
-  if (!row || (!hasScope(p, "admin") && row.owner !== p.owner)) throw new ApiError("not_found", `API key ${id} was not found`);
+  if (!row || (!hasScope(p, "admin") && row.owner !== p.owner)) throw new RegistryError("not_found", `API key ${id} was not found`);
   if (row.id !== p.keyId && !hasScope(p, "admin")) {
-    if (!hasScope(p, "write")) throw new ApiError("insufficient_scope", `revoking another key needs the 'write' scope; your key has: ${p.scopes.join(", ")}`);
+    if (!hasScope(p, "write")) throw new RegistryError("insufficient_scope", `revoking another key needs the 'write' scope; your key has: ${p.scopes.join(", ")}`);
     const beyond = (row.scopes as Scope[]).filter((sc) => !hasScope(p, sc));
-    if (beyond.length > 0) throw new ApiError("forbidden", `key ${id} has scope(s) ${beyond.join(", ")}, beyond yours; ask an admin to revoke it`);
+    if (beyond.length > 0) throw new RegistryError("forbidden", `key ${id} has scope(s) ${beyond.join(", ")}, beyond yours; ask an admin to revoke it`);
   }
   if (row.revokedAt === null) {
     await db.update(apiKeys).set({ revokedAt: now }).where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)));

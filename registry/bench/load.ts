@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { FsBlobStore } from "../blobs/fs-store.ts";
+import { markdownTables } from "./tables.ts";
 
 const seconds = Number(process.argv[process.argv.indexOf("--seconds") + 1]) || 5;
 const MiB = 1024 * 1024;
@@ -184,4 +185,7 @@ agent.destroy();
 server.kill("SIGTERM");
 await new Promise((ok) => server.once("exit", ok));
 await rm(home, { recursive: true, force: true });
-await writeFile(new URL("./RESULTS.md", import.meta.url), lines.join("\n") + "\n");
+// One results file per benchmark, overwritten each run (history lives in git); the JSON holds the same tables as data.
+const page = lines.join("\n") + "\n";
+await writeFile(new URL("./results/RESULTS-load-sqlite.md", import.meta.url), page);
+await writeFile(new URL("./results/RESULTS-load-sqlite.json", import.meta.url), JSON.stringify({ at: new Date().toISOString(), tables: markdownTables(page) }, null, 1) + "\n");

@@ -38,7 +38,7 @@ export class FsBlobStore implements BlobStore {
       let size = 0;
       // Network chunks are small (~64 KiB); batching them into 1 MiB writes, with one write in
       // flight on libuv's pool while this thread reads and hashes the next batch, keeps the disk,
-      // the socket and SHA-256 busy at once (bench: registry/bench/RESULTS.md).
+      // the socket and SHA-256 busy at once (bench: registry/bench/results/RESULTS-load-sqlite.md).
       let batch: Uint8Array[] = [];
       let batchBytes = 0;
       let inFlight: Promise<void> = Promise.resolve();
@@ -58,7 +58,7 @@ export class FsBlobStore implements BlobStore {
         if (size > opts.maxBytes || (opts.expectedSize !== undefined && size > opts.expectedSize)) {
           await reader.cancel().catch(() => {});
           await inFlight.catch(() => {});
-          if (size > opts.maxBytes) throw new BlobWriteError("too_large", `upload exceeds the ${opts.maxBytes}-byte limit for this kind`);
+          if (size > opts.maxBytes) throw new BlobWriteError("payload_too_large", `upload exceeds the ${opts.maxBytes}-byte limit for this kind`);
           throw new BlobWriteError("size_mismatch", `upload is longer than its declared ${opts.expectedSize} bytes`);
         }
         hash.update(value);

@@ -1,7 +1,7 @@
 import { BlobInfo, BlobUploadQuery, Sha256 } from "../../sdk/schema/index.ts";
 import { withOwner } from "../auth/keys.ts";
 import type { Services } from "../context.ts";
-import { ApiError } from "../http/errors.ts";
+import { RegistryError } from "../http/errors.ts";
 import { param } from "../http/validate.ts";
 import type { Api } from "../openapi/api.ts";
 import { serveBlob } from "./serve.ts";
@@ -29,15 +29,15 @@ export function blobRoutes(api: Api, s: Services) {
       const header = c.req.header("content-length");
       const declared = header !== undefined ? Number(header) : query.size;
       if (declared === undefined || !Number.isSafeInteger(declared)) {
-        throw new ApiError("length_required", "declare the upload size with Content-Length or ?size=");
+        throw new RegistryError("length_required", "declare the upload size with Content-Length or ?size=");
       }
       if (query.size !== undefined && header !== undefined && query.size !== declared) {
-        throw new ApiError("size_mismatch", `?size=${query.size} disagrees with Content-Length ${declared}`);
+        throw new RegistryError("size_mismatch", `?size=${query.size} disagrees with Content-Length ${declared}`);
       }
       const body = c.req.raw.body ?? new ReadableStream({ start: (ctl) => ctl.close() });
       const info = await s.blobs.upload(withOwner(p), sha256, query.kind, declared, body).catch((e: unknown) => {
         // A client that hangs up mid-body breaks the stream under us: its doing, not a server fault.
-        if (c.req.raw.signal.aborted && !(e instanceof ApiError)) throw new ApiError("client_closed_request", "the client closed the connection before the upload finished; nothing was stored");
+        if (c.req.raw.signal.aborted && !(e instanceof RegistryError)) throw new RegistryError("client_closed_request", "the client closed the connection before the upload finished; nothing was stored");
         throw e;
       });
       return c.json(info, info.created ? 201 : 200);

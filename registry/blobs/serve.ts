@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import { ApiError } from "../http/errors.ts";
+import { RegistryError } from "../http/errors.ts";
 import { etagMatches, parseRange } from "../http/range.ts";
 import type { BlobStore } from "./store.ts";
 
@@ -35,7 +35,7 @@ export async function serveBlob(
   const ifRange = c.req.header("if-range");
   const range = ifRange && ifRange !== etag ? ({ kind: "full" } as const) : parseRange(c.req.header("range"), blob.size);
   if (range.kind === "unsatisfiable") {
-    throw new ApiError("range_not_satisfiable", `the range is outside the ${blob.size}-byte blob`, undefined, {
+    throw new RegistryError("range_not_satisfiable", `the range is outside the ${blob.size}-byte blob`, undefined, {
       "Content-Range": `bytes */${blob.size}`,
     });
   }
@@ -46,6 +46,6 @@ export async function serveBlob(
   const status = range.kind === "partial" ? 206 : 200;
   if (c.req.method === "HEAD") return { response: new Response(null, { status, headers }), fullDownload: false };
   const body = await store.read(blob.sha256, { start, end });
-  if (!body) throw new ApiError("not_found", `blob ${blob.sha256} is missing from storage`);
+  if (!body) throw new RegistryError("not_found", `blob ${blob.sha256} is missing from storage`);
   return { response: new Response(body, { status, headers }), fullDownload: start === 0 && end === blob.size };
 }

@@ -6,17 +6,17 @@ import { hasScope } from "../auth/keys.ts";
 import type { RegistryConfig } from "../config.ts";
 import type { Db } from "../db/client.ts";
 import { blobOwners, blobs, jobs, loraVersions, loras } from "../db/schema.ts";
-import { ApiError } from "../http/errors.ts";
+import { RegistryError } from "../http/errors.ts";
 import { iso } from "../ids.ts";
-import { maxLoraTensors } from "../loras/base-model.ts";
+import { maxLoraTensors } from "../base-model/spec.ts";
 import { visibleTo } from "../loras/visibility.ts";
 import { inspectUpload } from "./sniff.ts";
-import { BlobWriteError, type BlobStore } from "./store.ts";
+import type { BlobStore } from "./store.ts";
 
 type BlobRow = typeof blobs.$inferSelect;
 
 const missing = (sha256: string, field: string, kind?: BlobKind) =>
-  new ApiError("blob_missing", `${field}: no blob ${sha256}; upload it first with PUT /v1/blobs/${sha256}?kind=${kind ?? "…"}`);
+  new RegistryError("blob_missing", `${field}: no blob ${sha256}; upload it first with PUT /v1/blobs/${sha256}?kind=${kind ?? "…"}`);
 
 export const toBlobInfo = (row: BlobRow, created?: boolean): BlobInfo => ({
   sha256: row.sha256,
@@ -51,7 +51,7 @@ export class BlobService {
     const limit = this.config.blobLimits[kind];
     if (declaredSize > limit) {
       await body.cancel().catch(() => {});
-      throw new ApiError("payload_too_large", `a ${kind} blob may be at most ${limit} bytes; this one declares ${declaredSize}`);
+      throw new RegistryError("payload_too_large", `a ${kind} blob may be at most ${limit} bytes; this one declares ${declaredSize}`);
     }
     // Runner keys upload what jobs asked for, admins are the operator: neither is a tenant to bound.
     const trusted = hasScope(p, "runner");
@@ -60,32 +60,24 @@ export class BlobService {
       const used = await this.usage(owner, sha256);
       if (used + declaredSize > quota) {
         await body.cancel().catch(() => {});
-        throw new ApiError(
+        throw new RegistryError(
           "quota_exceeded",
           `'${owner}' has uploaded ${used} bytes of its ${quota}-byte quota; this ${declaredSize}-byte upload does not fit. Delete unused LoRAs (unreferenced blobs are collected) or ask the operator for more`,
         );
       }
     }
     let contentType = "application/octet-stream";
-    let created = false;
-    try {
-      const put = await this.store.put(sha256, body, {
-        maxBytes: limit,
-        expectedSize: declaredSize,
-        inspect: async (read, size) => {
-          contentType = await inspectUpload(kind, read, size, { lora: this.loraHeaderLimits, trusted });
-        },
-      });
-      created = put.created;
-    } catch (e) {
-      if (!(e instanceof BlobWriteError)) throw e;
-      const code = e.reason === "too_large" ? "payload_too_large" : e.reason;
-      throw new ApiError(code, e.message);
-    }
+    const { created } = await this.store.put(sha256, body, {
+      maxBytes: limit,
+      expectedSize: declaredSize,
+      inspect: async (read, size) => {
+        contentType = await inspectUpload(kind, read, size, { lora: this.loraHeaderLimits, trusted });
+      },
+    });
     const [existing] = await this.db.select().from(blobs).where(eq(blobs.sha256, sha256)).limit(1);
     if (existing && existing.kind !== kind && (existing.kind === "lora" || kind === "lora")) {
       // The caller has just sent these very bytes, so naming their stored kind tells it nothing new.
-      throw new ApiError("conflict", `these bytes are already stored as a ${existing.kind} blob, not ${kind}`);
+      throw new RegistryError("conflict", `these bytes are already stored as a ${existing.kind} blob, not ${kind}`);
     }
     const row: BlobRow = existing ?? { sha256, size: declaredSize, kind, contentType, createdAt: now };
     if (!existing) await this.db.insert(blobs).values(row).onConflictDoNothing();
@@ -115,7 +107,7 @@ export class BlobService {
   async getReadable(p: Principal, sha256: string): Promise<BlobRow> {
     const row = await this.get(sha256);
     if (row && (await this.canRead(p, sha256))) return row;
-    throw new ApiError("not_found", `blob ${sha256} was not found`);
+    throw new RegistryError("not_found", `blob ${sha256} was not found`);
   }
 
   /** Runners and admins read everything; others read blobs they uploaded or that a visible LoRA version uses. */
@@ -155,7 +147,7 @@ export class BlobService {
   async requireReadable(p: Principal, sha256: string, field: string, kind?: BlobKind): Promise<BlobRow> {
     const row = await this.get(sha256);
     if (!row || !(await this.canRead(p, sha256))) throw missing(sha256, field, kind);
-    if (kind && row.kind !== kind) throw new ApiError("validation_failed", `${field}: blob ${sha256} is a ${row.kind}, expected a ${kind}`);
+    if (kind && row.kind !== kind) throw new RegistryError("validation_failed", `${field}: blob ${sha256} is a ${row.kind}, expected a ${kind}`);
     return row;
   }
 
@@ -163,7 +155,7 @@ export class BlobService {
   async require(sha256: string, field: string, kind?: BlobKind): Promise<BlobRow> {
     const row = await this.get(sha256);
     if (!row) throw missing(sha256, field, kind);
-    if (kind && row.kind !== kind) throw new ApiError("validation_failed", `${field}: blob ${sha256} is a ${row.kind}, expected a ${kind}`);
+    if (kind && row.kind !== kind) throw new RegistryError("validation_failed", `${field}: blob ${sha256} is a ${row.kind}, expected a ${kind}`);
     return row;
   }
 

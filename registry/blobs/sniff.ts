@@ -1,6 +1,6 @@
 import type { BlobKind } from "../../sdk/schema/index.ts";
 import { parseHeader, readHeaderLength, SafetensorsError, type HeaderLimits } from "../../sdk/safetensors/header.ts";
-import { ApiError } from "../http/errors.ts";
+import { RegistryError } from "../http/errors.ts";
 
 type Read = (start: number, end: number) => Promise<Uint8Array>;
 
@@ -43,25 +43,25 @@ export async function inspectUpload(kind: BlobKind, read: Read, size: number, op
   const head = await read(0, Math.min(size, 16));
   if (kind === "lora") {
     if (head[0] === 0x80 && head[1] !== undefined && head[1] >= 2 && head[1] <= 5) {
-      throw new ApiError("invalid_safetensors", "this is a Python pickle (.bin/.pt/.ckpt), which is never accepted; convert it to safetensors");
+      throw new RegistryError("invalid_safetensors", "this is a Python pickle (.bin/.pt/.ckpt), which is never accepted; convert it to safetensors");
     }
     if (startsWith(head, [0x50, 0x4b, 0x03, 0x04])) {
-      throw new ApiError("invalid_safetensors", "this is a zip archive (a torch .pt/.ckpt), which is never accepted; convert it to safetensors");
+      throw new RegistryError("invalid_safetensors", "this is a zip archive (a torch .pt/.ckpt), which is never accepted; convert it to safetensors");
     }
     try {
       await readSafetensors(read, size, opts.lora);
     } catch (e) {
-      if (e instanceof SafetensorsError) throw new ApiError("invalid_safetensors", `not a valid LoRA safetensors file: ${e.message}`);
+      if (e instanceof SafetensorsError) throw new RegistryError("invalid_safetensors", `not a valid LoRA safetensors file: ${e.message}`);
       throw e;
     }
     return "application/vnd.safetensors";
   }
   const type = sniffContentType(head);
   if (kind === "preview" && type !== "image/gif" && type !== "image/png") {
-    throw new ApiError("validation_failed", "a preview must be a GIF or PNG image");
+    throw new RegistryError("validation_failed", "a preview must be a GIF or PNG image");
   }
   if (kind === "video" && type === "application/octet-stream" && !opts.trusted) {
-    throw new ApiError("validation_failed", "a video must be a GIF, PNG (clip PNG), MP4 or WebM file; convert it first (the SDK's readVideoFile does)");
+    throw new RegistryError("validation_failed", "a video must be a GIF, PNG (clip PNG), MP4 or WebM file; convert it first (the SDK's readVideoFile does)");
   }
   return type;
 }

@@ -1,3 +1,5 @@
+import { RegistryError } from "../http/errors.ts";
+
 /**
  * Where blob bytes live. The app streams through this interface and never touches a file system,
  * so the local-directory store (Node) and an R2 store (Workers) are interchangeable.
@@ -7,7 +9,7 @@ export interface BlobStore {
    * Streams `body` to temporary storage while hashing it, then makes it visible under `sha256`
    * only if the digest and size match and `inspect` (if given) accepts the bytes. Bytes already
    * stored get the same checks (`created: false`): the caller proves it holds them either way.
-   * Throws `BlobWriteError` on a limit, mismatch or rejection; nothing partial stays visible.
+   * Throws `BlobWriteError` on a limit or mismatch, and what `inspect` throws on a rejection; nothing partial stays visible.
    */
   put(sha256: string, body: ReadableStream<Uint8Array>, opts: PutOptions): Promise<{ size: number; created: boolean }>;
   /** Size in bytes, or null if absent. */
@@ -30,14 +32,13 @@ export interface PutOptions {
   inspect?: (read: (start: number, end: number) => Promise<Uint8Array>, size: number) => Promise<void>;
 }
 
-export type BlobWriteFailure = "too_large" | "sha256_mismatch" | "size_mismatch";
-
-export class BlobWriteError extends Error {
+/**
+ * An upload the store refused. Each reason is the uploader's to fix and the message is written for
+ * it, so this is a RegistryError that reaches the client as is (through `BlobService.upload`).
+ */
+export class BlobWriteError extends RegistryError {
   override name = "BlobWriteError";
-  constructor(
-    readonly reason: BlobWriteFailure,
-    message: string,
-  ) {
-    super(message);
+  constructor(code: "payload_too_large" | "sha256_mismatch" | "size_mismatch", message: string) {
+    super(code, message);
   }
 }

@@ -7,7 +7,7 @@ import { createKey, revokeKey, toApiKey } from "../auth/keys.ts";
 import { defaultConfig } from "../config.ts";
 import { openSqlite } from "../db/open.ts";
 import { apiKeys } from "../db/schema.ts";
-import { ApiError } from "../http/errors.ts";
+import { RegistryError } from "../http/errors.ts";
 import { homeDir } from "../node.ts";
 
 /** `motion-lora keys …`: manages keys in the local registry database (how the first admin key is made). */
@@ -58,7 +58,7 @@ export async function keysCommand(command: string | undefined, args: string[]): 
     console.error("usage: motion-lora keys create --owner NAME [--scope read,write] | keys list | keys revoke KEY_ID");
     return 2;
   } catch (e) {
-    if (e instanceof ApiError) {
+    if (e instanceof RegistryError) {
       console.error(e.message);
       return 1;
     }

@@ -1,4 +1,4 @@
-import { ApiError } from "./errors.ts";
+import { RegistryError } from "./errors.ts";
 
 /** Opaque cursors: base64url JSON of the last row's sort key and id. */
 export function encodeCursor(sortValue: number, id: string): string {
@@ -14,5 +14,5 @@ export function decodeCursor(cursor: string): [number, string] {
   } catch {
     // fall through to the error below
   }
-  throw new ApiError("validation_failed", "'cursor' is not a cursor this API returned; pass next_cursor from the previous page");
+  throw new RegistryError("validation_failed", "'cursor' is not a cursor this API returned; pass next_cursor from the previous page");
 }

@@ -33,9 +33,14 @@ const STATUS: Record<ErrorCode, number> = {
   internal_error: 500,
 };
 
-/** An error the API reports as-is: a stable code, a message that says what to do, optional details. */
-export class ApiError extends Error {
-  override name = "ApiError";
+/**
+ * The registry's one error base: what a client is told, as-is, in the error body (a stable code, a
+ * message that says what to do, optional details) with the code's HTTP status. Anything else that
+ * escapes a handler is a 500 `internal_error`. The SDK's `APIError` is the same error as the
+ * client receives it.
+ */
+export class RegistryError extends Error {
+  override name = "RegistryError";
   readonly status: number;
   constructor(
     readonly code: ErrorCode,

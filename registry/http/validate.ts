@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import type { z } from "zod";
-import { ApiError } from "./errors.ts";
+import { RegistryError } from "./errors.ts";
 
 function issues(error: z.ZodError) {
   return error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
@@ -17,7 +17,7 @@ function describe(where: string, error: z.ZodError): string {
 /** Parses a value against a schema, or throws a 422 that names the first bad field. */
 export function parseWith<T extends z.ZodType>(schema: T, value: unknown, where: string): z.output<T> {
   const r = schema.safeParse(value);
-  if (!r.success) throw new ApiError("validation_failed", describe(where, r.error), { issues: issues(r.error) });
+  if (!r.success) throw new RegistryError("validation_failed", describe(where, r.error), { issues: issues(r.error) });
   return r.data;
 }
 
@@ -28,7 +28,7 @@ export async function jsonBody<T extends z.ZodType>(c: Context, schema: T): Prom
   try {
     value = text.length === 0 ? {} : JSON.parse(text);
   } catch (e) {
-    throw new ApiError("invalid_json", `request body is not valid JSON: ${(e as Error).message}`);
+    throw new RegistryError("invalid_json", `request body is not valid JSON: ${(e as Error).message}`);
   }
   return parseWith(schema, value, "request body");
 }
@@ -38,7 +38,7 @@ const MAX_JSON_BYTES = 1 << 20;
 /** Reads a whole request body, refusing (413) before buffering more than `max` bytes. */
 export async function readCapped(req: Request, max: number): Promise<Uint8Array> {
   const declared = Number(req.headers.get("content-length") ?? "NaN");
-  if (declared > max) throw new ApiError("payload_too_large", `request body is ${declared} bytes; the limit is ${max}`);
+  if (declared > max) throw new RegistryError("payload_too_large", `request body is ${declared} bytes; the limit is ${max}`);
   if (!req.body) return new Uint8Array(0);
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -49,7 +49,7 @@ export async function readCapped(req: Request, max: number): Promise<Uint8Array>
     total += value.byteLength;
     if (total > max) {
       await reader.cancel();
-      throw new ApiError("payload_too_large", `request body exceeds the ${max}-byte limit`);
+      throw new RegistryError("payload_too_large", `request body exceeds the ${max}-byte limit`);
     }
     chunks.push(value);
   }

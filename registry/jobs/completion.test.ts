@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { GIF, loraFile, sha256 } from "../../test/helpers/lora-file.ts";
 import { startTestRegistry, type TestRegistry } from "../../test/helpers/registry.ts";
-import { defaultWebhookConfig } from "../webhooks/service.ts";
+import { defaultWebhookConfig } from "../webhooks/config.ts";
 
 const webhooks = { ...defaultWebhookConfig, allowPrivate: true, baseDelayMs: 20 };
 
@@ -43,13 +43,13 @@ describe("job completion is atomic: a crash between commit and publish loses not
     const file = loraFile({ alpha: String(name.length) });
     const fileSha = await sha256(file);
     await r.call("PUT", `/v1/blobs/${fileSha}?kind=lora`, { token: runner, body: file as BodyInit });
-    const loras = r.services.loras;
-    const publishTo = loras.publishTo.bind(loras);
-    loras.publishTo = async () => {
-      loras.publishTo = publishTo;
+    const publisher = r.services.publisher;
+    const publishTo = publisher.publishTo.bind(publisher);
+    publisher.publishTo = async () => {
+      publisher.publishTo = publishTo;
       throw new Error("simulated crash between the commit and the publish");
     };
-    const complete = () => r.call("POST", `/v1/jobs/${job.id}/complete`, { token: runner, json: { lease_token: claim.lease_token, result: { lora_sha256: fileSha } } });
+    const complete = () => r.call("POST", `/v1/jobs/${job.id}/complete`, { token: runner, json: { lease_token: claim.lease_token, result: { lora_sha256: fileSha, blobs: [{ sha256: fileSha, kind: "lora" }] } } });
     assert.equal((await complete()).status, 500);
     return { id: job.id as string, alice, complete };
   }
@@ -161,7 +161,7 @@ describe("tune jobs: prompt words and the LoRA they create", () => {
 
     const ok = await tune({ prompt: "a red circle", lora: "alice/fresh-motion", create });
     const c2 = await claimAndUpload();
-    const done = await r.call("POST", `/v1/jobs/${ok.body.id}/complete`, { token: runner, json: { lease_token: c2.claim.lease_token, result: { lora_sha256: c2.fileSha } } });
+    const done = await r.call("POST", `/v1/jobs/${ok.body.id}/complete`, { token: runner, json: { lease_token: c2.claim.lease_token, result: { lora_sha256: c2.fileSha, blobs: [{ sha256: c2.fileSha, kind: "lora" }] } } });
     assert.equal(done.status, 200, JSON.stringify(done.body));
     const lora = (await r.call("GET", "/v1/loras/alice/fresh-motion", { token: alice })).body;
     assert.deepEqual([lora.title, lora.visibility, lora.latest_version], ["Fresh motion", "private", 1]);
@@ -175,5 +175,77 @@ describe("tune jobs: prompt words and the LoRA they create", () => {
     const res = await r.call("GET", `/v1/jobs?cursor=${forged}`, { token: alice });
     assert.equal(res.status, 422);
     assert.equal(res.body.error.code, "validation_failed");
+  });
+});
+
+describe("job completion: the runner declares each result blob's kind", () => {
+  let r: TestRegistry;
+  let alice: string;
+  let runner: string;
+  let video = "";
+  before(async () => {
+    r = await startTestRegistry();
+    alice = await r.key("alice");
+    runner = await r.key("runner", ["runner"]);
+    video = await sha256(GIF);
+    await r.call("PUT", `/v1/blobs/${video}?kind=video`, { token: alice, body: GIF as BodyInit });
+    await r.call("POST", "/v1/loras", { token: alice, json: { name: "declared", title: "Declared", category: "single-object" } });
+  });
+  after(() => r.stop());
+
+  /** Queues a job, claims it, and uploads `bytes` as a blob of `kind` with the runner's key. */
+  async function claimed(job: Record<string, unknown>, uploads: [Uint8Array, string][]) {
+    const created = (await r.call("POST", "/v1/jobs", { token: alice, json: job })).body;
+    const claim = (await r.call("POST", "/v1/runner/claim", { token: runner, json: { runner_id: "r1" } })).body;
+    assert.equal(claim.job.id, created.id);
+    const shas = [];
+    for (const [bytes, kind] of uploads) {
+      const sha = await sha256(bytes);
+      assert.equal((await r.call("PUT", `/v1/blobs/${sha}?kind=${kind}`, { token: runner, body: bytes as BodyInit })).status, 201);
+      shas.push(sha);
+    }
+    const complete = (result: Record<string, unknown>) => r.call("POST", `/v1/jobs/${created.id}/complete`, { token: runner, json: { lease_token: claim.lease_token, result } });
+    const status = async () => (await r.call("GET", `/v1/jobs/${created.id}`, { token: alice })).body.status;
+    return { shas, complete, status };
+  }
+
+  it("refuses a declared kind other than the stored blob's with 422 naming the field, and accepts the right one", async () => {
+    const tune = { kind: "tune", input: { video_sha256: video, prompt: "a red circle", lora: "alice/declared" } };
+    const { shas, complete, status } = await claimed(tune, [[loraFile({ alpha: "5" }), "lora"], [new Uint8Array([7, 7, 7]), "video"]]);
+    const [lora, spatial] = shas as [string, string];
+    const wrong = await complete({ lora_sha256: lora, spatial_lora_sha256: spatial, blobs: [{ sha256: lora, kind: "lora" }, { sha256: spatial, kind: "lora" }] });
+    assert.equal(wrong.status, 422, JSON.stringify(wrong.body));
+    assert.equal(wrong.body.error.code, "validation_failed");
+    assert.match(wrong.body.error.message, /^result\.spatial_lora_sha256: blob [0-9a-f]{64} is stored as a video, but result\.blobs\.1 declares a lora/);
+    assert.deepEqual(wrong.body.error.details, { field: "result.spatial_lora_sha256", declared: "lora", stored: "video" });
+    assert.equal(await status(), "running", "nothing was committed");
+
+    const blobs = [{ sha256: lora, kind: "lora" }, { sha256: spatial, kind: "video" }];
+    const right = await complete({ lora_sha256: lora, spatial_lora_sha256: spatial, blobs });
+    assert.equal(right.status, 200, JSON.stringify(right.body));
+    assert.deepEqual(right.body.result.blobs, blobs, "the job's result keeps the declaration");
+    assert.ok(right.body.version_id);
+  });
+
+  it("refuses a result whose hash field is not in its blobs list, naming the field", async () => {
+    const tune = { kind: "tune", input: { video_sha256: video, prompt: "a red circle", lora: "alice/declared" } };
+    const { shas, complete, status } = await claimed(tune, [[loraFile({ alpha: "6" }), "lora"], [new Uint8Array([...GIF, 0]), "preview"]]);
+    const [lora, preview] = shas as [string, string];
+    const res = await complete({ lora_sha256: lora, preview_sha256: preview, blobs: [{ sha256: lora, kind: "lora" }] });
+    assert.equal(res.status, 422);
+    assert.match(res.body.error.message, /^result\.preview_sha256: blob [0-9a-f]{64} is not in result\.blobs/);
+    assert.equal(await status(), "running");
+    const done = await complete({ lora_sha256: lora, preview_sha256: preview, blobs: [{ sha256: lora, kind: "lora" }, { sha256: preview, kind: "preview" }] });
+    assert.equal(done.status, 200, JSON.stringify(done.body));
+  });
+
+  it("holds a generate result to its declaration too", async () => {
+    const { shas, complete, status } = await claimed({ kind: "generate", input: { prompt: "a red circle" } }, [[new Uint8Array([5, 4, 3]), "video"]]);
+    const [clip] = shas as [string];
+    const res = await complete({ video_sha256: clip, blobs: [{ sha256: clip, kind: "preview" }] });
+    assert.equal(res.status, 422);
+    assert.match(res.body.error.message, /^result\.video_sha256: .* is stored as a video, but result\.blobs\.0 declares a preview/);
+    assert.equal(await status(), "running");
+    assert.equal((await complete({ video_sha256: clip, blobs: [{ sha256: clip, kind: "video" }] })).status, 200);
   });
 });

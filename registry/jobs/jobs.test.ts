@@ -30,7 +30,7 @@ describe("jobs and the runner queue", () => {
     for (;;) {
       const c = await claim("drainer");
       if (c.status === 204) return;
-      await r.call("POST", `/v1/jobs/${c.body.job.id}/fail`, { token: runner, json: { lease_token: c.body.lease_token, error: { code: "x", message: "drained" } } });
+      await r.call("POST", `/v1/jobs/${c.body.job.id}/fail`, { token: runner, json: { lease_token: c.body.lease_token, error: { code: "runner_error", message: "drained" } } });
     }
   };
 
@@ -75,7 +75,7 @@ describe("jobs and the runner queue", () => {
     assert.deepEqual(new Set(got), ids);
     assert.equal(claims.filter((c) => c.status === 204).length, 16);
     await Promise.all(claims.filter((c) => c.status === 200).map((c) =>
-      r.call("POST", `/v1/jobs/${c.body.job.id}/fail`, { token: runner, json: { lease_token: c.body.lease_token, error: { code: "x", message: "done" } } })));
+      r.call("POST", `/v1/jobs/${c.body.job.id}/fail`, { token: runner, json: { lease_token: c.body.lease_token, error: { code: "runner_error", message: "done" } } })));
   });
 
   it("requeues a job whose lease expired and refuses the old runner's result (409, not applied)", async () => {
@@ -89,7 +89,7 @@ describe("jobs and the runner queue", () => {
 
     const fileSha = await sha256(loraFile());
     await r.call("PUT", `/v1/blobs/${fileSha}?kind=lora`, { token: runner, body: loraFile() as BodyInit });
-    const stale = await r.call("POST", `/v1/jobs/${job.id}/complete`, { token: runner, json: { lease_token: first.body.lease_token, result: { lora_sha256: fileSha } } });
+    const stale = await r.call("POST", `/v1/jobs/${job.id}/complete`, { token: runner, json: { lease_token: first.body.lease_token, result: { lora_sha256: fileSha, blobs: [{ sha256: fileSha, kind: "lora" }] } } });
     assert.equal(stale.status, 409);
     assert.equal(stale.body.error.code, "lease_lost");
     const hb = await r.call("POST", `/v1/jobs/${job.id}/heartbeat`, { token: runner, json: { lease_token: first.body.lease_token, progress: 0.5 } });
@@ -100,11 +100,11 @@ describe("jobs and the runner queue", () => {
     assert.equal((await r.services.db.select().from(loraVersions).where(eq(loraVersions.jobId, job.id))).length, 0);
 
     // The live runner completes; a retried completion is idempotent and publishes one version.
-    const done = await r.call("POST", `/v1/jobs/${job.id}/complete`, { token: runner, json: { lease_token: second.body.lease_token, result: { lora_sha256: fileSha, metrics: { loss: 0.1 } } } });
+    const done = await r.call("POST", `/v1/jobs/${job.id}/complete`, { token: runner, json: { lease_token: second.body.lease_token, result: { lora_sha256: fileSha, blobs: [{ sha256: fileSha, kind: "lora" }], metrics: { loss: 0.1 } } } });
     assert.equal(done.status, 200, JSON.stringify(done.body));
     assert.equal(done.body.status, "succeeded");
     assert.ok(done.body.version_id);
-    const again = await r.call("POST", `/v1/jobs/${job.id}/complete`, { token: runner, json: { lease_token: second.body.lease_token, result: { lora_sha256: fileSha, metrics: { loss: 0.1 } } } });
+    const again = await r.call("POST", `/v1/jobs/${job.id}/complete`, { token: runner, json: { lease_token: second.body.lease_token, result: { lora_sha256: fileSha, blobs: [{ sha256: fileSha, kind: "lora" }], metrics: { loss: 0.1 } } } });
     assert.equal(again.status, 200);
     assert.equal(again.body.version_id, done.body.version_id);
     assert.equal((await r.services.db.select().from(loraVersions).where(eq(loraVersions.jobId, job.id))).length, 1);
@@ -133,10 +133,14 @@ describe("jobs and the runner queue", () => {
     const bad = loraFile({ stage: "sideways" });
     const badSha = await sha256(bad);
     await r.call("PUT", `/v1/blobs/${badSha}?kind=lora`, { token: runner, body: bad as BodyInit });
-    const res = await r.call("POST", `/v1/jobs/${job.id}/complete`, { token: runner, json: { lease_token: c.body.lease_token, result: { lora_sha256: badSha } } });
+    const res = await r.call("POST", `/v1/jobs/${job.id}/complete`, { token: runner, json: { lease_token: c.body.lease_token, result: { lora_sha256: badSha, blobs: [{ sha256: badSha, kind: "lora" }] } } });
     assert.equal(res.status, 422);
     assert.equal((await r.call("GET", `/v1/jobs/${job.id}`, { token: alice })).body.status, "running");
-    const retry = await r.call("POST", `/v1/jobs/${job.id}/fail`, { token: runner, json: { lease_token: c.body.lease_token, error: { code: "bad_output", message: "retry" }, retryable: true } });
+    const unknown = await r.call("POST", `/v1/jobs/${job.id}/fail`, { token: runner, json: { lease_token: c.body.lease_token, error: { code: "bad_output", message: "retry" }, retryable: true } });
+    assert.equal(unknown.status, 422, "a failure's code must be a JobErrorCode");
+    assert.match(JSON.stringify(unknown.body.error), /error\.code/);
+    assert.equal((await r.call("GET", `/v1/jobs/${job.id}`, { token: alice })).body.status, "running", "the refused failure changed nothing");
+    const retry = await r.call("POST", `/v1/jobs/${job.id}/fail`, { token: runner, json: { lease_token: c.body.lease_token, error: { code: "worker_error", message: "retry" }, retryable: true } });
     assert.equal(retry.body.status, "queued");
     await drain();
   });
@@ -160,7 +164,7 @@ describe("jobs and the runner queue", () => {
     await r.call("POST", `/v1/jobs/${job.id}/heartbeat`, { token: runner, json: { lease_token: c.body.lease_token, progress: 0.5, stage: "spatial", message: "step 10/20 loss 0.12" } });
     const fileSha = await sha256(loraFile({ alpha: "3" }));
     await r.call("PUT", `/v1/blobs/${fileSha}?kind=lora`, { token: runner, body: loraFile({ alpha: "3" }) as BodyInit });
-    await r.call("POST", `/v1/jobs/${job.id}/complete`, { token: runner, json: { lease_token: c.body.lease_token, result: { lora_sha256: fileSha } } });
+    await r.call("POST", `/v1/jobs/${job.id}/complete`, { token: runner, json: { lease_token: c.body.lease_token, result: { lora_sha256: fileSha, blobs: [{ sha256: fileSha, kind: "lora" }] } } });
     const events = await stream;
     assert.deepEqual(events.map((e) => e.event), ["status", "status", "progress", "log", "status"]);
     assert.deepEqual(events.map((e) => Number(e.id)), [1, 2, 3, 4, 5]);

@@ -17,10 +17,10 @@ import {
 } from "../../sdk/schema/index.ts";
 import { webhookSecret, withOwner } from "../auth/keys.ts";
 import type { Services } from "../context.ts";
-import { ApiError } from "../http/errors.ts";
+import { RegistryError } from "../http/errors.ts";
 import { param } from "../http/validate.ts";
 import type { Api } from "../openapi/api.ts";
-import { toJob } from "./queue.ts";
+import { toJob } from "./rows.ts";
 
 const JobId = z.string().regex(/^job_[0-9a-z]{26}$/, "is not a job id");
 const IdempotencyKey = z.string().regex(/^[\x21-\x7e]{1,255}$/, "must be 1–255 visible ASCII characters");
@@ -39,7 +39,7 @@ export function jobRoutes(api: Api, s: Services) {
     async (c, { body }) => {
       const header = c.req.header("idempotency-key");
       const key = header === undefined ? undefined : IdempotencyKey.safeParse(header);
-      if (key && !key.success) throw new ApiError("validation_failed", `Idempotency-Key ${key.error.issues[0]?.message}`);
+      if (key && !key.success) throw new RegistryError("validation_failed", `Idempotency-Key ${key.error.issues[0]?.message}`);
       if (body.webhook) await s.webhooks.check(body.webhook);
       const { job, replayed } = await s.jobs.create(withOwner(c.get("principal")), body, key?.data);
       return c.json(job, replayed ? 200 : 201);
@@ -120,7 +120,7 @@ export function jobRoutes(api: Api, s: Services) {
     },
     async (c) => {
       const keyId = c.get("principal").keyId;
-      if (!keyId) throw new ApiError("unauthenticated", "send an API key: webhook secrets belong to keys");
+      if (!keyId) throw new RegistryError("unauthenticated", "send an API key: webhook secrets belong to keys");
       return c.json({ secret: (await webhookSecret(s.db, keyId))! });
     },
   );

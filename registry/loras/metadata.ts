@@ -1,7 +1,7 @@
 import { LoraFileMetadata } from "../../sdk/schema/index.ts";
 import type { SafetensorsHeader, TensorInfo } from "../../sdk/safetensors/header.ts";
-import { ApiError } from "../http/errors.ts";
-import { loraTensorName, type BaseModelSpec } from "./base-model.ts";
+import { RegistryError } from "../http/errors.ts";
+import { loraTensorName, type BaseModelSpec } from "../base-model/spec.ts";
 
 /**
  * Reads the motion-LoRA facts from a validated safetensors header and refuses a file the runner
@@ -15,23 +15,23 @@ export function loraFacts(header: SafetensorsHeader, spec: BaseModelSpec) {
     const issue = parsed.error.issues[0]!;
     const key = issue.path.join(".") || "__metadata__";
     const message = issue.code === "invalid_type" && issue.input === undefined ? "is missing" : issue.message;
-    throw new ApiError("invalid_lora_metadata", `__metadata__ key '${key}' ${message}`, {
+    throw new RegistryError("invalid_lora_metadata", `__metadata__ key '${key}' ${message}`, {
       issues: parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
     });
   }
   const meta = parsed.data;
   if (meta.base_model_id !== spec.id || meta.base_model_sha256 !== spec.sha256) {
-    throw new ApiError(
+    throw new RegistryError(
       "base_model_mismatch",
       `this LoRA was tuned on base model ${meta.base_model_id} (sha256 ${meta.base_model_sha256.slice(0, 12)}…), but this registry serves ` +
         `${spec.id} (sha256 ${spec.sha256.slice(0, 12)}…); re-tune it on ${spec.id}`,
     );
   }
-  if (meta.rank > spec.maxRank) throw new ApiError("invalid_lora_metadata", `rank ${meta.rank} exceeds ${spec.id}'s LoRA rank ${spec.maxRank}`);
+  if (meta.rank > spec.maxRank) throw new RegistryError("invalid_lora_metadata", `rank ${meta.rank} exceeds ${spec.id}'s LoRA rank ${spec.maxRank}`);
   if (meta.target_heads.length > spec.depth || meta.target_heads.some((heads) => heads.some((h) => h >= spec.heads))) {
-    throw new ApiError("invalid_lora_metadata", `__metadata__ key 'target_heads' must list, for at most ${spec.depth} blocks, head indices below ${spec.heads}`);
+    throw new RegistryError("invalid_lora_metadata", `__metadata__ key 'target_heads' must list, for at most ${spec.depth} blocks, head indices below ${spec.heads}`);
   }
-  if (header.tensors.length === 0) throw new ApiError("invalid_lora_tensors", "the file holds no tensors");
+  if (header.tensors.length === 0) throw new RegistryError("invalid_lora_tensors", "the file holds no tensors");
 
   const known = new Map<string, { ab: "A" | "B"; pair: string }>();
   for (let block = 0; block < spec.depth; block++) {
@@ -44,16 +44,16 @@ export function loraFacts(header: SafetensorsHeader, spec: BaseModelSpec) {
   for (const t of header.tensors) {
     const role = known.get(t.name);
     if (!role) {
-      throw new ApiError(
+      throw new RegistryError(
         "invalid_lora_tensors",
         `tensor '${t.name}' is not a LoRA tensor of ${spec.id}; names are ${loraTensorName(0, spec.projections[0]!, "A")} for blocks 0–${spec.depth - 1} and projections ${spec.projections.join(", ")}, A and B`,
       );
     }
     const want = role.ab === "A" ? [meta.rank, spec.dim] : [spec.dim, meta.rank];
     if (t.dtype !== "F32" || t.shape.length !== 2 || t.shape[0] !== want[0] || t.shape[1] !== want[1]) {
-      throw new ApiError("invalid_lora_tensors", `tensor '${t.name}' is ${t.dtype} [${t.shape.join(", ")}]; with rank ${meta.rank} on ${spec.id} it must be F32 [${want.join(", ")}]`);
+      throw new RegistryError("invalid_lora_tensors", `tensor '${t.name}' is ${t.dtype} [${t.shape.join(", ")}]; with rank ${meta.rank} on ${spec.id} it must be F32 [${want.join(", ")}]`);
     }
-    if (!names.has(role.pair)) throw new ApiError("invalid_lora_tensors", `tensor '${t.name}' has no partner '${role.pair}'; LoRA A and B come in pairs`);
+    if (!names.has(role.pair)) throw new RegistryError("invalid_lora_tensors", `tensor '${t.name}' has no partner '${role.pair}'; LoRA A and B come in pairs`);
   }
   return meta;
 }
@@ -72,6 +72,6 @@ export async function checkFinite(read: (start: number, end: number) => Promise<
   };
   for (const t of header.tensors) {
     const i = bad(t);
-    if (i >= 0) throw new ApiError("invalid_lora_tensors", `tensor '${t.name}' holds ${view.getFloat32(t.begin + i * 4, true)} at element ${i}; LoRA weights must be finite numbers`);
+    if (i >= 0) throw new RegistryError("invalid_lora_tensors", `tensor '${t.name}' holds ${view.getFloat32(t.begin + i * 4, true)} at element ${i}; LoRA weights must be finite numbers`);
   }
 }

@@ -5,7 +5,7 @@ import type { Services } from "../context.ts";
 import { param } from "../http/validate.ts";
 import type { Api } from "../openapi/api.ts";
 import { withOwner } from "../auth/keys.ts";
-import { toLora } from "./service.ts";
+import { toLora } from "./rows.ts";
 
 const VersionParam = z.union([z.literal("latest"), z.coerce.number().int().min(1)]);
 const path = { owner: "owner slug", name: "LoRA name slug" };
@@ -79,7 +79,7 @@ export function loraRoutes(api: Api, s: Services) {
     },
     async (c, { body }) => {
       const [owner, name] = slugs(c);
-      return c.json(await s.loras.publish(c.get("principal"), owner, name, body), 201);
+      return c.json(await s.publisher.publish(c.get("principal"), owner, name, body), 201);
     },
   );
 

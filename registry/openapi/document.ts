@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ErrorBody } from "../../sdk/schema/index.ts";
 import type { Operation } from "./api.ts";
+import { describeJobErrors } from "./job-errors.ts";
 
 const toOpenApiPath = (path: string) => path.replace(/:([A-Za-z0-9_]+)/g, "{$1}");
 
@@ -87,7 +88,9 @@ export function openApiDocument(operations: Operation[], version: string, limits
       title: "motion-lora registry",
       version,
       description:
-        "Catalog, share and download motion LoRAs (Follow-Your-Motion), and queue tune/generate jobs for runners." + (limits ? `\n\n${describeLimits(limits)}` : ""),
+        "Catalog, share and download motion LoRAs (Follow-Your-Motion), and queue tune/generate jobs for runners." +
+        (limits ? `\n\n${describeLimits(limits)}` : "") +
+        `\n\n${describeJobErrors()}`,
       ...(limits ? { "x-limits": limits } : {}),
     },
     servers: [{ url: "/" }],

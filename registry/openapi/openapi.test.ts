@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Validator } from "@seriousme/openapi-schema-validator";
+import { JobErrorCode } from "../../sdk/schema/index.ts";
 import { startTestRegistry, type TestRegistry } from "../../test/helpers/registry.ts";
 
 describe("OpenAPI document and docs page", () => {
@@ -39,6 +40,16 @@ describe("OpenAPI document and docs page", () => {
     assert.match(doc.info.description, /at most 48 tensors and a __metadata__ block of at most 65536 bytes/);
     assert.ok(doc.paths["/v1/loras/{owner}/{name}/versions"].get.parameters.some((p: { name: string }) => p.name === "include"));
     assert.ok(doc.paths["/v1/jobs"].post.requestBody.content["application/json"].schema.oneOf.some((k: { properties: { input: { properties: Record<string, unknown> } } }) => "create" in k.properties.input.properties));
+  });
+
+  it("lists the job error codes in the Job schema and says in the description what each asks of the user", async () => {
+    const doc = (await r.call("GET", "/openapi.json")).body;
+    const job = doc.paths["/v1/jobs/{id}"].get.responses["200"].content["application/json"].schema;
+    const codes = job.properties.error.anyOf.find((s: { type?: string }) => s.type === "object").properties.code.enum as string[];
+    assert.deepEqual(codes, JobErrorCode.options);
+    for (const code of codes) assert.match(doc.info.description, new RegExp(`\\| \`${code}\` \\| (yes|no) \\| \\w`), code);
+    const fail = doc.paths["/v1/jobs/{id}/fail"].post.requestBody.content["application/json"].schema;
+    assert.deepEqual(fail.properties.error.properties.code.enum, JobErrorCode.options, "a runner's failure is validated against the same codes");
   });
 
   it("serves a readable API reference at /docs", async () => {

@@ -3,7 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { startTestRegistry } from "../../test/helpers/registry.ts";
-import { defaultWebhookConfig, type WebhookConfig } from "./service.ts";
+import { defaultWebhookConfig, type WebhookConfig } from "./config.ts";
 import { checkWebhookUrl, isPrivateAddress } from "./url.ts";
 
 const REFUSED = "refused: the receiver's address is not public; webhooks go to public hosts only";

@@ -4,6 +4,7 @@ import type { LookupFunction } from "node:net";
 import { isLocalName, isPrivateAddress, literalAddress, type Resolve } from "./url.ts";
 import { WebhookRefusedError, type WebhookSender } from "./send.ts";
 
+/** Internal, like WebhookRefusedError: a delivery attempt that ran out of time, logged as "could not reach the receiver". */
 class WebhookTimeoutError extends Error {
   override name = "WebhookTimeoutError";
 }

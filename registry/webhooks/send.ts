@@ -1,4 +1,4 @@
-import { ApiError } from "../http/errors.ts";
+import { RegistryError } from "../http/errors.ts";
 import { checkWebhookUrl, type Resolve } from "./url.ts";
 
 /** One signed POST to a job's receiver. */
@@ -18,7 +18,11 @@ export interface WebhookPost {
 /** Sends one POST and returns the receiver's status; throws `WebhookRefusedError` for a target that is not public. */
 export type WebhookSender = (post: WebhookPost) => Promise<{ status: number }>;
 
-/** The target resolved to (or is) an address webhooks may not reach; nothing was sent. */
+/**
+ * The target resolved to (or is) an address webhooks may not reach; nothing was sent. Internal: the
+ * delivery worker records it in the delivery log in fixed words (no address, no resolver detail),
+ * so it is a plain Error, never a RegistryError a client would be shown as is.
+ */
 export class WebhookRefusedError extends Error {
   override name = "WebhookRefusedError";
 }
@@ -31,7 +35,7 @@ export class WebhookRefusedError extends Error {
 export function fetchWebhookSender(resolve: Resolve | null): WebhookSender {
   return async (post) => {
     await checkWebhookUrl(post.url.href, post.allowPrivate, resolve).catch((e: unknown) => {
-      throw e instanceof ApiError ? new WebhookRefusedError(e.message) : e;
+      throw e instanceof RegistryError ? new WebhookRefusedError(e.message) : e;
     });
     const res = await fetch(post.url, {
       method: "POST",

@@ -5,38 +5,10 @@ import type { Db } from "../db/client.ts";
 import { webhookSecret } from "../auth/keys.ts";
 import { jobs, webhookDeliveries } from "../db/schema.ts";
 import { iso, newId } from "../ids.ts";
-import { toJob } from "../jobs/queue.ts";
+import { toJob } from "../jobs/rows.ts";
+import type { WebhookConfig } from "./config.ts";
 import { fetchWebhookSender, WebhookRefusedError, type WebhookSender } from "./send.ts";
 import { checkWebhookUrl, type Resolve } from "./url.ts";
-
-export interface WebhookConfig {
-  /** Deliver to loopback/private addresses (tests, on-premise installs); off by default (SSRF). */
-  allowPrivate: boolean;
-  maxAttempts: number;
-  /** First retry delay; doubles each attempt (with jitter). */
-  baseDelayMs: number;
-  /** Until the receiver's status line arrives. */
-  timeoutMs: number;
-  /** Until the connection is up: a receiver that is down costs this, not the whole timeout. */
-  connectTimeoutMs: number;
-  /** Deliveries in flight at once, across all tenants. */
-  concurrency: number;
-  /** Deliveries in flight at once for one tenant (job owner): its slow receivers delay only it. */
-  perTenantConcurrency: number;
-  /** At most one progress webhook per job this often. */
-  progressEveryMs: number;
-}
-
-export const defaultWebhookConfig: WebhookConfig = {
-  allowPrivate: false,
-  maxAttempts: 8,
-  baseDelayMs: 1_000,
-  timeoutMs: 10_000,
-  connectTimeoutMs: 3_000,
-  concurrency: 32,
-  perTenantConcurrency: 2,
-  progressEveryMs: 1_000,
-};
 
 type Row = typeof webhookDeliveries.$inferSelect;
 

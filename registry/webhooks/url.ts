@@ -1,4 +1,4 @@
-import { ApiError } from "../http/errors.ts";
+import { RegistryError } from "../http/errors.ts";
 
 // Plain parsing rather than node:net, so the registry core also runs on Workers.
 
@@ -106,22 +106,22 @@ export function isLocalName(hostname: string): boolean {
  */
 export async function checkWebhookUrl(raw: string, allowPrivate: boolean, resolve: Resolve | null): Promise<URL> {
   const url = new URL(raw);
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new ApiError("validation_failed", "webhook: must be an http(s) URL");
-  if (url.username || url.password) throw new ApiError("validation_failed", "webhook: credentials in the URL are not allowed; verify the signature instead");
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new RegistryError("validation_failed", "webhook: must be an http(s) URL");
+  if (url.username || url.password) throw new RegistryError("validation_failed", "webhook: credentials in the URL are not allowed; verify the signature instead");
   if (allowPrivate) return url;
   const literal = literalAddress(url.hostname);
   if (literal === null && isLocalName(url.hostname)) {
-    throw new ApiError("validation_failed", `webhook: ${url.hostname} is a local name; webhooks go to public hosts only`);
+    throw new RegistryError("validation_failed", `webhook: ${url.hostname} is a local name; webhooks go to public hosts only`);
   }
   const addresses =
     literal !== null
       ? [literal]
       : resolve
         ? await resolve(url.hostname).catch(() => {
-            throw new ApiError("validation_failed", `webhook: cannot resolve ${url.hostname}`);
+            throw new RegistryError("validation_failed", `webhook: cannot resolve ${url.hostname}`);
           })
         : [];
   const bad = addresses.find(isPrivateAddress);
-  if (bad) throw new ApiError("validation_failed", `webhook: ${url.hostname} resolves to ${bad}, a loopback or private address; webhooks go to public hosts only`);
+  if (bad) throw new RegistryError("validation_failed", `webhook: ${url.hostname} resolves to ${bad}, a loopback or private address; webhooks go to public hosts only`);
   return url;
 }

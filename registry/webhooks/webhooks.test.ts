@@ -5,7 +5,7 @@ import { after, before, describe, it } from "node:test";
 import { MotionLora } from "../../sdk/client/client.ts";
 import { verifyWebhook } from "../../sdk/webhooks/signature.ts";
 import { startTestRegistry, type TestRegistry } from "../../test/helpers/registry.ts";
-import { defaultWebhookConfig } from "./service.ts";
+import { defaultWebhookConfig } from "./config.ts";
 import { checkWebhookUrl, isPrivateAddress } from "./url.ts";
 
 interface Received {
@@ -48,7 +48,7 @@ async function runJob(id: string) {
   assert.equal(claim.job.id, id);
   await runner.runner.heartbeat(id, { lease_token: claim.lease_token, progress: 0.5, stage: "sampling" });
   const video = await runner.blobs.upload(new Uint8Array([9, 9, id.length]), "video");
-  await runner.runner.complete(id, { lease_token: claim.lease_token, result: { video_sha256: video.sha256 } });
+  await runner.runner.complete(id, { lease_token: claim.lease_token, result: { video_sha256: video.sha256, blobs: [{ sha256: video.sha256, kind: "video" }] } });
 }
 
 async function until<T>(f: () => Promise<T>, ok: (v: T) => boolean, ms = 5_000): Promise<T> {

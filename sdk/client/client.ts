@@ -1,6 +1,7 @@
 import type { z } from "zod";
-import { GenerateResult, Me, type GenerateInput, type Job, type JobEvent, type LoraCreate, type LoraVersion, type TuneInput } from "../schema/index.ts";
-import { decodeClipPng, encodeClipPng, fitClip, readFrames, type Frames } from "../video/frames.ts";
+import { BaseModel, GenerateResult, Me, type GenerateInput, type Job, type JobEvent, type LoraCreate, type LoraVersion, type TuneInput } from "../schema/index.ts";
+import { decodeClipPng, encodeClipPng, fitClip, type Frames } from "../video/frames.ts";
+import { readFrames } from "../video/read.ts";
 import { Blobs, type Bytes } from "./blobs.ts";
 import { IntegrityError } from "./errors.ts";
 import { Http, type ClientOptions } from "./http.ts";
@@ -69,6 +70,11 @@ export class MotionLora {
   /** Whom the API key belongs to, and its scopes. */
   me(opts: { signal?: AbortSignal } = {}) {
     return this.http.json({ method: "GET", path: "/v1/me", signal: opts.signal }, Me);
+  }
+
+  /** The registry's base model and the words its prompts may use (check a prompt before spending a job on it). */
+  model(opts: { signal?: AbortSignal } = {}) {
+    return this.http.json({ method: "GET", path: "/v1/model", signal: opts.signal }, BaseModel);
   }
 
   /** Uploads a reference clip (fitted to the model's shape), tunes a motion LoRA on it and returns the published version. */

@@ -1,15 +1,7 @@
-import type { ErrorCode } from "../schema/index.ts";
+import { MotionLoraError } from "../errors.ts";
+import type { ErrorCode, JobErrorCode } from "../schema/index.ts";
 
-/** Base of every error the SDK throws; `code` is stable, switch on it rather than on messages. */
-export class MotionLoraError extends Error {
-  override name = "MotionLoraError";
-  constructor(
-    message: string,
-    readonly code: string,
-  ) {
-    super(message);
-  }
-}
+export { MotionLoraError };
 
 /** The registry answered with an error body. */
 export class APIError extends MotionLoraError {
@@ -59,12 +51,13 @@ export class IntegrityError extends MotionLoraError {
   }
 }
 
-/** A job ended in failure or was canceled; `job` is the final state. */
+/** A job ended in failure (`code` is its JobErrorCode) or was canceled (`job_canceled`). */
 export class JobFailedError extends MotionLoraError {
   override name = "JobFailedError";
+  declare readonly code: JobErrorCode | "job_canceled" | "job_failed";
   constructor(
     message: string,
-    code: string,
+    code: JobErrorCode | "job_canceled" | "job_failed",
     readonly jobId: string,
   ) {
     super(message, code);

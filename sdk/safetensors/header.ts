@@ -4,6 +4,8 @@
  * Format: 8-byte little-endian header length N, N bytes of UTF-8 JSON, then the data buffer.
  */
 
+import { MotionLoraError } from "../errors.ts";
+
 export const MAX_HEADER_BYTES = 100_000_000;
 
 export const DTYPE_BYTES = {
@@ -33,8 +35,11 @@ export interface SafetensorsHeader {
 }
 
 /** Raised for any malformed file; `message` names the first problem found. */
-export class SafetensorsError extends Error {
+export class SafetensorsError extends MotionLoraError {
   override name = "SafetensorsError";
+  constructor(message: string) {
+    super(message, "invalid_safetensors");
+  }
 }
 
 function fail(message: string): never {

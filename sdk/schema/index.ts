@@ -4,3 +4,4 @@ export * from "./jobs.ts";
 export * from "./keys.ts";
 export * from "./blobs.ts";
 export * from "./lora-file.ts";
+export * from "./model.ts";

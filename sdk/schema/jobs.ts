@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { BlobKind } from "./blobs.ts";
 import { Sha256, Text, Timestamp } from "./common.ts";
 import { LoraCreate } from "./loras.ts";
 
@@ -90,23 +91,78 @@ export const ResolvedLora = z.object({
   weight: z.number(),
 });
 
+/** Job error codes about the job's input: final (retrying cannot help); fix the input and create a new job. */
+const INPUT_ERROR_CODES = [
+  "invalid_video",
+  "invalid_lora",
+  "invalid_lora_file",
+  "base_model_mismatch",
+  "too_many_loras",
+  "unsupported_option",
+  "unknown_word",
+] as const;
+
+/** The runner's and the registry's codes: the job was retried up to `max_attempts` before it failed with one. */
+const SYSTEM_ERROR_CODES = [
+  // the runner's side
+  "artifact_missing",
+  "artifact_corrupt",
+  "manifest_invalid",
+  "provider_unavailable",
+  "torch_unavailable",
+  "worker_crashed",
+  "worker_error",
+  "runner_stopped",
+  "runner_error",
+  // the registry's side
+  "lease_expired",
+] as const;
+
+export const JobInputErrorCode = z.enum(INPUT_ERROR_CODES);
+export type JobInputErrorCode = z.infer<typeof JobInputErrorCode>;
+
+/** Why a job failed: a stable code to switch on (the message is for people). */
+export const JobErrorCode = z
+  .enum([...INPUT_ERROR_CODES, ...SYSTEM_ERROR_CODES])
+  .describe("why the job failed; the API description lists what each code asks of you");
+export type JobErrorCode = z.infer<typeof JobErrorCode>;
+
 export const JobError = z.object({
-  code: z.string().max(64),
+  code: JobErrorCode,
   message: z.string().max(4_000),
 });
+export type JobError = z.infer<typeof JobError>;
+
+/** A blob a job result names, with the kind it is stored as (the `kind` its upload answered with). */
+export const ResultBlob = z.strictObject({ sha256: Sha256, kind: BlobKind });
+export type ResultBlob = z.infer<typeof ResultBlob>;
+
+const resultBlobs = z
+  .array(ResultBlob)
+  .min(1)
+  .max(16)
+  .refine((bs) => new Set(bs.map((b) => b.sha256)).size === bs.length, "must name each blob once")
+  .describe(
+    "every blob the result names (and any other it uploaded), each with the kind it is stored as; " +
+      "a hash field not listed here, or a kind other than the stored blob's, is refused with 422 validation_failed",
+  );
 
 export const TuneResult = z.strictObject({
-  lora_sha256: Sha256.describe("the motion (temporal) LoRA file, uploaded as a blob of kind 'lora'"),
-  spatial_lora_sha256: Sha256.optional(),
-  preview_sha256: Sha256.optional(),
+  lora_sha256: Sha256.describe("the motion (temporal) LoRA file, a blob of kind 'lora'; published as the LoRA's new version"),
+  spatial_lora_sha256: Sha256.optional().describe("the spatial (appearance) LoRA file"),
+  preview_sha256: Sha256.optional().describe("a GIF of the reference clip, a blob of kind 'preview'; becomes the version's preview"),
   heads_preview_sha256: Sha256.optional().describe("the head classification as a heat-map PNG (blocks × heads)"),
+  blobs: resultBlobs,
   metrics: z.record(z.string(), z.number()).default({}),
 });
+export type TuneResult = z.infer<typeof TuneResult>;
 export const GenerateResult = z.strictObject({
   video_sha256: Sha256.describe("the generated clip"),
   preview_sha256: Sha256.optional(),
+  blobs: resultBlobs,
   metrics: z.record(z.string(), z.number()).default({}),
 });
+export type GenerateResult = z.infer<typeof GenerateResult>;
 
 export const Job = z.object({
   id: z.string(),

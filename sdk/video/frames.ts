@@ -1,5 +1,4 @@
 import { VideoFormatError } from "./errors.ts";
-import { decodeGif } from "./gif.ts";
 import { decodePng } from "./png-decode.ts";
 import { encodePng } from "./png.ts";
 
@@ -68,10 +67,11 @@ export async function encodeClipPng(frames: Frames): Promise<Uint8Array> {
 
 /** A clip PNG (square frames side by side) -> Frames. */
 export async function decodeClipPng(bytes: Uint8Array): Promise<Frames> {
-  return stripToFrames(await decodePng(bytes));
+  return framesFromStrip(await decodePng(bytes));
 }
 
-function stripToFrames({ rgb, width, height }: { rgb: Uint8Array; width: number; height: number }): Frames {
+/** A strip of square frames side by side (a clip PNG's image) -> Frames. */
+export function framesFromStrip({ rgb, width, height }: { rgb: Uint8Array; width: number; height: number }): Frames {
   if (width % height !== 0) throw new VideoFormatError(`a clip PNG holds square frames side by side, so its width is a multiple of its height; got ${width}×${height}`);
   const count = width / height;
   const s = height;
@@ -91,16 +91,4 @@ export async function framesFromPngs(images: Uint8Array[]): Promise<Frames> {
   const rgb = new Uint8Array(decoded.length * first.rgb.length);
   decoded.forEach((d, i) => rgb.set(d.rgb, i * first.rgb.length));
   return { width: first.width, height: first.height, count: decoded.length, rgb };
-}
-
-/** Reads GIF, a PNG frame sequence (one PNG per frame) or a clip PNG by their magic bytes. */
-export async function readFrames(input: Uint8Array | Uint8Array[]): Promise<Frames> {
-  if (Array.isArray(input)) return input.length === 1 ? readFrames(input[0]!) : framesFromPngs(input);
-  if (input[0] === 0x47 && input[1] === 0x49 && input[2] === 0x46) return decodeGif(input);
-  if (input[0] === 0x89 && input[1] === 0x50) {
-    const png = await decodePng(input);
-    if (png.width % png.height === 0 && png.width > png.height) return stripToFrames(png);
-    throw new VideoFormatError(`a single PNG of ${png.width}×${png.height} is one frame; pass a clip PNG (frames side by side), a GIF or a list of PNG frames`);
-  }
-  throw new VideoFormatError("unrecognised video format: give an animated GIF, PNG frames or a clip PNG (MP4/WebM through the Node helper readVideoFile, which uses ffmpeg)");
 }

@@ -1,0 +1,102 @@
+import type { Clip } from "../clip.ts";
+import type { BaseModel, ModelConfig } from "./config.ts";
+
+/** LoRA slot tensors as the graphs take them (slot-major). */
+export interface Slots {
+  A: Float32Array;
+  B: Float32Array;
+  scale: Float32Array;
+}
+
+export type TrainGraph = "spatial" | "sparse" | "dense";
+
+export interface TrainStepInput {
+  x0: Float32Array;
+  noise: Float32Array;
+  t: number;
+  text: Float32Array;
+  textMask: Float32Array;
+  framePos: Float32Array;
+  frozen: { A: Float32Array; B: Float32Array; scale: number };
+  lora: { A: Float32Array; B: Float32Array; scale: number };
+  lossWeights: [number, number];
+}
+
+export interface TrainStepOutput {
+  loss: number;
+  terms: [number, number];
+  gradA: Float32Array;
+  gradB: Float32Array;
+}
+
+/** One LoRA to train: its reference clip, caption embedding, frozen LoRA, initial weights and masks. */
+export interface TrainerJob {
+  clip: Clip;
+  text: Float32Array;
+  textMask: Float32Array;
+  frozen: { A: Float32Array; B: Float32Array; scale: number };
+  init: { A: Float32Array; B: Float32Array };
+  masks: { A: Uint8Array; B: Uint8Array };
+  scale: number;
+  lr: number;
+  warmupSteps: number;
+  lossWeights: [number, number];
+}
+
+/** AdamW settings every LoRA of a trainer shares (gpu-runner/lora/adamw.ts). */
+export interface SharedOptim {
+  weightDecay: number;
+  betas: [number, number];
+  eps: number;
+  clipNorm: number;
+}
+
+/** One step of one LoRA: which frames (and their RoPE positions), the timestep, and the seed of its noise. */
+export interface TrainerStep {
+  frames: number[];
+  framePos: Float32Array;
+  t: number;
+  seed: number;
+}
+
+/**
+ * N LoRAs trained together, one optimizer step each per call. Every LoRA's result depends only on
+ * its own job and steps, never on which others share the trainer.
+ */
+export interface Trainer {
+  readonly size: number;
+  step(steps: TrainerStep[]): Promise<{ loss: number; terms: [number, number] }[]>;
+  weights(): Promise<{ A: Float32Array; B: Float32Array }[]>;
+  close(): Promise<void>;
+}
+
+/** Several generations' denoiser calls at one step: each brings its (cond, uncond) pair and LoRA slots. */
+export interface DenoiseItem {
+  x: Float32Array;
+  t: Float32Array;
+  text: Float32Array;
+  mask: Float32Array;
+  slots: Slots;
+}
+
+/**
+ * What the FYM pipeline needs from the network: tensors in, tensors out. The ONNX engine serves
+ * every install; a second engine (PyTorch on CUDA) can serve GPUs behind the same interface.
+ */
+export interface Engine {
+  readonly name: string;
+  readonly config: ModelConfig;
+  readonly base: BaseModel;
+  /** Frame count of the sparse training graph. */
+  readonly sparseFrames: number;
+  encodeText(prompt: string): Promise<{ text: Float32Array; mask: Float32Array }>;
+  /** Velocity for 2 clips (conditional and unconditional). */
+  denoise(x: Float32Array, t: Float32Array, text: Float32Array, mask: Float32Array, framePos: Float32Array, slots: Slots): Promise<Float32Array>;
+  /** Per block and head: cosine similarity with the spatial and temporal pseudo maps, (depth, heads, 2). */
+  probe(x: Float32Array, t: number, text: Float32Array, mask: Float32Array, framePos: Float32Array): Promise<Float32Array>;
+  trainStep(graph: TrainGraph, input: TrainStepInput): Promise<TrainStepOutput>;
+  /** Engines that batch keep N LoRAs and their optimizer state on the device (else fym/trainer.ts loops over trainStep). */
+  createTrainer?(graph: TrainGraph, frames: number, jobs: TrainerJob[], optim: SharedOptim): Promise<Trainer>;
+  /** Engines that batch run several generations' denoiser calls as one (else one call each). */
+  denoiseMany?(items: DenoiseItem[], framePos: Float32Array): Promise<Float32Array[]>;
+}

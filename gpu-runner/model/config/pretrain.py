@@ -1,0 +1,28 @@
+"""The shipped pretraining recipe: weights 29a9cc87… (gpu-runner/artifacts/manifest.json), 16.8 min of
+one H100 in two stages, because one device command is capped at 10 minutes. Stage 2 continues from
+stage 1's EMA weights at half the learning rate.
+
+Reproduce on the GPU machine, from the project root (OUT: where a call's files come back):
+  COMMIT=<sha> bash gpu-runner/model/run_gpu.sh train 1     # -> runs/pretrain4 (7,872 steps, 546 s)
+  cp $OUT/weights.safetensors gpu-runner/artifacts/
+  COMMIT=<sha> bash gpu-runner/model/run_gpu.sh train 2     # -> runs/pretrain4b (7,968 steps, 462 s)
+  cp $OUT/weights.safetensors gpu-runner/artifacts/
+  COMMIT=<sha> bash gpu-runner/model/run_gpu.sh finish      # export, parity, quality
+The shipped weights were made at commit 1bd533c, before this file existed, by the same values given
+as flags (manifest.json "training.command"):
+  run_gpu.sh train: MINUTES=9.1 LR=8e-4 IMAGES=16 IMAGE_EVERY=3 COMPILE=1 BATCH=96 SEED=10;
+  then INIT=1 MINUTES=7.7 LR=4e-4 IMAGES=16 IMAGE_EVERY=3 COMPILE=1 BATCH=96 SEED=11; then finish
+Clips, noise and timesteps follow from the seed, but the budget is wall-clock time: a rerun comes close
+to the shipped weights, not byte for byte.
+"""
+batch = 96
+compile = True
+# Every third step is an image step: one frame from each of 96 × 16 clips, the token count of a video
+# step, as large video models are co-trained on images (shape is what video-only runs learned slowest).
+images = 16
+image_every = 3
+
+stages = {
+    1: dict(minutes=9.1, lr=8e-4, seed=10),
+    2: dict(minutes=7.7, lr=4e-4, seed=11, init="../../artifacts/weights.safetensors"),  # stage 1's weights, copied there
+}

@@ -1,0 +1,1 @@
+"""The network: a pixel-space video DiT with LoRA slots on every self-attention."""

@@ -1,0 +1,76 @@
+"""A group of N LoRA trainers that live on the worker's device: weights, AdamW state and the reference
+clips stay there, so one training step of all N LoRAs is one batched forward/backward plus one
+fused optimizer update, and only frame indices, timesteps and noise seeds cross the pipe.
+
+The update is the TypeScript AdamW's (gpu-runner/lora/adamw.ts) element for element: linear
+warm-up, gradient clipping by each LoRA's global norm over its trainable elements, decoupled weight
+decay, bias correction, masked elements left exactly as they are. Noise is drawn per LoRA from a
+counter-based generator keyed by (seed, element), so a LoRA's noise does not depend on which other
+LoRAs share its batch: N LoRAs trained together equal the same LoRAs trained one by one.
+"""
+from __future__ import annotations
+
+import torch
+
+from fymnet.graphs import lora_train_step_many
+from fymnet.training.noise import seeded_normals
+
+
+class TrainerGroup:
+    """N LoRAs of one shape, trained together. `forward(x, t, text, mask, pos, lora)` is the denoiser."""
+
+    def __init__(self, forward, t: dict[str, torch.Tensor], hp: dict):
+        self.forward = forward
+        self.clips = t["clips"].clone()  # (N, F, 3, H, W): each LoRA's reference clip
+        self.text, self.mask = t["text"].clone(), t["text_mask"].clone()
+        self.fA, self.fB, self.fscale = t["frozen_A"].clone(), t["frozen_B"].clone(), t["frozen_scale"].clone()
+        self.A, self.B, self.scale = t["lora_A"].clone(), t["lora_B"].clone(), t["lora_scale"].clone()
+        self.mA, self.mB = t["mask_A"].clone(), t["mask_B"].clone()
+        self.loss_w = t["loss_weights"].clone()
+        self.state = [torch.zeros_like(self.A), torch.zeros_like(self.A), torch.zeros_like(self.B), torch.zeros_like(self.B)]
+        self.t = torch.zeros((), device=self.A.device)
+        self.lr, self.warmup = t["lr"].clone(), t["warmup_steps"].clone()  # (N,): each LoRA its own recipe
+        self.wd, self.b1, self.b2 = float(hp["weight_decay"]), float(hp["beta1"]), float(hp["beta2"])
+        self.eps, self.clip = float(hp["eps"]), float(hp["clip_norm"])
+
+    @property
+    def size(self) -> int:
+        """How many LoRAs train together."""
+        return self.A.shape[0]
+
+    def snapshot(self) -> list[torch.Tensor]:
+        """Copies of everything a step changes (weights, AdamW state, step count)."""
+        return [x.clone() for x in (self.A, self.B, *self.state, self.t)]
+
+    def restore(self, saved: list[torch.Tensor]) -> None:
+        """Puts back a snapshot, in place (CUDA graphs hold these tensors' addresses)."""
+        for dst, src in zip((self.A, self.B, *self.state, self.t), saved):
+            dst.copy_(src)
+
+    def step(self, s: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """s: frames (N, n) indices, frame_pos (N, n), t (N,), seeds (N,) -> losses (N,), terms (N, 2)."""
+        n = self.size
+        frames = s["frames"].long()
+        x0 = self.clips[torch.arange(n, device=frames.device)[:, None], frames]  # (N, n, 3, H, W)
+        noise = seeded_normals(s["seeds"].long(), x0[0].numel()).view_as(x0)
+        losses, terms, gA, gB = lora_train_step_many(self.forward, x0, noise, s["t"], self.text, self.mask, s["frame_pos"],
+                                                     self.fA, self.fB, self.fscale, self.A, self.B, self.scale, self.loss_w)
+        self._adamw(gA * self.mA, gB * self.mB)
+        return {"loss": losses, "loss_terms": terms}
+
+    def _adamw(self, gA: torch.Tensor, gB: torch.Tensor) -> None:
+        norm = torch.sqrt(gA.flatten(1).pow(2).sum(1) + gB.flatten(1).pow(2).sum(1))  # (N,)
+        clip = torch.where(norm > self.clip, self.clip / norm, torch.ones_like(norm)) if self.clip > 0 else torch.ones_like(norm)
+        self.t += 1
+        warm = torch.where(self.warmup > 0, torch.clamp(self.t / self.warmup.clamp_min(1.0), max=1.0), torch.ones_like(self.warmup))
+        c1 = 1 - self.b1 ** self.t
+        c2 = 1 - self.b2 ** self.t
+        mA, vA, mB, vB = self.state
+        for p, g, m, v, mask in ((self.A, gA, mA, vA, self.mA), (self.B, gB, mB, vB, self.mB)):
+            per = lambda x: x.view(-1, *([1] * (g.dim() - 1)))  # noqa: E731
+            lr = per(self.lr * warm)
+            g = g * per(clip)
+            m.mul_(self.b1).add_((1 - self.b1) * g)
+            v.mul_(self.b2).add_((1 - self.b2) * g * g)
+            update = p * (lr * self.wd) + lr * (m / c1) / (torch.sqrt(v / c2) + self.eps)
+            p.sub_(mask * update)

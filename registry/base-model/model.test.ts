@@ -1,0 +1,30 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { MotionLora } from "../../sdk/client/client.ts";
+import { startTestRegistry, type TestRegistry } from "../../test/helpers/registry.ts";
+import { checkPrompt, PROMPT_RULES } from "./prompt.ts";
+
+describe("GET /v1/model", () => {
+  let r: TestRegistry;
+  before(async () => {
+    r = await startTestRegistry();
+  });
+  after(() => r.stop());
+
+  it("serves the base model and its vocabulary to anyone, as the SDK's schema reads it", async () => {
+    const m = await new MotionLora({ baseUrl: r.url }).model();
+    assert.equal(m.id, r.services.config.baseModel.id);
+    assert.equal(m.sha256, r.services.config.baseModel.sha256);
+    assert.ok(m.vocabulary, "the test registry reads the artifacts' vocabulary");
+    assert.ok(m.vocabulary.includes("circle") && m.vocabulary.includes("panning"));
+    assert.ok(!m.vocabulary.some((w) => w.startsWith("<")), "the tokenizer's own tokens are no words of a prompt");
+    assert.equal(m.max_prompt_words, 23);
+  });
+
+  it("its example captions are prompts the registry accepts", () => {
+    const examples = [...PROMPT_RULES.matchAll(/'([^']+)'/g)].map((x) => x[1]!);
+    assert.ok(examples.length >= 3);
+    for (const caption of examples) assert.doesNotThrow(() => checkPrompt(caption, r.services.config.baseModel, "prompt"), caption);
+    assert.throws(() => checkPrompt("a purple circle", r.services.config.baseModel, "prompt"), /does not know 'purple'/);
+  });
+});

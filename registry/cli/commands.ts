@@ -1,0 +1,44 @@
+import { args, intFlag, untilSignal, UsageError, type Command } from "../../sdk/cli/command.ts";
+import { keysCommand } from "./keys.ts";
+
+const RUNNER_MODES = ["local", "webhook", "off"] as const;
+
+const registry: Command = {
+  name: "registry",
+  usage: `  motion-lora registry start [--port 8787] [--host 127.0.0.1] [--runner local|webhook|off]
+                   [--runner-webhook URL]   (local: starts a CPU runner on demand; the default;
+                   MOTION_LORA_HOME, default ./.motion-lora, holds the database and blobs)`,
+  async run(argv) {
+    const [sub, ...rest] = argv;
+    if (sub !== "start") throw new UsageError(`unknown registry command '${argv.join(" ")}'; try 'registry start'`);
+    const { values } = args(rest, { port: { type: "string" }, host: { type: "string" }, runner: { type: "string" }, "runner-webhook": { type: "string" } }, false);
+    const mode = values.runner ?? process.env.MOTION_LORA_RUNNER ?? (values["runner-webhook"] ? "webhook" : "local");
+    if (!RUNNER_MODES.includes(mode as "local")) throw new UsageError("--runner must be local, webhook or off");
+    const hook = values["runner-webhook"] ?? process.env.MOTION_LORA_RUNNER_WEBHOOK;
+    if (mode === "webhook" && !hook) throw new UsageError("--runner webhook needs --runner-webhook URL (or MOTION_LORA_RUNNER_WEBHOOK)");
+    const port = intFlag("port", values.port);
+    const { startRegistry } = await import("../node.ts");
+    const r = await startRegistry({
+      ...(port !== undefined && { port }),
+      ...(values.host && { host: values.host }),
+      runner: mode as (typeof RUNNER_MODES)[number],
+      ...(hook && { runnerWebhookUrl: hook }),
+      ...(process.env.MOTION_LORA_RUNNER_WEBHOOK_SECRET && { runnerWebhookSecret: process.env.MOTION_LORA_RUNNER_WEBHOOK_SECRET }),
+    });
+    console.error(`motion-lora registry listening on ${r.url} (data in ${r.home}); API docs at ${r.url}/docs`);
+    await untilSignal();
+    await r.stop();
+    return 0;
+  },
+};
+
+const keys: Command = {
+  name: "keys",
+  usage: `  motion-lora keys create --owner NAME [--scope read,write] [--name TEXT] [--rate-limit N]
+  motion-lora keys list | keys revoke KEY_ID
+                   (act on MOTION_LORA_HOME's database directly: how the first admin key is made)`,
+  run: ([sub, ...rest]) => keysCommand(sub, rest),
+};
+
+/** The registry's own commands: serve the registry, and manage keys in its database. */
+export const registryCommands: Command[] = [registry, keys];

@@ -1,0 +1,48 @@
+import type { Lora, LoraVersion, MotionCategory, Visibility } from "../../sdk/schema/index.ts";
+import type { loraVersions, loras } from "../db/schema.ts";
+import { iso } from "../ids.ts";
+
+export type LoraRow = typeof loras.$inferSelect;
+export type VersionRow = typeof loraVersions.$inferSelect;
+
+/** The API shape of a LoRA row. */
+export const toLora = (r: LoraRow): Lora => ({
+  id: r.id,
+  owner: r.owner,
+  name: r.name,
+  title: r.title,
+  description: r.description,
+  category: r.category as MotionCategory,
+  tags: r.tags,
+  license: r.license,
+  visibility: r.visibility as Visibility,
+  downloads: r.downloads,
+  latest_version: r.latestVersion,
+  created_at: iso(r.createdAt),
+  updated_at: iso(r.updatedAt),
+});
+
+/** The API shape of a version row; the metadata block is left out of listings unless asked for. */
+export const toVersion = (v: VersionRow, l: Pick<LoraRow, "owner" | "name">, withMetadata = true): LoraVersion => ({
+  id: v.id,
+  lora_id: v.loraId,
+  owner: l.owner,
+  name: l.name,
+  version: v.version,
+  file_sha256: v.fileSha256,
+  file_size: v.fileSize,
+  preview_sha256: v.previewSha256,
+  reference_video_sha256: v.referenceVideoSha256,
+  base_model_id: v.baseModelId,
+  base_model_sha256: v.baseModelSha256,
+  rank: v.rank,
+  alpha: v.alpha,
+  stage: v.stage as LoraVersion["stage"],
+  target_heads: v.targetHeads,
+  tuning_config: v.tuningConfig,
+  ...(withMetadata ? { metadata: v.metadata } : {}),
+  notes: v.notes,
+  downloads: v.downloads,
+  job_id: v.jobId,
+  created_at: iso(v.createdAt),
+});

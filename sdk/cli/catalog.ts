@@ -1,0 +1,149 @@
+import { readFile, writeFile } from "node:fs/promises";
+import { MotionLora } from "../client/client.ts";
+import { AuthenticationError, NotFoundError } from "../client/errors.ts";
+import { MotionCategory } from "../schema/index.ts";
+import { args, intFlag, out, UsageError, type Command } from "./command.ts";
+import { resolveConfig, saveConfig } from "./config.ts";
+
+/** A client for the registry named by flags, environment or saved login. */
+export async function client(flags: { registry?: string | undefined; token?: string | undefined }) {
+  const c = await resolveConfig(flags);
+  return new MotionLora({ baseUrl: c.registry, ...(c.token ? { apiKey: c.token } : {}) });
+}
+
+/** `--category C` checked against the schema, or undefined when absent. */
+export function category(v: string | undefined) {
+  if (v === undefined) return undefined;
+  const c = MotionCategory.safeParse(v);
+  if (!c.success) throw new UsageError(`--category must be one of ${MotionCategory.options.join(", ")}`);
+  return c.data;
+}
+
+/** Creates `owner/name` when it does not exist yet (needs --category). */
+async function ensureLora(c: MotionLora, ref: string, title: string | undefined, cat: ReturnType<typeof category>) {
+  try {
+    await c.loras.get(ref);
+  } catch (e) {
+    if (!(e instanceof NotFoundError)) throw e;
+    if (!cat) throw new UsageError(`${ref} does not exist yet; add --category (${MotionCategory.options.join(", ")}) and optionally --title to create it`);
+    const [owner, name] = ref.split("/") as [string, string];
+    await c.loras.create({ owner, name, title: title ?? name, category: cat });
+  }
+}
+
+const login: Command = {
+  name: "login",
+  usage: "  motion-lora login --registry URL --token TOKEN       check the key and save both for later commands",
+  async run(argv) {
+    const { values } = args(argv, {}, false);
+    if (!values.registry || !values.token) throw new UsageError("login needs --registry URL and --token TOKEN");
+    const me = await new MotionLora({ baseUrl: values.registry, apiKey: values.token }).me();
+    if (!me.owner) throw new AuthenticationError(401, "invalid_api_key", "the registry did not recognise this token", null);
+    const path = await saveConfig({ registry: values.registry, token: values.token });
+    out(values.json, me, `logged in to ${values.registry} as '${me.owner}' (scopes ${me.scopes.join(",")}); saved in ${path}`);
+    return 0;
+  },
+};
+
+const search: Command = {
+  name: "search",
+  usage: "  motion-lora search [QUERY] [--category C] [--owner O] [--sort newest|downloads] [--limit N]",
+  async run(argv) {
+    const { values, positionals } = args(argv, { category: { type: "string" }, owner: { type: "string" }, sort: { type: "string" }, limit: { type: "string" } });
+    const c = await client(values);
+    const page = await c.loras.page({
+      ...(positionals[0] && { q: positionals.join(" ") }),
+      ...(values.category && { category: category(values.category) }),
+      ...(values.owner && { owner: values.owner }),
+      ...(values.sort && { sort: values.sort as "newest" }),
+      limit: intFlag("limit", values.limit) ?? 20,
+    });
+    const line = (l: (typeof page.data)[number]) =>
+      `${`${l.owner}/${l.name}`.padEnd(32)} v${l.latest_version ?? "-"}  ${l.category.padEnd(16)} ${String(l.downloads).padStart(6)}↓  ${l.title}`;
+    out(values.json, page, page.data.map(line).join("\n") || "no LoRAs match");
+    return 0;
+  },
+};
+
+const show: Command = {
+  name: "show",
+  usage: "  motion-lora show OWNER/NAME[@VERSION]",
+  async run(argv) {
+    const { values, positionals } = args(argv, {});
+    const ref = positionals[0];
+    if (!ref) throw new UsageError("show needs OWNER/NAME[@VERSION]");
+    const c = await client(values);
+    if (ref.includes("@")) {
+      const v = await c.versions.get(ref);
+      const text = [
+        `${v.owner}/${v.name}@${v.version}  ${v.stage} LoRA, rank ${v.rank}, ${v.file_size} bytes, base ${v.base_model_id}`,
+        `sha256 ${v.file_sha256}`,
+        `target heads ${JSON.stringify(v.target_heads)}`,
+        v.notes,
+      ];
+      out(values.json, v, text.join("\n"));
+      return 0;
+    }
+    const lora = await c.loras.get(ref);
+    const versions = [];
+    for await (const v of c.versions.list(ref)) versions.push(v);
+    const list = versions.map((v) => `  v${v.version}  ${v.created_at}  ${v.stage} rank ${v.rank}  ${v.file_sha256.slice(0, 12)}…  ${v.notes}`);
+    const text = [
+      `${lora.owner}/${lora.name} — ${lora.title}`,
+      `${lora.category} · ${lora.visibility} · ${lora.license} · ${lora.downloads} downloads · tags ${lora.tags.join(", ") || "none"}`,
+      lora.description,
+      "",
+      list.join("\n") || "  no versions yet",
+    ];
+    out(values.json, { ...lora, versions }, text.join("\n"));
+    return 0;
+  },
+};
+
+const push: Command = {
+  name: "push",
+  usage: "  motion-lora push FILE.safetensors --lora OWNER/NAME [--title T --category C] [--notes TEXT] [--preview FILE]",
+  async run(argv) {
+    const { values, positionals } = args(argv, { lora: { type: "string" }, title: { type: "string" }, category: { type: "string" }, notes: { type: "string" }, preview: { type: "string" } });
+    const file = positionals[0];
+    if (!file || !values.lora) throw new UsageError("push needs FILE.safetensors and --lora OWNER/NAME");
+    const c = await client(values);
+    await ensureLora(c, values.lora, values.title, category(values.category));
+    const blob = await c.blobs.upload(new Uint8Array(await readFile(file)), "lora");
+    const preview = values.preview ? await c.blobs.upload(new Uint8Array(await readFile(values.preview)), "preview") : null;
+    const v = await c.versions.create(values.lora, { file_sha256: blob.sha256, ...(preview && { preview_sha256: preview.sha256 }), ...(values.notes && { notes: values.notes }) });
+    out(values.json, v, `published ${v.owner}/${v.name}@${v.version} (${v.stage}, rank ${v.rank}, sha256 ${v.file_sha256.slice(0, 12)}…)`);
+    return 0;
+  },
+};
+
+const pull: Command = {
+  name: "pull",
+  usage: "  motion-lora pull OWNER/NAME[@VERSION] [-o FILE]",
+  async run(argv) {
+    const { values, positionals } = args(argv, { output: { type: "string", short: "o" } });
+    const ref = positionals[0];
+    if (!ref) throw new UsageError("pull needs OWNER/NAME[@VERSION]");
+    const c = await client(values);
+    const { version, bytes } = await c.versions.download(ref);
+    const path = values.output ?? `${version.owner}-${version.name}-v${version.version}.safetensors`;
+    await writeFile(path, bytes);
+    out(values.json, { ...version, path }, `saved ${version.owner}/${version.name}@${version.version} to ${path} (${bytes.length} bytes, sha256 verified)`);
+    return 0;
+  },
+};
+
+const vocab: Command = {
+  name: "vocab",
+  usage: "  motion-lora vocab                                     the words the registry's base model understands",
+  async run(argv) {
+    const { values } = args(argv, {}, false);
+    const m = await (await client(values)).model();
+    const words = m.vocabulary === null ? "this registry was not given the model's vocabulary and checks no prompt" : m.vocabulary.join(" ");
+    out(values.json, m, `${words}\n\n${m.prompt_rules} (at most ${m.max_prompt_words} words; base model ${m.id})`);
+    return 0;
+  },
+};
+
+/** The catalog commands: sign in, find, inspect, publish and download LoRAs, and the model's words. */
+export const catalogCommands: Command[] = [login, search, show, push, pull, vocab];

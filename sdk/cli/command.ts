@@ -1,0 +1,47 @@
+import { parseArgs, type ParseArgsConfig } from "node:util";
+
+/**
+ * One top-level CLI command (`search`, `registry`, `runner` …). Each part of the project owns its
+ * commands; `bin/motion-lora.js` composes them, so the SDK never imports the registry or the runner.
+ */
+export interface Command {
+  name: string;
+  /** Its lines of the help text, already indented like the others. */
+  usage: string;
+  /** Runs with the words after the command's name; resolves with the exit code. */
+  run(argv: string[]): Promise<number>;
+}
+
+/** A bad command line: exit code 2, before anything is sent or computed. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+const COMMON = { registry: { type: "string" }, token: { type: "string" }, json: { type: "boolean" } } as const;
+
+/** Parses flags (plus --registry, --token, --json), turning parse failures into usage errors. */
+export function args<O extends ParseArgsConfig["options"]>(argv: string[], options: O, positionals = true) {
+  try {
+    return parseArgs({ args: argv, options: { ...COMMON, ...options }, allowPositionals: positionals });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+/** `--name N` as an integer, or undefined when absent. */
+export function intFlag(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new UsageError(`--${name} must be an integer, got '${v}'`);
+  return n;
+}
+
+/** Prints `value` as JSON with --json, else the human-readable `text`. */
+export const out = (json: boolean | undefined, value: unknown, text: string) => console.log(json ? JSON.stringify(value, null, 2) : text);
+
+/** Resolves on SIGINT or SIGTERM: how a long-running server command knows to stop. */
+export const untilSignal = () =>
+  new Promise<void>((done) => {
+    process.once("SIGINT", () => done());
+    process.once("SIGTERM", () => done());
+  });

@@ -1,0 +1,135 @@
+import { writeFile } from "node:fs/promises";
+import { basename } from "node:path";
+import { MotionLoraError } from "../client/errors.ts";
+import { TuneOptions, type Job } from "../schema/index.ts";
+import { category, client } from "./catalog.ts";
+import { args, intFlag, out, UsageError, type Command } from "./command.ts";
+import { progressBar } from "./progress.ts";
+
+/** `owner/name[@version][:weight]` → a generate LoRA entry. */
+function loraArg(s: string): { ref: string; weight: number } {
+  const m = /^([^:]+)(?::(-?[0-9.]+))?$/.exec(s);
+  if (!m) throw new UsageError(`--lora '${s}' must be OWNER/NAME[@VERSION][:WEIGHT]`);
+  const weight = m[2] === undefined ? 1 : Number(m[2]);
+  if (!Number.isFinite(weight)) throw new UsageError(`--lora '${s}': the weight must be a number`);
+  return { ref: m[1]!, weight };
+}
+
+/** Ctrl-C aborts the running job (the SDK cancels it on the registry) instead of leaving it behind. */
+function interrupt(): AbortSignal {
+  const ctl = new AbortController();
+  process.once("SIGINT", () => ctl.abort(new MotionLoraError("interrupted; the job was canceled", "interrupted")));
+  return ctl.signal;
+}
+
+const tune: Command = {
+  name: "tune",
+  usage: `  motion-lora tune CLIP --prompt "caption of the clip" --lora OWNER/NAME [--title T --category C]
+                   [--spatial-steps N] [--temporal-steps N] [--sampling dense|strided|random] [--seed N] [-o preview.gif]
+                   (defaults carry the most motion; --sampling strided --temporal-steps 800 is ~8× faster, weaker)`,
+  async run(argv) {
+    const { values, positionals } = args(argv, {
+      prompt: { type: "string" }, lora: { type: "string" }, title: { type: "string" }, category: { type: "string" },
+      "spatial-steps": { type: "string" }, "temporal-steps": { type: "string" }, sampling: { type: "string" }, seed: { type: "string" },
+      output: { type: "string", short: "o" },
+    });
+    const sampling = values.sampling === undefined ? undefined : TuneOptions.shape.sampling.safeParse(values.sampling);
+    if (sampling && !sampling.success) throw new UsageError(`--sampling must be dense, strided or random, got '${values.sampling}'`);
+    const clipPath = positionals[0];
+    if (!clipPath || !values.prompt || !values.lora) throw new UsageError("tune needs CLIP, --prompt and --lora OWNER/NAME");
+    const options = {
+      ...(values["spatial-steps"] && { spatial_steps: intFlag("spatial-steps", values["spatial-steps"]) }),
+      ...(values["temporal-steps"] && { temporal_steps: intFlag("temporal-steps", values["temporal-steps"]) }),
+      ...(sampling?.data && { sampling: sampling.data }),
+      ...(values.seed && { seed: intFlag("seed", values.seed) }),
+    };
+    const cat = category(values.category);
+    const { readVideoFile, writeVideoFile } = await import("../node.ts");
+    const c = await client(values);
+    const video = await readVideoFile(clipPath);
+    const bar = progressBar(`tune ${basename(clipPath)}`);
+    const v = await c
+      .tune({
+        video, prompt: values.prompt, lora: values.lora, options,
+        create: { title: values.title ?? values.lora.split("/")[1]!, category: cat ?? "single-object" },
+        onProgress: (p) => bar.update(p), signal: interrupt(),
+      })
+      .finally(() => bar.done());
+    if (values.output && v.preview_sha256) await writeFile(values.output, await c.blobs.download(v.preview_sha256));
+    else if (values.output) await writeVideoFile(values.output, video);
+    out(values.json, v, `published ${v.owner}/${v.name}@${v.version}: generate with --lora ${v.owner}/${v.name}@${v.version}`);
+    return 0;
+  },
+};
+
+const generate: Command = {
+  name: "generate",
+  usage: `  motion-lora generate --prompt "new prompt" [--lora OWNER/NAME[@VERSION][:WEIGHT] ...] -o out.gif
+                   [--steps N] [--guidance G] [--seed N]`,
+  async run(argv) {
+    const { values } = args(argv, {
+      prompt: { type: "string" }, lora: { type: "string", multiple: true }, output: { type: "string", short: "o" },
+      steps: { type: "string" }, guidance: { type: "string" }, seed: { type: "string" },
+    }, false);
+    if (!values.prompt || !values.output) throw new UsageError("generate needs --prompt and -o OUT.gif|.png|.mp4");
+    const guidance = values.guidance === undefined ? undefined : Number(values.guidance);
+    if (guidance !== undefined && !Number.isFinite(guidance)) throw new UsageError("--guidance must be a number");
+    const options = { ...(values.steps && { steps: intFlag("steps", values.steps) }), ...(guidance !== undefined && { guidance }), ...(values.seed && { seed: intFlag("seed", values.seed) }) };
+    const loras = (values.lora ?? []).map(loraArg);
+    const { writeVideoFile } = await import("../node.ts");
+    const c = await client(values);
+    const bar = progressBar("generate");
+    const r = await c.generate({ prompt: values.prompt, loras, options, onProgress: (p) => bar.update(p), signal: interrupt() }).finally(() => bar.done());
+    await writeVideoFile(values.output, r.frames);
+    out(values.json, { job: r.job, path: values.output }, `wrote ${values.output} (${r.frames.count} frames of ${r.frames.width}×${r.frames.height}; job ${r.job.id})`);
+    return 0;
+  },
+};
+
+const jobs: Command = {
+  name: "jobs",
+  usage: "  motion-lora jobs [list] [--status S] | jobs show ID | jobs cancel ID | jobs watch ID",
+  async run(argv) {
+    const [first, ...rest] = argv;
+    const named = first !== undefined && !first.startsWith("-");
+    const sub = named ? first : "list";
+    const { values, positionals } = args(named ? rest : argv, { status: { type: "string" }, limit: { type: "string" } });
+    const c = await client(values);
+    if (sub === "list") {
+      const limit = intFlag("limit", values.limit) ?? 20;
+      const list: Job[] = [];
+      for await (const j of c.jobs.list(values.status ? { status: values.status as "queued" } : {})) {
+        list.push(j);
+        if (list.length >= limit) break;
+      }
+      const line = (j: Job) =>
+        `${j.id}  ${j.kind.padEnd(8)} ${j.status.padEnd(9)} ${(j.progress * 100).toFixed(0).padStart(3)}%  ${j.created_at}${j.error ? `  ${j.error.code}: ${j.error.message}` : ""}`;
+      out(values.json, list, list.map(line).join("\n") || "no jobs");
+      return 0;
+    }
+    const id = positionals[0];
+    if (!id) throw new UsageError(`jobs ${sub} needs a job id`);
+    if (sub === "show") {
+      const j = await c.jobs.get(id);
+      out(values.json, j, JSON.stringify(j, null, 2));
+      return 0;
+    }
+    if (sub === "cancel") {
+      const j = await c.jobs.cancel(id);
+      out(values.json, j, `job ${j.id} is ${j.status}`);
+      return 0;
+    }
+    if (sub === "watch") {
+      const bar = progressBar(id);
+      const onEvent = (e: { data: Record<string, unknown> }) =>
+        bar.update({ status: String(e.data.status ?? ""), stage: (e.data.stage as string) ?? null, progress: Number(e.data.progress ?? 0), message: (e.data.message as string) ?? null });
+      const j = await c.jobs.wait(id, { cancelOnAbort: false, onEvent }).finally(() => bar.done());
+      out(values.json, j, `job ${j.id} ${j.status}`);
+      return 0;
+    }
+    throw new UsageError(`unknown jobs command '${sub}'`);
+  },
+};
+
+/** The job commands: tune a motion LoRA on a clip, generate with LoRAs, follow jobs. */
+export const jobCommands: Command[] = [tune, generate, jobs];
