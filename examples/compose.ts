@@ -7,7 +7,13 @@ const out = process.env.EXAMPLES_OUT ?? "examples/out";
 const options = { spatial_steps: Number(process.env.SPATIAL_STEPS ?? 100), temporal_steps: Number(process.env.TEMPORAL_STEPS ?? 400) };
 
 const tuneOne = async (clip: string, prompt: string, name: string, category: "single-object" | "camera-motion") =>
-  client.tune({ video: await readVideoFile(new URL(`clips/${clip}.png`, import.meta.url).pathname), prompt, lora: `${owner}/${name}`, create: { title: name, category }, options });
+  client.tune({
+    video: await readVideoFile(new URL(`clips/${clip}.png`, import.meta.url).pathname),
+    prompt,
+    lora: `${owner}/${name}`,
+    create: { title: name, category },
+    options,
+  });
 
 const [object, camera] = await Promise.all([
   tuneOne("single-object-2", "a big green circle on a gradient black background", "circle-path", "single-object"),

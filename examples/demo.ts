@@ -7,7 +7,11 @@ import { createKey } from "../registry/auth/keys.ts";
 import { startRegistry } from "../registry/node.ts";
 
 const registry = await startRegistry({ runner: "local", port: Number(process.env.PORT ?? 0), log: () => {} });
-const key = await createKey(registry.services.db, { owner: "demo", name: "npm run demo", scopes: ["read", "write"] }, registry.services.config.defaultRateLimitPerMinute);
+const key = await createKey(
+  registry.services.db,
+  { owner: "demo", name: "npm run demo", scopes: ["read", "write"] },
+  registry.services.config.defaultRateLimitPerMinute,
+);
 console.error(`registry on ${registry.url} (data in ${registry.home}); running the quickstart…`);
 await mkdir("examples/out", { recursive: true });
 const code = await new Promise<number | null>((resolve) => {

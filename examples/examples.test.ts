@@ -57,7 +57,10 @@ describe("examples", () => {
     const out = JSON.parse(r.stdout.trim().split("\n").at(-1)!);
     assert.equal(out.frames, 16);
     assert.ok((await stat(out.output)).size > 0);
-    assert.ok(registry.lines.some((l) => l.includes("started a local runner")), "the registry started a runner on demand");
+    assert.ok(
+      registry.lines.some((l) => l.includes("started a local runner")),
+      "the registry started a runner on demand",
+    );
   });
 
   it("share-a-lora: another user finds, pulls and uses a published LoRA", async () => {
@@ -75,7 +78,9 @@ describe("examples", () => {
   });
 
   const chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
-  it("browser: the SDK lists LoRAs and generates in headless Chromium", { skip: !chromium && !process.env.CI ? "Chromium is not installed here (CI installs Debian's chromium package; apt-get install chromium to run this)" : false }, async () => {
+  it("browser: the SDK lists LoRAs and generates in headless Chromium", {
+    skip: !chromium && !process.env.CI ? "Chromium is not installed here (CI installs Debian's chromium package; apt-get install chromium to run this)" : false,
+  }, async () => {
     assert.ok(chromium, "CI must have Chromium: .ci/run installs Debian's chromium package");
     const dir = await mkdtemp(join(tmpdir(), "motion-lora-browser-"));
     await buildBrowserExample(dir);
@@ -93,7 +98,13 @@ describe("examples", () => {
       const tab = await browser.newPage();
       const errors: string[] = [];
       tab.on("pageerror", (e) => errors.push(String(e)));
-      const q = new URLSearchParams({ registry: url, token: tokens[1]!, lora: "alice/diamond-path", steps: "3", prompt: "a blue square on a plain black background" });
+      const q = new URLSearchParams({
+        registry: url,
+        token: tokens[1]!,
+        lora: "alice/diamond-path",
+        steps: "3",
+        prompt: "a blue square on a plain black background",
+      });
       await tab.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/?${q}`);
       await tab.waitForSelector("#result:not([data-state=pending])", { timeout: 120_000 });
       const text = await tab.textContent("#result");

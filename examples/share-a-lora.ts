@@ -23,5 +23,9 @@ for await (const lora of user.loras.list({ category: "human-motion", q: "person"
 if (!found) throw new Error("the shared LoRA is not listed");
 const { bytes, version: pulled } = await user.versions.download(`${found.owner}/${found.name}`);
 console.error(`pulled ${found.owner}/${found.name}@${pulled.version}: ${bytes.length} bytes, heads ${JSON.stringify(pulled.target_heads)}`);
-const clip = await user.generate({ prompt: "a yellow person on a plain teal background", loras: [{ ref: `${found.owner}/${found.name}@${pulled.version}` }], options: { steps: Number(process.env.STEPS ?? 20) } });
+const clip = await user.generate({
+  prompt: "a yellow person on a plain teal background",
+  loras: [{ ref: `${found.owner}/${found.name}@${pulled.version}` }],
+  options: { steps: Number(process.env.STEPS ?? 20) },
+});
 console.log(JSON.stringify({ shared: `${found.owner}/${found.name}@${version.version}`, pulled_sha256: pulled.file_sha256, frames: clip.frames.count }));

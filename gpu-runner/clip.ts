@@ -48,7 +48,7 @@ export function clipToFrames(clip: Clip): Frames {
 export function selectFrames(clip: Clip, indices: number[]): Clip {
   const per = 3 * clip.size * clip.size;
   const data = new Float32Array(indices.length * per);
-  indices.forEach((f, i) => data.set(clip.data.subarray(f * per, (f + 1) * per), i * per));
+  for (const [i, f] of indices.entries()) data.set(clip.data.subarray(f * per, (f + 1) * per), i * per);
   return { frames: indices.length, size: clip.size, data };
 }
 

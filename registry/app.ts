@@ -118,7 +118,9 @@ export function createApp(deps: AppDeps) {
       const failures = `authfail:${address}`;
       const blocked = services.limiter.wait(failures, config.failedAuthPerMinute, Date.now());
       if (blocked > 0) {
-        throw new RegistryError("rate_limited", `too many failed authentications from this address; retry in ${blocked} s`, undefined, { "Retry-After": String(blocked) });
+        throw new RegistryError("rate_limited", `too many failed authentications from this address; retry in ${blocked} s`, undefined, {
+          "Retry-After": String(blocked),
+        });
       }
       try {
         const m = /^Bearer\s+(\S+)$/i.exec(auth);

@@ -28,7 +28,11 @@ function ffmpeg(args: string[], input?: Uint8Array): Promise<Uint8Array> {
     child.stdout.on("data", (b: Buffer) => out.push(b));
     child.stderr.on("data", (b: Buffer) => (err += b.toString()));
     child.on("error", (e: NodeJS.ErrnoException) => reject(e.code === "ENOENT" ? new FfmpegMissingError() : e));
-    child.on("close", (code) => (code === 0 ? resolve(new Uint8Array(Buffer.concat(out))) : reject(new MotionLoraError(`ffmpeg failed (exit ${code}): ${err.trim().slice(-500)}`, "ffmpeg_failed"))));
+    child.on("close", (code) =>
+      code === 0
+        ? resolve(new Uint8Array(Buffer.concat(out)))
+        : reject(new MotionLoraError(`ffmpeg failed (exit ${code}): ${err.trim().slice(-500)}`, "ffmpeg_failed")),
+    );
     child.stdin.on("error", () => {});
     child.stdin.end(input);
   });
@@ -57,7 +61,27 @@ export async function writeVideoFile(path: string, frames: Frames, opts: { scale
   if (ext === ".png") return writeFile(path, await encodeClipPng(frames));
   if (FFMPEG_EXT.has(ext)) {
     const scale = opts.scale ?? 4;
-    await ffmpeg(["-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", `${frames.width}x${frames.height}`, "-r", String(fps), "-i", "-", "-vf", `scale=iw*${scale}:ih*${scale}:flags=neighbor`, "-pix_fmt", "yuv420p", path], frames.rgb);
+    await ffmpeg(
+      [
+        "-y",
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "rgb24",
+        "-s",
+        `${frames.width}x${frames.height}`,
+        "-r",
+        String(fps),
+        "-i",
+        "-",
+        "-vf",
+        `scale=iw*${scale}:ih*${scale}:flags=neighbor`,
+        "-pix_fmt",
+        "yuv420p",
+        path,
+      ],
+      frames.rgb,
+    );
     return;
   }
   throw new MotionLoraError(`cannot write '${ext || path}': use .gif, .png, .mp4 or .webm`, "unsupported_format");

@@ -51,7 +51,16 @@ describe("motion-lora CLI", () => {
     assert.equal((await run(["show", "alice/nothing-here"])).code, 4);
     assert.equal((await run(["generate", "--prompt", "a red circle"])).code, 2, "no -o");
     assert.equal((await run(["frobnicate"])).code, 2);
-    const sampling = await run(["tune", "examples/clips/camera-motion-1.png", "--prompt", "a red circle on a black background", "--lora", "alice/x", "--sampling", "sparse"]);
+    const sampling = await run([
+      "tune",
+      "examples/clips/camera-motion-1.png",
+      "--prompt",
+      "a red circle on a black background",
+      "--lora",
+      "alice/x",
+      "--sampling",
+      "sparse",
+    ]);
     assert.equal(sampling.code, 2, "an unknown --sampling is refused before any upload");
     assert.match(sampling.out, /--sampling must be dense, strided or random/);
     assert.equal((await run(["search", "--registry", "http://127.0.0.1:9"])).code, 5);

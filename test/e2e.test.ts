@@ -69,10 +69,18 @@ describe("end to end: tune and generate through registry and runner processes", 
   });
 
   it("generates a clip with the published motion LoRA", async () => {
-    const out = await alice.generate({ prompt: "a red circle on a striped black background", loras: [{ ref: "alice/diamond-path@1", weight: 1 }], options: { steps: 3, seed: 7 } });
+    const out = await alice.generate({
+      prompt: "a red circle on a striped black background",
+      loras: [{ ref: "alice/diamond-path@1", weight: 1 }],
+      options: { steps: 3, seed: 7 },
+    });
     assert.deepEqual([out.frames.count, out.frames.width, out.frames.height], [16, 32, 32]);
     assert.equal(out.job.resolved_loras[0]?.file_sha256, version.file_sha256);
-    const again = await alice.generate({ prompt: "a red circle on a striped black background", loras: [{ ref: "alice/diamond-path@1" }], options: { steps: 3, seed: 7 } });
+    const again = await alice.generate({
+      prompt: "a red circle on a striped black background",
+      loras: [{ ref: "alice/diamond-path@1" }],
+      options: { steps: 3, seed: 7 },
+    });
     assert.deepEqual(again.png, out.png, "seeded generation is deterministic on one provider");
   });
 
@@ -85,27 +93,48 @@ describe("end to end: tune and generate through registry and runner processes", 
       return true;
     });
     await assert.rejects(
-      alice.jobs.create({ kind: "tune", input: { video_sha256: version.reference_video_sha256!, prompt: "a purple elephant", lora: "alice/elephant", create: { title: "Elephant", category: "single-object" } } }),
+      alice.jobs.create({
+        kind: "tune",
+        input: {
+          video_sha256: version.reference_video_sha256!,
+          prompt: "a purple elephant",
+          lora: "alice/elephant",
+          create: { title: "Elephant", category: "single-object" },
+        },
+      }),
       (e: unknown) => e instanceof UnprocessableEntityError && e.code === "unknown_word",
     );
     await assert.rejects(alice.loras.get("alice/elephant"), NotFoundError, "no empty LoRA is left behind");
     // The same through the SDK's tune: `create` travels with the job, so a refused job creates nothing.
     await assert.rejects(
-      alice.tune({ video: new Uint8Array(await readFile(CLIP)), prompt: "a purple elephant", lora: "alice/elephant-sdk", create: { title: "Elephant", category: "single-object" } }),
+      alice.tune({
+        video: new Uint8Array(await readFile(CLIP)),
+        prompt: "a purple elephant",
+        lora: "alice/elephant-sdk",
+        create: { title: "Elephant", category: "single-object" },
+      }),
       (e: unknown) => e instanceof UnprocessableEntityError && e.code === "unknown_word",
     );
     await assert.rejects(alice.loras.get("alice/elephant-sdk"), NotFoundError, "the SDK's tune leaves no empty LoRA either");
     // A clip of the wrong shape, uploaded around the SDK's fitting: refused, not retried.
     const small = await alice.blobs.upload(await encodeClipPng({ width: 8, height: 8, count: 4, rgb: new Uint8Array(4 * 8 * 8 * 3) }), "video");
     const job = await alice.jobs.create({ kind: "tune", input: { video_sha256: small.sha256, prompt: CAPTION, lora: "alice/diamond-path" } });
-    await assert.rejects(alice.jobs.wait(job.id), (e: unknown) => e instanceof JobFailedError && e.code === "invalid_video" && /16 frames of 32×32/.test(e.message));
+    await assert.rejects(
+      alice.jobs.wait(job.id),
+      (e: unknown) => e instanceof JobFailedError && e.code === "invalid_video" && /16 frames of 32×32/.test(e.message),
+    );
     assert.equal((await alice.jobs.get(job.id)).attempts, 1, "bad input is not retried");
   });
 
   it("finishes a job once when its runner is killed mid-job and another takes over", async () => {
     const job = await alice.jobs.create({
       kind: "tune",
-      input: { video_sha256: version.reference_video_sha256!, prompt: CAPTION, lora: "alice/diamond-path", options: { spatial_steps: 3, temporal_steps: 120, seed: 2 } },
+      input: {
+        video_sha256: version.reference_video_sha256!,
+        prompt: CAPTION,
+        lora: "alice/diamond-path",
+        options: { spatial_steps: 3, temporal_steps: 120, seed: 2 },
+      },
     });
     const first = runners[0]!;
     await first.waitFor(new RegExp(`${job.id}.*job claimed`));
@@ -126,7 +155,12 @@ describe("end to end: tune and generate through registry and runner processes", 
     const runner = runners.at(-1)!;
     const job = await alice.jobs.create({
       kind: "tune",
-      input: { video_sha256: version.reference_video_sha256!, prompt: CAPTION, lora: "alice/diamond-path", options: { spatial_steps: 3, temporal_steps: 2000 } },
+      input: {
+        video_sha256: version.reference_video_sha256!,
+        prompt: CAPTION,
+        lora: "alice/diamond-path",
+        options: { spatial_steps: 3, temporal_steps: 2000 },
+      },
     });
     await waitForStage(job.id, "temporal");
     const t0 = Date.now();
@@ -140,7 +174,11 @@ describe("end to end: tune and generate through registry and runner processes", 
   it("never gives one job to two runners, and a SIGTERM releases the job without spending an attempt", async () => {
     const other = startRunner();
     await other.waitFor(/runner started/);
-    const jobs = await Promise.all(Array.from({ length: 6 }, (_, i) => alice.jobs.create({ kind: "generate", input: { prompt: "a blue star on a plain black background", options: { steps: 2, seed: i } } })));
+    const jobs = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        alice.jobs.create({ kind: "generate", input: { prompt: "a blue star on a plain black background", options: { steps: 2, seed: i } } }),
+      ),
+    );
     for (const j of jobs) await alice.jobs.wait(j.id);
     for (const j of jobs) {
       const { job, events } = await eventsOf(j.id);
@@ -152,7 +190,12 @@ describe("end to end: tune and generate through registry and runner processes", 
 
     const long = await alice.jobs.create({
       kind: "tune",
-      input: { video_sha256: version.reference_video_sha256!, prompt: CAPTION, lora: "alice/diamond-path", options: { spatial_steps: 3, temporal_steps: 150, seed: 3 } },
+      input: {
+        video_sha256: version.reference_video_sha256!,
+        prompt: CAPTION,
+        lora: "alice/diamond-path",
+        options: { spatial_steps: 3, temporal_steps: 150, seed: 3 },
+      },
     });
     await waitForStage(long.id, "temporal");
     const holder = runners.find((r) => r.child.exitCode === null && r.lines.some((l) => l.includes(long.id)))!;

@@ -79,7 +79,10 @@ export function runnerViolations(edges: Edge[]): string[] {
   return edges
     .filter((e) => partOf(e.from) === "gpu-runner" && partOf(e.to) === "gpu-runner")
     .filter((e) => !(RUNNER_MAY_IMPORT[roomOf(e.from)] ?? []).includes(roomOf(e.to)))
-    .map((e) => `${e.from}:${e.line} imports ${e.to}: gpu-runner/${roomOf(e.from)} may import only ${RUNNER_MAY_IMPORT[roomOf(e.from)]?.join(", ") ?? "(an unlisted folder: add it to RUNNER_MAY_IMPORT)"}`);
+    .map(
+      (e) =>
+        `${e.from}:${e.line} imports ${e.to}: gpu-runner/${roomOf(e.from)} may import only ${RUNNER_MAY_IMPORT[roomOf(e.from)]?.join(", ") ?? "(an unlisted folder: add it to RUNNER_MAY_IMPORT)"}`,
+    );
 }
 
 /** Import circles (strongly connected groups of more than one file, or a file importing itself). */
@@ -139,7 +142,14 @@ describe("the layout's import rules", () => {
   });
 
   it("no import circles", () => {
-    assert.deepEqual(circles([{ from: "a", to: "b", line: 1 }, { from: "b", to: "a", line: 1 }]), [["a", "b"]], "finds a circle");
+    assert.deepEqual(
+      circles([
+        { from: "a", to: "b", line: 1 },
+        { from: "b", to: "a", line: 1 },
+      ]),
+      [["a", "b"]],
+      "finds a circle",
+    );
     assert.deepEqual(circles(edges), []);
   });
 });

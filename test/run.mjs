@@ -23,6 +23,8 @@ function find(dir) {
 }
 
 const filter = process.argv.slice(2);
-const files = ROOTS.flatMap(find).filter((f) => filter.length === 0 || filter.some((x) => f.includes(x))).sort();
+const files = ROOTS.flatMap(find)
+  .filter((f) => filter.length === 0 || filter.some((x) => f.includes(x)))
+  .sort();
 const child = spawn(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", ...files], { stdio: "inherit" });
 child.on("exit", (code, signal) => process.exit(signal ? 1 : (code ?? 1)));

@@ -9,17 +9,34 @@ import { TorchEngine } from "../engine/torch-engine.ts";
 import { BASELINES, DEFAULT_TUNE, tuneMany } from "../fym/tune.ts";
 import { loadMotionBench } from "./motionbench-cases.ts";
 
-const { values } = parseArgs({ options: { sizes: { type: "string", default: "1,8,32" }, recipes: { type: "string", default: "fym,naive-two-stage" }, tf32: { type: "boolean", default: false }, out: { type: "string", default: "gpu-runner/bench/results" }, tag: { type: "string" } } });
+const { values } = parseArgs({
+  options: {
+    sizes: { type: "string", default: "1,8,32" },
+    recipes: { type: "string", default: "fym,naive-two-stage" },
+    tf32: { type: "boolean", default: false },
+    out: { type: "string", default: "gpu-runner/bench/results" },
+    tag: { type: "string" },
+  },
+});
 const engine = await TorchEngine.start({ tf32: values.tf32! });
 const bench = loadMotionBench();
 const rows: { recipe: string; n: number; seconds: number; perMinute: number; stepMs: number }[] = [];
 // Warm-up: the first tune of each shape captures its CUDA graphs.
 for (const recipe of values.recipes!.split(",")) {
   for (const n of values.sizes!.split(",").map(Number)) {
-    const jobs = Array.from({ length: n }, (_, i) => ({ clip: bench[i % bench.length]!.clip, caption: bench[i % bench.length]!.caption, options: { ...BASELINES[recipe], seed: i, spatialSteps: 5, temporalSteps: 5 } }));
+    const jobs = Array.from({ length: n }, (_, i) => ({
+      clip: bench[i % bench.length]!.clip,
+      caption: bench[i % bench.length]!.caption,
+      options: { ...BASELINES[recipe], seed: i, spatialSteps: 5, temporalSteps: 5 },
+    }));
     await Promise.all(tuneMany(engine, jobs));
     const t0 = performance.now();
-    const r = await Promise.all(tuneMany(engine, jobs.map((j) => ({ ...j, options: { ...BASELINES[recipe], seed: j.options.seed } }))));
+    const r = await Promise.all(
+      tuneMany(
+        engine,
+        jobs.map((j) => ({ ...j, options: { ...BASELINES[recipe], seed: j.options.seed } })),
+      ),
+    );
     const seconds = (performance.now() - t0) / 1000;
     const o = { ...DEFAULT_TUNE, ...BASELINES[recipe] };
     rows.push({ recipe, n, seconds, perMinute: (60 * n) / seconds, stepMs: r[0]!.temporal.ms / o.temporalSteps });
@@ -27,16 +44,19 @@ for (const recipe of values.recipes!.split(",")) {
   }
 }
 const lines = [
-  `# Batched tuning on the torch engine (${engine.name}, ${engine.device})`, "",
-  `${new Date().toISOString()} · whole default tunes (${DEFAULT_TUNE.spatialSteps} spatial + ${DEFAULT_TUNE.temporalSteps} temporal steps; recipes from gpu-runner/fym/tune.ts), N reference clips tuned together in one batched step (tuneMany), after a warm-up that captures the CUDA graphs. One run each.`, "",
-  "| recipe | N | wall s | tunes / min | temporal step ms | tunes/min vs N = 1 |", "| --- | --- | --- | --- | --- | --- |",
+  `# Batched tuning on the torch engine (${engine.name}, ${engine.device})`,
+  "",
+  `${new Date().toISOString()} · whole default tunes (${DEFAULT_TUNE.spatialSteps} spatial + ${DEFAULT_TUNE.temporalSteps} temporal steps; recipes from gpu-runner/fym/tune.ts), N reference clips tuned together in one batched step (tuneMany), after a warm-up that captures the CUDA graphs. One run each.`,
+  "",
+  "| recipe | N | wall s | tunes / min | temporal step ms | tunes/min vs N = 1 |",
+  "| --- | --- | --- | --- | --- | --- |",
   ...rows.map((r) => {
     const one = rows.find((x) => x.recipe === r.recipe && x.n === 1);
-    return `| ${r.recipe} | ${r.n} | ${r.seconds.toFixed(1)} | ${r.perMinute.toFixed(1)} | ${r.stepMs.toFixed(1)} | ${one ? (r.perMinute / one.perMinute).toFixed(1) + "×" : "–"} |`;
+    return `| ${r.recipe} | ${r.n} | ${r.seconds.toFixed(1)} | ${r.perMinute.toFixed(1)} | ${r.stepMs.toFixed(1)} | ${one ? `${(r.perMinute / one.perMinute).toFixed(1)}×` : "–"} |`;
   }),
 ];
 const name = `${values.out}/RESULTS-batched-${values.tag ?? `torch-${engine.device}`}`;
-await writeFile(`${name}.md`, lines.join("\n") + "\n");
-await writeFile(`${name}.json`, JSON.stringify({ at: new Date().toISOString(), engine: engine.name, rows }, null, 1) + "\n");
+await writeFile(`${name}.md`, `${lines.join("\n")}\n`);
+await writeFile(`${name}.json`, `${JSON.stringify({ at: new Date().toISOString(), engine: engine.name, rows }, null, 1)}\n`);
 console.log(lines.join("\n"));
 await engine.close();

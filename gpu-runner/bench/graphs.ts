@@ -13,7 +13,14 @@ import type { GraphName } from "../engine/manifest.ts";
 import type { Provider } from "../engine/providers.ts";
 import { OnnxModel } from "../engine/session.ts";
 
-const { values } = parseArgs({ options: { provider: { type: "string", default: "cpu" }, runs: { type: "string", default: "10" }, out: { type: "string", default: "gpu-runner/bench/results" }, threads: { type: "string" } } });
+const { values } = parseArgs({
+  options: {
+    provider: { type: "string", default: "cpu" },
+    runs: { type: "string", default: "10" },
+    out: { type: "string", default: "gpu-runner/bench/results" },
+    threads: { type: "string" },
+  },
+});
 const provider = values.provider as Provider;
 const runs = Number(values.runs);
 const model = await OnnxModel.load({ provider, ...(values.threads ? { threads: Number(values.threads) } : {}) });
@@ -79,5 +86,5 @@ const summary = `\nSparse temporal step vs dense, side by side in this run: **${
 console.log(summary);
 await model.release();
 const name = join(values.out!, `RESULTS-graphs-onnx-${provider}`);
-await writeFile(`${name}.md`, [header, ...rows, summary].join("\n") + "\n");
-await writeFile(`${name}.json`, JSON.stringify({ at: new Date().toISOString(), provider, cores: cpus().length, runs, figures }, null, 1) + "\n");
+await writeFile(`${name}.md`, `${[header, ...rows, summary].join("\n")}\n`);
+await writeFile(`${name}.json`, `${JSON.stringify({ at: new Date().toISOString(), provider, cores: cpus().length, runs, figures }, null, 1)}\n`);

@@ -30,11 +30,30 @@ export interface BenchClip {
 /** The MotionBench v4 cases bundled with the artifacts (written by gpu-runner/model/fymnet/evaluation/motionbench.py). */
 export function loadMotionBench(dir = join(DEFAULT_ARTIFACTS, "motionbench")): BenchClip[] {
   const index = JSON.parse(readFileSync(join(dir, "index.json"), "utf8")) as {
-    clips: { name: string; category: MotionCategory; ood: boolean; family: string; file: string; shape: number[]; caption: string; new_prompts: string[]; truth: BenchClip["truth"] }[];
+    clips: {
+      name: string;
+      category: MotionCategory;
+      ood: boolean;
+      family: string;
+      file: string;
+      shape: number[];
+      caption: string;
+      new_prompts: string[];
+      truth: BenchClip["truth"];
+    }[];
   };
   return index.clips.map((c) => {
     const [frames, size] = c.shape as [number, number];
     const rgb = new Uint8Array(gunzipSync(readFileSync(join(dir, c.file))));
-    return { name: c.name, category: c.category, ood: c.ood, family: c.family, caption: c.caption, newPrompts: c.new_prompts, truth: c.truth, clip: clipFromRgb(rgb, frames, size) };
+    return {
+      name: c.name,
+      category: c.category,
+      ood: c.ood,
+      family: c.family,
+      caption: c.caption,
+      newPrompts: c.new_prompts,
+      truth: c.truth,
+      clip: clipFromRgb(rgb, frames, size),
+    };
   });
 }

@@ -31,12 +31,28 @@ export function score(ref: BenchClip, clip: Clip, prompt: string): Scores {
   return {
     fidelity: motionFidelity(tracksFor(clip, ref.category), truthTracks(ref.truth, ref.category)),
     correlation: mainTrajectoryCorrelation(clip, ref.clip, ref.category),
-    alignment: align.mean, colour: align.colour ? 1 : 0, shape: align.shape ? 1 : 0, background: align.background ? 1 : 0, count: align.count ? 1 : 0,
-    consistency: maskConsistency(clip), leakage: leakage(clip, prompt, ref.caption, seen).any ? 1 : 0,
+    alignment: align.mean,
+    colour: align.colour ? 1 : 0,
+    shape: align.shape ? 1 : 0,
+    background: align.background ? 1 : 0,
+    count: align.count ? 1 : 0,
+    consistency: maskConsistency(clip),
+    leakage: leakage(clip, prompt, ref.caption, seen).any ? 1 : 0,
   };
 }
 
-const failed = (why: string): Scores => ({ failed: why, fidelity: 0, correlation: 0, alignment: 0, colour: 0, shape: 0, background: 0, count: 0, consistency: 0, leakage: 0 });
+const failed = (why: string): Scores => ({
+  failed: why,
+  fidelity: 0,
+  correlation: 0,
+  alignment: 0,
+  colour: 0,
+  shape: 0,
+  background: 0,
+  count: 0,
+  consistency: 0,
+  leakage: 0,
+});
 
 /** A pool of scoring threads (one per core, less one for the main thread). */
 export class ScorePool {

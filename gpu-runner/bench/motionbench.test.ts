@@ -10,7 +10,10 @@ import { it } from "node:test";
 it("runs MotionBench --quick end to end and writes its report, JSON, chart and previews", () => {
   const out = mkdtempSync(join(tmpdir(), "motionbench-"));
   try {
-    const r = spawnSync(process.execPath, ["--import", "tsx", "gpu-runner/bench/motionbench.ts", "--quick", "--out", out], { encoding: "utf8", timeout: 240_000 });
+    const r = spawnSync(process.execPath, ["--import", "tsx", "gpu-runner/bench/motionbench.ts", "--quick", "--out", out], {
+      encoding: "utf8",
+      timeout: 240_000,
+    });
     assert.equal(r.status, 0, r.stderr.slice(-2000));
     const md = readFileSync(join(out, "RESULTS-motionbench-onnx-cpu.md"), "utf8");
     assert.match(md, /\| fym \| OOD \| 4 \| -?\d\.\d\d \(/, "an OOD row for FYM with its interval");

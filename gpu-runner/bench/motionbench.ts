@@ -28,15 +28,26 @@ import { ScorePool } from "./motionbench-score.ts";
 
 const { values } = parseArgs({
   options: {
-    engine: { type: "string", default: "onnx" }, provider: { type: "string", default: "cpu" },
+    engine: { type: "string", default: "onnx" },
+    provider: { type: "string", default: "cpu" },
     configs: { type: "string", default: "floor,fym,naive-two-stage,fym-sparse,fym-sparse-no-adaptive-rope,fym-sparse-no-decoupling" },
-    recipes: { type: "string", default: "{}" }, category: { type: "string" }, cases: { type: "string" },
-    "ood-only": { type: "boolean", default: false }, seeds: { type: "string", default: "3" }, prompts: { type: "string", default: "3" },
-    steps: { type: "string", default: "20" }, batch: { type: "string", default: "48" }, "gen-batch": { type: "string", default: "48" },
-    tag: { type: "string" }, out: { type: "string", default: "gpu-runner/bench/results" }, quick: { type: "boolean", default: false },
-    tf32: { type: "boolean", default: false }, "no-report": { type: "boolean", default: false },
+    recipes: { type: "string", default: "{}" },
+    category: { type: "string" },
+    cases: { type: "string" },
+    "ood-only": { type: "boolean", default: false },
+    seeds: { type: "string", default: "3" },
+    prompts: { type: "string", default: "3" },
+    steps: { type: "string", default: "20" },
+    batch: { type: "string", default: "48" },
+    "gen-batch": { type: "string", default: "48" },
+    tag: { type: "string" },
+    out: { type: "string", default: "gpu-runner/bench/results" },
+    quick: { type: "boolean", default: false },
+    tf32: { type: "boolean", default: false },
+    "no-report": { type: "boolean", default: false },
     // Rebuilds the report from a cache (rows and tune times) without an engine: for a run cut off by its time limit.
-    "report-only": { type: "boolean", default: false }, "engine-label": { type: "string" },
+    "report-only": { type: "boolean", default: false },
+    "engine-label": { type: "string" },
   },
 });
 
@@ -50,7 +61,12 @@ const configs = (quick ? "floor,fym" : values.configs!).split(",");
  * `@recon` generates from the reference's own caption (how well the LoRA reproduces its clip),
  * `@w1.5` applies the LoRA at weight 1.5, `@g2` samples at guidance 2.
  */
-interface Variant { recipe: string; recon: boolean; weight: number; guidance?: number }
+interface Variant {
+  recipe: string;
+  recon: boolean;
+  weight: number;
+  guidance?: number;
+}
 function variant(config: string): Variant {
   const [recipe, ...mods] = config.split("@");
   const v: Variant = { recipe: recipe!, recon: false, weight: 1 };
@@ -82,9 +98,11 @@ else if (values.cases) {
 const reportOnly = values["report-only"]!;
 // Engines load lazily: a torch run on the GPU machine carries no onnxruntime (device-slim.sh torch).
 const onnx = async (provider: Provider) => (await import("../engine/create.ts")).createEngine("onnx", provider);
-const engine: Engine & { close?: () => Promise<void> } = reportOnly ? await onnx("cpu") : values.engine === "torch"
-  ? await (await import("../engine/torch-engine.ts")).TorchEngine.start({ tf32: values.tf32! })
-  : await onnx(values.provider as Provider);
+const engine: Engine & { close?: () => Promise<void> } = reportOnly
+  ? await onnx("cpu")
+  : values.engine === "torch"
+    ? await (await import("../engine/torch-engine.ts")).TorchEngine.start({ tf32: values.tf32! })
+    : await onnx(values.provider as Provider);
 // Results are named by engine and device (RESULTS-motionbench-onnx-cpu.md); the H100 runs pass --tag torch-h100.
 const tag = values.tag ?? engine.name.split("+")[0]!.replace(":", "-");
 const cacheDir = join(values.out!, `cache-${tag}`);
@@ -102,7 +120,10 @@ async function tuneAll(configNames: string[]): Promise<void> {
   const byShape = new Map<string, typeof todo>();
   for (const t of todo) {
     const key = stageShape(engine, options(t.config));
-    byShape.set(key, byShape.get(key) ?? []).get(key)!.push(t);
+    byShape
+      .set(key, byShape.get(key) ?? [])
+      .get(key)!
+      .push(t);
   }
   const batch = Number(values.batch);
   const parts = [...byShape.values()].flatMap((g) => Array.from({ length: Math.ceil(g.length / batch) }, (_, k) => g.slice(k * batch, (k + 1) * batch)));
@@ -110,18 +131,31 @@ async function tuneAll(configNames: string[]): Promise<void> {
     const label = [...new Set(part.map((t) => t.config))].join("+");
     let done = 0;
     const t0 = performance.now();
-    const results = await Promise.all(tuneMany(engine, part.map(({ config, i }) => ({
-      clip: cases[i]!.clip, caption: cases[i]!.caption, options: options(config),
-      onProgress: (p) => {
-        if (p.stage === "temporal" && p.step === p.steps) done++;
-        if (p.step % 50 === 0 || p.step === p.steps) progress(`${label}: tuning ${part.length} LoRAs together · ${p.stage} ${p.step}/${p.steps} · ${done}/${part.length} done · ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-      },
-    }))));
+    const results = await Promise.all(
+      tuneMany(
+        engine,
+        part.map(({ config, i }) => ({
+          clip: cases[i]!.clip,
+          caption: cases[i]!.caption,
+          options: options(config),
+          onProgress: (p) => {
+            if (p.stage === "temporal" && p.step === p.steps) done++;
+            if (p.step % 50 === 0 || p.step === p.steps)
+              progress(
+                `${label}: tuning ${part.length} LoRAs together · ${p.stage} ${p.step}/${p.steps} · ${done}/${part.length} done · ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+              );
+          },
+        })),
+      ),
+    );
     for (const [k, { config, i }] of part.entries()) {
       const r = results[k]!;
       const tuning = { ...r.options, spatial_ms: r.spatial.ms, temporal_ms: r.temporal.ms, batch: r.temporal.batch, engine: r.engine, case: cases[i]!.name };
       await mkdir(join(cacheDir, config), { recursive: true });
-      await writeFile(loraFile(config, cases[i]!.name), encodeLora(engine.config, r.temporal.lora, engine.base, { stage: "temporal", heads: r.heads.temporal, tuning }));
+      await writeFile(
+        loraFile(config, cases[i]!.name),
+        encodeLora(engine.config, r.temporal.lora, engine.base, { stage: "temporal", heads: r.heads.temporal, tuning }),
+      );
     }
   }
 }
@@ -155,7 +189,11 @@ for (const config of configs) {
     times.push({ config, spatialMs: tuned.map((t) => t.spatialMs), temporalMs: tuned.map((t) => t.temporalMs), batch: tuned[0]!.batch });
     await writeFile(timeFile, JSON.stringify(times.at(-1)));
   }
-  const jobs = cases.flatMap((ref, i) => (v.recon ? [ref.caption] : ref.newPrompts.slice(0, promptCount)).flatMap((prompt, p) => Array.from({ length: seeds }, (_, seed) => ({ ref, i, prompt, p, seed }))));
+  const jobs = cases.flatMap((ref, i) =>
+    (v.recon ? [ref.caption] : ref.newPrompts.slice(0, promptCount)).flatMap((prompt, p) =>
+      Array.from({ length: seeds }, (_, seed) => ({ ref, i, prompt, p, seed })),
+    ),
+  );
   const rowFile = join(cacheDir, config, "rows.json");
   const have: Row[] = existsSync(rowFile) ? JSON.parse(await readFile(rowFile, "utf8")) : [];
   const key = (r: { case: string; prompt: number; seed: number }) => `${r.case}|${r.prompt}|${r.seed}`;
@@ -165,16 +203,34 @@ for (const config of configs) {
   for (let s = 0; s < todo.length; s += batch) {
     const part = todo.slice(s, s + batch);
     progress(`${config}: generating ${s + part.length}/${todo.length}`);
-    const clips = await generateMany(engine, part.map((j) => ({
-      prompt: j.prompt, steps: genSteps, seed: 1000 * j.p + j.seed, ...(v.guidance !== undefined && { guidance: v.guidance }),
-      ...(tuned ? { loras: [{ lora: tuned[j.i]!.lora, weight: v.weight }] } : {}),
-    })));
+    const clips = await generateMany(
+      engine,
+      part.map((j) => ({
+        prompt: j.prompt,
+        steps: genSteps,
+        seed: 1000 * j.p + j.seed,
+        ...(v.guidance !== undefined && { guidance: v.guidance }),
+        ...(tuned ? { loras: [{ lora: tuned[j.i]!.lora, weight: v.weight }] } : {}),
+      })),
+    );
     // Scored on the pool's threads while the next batch generates.
-    scoring.push(...part.map(async (j, k) => {
-      if (j.p === 0 && j.seed === 0) (previews.get(j.ref.name) ?? previews.set(j.ref.name, new Map()).get(j.ref.name)!).set(config, clips[k]!);
-      if (known.has(key({ case: j.ref.name, prompt: j.p, seed: j.seed }))) return;
-      have.push({ config, case: j.ref.name, category: j.ref.category, ood: j.ref.ood, family: j.ref.family, prompt: j.p, seed: j.seed, text: j.prompt, ...(await pool.score(j.ref.name, clips[k]!, j.prompt)) });
-    }));
+    scoring.push(
+      ...part.map(async (j, k) => {
+        if (j.p === 0 && j.seed === 0) (previews.get(j.ref.name) ?? previews.set(j.ref.name, new Map()).get(j.ref.name)!).set(config, clips[k]!);
+        if (known.has(key({ case: j.ref.name, prompt: j.p, seed: j.seed }))) return;
+        have.push({
+          config,
+          case: j.ref.name,
+          category: j.ref.category,
+          ood: j.ref.ood,
+          family: j.ref.family,
+          prompt: j.p,
+          seed: j.seed,
+          text: j.prompt,
+          ...(await pool.score(j.ref.name, clips[k]!, j.prompt)),
+        });
+      }),
+    );
   }
   await Promise.all(scoring);
   scoring.length = 0;
@@ -185,7 +241,12 @@ for (const config of configs) {
 progress("");
 
 // The tracker's own ceiling: the reference clips scored against their ground truth.
-const ceiling = cases.map((ref) => ({ case: ref.name, category: ref.category, ood: ref.ood, fidelity: motionFidelity(tracksFor(ref.clip, ref.category), truthTracks(ref.truth, ref.category)) }));
+const ceiling = cases.map((ref) => ({
+  case: ref.name,
+  category: ref.category,
+  ood: ref.ood,
+  fidelity: motionFidelity(tracksFor(ref.clip, ref.category), truthTracks(ref.truth, ref.category)),
+}));
 
 // One GIF per case: reference | each config's first generation, side by side (none when rebuilt from a cache).
 const gifs: Record<string, Uint8Array> = {};
@@ -197,15 +258,32 @@ for (const ref of reportOnly ? [] : cases) {
   const rgb = new Uint8Array(ref.clip.frames * size * width * 3).fill(255);
   row.forEach((clip, k) => {
     const src = clipToRgb(clip);
-    for (let f = 0; f < clip.frames; f++) for (let y = 0; y < size; y++) rgb.set(src.subarray(((f * size + y) * size) * 3, ((f * size + y) * size + size) * 3), ((f * size + y) * width + k * (size + gap)) * 3);
+    for (let f = 0; f < clip.frames; f++)
+      for (let y = 0; y < size; y++)
+        rgb.set(src.subarray((f * size + y) * size * 3, ((f * size + y) * size + size) * 3), ((f * size + y) * width + k * (size + gap)) * 3);
   });
   gifs[ref.name] = encodeGif({ width, height: size, count: ref.clip.frames, rgb }, { scale: 3 });
 }
 
 if (!values["no-report"]) {
   await writeReport({
-    out: values.out!, tag, engine: values["engine-label"] ?? engine.name, configs, rows, times, ceiling, gifs, cases,
-    setup: { seeds, prompts: promptCount, genSteps, quick, tune: { ...DEFAULT_TUNE, ...budget }, recipes: Object.fromEntries(configs.filter((c) => variant(c).recipe !== "floor").map((c) => [c, recipes[variant(c).recipe]!])) },
+    out: values.out!,
+    tag,
+    engine: values["engine-label"] ?? engine.name,
+    configs,
+    rows,
+    times,
+    ceiling,
+    gifs,
+    cases,
+    setup: {
+      seeds,
+      prompts: promptCount,
+      genSteps,
+      quick,
+      tune: { ...DEFAULT_TUNE, ...budget },
+      recipes: Object.fromEntries(configs.filter((c) => variant(c).recipe !== "floor").map((c) => [c, recipes[variant(c).recipe]!])),
+    },
   });
 }
 await pool.close();

@@ -11,14 +11,22 @@ import { DEFAULT_ARTIFACTS, loadManifest, type GraphName } from "../engine/manif
 import { sessionOptions } from "../engine/providers.ts";
 import { readFloatTensors } from "../engine/weights.ts";
 
-const { positionals, values } = parseArgs({ allowPositionals: true, options: { out: { type: "string", default: "gpu-runner/bench/results" }, runs: { type: "string", default: "10" } } });
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: { out: { type: "string", default: "gpu-runner/bench/results" }, runs: { type: "string", default: "10" } },
+});
 const embedded = positionals[0];
 if (!embedded) throw new Error("usage: weights-layout.ts EMBEDDED_DIR");
 const manifest = await loadManifest(DEFAULT_ARTIFACTS, { verify: false });
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const opts = sessionOptions("cpu", 2);
 const figures: { graph: string; layout: string; loadMs: number; runMs: number }[] = [];
-const lines = [`# Weights as inputs vs embedded (CPU, 2 threads, median of ${values.runs} runs, 5 loads)`, "", "| graph | layout | load ms | run ms |", "| --- | --- | --- | --- |"];
+const lines = [
+  `# Weights as inputs vs embedded (CPU, 2 threads, median of ${values.runs} runs, 5 loads)`,
+  "",
+  "| graph | layout | load ms | run ms |",
+  "| --- | --- | --- | --- |",
+];
 
 for (const graph of ["denoiser", "train_step_sparse"] as GraphName[]) {
   const g = manifest.graphs[graph];
@@ -56,5 +64,8 @@ for (const graph of ["denoiser", "train_step_sparse"] as GraphName[]) {
     console.log(line);
   }
 }
-await writeFile(join(values.out!, "RESULTS-weights-layout-onnx-cpu.md"), lines.join("\n") + "\n");
-await writeFile(join(values.out!, "RESULTS-weights-layout-onnx-cpu.json"), JSON.stringify({ at: new Date().toISOString(), runs: Number(values.runs), figures }, null, 1) + "\n");
+await writeFile(join(values.out!, "RESULTS-weights-layout-onnx-cpu.md"), `${lines.join("\n")}\n`);
+await writeFile(
+  join(values.out!, "RESULTS-weights-layout-onnx-cpu.json"),
+  `${JSON.stringify({ at: new Date().toISOString(), runs: Number(values.runs), figures }, null, 1)}\n`,
+);

@@ -26,7 +26,10 @@ describe("ONNX artifacts", () => {
     try {
       await cp(DEFAULT_ARTIFACTS, dir, { recursive: true });
       await writeFile(join(dir, "text_encoder.onnx"), "tampered");
-      await assert.rejects(loadManifest(dir), (e: unknown) => e instanceof ArtifactError && e.code === "artifact_corrupt" && /text_encoder\.onnx/.test(e.message));
+      await assert.rejects(
+        loadManifest(dir),
+        (e: unknown) => e instanceof ArtifactError && e.code === "artifact_corrupt" && /text_encoder\.onnx/.test(e.message),
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -52,7 +55,11 @@ describe("ONNX artifacts", () => {
       const out = await model.run(name, goldenInputs(graph, model.config.vocab));
       for (const [output, summary] of Object.entries(graph.golden.outputs)) {
         const data = out[output]!;
-        assert.equal(data.length, summary.shape.reduce((a, b) => a * b, 1), `${output} size`);
+        assert.equal(
+          data.length,
+          summary.shape.reduce((a, b) => a * b, 1),
+          `${output} size`,
+        );
         const scale = Math.max(...summary.values.map(Math.abs), summary.abs_sum / data.length, 1e-12);
         summary.indices.forEach((idx, k) => {
           const diff = Math.abs(data[idx]! - summary.values[k]!);

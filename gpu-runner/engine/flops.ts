@@ -11,7 +11,9 @@ export function forwardMacs(cfg: ModelConfig, frames: number, batch: number, slo
   const perBlock =
     4 * s * d * d + // q, k, v, o
     2 * s * s * d + // QKᵀ and AV
-    2 * s * d * d + 2 * l * cfg.text_dim * d + 2 * s * l * d + // cross-attention
+    2 * s * d * d +
+    2 * l * cfg.text_dim * d +
+    2 * s * l * d + // cross-attention
     2 * s * d * (cfg.mlp_ratio * d) + // MLP
     6 * d * d + // adaLN modulation (per clip)
     slots * 4 * 2 * s * d * cfg.lora_rank; // LoRA A and B for q, k, v, o

@@ -22,11 +22,18 @@ export function goldenUniform(seed: number, n: number): Float32Array {
 /** Every input of a manifest graph, as recorded for its golden outputs, by name. */
 export function goldenInputs(graph: GraphEntry, vocab: number): Record<string, Float32Array | BigInt64Array> {
   const feeds: Record<string, Float32Array | BigInt64Array> = {};
-  graph.inputs.forEach((s, i) => (feeds[s.name] = goldenInput(graph.golden.graph_index, i, s.name, s.shape, s.dtype, vocab)));
+  for (const [i, s] of graph.inputs.entries()) feeds[s.name] = goldenInput(graph.golden.graph_index, i, s.name, s.shape, s.dtype, vocab);
   return feeds;
 }
 
-export function goldenInput(graphIndex: number, inputIndex: number, name: string, shape: number[], dtype: "float32" | "int64", vocab: number): Float32Array | BigInt64Array {
+export function goldenInput(
+  graphIndex: number,
+  inputIndex: number,
+  name: string,
+  shape: number[],
+  dtype: "float32" | "int64",
+  vocab: number,
+): Float32Array | BigInt64Array {
   const n = shape.reduce((a, b) => a * b, 1);
   const seed = graphIndex * 1000 + inputIndex + 1;
   const last = shape[shape.length - 1] ?? 1;

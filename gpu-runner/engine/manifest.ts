@@ -6,7 +6,13 @@ import { RunnerError } from "../errors.ts";
 import { ModelConfig } from "./config.ts";
 
 const TensorSpec = z.object({ name: z.string(), dtype: z.enum(["float32", "int64"]), shape: z.array(z.number().int()), used: z.boolean() });
-const OutputSummary = z.object({ shape: z.array(z.number().int()), sum: z.number(), abs_sum: z.number(), indices: z.array(z.number().int()), values: z.array(z.number()) });
+const OutputSummary = z.object({
+  shape: z.array(z.number().int()),
+  sum: z.number(),
+  abs_sum: z.number(),
+  indices: z.array(z.number().int()),
+  values: z.array(z.number()),
+});
 
 export const GraphEntry = z.object({
   file: z.string(),
@@ -25,15 +31,17 @@ export type GraphName = (typeof GRAPH_NAMES)[number];
 
 export const Manifest = z.object({
   format: z.literal(1),
-  model: z.object({
-    id: z.string(),
-    sha256: z.string().regex(/^[0-9a-f]{64}$/),
-    config: ModelConfig,
-    weights: z.string(),
-    vocab: z.string(),
-    vocab_sha256: z.string().regex(/^[0-9a-f]{64}$/),
-    sparse_frames: z.number().int(),
-  }).passthrough(),
+  model: z
+    .object({
+      id: z.string(),
+      sha256: z.string().regex(/^[0-9a-f]{64}$/),
+      config: ModelConfig,
+      weights: z.string(),
+      vocab: z.string(),
+      vocab_sha256: z.string().regex(/^[0-9a-f]{64}$/),
+      sparse_frames: z.number().int(),
+    })
+    .passthrough(),
   training: z.record(z.string(), z.unknown()),
   graphs: z.object(Object.fromEntries(GRAPH_NAMES.map((n) => [n, GraphEntry])) as Record<GraphName, typeof GraphEntry>),
 });
@@ -52,7 +60,9 @@ export class ArtifactError extends RunnerError {
 }
 
 async function sha256(path: string): Promise<string> {
-  return createHash("sha256").update(await readFile(path)).digest("hex");
+  return createHash("sha256")
+    .update(await readFile(path))
+    .digest("hex");
 }
 
 /** Reads and validates manifest.json, and checks every file against its recorded sha256. */
@@ -64,15 +74,21 @@ export async function loadManifest(dir = DEFAULT_ARTIFACTS, { verify = true } = 
     throw new ArtifactError("artifact_missing", `no manifest.json in ${dir}; regenerate the artifacts with gpu-runner/model/run_gpu.sh`);
   }
   const parsed = Manifest.safeParse(JSON.parse(raw));
-  if (!parsed.success) throw new ArtifactError("manifest_invalid", `manifest.json: ${parsed.error.issues[0]?.path.join(".")} ${parsed.error.issues[0]?.message}`);
+  if (!parsed.success)
+    throw new ArtifactError("manifest_invalid", `manifest.json: ${parsed.error.issues[0]?.path.join(".")} ${parsed.error.issues[0]?.message}`);
   const m = parsed.data;
   if (verify) {
-    const files: [string, string][] = [[m.model.weights, m.model.sha256], [m.model.vocab, m.model.vocab_sha256], ...Object.values(m.graphs).map((g) => [g.file, g.sha256] as [string, string])];
+    const files: [string, string][] = [
+      [m.model.weights, m.model.sha256],
+      [m.model.vocab, m.model.vocab_sha256],
+      ...Object.values(m.graphs).map((g) => [g.file, g.sha256] as [string, string]),
+    ];
     for (const [file, expected] of files) {
       const got = await sha256(join(dir, file)).catch(() => {
         throw new ArtifactError("artifact_missing", `${file} is missing from ${dir}`);
       });
-      if (got !== expected) throw new ArtifactError("artifact_corrupt", `${file} has sha256 ${got}, the manifest says ${expected}; the artifact set is inconsistent`);
+      if (got !== expected)
+        throw new ArtifactError("artifact_corrupt", `${file} has sha256 ${got}, the manifest says ${expected}; the artifact set is inconsistent`);
     }
   }
   return m;

@@ -1,5 +1,5 @@
 import type { Engine, Slots, TrainGraph, TrainStepInput, TrainStepOutput } from "./engine.ts";
-import { OnnxModel } from "./session.ts";
+import type { OnnxModel } from "./session.ts";
 
 /** The FYM engine on onnxruntime-node: the one every `npm install` gets (cpu, webgpu or cuda provider). */
 export class OnnxEngine implements Engine {
@@ -28,7 +28,14 @@ export class OnnxEngine implements Engine {
 
   async denoise(x: Float32Array, t: Float32Array, text: Float32Array, mask: Float32Array, framePos: Float32Array, slots: Slots) {
     const out = await this.model.run("denoiser", {
-      x, t, text, text_mask: mask, frame_pos: framePos, lora_A: slots.A, lora_B: slots.B, lora_scale: slots.scale,
+      x,
+      t,
+      text,
+      text_mask: mask,
+      frame_pos: framePos,
+      lora_A: slots.A,
+      lora_B: slots.B,
+      lora_scale: slots.scale,
     });
     return out.v!;
   }
@@ -40,9 +47,19 @@ export class OnnxEngine implements Engine {
 
   async trainStep(graph: TrainGraph, i: TrainStepInput): Promise<TrainStepOutput> {
     const out = await this.model.run(`train_step_${graph}`, {
-      x0: i.x0, noise: i.noise, t: Float32Array.of(i.t), text: i.text, text_mask: i.textMask, frame_pos: i.framePos,
-      frozen_A: i.frozen.A, frozen_B: i.frozen.B, frozen_scale: Float32Array.of(i.frozen.scale),
-      lora_A: i.lora.A, lora_B: i.lora.B, lora_scale: Float32Array.of(i.lora.scale), loss_weights: Float32Array.from(i.lossWeights),
+      x0: i.x0,
+      noise: i.noise,
+      t: Float32Array.of(i.t),
+      text: i.text,
+      text_mask: i.textMask,
+      frame_pos: i.framePos,
+      frozen_A: i.frozen.A,
+      frozen_B: i.frozen.B,
+      frozen_scale: Float32Array.of(i.frozen.scale),
+      lora_A: i.lora.A,
+      lora_B: i.lora.B,
+      lora_scale: Float32Array.of(i.lora.scale),
+      loss_weights: Float32Array.from(i.lossWeights),
     });
     return { loss: out.loss![0]!, terms: [out.loss_terms![0]!, out.loss_terms![1]!], gradA: out.grad_A!, gradB: out.grad_B! };
   }

@@ -1,4 +1,4 @@
-import ort from "onnxruntime-node";
+import type ort from "onnxruntime-node";
 import { RunnerError } from "../errors.ts";
 
 export const PROVIDERS = ["cpu", "webgpu", "cuda"] as const;

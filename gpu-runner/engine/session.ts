@@ -63,7 +63,8 @@ export class OnnxModel {
       const data = inputs[spec.name];
       if (!data) throw new RunnerError("runner_error", `graph ${name}: missing input '${spec.name}'`);
       const want = spec.shape.reduce((a, b) => a * b, 1);
-      if (data.length !== want) throw new RunnerError("runner_error", `graph ${name}: input '${spec.name}' has ${data.length} values, expected ${want} (shape [${spec.shape}])`);
+      if (data.length !== want)
+        throw new RunnerError("runner_error", `graph ${name}: input '${spec.name}' has ${data.length} values, expected ${want} (shape [${spec.shape}])`);
       feeds[spec.name] = new ort.Tensor(spec.dtype, data, spec.shape);
     }
     const out = await session.run(feeds);

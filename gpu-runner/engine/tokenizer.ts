@@ -48,7 +48,7 @@ export class Tokenizer {
     }
     const ids = new BigInt64Array(this.vocab.max_tokens).fill(BigInt(this.vocab.pad));
     ids[0] = BigInt(this.vocab.cls);
-    words.forEach((w, i) => (ids[i + 1] = BigInt(this.index.get(w)!)));
+    for (const [i, w] of words.entries()) ids[i + 1] = BigInt(this.index.get(w)!);
     return ids;
   }
 }

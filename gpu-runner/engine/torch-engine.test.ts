@@ -12,7 +12,9 @@ import { OnnxModel } from "./session.ts";
 import { findTorchPython, TorchEngine, TorchEngineError } from "./torch-engine.ts";
 
 const python = findTorchPython();
-const skip = python ? false : "no Python with PyTorch here (tried MOTION_LORA_PYTHON, python3, /usr/bin/python3); apt-get install python3-torch to run the torch engine's tests";
+const skip = python
+  ? false
+  : "no Python with PyTorch here (tried MOTION_LORA_PYTHON, python3, /usr/bin/python3); apt-get install python3-torch to run the torch engine's tests";
 if (!python) console.log(`# torch engine tests skipped: ${skip}`);
 
 /** max |a − b| / max |b|: relative to the output's scale, so small entries do not dominate. */
@@ -72,7 +74,12 @@ describe("torch engine (PyTorch worker) vs ONNX engine", { skip }, () => {
     mask.set(b.mask);
     mask.set(b.mask, b.mask.length);
     const pos = Float32Array.from({ length: cfg.frames }, (_, i) => i);
-    const lora = { rank: 8, alpha: 8, A: rng.normals(cfg.depth * 4 * 8 * cfg.dim).map((v) => v * 0.05), B: rng.normals(cfg.depth * 4 * cfg.dim * 8).map((v) => v * 0.05) };
+    const lora = {
+      rank: 8,
+      alpha: 8,
+      A: rng.normals(cfg.depth * 4 * 8 * cfg.dim).map((v) => v * 0.05),
+      B: rng.normals(cfg.depth * 4 * cfg.dim * 8).map((v) => v * 0.05),
+    };
     const slots = packSlots(onnx, [{ lora, weight: 1 }]);
     const t = Float32Array.of(0.7, 0.7);
     assert.ok(relErr(await torch.denoise(x, t, text, mask, pos, slots), await onnx.denoise(x, t, text, mask, pos, slots)) < 1e-4, "denoise");
@@ -80,9 +87,14 @@ describe("torch engine (PyTorch worker) vs ONNX engine", { skip }, () => {
     assert.ok(relErr(await torch.probe(x1, 0.5, b.text, b.mask, pos), await onnx.probe(x1, 0.5, b.text, b.mask, pos)) < 1e-4, "probe");
     const k = onnx.sparseFrames;
     const step = {
-      x0: ref.clip.data.subarray(0, k * 3 * cfg.size * cfg.size), noise: rng.normals(k * 3 * cfg.size * cfg.size), t: 0.6,
-      text: b.text, textMask: b.mask, framePos: Float32Array.from([0, 5, 10, 15]),
-      frozen: { A: lora.A, B: lora.B, scale: 1 }, lora: { A: lora.B.length === lora.A.length ? lora.B.map((v) => v * 0.5) : lora.A, B: lora.A.map((v) => v * 0.5), scale: 1 },
+      x0: ref.clip.data.subarray(0, k * 3 * cfg.size * cfg.size),
+      noise: rng.normals(k * 3 * cfg.size * cfg.size),
+      t: 0.6,
+      text: b.text,
+      textMask: b.mask,
+      framePos: Float32Array.from([0, 5, 10, 15]),
+      frozen: { A: lora.A, B: lora.B, scale: 1 },
+      lora: { A: lora.B.length === lora.A.length ? lora.B.map((v) => v * 0.5) : lora.A, B: lora.A.map((v) => v * 0.5), scale: 1 },
       lossWeights: [1, 0.5] as [number, number],
     };
     const tt = await torch.trainStep("sparse", step);
@@ -100,7 +112,9 @@ describe("torch engine (PyTorch worker) vs ONNX engine", { skip }, () => {
   it("tunes a LoRA the ONNX engine loads and generates with (same file format and metadata)", async () => {
     const r = await tune(torch, ref.clip, ref.caption, { spatialSteps: 2, temporalSteps: 3, sampling: "strided", seed: 4 });
     const o = await tune(onnx, ref.clip, ref.caption, { spatialSteps: 2, temporalSteps: 3, sampling: "strided", seed: 4 });
-    r.temporal.losses.forEach((l, i) => assert.ok(Math.abs(l - o.temporal.losses[i]!) / o.temporal.losses[i]! < 1e-3, `step ${i}: ${l} vs ${o.temporal.losses[i]}`));
+    for (const [i, l] of r.temporal.losses.entries()) {
+      assert.ok(Math.abs(l - o.temporal.losses[i]!) / o.temporal.losses[i]! < 1e-3, `step ${i}: ${l} vs ${o.temporal.losses[i]}`);
+    }
     // The worker's AdamW (gpu-runner/model/fymnet/training/trainer_group.py) against the TypeScript one, same noise by seed.
     assert.ok(relNorm(r.temporal.lora.A, o.temporal.lora.A) < 1e-3 && relNorm(r.temporal.lora.B, o.temporal.lora.B) < 1e-3, "LoRA weights");
     const file = encodeLora(torch.config, r.temporal.lora, torch.base, { stage: "temporal", heads: r.heads.temporal, tuning: { engine: torch.name } });
@@ -115,7 +129,11 @@ describe("torch engine (PyTorch worker) vs ONNX engine", { skip }, () => {
     const jobs: TuneJob[] = [
       { clip: bench[0]!.clip, caption: bench[0]!.caption, options: { spatialSteps: 2, temporalSteps: 4, sampling: "strided", seed: 1 } },
       { clip: bench[13]!.clip, caption: bench[13]!.caption, options: { spatialSteps: 2, temporalSteps: 4, sampling: "strided", seed: 2, lr: 1e-2 } },
-      { clip: bench[25]!.clip, caption: bench[25]!.caption, options: { spatialSteps: 2, temporalSteps: 4, sampling: "strided", seed: 3, decoupleHeads: false } },
+      {
+        clip: bench[25]!.clip,
+        caption: bench[25]!.caption,
+        options: { spatialSteps: 2, temporalSteps: 4, sampling: "strided", seed: 3, decoupleHeads: false },
+      },
     ];
     const together = await Promise.all(tuneMany(torch, jobs));
     for (const [i, job] of jobs.entries()) {
@@ -147,11 +165,20 @@ describe("torch engine (PyTorch worker) vs ONNX engine", { skip }, () => {
     await new Promise((r) => setTimeout(r, 300));
     process.kill(pid, "SIGKILL");
     await assert.rejects(pending, (e: unknown) => e instanceof TorchEngineError && e.code === "worker_crashed");
-    const again = await torch.probe(new Float32Array(cfg.frames * 3 * cfg.size * cfg.size), 0.5, text, mask, Float32Array.from({ length: cfg.frames }, (_, i) => i));
+    const again = await torch.probe(
+      new Float32Array(cfg.frames * 3 * cfg.size * cfg.size),
+      0.5,
+      text,
+      mask,
+      Float32Array.from({ length: cfg.frames }, (_, i) => i),
+    );
     assert.equal(again.length, cfg.depth * cfg.heads * 2);
     assert.notEqual(torch.pid, pid, "a new worker");
     const raw = torch as unknown as { call(op: string, t: object): Promise<unknown> };
-    await assert.rejects(raw.call("no-such-op", {}), (e: unknown) => e instanceof TorchEngineError && e.code === "worker_error" && /unknown op/.test(e.message));
+    await assert.rejects(
+      raw.call("no-such-op", {}),
+      (e: unknown) => e instanceof TorchEngineError && e.code === "worker_error" && /unknown op/.test(e.message),
+    );
     assert.ok((await torch.encodeText("a red circle")).text.length > 0, "a bad request does not kill the worker");
   });
 });

@@ -56,7 +56,10 @@ type Tensors = Record<string, { data: Float32Array | BigInt64Array; shape: numbe
  * The first Python that has torch installed; with `probeCuda`, also whether it sees a GPU (that
  * imports torch and initialises CUDA, seconds, so only engine auto-selection asks).
  */
-export function findTorchPython(probeCuda = false, candidates = [process.env.MOTION_LORA_PYTHON, "python3", "/usr/bin/python3"]): { python: string; cuda: boolean } | null {
+export function findTorchPython(
+  probeCuda = false,
+  candidates = [process.env.MOTION_LORA_PYTHON, "python3", "/usr/bin/python3"],
+): { python: string; cuda: boolean } | null {
   const code = probeCuda ? "import torch; print(torch.cuda.is_available())" : "import importlib.util, sys; sys.exit(importlib.util.find_spec('torch') is None)";
   for (const python of candidates) {
     if (!python) continue;
@@ -101,7 +104,11 @@ export class TorchEngine implements Engine {
   static async start(opts: TorchEngineOptions = {}): Promise<TorchEngine> {
     const dir = opts.artifacts ?? DEFAULT_ARTIFACTS;
     const found = opts.python ? { python: opts.python, cuda: false } : findTorchPython();
-    if (!found) throw new TorchEngineError("torch_unavailable", "the torch engine needs a Python with PyTorch (none of MOTION_LORA_PYTHON, python3, /usr/bin/python3 imports torch); install it or use --engine onnx");
+    if (!found)
+      throw new TorchEngineError(
+        "torch_unavailable",
+        "the torch engine needs a Python with PyTorch (none of MOTION_LORA_PYTHON, python3, /usr/bin/python3 imports torch); install it or use --engine onnx",
+      );
     const engine = new TorchEngine(await loadManifest(dir), Tokenizer.load(dir), found.python, { ...opts, artifacts: dir });
     await engine.spawn();
     return engine;
@@ -166,7 +173,15 @@ export class TorchEngine implements Engine {
       if (this.buffered < 8 + n) return;
       if (this.frameSize === null) {
         const header = JSON.parse(new TextDecoder().decode(this.peek(8 + n).subarray(8))) as Record<string, { data_offsets?: [number, number] }>;
-        this.frameSize = 8 + n + Math.max(0, ...Object.entries(header).filter(([k]) => k !== "__metadata__").map(([, v]) => v.data_offsets![1]));
+        this.frameSize =
+          8 +
+          n +
+          Math.max(
+            0,
+            ...Object.entries(header)
+              .filter(([k]) => k !== "__metadata__")
+              .map(([, v]) => v.data_offsets![1]),
+          );
       }
       if (this.buffered < this.frameSize) return;
       const all = Buffer.concat(this.chunks, this.buffered);
@@ -250,8 +265,10 @@ export class TorchEngine implements Engine {
   async denoise(x: Float32Array, t: Float32Array, text: Float32Array, mask: Float32Array, framePos: Float32Array, slots: Slots) {
     const c = this.config;
     const out = await this.call("denoise", {
-      x: { data: x, shape: [2, c.frames, 3, c.size, c.size] }, t: { data: t, shape: [2] },
-      text: { data: text, shape: [2, c.max_tokens, c.text_dim] }, text_mask: { data: mask, shape: [2, c.max_tokens] },
+      x: { data: x, shape: [2, c.frames, 3, c.size, c.size] },
+      t: { data: t, shape: [2] },
+      text: { data: text, shape: [2, c.max_tokens, c.text_dim] },
+      text_mask: { data: mask, shape: [2, c.max_tokens] },
       frame_pos: { data: framePos, shape: [framePos.length] },
       lora_A: { data: slots.A, shape: [c.lora_slots, c.depth, 4, c.lora_rank, c.dim] },
       lora_B: { data: slots.B, shape: [c.lora_slots, c.depth, 4, c.dim, c.lora_rank] },
@@ -263,8 +280,10 @@ export class TorchEngine implements Engine {
   async probe(x: Float32Array, t: number, text: Float32Array, mask: Float32Array, framePos: Float32Array) {
     const c = this.config;
     const out = await this.call("probe", {
-      x: { data: x, shape: [1, framePos.length, 3, c.size, c.size] }, t: { data: Float32Array.of(t), shape: [1] },
-      text: { data: text, shape: [1, c.max_tokens, c.text_dim] }, text_mask: { data: mask, shape: [1, c.max_tokens] },
+      x: { data: x, shape: [1, framePos.length, 3, c.size, c.size] },
+      t: { data: Float32Array.of(t), shape: [1] },
+      text: { data: text, shape: [1, c.max_tokens, c.text_dim] },
+      text_mask: { data: mask, shape: [1, c.max_tokens] },
       frame_pos: { data: framePos, shape: [framePos.length] },
     });
     return out.similarities!;
@@ -276,11 +295,18 @@ export class TorchEngine implements Engine {
     const a = [c.depth, 4, c.lora_rank, c.dim];
     const b = [c.depth, 4, c.dim, c.lora_rank];
     const out = await this.call("train", {
-      x0: { data: i.x0, shape: [1, n, 3, c.size, c.size] }, noise: { data: i.noise, shape: [1, n, 3, c.size, c.size] },
-      t: { data: Float32Array.of(i.t), shape: [1] }, text: { data: i.text, shape: [1, c.max_tokens, c.text_dim] },
-      text_mask: { data: i.textMask, shape: [1, c.max_tokens] }, frame_pos: { data: i.framePos, shape: [n] },
-      frozen_A: { data: i.frozen.A, shape: a }, frozen_B: { data: i.frozen.B, shape: b }, frozen_scale: { data: Float32Array.of(i.frozen.scale), shape: [1] },
-      lora_A: { data: i.lora.A, shape: a }, lora_B: { data: i.lora.B, shape: b }, lora_scale: { data: Float32Array.of(i.lora.scale), shape: [1] },
+      x0: { data: i.x0, shape: [1, n, 3, c.size, c.size] },
+      noise: { data: i.noise, shape: [1, n, 3, c.size, c.size] },
+      t: { data: Float32Array.of(i.t), shape: [1] },
+      text: { data: i.text, shape: [1, c.max_tokens, c.text_dim] },
+      text_mask: { data: i.textMask, shape: [1, c.max_tokens] },
+      frame_pos: { data: i.framePos, shape: [n] },
+      frozen_A: { data: i.frozen.A, shape: a },
+      frozen_B: { data: i.frozen.B, shape: b },
+      frozen_scale: { data: Float32Array.of(i.frozen.scale), shape: [1] },
+      lora_A: { data: i.lora.A, shape: a },
+      lora_B: { data: i.lora.B, shape: b },
+      lora_scale: { data: Float32Array.of(i.lora.scale), shape: [1] },
       loss_weights: { data: Float32Array.from(i.lossWeights), shape: [2] },
     });
     return { loss: out.loss![0]!, terms: [out.loss_terms![0]!, out.loss_terms![1]!], gradA: out.grad_A!, gradB: out.grad_B! };
@@ -308,30 +334,48 @@ export class TorchEngine implements Engine {
     const b = [n, c.depth, 4, c.dim, c.lora_rank];
     const all = new Set(["clips", "text", "frozen_A", "frozen_B", "lora_A", "lora_B", "mask_A", "mask_B"]);
     const generation = this.workerGeneration;
-    await this.call("trainer_init", {
-      clips: { data: cat((j) => j.clip.data), shape: [n, c.frames, 3, c.size, c.size] },
-      text: { data: cat((j) => j.text), shape: [n, c.max_tokens, c.text_dim] }, text_mask: { data: cat((j) => j.textMask), shape: [n, c.max_tokens] },
-      frozen_A: { data: cat((j) => j.frozen.A), shape: a }, frozen_B: { data: cat((j) => j.frozen.B), shape: b },
-      frozen_scale: { data: Float32Array.from(jobs, (j) => j.frozen.scale), shape: [n] },
-      lora_A: { data: cat((j) => j.init.A), shape: a }, lora_B: { data: cat((j) => j.init.B), shape: b },
-      lora_scale: { data: Float32Array.from(jobs, (j) => j.scale), shape: [n] },
-      mask_A: { data: cat((j) => Float32Array.from(j.masks.A)), shape: a }, mask_B: { data: cat((j) => Float32Array.from(j.masks.B)), shape: b },
-      lr: { data: Float32Array.from(jobs, (j) => j.lr), shape: [n] }, warmup_steps: { data: Float32Array.from(jobs, (j) => j.warmupSteps), shape: [n] },
-      loss_weights: { data: Float32Array.from(jobs.flatMap((j) => j.lossWeights)), shape: [n, 2] },
-    }, { trainer: id, hp: JSON.stringify({ weight_decay: optim.weightDecay, beta1: optim.betas[0], beta2: optim.betas[1], eps: optim.eps, clip_norm: optim.clipNorm }) }, all);
+    await this.call(
+      "trainer_init",
+      {
+        clips: { data: cat((j) => j.clip.data), shape: [n, c.frames, 3, c.size, c.size] },
+        text: { data: cat((j) => j.text), shape: [n, c.max_tokens, c.text_dim] },
+        text_mask: { data: cat((j) => j.textMask), shape: [n, c.max_tokens] },
+        frozen_A: { data: cat((j) => j.frozen.A), shape: a },
+        frozen_B: { data: cat((j) => j.frozen.B), shape: b },
+        frozen_scale: { data: Float32Array.from(jobs, (j) => j.frozen.scale), shape: [n] },
+        lora_A: { data: cat((j) => j.init.A), shape: a },
+        lora_B: { data: cat((j) => j.init.B), shape: b },
+        lora_scale: { data: Float32Array.from(jobs, (j) => j.scale), shape: [n] },
+        mask_A: { data: cat((j) => Float32Array.from(j.masks.A)), shape: a },
+        mask_B: { data: cat((j) => Float32Array.from(j.masks.B)), shape: b },
+        lr: { data: Float32Array.from(jobs, (j) => j.lr), shape: [n] },
+        warmup_steps: { data: Float32Array.from(jobs, (j) => j.warmupSteps), shape: [n] },
+        loss_weights: { data: Float32Array.from(jobs.flatMap((j) => j.lossWeights)), shape: [n, 2] },
+      },
+      {
+        trainer: id,
+        hp: JSON.stringify({ weight_decay: optim.weightDecay, beta1: optim.betas[0], beta2: optim.betas[1], eps: optim.eps, clip_norm: optim.clipNorm }),
+      },
+      all,
+    );
     const alive = () => {
-      if (this.workerGeneration !== generation) throw new TorchEngineError("worker_crashed", "the torch worker was restarted and lost this trainer's LoRAs; tune again");
+      if (this.workerGeneration !== generation)
+        throw new TorchEngineError("worker_crashed", "the torch worker was restarted and lost this trainer's LoRAs; tune again");
     };
     return {
       size: n,
       step: async (steps: TrainerStep[]) => {
         alive();
-        const out = await this.call("trainer_step", {
-          frames: { data: Float32Array.from(steps.flatMap((s) => s.frames)), shape: [n, frames] },
-          frame_pos: { data: Float32Array.from(steps.flatMap((s) => [...s.framePos])), shape: [n, frames] },
-          t: { data: Float32Array.from(steps, (s) => s.t), shape: [n] },
-          seeds: { data: BigInt64Array.from(steps, (s) => BigInt(s.seed)), shape: [n] },
-        }, { trainer: id });
+        const out = await this.call(
+          "trainer_step",
+          {
+            frames: { data: Float32Array.from(steps.flatMap((s) => s.frames)), shape: [n, frames] },
+            frame_pos: { data: Float32Array.from(steps.flatMap((s) => [...s.framePos])), shape: [n, frames] },
+            t: { data: Float32Array.from(steps, (s) => s.t), shape: [n] },
+            seeds: { data: BigInt64Array.from(steps, (s) => BigInt(s.seed)), shape: [n] },
+          },
+          { trainer: id },
+        );
         return steps.map((_, i) => ({ loss: out.loss![i]!, terms: [out.loss_terms![2 * i]!, out.loss_terms![2 * i + 1]!] as [number, number] }));
       },
       weights: async () => {
@@ -354,7 +398,7 @@ export class TorchEngine implements Engine {
     const n = items.length;
     const per = c.frames * 3 * c.size * c.size;
     const x = new Float32Array(2 * n * per);
-    items.forEach((it, i) => x.set(it.x, 2 * i * per));
+    for (const [i, it] of items.entries()) x.set(it.x, 2 * i * per);
     const tensors: Tensors = {
       x: { data: x, shape: [2 * n, c.frames, 3, c.size, c.size] },
       t: { data: Float32Array.from(items.flatMap((it) => [...it.t])), shape: [2 * n] },

@@ -37,10 +37,13 @@ describe("Follow-Your-Motion pipeline (ONNX engine, CPU)", () => {
   it("classifies heads by their similarity to the spatial and temporal pseudo maps", () => {
     const cfg = { ...engine.config, depth: 2, heads: 3 };
     // block 0: head 0 clearly spatial, head 1 clearly temporal, head 2 a near tie; block 1 all temporal.
-    const sims = Float32Array.from([0.9, 0.1, 0.1, 0.8, 0.40, 0.42, 0.2, 0.7, 0.1, 0.6, 0.3, 0.5]);
+    const sims = Float32Array.from([0.9, 0.1, 0.1, 0.8, 0.4, 0.42, 0.2, 0.7, 0.1, 0.6, 0.3, 0.5]);
     const plain = classifyHeads(cfg, sims);
     assert.deepEqual(plain.spatial, [[0], []]);
-    assert.deepEqual(plain.temporal, [[1, 2], [0, 1, 2]]);
+    assert.deepEqual(plain.temporal, [
+      [1, 2],
+      [0, 1, 2],
+    ]);
     const strict = classifyHeads(cfg, sims, 0.05);
     assert.deepEqual(strict.temporal, [[1], [0, 1, 2]], "the margin sends near ties to the spatial side");
   });
@@ -60,7 +63,10 @@ describe("Follow-Your-Motion pipeline (ONNX engine, CPU)", () => {
       const f = sampleFrames(rng, 16, 4, "strided");
       assert.equal(f.length, 4);
       assert.ok(f[3]! - f[0]! >= 12 - 1, `strided frames span the clip: ${f}`);
-      assert.deepEqual([...f].sort((a, b) => a - b), f);
+      assert.deepEqual(
+        [...f].sort((a, b) => a - b),
+        f,
+      );
     }
     assert.deepEqual([...framePositions([1, 5, 9, 13], "adaptive")], [1, 5, 9, 13]);
     assert.deepEqual([...framePositions([1, 5, 9, 13], "plain")], [0, 1, 2, 3]);
@@ -81,8 +87,15 @@ describe("Follow-Your-Motion pipeline (ONNX engine, CPU)", () => {
       let sum = 0;
       for (const s of samples) {
         const out = await engine.trainStep("sparse", {
-          x0: s.x0, noise: s.noise, t: s.t, text, textMask: mask, framePos: s.pos, frozen,
-          lora: { A: result.temporal.lora.A, B: result.temporal.lora.B, scale }, lossWeights: [1, 0],
+          x0: s.x0,
+          noise: s.noise,
+          t: s.t,
+          text,
+          textMask: mask,
+          framePos: s.pos,
+          frozen,
+          lora: { A: result.temporal.lora.A, B: result.temporal.lora.B, scale },
+          lossWeights: [1, 0],
         });
         sum += out.loss;
       }
@@ -92,7 +105,11 @@ describe("Follow-Your-Motion pipeline (ONNX engine, CPU)", () => {
     const afterTuning = await evalLoss(slotScale(result.temporal.lora));
     assert.ok(afterTuning < before, `loss on fixed samples: ${before} before, ${afterTuning} after`);
 
-    const bytes = encodeLora(engine.config, result.temporal.lora, engine.base, { stage: "temporal", heads: result.heads.temporal, tuning: { ...result.options } });
+    const bytes = encodeLora(engine.config, result.temporal.lora, engine.base, {
+      stage: "temporal",
+      heads: result.heads.temporal,
+      tuning: { ...result.options },
+    });
     const { lora } = decodeLora(engine.config, bytes, engine.base);
     const cfg = engine.config;
     const hd = cfg.dim / cfg.heads;
@@ -111,12 +128,18 @@ describe("Follow-Your-Motion pipeline (ONNX engine, CPU)", () => {
     const ctl = new AbortController();
     let steps = 0;
     await assert.rejects(
-      tune(engine, ref.clip, ref.caption, { spatialSteps: 50, temporalSteps: 50 }, {
-        signal: ctl.signal,
-        onProgress: (p) => {
-          if (p.stage === "spatial" && ++steps === 2) ctl.abort();
+      tune(
+        engine,
+        ref.clip,
+        ref.caption,
+        { spatialSteps: 50, temporalSteps: 50 },
+        {
+          signal: ctl.signal,
+          onProgress: (p) => {
+            if (p.stage === "spatial" && ++steps === 2) ctl.abort();
+          },
         },
-      }),
+      ),
       (e: unknown) => (e as Error).name === "AbortError",
     );
     assert.equal(steps, 2);

@@ -16,11 +16,16 @@ const r2 = (x: number) => Math.round(x * 100) / 100;
 describe("default recipe", () => {
   it("is the recipe the cited MotionBench run measured as 'fym'", () => {
     assert.deepEqual(results.setup.recipes.fym, {}, "fym ran as the defaults, no overrides");
-    for (const [k, v] of Object.entries(DEFAULT_TUNE)) if (k !== "seed") assert.deepEqual(results.setup.tune[k], v, `DEFAULT_TUNE.${k} differs from the benchmarked run`);
+    for (const [k, v] of Object.entries(DEFAULT_TUNE))
+      if (k !== "seed") assert.deepEqual(results.setup.tune[k], v, `DEFAULT_TUNE.${k} differs from the benchmarked run`);
   });
 
   it("stamps the figures of that run", () => {
-    for (const [split, key] of [["all", "all"], ["ID", "id"], ["OOD", "ood"]] as const) {
+    for (const [split, key] of [
+      ["all", "all"],
+      ["ID", "id"],
+      ["OOD", "ood"],
+    ] as const) {
       const f = row("fym", split).fidelity!;
       assert.deepEqual(DEFAULT_TUNE_BENCHMARK.motion_fidelity[key], [r2(f.mean), r2(f.lo), r2(f.hi)], `motion fidelity ${split}`);
     }

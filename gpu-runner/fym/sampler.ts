@@ -100,16 +100,19 @@ export async function generateMany(engine: Engine, list: GenerateOptions[]): Pro
   const items = [];
   for (const o of list) items.push({ ...(await conditioning(engine, o)), x: new Rng(o.seed ?? 0).normals(n), guidance: o.guidance ?? 4 });
   for (let i = 0; i < steps; i++) {
-    list.forEach((o) => o.signal?.throwIfAborted());
+    for (const o of list) o.signal?.throwIfAborted();
     const t = 1 - i / steps;
-    const vs = await engine.denoiseMany(items.map((it) => {
-      const pair = new Float32Array(2 * n);
-      pair.set(it.x);
-      pair.set(it.x, n);
-      return { x: pair, t: Float32Array.of(t, t), text: it.text, mask: it.mask, slots: it.slots };
-    }), framePos);
-    items.forEach((it, k) => eulerStep(it.x, vs[k]!, 1 - (i + 1) / steps - t, it.guidance));
-    list.forEach((o) => o.onStep?.(i + 1, steps));
+    const vs = await engine.denoiseMany(
+      items.map((it) => {
+        const pair = new Float32Array(2 * n);
+        pair.set(it.x);
+        pair.set(it.x, n);
+        return { x: pair, t: Float32Array.of(t, t), text: it.text, mask: it.mask, slots: it.slots };
+      }),
+      framePos,
+    );
+    for (const [k, it] of items.entries()) eulerStep(it.x, vs[k]!, 1 - (i + 1) / steps - t, it.guidance);
+    for (const o of list) o.onStep?.(i + 1, steps);
   }
   return items.map((it) => ({ frames: cfg.frames, size: cfg.size, data: clamp(it.x) }));
 }

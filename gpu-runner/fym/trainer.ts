@@ -22,7 +22,11 @@ class LoopTrainer implements Trainer {
     this.loras = jobs.map((j) => {
       const A = Float32Array.from(j.init.A);
       const B = Float32Array.from(j.init.B);
-      const opt = new AdamW([A, B], { lr: j.lr, warmupSteps: j.warmupSteps, weightDecay: optim.weightDecay, betas: optim.betas, eps: optim.eps, clipNorm: optim.clipNorm }, [j.masks.A, j.masks.B]);
+      const opt = new AdamW(
+        [A, B],
+        { lr: j.lr, warmupSteps: j.warmupSteps, weightDecay: optim.weightDecay, betas: optim.betas, eps: optim.eps, clipNorm: optim.clipNorm },
+        [j.masks.A, j.masks.B],
+      );
       return { A, B, opt };
     });
   }
@@ -38,8 +42,15 @@ class LoopTrainer implements Trainer {
       const lora = this.loras[i]!;
       const x0 = selectFrames(job.clip, s.frames).data;
       const r = await this.engine.trainStep(this.graph, {
-        x0, noise: seededNormals(s.seed, x0.length), t: s.t, text: job.text, textMask: job.textMask, framePos: s.framePos,
-        frozen: job.frozen, lora: { A: lora.A, B: lora.B, scale: job.scale }, lossWeights: job.lossWeights,
+        x0,
+        noise: seededNormals(s.seed, x0.length),
+        t: s.t,
+        text: job.text,
+        textMask: job.textMask,
+        framePos: s.framePos,
+        frozen: job.frozen,
+        lora: { A: lora.A, B: lora.B, scale: job.scale },
+        lossWeights: job.lossWeights,
       });
       lora.opt.update([r.gradA, r.gradB]);
       out.push({ loss: r.loss, terms: r.terms });

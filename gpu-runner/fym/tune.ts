@@ -150,7 +150,8 @@ function prepare(engine: Engine, job: TuneJob): TuneOptions {
   const cfg = engine.config;
   checkClip(job.clip, cfg);
   if (!Number.isInteger(o.rank) || o.rank < 1 || o.rank > cfg.lora_rank) throw new RangeError(`rank must be 1–${cfg.lora_rank}, got ${o.rank}`);
-  if (o.sampling === "dense" && o.sparseFrames) throw new RangeError(`sparseFrames applies to sparse sampling; set sampling to "strided" or "random", or leave sparseFrames 0`);
+  if (o.sampling === "dense" && o.sparseFrames)
+    throw new RangeError(`sparseFrames applies to sparse sampling; set sampling to "strided" or "random", or leave sparseFrames 0`);
   const k = temporalFrames(engine, o);
   if (k < 2 || k > cfg.frames) throw new RangeError(`sparseFrames must be 2–${cfg.frames}, got ${k}`);
   if (!engine.createTrainer && k !== cfg.frames && k !== engine.sparseFrames) {
@@ -178,15 +179,18 @@ interface Pending {
  */
 export function tuneMany(engine: Engine, jobs: TuneJob[]): Promise<TuneResult>[] {
   const groups = new Map<string, Pending[]>();
-  const promises = jobs.map((job) => new Promise<TuneResult>((done, fail) => {
-    try {
-      const o = prepare(engine, job);
-      const key = stageShape(engine, o);
-      groups.set(key, [...(groups.get(key) ?? []), { job, o, rng: new Rng(o.seed), done, fail, dead: false }]);
-    } catch (e) {
-      fail(e);
-    }
-  }));
+  const promises = jobs.map(
+    (job) =>
+      new Promise<TuneResult>((done, fail) => {
+        try {
+          const o = prepare(engine, job);
+          const key = stageShape(engine, o);
+          groups.set(key, [...(groups.get(key) ?? []), { job, o, rng: new Rng(o.seed), done, fail, dead: false }]);
+        } catch (e) {
+          fail(e);
+        }
+      }),
+  );
   void (async () => {
     for (const group of groups.values()) {
       try {
@@ -242,13 +246,20 @@ async function tuneGroup(engine: Engine, group: Pending[]): Promise<void> {
   ): Promise<StageResult[]> {
     const loras = group.map((p) => initLora(engine, p.o.rank, p.rng));
     const masks = group.map((_, i) => headMasks(cfg, allowed(i)));
-    loras.forEach((l, i) => applyMasks(l, masks[i]!));
+    for (const [i, l] of loras.entries()) applyMasks(l, masks[i]!);
     const jobs: TrainerJob[] = group.map((p, i) => {
       const f = frozen(i);
       return {
-        clip: p.job.clip, text: texts[i]!.text, textMask: texts[i]!.mask, init: { A: loras[i]!.A, B: loras[i]!.B }, masks: masks[i]!,
+        clip: p.job.clip,
+        text: texts[i]!.text,
+        textMask: texts[i]!.mask,
+        init: { A: loras[i]!.A, B: loras[i]!.B },
+        masks: masks[i]!,
         frozen: f ? { A: f.A, B: f.B, scale: slotScale(f) } : { A: new Float32Array(loras[i]!.A.length), B: new Float32Array(loras[i]!.B.length), scale: 0 },
-        scale: slotScale(loras[i]!), lr: p.o.lr, warmupSteps: p.o.warmupSteps, lossWeights: lossWeights(p),
+        scale: slotScale(loras[i]!),
+        lr: p.o.lr,
+        warmupSteps: p.o.warmupSteps,
+        lossWeights: lossWeights(p),
       };
     });
     const trainer = await openTrainer(engine, graph, frames, jobs);
@@ -270,7 +281,13 @@ async function tuneGroup(engine: Engine, group: Pending[]): Promise<void> {
       }
       const weights = await trainer.weights();
       const ms = performance.now() - t0;
-      return group.map((_, i) => ({ lora: { ...loras[i]!, A: weights[i]!.A, B: weights[i]!.B }, heads: allowed(i), losses: losses[i]!, ms, batch: group.length }));
+      return group.map((_, i) => ({
+        lora: { ...loras[i]!, A: weights[i]!.A, B: weights[i]!.B },
+        heads: allowed(i),
+        losses: losses[i]!,
+        ms,
+        batch: group.length,
+      }));
     } finally {
       await trainer.close();
     }
@@ -278,7 +295,10 @@ async function tuneGroup(engine: Engine, group: Pending[]): Promise<void> {
 
   const o0 = group[0]!.o;
   const spatial = await stage(
-    "spatial", "spatial", 1, o0.spatialSteps,
+    "spatial",
+    "spatial",
+    1,
+    o0.spatialSteps,
     (i) => (group[i]!.o.decoupleHeads ? heads[i]!.spatial : all),
     () => null,
     (p) => {
@@ -289,7 +309,10 @@ async function tuneGroup(engine: Engine, group: Pending[]): Promise<void> {
   );
   const k = temporalFrames(engine, o0);
   const temporal = await stage(
-    "temporal", k === cfg.frames ? "dense" : "sparse", k, o0.temporalSteps,
+    "temporal",
+    k === cfg.frames ? "dense" : "sparse",
+    k,
+    o0.temporalSteps,
     (i) => (group[i]!.o.decoupleHeads ? heads[i]!.temporal : all),
     (i) => spatial[i]!.lora,
     (p) => {

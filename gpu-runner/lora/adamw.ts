@@ -33,7 +33,13 @@ export class AdamW {
 
   /** Applies one update from `grads` (same layout as the params); returns the pre-clip gradient norm. */
   update(grads: Float32Array[]): number {
-    const { betas: [b1, b2], eps, weightDecay, warmupSteps, clipNorm } = this.opts;
+    const {
+      betas: [b1, b2],
+      eps,
+      weightDecay,
+      warmupSteps,
+      clipNorm,
+    } = this.opts;
     let sq = 0;
     grads.forEach((g, k) => {
       const mask = this.masks[k];

@@ -1,5 +1,5 @@
 import { encodeSafetensors, type TensorData } from "../../sdk/safetensors/encode.ts";
-import { parseSafetensors, SafetensorsError } from "../../sdk/safetensors/header.ts";
+import { parseSafetensors, SafetensorsError, type SafetensorsHeader } from "../../sdk/safetensors/header.ts";
 import { LoraFileMetadata } from "../../sdk/schema/index.ts";
 import type { BaseModel, ModelConfig } from "../engine/config.ts";
 import { RunnerError } from "../errors.ts";
@@ -58,7 +58,7 @@ export function encodeLora(cfg: ModelConfig, lora: LoraWeights, base: BaseModel,
 
 /** Reads a LoRA file for this model; refuses one made for another base model (by sha256). */
 export function decodeLora(cfg: ModelConfig, bytes: Uint8Array, base: BaseModel) {
-  let header;
+  let header: SafetensorsHeader;
   try {
     header = parseSafetensors(bytes);
   } catch (e) {

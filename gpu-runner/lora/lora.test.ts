@@ -8,7 +8,20 @@ import { applyMasks, headMasks } from "./head-masks.ts";
 import { offsets, zeroLora } from "./tensors.ts";
 
 const cfg: ModelConfig = {
-  frames: 16, size: 32, patch: 4, dim: 24, depth: 2, heads: 4, mlp_ratio: 4, text_dim: 8, text_layers: 1, text_heads: 2, vocab: 10, max_tokens: 8, lora_rank: 4, lora_slots: 2,
+  frames: 16,
+  size: 32,
+  patch: 4,
+  dim: 24,
+  depth: 2,
+  heads: 4,
+  mlp_ratio: 4,
+  text_dim: 8,
+  text_layers: 1,
+  text_heads: 2,
+  vocab: 10,
+  max_tokens: 8,
+  lora_rank: 4,
+  lora_slots: 2,
 };
 const base = { id: "test-model", sha256: "b".repeat(64) };
 
@@ -58,7 +71,10 @@ describe("LoRA files and the optimizer", () => {
 
   it("refuses a truncated file with a clear error", () => {
     const bytes = encodeLora(cfg, zeroLora(cfg), base, { stage: "temporal", heads: [[], []], tuning: {} });
-    assert.throws(() => decodeLora(cfg, bytes.subarray(0, bytes.length - 10), base), (e: unknown) => e instanceof LoraFileError && e.code === "invalid_lora_file");
+    assert.throws(
+      () => decodeLora(cfg, bytes.subarray(0, bytes.length - 10), base),
+      (e: unknown) => e instanceof LoraFileError && e.code === "invalid_lora_file",
+    );
   });
 
   it("leaves the LoRA rows of non-target heads exactly zero through optimizer steps", () => {

@@ -57,8 +57,15 @@ describe("appearance", () => {
 
   it("recognises a stick figure as a person, whatever it does", () => {
     for (let i = 0; i < 6; i++) {
-      const joints: Joints[] = Array.from({ length: FRAMES }, (_, f) => Array.from({ length: 8 }, (_, k) => Math.sin(f * 0.4 + k + i) * (0.3 + (k % 3) * 0.5)) as Joints);
-      const clip = paintClip({ background: BACKGROUND_COLOURS[i]!, style: STYLES[i % 5]!, sprites: [{ colour: OBJECT_COLOURS[i]!, shape: "person", path: line(12 + i, 18, 0.3, 0), angle: Array(FRAMES).fill(i === 3 ? 0.3 : 0), joints }] });
+      const joints: Joints[] = Array.from(
+        { length: FRAMES },
+        (_, f) => Array.from({ length: 8 }, (_, k) => Math.sin(f * 0.4 + k + i) * (0.3 + (k % 3) * 0.5)) as Joints,
+      );
+      const clip = paintClip({
+        background: BACKGROUND_COLOURS[i]!,
+        style: STYLES[i % 5]!,
+        sprites: [{ colour: OBJECT_COLOURS[i]!, shape: "person", path: line(12 + i, 18, 0.3, 0), angle: Array(FRAMES).fill(i === 3 ? 0.3 : 0), joints }],
+      });
       const seen = classifyAppearance(clip);
       assert.equal(seen.count, 1);
       assert.equal(seen.objects[0]?.shape, "person", `figure ${i}: ${seen.objects[0]?.shape} (${seen.objects[0]?.shapeScore.toFixed(2)})`);
@@ -68,7 +75,12 @@ describe("appearance", () => {
   it("counts 1 to 3 objects, also when two of them cross", () => {
     for (const k of [1, 2, 3]) {
       for (let trial = 0; trial < 3; trial++) {
-        const sprites: PaintSprite[] = Array.from({ length: k }, (_, i) => ({ colour: OBJECT_COLOURS[(i * 3 + trial) % 8]!, shape: SHAPES[(i + trial) % 6]!, size: "small" as const, path: line(5 + 11 * i, 6 + 6 * trial, 0, 1) }));
+        const sprites: PaintSprite[] = Array.from({ length: k }, (_, i) => ({
+          colour: OBJECT_COLOURS[(i * 3 + trial) % 8]!,
+          shape: SHAPES[(i + trial) % 6]!,
+          size: "small" as const,
+          path: line(5 + 11 * i, 6 + 6 * trial, 0, 1),
+        }));
         // Trial 2: the first object sweeps across the others' row for a couple of frames.
         if (trial === 2) sprites[0]!.path = line(5, 18, 1.4, 0);
         assert.equal(classifyAppearance(paintClip({ background: "teal", style: "striped", sprites })).count, k, `${k} objects, trial ${trial}`);
@@ -78,8 +90,14 @@ describe("appearance", () => {
 
   it("parses the world's captions", () => {
     assert.deepEqual(parsePrompt("a big red star and a small blue circle moving on a striped navy background with the camera panning"), {
-      objects: [{ colour: "red", shape: "star", size: "big" }, { colour: "blue", shape: "circle", size: "small" }],
-      style: "striped", background: "navy", motion: "moving", camera: "panning",
+      objects: [
+        { colour: "red", shape: "star", size: "big" },
+        { colour: "blue", shape: "circle", size: "small" },
+      ],
+      style: "striped",
+      background: "navy",
+      motion: "moving",
+      camera: "panning",
     });
     assert.deepEqual(parsePrompt("a orange person on a gray background").objects, [{ colour: "orange", shape: "person", size: null }]);
     assert.throws(() => parsePrompt("a red star"));
@@ -92,21 +110,45 @@ describe("appearance", () => {
     ];
     const clip = paintClip({ background: "navy", style: "striped", sprites });
     const seen = classifyAppearance(clip);
-    assert.deepEqual(textAlignment(clip, "a big red star and a small blue circle on a striped navy background", seen), { colour: true, shape: true, background: true, count: true, mean: 1 });
-    assert.deepEqual(textAlignment(clip, "a red star and a green circle on a teal background", seen), { colour: false, shape: true, background: false, count: true, mean: 0.5 });
+    assert.deepEqual(textAlignment(clip, "a big red star and a small blue circle on a striped navy background", seen), {
+      colour: true,
+      shape: true,
+      background: true,
+      count: true,
+      mean: 1,
+    });
+    assert.deepEqual(textAlignment(clip, "a red star and a green circle on a teal background", seen), {
+      colour: false,
+      shape: true,
+      background: false,
+      count: true,
+      mean: 0.5,
+    });
     assert.deepEqual(textAlignment(clip, "a red square on a navy background", seen), { colour: true, shape: false, background: true, count: false, mean: 0.5 });
     // The prompt asked for a red star where the reference had a white cross and the blue circle: blue leaked.
     assert.deepEqual(leakage(clip, "a red star on a navy background", "a blue circle on a gray background", seen), { colour: true, shape: true, any: true });
-    assert.deepEqual(leakage(clip, "a red star and a blue circle on a navy background", "a blue circle on a gray background", seen), { colour: false, shape: false, any: false });
-    assert.deepEqual(leakage(clip, "a red star and a small white circle on a navy background", "a blue cross on a gray background", seen), { colour: true, shape: false, any: true });
+    assert.deepEqual(leakage(clip, "a red star and a blue circle on a navy background", "a blue circle on a gray background", seen), {
+      colour: false,
+      shape: false,
+      any: false,
+    });
+    assert.deepEqual(leakage(clip, "a red star and a small white circle on a navy background", "a blue cross on a gray background", seen), {
+      colour: true,
+      shape: false,
+      any: true,
+    });
   });
 
   it("measures temporal consistency: a rigid object near 1, a morphing or flickering one clearly lower", () => {
-    const moving = maskConsistency(paintClip({ background: "gray", style: "noisy", sprites: [{ colour: "yellow", shape: "star", path: line(8, 10, 1.1, 0.7), angle: upright() }] }));
+    const moving = maskConsistency(
+      paintClip({ background: "gray", style: "noisy", sprites: [{ colour: "yellow", shape: "star", path: line(8, 10, 1.1, 0.7), angle: upright() }] }),
+    );
     assert.ok(moving > 0.75, `rigid ${moving.toFixed(3)}`);
     // A clip whose object changes shape every frame (what a temporally unstable generation does).
     const morph = paintClip({ background: "gray", style: "plain", sprites: [] });
-    const frames = SHAPES.map((shape: Shape) => paintClip({ background: "gray", style: "plain", sprites: [{ colour: "yellow", shape, path: stillPath(16, 16) }] }));
+    const frames = SHAPES.map((shape: Shape) =>
+      paintClip({ background: "gray", style: "plain", sprites: [{ colour: "yellow", shape, path: stillPath(16, 16) }] }),
+    );
     const per = 3 * 32 * 32;
     for (let f = 0; f < FRAMES; f++) morph.data.set(frames[f % SHAPES.length]!.data.subarray(0, per), f * per);
     const unstable = maskConsistency(morph);

@@ -2,10 +2,7 @@
 // colour and the object count; then text alignment with a prompt, appearance leakage from the
 // reference, and temporal consistency of the tracked object's mask.
 import type { Clip } from "../clip.ts";
-import {
-  BACKGROUND_COLOURS, OBJECT_COLOURS, RGB, SHAPES, shapeAlpha,
-  type BackgroundColour, type ObjectColour, type Shape,
-} from "./paint.ts";
+import { BACKGROUND_COLOURS, OBJECT_COLOURS, RGB, SHAPES, shapeAlpha, type BackgroundColour, type ObjectColour, type Shape } from "./paint.ts";
 import { components, toFrames01, type Component, type Frames01 } from "./segment.ts";
 import { countObjects, detectObjects, type ObjectTrack } from "./tracker.ts";
 
@@ -208,7 +205,12 @@ export function textAlignment(clip: Clip, prompt: string, seen: Appearance = cla
 }
 
 /** Whether the clip shows a colour or shape of the reference caption that the prompt did not ask for. */
-export function leakage(clip: Clip, prompt: string, referenceCaption: string, seen: Appearance = classifyAppearance(clip)): { colour: boolean; shape: boolean; any: boolean } {
+export function leakage(
+  clip: Clip,
+  prompt: string,
+  referenceCaption: string,
+  seen: Appearance = classifyAppearance(clip),
+): { colour: boolean; shape: boolean; any: boolean } {
   const want = parsePrompt(prompt).objects;
   const ref = parsePrompt(referenceCaption).objects;
   const refColours = ref.map((o) => o.colour).filter((c) => !want.some((o) => o.colour === c));

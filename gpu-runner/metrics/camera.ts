@@ -14,8 +14,10 @@ function blur(img: Float32Array, size: number): Float32Array {
   const clamp = (i: number) => Math.min(size - 1, Math.max(0, i));
   for (let c = 0; c < 3; c++) {
     const o = c * size * size;
-    for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) tmp[o + y * size + x] = k.reduce((s, w, j) => s + w * img[o + y * size + clamp(x + j - 2)]!, 0);
-    for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) out[o + y * size + x] = k.reduce((s, w, j) => s + w * tmp[o + clamp(y + j - 2) * size + x]!, 0);
+    for (let y = 0; y < size; y++)
+      for (let x = 0; x < size; x++) tmp[o + y * size + x] = k.reduce((s, w, j) => s + w * img[o + y * size + clamp(x + j - 2)]!, 0);
+    for (let y = 0; y < size; y++)
+      for (let x = 0; x < size; x++) out[o + y * size + x] = k.reduce((s, w, j) => s + w * tmp[o + clamp(y + j - 2) * size + x]!, 0);
   }
   return out;
 }
@@ -35,7 +37,8 @@ export function cameraModel(clip: Clip, v: Frames01 = toFrames01(clip)): [number
   for (let f = 1; f < v.frames; f++) {
     const a = frames[f - 1]!;
     const b = frames[f]!;
-    const residual = (th: number[], p: number, x: number, y: number, ch: number) => sample(b, n, ch, x + th[0]! + th[2]! * (x - c), y + th[1]! + th[2]! * (y - c)) - a[ch * n * n + p]!;
+    const residual = (th: number[], p: number, x: number, y: number, ch: number) =>
+      sample(b, n, ch, x + th[0]! + th[2]! * (x - c), y + th[1]! + th[2]! * (y - c)) - a[ch * n * n + p]!;
     const inside = (th: number[], x: number, y: number) => {
       const wx = x + th[0]! + th[2]! * (x - c);
       const wy = y + th[1]! + th[2]! * (y - c);
@@ -75,8 +78,8 @@ export function cameraModel(clip: Clip, v: Frames01 = toFrames01(clip)): [number
         const wx = x + th[0]! + th[2]! * (x - c);
         const wy = y + th[1]! + th[2]! * (y - c);
         for (let ch = 0; ch < 3; ch++) {
-          const gx = (sample(b, n, ch, wx + 0.5, wy) - sample(b, n, ch, wx - 0.5, wy));
-          const gy = (sample(b, n, ch, wx, wy + 0.5) - sample(b, n, ch, wx, wy - 0.5));
+          const gx = sample(b, n, ch, wx + 0.5, wy) - sample(b, n, ch, wx - 0.5, wy);
+          const gy = sample(b, n, ch, wx, wy + 0.5) - sample(b, n, ch, wx, wy - 0.5);
           const J = [gx, gy, gx * (x - c) + gy * (y - c)];
           const e = residual(th, p, x, y, ch);
           energy += gx * gx + gy * gy;
@@ -128,4 +131,3 @@ export function cameraTracks(clip: Clip, v: Frames01 = toFrames01(clip)): Track[
   }
   return out;
 }
-

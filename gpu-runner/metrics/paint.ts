@@ -17,10 +17,20 @@ export type Style = (typeof STYLES)[number];
 export type Size = "small" | "big" | null;
 
 export const RGB: Record<ObjectColour | BackgroundColour, [number, number, number]> = {
-  red: [0.9, 0.1, 0.1], green: [0.1, 0.8, 0.2], blue: [0.2, 0.35, 1.0], yellow: [0.95, 0.9, 0.1],
-  cyan: [0.1, 0.9, 0.9], magenta: [0.9, 0.15, 0.85], white: [1.0, 1.0, 1.0], orange: [1.0, 0.55, 0.05],
-  black: [0, 0, 0], gray: [0.35, 0.35, 0.35], navy: [0.05, 0.05, 0.35], maroon: [0.35, 0.05, 0.05],
-  olive: [0.3, 0.3, 0.05], teal: [0.05, 0.3, 0.3],
+  red: [0.9, 0.1, 0.1],
+  green: [0.1, 0.8, 0.2],
+  blue: [0.2, 0.35, 1.0],
+  yellow: [0.95, 0.9, 0.1],
+  cyan: [0.1, 0.9, 0.9],
+  magenta: [0.9, 0.15, 0.85],
+  white: [1.0, 1.0, 1.0],
+  orange: [1.0, 0.55, 0.05],
+  black: [0, 0, 0],
+  gray: [0.35, 0.35, 0.35],
+  navy: [0.05, 0.05, 0.35],
+  maroon: [0.35, 0.05, 0.05],
+  olive: [0.3, 0.3, 0.05],
+  teal: [0.05, 0.3, 0.3],
 };
 /** Object radius in pixels per size word (world.SIZE_PX). */
 export const SIZE_PX = { small: 3.5, medium: 5.0, big: 7.0 } as const;
@@ -83,10 +93,20 @@ function segDist(px: number, py: number, a: [number, number], b: [number, number
 }
 
 /** A stick figure's skeleton: named points (hip, neck, head, shoulder, elbows, hands, knees, feet) and the segments between them. */
-export function personSkeleton(hip: [number, number], angle: number, joints: Joints, L = 7): { points: Record<string, [number, number]>; segments: [[number, number], [number, number]][] } {
+export function personSkeleton(
+  hip: [number, number],
+  angle: number,
+  joints: Joints,
+  L = 7,
+): { points: Record<string, [number, number]>; segments: [[number, number], [number, number]][] } {
   const rot = (x: number, y: number): [number, number] => [x * Math.cos(angle) - y * Math.sin(angle), x * Math.sin(angle) + y * Math.cos(angle)];
   const add = (p: [number, number], d: [number, number]): [number, number] => [p[0] + d[0], p[1] + d[1]];
-  const points: Record<string, [number, number]> = { hip, neck: add(hip, rot(0, -1.1 * L)), head: add(hip, rot(0, -1.55 * L)), shoulder: add(hip, rot(0, -0.95 * L)) };
+  const points: Record<string, [number, number]> = {
+    hip,
+    neck: add(hip, rot(0, -1.1 * L)),
+    head: add(hip, rot(0, -1.55 * L)),
+    shoulder: add(hip, rot(0, -0.95 * L)),
+  };
   const segments: [[number, number], [number, number]][] = [[hip, points.neck!]];
   const limb = (name: string, o: [number, number], up: number, low: number, len: number) => {
     const mid = add(o, rot(len * Math.sin(up), len * Math.cos(up)));

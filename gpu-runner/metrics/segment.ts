@@ -179,7 +179,9 @@ function mergeNear(comps: Component[], v: Frames01, f: number): Component[] {
       const ma = Math.max(...a.colour, 1e-6);
       const mb = Math.max(...b.colour, 1e-6);
       if (Math.hypot(...a.colour.map((c, k) => c / ma - b.colour[k]! / mb)) > 0.25) continue;
-      const near = a.pixels.some((p) => b.pixels.some((q) => Math.max(Math.abs((p % size) - (q % size)), Math.abs(Math.floor(p / size) - Math.floor(q / size))) <= 2));
+      const near = a.pixels.some((p) =>
+        b.pixels.some((q) => Math.max(Math.abs((p % size) - (q % size)), Math.abs(Math.floor(p / size) - Math.floor(q / size))) <= 2),
+      );
       if (!near) continue;
       const weak = new Uint8Array(size * size);
       for (const p of [...a.pixels, ...b.pixels]) weak[p] = 1;

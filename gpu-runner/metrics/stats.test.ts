@@ -17,7 +17,9 @@ interface Row {
 /** Benchmark-like rows: a per-case effect shared by all its prompts and seeds, plus per-row noise. */
 function rows(rand: () => number, cases: number, caseEffects: number[], shift: number, noise: number): Row[] {
   const out: Row[] = [];
-  for (let c = 0; c < cases; c++) for (let p = 0; p < 3; p++) for (let s = 0; s < 3; s++) out.push({ caseId: `c${c}`, prompt: p, seed: s, value: caseEffects[c]! + shift + noise * normal(rand) });
+  for (let c = 0; c < cases; c++)
+    for (let p = 0; p < 3; p++)
+      for (let s = 0; s < 3; s++) out.push({ caseId: `c${c}`, prompt: p, seed: s, value: caseEffects[c]! + shift + noise * normal(rand) });
   return out;
 }
 
@@ -52,11 +54,19 @@ describe("bootstrap statistics", () => {
       const rand = mulberry32(5000 + t);
       const effects = Array.from({ length: 16 }, () => normal(rand));
       const data = rows(rand, 16, effects, 0, 0.3);
-      const c = clusterBootstrap(data, (r) => r.caseId, (r) => r.value, { iters: 300, seed: t });
+      const c = clusterBootstrap(
+        data,
+        (r) => r.caseId,
+        (r) => r.value,
+        { iters: 300, seed: t },
+      );
       assert.equal(c.clusters, 16);
       assert.equal(c.n, 144);
       if (c.lo <= 0 && 0 <= c.hi) clusterCovered++;
-      const b = bootstrapMean(data.map((r) => r.value), { iters: 300, seed: t });
+      const b = bootstrapMean(
+        data.map((r) => r.value),
+        { iters: 300, seed: t },
+      );
       if (b.lo <= 0 && 0 <= b.hi) rowCovered++;
     }
     assert.ok(clusterCovered / trials > 0.8, `cluster coverage ${clusterCovered / trials}`);
@@ -70,16 +80,42 @@ describe("bootstrap statistics", () => {
     const base = rows(rand, 16, effects, 0, 0.5);
     const a = base.map((r) => ({ ...r, value: r.value + 0.2 + 0.05 * normal(rand) }));
     const key = (r: Row) => `${r.caseId}/${r.prompt}/${r.seed}`;
-    const paired = pairedDifference(a, base, key, (r) => r.caseId, (r) => r.value, { seed: 1 });
+    const paired = pairedDifference(
+      a,
+      base,
+      key,
+      (r) => r.caseId,
+      (r) => r.value,
+      { seed: 1 },
+    );
     assert.equal(paired.n, 144);
     assert.ok(Math.abs(paired.mean - 0.2) < 0.03);
     assert.ok(paired.lo < 0.2 && 0.2 < paired.hi);
-    const ia = clusterBootstrap(a, (r) => r.caseId, (r) => r.value, { seed: 1 });
-    const ib = clusterBootstrap(base, (r) => r.caseId, (r) => r.value, { seed: 2 });
+    const ia = clusterBootstrap(
+      a,
+      (r) => r.caseId,
+      (r) => r.value,
+      { seed: 1 },
+    );
+    const ib = clusterBootstrap(
+      base,
+      (r) => r.caseId,
+      (r) => r.value,
+      { seed: 2 },
+    );
     const unpairedWidth = Math.hypot(ia.hi - ia.lo, ib.hi - ib.lo);
     assert.ok(paired.hi - paired.lo < unpairedWidth / 10, `paired ${paired.hi - paired.lo} vs unpaired ${unpairedWidth}`);
     // Rows without a partner are dropped, not guessed.
-    assert.equal(pairedDifference(a.slice(0, 10), base, key, (r) => r.caseId, (r) => r.value).n, 10);
+    assert.equal(
+      pairedDifference(
+        a.slice(0, 10),
+        base,
+        key,
+        (r) => r.caseId,
+        (r) => r.value,
+      ).n,
+      10,
+    );
   });
 
   it("gives a ratio of means with its interval (appearance integrity)", () => {
@@ -87,11 +123,27 @@ describe("bootstrap statistics", () => {
     const without = Array.from({ length: 120 }, (_, i) => ({ caseId: `c${i % 12}`, prompt: i, seed: 0, value: rand() < 0.9 ? 1 : 0 }));
     const withLora = without.map((r) => ({ ...r, value: r.value && rand() < 0.5 ? 1 : 0 }));
     const key = (r: Row) => `${r.caseId}/${r.prompt}`;
-    const ratio = ratioOfMeans(withLora, without, key, (r) => r.caseId, (r) => r.value, { seed: 3 });
+    const ratio = ratioOfMeans(
+      withLora,
+      without,
+      key,
+      (r) => r.caseId,
+      (r) => r.value,
+      { seed: 3 },
+    );
     const expected = withLora.reduce((s, r) => s + r.value, 0) / without.reduce((s, r) => s + r.value, 0);
     assert.ok(Math.abs(ratio.mean - expected) < 1e-12);
     assert.ok(ratio.lo < ratio.mean && ratio.mean < ratio.hi && ratio.hi - ratio.lo < 0.4);
     assert.ok(Math.abs(ratio.mean - 0.5) < 0.15);
-    assert.equal(ratioOfMeans(without, without, key, (r) => r.caseId, (r) => r.value).hi, 1);
+    assert.equal(
+      ratioOfMeans(
+        without,
+        without,
+        key,
+        (r) => r.caseId,
+        (r) => r.value,
+      ).hi,
+      1,
+    );
   });
 });

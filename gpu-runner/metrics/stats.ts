@@ -6,7 +6,8 @@
 export function mulberry32(seed: number): () => number {
   let s = seed >>> 0;
   return () => {
-    let t = (s = (s + 0x6d2b79f5) >>> 0);
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
@@ -116,7 +117,12 @@ export function pairedDifference<T>(
   opts: BootstrapOptions = {},
 ): Interval {
   const pairs = pairRows(rowsA, rowsB, pairKey);
-  return clusterBootstrap(pairs, (p) => clusterKey(p.a), (p) => valueFn(p.a) - valueFn(p.b), opts);
+  return clusterBootstrap(
+    pairs,
+    (p) => clusterKey(p.a),
+    (p) => valueFn(p.a) - valueFn(p.b),
+    opts,
+  );
 }
 
 /**
@@ -136,5 +142,10 @@ export function ratioOfMeans<T>(
     const den = mean(ps.map((p) => valueFn(p.b)));
     return den > 0 ? mean(ps.map((p) => valueFn(p.a))) / den : NaN;
   };
-  return clusterBootstrap(pairs, (p) => clusterKey(p.a), () => 0, { ...opts, stat });
+  return clusterBootstrap(
+    pairs,
+    (p) => clusterKey(p.a),
+    () => 0,
+    { ...opts, stat },
+  );
 }

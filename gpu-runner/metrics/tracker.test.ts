@@ -24,7 +24,12 @@ describe("tracker", () => {
     let worstGrid = 0;
     for (const style of ["plain", "gradient", "striped", "checkered", "noisy"] as Style[]) {
       for (const shape of ["square", "star", "cross"] as Shape[]) {
-        const clip = paintClip({ background: "navy", style, styleAngle: 1.1, sprites: [{ colour: "orange", shape, size: "small", path: cornerPath, angle: Array(FRAMES).fill(0.08) }] });
+        const clip = paintClip({
+          background: "navy",
+          style,
+          styleAngle: 1.1,
+          sprites: [{ colour: "orange", shape, size: "small", path: cornerPath, angle: Array(FRAMES).fill(0.08) }],
+        });
         const v = toFrames01(clip);
         const objects = detectObjects(clip, v);
         assert.equal(objects.length, 1, `${style} ${shape}`);
@@ -49,7 +54,11 @@ describe("tracker", () => {
       Array.from({ length: FRAMES }, () => [26, 26]),
     ];
     const colours = ["red", "green", "white"] as const;
-    const clip = paintClip({ background: "gray", style: "checkered", sprites: paths.map((path, i) => ({ colour: colours[i]!, shape: "circle" as const, size: "small" as const, path })) });
+    const clip = paintClip({
+      background: "gray",
+      style: "checkered",
+      sprites: paths.map((path, i) => ({ colour: colours[i]!, shape: "circle" as const, size: "small" as const, path })),
+    });
     const objects = detectObjects(clip);
     assert.equal(objects.length, 3);
     for (const path of paths) {
@@ -75,7 +84,7 @@ describe("tracker", () => {
           const [dx0, dy0, z0] = camera[0]!;
           const wx = (t[0]![0] - 16) / z0 + 16 + dx0;
           const wy = (t[0]![1] - 16) / z0 + 16 + dy0;
-          camera.forEach(([dx, dy, z], f) => (worst = Math.max(worst, err(t[f]!, [(wx - 16 - dx) * z + 16, (wy - 16 - dy) * z + 16]))));
+          for (const [f, [dx, dy, z]] of camera.entries()) worst = Math.max(worst, err(t[f]!, [(wx - 16 - dx) * z + 16, (wy - 16 - dy) * z + 16]));
         }
         assert.ok(worst < 0.5, `${name} on ${style}: worst track error ${worst.toFixed(3)} px`);
       }
@@ -97,7 +106,11 @@ describe("tracker", () => {
       let s = 0;
       let sx = 0;
       let sy = 0;
-      a.forEach((w, p) => ((s += w), (sx += w * ((p % 32) + 0.5)), (sy += w * (Math.floor(p / 32) + 0.5))));
+      a.forEach((w, p) => {
+        s += w;
+        sx += w * ((p % 32) + 0.5);
+        sy += w * (Math.floor(p / 32) + 0.5);
+      });
       return [sx / s, sy / s];
     });
     for (let f = 1; f < FRAMES; f++) assert.ok(err(step(tracks[0]!, f), step(mass, f)) < 0.5, `centroid track, frame ${f}`);
@@ -110,7 +123,9 @@ describe("tracker", () => {
 
   it("gives no tracks on an empty clip and still tracks on a still object", () => {
     assert.deepEqual(objectTracks(paintClip({ background: "olive", style: "noisy", sprites: [] })), []);
-    const still = objectTracks(paintClip({ background: "olive", style: "striped", sprites: [{ colour: "yellow", shape: "triangle", path: stillPath(12, 20) }] }));
+    const still = objectTracks(
+      paintClip({ background: "olive", style: "striped", sprites: [{ colour: "yellow", shape: "triangle", path: stillPath(12, 20) }] }),
+    );
     for (const t of still) for (let f = 1; f < FRAMES; f++) assert.ok(Math.hypot(...step(t, f)) < 0.05);
   });
 
@@ -129,8 +144,14 @@ describe("tracker", () => {
     const worker = new Worker(boot, { eval: true });
     const drift = await new Promise<number[] | "timeout">((resolve, reject) => {
       const timer = setTimeout(() => resolve("timeout"), 20_000);
-      worker.once("message", (m: number[]) => (clearTimeout(timer), resolve(m)));
-      worker.once("error", (e) => (clearTimeout(timer), reject(e)));
+      worker.once("message", (m: number[]) => {
+        clearTimeout(timer);
+        resolve(m);
+      });
+      worker.once("error", (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
     });
     await worker.terminate();
     assert.notEqual(drift, "timeout", "detectObjects on nine blobs did not finish in 20 s");

@@ -71,7 +71,17 @@ export function detectObjects(clip: Clip, v: Frames01 = toFrames01(clip), perFra
  * cost = mean squared RGB difference + lambda·|d − guess|² (the prior decides along flat colour or
  * stripes, where the image cannot), then Lucas–Kanade steps on the same cost for sub-pixel precision.
  */
-function blockMatch(a: Float32Array, b: Float32Array, size: number, x: number, y: number, guess: [number, number], radius: number, search: number, lambda: number): [number, number] {
+function blockMatch(
+  a: Float32Array,
+  b: Float32Array,
+  size: number,
+  x: number,
+  y: number,
+  guess: [number, number],
+  radius: number,
+  search: number,
+  lambda: number,
+): [number, number] {
   const n = (2 * radius + 1) ** 2 * 3;
   const ref = new Float32Array(n);
   let i = 0;
@@ -93,7 +103,8 @@ function blockMatch(a: Float32Array, b: Float32Array, size: number, x: number, y
       const dy = gy0 + sy;
       let s = 0;
       let j = 0;
-      for (let py = -radius; py <= radius; py++) for (let px = -radius; px <= radius; px++) for (let c = 0; c < 3; c++) s += (sample(b, size, c, x + dx + px, y + dy + py) - ref[j++]!) ** 2;
+      for (let py = -radius; py <= radius; py++)
+        for (let px = -radius; px <= radius; px++) for (let c = 0; c < 3; c++) s += (sample(b, size, c, x + dx + px, y + dy + py) - ref[j++]!) ** 2;
       const k = (sy + search) * w + sx + search;
       cost[k] = s / n + lambda * ((dx - guess[0]) ** 2 + (dy - guess[1]) ** 2);
       if (cost[k]! < cost[bi]!) bi = k;
@@ -137,7 +148,9 @@ function blockMatch(a: Float32Array, b: Float32Array, size: number, x: number, y
 
 /** Grid points (every `step` px) on an object's first-frame component, at most `max` of them. */
 function gridOn(c: Component, size: number, step: number, max: number): [number, number][] {
-  const pts = c.pixels.filter((p) => c.alpha[p]! > 0.5 && (p % size) % step === 0 && Math.floor(p / size) % step === 0).map((p) => [(p % size) + 0.5, Math.floor(p / size) + 0.5] as [number, number]);
+  const pts = c.pixels
+    .filter((p) => c.alpha[p]! > 0.5 && (p % size) % step === 0 && Math.floor(p / size) % step === 0)
+    .map((p) => [(p % size) + 0.5, Math.floor(p / size) + 0.5] as [number, number]);
   const stride = Math.max(1, Math.ceil(pts.length / max));
   return pts.filter((_, i) => i % stride === 0);
 }

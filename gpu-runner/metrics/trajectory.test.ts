@@ -27,12 +27,16 @@ function pannedClip(shifts: Trajectory): Clip {
   const tex = (x: number, y: number) => noise[(y + 32) * 96 + (x + 32)]!;
   const data = new Float32Array(FRAMES * 3 * SIZE * SIZE);
   shifts.forEach(([dx, dy], f) => {
-    for (let y = 0; y < SIZE; y++) for (let x = 0; x < SIZE; x++) for (let c = 0; c < 3; c++) data[(f * 3 + c) * SIZE * SIZE + y * SIZE + x] = 0.5 * tex(x + dx, y + dy);
+    for (let y = 0; y < SIZE; y++)
+      for (let x = 0; x < SIZE; x++) for (let c = 0; c < 3; c++) data[(f * 3 + c) * SIZE * SIZE + y * SIZE + x] = 0.5 * tex(x + dx, y + dy);
   });
   return { frames: FRAMES, size: SIZE, data };
 }
 
-const circle: Trajectory = Array.from({ length: FRAMES }, (_, f) => [16 + 8 * Math.cos((f / FRAMES) * 2 * Math.PI), 16 + 8 * Math.sin((f / FRAMES) * 2 * Math.PI)]);
+const circle: Trajectory = Array.from({ length: FRAMES }, (_, f) => [
+  16 + 8 * Math.cos((f / FRAMES) * 2 * Math.PI),
+  16 + 8 * Math.sin((f / FRAMES) * 2 * Math.PI),
+]);
 
 describe("motion tracking and agreement", () => {
   it("tracks a moving object's centroid to within a pixel", () => {
@@ -54,7 +58,10 @@ describe("motion tracking and agreement", () => {
   it("scores identical motion 1, reversed motion -1, and unrelated motion near 0", () => {
     const same = trajectoryAgreement(circle, circle);
     assert.ok(same.displacementCosine > 0.999 && same.correlation > 0.999);
-    const reversed = trajectoryAgreement(circle, circle.map(([x, y]) => [32 - x, 32 - y] as [number, number]));
+    const reversed = trajectoryAgreement(
+      circle,
+      circle.map(([x, y]) => [32 - x, 32 - y] as [number, number]),
+    );
     assert.ok(reversed.displacementCosine < -0.999 && reversed.correlation < -0.999);
     const line: Trajectory = Array.from({ length: FRAMES }, (_, f) => [4 + f * 1.5, 16]);
     const zig: Trajectory = Array.from({ length: FRAMES }, (_, f) => [16, 16 + (f % 2 ? 3 : -3)]);

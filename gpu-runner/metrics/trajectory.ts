@@ -107,7 +107,7 @@ function luminance(clip: Clip, f: number): Float64Array {
   const out = new Float64Array(plane);
   let mean = 0;
   for (let p = 0; p < plane; p++) {
-    out[p] = (clip.data[(f * 3) * plane + p]! + clip.data[(f * 3 + 1) * plane + p]! + clip.data[(f * 3 + 2) * plane + p]!) / 3;
+    out[p] = (clip.data[f * 3 * plane + p]! + clip.data[(f * 3 + 1) * plane + p]! + clip.data[(f * 3 + 2) * plane + p]!) / 3;
     mean += out[p]!;
   }
   mean /= plane;

@@ -10,3 +10,9 @@ ORT="node_modules/onnxruntime-node/package.json node_modules/onnxruntime-node/di
 [ "${1:-}" = torch ] && ORT=""
 tar -cf - $ORT node_modules/tsx node_modules/zod node_modules/.bin/tsx 2>/dev/null | xz -T0 -6 > .device/node_modules.tar.xz
 du -sh .device/*
+# pytest for `run_gpu.sh check`, which the GPU machine may lack: pure Python, copied from this machine's Debian packages.
+if [ -d /usr/lib/python3/dist-packages/_pytest ]; then
+  rm -rf .device/pylib && mkdir -p .device/pylib
+  for m in pytest _pytest pluggy iniconfig packaging py.py; do cp -r /usr/lib/python3/dist-packages/$m .device/pylib/ 2>/dev/null || true; done
+  find .device/pylib -name __pycache__ -prune -exec rm -rf {} +
+fi

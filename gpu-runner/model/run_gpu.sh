@@ -6,9 +6,11 @@
 #           -> $OUT/{weights.safetensors, train_log.json, loss.png, train.log}
 #   finish: weights in gpu-runner/artifacts/ -> ONNX graphs + golden outputs + manifest (graphs.tar.xz),
 #           parity (ONNX vs PyTorch, peft interchange) and quality on held-out captions (report.tar.xz)
+#   check:  the package on the GPU machine's PyTorch: the pytest suite (export + ONNX parity of a tiny
+#           config included) and parity of the committed artifacts against this code -> $OUT/check.log
 #   sweep:  quality of WEIGHTS (default: the artifacts') under each of SAMPLERS (steps:guidance:shift,...),
 #           plus captions seen in training -> $OUT/sweep-$NAME.tar.xz
-# Usage on the device:  COMMIT=<sha> bash gpu-runner/model/run_gpu.sh train 1|train 2|finish|sweep
+# Usage on the device:  COMMIT=<sha> bash gpu-runner/model/run_gpu.sh train 1|train 2|finish|check|sweep
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here"
@@ -40,6 +42,12 @@ case "$mode" in
     timeout 100 python3 -m fymnet.evaluation.parity --artifacts "$work/artifacts" --json "$work/parity.json" 2>&1 | tee "$work/parity.log" || true
     wait
     tar -C "$work" -cJf "$out/report.tar.xz" --exclude artifacts .
+    ;;
+  check)
+    # pytest may be missing there: device-slim.sh carries a copy in .device/pylib, used only then.
+    python3 -c "import pytest" 2>/dev/null || export PYTHONPATH="$here/../../.device/pylib${PYTHONPATH:+:$PYTHONPATH}"
+    python3 -m pytest -q -rs -p no:cacheprovider tests 2>&1 | tee "$out/check.log" || echo "pytest failed; parity runs anyway" | tee -a "$out/check.log"
+    timeout 200 python3 -m fymnet.evaluation.parity --artifacts "$here/../artifacts" --json "$out/parity.json" 2>&1 | tee -a "$out/check.log"
     ;;
   sweep)
     mkdir -p "$work/sweep-${NAME:-q}"

@@ -24,7 +24,10 @@ export class BlobCache {
 
   private async load(sha256: string, signal?: AbortSignal): Promise<Uint8Array> {
     const path = join(this.dir, sha256);
-    const cached = await readFile(path).then((b) => new Uint8Array(b), () => null);
+    const cached = await readFile(path).then(
+      (b) => new Uint8Array(b),
+      () => null,
+    );
     if (cached && (await sha256Hex(cached)) === sha256) return cached;
     const bytes = await this.blobs.download(sha256, signal ? { signal } : {});
     await mkdir(this.dir, { recursive: true });

@@ -13,7 +13,14 @@ const runner: Command = {
     if (sub !== "start") throw new UsageError(`unknown runner command '${argv.join(" ")}'; try 'runner start'`);
     const { values } = args(
       rest,
-      { provider: { type: "string" }, concurrency: { type: "string" }, "idle-exit": { type: "string" }, cache: { type: "string" }, "lease-seconds": { type: "string" }, engine: { type: "string" } },
+      {
+        provider: { type: "string" },
+        concurrency: { type: "string" },
+        "idle-exit": { type: "string" },
+        cache: { type: "string" },
+        "lease-seconds": { type: "string" },
+        engine: { type: "string" },
+      },
       false,
     );
     const cfg = await resolveConfig(values);

@@ -57,15 +57,22 @@ export class Executor {
     // sparse_frames alone asks for sparse steps (the schema refuses it beside sampling "dense").
     const sampling = o.sampling ?? (o.sparse_frames !== undefined ? "strided" : undefined);
     if (o.sparse_frames !== undefined && o.sparse_frames !== this.engine.sparseFrames) {
-      throw new JobInputError("unsupported_option", `options.sparse_frames: this model's sparse training graph takes ${this.engine.sparseFrames} frames; leave it out or set ${this.engine.sparseFrames}`);
+      throw new JobInputError(
+        "unsupported_option",
+        `options.sparse_frames: this model's sparse training graph takes ${this.engine.sparseFrames} frames; leave it out or set ${this.engine.sparseFrames}`,
+      );
     }
     const cfg = this.engine.config;
-    if (o.rank !== undefined && o.rank > cfg.lora_rank) throw new JobInputError("unsupported_option", `options.rank: this model's LoRA slots hold rank ≤ ${cfg.lora_rank}; got ${o.rank}`);
+    if (o.rank !== undefined && o.rank > cfg.lora_rank)
+      throw new JobInputError("unsupported_option", `options.rank: this model's LoRA slots hold rank ≤ ${cfg.lora_rank}; got ${o.rank}`);
     const frames = await decodeClipPng(await this.cache.get(input.video_sha256, ctx.signal)).catch((e: Error) => {
       throw new JobInputError("invalid_video", `video_sha256: ${e.message}`);
     });
     if (frames.count !== cfg.frames || frames.width !== cfg.size) {
-      throw new JobInputError("invalid_video", `video_sha256: the model tunes on ${cfg.frames} frames of ${cfg.size}×${cfg.size}, this clip is ${frames.count} of ${frames.width}×${frames.height}; fit it with the SDK's fitClip`);
+      throw new JobInputError(
+        "invalid_video",
+        `video_sha256: the model tunes on ${cfg.frames} frames of ${cfg.size}×${cfg.size}, this clip is ${frames.count} of ${frames.width}×${frames.height}; fit it with the SDK's fitClip`,
+      );
     }
     const clip = clipFromRgb(frames.rgb, frames.count, frames.width);
     const partial: Partial<TuneOptions> = {
@@ -82,7 +89,9 @@ export class Executor {
       ctx.report({
         progress: from + ((to - from) * p.step) / p.steps,
         stage: p.stage,
-        ...(p.loss !== null && { message: `${p.stage} ${p.step}/${p.steps} loss ${p.loss.toFixed(4)}${p.etaMs !== null ? ` eta ${(p.etaMs / 1000).toFixed(0)} s` : ""}` }),
+        ...(p.loss !== null && {
+          message: `${p.stage} ${p.step}/${p.steps} loss ${p.loss.toFixed(4)}${p.etaMs !== null ? ` eta ${(p.etaMs / 1000).toFixed(0)} s` : ""}`,
+        }),
       });
     };
     const r = await tune(this.engine, clip, input.prompt, partial, { onProgress, signal: ctx.signal });
@@ -134,7 +143,8 @@ export class Executor {
         }
       }),
     );
-    if (loras.length > this.engine.config.lora_slots) throw new JobInputError("too_many_loras", `this model applies at most ${this.engine.config.lora_slots} LoRAs at once; got ${loras.length}`);
+    if (loras.length > this.engine.config.lora_slots)
+      throw new JobInputError("too_many_loras", `this model applies at most ${this.engine.config.lora_slots} LoRAs at once; got ${loras.length}`);
     const t0 = performance.now();
     const steps = input.options.steps ?? 20;
     const clip = await generate(this.engine, {

@@ -17,7 +17,13 @@ describe("the code and retry of a failed job", () => {
   });
 
   it("reports any other error as a retried runner_error, never its own code", () => {
-    for (const e of [Object.assign(new Error("reset"), { code: "ECONNRESET" }), Object.assign(new Error("odd"), { code: "bad_output" }), new TypeError("x is undefined"), "a string", null]) {
+    for (const e of [
+      Object.assign(new Error("reset"), { code: "ECONNRESET" }),
+      Object.assign(new Error("odd"), { code: "bad_output" }),
+      new TypeError("x is undefined"),
+      "a string",
+      null,
+    ]) {
       assert.deepEqual(failureOf(e), { code: "runner_error", final: false }, String(e));
     }
   });

@@ -52,7 +52,15 @@ export class Runner {
   private readonly stopSignal = new AbortController();
 
   constructor(opts: RunnerOptions) {
-    this.o = { concurrency: 1, kinds: ["tune", "generate"], leaseSeconds: 30, idleExitMs: null, pollMs: 1_000, log: (e) => console.error(JSON.stringify({ ts: new Date().toISOString(), ...e })), ...opts };
+    this.o = {
+      concurrency: 1,
+      kinds: ["tune", "generate"],
+      leaseSeconds: 30,
+      idleExitMs: null,
+      pollMs: 1_000,
+      log: (e) => console.error(JSON.stringify({ ts: new Date().toISOString(), ...e })),
+      ...opts,
+    };
   }
 
   /** Runs until stop() or, with idleExitMs, until idle that long. */
@@ -88,7 +96,10 @@ export class Runner {
       const wait = this.stopping ? 0 : this.waitSeconds();
       try {
         // Long poll: the registry answers the moment a job is queued, so pick-up costs no poll interval.
-        claim = await this.o.client.runner.claim({ runner_id: this.o.runnerId, kinds: this.o.kinds, lease_seconds: this.o.leaseSeconds, wait_seconds: wait }, { signal: this.stopSignal.signal });
+        claim = await this.o.client.runner.claim(
+          { runner_id: this.o.runnerId, kinds: this.o.kinds, lease_seconds: this.o.leaseSeconds, wait_seconds: wait },
+          { signal: this.stopSignal.signal },
+        );
         backoff = 500;
       } catch (e) {
         if (this.stopping) break;
@@ -148,7 +159,12 @@ export class Runner {
       if (r === latest) latest = null;
       beating = (async () => {
         try {
-          await api.heartbeat(job.id, { lease_token, lease_seconds: this.o.leaseSeconds, ...(r && { progress: Math.min(1, r.progress), stage: r.stage }), ...(r?.message && { message: r.message.slice(0, 1000) }) });
+          await api.heartbeat(job.id, {
+            lease_token,
+            lease_seconds: this.o.leaseSeconds,
+            ...(r && { progress: Math.min(1, r.progress), stage: r.stage }),
+            ...(r?.message && { message: r.message.slice(0, 1000) }),
+          });
           sentAt = Date.now();
         } catch (e) {
           if (e instanceof ConflictError) ctl.abort(new Stop(e.code === "job_not_active" ? "canceled" : "lease_lost"));
@@ -161,7 +177,10 @@ export class Runner {
       return beating;
     };
     const report = (r: Report) => {
-      if (r.stage === lastStage) return void (latest = r);
+      if (r.stage === lastStage) {
+        latest = r;
+        return;
+      }
       lastStage = r.stage;
       latest = null;
       stageChanges.push(r);
@@ -179,13 +198,18 @@ export class Runner {
       if (reason instanceof Stop) {
         log({ msg: `job stopped: ${reason.why}` });
         if (reason.why === "shutdown") {
-          await api.fail(job.id, { lease_token, error: { code: "runner_stopped", message: "the runner stopped; the job was requeued" }, release: true }).catch((err: Error) => log({ level: "warn", msg: "release failed; the lease will expire", error: err.message }));
+          await api
+            .fail(job.id, { lease_token, error: { code: "runner_stopped", message: "the runner stopped; the job was requeued" }, release: true })
+            .catch((err: Error) => log({ level: "warn", msg: "release failed; the lease will expire", error: err.message }));
         }
         return;
       }
       const { code, final } = failureOf(e);
       log({ level: "error", msg: "job failed", code, error: (e as Error).message, retryable: !final });
-      await this.persist(() => api.fail(job.id, { lease_token, error: { code, message: String((e as Error)?.message ?? e).slice(0, 4000) }, retryable: !final }), ctl.signal).catch(() => {});
+      await this.persist(
+        () => api.fail(job.id, { lease_token, error: { code, message: String((e as Error)?.message ?? e).slice(0, 4000) }, retryable: !final }),
+        ctl.signal,
+      ).catch(() => {});
     } finally {
       clearInterval(timer);
       this.inflight.delete(job.id);

@@ -86,7 +86,8 @@ describe("API keys, scopes and rate limits", () => {
   });
 
   it("lets a read key revoke only itself, and never a key with a scope beyond the caller's", async () => {
-    const mint = async (scopes: string[]) => (await r.call("POST", "/v1/keys", { token: r.admin, json: { owner: "ivy", scopes } })).body as { id: string; token: string };
+    const mint = async (scopes: string[]) =>
+      (await r.call("POST", "/v1/keys", { token: r.admin, json: { owner: "ivy", scopes } })).body as { id: string; token: string };
     const admin = await mint(["admin"]);
     const runnerKey = await mint(["runner"]);
     const reader = await mint(["read"]);

@@ -72,7 +72,7 @@ export async function createKey(db: Db, input: KeyCreate, defaultRate: number, n
     name: input.name,
     scopes: [...new Set(input.scopes)],
     rateLimitPerMinute: input.rate_limit_per_minute ?? defaultRate,
-    webhookSecret: "whsec_" + randomText(24),
+    webhookSecret: `whsec_${randomText(24)}`,
     createdAt: now,
     lastUsedAt: null,
     revokedAt: null,
@@ -109,12 +109,16 @@ export async function revokeKey(db: Db, p: Principal, id: string, now = Date.now
   const [row] = await db.select().from(apiKeys).where(eq(apiKeys.id, id)).limit(1);
   if (!row || (!hasScope(p, "admin") && row.owner !== p.owner)) throw new RegistryError("not_found", `API key ${id} was not found`);
   if (row.id !== p.keyId && !hasScope(p, "admin")) {
-    if (!hasScope(p, "write")) throw new RegistryError("insufficient_scope", `revoking another key needs the 'write' scope; your key has: ${p.scopes.join(", ")}`);
+    if (!hasScope(p, "write"))
+      throw new RegistryError("insufficient_scope", `revoking another key needs the 'write' scope; your key has: ${p.scopes.join(", ")}`);
     const beyond = (row.scopes as Scope[]).filter((sc) => !hasScope(p, sc));
     if (beyond.length > 0) throw new RegistryError("forbidden", `key ${id} has scope(s) ${beyond.join(", ")}, beyond yours; ask an admin to revoke it`);
   }
   if (row.revokedAt === null) {
-    await db.update(apiKeys).set({ revokedAt: now }).where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)));
+    await db
+      .update(apiKeys)
+      .set({ revokedAt: now })
+      .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)));
     row.revokedAt = now;
   }
   return toApiKey(row);

@@ -9,7 +9,14 @@ import { createKey, hasScope, revokeKey, toApiKey, withOwner } from "./keys.ts";
 
 export function keyRoutes(api: Api, s: Services) {
   api.op(
-    { method: "get", path: "/v1/me", tag: "Keys", scope: "public", summary: "Who the current key belongs to", responses: { 200: { description: "the caller", schema: Me } } },
+    {
+      method: "get",
+      path: "/v1/me",
+      tag: "Keys",
+      scope: "public",
+      summary: "Who the current key belongs to",
+      responses: { 200: { description: "the caller", schema: Me } },
+    },
     (c) => {
       const p = c.get("principal");
       return c.json({ owner: p.owner, scopes: p.scopes, key_id: p.keyId });
@@ -18,14 +25,26 @@ export function keyRoutes(api: Api, s: Services) {
 
   api.op(
     {
-      method: "post", path: "/v1/keys", tag: "Keys", scope: "admin", summary: "Create an API key (the token is shown once)",
-      body: KeyCreate, responses: { 201: { description: "created; store the token now", schema: ApiKeyCreated } },
+      method: "post",
+      path: "/v1/keys",
+      tag: "Keys",
+      scope: "admin",
+      summary: "Create an API key (the token is shown once)",
+      body: KeyCreate,
+      responses: { 201: { description: "created; store the token now", schema: ApiKeyCreated } },
     },
     async (c, { body }) => c.json(await createKey(s.db, body, s.config.defaultRateLimitPerMinute), 201),
   );
 
   api.op(
-    { method: "get", path: "/v1/keys", tag: "Keys", scope: "read", summary: "List your keys (all keys for admins)", responses: { 200: { description: "keys", schema: z.object({ data: z.array(ApiKey) }) } } },
+    {
+      method: "get",
+      path: "/v1/keys",
+      tag: "Keys",
+      scope: "read",
+      summary: "List your keys (all keys for admins)",
+      responses: { 200: { description: "keys", schema: z.object({ data: z.array(ApiKey) }) } },
+    },
     async (c) => {
       const p = withOwner(c.get("principal"));
       const q = s.db.select().from(apiKeys);
@@ -35,7 +54,15 @@ export function keyRoutes(api: Api, s: Services) {
   );
 
   api.op(
-    { method: "delete", path: "/v1/keys/:id", tag: "Keys", scope: "read", summary: "Revoke a key: the calling key itself; another of your keys with no scope beyond yours (needs write); any key (admin)", params: { id: "key id" }, responses: { 200: { description: "the revoked key", schema: ApiKey } } },
+    {
+      method: "delete",
+      path: "/v1/keys/:id",
+      tag: "Keys",
+      scope: "read",
+      summary: "Revoke a key: the calling key itself; another of your keys with no scope beyond yours (needs write); any key (admin)",
+      params: { id: "key id" },
+      responses: { 200: { description: "the revoked key", schema: ApiKey } },
+    },
     async (c) => c.json(await revokeKey(s.db, withOwner(c.get("principal")), param(c, "id", z.string().max(64)))),
   );
 }

@@ -18,7 +18,9 @@ const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(
 
 const home = await mkdtemp(join(tmpdir(), "motion-lora-bench-"));
 async function startServer(dir: string, cacheMs: number) {
-  const proc = spawn(process.execPath, ["--import", "tsx", new URL("./server.ts", import.meta.url).pathname, dir, String(cacheMs)], { stdio: ["ignore", "pipe", "inherit"] });
+  const proc = spawn(process.execPath, ["--import", "tsx", new URL("./server.ts", import.meta.url).pathname, dir, String(cacheMs)], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   const first = await new Promise<string>((ok) => createInterface({ input: proc.stdout! }).once("line", ok));
   return { proc, ...(JSON.parse(first) as { url: string; token: string; plain: string }) };
 }
@@ -64,7 +66,9 @@ const say = (s: string) => {
   lines.push(s);
   console.log(s);
 };
-say(`# Registry benchmark\n\n${new Date().toISOString()} · Node ${process.version} · ${(await import("node:os")).cpus().length} cores · load generator and server in separate processes on loopback\n`);
+say(
+  `# Registry benchmark\n\n${new Date().toISOString()} · Node ${process.version} · ${(await import("node:os")).cpus().length} cores · load generator and server in separate processes on loopback\n`,
+);
 
 // Metadata reads. wrk (C, one thread) leaves the server most of a core; without it a Node
 // closed-loop generator stands in, and competes with the server for the 2 cores.
@@ -82,7 +86,7 @@ function wrk(path: string, secs: number, base = url) {
 const measure = (path: string, secs: number, base = url) => (hasWrk ? Promise.resolve(wrk(path, secs, base)) : load(path, 32, secs, base));
 say(`Load generator: ${hasWrk ? "wrk -t1 -c32" : "Node closed loop, 32 connections (install wrk for the reference figures)"}.\n`);
 for (const p of ["/v1/loras/bench/motion-7", "/v1/loras?q=orbit&category=single-object&limit=20"]) await measure(p, 2);
-say("| scenario (32 connections, " + seconds + " s) | requests/s | p50 ms | p99 ms | non-2xx |\n| --- | --- | --- | --- | --- |");
+say(`| scenario (32 connections, ${seconds} s) | requests/s | p50 ms | p99 ms | non-2xx |\n| --- | --- | --- | --- | --- |`);
 for (const [name, path] of [
   ["GET a LoRA", "/v1/loras/bench/motion-7"],
   ["search, first page", "/v1/loras?q=orbit&category=single-object&limit=20"],
@@ -161,7 +165,13 @@ say(`| **hashing and verification overhead** | **${((median(putMs) / median(plai
 // The same two paths without HTTP, to show the CPU cost of hashing alone.
 const store = new FsBlobStore(join(home, "upload-bench"));
 const chunks = Array.from({ length: 64 }, (_, i) => blob.subarray(i * MiB, (i + 1) * MiB));
-const source = () => new ReadableStream<Uint8Array>({ start(c) { for (const ch of chunks) c.enqueue(ch); c.close(); } });
+const source = () =>
+  new ReadableStream<Uint8Array>({
+    start(c) {
+      for (const ch of chunks) c.enqueue(ch);
+      c.close();
+    },
+  });
 const rawMs: number[] = [];
 const storeMs: number[] = [];
 for (let i = 0; i < 7; i++) {
@@ -186,6 +196,9 @@ server.kill("SIGTERM");
 await new Promise((ok) => server.once("exit", ok));
 await rm(home, { recursive: true, force: true });
 // One results file per benchmark, overwritten each run (history lives in git); the JSON holds the same tables as data.
-const page = lines.join("\n") + "\n";
+const page = `${lines.join("\n")}\n`;
 await writeFile(new URL("./results/RESULTS-load-sqlite.md", import.meta.url), page);
-await writeFile(new URL("./results/RESULTS-load-sqlite.json", import.meta.url), JSON.stringify({ at: new Date().toISOString(), tables: markdownTables(page) }, null, 1) + "\n");
+await writeFile(
+  new URL("./results/RESULTS-load-sqlite.json", import.meta.url),
+  `${JSON.stringify({ at: new Date().toISOString(), tables: markdownTables(page) }, null, 1)}\n`,
+);

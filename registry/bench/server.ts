@@ -41,5 +41,5 @@ const plain = createServer((req, res) => {
 }).listen(0, "127.0.0.1");
 await once(plain, "listening");
 const plainPort = (plain.address() as { port: number }).port;
-process.stdout.write(JSON.stringify({ url: r.url, token: admin.token, plain: `http://127.0.0.1:${plainPort}` }) + "\n");
+process.stdout.write(`${JSON.stringify({ url: r.url, token: admin.token, plain: `http://127.0.0.1:${plainPort}` })}\n`);
 process.on("SIGTERM", () => void r.stop().then(() => process.exit(0)));

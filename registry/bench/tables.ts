@@ -4,7 +4,12 @@
  */
 export function markdownTables(markdown: string): Record<string, string>[][] {
   const tables: Record<string, string>[][] = [];
-  const cells = (line: string) => line.trim().replace(/^\||\|$/g, "").split("|").map((c) => c.trim());
+  const cells = (line: string) =>
+    line
+      .trim()
+      .replace(/^\||\|$/g, "")
+      .split("|")
+      .map((c) => c.trim());
   const lines = markdown.split("\n");
   for (let i = 0; i + 1 < lines.length; i++) {
     if (!lines[i]!.trim().startsWith("|") || !/^\|\s*-{3}/.test(lines[i + 1]!.trim())) continue;

@@ -60,10 +60,7 @@ describe("blobs", () => {
     let reply = "";
     socket.on("data", (d) => (reply += d.toString()));
     socket.on("error", () => {});
-    socket.write(
-      `PUT /v1/blobs/${sha}?kind=preview&size=512 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${alice}\r\n` +
-        "Transfer-Encoding: chunked\r\n\r\n",
-    );
+    socket.write(`PUT /v1/blobs/${sha}?kind=preview&size=512 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${alice}\r\nTransfer-Encoding: chunked\r\n\r\n`);
     const chunk = Buffer.concat([Buffer.from("10000\r\n"), Buffer.alloc(0x10000, 7), Buffer.from("\r\n")]);
     let sent = 0;
     const deadline = Date.now() + 3_000;
@@ -71,7 +68,13 @@ describe("blobs", () => {
       sent += chunk.byteLength;
       if (!socket.write(chunk)) {
         // A server that stopped reading never drains; one that reads on would.
-        const drained = await Promise.race([once(socket, "drain").then(() => true, () => false), new Promise((ok) => setTimeout(() => ok(false), 500))]);
+        const drained = await Promise.race([
+          once(socket, "drain").then(
+            () => true,
+            () => false,
+          ),
+          new Promise((ok) => setTimeout(() => ok(false), 500)),
+        ]);
         if (!drained) break;
       }
     }
@@ -85,14 +88,24 @@ describe("blobs", () => {
   it("rejects a body shorter than its declared size", async () => {
     const res = await r.call("PUT", `/v1/blobs/${await sha256(GIF)}0?kind=preview`, { token: alice, body: GIF as BodyInit });
     assert.equal(res.status, 422, "a 65-char hash is invalid");
-    const stream = new ReadableStream<Uint8Array>({ start: (c) => (c.enqueue(GIF), c.close()) });
+    const stream = new ReadableStream<Uint8Array>({
+      start: (c) => {
+        c.enqueue(GIF);
+        c.close();
+      },
+    });
     const short = await r.call("PUT", `/v1/blobs/${await sha256(GIF)}?kind=video&size=${GIF.byteLength + 10}`, { token: bob, body: stream });
     assert.equal(short.status, 422);
     assert.equal(short.body.error.code, "size_mismatch");
   });
 
   it("needs a declared size", async () => {
-    const stream = new ReadableStream<Uint8Array>({ start: (c) => (c.enqueue(GIF), c.close()) });
+    const stream = new ReadableStream<Uint8Array>({
+      start: (c) => {
+        c.enqueue(GIF);
+        c.close();
+      },
+    });
     const res = await r.call("PUT", `/v1/blobs/${await sha256(GIF)}?kind=video`, { token: alice, body: stream });
     assert.equal(res.status, 411);
   });

@@ -62,7 +62,15 @@ describe("unreferenced blob collection", () => {
     const refused = await put(loraFile({ base_model_sha256: "b".repeat(64) }), "lora");
     assert.equal((await r.call("POST", "/v1/loras/alice/kept/versions", { token: alice, json: { file_sha256: refused } })).status, 422);
     const jobInput = await put(Uint8Array.from([...GIF, 1]), "video");
-    assert.equal((await r.call("POST", "/v1/jobs", { token: alice, json: { kind: "tune", input: { video_sha256: jobInput, prompt: "a red circle", lora: "alice/kept" } } })).status, 201);
+    assert.equal(
+      (
+        await r.call("POST", "/v1/jobs", {
+          token: alice,
+          json: { kind: "tune", input: { video_sha256: jobInput, prompt: "a red circle", lora: "alice/kept" } },
+        })
+      ).status,
+      201,
+    );
     const stray = await put(Uint8Array.from([...GIF, 2]), "preview");
 
     assert.deepEqual(await r.services.blobs.collectUnreferenced(), { removed: 0 }, "young blobs survive");
@@ -75,6 +83,10 @@ describe("unreferenced blob collection", () => {
       assert.deepEqual(await r.services.db.select().from(blobOwners).where(eq(blobOwners.sha256, sha)), []);
     }
     for (const sha of [published, jobInput]) assert.equal((await r.call("GET", `/v1/blobs/${sha}`, { token: alice })).status, 200);
-    assert.equal(await r.services.blobs.usage("alice"), (await r.services.blobs.get(published))!.size + (await r.services.blobs.get(jobInput))!.size, "collected bytes leave the quota");
+    assert.equal(
+      await r.services.blobs.usage("alice"),
+      (await r.services.blobs.get(published))!.size + (await r.services.blobs.get(jobInput))!.size,
+      "collected bytes leave the quota",
+    );
   });
 });

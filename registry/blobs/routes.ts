@@ -10,7 +10,10 @@ import { toBlobInfo } from "./service.ts";
 export function blobRoutes(api: Api, s: Services) {
   api.op(
     {
-      method: "put", path: "/v1/blobs/:sha256", tag: "Blobs", scope: ["write", "runner"],
+      method: "put",
+      path: "/v1/blobs/:sha256",
+      tag: "Blobs",
+      scope: ["write", "runner"],
       summary: "Upload bytes under their SHA-256 (verified while streaming; bytes already stored are verified the same way before you may read them)",
       params: { sha256: "the SHA-256 of the body, lowercase hex" },
       query: BlobUploadQuery,
@@ -37,7 +40,8 @@ export function blobRoutes(api: Api, s: Services) {
       const body = c.req.raw.body ?? new ReadableStream({ start: (ctl) => ctl.close() });
       const info = await s.blobs.upload(withOwner(p), sha256, query.kind, declared, body).catch((e: unknown) => {
         // A client that hangs up mid-body breaks the stream under us: its doing, not a server fault.
-        if (c.req.raw.signal.aborted && !(e instanceof RegistryError)) throw new RegistryError("client_closed_request", "the client closed the connection before the upload finished; nothing was stored");
+        if (c.req.raw.signal.aborted && !(e instanceof RegistryError))
+          throw new RegistryError("client_closed_request", "the client closed the connection before the upload finished; nothing was stored");
         throw e;
       });
       return c.json(info, info.created ? 201 : 200);
@@ -46,7 +50,10 @@ export function blobRoutes(api: Api, s: Services) {
 
   api.op(
     {
-      method: "get", path: "/v1/blobs/:sha256", tag: "Blobs", scope: "public",
+      method: "get",
+      path: "/v1/blobs/:sha256",
+      tag: "Blobs",
+      scope: "public",
       summary: "Download a blob you may read (ETag is the sha256; Range, If-None-Match and If-Range supported)",
       params: { sha256: "the blob's SHA-256" },
       responses: {
@@ -64,8 +71,13 @@ export function blobRoutes(api: Api, s: Services) {
 
   api.op(
     {
-      method: "get", path: "/v1/blobs/:sha256/info", tag: "Blobs", scope: "public", summary: "A blob's size, kind and type",
-      params: { sha256: "the blob's SHA-256" }, responses: { 200: { description: "the blob", schema: BlobInfo } },
+      method: "get",
+      path: "/v1/blobs/:sha256/info",
+      tag: "Blobs",
+      scope: "public",
+      summary: "A blob's size, kind and type",
+      params: { sha256: "the blob's SHA-256" },
+      responses: { 200: { description: "the blob", schema: BlobInfo } },
     },
     async (c) => c.json(toBlobInfo(await s.blobs.getReadable(c.get("principal"), param(c, "sha256", Sha256)))),
   );

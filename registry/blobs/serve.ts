@@ -14,12 +14,7 @@ export interface ServedBlob {
  * `If-None-Match` gives 304, `Range` gives 206, `If-Range` with another tag gives the whole body.
  * Returns the response and whether the whole blob from byte 0 was sent (what counts as a download).
  */
-export async function serveBlob(
-  c: Context,
-  store: BlobStore,
-  blob: ServedBlob,
-  filename?: string,
-): Promise<{ response: Response; fullDownload: boolean }> {
+export async function serveBlob(c: Context, store: BlobStore, blob: ServedBlob, filename?: string): Promise<{ response: Response; fullDownload: boolean }> {
   const etag = `"${blob.sha256}"`;
   const headers: Record<string, string> = {
     ETag: etag,

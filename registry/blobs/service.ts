@@ -125,12 +125,7 @@ export class BlobService {
       .select({ one: sql`1` })
       .from(loraVersions)
       .innerJoin(loras, eq(loras.id, loraVersions.loraId))
-      .where(
-        and(
-          or(eq(loraVersions.fileSha256, sha256), eq(loraVersions.previewSha256, sha256), eq(loraVersions.referenceVideoSha256, sha256)),
-          visibleTo(p),
-        ),
-      )
+      .where(and(or(eq(loraVersions.fileSha256, sha256), eq(loraVersions.previewSha256, sha256), eq(loraVersions.referenceVideoSha256, sha256)), visibleTo(p)))
       .limit(1);
     return used !== undefined;
   }
@@ -188,15 +183,24 @@ export class BlobService {
    * in the meantime keeps its blob.
    */
   async collectUnreferenced(now = Date.now(), max = 1_000): Promise<{ removed: number }> {
-    const unreferenced = (sha: SQL | string) => sql`not exists (select 1 from ${loraVersions} where ${loraVersions.fileSha256} = ${sha} or ${loraVersions.previewSha256} = ${sha} or ${loraVersions.referenceVideoSha256} = ${sha})
+    const unreferenced = (
+      sha: SQL | string,
+    ) => sql`not exists (select 1 from ${loraVersions} where ${loraVersions.fileSha256} = ${sha} or ${loraVersions.previewSha256} = ${sha} or ${loraVersions.referenceVideoSha256} = ${sha})
       and not exists (select 1 from ${jobs} where instr(${jobs.input}, ${sha}) > 0 or instr(coalesce(${jobs.result}, ''), ${sha}) > 0 or instr(${jobs.resolvedLoras}, ${sha}) > 0)`;
     const old = lt(blobs.createdAt, now - this.config.unreferencedBlobGraceMs);
-    const candidates = await this.db.select({ sha256: blobs.sha256 }).from(blobs).where(and(old, unreferenced(sql`${blobs.sha256}`))).limit(max);
+    const candidates = await this.db
+      .select({ sha256: blobs.sha256 })
+      .from(blobs)
+      .where(and(old, unreferenced(sql`${blobs.sha256}`)))
+      .limit(max);
     let removed = 0;
     for (const { sha256 } of candidates) {
       const [, gone] = await this.db.batch([
         this.db.delete(blobOwners).where(and(eq(blobOwners.sha256, sha256), unreferenced(sha256))),
-        this.db.delete(blobs).where(and(eq(blobs.sha256, sha256), old, unreferenced(sha256))).returning({ sha256: blobs.sha256 }),
+        this.db
+          .delete(blobs)
+          .where(and(eq(blobs.sha256, sha256), old, unreferenced(sha256)))
+          .returning({ sha256: blobs.sha256 }),
       ]);
       if (gone.length === 0) continue;
       await this.store.delete(sha256);

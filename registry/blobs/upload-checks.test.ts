@@ -53,7 +53,11 @@ describe("uploads: what a hash proves, what a kind must be, what an owner may st
     await put(lora, "lora", alice);
     const unknown = "b".repeat(64);
     const guess = video(2500, 3);
-    for (const [target, kind] of [[sha, "video"], [loraSha, "video"], [loraSha, "lora"]] as const) {
+    for (const [target, kind] of [
+      [sha, "video"],
+      [loraSha, "video"],
+      [loraSha, "lora"],
+    ] as const) {
       const res = await put(guess, kind, bob, target);
       const none = await put(guess, kind, bob, unknown);
       assert.equal(res.status, none.status, `${kind} over ${target.slice(0, 6)}: ${JSON.stringify(res.body)}`);
@@ -85,7 +89,9 @@ describe("uploads: what a hash proves, what a kind must be, what an owner may st
 
   it("refuses a LoRA whose header names a tensor twice", async () => {
     const entry = '{"dtype":"F32","shape":[2],"data_offsets":[0,8]}';
-    const json = new TextEncoder().encode(`{"base_model.model.blocks.0.attn.q.lora_A.weight":${entry},"base_model.model.blocks.0.attn.q.lora_A.weight":${entry}}`);
+    const json = new TextEncoder().encode(
+      `{"base_model.model.blocks.0.attn.q.lora_A.weight":${entry},"base_model.model.blocks.0.attn.q.lora_A.weight":${entry}}`,
+    );
     const file = new Uint8Array(8 + json.byteLength + 8);
     new DataView(file.buffer).setBigUint64(0, BigInt(json.byteLength), true);
     file.set(json, 8);
@@ -119,7 +125,10 @@ describe("uploads: what a hash proves, what a kind must be, what an owner may st
       events.push("sync");
       return sync.call(this);
     };
-    (fsPromises as { rename: typeof rename }).rename = (a, b) => (events.push(`rename ${String(b).includes("/blobs/") ? "into place" : "?"}`), rename(a, b));
+    (fsPromises as { rename: typeof rename }).rename = (a, b) => {
+      events.push(`rename ${String(b).includes("/blobs/") ? "into place" : "?"}`);
+      return rename(a, b);
+    };
     syncBuiltinESMExports();
     try {
       assert.equal((await put(video(5000, 6), "video", alice)).status, 201);
@@ -150,6 +159,10 @@ describe("uploads: what a hash proves, what a kind must be, what an owner may st
     while (!r.logs.some((l) => l.requestId === "hangup-1" && l.status !== undefined) && Date.now() < deadline) await new Promise((ok) => setTimeout(ok, 20));
     const line = r.logs.find((l) => l.requestId === "hangup-1" && l.status !== undefined);
     assert.equal(line?.status, 499);
-    assert.equal(r.logs.some((l) => l.requestId === "hangup-1" && l.level === "error"), false, "no error logged");
+    assert.equal(
+      r.logs.some((l) => l.requestId === "hangup-1" && l.level === "error"),
+      false,
+      "no error logged",
+    );
   });
 });

@@ -11,7 +11,11 @@ const registry: Command = {
   async run(argv) {
     const [sub, ...rest] = argv;
     if (sub !== "start") throw new UsageError(`unknown registry command '${argv.join(" ")}'; try 'registry start'`);
-    const { values } = args(rest, { port: { type: "string" }, host: { type: "string" }, runner: { type: "string" }, "runner-webhook": { type: "string" } }, false);
+    const { values } = args(
+      rest,
+      { port: { type: "string" }, host: { type: "string" }, runner: { type: "string" }, "runner-webhook": { type: "string" } },
+      false,
+    );
     const mode = values.runner ?? process.env.MOTION_LORA_RUNNER ?? (values["runner-webhook"] ? "webhook" : "local");
     if (!RUNNER_MODES.includes(mode as "local")) throw new UsageError("--runner must be local, webhook or off");
     const hook = values["runner-webhook"] ?? process.env.MOTION_LORA_RUNNER_WEBHOOK;

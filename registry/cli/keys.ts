@@ -19,7 +19,13 @@ export async function keysCommand(command: string | undefined, args: string[]): 
     if (command === "create") {
       const { values } = parseArgs({
         args,
-        options: { owner: { type: "string" }, scope: { type: "string" }, name: { type: "string" }, "rate-limit": { type: "string" }, json: { type: "boolean" } },
+        options: {
+          owner: { type: "string" },
+          scope: { type: "string" },
+          name: { type: "string" },
+          "rate-limit": { type: "string" },
+          json: { type: "boolean" },
+        },
       });
       const scopes = (values.scope ?? "read,write").split(",").map((x) => x.trim());
       const bad = scopes.find((x) => !Scope.safeParse(x).success);
@@ -40,7 +46,8 @@ export async function keysCommand(command: string | undefined, args: string[]): 
       }
       const key = await createKey(db, parsed.data, defaultConfig.defaultRateLimitPerMinute);
       if (values.json) console.log(JSON.stringify(key));
-      else console.log(`${key.token}\n\nkey ${key.id} for '${key.owner}' with scopes ${key.scopes.join(",")}. The token is shown only this once: store it now.`);
+      else
+        console.log(`${key.token}\n\nkey ${key.id} for '${key.owner}' with scopes ${key.scopes.join(",")}. The token is shown only this once: store it now.`);
       return 0;
     }
     if (command === "list") {

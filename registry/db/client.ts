@@ -7,7 +7,6 @@ import type * as schema from "./schema.ts";
  * `batch` runs its statements as one transaction on both, and is how multi-row writes are made
  * atomic: an interactive transaction would hold libsql's only connection across awaits.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Db = BaseSQLiteDatabase<"async", any, typeof schema> & {
+export type Db = BaseSQLiteDatabase<"async", unknown, typeof schema> & {
   batch<U extends BatchItem<"sqlite">, T extends Readonly<[U, ...U[]]>>(batch: T): Promise<BatchResponse<T>>;
 };

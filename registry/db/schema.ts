@@ -54,9 +54,13 @@ export const loraVersions = sqliteTable(
   "lora_versions",
   {
     id: text("id").primaryKey(),
-    loraId: text("lora_id").notNull().references(() => loras.id),
+    loraId: text("lora_id")
+      .notNull()
+      .references(() => loras.id),
     version: integer("version").notNull(),
-    fileSha256: text("file_sha256").notNull().references(() => blobs.sha256),
+    fileSha256: text("file_sha256")
+      .notNull()
+      .references(() => blobs.sha256),
     fileSize: integer("file_size").notNull(),
     previewSha256: text("preview_sha256").references(() => blobs.sha256),
     referenceVideoSha256: text("reference_video_sha256").references(() => blobs.sha256),
@@ -94,7 +98,9 @@ export const blobs = sqliteTable("blobs", {
 export const blobOwners = sqliteTable(
   "blob_owners",
   {
-    sha256: text("sha256").notNull().references(() => blobs.sha256),
+    sha256: text("sha256")
+      .notNull()
+      .references(() => blobs.sha256),
     owner: text("owner").notNull(),
     /** 1 when `owner` uploaded the bytes (counted against its quota), 0 for read grants (job inputs and results). */
     uploaded: integer("uploaded").notNull().default(0),
@@ -149,7 +155,9 @@ export const jobs = sqliteTable(
 export const jobEvents = sqliteTable(
   "job_events",
   {
-    jobId: text("job_id").notNull().references(() => jobs.id),
+    jobId: text("job_id")
+      .notNull()
+      .references(() => jobs.id),
     seq: integer("seq").notNull(),
     type: text("type").notNull(),
     data: text("data", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
@@ -163,7 +171,9 @@ export const webhookDeliveries = sqliteTable(
   "webhook_deliveries",
   {
     id: text("id").primaryKey(),
-    jobId: text("job_id").notNull().references(() => jobs.id),
+    jobId: text("job_id")
+      .notNull()
+      .references(() => jobs.id),
     event: text("event").notNull(),
     eventSeq: integer("event_seq").notNull(),
     url: text("url").notNull(),

@@ -2,7 +2,10 @@ import { RegistryError } from "./errors.ts";
 
 /** Opaque cursors: base64url JSON of the last row's sort key and id. */
 export function encodeCursor(sortValue: number, id: string): string {
-  return btoa(JSON.stringify([sortValue, id])).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return btoa(JSON.stringify([sortValue, id]))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
 }
 
 export function decodeCursor(cursor: string): [number, string] {

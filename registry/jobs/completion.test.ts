@@ -19,8 +19,13 @@ describe("job completion is atomic: a crash between commit and publish loses not
   before(async () => {
     receiver = createServer((req, res) => {
       let body = "";
-      req.on("data", (c: Buffer) => (body += c));
-      req.on("end", () => (received.push(JSON.parse(body).type), res.writeHead(204).end()));
+      req.on("data", (c: Buffer) => {
+        body += c;
+      });
+      req.on("end", () => {
+        received.push(JSON.parse(body).type);
+        res.writeHead(204).end();
+      });
     });
     await new Promise<void>((ok) => receiver.listen(0, "127.0.0.1", ok));
     hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/`;
@@ -38,7 +43,17 @@ describe("job completion is atomic: a crash between commit and publish loses not
     await r.call("POST", "/v1/loras", { token: alice, json: { name, title: name, category: "single-object" } });
     const video = await sha256(GIF);
     await r.call("PUT", `/v1/blobs/${video}?kind=video`, { token: alice, body: GIF as BodyInit });
-    const job = (await r.call("POST", "/v1/jobs", { token: alice, json: { kind: "tune", input: { video_sha256: video, prompt: "a red circle", lora: `alice/${name}` }, webhook: hookUrl, webhook_events_filter: ["completed"] } })).body;
+    const job = (
+      await r.call("POST", "/v1/jobs", {
+        token: alice,
+        json: {
+          kind: "tune",
+          input: { video_sha256: video, prompt: "a red circle", lora: `alice/${name}` },
+          webhook: hookUrl,
+          webhook_events_filter: ["completed"],
+        },
+      })
+    ).body;
     const claim = (await r.call("POST", "/v1/runner/claim", { token: runner, json: { runner_id: "r1" } })).body;
     const file = loraFile({ alpha: String(name.length) });
     const fileSha = await sha256(file);
@@ -49,7 +64,11 @@ describe("job completion is atomic: a crash between commit and publish loses not
       publisher.publishTo = publishTo;
       throw new Error("simulated crash between the commit and the publish");
     };
-    const complete = () => r.call("POST", `/v1/jobs/${job.id}/complete`, { token: runner, json: { lease_token: claim.lease_token, result: { lora_sha256: fileSha, blobs: [{ sha256: fileSha, kind: "lora" }] } } });
+    const complete = () =>
+      r.call("POST", `/v1/jobs/${job.id}/complete`, {
+        token: runner,
+        json: { lease_token: claim.lease_token, result: { lora_sha256: fileSha, blobs: [{ sha256: fileSha, kind: "lora" }] } },
+      });
     assert.equal((await complete()).status, 500);
     return { id: job.id as string, alice, complete };
   }
@@ -62,7 +81,11 @@ describe("job completion is atomic: a crash between commit and publish loses not
     assert.equal(events.filter((e) => e.type === "status" && e.data.status === "succeeded").length, 1, "one succeeded event");
     assert.equal(events.at(-1)?.data.version_id, job.version_id);
     const deliveries = (await r.call("GET", `/v1/jobs/${id}/webhooks`, { token })).body.data as { event: string }[];
-    assert.deepEqual(deliveries.map((d) => d.event), ["completed"], "one completed webhook queued");
+    assert.deepEqual(
+      deliveries.map((d) => d.event),
+      ["completed"],
+      "one completed webhook queued",
+    );
   }
 
   it("keeps a cut-off completion looking unfinished, and the runner's retry finishes it: one version, one succeeded event, one webhook", async () => {
@@ -114,7 +137,8 @@ describe("tune jobs: prompt words and the LoRA they create", () => {
   });
   after(() => r.stop());
 
-  const tune = (input: Record<string, unknown>) => r.call("POST", "/v1/jobs", { token: alice, json: { kind: "tune", input: { video_sha256: video, ...input } } });
+  const tune = (input: Record<string, unknown>) =>
+    r.call("POST", "/v1/jobs", { token: alice, json: { kind: "tune", input: { video_sha256: video, ...input } } });
   const claimAndUpload = async () => {
     const claim = (await r.call("POST", "/v1/runner/claim", { token: runner, json: { runner_id: "r1" } })).body;
     const file = loraFile({ alpha: "4" });
@@ -156,17 +180,26 @@ describe("tune jobs: prompt words and the LoRA they create", () => {
     assert.equal(failing.status, 201, JSON.stringify(failing.body));
     assert.equal((await r.call("GET", "/v1/loras/alice/fresh-motion", { token: alice })).status, 404, "not before a version exists");
     const c1 = await claimAndUpload();
-    await r.call("POST", `/v1/jobs/${failing.body.id}/fail`, { token: runner, json: { lease_token: c1.claim.lease_token, error: { code: "invalid_video", message: "bad clip" } } });
+    await r.call("POST", `/v1/jobs/${failing.body.id}/fail`, {
+      token: runner,
+      json: { lease_token: c1.claim.lease_token, error: { code: "invalid_video", message: "bad clip" } },
+    });
     assert.equal((await r.call("GET", "/v1/loras/alice/fresh-motion", { token: alice })).status, 404, "a failed job leaves no empty LoRA");
 
     const ok = await tune({ prompt: "a red circle", lora: "alice/fresh-motion", create });
     const c2 = await claimAndUpload();
-    const done = await r.call("POST", `/v1/jobs/${ok.body.id}/complete`, { token: runner, json: { lease_token: c2.claim.lease_token, result: { lora_sha256: c2.fileSha, blobs: [{ sha256: c2.fileSha, kind: "lora" }] } } });
+    const done = await r.call("POST", `/v1/jobs/${ok.body.id}/complete`, {
+      token: runner,
+      json: { lease_token: c2.claim.lease_token, result: { lora_sha256: c2.fileSha, blobs: [{ sha256: c2.fileSha, kind: "lora" }] } },
+    });
     assert.equal(done.status, 200, JSON.stringify(done.body));
     const lora = (await r.call("GET", "/v1/loras/alice/fresh-motion", { token: alice })).body;
     assert.deepEqual([lora.title, lora.visibility, lora.latest_version], ["Fresh motion", "private", 1]);
     assert.equal((await r.call("GET", "/v1/loras/alice/fresh-motion")).status, 404, "created private, as asked");
-    const other = await r.call("POST", "/v1/jobs", { token: await r.key("bob"), json: { kind: "tune", input: { video_sha256: video, prompt: "a red circle", lora: "alice/other", create } } });
+    const other = await r.call("POST", "/v1/jobs", {
+      token: await r.key("bob"),
+      json: { kind: "tune", input: { video_sha256: video, prompt: "a red circle", lora: "alice/other", create } },
+    });
     assert.equal(other.status, 403, "create works under your own owner only");
   });
 
@@ -204,23 +237,37 @@ describe("job completion: the runner declares each result blob's kind", () => {
       assert.equal((await r.call("PUT", `/v1/blobs/${sha}?kind=${kind}`, { token: runner, body: bytes as BodyInit })).status, 201);
       shas.push(sha);
     }
-    const complete = (result: Record<string, unknown>) => r.call("POST", `/v1/jobs/${created.id}/complete`, { token: runner, json: { lease_token: claim.lease_token, result } });
+    const complete = (result: Record<string, unknown>) =>
+      r.call("POST", `/v1/jobs/${created.id}/complete`, { token: runner, json: { lease_token: claim.lease_token, result } });
     const status = async () => (await r.call("GET", `/v1/jobs/${created.id}`, { token: alice })).body.status;
     return { shas, complete, status };
   }
 
   it("refuses a declared kind other than the stored blob's with 422 naming the field, and accepts the right one", async () => {
     const tune = { kind: "tune", input: { video_sha256: video, prompt: "a red circle", lora: "alice/declared" } };
-    const { shas, complete, status } = await claimed(tune, [[loraFile({ alpha: "5" }), "lora"], [new Uint8Array([7, 7, 7]), "video"]]);
+    const { shas, complete, status } = await claimed(tune, [
+      [loraFile({ alpha: "5" }), "lora"],
+      [new Uint8Array([7, 7, 7]), "video"],
+    ]);
     const [lora, spatial] = shas as [string, string];
-    const wrong = await complete({ lora_sha256: lora, spatial_lora_sha256: spatial, blobs: [{ sha256: lora, kind: "lora" }, { sha256: spatial, kind: "lora" }] });
+    const wrong = await complete({
+      lora_sha256: lora,
+      spatial_lora_sha256: spatial,
+      blobs: [
+        { sha256: lora, kind: "lora" },
+        { sha256: spatial, kind: "lora" },
+      ],
+    });
     assert.equal(wrong.status, 422, JSON.stringify(wrong.body));
     assert.equal(wrong.body.error.code, "validation_failed");
     assert.match(wrong.body.error.message, /^result\.spatial_lora_sha256: blob [0-9a-f]{64} is stored as a video, but result\.blobs\.1 declares a lora/);
     assert.deepEqual(wrong.body.error.details, { field: "result.spatial_lora_sha256", declared: "lora", stored: "video" });
     assert.equal(await status(), "running", "nothing was committed");
 
-    const blobs = [{ sha256: lora, kind: "lora" }, { sha256: spatial, kind: "video" }];
+    const blobs = [
+      { sha256: lora, kind: "lora" },
+      { sha256: spatial, kind: "video" },
+    ];
     const right = await complete({ lora_sha256: lora, spatial_lora_sha256: spatial, blobs });
     assert.equal(right.status, 200, JSON.stringify(right.body));
     assert.deepEqual(right.body.result.blobs, blobs, "the job's result keeps the declaration");
@@ -229,13 +276,23 @@ describe("job completion: the runner declares each result blob's kind", () => {
 
   it("refuses a result whose hash field is not in its blobs list, naming the field", async () => {
     const tune = { kind: "tune", input: { video_sha256: video, prompt: "a red circle", lora: "alice/declared" } };
-    const { shas, complete, status } = await claimed(tune, [[loraFile({ alpha: "6" }), "lora"], [new Uint8Array([...GIF, 0]), "preview"]]);
+    const { shas, complete, status } = await claimed(tune, [
+      [loraFile({ alpha: "6" }), "lora"],
+      [new Uint8Array([...GIF, 0]), "preview"],
+    ]);
     const [lora, preview] = shas as [string, string];
     const res = await complete({ lora_sha256: lora, preview_sha256: preview, blobs: [{ sha256: lora, kind: "lora" }] });
     assert.equal(res.status, 422);
     assert.match(res.body.error.message, /^result\.preview_sha256: blob [0-9a-f]{64} is not in result\.blobs/);
     assert.equal(await status(), "running");
-    const done = await complete({ lora_sha256: lora, preview_sha256: preview, blobs: [{ sha256: lora, kind: "lora" }, { sha256: preview, kind: "preview" }] });
+    const done = await complete({
+      lora_sha256: lora,
+      preview_sha256: preview,
+      blobs: [
+        { sha256: lora, kind: "lora" },
+        { sha256: preview, kind: "preview" },
+      ],
+    });
     assert.equal(done.status, 200, JSON.stringify(done.body));
   });
 

@@ -92,7 +92,11 @@ export class Completions {
     const fieldOf = new Map<string, string>();
     for (const [field, sha] of hashFields(result)) {
       if (!result.blobs.some((b) => b.sha256 === sha)) {
-        throw new RegistryError("validation_failed", `result.${field}: blob ${sha} is not in result.blobs; list every blob the result names with the kind it is stored as`, { field: `result.${field}` });
+        throw new RegistryError(
+          "validation_failed",
+          `result.${field}: blob ${sha} is not in result.blobs; list every blob the result names with the kind it is stored as`,
+          { field: `result.${field}` },
+        );
       }
       fieldOf.set(sha, `result.${field}`);
     }
@@ -117,7 +121,7 @@ export class Completions {
    */
   async finish(id: string, now = Date.now()): Promise<void> {
     const [job] = await this.db.select().from(jobs).where(eq(jobs.id, id)).limit(1);
-    if (!job || job.status !== "succeeded" || !(job.completionPending || (job.kind === "tune" && job.versionId === null))) return;
+    if (job?.status !== "succeeded" || !(job.completionPending || (job.kind === "tune" && job.versionId === null))) return;
     const result = job.result ?? {};
     for (const sha of resultHashes(result)) await this.blobs.grant(sha, job.owner);
     let versionId = job.versionId;

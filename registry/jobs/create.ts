@@ -95,7 +95,8 @@ export class JobCreation {
 
   private async checkTune(p: Creator, input: Extract<JobCreate, { kind: "tune" }>["input"]) {
     const ref = splitRef(input.lora);
-    if (input.lora.includes("@")) throw new RegistryError("validation_failed", "'input.lora' names the LoRA that receives the new version: 'owner/name', without '@version'");
+    if (input.lora.includes("@"))
+      throw new RegistryError("validation_failed", "'input.lora' names the LoRA that receives the new version: 'owner/name', without '@version'");
     const target = await this.loras.findWritable(p, ref.owner, ref.name).catch((e: unknown) => {
       if (!(e instanceof RegistryError && e.code === "not_found" && input.create)) throw e;
       return null;
@@ -104,7 +105,10 @@ export class JobCreation {
       throw new RegistryError("forbidden", `you may create LoRAs only under your own owner '${p.owner}'`);
     }
     if (target === null && !input.create) {
-      throw new RegistryError("not_found", `LoRA '${ref.owner}/${ref.name}' was not found; create it, or pass input.create to create it with its first version`);
+      throw new RegistryError(
+        "not_found",
+        `LoRA '${ref.owner}/${ref.name}' was not found; create it, or pass input.create to create it with its first version`,
+      );
     }
     await this.blobs.requireReadable(p, input.video_sha256, "input.video_sha256", "video");
     return [];

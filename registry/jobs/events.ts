@@ -28,7 +28,9 @@ export class JobEventLog {
     if (!row) throw new Error(`no job ${jobId}`);
     await this.db.insert(jobEvents).values({ jobId, seq: row.seq, type, data, createdAt: now });
     this.wake(jobId);
-    await this.listener?.(jobId, row.seq, type, data, now).catch((e) => console.error(JSON.stringify({ level: "error", msg: "job event listener failed", job: jobId, error: String(e) })));
+    await this.listener?.(jobId, row.seq, type, data, now).catch((e) =>
+      console.error(JSON.stringify({ level: "error", msg: "job event listener failed", job: jobId, error: String(e) })),
+    );
     return row.seq;
   }
 
@@ -54,7 +56,10 @@ export class JobEventLog {
   wait(jobId: string, ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
       let set = this.waiters.get(jobId);
-      if (!set) this.waiters.set(jobId, (set = new Set()));
+      if (!set) {
+        set = new Set();
+        this.waiters.set(jobId, set);
+      }
       const done = () => {
         clearTimeout(timer);
         signal?.removeEventListener("abort", done);

@@ -23,14 +23,25 @@ describe("jobs and the runner queue", () => {
   after(() => r.stop());
 
   const tune = (extra: Record<string, unknown> = {}, headers: Record<string, string> = {}, token = alice) =>
-    r.call("POST", "/v1/jobs", { token, headers, json: { kind: "tune", input: { video_sha256: videoSha, prompt: "a person walking", lora: "alice/walk", ...extra } } });
+    r.call("POST", "/v1/jobs", {
+      token,
+      headers,
+      json: { kind: "tune", input: { video_sha256: videoSha, prompt: "a person walking", lora: "alice/walk", ...extra } },
+    });
   const claim = (runnerId = "r1", lease = 60) => r.call("POST", "/v1/runner/claim", { token: runner, json: { runner_id: runnerId, lease_seconds: lease } });
-  const expireLease = (id: string) => r.services.db.update(jobs).set({ leaseExpiresAt: Date.now() - 1 }).where(eq(jobs.id, id));
+  const expireLease = (id: string) =>
+    r.services.db
+      .update(jobs)
+      .set({ leaseExpiresAt: Date.now() - 1 })
+      .where(eq(jobs.id, id));
   const drain = async () => {
     for (;;) {
       const c = await claim("drainer");
       if (c.status === 204) return;
-      await r.call("POST", `/v1/jobs/${c.body.job.id}/fail`, { token: runner, json: { lease_token: c.body.lease_token, error: { code: "runner_error", message: "drained" } } });
+      await r.call("POST", `/v1/jobs/${c.body.job.id}/fail`, {
+        token: runner,
+        json: { lease_token: c.body.lease_token, error: { code: "runner_error", message: "drained" } },
+      });
     }
   };
 
@@ -46,7 +57,11 @@ describe("jobs and the runner queue", () => {
     // Keys are per owner.
     await r.call("POST", "/v1/loras", { token: bob, json: { name: "walk", title: "Walk", category: "human-motion" } });
     await r.call("PUT", `/v1/blobs/${videoSha}?kind=video`, { token: bob, body: GIF as BodyInit });
-    const d = await r.call("POST", "/v1/jobs", { token: bob, headers: { "idempotency-key": "k1" }, json: { kind: "tune", input: { video_sha256: videoSha, prompt: "a person walking", lora: "bob/walk" } } });
+    const d = await r.call("POST", "/v1/jobs", {
+      token: bob,
+      headers: { "idempotency-key": "k1" },
+      json: { kind: "tune", input: { video_sha256: videoSha, prompt: "a person walking", lora: "bob/walk" } },
+    });
     assert.equal(d.status, 201);
     await drain();
   });
@@ -61,21 +76,33 @@ describe("jobs and the runner queue", () => {
     assert.match(unknown.body.error.message, /unknown field/);
     const kind = await r.call("POST", "/v1/jobs", { token: alice, json: { kind: "train", input: {} } });
     assert.equal(kind.status, 422);
-    const gen = await r.call("POST", "/v1/jobs", { token: alice, json: { kind: "generate", input: { prompt: "a red circle", loras: [{ ref: "alice/walk@9" }] } } });
+    const gen = await r.call("POST", "/v1/jobs", {
+      token: alice,
+      json: { kind: "generate", input: { prompt: "a red circle", loras: [{ ref: "alice/walk@9" }] } },
+    });
     assert.equal(gen.status, 404);
     assert.match(gen.body.error.message, /input\.loras\.0/);
   });
 
   it("gives each job to exactly one of many concurrent runners", async () => {
     const ids = new Set<string>();
-    for (let i = 0; i < 8; i++) ids.add((await tune({ prompt: `a ${["red", "green", "blue", "yellow", "cyan", "magenta", "white", "orange"][i]} person` })).body.id);
+    for (let i = 0; i < 8; i++)
+      ids.add((await tune({ prompt: `a ${["red", "green", "blue", "yellow", "cyan", "magenta", "white", "orange"][i]} person` })).body.id);
     const claims = await Promise.all(Array.from({ length: 24 }, (_, i) => claim(`runner-${i % 3}`)));
     const got = claims.filter((c) => c.status === 200).map((c) => c.body.job.id);
     assert.equal(got.length, 8);
     assert.deepEqual(new Set(got), ids);
     assert.equal(claims.filter((c) => c.status === 204).length, 16);
-    await Promise.all(claims.filter((c) => c.status === 200).map((c) =>
-      r.call("POST", `/v1/jobs/${c.body.job.id}/fail`, { token: runner, json: { lease_token: c.body.lease_token, error: { code: "runner_error", message: "done" } } })));
+    await Promise.all(
+      claims
+        .filter((c) => c.status === 200)
+        .map((c) =>
+          r.call("POST", `/v1/jobs/${c.body.job.id}/fail`, {
+            token: runner,
+            json: { lease_token: c.body.lease_token, error: { code: "runner_error", message: "done" } },
+          }),
+        ),
+    );
   });
 
   it("requeues a job whose lease expired and refuses the old runner's result (409, not applied)", async () => {
@@ -89,7 +116,10 @@ describe("jobs and the runner queue", () => {
 
     const fileSha = await sha256(loraFile());
     await r.call("PUT", `/v1/blobs/${fileSha}?kind=lora`, { token: runner, body: loraFile() as BodyInit });
-    const stale = await r.call("POST", `/v1/jobs/${job.id}/complete`, { token: runner, json: { lease_token: first.body.lease_token, result: { lora_sha256: fileSha, blobs: [{ sha256: fileSha, kind: "lora" }] } } });
+    const stale = await r.call("POST", `/v1/jobs/${job.id}/complete`, {
+      token: runner,
+      json: { lease_token: first.body.lease_token, result: { lora_sha256: fileSha, blobs: [{ sha256: fileSha, kind: "lora" }] } },
+    });
     assert.equal(stale.status, 409);
     assert.equal(stale.body.error.code, "lease_lost");
     const hb = await r.call("POST", `/v1/jobs/${job.id}/heartbeat`, { token: runner, json: { lease_token: first.body.lease_token, progress: 0.5 } });
@@ -100,11 +130,17 @@ describe("jobs and the runner queue", () => {
     assert.equal((await r.services.db.select().from(loraVersions).where(eq(loraVersions.jobId, job.id))).length, 0);
 
     // The live runner completes; a retried completion is idempotent and publishes one version.
-    const done = await r.call("POST", `/v1/jobs/${job.id}/complete`, { token: runner, json: { lease_token: second.body.lease_token, result: { lora_sha256: fileSha, blobs: [{ sha256: fileSha, kind: "lora" }], metrics: { loss: 0.1 } } } });
+    const done = await r.call("POST", `/v1/jobs/${job.id}/complete`, {
+      token: runner,
+      json: { lease_token: second.body.lease_token, result: { lora_sha256: fileSha, blobs: [{ sha256: fileSha, kind: "lora" }], metrics: { loss: 0.1 } } },
+    });
     assert.equal(done.status, 200, JSON.stringify(done.body));
     assert.equal(done.body.status, "succeeded");
     assert.ok(done.body.version_id);
-    const again = await r.call("POST", `/v1/jobs/${job.id}/complete`, { token: runner, json: { lease_token: second.body.lease_token, result: { lora_sha256: fileSha, blobs: [{ sha256: fileSha, kind: "lora" }], metrics: { loss: 0.1 } } } });
+    const again = await r.call("POST", `/v1/jobs/${job.id}/complete`, {
+      token: runner,
+      json: { lease_token: second.body.lease_token, result: { lora_sha256: fileSha, blobs: [{ sha256: fileSha, kind: "lora" }], metrics: { loss: 0.1 } } },
+    });
     assert.equal(again.status, 200);
     assert.equal(again.body.version_id, done.body.version_id);
     assert.equal((await r.services.db.select().from(loraVersions).where(eq(loraVersions.jobId, job.id))).length, 1);
@@ -133,14 +169,23 @@ describe("jobs and the runner queue", () => {
     const bad = loraFile({ stage: "sideways" });
     const badSha = await sha256(bad);
     await r.call("PUT", `/v1/blobs/${badSha}?kind=lora`, { token: runner, body: bad as BodyInit });
-    const res = await r.call("POST", `/v1/jobs/${job.id}/complete`, { token: runner, json: { lease_token: c.body.lease_token, result: { lora_sha256: badSha, blobs: [{ sha256: badSha, kind: "lora" }] } } });
+    const res = await r.call("POST", `/v1/jobs/${job.id}/complete`, {
+      token: runner,
+      json: { lease_token: c.body.lease_token, result: { lora_sha256: badSha, blobs: [{ sha256: badSha, kind: "lora" }] } },
+    });
     assert.equal(res.status, 422);
     assert.equal((await r.call("GET", `/v1/jobs/${job.id}`, { token: alice })).body.status, "running");
-    const unknown = await r.call("POST", `/v1/jobs/${job.id}/fail`, { token: runner, json: { lease_token: c.body.lease_token, error: { code: "bad_output", message: "retry" }, retryable: true } });
+    const unknown = await r.call("POST", `/v1/jobs/${job.id}/fail`, {
+      token: runner,
+      json: { lease_token: c.body.lease_token, error: { code: "bad_output", message: "retry" }, retryable: true },
+    });
     assert.equal(unknown.status, 422, "a failure's code must be a JobErrorCode");
     assert.match(JSON.stringify(unknown.body.error), /error\.code/);
     assert.equal((await r.call("GET", `/v1/jobs/${job.id}`, { token: alice })).body.status, "running", "the refused failure changed nothing");
-    const retry = await r.call("POST", `/v1/jobs/${job.id}/fail`, { token: runner, json: { lease_token: c.body.lease_token, error: { code: "worker_error", message: "retry" }, retryable: true } });
+    const retry = await r.call("POST", `/v1/jobs/${job.id}/fail`, {
+      token: runner,
+      json: { lease_token: c.body.lease_token, error: { code: "worker_error", message: "retry" }, retryable: true },
+    });
     assert.equal(retry.body.status, "queued");
     await drain();
   });
@@ -161,16 +206,31 @@ describe("jobs and the runner queue", () => {
     const job = (await tune({ prompt: "a gray person" })).body;
     const c = await claim();
     const stream = readEvents(r.url, job.id, alice);
-    await r.call("POST", `/v1/jobs/${job.id}/heartbeat`, { token: runner, json: { lease_token: c.body.lease_token, progress: 0.5, stage: "spatial", message: "step 10/20 loss 0.12" } });
+    await r.call("POST", `/v1/jobs/${job.id}/heartbeat`, {
+      token: runner,
+      json: { lease_token: c.body.lease_token, progress: 0.5, stage: "spatial", message: "step 10/20 loss 0.12" },
+    });
     const fileSha = await sha256(loraFile({ alpha: "3" }));
     await r.call("PUT", `/v1/blobs/${fileSha}?kind=lora`, { token: runner, body: loraFile({ alpha: "3" }) as BodyInit });
-    await r.call("POST", `/v1/jobs/${job.id}/complete`, { token: runner, json: { lease_token: c.body.lease_token, result: { lora_sha256: fileSha, blobs: [{ sha256: fileSha, kind: "lora" }] } } });
+    await r.call("POST", `/v1/jobs/${job.id}/complete`, {
+      token: runner,
+      json: { lease_token: c.body.lease_token, result: { lora_sha256: fileSha, blobs: [{ sha256: fileSha, kind: "lora" }] } },
+    });
     const events = await stream;
-    assert.deepEqual(events.map((e) => e.event), ["status", "status", "progress", "log", "status"]);
-    assert.deepEqual(events.map((e) => Number(e.id)), [1, 2, 3, 4, 5]);
+    assert.deepEqual(
+      events.map((e) => e.event),
+      ["status", "status", "progress", "log", "status"],
+    );
+    assert.deepEqual(
+      events.map((e) => Number(e.id)),
+      [1, 2, 3, 4, 5],
+    );
     assert.equal(JSON.parse(events[4]!.data).data.status, "succeeded");
     const resumed = await readEvents(r.url, job.id, alice, "3");
-    assert.deepEqual(resumed.map((e) => e.id), ["4", "5"]);
+    assert.deepEqual(
+      resumed.map((e) => e.id),
+      ["4", "5"],
+    );
     const other = await fetch(`${r.url}/v1/jobs/${job.id}/events`, { headers: { authorization: `Bearer ${bob}` } });
     assert.equal(other.status, 404);
   });
@@ -203,5 +263,12 @@ async function readEvents(url: string, id: string, token: string, lastEventId?: 
   return text
     .split("\n\n")
     .filter((block) => block.trim() && !block.startsWith(":"))
-    .map((block) => Object.fromEntries(block.split("\n").map((line) => [line.slice(0, line.indexOf(":")), line.slice(line.indexOf(":") + 2)])) as { id: string; event: string; data: string });
+    .map(
+      (block) =>
+        Object.fromEntries(block.split("\n").map((line) => [line.slice(0, line.indexOf(":")), line.slice(line.indexOf(":") + 2)])) as {
+          id: string;
+          event: string;
+          data: string;
+        },
+    );
 }

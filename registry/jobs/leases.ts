@@ -150,7 +150,14 @@ export class Leases {
       .update(jobs)
       .set(
         requeue
-          ? { status: "queued", runnerId: null, leaseToken: null, leaseExpiresAt: null, updatedAt: now, ...(release ? { attempts: sql`${jobs.attempts} - 1` } : {}) }
+          ? {
+              status: "queued",
+              runnerId: null,
+              leaseToken: null,
+              leaseExpiresAt: null,
+              updatedAt: now,
+              ...(release ? { attempts: sql`${jobs.attempts} - 1` } : {}),
+            }
           : { status: "failed", error, finishedAt: now, leaseExpiresAt: null, updatedAt: now },
       )
       .where(and(eq(jobs.id, id), eq(jobs.leaseToken, leaseToken), eq(jobs.status, "running")))

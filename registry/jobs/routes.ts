@@ -30,7 +30,10 @@ const KEEPALIVE_MS = 15_000;
 export function jobRoutes(api: Api, s: Services) {
   api.op(
     {
-      method: "post", path: "/v1/jobs", tag: "Jobs", scope: "write",
+      method: "post",
+      path: "/v1/jobs",
+      tag: "Jobs",
+      scope: "write",
       summary: "Create a tune or generate job (send Idempotency-Key so a retry never makes a second job)",
       headers: { "Idempotency-Key": "optional; the same key and body returns the first job, another body is a 409" },
       body: JobCreate,
@@ -48,28 +51,49 @@ export function jobRoutes(api: Api, s: Services) {
 
   api.op(
     {
-      method: "get", path: "/v1/jobs", tag: "Jobs", scope: "read", summary: "List your jobs, newest first",
-      query: JobListQuery, responses: { 200: { description: "a page of jobs", schema: Page(Job) } },
+      method: "get",
+      path: "/v1/jobs",
+      tag: "Jobs",
+      scope: "read",
+      summary: "List your jobs, newest first",
+      query: JobListQuery,
+      responses: { 200: { description: "a page of jobs", schema: Page(Job) } },
     },
     async (c, { query }) => c.json(await s.jobs.list(withOwner(c.get("principal")), query)),
   );
 
   api.op(
-    { method: "get", path: "/v1/jobs/:id", tag: "Jobs", scope: "read", summary: "Get a job", params: { id: "job id" }, responses: { 200: { description: "the job", schema: Job } } },
+    {
+      method: "get",
+      path: "/v1/jobs/:id",
+      tag: "Jobs",
+      scope: "read",
+      summary: "Get a job",
+      params: { id: "job id" },
+      responses: { 200: { description: "the job", schema: Job } },
+    },
     async (c) => c.json(toJob(await s.jobs.get(c.get("principal"), param(c, "id", JobId)))),
   );
 
   api.op(
     {
-      method: "post", path: "/v1/jobs/:id/cancel", tag: "Jobs", scope: "write", summary: "Cancel a queued or running job",
-      params: { id: "job id" }, responses: { 200: { description: "the canceled job", schema: Job } },
+      method: "post",
+      path: "/v1/jobs/:id/cancel",
+      tag: "Jobs",
+      scope: "write",
+      summary: "Cancel a queued or running job",
+      params: { id: "job id" },
+      responses: { 200: { description: "the canceled job", schema: Job } },
     },
     async (c) => c.json(await s.jobs.cancel(c.get("principal"), param(c, "id", JobId))),
   );
 
   api.op(
     {
-      method: "get", path: "/v1/jobs/:id/events", tag: "Jobs", scope: "read",
+      method: "get",
+      path: "/v1/jobs/:id/events",
+      tag: "Jobs",
+      scope: "read",
       summary: "Server-sent events of a job's status, progress and logs; resumes after Last-Event-ID; ends when the job does",
       params: { id: "job id" },
       headers: { "Last-Event-ID": "optional; the id of the last event received" },
@@ -103,8 +127,13 @@ export function jobRoutes(api: Api, s: Services) {
 
   api.op(
     {
-      method: "get", path: "/v1/jobs/:id/webhooks", tag: "Jobs", scope: "read", summary: "The job's webhook deliveries: state, attempts, last status and error",
-      params: { id: "job id" }, responses: { 200: { description: "deliveries, oldest first", schema: z.object({ data: z.array(WebhookDelivery) }) } },
+      method: "get",
+      path: "/v1/jobs/:id/webhooks",
+      tag: "Jobs",
+      scope: "read",
+      summary: "The job's webhook deliveries: state, attempts, last status and error",
+      params: { id: "job id" },
+      responses: { 200: { description: "deliveries, oldest first", schema: z.object({ data: z.array(WebhookDelivery) }) } },
     },
     async (c) => {
       const id = param(c, "id", JobId);
@@ -115,7 +144,11 @@ export function jobRoutes(api: Api, s: Services) {
 
   api.op(
     {
-      method: "get", path: "/v1/webhooks/secret", tag: "Jobs", scope: "read", summary: "The secret that signs webhooks of jobs created with this key (verify with the SDK's verifyWebhook)",
+      method: "get",
+      path: "/v1/webhooks/secret",
+      tag: "Jobs",
+      scope: "read",
+      summary: "The secret that signs webhooks of jobs created with this key (verify with the SDK's verifyWebhook)",
       responses: { 200: { description: "the signing secret", schema: WebhookSecret } },
     },
     async (c) => {
@@ -128,9 +161,13 @@ export function jobRoutes(api: Api, s: Services) {
   // Runner side.
   api.op(
     {
-      method: "post", path: "/v1/runner/claim", tag: "Runner", scope: "runner",
+      method: "post",
+      path: "/v1/runner/claim",
+      tag: "Runner",
+      scope: "runner",
       summary: "Claim the oldest queued job of the given kinds (atomic); 204 when none is queued",
-      body: ClaimRequest, responses: { 200: { description: "a claimed job and its lease", schema: Claim }, 204: { description: "no job queued" } },
+      body: ClaimRequest,
+      responses: { 200: { description: "a claimed job and its lease", schema: Claim }, 204: { description: "no job queued" } },
     },
     async (c, { body }) => {
       const claim = await s.jobs.claimWaiting(body.runner_id, body.kinds, body.lease_seconds, body.wait_seconds * 1000, c.req.raw.signal);
@@ -140,26 +177,42 @@ export function jobRoutes(api: Api, s: Services) {
 
   api.op(
     {
-      method: "post", path: "/v1/jobs/:id/heartbeat", tag: "Runner", scope: "runner",
+      method: "post",
+      path: "/v1/jobs/:id/heartbeat",
+      tag: "Runner",
+      scope: "runner",
       summary: "Extend the lease and report progress; 409 means stop (lease lost or job canceled)",
-      params: { id: "job id" }, body: Heartbeat, responses: { 200: { description: "lease extended", schema: HeartbeatReply } },
+      params: { id: "job id" },
+      body: Heartbeat,
+      responses: { 200: { description: "lease extended", schema: HeartbeatReply } },
     },
     async (c, { body }) => c.json(await s.jobs.heartbeat(param(c, "id", JobId), body)),
   );
 
   api.op(
     {
-      method: "post", path: "/v1/jobs/:id/complete", tag: "Runner", scope: "runner",
+      method: "post",
+      path: "/v1/jobs/:id/complete",
+      tag: "Runner",
+      scope: "runner",
       summary: "Complete a job with its result blobs (idempotent; a tune result becomes a new LoRA version)",
-      params: { id: "job id" }, body: Complete, responses: { 200: { description: "the finished job", schema: Job } },
+      params: { id: "job id" },
+      body: Complete,
+      responses: { 200: { description: "the finished job", schema: Job } },
     },
     async (c, { body }) => c.json(await s.jobs.complete(param(c, "id", JobId), body.lease_token, body.result)),
   );
 
   api.op(
     {
-      method: "post", path: "/v1/jobs/:id/fail", tag: "Runner", scope: "runner", summary: "Fail a job (or requeue it when retryable)",
-      params: { id: "job id" }, body: Fail, responses: { 200: { description: "the job", schema: Job } },
+      method: "post",
+      path: "/v1/jobs/:id/fail",
+      tag: "Runner",
+      scope: "runner",
+      summary: "Fail a job (or requeue it when retryable)",
+      params: { id: "job id" },
+      body: Fail,
+      responses: { 200: { description: "the job", schema: Job } },
     },
     async (c, { body }) => c.json(await s.jobs.fail(param(c, "id", JobId), body.lease_token, body.error, body.retryable, body.release)),
   );

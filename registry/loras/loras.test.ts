@@ -109,7 +109,10 @@ describe("LoRAs and versions", () => {
       seen.push(...p.body.data);
       cursor = p.body.next_cursor;
     }
-    assert.deepEqual(seen.map((l) => l.name), ["pan-left-4", "pan-left-3", "pan-left-2", "pan-left-1", "pan-left-0"]);
+    assert.deepEqual(
+      seen.map((l) => l.name),
+      ["pan-left-4", "pan-left-3", "pan-left-2", "pan-left-1", "pan-left-0"],
+    );
     // LIKE wildcards in the query are literal.
     assert.equal((await r.call("GET", "/v1/loras?q=w_p")).body.data.length, 5);
     assert.equal((await r.call("GET", "/v1/loras?q=n_l")).body.data.length, 0, "'_' must not act as a wildcard");
@@ -154,27 +157,42 @@ describe("LoRAs and versions", () => {
     assert.equal(list.body.data[0].version, 2);
     const rest = await r.call("GET", `/v1/loras/alice/orbit/versions?limit=1&cursor=${list.body.next_cursor}`);
     assert.equal(rest.body.data[0].version, 1);
-    assert.equal((await r.call("GET", "/v1/loras?base_model=fym-tiny-dit")).body.data.some((l: { name: string }) => l.name === "orbit"), true);
+    assert.equal(
+      (await r.call("GET", "/v1/loras?base_model=fym-tiny-dit")).body.data.some((l: { name: string }) => l.name === "orbit"),
+      true,
+    );
   });
 
   it("rejects a version whose file lacks metadata or disagrees with its rank, and keeps existing versions", async () => {
     await create(alice, { name: "broken" });
     const good = await r.call("POST", "/v1/loras/alice/broken/versions", { token: alice, json: { file_sha256: await upload(loraFile(), "lora") } });
     assert.equal(good.status, 201);
-    const noBase = await r.call("POST", "/v1/loras/alice/broken/versions", { token: alice, json: { file_sha256: await upload(loraFile({ base_model_sha256: undefined }), "lora") } });
+    const noBase = await r.call("POST", "/v1/loras/alice/broken/versions", {
+      token: alice,
+      json: { file_sha256: await upload(loraFile({ base_model_sha256: undefined }), "lora") },
+    });
     assert.equal(noBase.status, 422);
     assert.equal(noBase.body.error.code, "invalid_lora_metadata");
     assert.match(noBase.body.error.message, /'base_model_sha256' is missing/);
-    const badRank = await r.call("POST", "/v1/loras/alice/broken/versions", { token: alice, json: { file_sha256: await upload(loraFile({ rank: "3" }), "lora") } });
+    const badRank = await r.call("POST", "/v1/loras/alice/broken/versions", {
+      token: alice,
+      json: { file_sha256: await upload(loraFile({ rank: "3" }), "lora") },
+    });
     assert.equal(badRank.status, 422);
     assert.equal(badRank.body.error.code, "invalid_lora_tensors");
     assert.match(badRank.body.error.message, /with rank 3 on fym-tiny-dit it must be F32 \[3, 192\]/);
-    const badHeads = await r.call("POST", "/v1/loras/alice/broken/versions", { token: alice, json: { file_sha256: await upload(loraFile({ target_heads: "[1," }), "lora") } });
+    const badHeads = await r.call("POST", "/v1/loras/alice/broken/versions", {
+      token: alice,
+      json: { file_sha256: await upload(loraFile({ target_heads: "[1," }), "lora") },
+    });
     assert.match(badHeads.body.error.message, /target_heads/);
     const missing = await r.call("POST", "/v1/loras/alice/broken/versions", { token: alice, json: { file_sha256: "f".repeat(64) } });
     assert.equal(missing.body.error.code, "blob_missing");
     const versions = await r.call("GET", "/v1/loras/alice/broken/versions");
-    assert.deepEqual(versions.body.data.map((v: { version: number }) => v.version), [1]);
+    assert.deepEqual(
+      versions.body.data.map((v: { version: number }) => v.version),
+      [1],
+    );
   });
 
   it("refuses to publish a non-LoRA blob as a version", async () => {

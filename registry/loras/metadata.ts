@@ -29,7 +29,10 @@ export function loraFacts(header: SafetensorsHeader, spec: BaseModelSpec) {
   }
   if (meta.rank > spec.maxRank) throw new RegistryError("invalid_lora_metadata", `rank ${meta.rank} exceeds ${spec.id}'s LoRA rank ${spec.maxRank}`);
   if (meta.target_heads.length > spec.depth || meta.target_heads.some((heads) => heads.some((h) => h >= spec.heads))) {
-    throw new RegistryError("invalid_lora_metadata", `__metadata__ key 'target_heads' must list, for at most ${spec.depth} blocks, head indices below ${spec.heads}`);
+    throw new RegistryError(
+      "invalid_lora_metadata",
+      `__metadata__ key 'target_heads' must list, for at most ${spec.depth} blocks, head indices below ${spec.heads}`,
+    );
   }
   if (header.tensors.length === 0) throw new RegistryError("invalid_lora_tensors", "the file holds no tensors");
 
@@ -51,7 +54,10 @@ export function loraFacts(header: SafetensorsHeader, spec: BaseModelSpec) {
     }
     const want = role.ab === "A" ? [meta.rank, spec.dim] : [spec.dim, meta.rank];
     if (t.dtype !== "F32" || t.shape.length !== 2 || t.shape[0] !== want[0] || t.shape[1] !== want[1]) {
-      throw new RegistryError("invalid_lora_tensors", `tensor '${t.name}' is ${t.dtype} [${t.shape.join(", ")}]; with rank ${meta.rank} on ${spec.id} it must be F32 [${want.join(", ")}]`);
+      throw new RegistryError(
+        "invalid_lora_tensors",
+        `tensor '${t.name}' is ${t.dtype} [${t.shape.join(", ")}]; with rank ${meta.rank} on ${spec.id} it must be F32 [${want.join(", ")}]`,
+      );
     }
     if (!names.has(role.pair)) throw new RegistryError("invalid_lora_tensors", `tensor '${t.name}' has no partner '${role.pair}'; LoRA A and B come in pairs`);
   }
@@ -72,6 +78,10 @@ export async function checkFinite(read: (start: number, end: number) => Promise<
   };
   for (const t of header.tensors) {
     const i = bad(t);
-    if (i >= 0) throw new RegistryError("invalid_lora_tensors", `tensor '${t.name}' holds ${view.getFloat32(t.begin + i * 4, true)} at element ${i}; LoRA weights must be finite numbers`);
+    if (i >= 0)
+      throw new RegistryError(
+        "invalid_lora_tensors",
+        `tensor '${t.name}' holds ${view.getFloat32(t.begin + i * 4, true)} at element ${i}; LoRA weights must be finite numbers`,
+      );
   }
 }

@@ -44,7 +44,12 @@ describe("publishing: what a version may name and what its file must be", () => 
     const cases: [string, string, Record<string, unknown>, Record<string, unknown>][] = [
       ["file_sha256", aliceFile, { file_sha256: aliceFile }, { file_sha256: unknown }],
       ["preview_sha256", alicePreview, { file_sha256: bobFile, preview_sha256: alicePreview }, { file_sha256: bobFile, preview_sha256: unknown }],
-      ["reference_video_sha256", aliceVideo, { file_sha256: bobFile, reference_video_sha256: aliceVideo }, { file_sha256: bobFile, reference_video_sha256: unknown }],
+      [
+        "reference_video_sha256",
+        aliceVideo,
+        { file_sha256: bobFile, reference_video_sha256: aliceVideo },
+        { file_sha256: bobFile, reference_video_sha256: unknown },
+      ],
     ];
     for (const [field, sha, stolen, missing] of cases) {
       const res = await publish(bob, "bob/thief", stolen);
@@ -59,8 +64,14 @@ describe("publishing: what a version may name and what its file must be", () => 
 
   it("refuses a tune job naming a video the caller cannot read, in the words an unknown hash gets", async () => {
     const alicePreview = await upload(gif(3), "preview");
-    const res = await r.call("POST", "/v1/jobs", { token: bob, json: { kind: "tune", input: { video_sha256: alicePreview, prompt: "a red circle", lora: "bob/thief" } } });
-    const none = await r.call("POST", "/v1/jobs", { token: bob, json: { kind: "tune", input: { video_sha256: "c".repeat(64), prompt: "a red circle", lora: "bob/thief" } } });
+    const res = await r.call("POST", "/v1/jobs", {
+      token: bob,
+      json: { kind: "tune", input: { video_sha256: alicePreview, prompt: "a red circle", lora: "bob/thief" } },
+    });
+    const none = await r.call("POST", "/v1/jobs", {
+      token: bob,
+      json: { kind: "tune", input: { video_sha256: "c".repeat(64), prompt: "a red circle", lora: "bob/thief" } },
+    });
     assert.equal(res.status, 422);
     assert.equal(res.body.error.code, "blob_missing", "not 'is a preview, expected a video'");
     assert.equal(blank(res.body.error.message, alicePreview), blank(none.body.error.message, "c".repeat(64)));
@@ -116,8 +127,18 @@ describe("publishing: what a version may name and what its file must be", () => 
     const cases: [string, Uint8Array, string, RegExp][] = [
       ["NaN weights", loraFile({}, 2, [nan, f32(B, [DIM, 2])]), "invalid_lora_tensors", /holds NaN at element 7/],
       ["Infinity weights", loraFile({}, 2, [f32(A, [2, DIM]), inf]), "invalid_lora_tensors", /holds Infinity at element 3/],
-      ["an unknown tensor name", loraFile({}, 2, [f32(A, [2, DIM]), f32(B, [DIM, 2]), f32("base_model.model.blocks.0.mlp.lora_A.weight", [2, DIM])]), "invalid_lora_tensors", /is not a LoRA tensor of fym-tiny-dit/],
-      ["a block the model lacks", loraFile({}, 2, [f32(tensorName(6, "q", "A"), [2, DIM]), f32(tensorName(6, "q", "B"), [DIM, 2])]), "invalid_lora_tensors", /blocks\.6\.attn\.q\.lora_A\.weight' is not a LoRA tensor/],
+      [
+        "an unknown tensor name",
+        loraFile({}, 2, [f32(A, [2, DIM]), f32(B, [DIM, 2]), f32("base_model.model.blocks.0.mlp.lora_A.weight", [2, DIM])]),
+        "invalid_lora_tensors",
+        /is not a LoRA tensor of fym-tiny-dit/,
+      ],
+      [
+        "a block the model lacks",
+        loraFile({}, 2, [f32(tensorName(6, "q", "A"), [2, DIM]), f32(tensorName(6, "q", "B"), [DIM, 2])]),
+        "invalid_lora_tensors",
+        /blocks\.6\.attn\.q\.lora_A\.weight' is not a LoRA tensor/,
+      ],
       ["a wrong inner dimension", loraFile({}, 2, [f32(A, [2, 8]), f32(B, [8, 2])]), "invalid_lora_tensors", /must be F32 \[2, 192\]/],
       ["an A without its B", loraFile({}, 2, [f32(A, [2, DIM])]), "invalid_lora_tensors", /has no partner/],
       ["a rank above the model's", loraFile({}, 9, [f32(A, [9, DIM]), f32(B, [DIM, 9])]), "invalid_lora_metadata", /rank 9 exceeds fym-tiny-dit's LoRA rank 8/],

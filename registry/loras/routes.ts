@@ -16,23 +16,40 @@ export function loraRoutes(api: Api, s: Services) {
 
   api.op(
     {
-      method: "post", path: "/v1/loras", tag: "LoRAs", scope: "write", summary: "Create a LoRA (a named home for versions)",
-      body: LoraCreate, responses: { 201: { description: "created", schema: Lora } },
+      method: "post",
+      path: "/v1/loras",
+      tag: "LoRAs",
+      scope: "write",
+      summary: "Create a LoRA (a named home for versions)",
+      body: LoraCreate,
+      responses: { 201: { description: "created", schema: Lora } },
     },
     async (c, { body }) => c.json(await s.loras.create(withOwner(c.get("principal")), body), 201),
   );
 
   api.op(
     {
-      method: "get", path: "/v1/loras", tag: "LoRAs", scope: "public",
+      method: "get",
+      path: "/v1/loras",
+      tag: "LoRAs",
+      scope: "public",
       summary: "Search and list LoRAs (text over name/title/tags; filter by category, base model, owner)",
-      query: LoraListQuery, responses: { 200: { description: "a page of LoRAs", schema: Page(Lora) } },
+      query: LoraListQuery,
+      responses: { 200: { description: "a page of LoRAs", schema: Page(Lora) } },
     },
     async (c, { query }) => c.json(await s.loras.list(c.get("principal"), query)),
   );
 
   api.op(
-    { method: "get", path: "/v1/loras/:owner/:name", tag: "LoRAs", scope: "public", summary: "Get a LoRA", params: path, responses: { 200: { description: "the LoRA", schema: Lora } } },
+    {
+      method: "get",
+      path: "/v1/loras/:owner/:name",
+      tag: "LoRAs",
+      scope: "public",
+      summary: "Get a LoRA",
+      params: path,
+      responses: { 200: { description: "the LoRA", schema: Lora } },
+    },
     async (c) => {
       const [owner, name] = slugs(c);
       return c.json(toLora(await s.loras.find(c.get("principal"), owner, name)));
@@ -41,8 +58,14 @@ export function loraRoutes(api: Api, s: Services) {
 
   api.op(
     {
-      method: "patch", path: "/v1/loras/:owner/:name", tag: "LoRAs", scope: "write", summary: "Update a LoRA's metadata",
-      params: path, body: LoraUpdate, responses: { 200: { description: "the updated LoRA", schema: Lora } },
+      method: "patch",
+      path: "/v1/loras/:owner/:name",
+      tag: "LoRAs",
+      scope: "write",
+      summary: "Update a LoRA's metadata",
+      params: path,
+      body: LoraUpdate,
+      responses: { 200: { description: "the updated LoRA", schema: Lora } },
     },
     async (c, { body }) => {
       const [owner, name] = slugs(c);
@@ -52,9 +75,13 @@ export function loraRoutes(api: Api, s: Services) {
 
   api.op(
     {
-      method: "delete", path: "/v1/loras/:owner/:name", tag: "LoRAs", scope: "write",
+      method: "delete",
+      path: "/v1/loras/:owner/:name",
+      tag: "LoRAs",
+      scope: "write",
       summary: "Delete a LoRA (soft: it leaves listings; versions stay downloadable by hash for jobs that use them)",
-      params: path, responses: { 204: { description: "deleted" } },
+      params: path,
+      responses: { 204: { description: "deleted" } },
     },
     async (c) => {
       const [owner, name] = slugs(c);
@@ -65,9 +92,13 @@ export function loraRoutes(api: Api, s: Services) {
 
   api.op(
     {
-      method: "post", path: "/v1/loras/:owner/:name/versions", tag: "Versions", scope: "write",
+      method: "post",
+      path: "/v1/loras/:owner/:name/versions",
+      tag: "Versions",
+      scope: "write",
       summary: "Publish an immutable version from an uploaded safetensors file (metadata is read from its header)",
-      params: path, body: VersionCreate,
+      params: path,
+      body: VersionCreate,
       responses: {
         201: { description: "published", schema: LoraVersion },
         422: {
@@ -85,9 +116,14 @@ export function loraRoutes(api: Api, s: Services) {
 
   api.op(
     {
-      method: "get", path: "/v1/loras/:owner/:name/versions", tag: "Versions", scope: "public",
+      method: "get",
+      path: "/v1/loras/:owner/:name/versions",
+      tag: "Versions",
+      scope: "public",
       summary: "List versions, newest first (each version's __metadata__ only with ?include=metadata)",
-      params: path, query: VersionListQuery, responses: { 200: { description: "a page of versions", schema: Page(LoraVersion) } },
+      params: path,
+      query: VersionListQuery,
+      responses: { 200: { description: "a page of versions", schema: Page(LoraVersion) } },
     },
     async (c, { query }) => {
       const [owner, name] = slugs(c);
@@ -97,8 +133,13 @@ export function loraRoutes(api: Api, s: Services) {
 
   api.op(
     {
-      method: "get", path: "/v1/loras/:owner/:name/versions/:version", tag: "Versions", scope: "public", summary: "Get a version",
-      params: versionPath, responses: { 200: { description: "the version", schema: LoraVersion } },
+      method: "get",
+      path: "/v1/loras/:owner/:name/versions/:version",
+      tag: "Versions",
+      scope: "public",
+      summary: "Get a version",
+      params: versionPath,
+      responses: { 200: { description: "the version", schema: LoraVersion } },
     },
     async (c) => {
       const [owner, name] = slugs(c);
@@ -109,7 +150,10 @@ export function loraRoutes(api: Api, s: Services) {
 
   api.op(
     {
-      method: "get", path: "/v1/loras/:owner/:name/versions/:version/file", tag: "Versions", scope: "public",
+      method: "get",
+      path: "/v1/loras/:owner/:name/versions/:version/file",
+      tag: "Versions",
+      scope: "public",
       summary: "Download a version's safetensors file (counts a download; ETag, Range and conditional requests supported)",
       params: versionPath,
       responses: {

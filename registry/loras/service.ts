@@ -134,7 +134,7 @@ export class LoraService {
 
   private async query(p: Principal, q: LoraListQuery): Promise<Page<Lora>> {
     const where: (SQL | undefined)[] = [visibleTo(p)];
-    if (q.q) where.push(sql`${loras.searchText} LIKE ${"%" + likeEscape(q.q.toLowerCase()) + "%"} ESCAPE '\\'`);
+    if (q.q) where.push(sql`${loras.searchText} LIKE ${`%${likeEscape(q.q.toLowerCase())}%`} ESCAPE '\\'`);
     if (q.category) where.push(eq(loras.category, q.category));
     if (q.owner) where.push(eq(loras.owner, q.owner));
     if (q.base_model) {
@@ -199,8 +199,14 @@ export class LoraService {
   /** Counts one full download of a version's file. */
   async countDownload(lora: Pick<LoraRow, "id" | "owner" | "name">, versionId: string) {
     const { id: loraId, owner, name } = lora;
-    await this.db.update(loras).set({ downloads: sql`${loras.downloads} + 1` }).where(eq(loras.id, loraId));
-    await this.db.update(loraVersions).set({ downloads: sql`${loraVersions.downloads} + 1` }).where(eq(loraVersions.id, versionId));
+    await this.db
+      .update(loras)
+      .set({ downloads: sql`${loras.downloads} + 1` })
+      .where(eq(loras.id, loraId));
+    await this.db
+      .update(loraVersions)
+      .set({ downloads: sql`${loraVersions.downloads} + 1` })
+      .where(eq(loraVersions.id, versionId));
     // Only this LoRA's row: sorted pages may show a count up to one TTL old, which a count can afford.
     this.rows.delete(`${owner}/${name}`);
   }

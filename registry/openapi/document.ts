@@ -26,8 +26,11 @@ export interface ApiLimits {
 function describeLimits(l: ApiLimits): string {
   const model = l.baseModel;
   return [
-    `Limits: blobs at most ${Object.entries(l.blobBytes).map(([k, v]) => `${k} ${v} bytes`).join(", ")}` +
-      (l.ownerQuotaBytes === null ? "" : `; ${l.ownerQuotaBytes} bytes uploaded per owner (413 quota_exceeded; runner keys are exempt)`) + ".",
+    `Limits: blobs at most ${Object.entries(l.blobBytes)
+      .map(([k, v]) => `${k} ${v} bytes`)
+      .join(", ")}` +
+      (l.ownerQuotaBytes === null ? "" : `; ${l.ownerQuotaBytes} bytes uploaded per owner (413 quota_exceeded; runner keys are exempt)`) +
+      ".",
     `A LoRA file's safetensors header is at most ${l.loraHeaderBytes} bytes with at most ${l.loraTensors} tensors and a __metadata__ block of at most ${l.loraMetadataBytes} bytes (422 invalid_safetensors).`,
     `Versions are published only for base model ${model.id} (sha256 ${model.sha256}): tensors named base_model.model.blocks.{0..${model.depth - 1}}.attn.{${model.projections.join(",")}}.lora_{A,B}.weight, ` +
       `F32 of [rank, ${model.dim}] and [${model.dim}, rank], rank ≤ ${model.maxRank}, finite values (422 invalid_lora_tensors, base_model_mismatch).`,
@@ -68,7 +71,10 @@ export function openApiDocument(operations: Operation[], version: string, limits
     }
     responses.default = { description: "an error", content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } };
     const operation: Record<string, unknown> = {
-      operationId: `${op.method}${toOpenApiPath(op.path).replace(/[{}]/g, "").replace(/\/(\w)/g, (_, ch: string) => ch.toUpperCase()).replace(/[^A-Za-z0-9]/g, "")}`,
+      operationId: `${op.method}${toOpenApiPath(op.path)
+        .replace(/[{}]/g, "")
+        .replace(/\/(\w)/g, (_, ch: string) => ch.toUpperCase())
+        .replace(/[^A-Za-z0-9]/g, "")}`,
       summary: op.summary,
       tags: [op.tag],
       security: op.scope === "public" ? [{}, { apiKey: [] }] : [{ apiKey: [] }],
@@ -78,9 +84,15 @@ export function openApiDocument(operations: Operation[], version: string, limits
     };
     if (op.body) operation.requestBody = { required: true, content: { "application/json": { schema: jsonSchema(op.body, "input") } } };
     if (op.binaryBody) {
-      operation.requestBody = { required: true, description: op.binaryBody.description, content: { "application/octet-stream": { schema: { type: "string", contentMediaType: "application/octet-stream" } } } };
+      operation.requestBody = {
+        required: true,
+        description: op.binaryBody.description,
+        content: { "application/octet-stream": { schema: { type: "string", contentMediaType: "application/octet-stream" } } },
+      };
     }
-    (paths[toOpenApiPath(op.path)] ??= {})[op.method] = operation;
+    const path = toOpenApiPath(op.path);
+    paths[path] ??= {};
+    paths[path][op.method] = operation;
   }
   return {
     openapi: "3.1.0",

@@ -2,7 +2,8 @@ import { JobInputErrorCode, type JobErrorCode } from "../../sdk/schema/index.ts"
 
 /** What each job error code asks of the job's owner (or of the runner's operator); a Record, so a new code cannot go undocumented. */
 export const JOB_ERROR_HELP: Record<JobErrorCode, string> = {
-  invalid_video: "the reference clip is not one the model can tune on (format, frame count or size; the message says which); fit it (the SDK's fitClip) and create a new job",
+  invalid_video:
+    "the reference clip is not one the model can tune on (format, frame count or size; the message says which); fit it (the SDK's fitClip) and create a new job",
   invalid_lora: "a LoRA the job applies could not be loaded; apply another version, or publish a fixed one",
   invalid_lora_file: "a LoRA file is not a valid motion-LoRA safetensors file for this model; publish a valid file",
   base_model_mismatch: "a LoRA was made for another base model; apply one made for this registry's model",

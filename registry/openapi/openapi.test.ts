@@ -39,7 +39,11 @@ describe("OpenAPI document and docs page", () => {
     assert.deepEqual([limits.baseModel.id, limits.baseModel.depth, limits.baseModel.dim, limits.baseModel.maxRank], ["fym-tiny-dit", 6, 192, 8]);
     assert.match(doc.info.description, /at most 48 tensors and a __metadata__ block of at most 65536 bytes/);
     assert.ok(doc.paths["/v1/loras/{owner}/{name}/versions"].get.parameters.some((p: { name: string }) => p.name === "include"));
-    assert.ok(doc.paths["/v1/jobs"].post.requestBody.content["application/json"].schema.oneOf.some((k: { properties: { input: { properties: Record<string, unknown> } } }) => "create" in k.properties.input.properties));
+    assert.ok(
+      doc.paths["/v1/jobs"].post.requestBody.content["application/json"].schema.oneOf.some(
+        (k: { properties: { input: { properties: Record<string, unknown> } } }) => "create" in k.properties.input.properties,
+      ),
+    );
   });
 
   it("lists the job error codes in the Job schema and says in the description what each asks of the user", async () => {

@@ -87,7 +87,10 @@ export class RunnerSupervisor {
 
   private async callWebhook(queued: number) {
     const body = JSON.stringify({ type: "runner.needed", queued, registry: this.o.registryUrl, at: new Date().toISOString() });
-    const headers = { "content-type": "application/json", ...(this.o.webhookSecret ? await signPayload(this.o.webhookSecret, `runner-${Date.now()}`, body) : {}) };
+    const headers = {
+      "content-type": "application/json",
+      ...(this.o.webhookSecret ? await signPayload(this.o.webhookSecret, `runner-${Date.now()}`, body) : {}),
+    };
     try {
       const res = await fetch(this.o.webhookUrl!, { method: "POST", headers, body, signal: AbortSignal.timeout(10_000) });
       this.o.log({ msg: "asked for a runner", url: this.o.webhookUrl, status: res.status, queued });

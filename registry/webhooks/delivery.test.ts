@@ -33,13 +33,22 @@ async function registry(webhooks: Partial<WebhookConfig>, resolve?: (host: strin
   const runner = await r.key("runner", ["runner"]);
   /** Creates a generate job whose `start` webhook goes to `url`, and claims it so the webhook is due. */
   const started = async (token: string, url: string) => {
-    const job = await r.call("POST", "/v1/jobs", { token, json: { kind: "generate", input: { prompt: "a red circle" }, webhook: url, webhook_events_filter: ["start"] } });
+    const job = await r.call("POST", "/v1/jobs", {
+      token,
+      json: { kind: "generate", input: { prompt: "a red circle" }, webhook: url, webhook_events_filter: ["start"] },
+    });
     assert.equal(job.status, 201, JSON.stringify(job.body));
     const claim = await r.call("POST", "/v1/runner/claim", { token: runner, json: { runner_id: "r", kinds: ["generate"] } });
     assert.equal(claim.body.job.id, job.body.id);
     return job.body.id as string;
   };
-  const log = async (id: string) => (await r.call("GET", `/v1/jobs/${id}/webhooks`, { token: r.admin })).body.data as { state: string; attempts: number; last_status: number | null; last_error: string | null }[];
+  const log = async (id: string) =>
+    (await r.call("GET", `/v1/jobs/${id}/webhooks`, { token: r.admin })).body.data as {
+      state: string;
+      attempts: number;
+      last_status: number | null;
+      last_error: string | null;
+    }[];
   return { r, started, log };
 }
 
@@ -65,7 +74,13 @@ describe("webhook targets (SSRF)", () => {
       "http://localhost./",
     ];
     for (const url of refused) await assert.rejects(checkWebhookUrl(url, false, null), /local name|loopback or private/, url);
-    for (const url of ["http://[2606:4700::1111]/", "http://[64:ff9b::808:808]/", "http://[::ffff:8.8.8.8]/", "http://[2002:808:808::1]/", "https://93.184.216.34/"]) {
+    for (const url of [
+      "http://[2606:4700::1111]/",
+      "http://[64:ff9b::808:808]/",
+      "http://[::ffff:8.8.8.8]/",
+      "http://[2002:808:808::1]/",
+      "https://93.184.216.34/",
+    ]) {
       assert.equal((await checkWebhookUrl(url, false, null)).href, new URL(url).href, url);
     }
     assert.equal(isPrivateAddress("not an address"), true);
@@ -73,11 +88,17 @@ describe("webhook targets (SSRF)", () => {
 
   it("never POSTs to loopback through an IPv4-mapped IPv6 URL", async () => {
     let hits = 0;
-    const receiver = createServer((_, res) => (hits++, res.end()));
+    const receiver = createServer((_, res) => {
+      hits++;
+      res.end();
+    });
     const port = await listen(receiver);
     const { r } = await registry({});
     try {
-      const res = await r.call("POST", "/v1/jobs", { token: await r.key("mallory"), json: { kind: "generate", input: { prompt: "a red circle" }, webhook: `http://[::ffff:127.0.0.1]:${port}/` } });
+      const res = await r.call("POST", "/v1/jobs", {
+        token: await r.key("mallory"),
+        json: { kind: "generate", input: { prompt: "a red circle" }, webhook: `http://[::ffff:127.0.0.1]:${port}/` },
+      });
       assert.equal(res.status, 422);
       assert.match(res.body.error.message, /loopback or private/);
       assert.equal(hits, 0);
@@ -89,15 +110,27 @@ describe("webhook targets (SSRF)", () => {
 
   it("connects to the address it checked, resolving once per delivery, not to a second lookup of the name", async () => {
     const received: string[] = [];
-    const receiver = createServer((req, res) => (received.push(String(req.headers.host)), res.writeHead(204).end()));
+    const receiver = createServer((req, res) => {
+      received.push(String(req.headers.host));
+      res.writeHead(204).end();
+    });
     const port = await listen(receiver);
     const lookups: string[] = [];
     // hooks.example.test exists only in this resolver: a sender that resolved the name again itself would not find it.
-    const { r, started, log } = await registry({ allowPrivate: true }, async (host) => (lookups.push(host), host === "hooks.example.test" ? ["127.0.0.1"] : []));
+    const { r, started, log } = await registry({ allowPrivate: true }, async (host) => {
+      lookups.push(host);
+      return host === "hooks.example.test" ? ["127.0.0.1"] : [];
+    });
     try {
       const id = await started(await r.key("alice"), `http://hooks.example.test:${port}/hook`);
-      const l = await until(() => log(id), (d) => d[0]?.state !== "pending");
-      assert.deepEqual(l.map((d) => [d.state, d.last_status]), [["delivered", 204]]);
+      const l = await until(
+        () => log(id),
+        (d) => d[0]?.state !== "pending",
+      );
+      assert.deepEqual(
+        l.map((d) => [d.state, d.last_status]),
+        [["delivered", 204]],
+      );
       assert.deepEqual(received, [`hooks.example.test:${port}`], "the Host header keeps the name");
       assert.deepEqual(lookups, ["hooks.example.test"]);
     } finally {
@@ -108,15 +141,25 @@ describe("webhook targets (SSRF)", () => {
 
   it("refuses a name that re-resolves to loopback at delivery (DNS rebinding), once, in a sentence that leaks nothing", async () => {
     let hits = 0;
-    const receiver = createServer((_, res) => (hits++, res.end()));
+    const receiver = createServer((_, res) => {
+      hits++;
+      res.end();
+    });
     const port = await listen(receiver);
     let calls = 0;
     // Public when the job is created, loopback ever after.
     const { r, started, log } = await registry({ maxAttempts: 5, baseDelayMs: 10 }, async () => (calls++ === 0 ? ["93.184.216.34"] : ["127.0.0.1"]));
     try {
       const id = await started(await r.key("alice"), `http://rebind.example.test:${port}/`);
-      const l = await until(() => log(id), (d) => d[0]?.state === "failed");
-      assert.deepEqual(l.map((d) => [d.state, d.attempts, d.last_status, d.last_error]), [["failed", 1, null, REFUSED]], "refused at once, not retried");
+      const l = await until(
+        () => log(id),
+        (d) => d[0]?.state === "failed",
+      );
+      assert.deepEqual(
+        l.map((d) => [d.state, d.attempts, d.last_status, d.last_error]),
+        [["failed", 1, null, REFUSED]],
+        "refused at once, not retried",
+      );
       assert.equal(hits, 0);
     } finally {
       await r.stop();
@@ -131,8 +174,14 @@ describe("webhook targets (SSRF)", () => {
     const { r, started, log } = await registry({ allowPrivate: true });
     try {
       const id = await started(await r.key("alice"), `http://127.0.0.1:${port}/`);
-      const l = await until(() => log(id), (d) => d[0]?.state === "failed");
-      assert.deepEqual(l.map((d) => [d.last_status, d.last_error]), [[null, UNREACHABLE]]);
+      const l = await until(
+        () => log(id),
+        (d) => d[0]?.state === "failed",
+      );
+      assert.deepEqual(
+        l.map((d) => [d.last_status, d.last_error]),
+        [[null, UNREACHABLE]],
+      );
     } finally {
       await r.stop();
     }
@@ -147,7 +196,10 @@ describe("webhook fairness", () => {
   let fastAt = 0;
   before(async () => {
     slow = createServer(() => {}); // accepts, never answers
-    fast = createServer((_, res) => ((fastAt = Date.now()), res.writeHead(204).end()));
+    fast = createServer((_, res) => {
+      fastAt = Date.now();
+      res.writeHead(204).end();
+    });
     slowPort = await listen(slow);
     fastPort = await listen(fast);
   });
@@ -165,7 +217,11 @@ describe("webhook fairness", () => {
       assert.ok(r.services.webhooks.active <= 2, `${r.services.webhooks.active} of alice's deliveries in flight`);
       const t0 = Date.now();
       const id = await started(await r.key("bob"), `http://127.0.0.1:${fastPort}/`);
-      const l = await until(() => log(id), (d) => d[0]?.state === "delivered", 6_000);
+      const l = await until(
+        () => log(id),
+        (d) => d[0]?.state === "delivered",
+        6_000,
+      );
       assert.equal(l[0]?.state, "delivered");
       assert.ok(fastAt - t0 < 1_000, `bob's webhook went out ${fastAt - t0} ms after his job started`);
     } finally {
@@ -175,12 +231,21 @@ describe("webhook fairness", () => {
 
   it("gives up on a receiver that does not connect within the connect timeout, not the whole timeout", async () => {
     // A resolver that never answers holds the connection phase open.
-    const { r, started, log } = await registry({ allowPrivate: true, timeoutMs: 10_000, connectTimeoutMs: 300 }, (host) => (host === "blackhole.test" ? new Promise(() => {}) : Promise.resolve(["127.0.0.1"])));
+    const { r, started, log } = await registry({ allowPrivate: true, timeoutMs: 10_000, connectTimeoutMs: 300 }, (host) =>
+      host === "blackhole.test" ? new Promise(() => {}) : Promise.resolve(["127.0.0.1"]),
+    );
     try {
       const t0 = Date.now();
       const id = await started(await r.key("alice"), "http://blackhole.test/");
-      const l = await until(() => log(id), (d) => d[0]?.state === "failed", 8_000);
-      assert.deepEqual(l.map((d) => [d.state, d.last_error]), [["failed", UNREACHABLE]]);
+      const l = await until(
+        () => log(id),
+        (d) => d[0]?.state === "failed",
+        8_000,
+      );
+      assert.deepEqual(
+        l.map((d) => [d.state, d.last_error]),
+        [["failed", UNREACHABLE]],
+      );
       assert.ok(Date.now() - t0 < 3_000, `gave up after ${Date.now() - t0} ms`);
     } finally {
       await r.stop();

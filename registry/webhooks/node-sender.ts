@@ -28,16 +28,20 @@ export function nodeWebhookSender(resolve: Resolve): WebhookSender {
         return;
       }
       const lookup: LookupFunction = (hostname, options, callback) => {
-        resolve(hostname).then(
-          (all) => {
+        resolve(hostname)
+          .then((all) => {
             const addresses = options.family === 4 || options.family === 6 ? all.filter((a) => family(a) === options.family) : all;
             if (addresses.length === 0) throw Object.assign(new Error(`${hostname} has no address`), { code: "ENOTFOUND" });
             const bad = allowPrivate ? undefined : all.find(isPrivateAddress);
             if (bad !== undefined) throw new WebhookRefusedError(`${hostname} resolves to ${bad}, which is not a public address`);
-            if (options.all) callback(null, addresses.map((address) => ({ address, family: family(address) })));
+            if (options.all)
+              callback(
+                null,
+                addresses.map((address) => ({ address, family: family(address) })),
+              );
             else callback(null, addresses[0]!, family(addresses[0]!));
-          },
-        ).catch((e: Error) => callback(e as NodeJS.ErrnoException, ""));
+          })
+          .catch((e: Error) => callback(e as NodeJS.ErrnoException, ""));
       };
       let settled = false;
       const done = (err: Error | null, status?: number) => {

@@ -84,14 +84,28 @@ export class WebhookService {
     if (event === "completed") this.lastProgress.delete(job.id);
     return this.db
       .insert(webhookDeliveries)
-      .values({ id: newId("whd", now), jobId: job.id, event, eventSeq: seq, url: job.webhookUrl, state: "pending", nextAttemptAt: now, createdAt: now, updatedAt: now })
+      .values({
+        id: newId("whd", now),
+        jobId: job.id,
+        event,
+        eventSeq: seq,
+        url: job.webhookUrl,
+        state: "pending",
+        nextAttemptAt: now,
+        createdAt: now,
+        updatedAt: now,
+      })
       .onConflictDoNothing();
   }
 
   /** Called for every appended job event; queues a delivery when the job's filter wants it. */
   async onEvent(jobId: string, seq: number, type: JobEvent["type"], data: Record<string, unknown>, now = Date.now()) {
     if (!webhookEventOf(type, data)) return;
-    const [job] = await this.db.select({ id: jobs.id, webhookUrl: jobs.webhookUrl, webhookEvents: jobs.webhookEvents }).from(jobs).where(eq(jobs.id, jobId)).limit(1);
+    const [job] = await this.db
+      .select({ id: jobs.id, webhookUrl: jobs.webhookUrl, webhookEvents: jobs.webhookEvents })
+      .from(jobs)
+      .where(eq(jobs.id, jobId))
+      .limit(1);
     const insert = job ? this.deliveryQuery(job, type, data, seq, now) : null;
     if (!insert) return;
     await insert;
@@ -100,7 +114,11 @@ export class WebhookService {
 
   /** Deliveries of a job, oldest first: the delivery log. */
   async list(jobId: string): Promise<WebhookDelivery[]> {
-    const rows = await this.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.jobId, jobId)).orderBy(asc(webhookDeliveries.createdAt), asc(webhookDeliveries.eventSeq));
+    const rows = await this.db
+      .select()
+      .from(webhookDeliveries)
+      .where(eq(webhookDeliveries.jobId, jobId))
+      .orderBy(asc(webhookDeliveries.createdAt), asc(webhookDeliveries.eventSeq));
     return rows.map(toDelivery);
   }
 
@@ -202,7 +220,15 @@ export class WebhookService {
       try {
         const headers = { "content-type": "application/json", "user-agent": "motion-lora-webhooks/1", ...(await signPayload(secret, d.id, body)) };
         const c = this.config;
-        const res = await this.send({ url: new URL(d.url), headers, body, allowPrivate: c.allowPrivate, connectTimeoutMs: c.connectTimeoutMs, timeoutMs: c.timeoutMs, signal: this.stopping.signal });
+        const res = await this.send({
+          url: new URL(d.url),
+          headers,
+          body,
+          allowPrivate: c.allowPrivate,
+          connectTimeoutMs: c.connectTimeoutMs,
+          timeoutMs: c.timeoutMs,
+          signal: this.stopping.signal,
+        });
         status = res.status;
         if (status < 200 || status >= 300) error = `receiver answered HTTP ${status}`;
       } catch (e) {
@@ -218,7 +244,14 @@ export class WebhookService {
     const delay = this.config.baseDelayMs * 2 ** (attempts - 1) * (0.8 + 0.4 * Math.random());
     await this.db
       .update(webhookDeliveries)
-      .set({ attempts, lastStatus: status, lastError: error, state: done ? "delivered" : giveUp ? "failed" : "pending", nextAttemptAt: done || giveUp ? null : Math.round(now + delay), updatedAt: now })
+      .set({
+        attempts,
+        lastStatus: status,
+        lastError: error,
+        state: done ? "delivered" : giveUp ? "failed" : "pending",
+        nextAttemptAt: done || giveUp ? null : Math.round(now + delay),
+        updatedAt: now,
+      })
       .where(eq(webhookDeliveries.id, d.id));
     if (!done) this.log({ level: "warn", msg: "webhook delivery failed", delivery: d.id, job: d.jobId, attempt: attempts, error, retry: !giveUp });
   }

@@ -23,7 +23,7 @@ export function parseIPv6(s: string): Uint8Array | null {
   if (text.slice(lastColon + 1).includes(".")) {
     tail4 = parseIPv4(text.slice(lastColon + 1));
     if (tail4 === null) return null;
-    text = text.slice(0, lastColon + 1) + "0:0";
+    text = `${text.slice(0, lastColon + 1)}0:0`;
   }
   const halves = text.split("::");
   if (halves.length > 2) return null;
@@ -107,7 +107,8 @@ export function isLocalName(hostname: string): boolean {
 export async function checkWebhookUrl(raw: string, allowPrivate: boolean, resolve: Resolve | null): Promise<URL> {
   const url = new URL(raw);
   if (url.protocol !== "http:" && url.protocol !== "https:") throw new RegistryError("validation_failed", "webhook: must be an http(s) URL");
-  if (url.username || url.password) throw new RegistryError("validation_failed", "webhook: credentials in the URL are not allowed; verify the signature instead");
+  if (url.username || url.password)
+    throw new RegistryError("validation_failed", "webhook: credentials in the URL are not allowed; verify the signature instead");
   if (allowPrivate) return url;
   const literal = literalAddress(url.hostname);
   if (literal === null && isLocalName(url.hostname)) {
@@ -122,6 +123,10 @@ export async function checkWebhookUrl(raw: string, allowPrivate: boolean, resolv
           })
         : [];
   const bad = addresses.find(isPrivateAddress);
-  if (bad) throw new RegistryError("validation_failed", `webhook: ${url.hostname} resolves to ${bad}, a loopback or private address; webhooks go to public hosts only`);
+  if (bad)
+    throw new RegistryError(
+      "validation_failed",
+      `webhook: ${url.hostname} resolves to ${bad}, a loopback or private address; webhooks go to public hosts only`,
+    );
   return url;
 }

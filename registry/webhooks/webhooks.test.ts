@@ -48,7 +48,10 @@ async function runJob(id: string) {
   assert.equal(claim.job.id, id);
   await runner.runner.heartbeat(id, { lease_token: claim.lease_token, progress: 0.5, stage: "sampling" });
   const video = await runner.blobs.upload(new Uint8Array([9, 9, id.length]), "video");
-  await runner.runner.complete(id, { lease_token: claim.lease_token, result: { video_sha256: video.sha256, blobs: [{ sha256: video.sha256, kind: "video" }] } });
+  await runner.runner.complete(id, {
+    lease_token: claim.lease_token,
+    result: { video_sha256: video.sha256, blobs: [{ sha256: video.sha256, kind: "video" }] },
+  });
 }
 
 async function until<T>(f: () => Promise<T>, ok: (v: T) => boolean, ms = 5_000): Promise<T> {
@@ -60,15 +63,31 @@ async function until<T>(f: () => Promise<T>, ok: (v: T) => boolean, ms = 5_000):
   }
 }
 
-const deliveries = async (id: string) => (await reg.call("GET", `/v1/jobs/${id}/webhooks`, { token: reg.admin })).body.data as { event: string; state: string; attempts: number; last_status: number | null }[];
+const deliveries = async (id: string) =>
+  (await reg.call("GET", `/v1/jobs/${id}/webhooks`, { token: reg.admin })).body.data as {
+    event: string;
+    state: string;
+    attempts: number;
+    last_status: number | null;
+  }[];
 
 describe("job webhooks", () => {
   it("POSTs start, progress and completed, signed with the key's secret", async () => {
     received = [];
     const job = await alice.jobs.create({ kind: "generate", input: { prompt: "a red circle" }, webhook: hookUrl });
     await runJob(job.id);
-    const log = await until(() => deliveries(job.id), (d) => d.length === 3 && d.every((x) => x.state === "delivered"));
-    assert.deepEqual(log.map((d) => [d.event, d.state, d.last_status]), [["start", "delivered", 204], ["progress", "delivered", 204], ["completed", "delivered", 204]]);
+    const log = await until(
+      () => deliveries(job.id),
+      (d) => d.length === 3 && d.every((x) => x.state === "delivered"),
+    );
+    assert.deepEqual(
+      log.map((d) => [d.event, d.state, d.last_status]),
+      [
+        ["start", "delivered", 204],
+        ["progress", "delivered", 204],
+        ["completed", "delivered", 204],
+      ],
+    );
     const { secret } = (await reg.call("GET", "/v1/webhooks/secret", { token: aliceToken })).body;
     const done = received.find((r) => JSON.parse(r.body).type === "job.completed")!;
     assert.equal(JSON.parse(done.body).job.status, "succeeded");
@@ -85,8 +104,14 @@ describe("job webhooks", () => {
     failNext = 2;
     const job = await alice.jobs.create({ kind: "generate", input: { prompt: "a blue star" }, webhook: hookUrl, webhook_events_filter: ["completed"] });
     await runJob(job.id);
-    const log = await until(() => deliveries(job.id), (d) => d[0]?.state === "delivered");
-    assert.deepEqual(log.map((d) => [d.event, d.state, d.attempts]), [["completed", "delivered", 3]]);
+    const log = await until(
+      () => deliveries(job.id),
+      (d) => d[0]?.state === "delivered",
+    );
+    assert.deepEqual(
+      log.map((d) => [d.event, d.state, d.attempts]),
+      [["completed", "delivered", 3]],
+    );
     assert.equal(received.length, 3);
     assert.equal(new Set(received.map((r) => r.headers["webhook-id"])).size, 1, "retries keep the delivery id, so receivers can dedupe");
   });
@@ -95,25 +120,47 @@ describe("job webhooks", () => {
     failNext = 100;
     const job = await alice.jobs.create({ kind: "generate", input: { prompt: "a green square" }, webhook: hookUrl, webhook_events_filter: ["completed"] });
     await runJob(job.id);
-    const log = await until(() => deliveries(job.id), (d) => d[0]?.state === "failed");
+    const log = await until(
+      () => deliveries(job.id),
+      (d) => d[0]?.state === "failed",
+    );
     failNext = 0;
-    assert.deepEqual(log.map((d) => [d.state, d.attempts, d.last_status]), [["failed", 3, 500]]);
+    assert.deepEqual(
+      log.map((d) => [d.state, d.attempts, d.last_status]),
+      [["failed", 3, 500]],
+    );
   });
 
   it("refuses loopback and private targets unless configured to allow them", async () => {
-    for (const url of ["http://127.0.0.1/x", "http://10.1.2.3/x", "http://localhost:8080/", "http://[::1]/", "http://169.254.169.254/latest", "http://192.168.0.10/"]) {
+    for (const url of [
+      "http://127.0.0.1/x",
+      "http://10.1.2.3/x",
+      "http://localhost:8080/",
+      "http://[::1]/",
+      "http://169.254.169.254/latest",
+      "http://192.168.0.10/",
+    ]) {
       await assert.rejects(checkWebhookUrl(url, false, null), /local name|loopback or private/, url);
     }
-    await assert.rejects(checkWebhookUrl("http://hooks.example.com/", false, async () => ["10.0.0.7"]), /resolves to 10\.0\.0\.7/);
+    await assert.rejects(
+      checkWebhookUrl("http://hooks.example.com/", false, async () => ["10.0.0.7"]),
+      /resolves to 10\.0\.0\.7/,
+    );
     assert.equal((await checkWebhookUrl("https://hooks.example.com/a", false, async () => ["93.184.216.34"])).host, "hooks.example.com");
     assert.equal(isPrivateAddress("8.8.8.8"), false);
     assert.equal(isPrivateAddress("::ffff:127.0.0.1"), true);
     const strict = await startTestRegistry();
     try {
-      const res = await strict.call("POST", "/v1/jobs", { token: await strict.key("bob"), json: { kind: "generate", input: { prompt: "a red circle" }, webhook: "http://127.0.0.1:9/hook" } });
+      const res = await strict.call("POST", "/v1/jobs", {
+        token: await strict.key("bob"),
+        json: { kind: "generate", input: { prompt: "a red circle" }, webhook: "http://127.0.0.1:9/hook" },
+      });
       assert.equal(res.status, 422);
       assert.match(res.body.error.message, /webhook: .*loopback or private/);
-      const bad = await strict.call("POST", "/v1/jobs", { token: await strict.key("carol"), json: { kind: "generate", input: { prompt: "a red circle" }, webhook: "ftp://example.com/" } });
+      const bad = await strict.call("POST", "/v1/jobs", {
+        token: await strict.key("carol"),
+        json: { kind: "generate", input: { prompt: "a red circle" }, webhook: "ftp://example.com/" },
+      });
       assert.equal(bad.status, 422);
     } finally {
       await strict.stop();

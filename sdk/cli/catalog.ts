@@ -49,7 +49,12 @@ const search: Command = {
   name: "search",
   usage: "  motion-lora search [QUERY] [--category C] [--owner O] [--sort newest|downloads] [--limit N]",
   async run(argv) {
-    const { values, positionals } = args(argv, { category: { type: "string" }, owner: { type: "string" }, sort: { type: "string" }, limit: { type: "string" } });
+    const { values, positionals } = args(argv, {
+      category: { type: "string" },
+      owner: { type: "string" },
+      sort: { type: "string" },
+      limit: { type: "string" },
+    });
     const c = await client(values);
     const page = await c.loras.page({
       ...(positionals[0] && { q: positionals.join(" ") }),
@@ -104,14 +109,24 @@ const push: Command = {
   name: "push",
   usage: "  motion-lora push FILE.safetensors --lora OWNER/NAME [--title T --category C] [--notes TEXT] [--preview FILE]",
   async run(argv) {
-    const { values, positionals } = args(argv, { lora: { type: "string" }, title: { type: "string" }, category: { type: "string" }, notes: { type: "string" }, preview: { type: "string" } });
+    const { values, positionals } = args(argv, {
+      lora: { type: "string" },
+      title: { type: "string" },
+      category: { type: "string" },
+      notes: { type: "string" },
+      preview: { type: "string" },
+    });
     const file = positionals[0];
     if (!file || !values.lora) throw new UsageError("push needs FILE.safetensors and --lora OWNER/NAME");
     const c = await client(values);
     await ensureLora(c, values.lora, values.title, category(values.category));
     const blob = await c.blobs.upload(new Uint8Array(await readFile(file)), "lora");
     const preview = values.preview ? await c.blobs.upload(new Uint8Array(await readFile(values.preview)), "preview") : null;
-    const v = await c.versions.create(values.lora, { file_sha256: blob.sha256, ...(preview && { preview_sha256: preview.sha256 }), ...(values.notes && { notes: values.notes }) });
+    const v = await c.versions.create(values.lora, {
+      file_sha256: blob.sha256,
+      ...(preview && { preview_sha256: preview.sha256 }),
+      ...(values.notes && { notes: values.notes }),
+    });
     out(values.json, v, `published ${v.owner}/${v.name}@${v.version} (${v.stage}, rank ${v.rank}, sha256 ${v.file_sha256.slice(0, 12)}…)`);
     return 0;
   },

@@ -11,7 +11,10 @@ export const configPath = () => join(process.env.XDG_CONFIG_HOME ?? join(homedir
 
 /** Flags, then MOTION_LORA_REGISTRY / MOTION_LORA_TOKEN, then what `motion-lora login` saved. */
 export async function resolveConfig(flags: { registry?: string | undefined; token?: string | undefined }): Promise<CliConfig> {
-  const saved = await readFile(configPath(), "utf8").then((s) => JSON.parse(s) as Partial<CliConfig>, () => ({}) as Partial<CliConfig>);
+  const saved = await readFile(configPath(), "utf8").then(
+    (s) => JSON.parse(s) as Partial<CliConfig>,
+    () => ({}) as Partial<CliConfig>,
+  );
   const registry = flags.registry || process.env.MOTION_LORA_REGISTRY || saved.registry || "http://127.0.0.1:8787";
   const token = flags.token || process.env.MOTION_LORA_TOKEN || saved.token;
   return { registry, ...(token ? { token } : {}) };
@@ -21,7 +24,7 @@ export async function resolveConfig(flags: { registry?: string | undefined; toke
 export async function saveConfig(c: CliConfig): Promise<string> {
   const path = configPath();
   await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, JSON.stringify(c, null, 2) + "\n", { mode: 0o600 });
+  await writeFile(path, `${JSON.stringify(c, null, 2)}\n`, { mode: 0o600 });
   await chmod(path, 0o600);
   return path;
 }

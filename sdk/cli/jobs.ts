@@ -29,8 +29,14 @@ const tune: Command = {
                    (defaults carry the most motion; --sampling strided --temporal-steps 800 is ~8× faster, weaker)`,
   async run(argv) {
     const { values, positionals } = args(argv, {
-      prompt: { type: "string" }, lora: { type: "string" }, title: { type: "string" }, category: { type: "string" },
-      "spatial-steps": { type: "string" }, "temporal-steps": { type: "string" }, sampling: { type: "string" }, seed: { type: "string" },
+      prompt: { type: "string" },
+      lora: { type: "string" },
+      title: { type: "string" },
+      category: { type: "string" },
+      "spatial-steps": { type: "string" },
+      "temporal-steps": { type: "string" },
+      sampling: { type: "string" },
+      seed: { type: "string" },
       output: { type: "string", short: "o" },
     });
     const sampling = values.sampling === undefined ? undefined : TuneOptions.shape.sampling.safeParse(values.sampling);
@@ -50,9 +56,13 @@ const tune: Command = {
     const bar = progressBar(`tune ${basename(clipPath)}`);
     const v = await c
       .tune({
-        video, prompt: values.prompt, lora: values.lora, options,
+        video,
+        prompt: values.prompt,
+        lora: values.lora,
+        options,
         create: { title: values.title ?? values.lora.split("/")[1]!, category: cat ?? "single-object" },
-        onProgress: (p) => bar.update(p), signal: interrupt(),
+        onProgress: (p) => bar.update(p),
+        signal: interrupt(),
       })
       .finally(() => bar.done());
     if (values.output && v.preview_sha256) await writeFile(values.output, await c.blobs.download(v.preview_sha256));
@@ -67,21 +77,37 @@ const generate: Command = {
   usage: `  motion-lora generate --prompt "new prompt" [--lora OWNER/NAME[@VERSION][:WEIGHT] ...] -o out.gif
                    [--steps N] [--guidance G] [--seed N]`,
   async run(argv) {
-    const { values } = args(argv, {
-      prompt: { type: "string" }, lora: { type: "string", multiple: true }, output: { type: "string", short: "o" },
-      steps: { type: "string" }, guidance: { type: "string" }, seed: { type: "string" },
-    }, false);
+    const { values } = args(
+      argv,
+      {
+        prompt: { type: "string" },
+        lora: { type: "string", multiple: true },
+        output: { type: "string", short: "o" },
+        steps: { type: "string" },
+        guidance: { type: "string" },
+        seed: { type: "string" },
+      },
+      false,
+    );
     if (!values.prompt || !values.output) throw new UsageError("generate needs --prompt and -o OUT.gif|.png|.mp4");
     const guidance = values.guidance === undefined ? undefined : Number(values.guidance);
     if (guidance !== undefined && !Number.isFinite(guidance)) throw new UsageError("--guidance must be a number");
-    const options = { ...(values.steps && { steps: intFlag("steps", values.steps) }), ...(guidance !== undefined && { guidance }), ...(values.seed && { seed: intFlag("seed", values.seed) }) };
+    const options = {
+      ...(values.steps && { steps: intFlag("steps", values.steps) }),
+      ...(guidance !== undefined && { guidance }),
+      ...(values.seed && { seed: intFlag("seed", values.seed) }),
+    };
     const loras = (values.lora ?? []).map(loraArg);
     const { writeVideoFile } = await import("../node.ts");
     const c = await client(values);
     const bar = progressBar("generate");
     const r = await c.generate({ prompt: values.prompt, loras, options, onProgress: (p) => bar.update(p), signal: interrupt() }).finally(() => bar.done());
     await writeVideoFile(values.output, r.frames);
-    out(values.json, { job: r.job, path: values.output }, `wrote ${values.output} (${r.frames.count} frames of ${r.frames.width}×${r.frames.height}; job ${r.job.id})`);
+    out(
+      values.json,
+      { job: r.job, path: values.output },
+      `wrote ${values.output} (${r.frames.count} frames of ${r.frames.width}×${r.frames.height}; job ${r.job.id})`,
+    );
     return 0;
   },
 };
@@ -122,7 +148,12 @@ const jobs: Command = {
     if (sub === "watch") {
       const bar = progressBar(id);
       const onEvent = (e: { data: Record<string, unknown> }) =>
-        bar.update({ status: String(e.data.status ?? ""), stage: (e.data.stage as string) ?? null, progress: Number(e.data.progress ?? 0), message: (e.data.message as string) ?? null });
+        bar.update({
+          status: String(e.data.status ?? ""),
+          stage: (e.data.stage as string) ?? null,
+          progress: Number(e.data.progress ?? 0),
+          message: (e.data.message as string) ?? null,
+        });
       const j = await c.jobs.wait(id, { cancelOnAbort: false, onEvent }).finally(() => bar.done());
       out(values.json, j, `job ${j.id} ${j.status}`);
       return 0;

@@ -1,4 +1,12 @@
-import { APIConnectionError, APITimeoutError, AuthenticationError, JobFailedError, MotionLoraError, NotFoundError, PermissionDeniedError } from "../client/errors.ts";
+import {
+  APIConnectionError,
+  APITimeoutError,
+  AuthenticationError,
+  JobFailedError,
+  MotionLoraError,
+  NotFoundError,
+  PermissionDeniedError,
+} from "../client/errors.ts";
 import { catalogCommands } from "./catalog.ts";
 import { UsageError, type Command } from "./command.ts";
 import { configPath } from "./config.ts";

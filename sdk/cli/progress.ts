@@ -15,7 +15,12 @@ export function progressBar(label: string, stream: NodeJS.WriteStream = process.
       const width = 30;
       const filled = Math.round(p.progress * width);
       const secs = ((Date.now() - started) / 1000).toFixed(0);
-      stream.write(`\r\x1b[K${label} [${"#".repeat(filled)}${"-".repeat(width - filled)}] ${(p.progress * 100).toFixed(0).padStart(3)}% ${stage} ${secs}s${p.message ? `  ${p.message}` : ""}`.slice(0, (stream.columns ?? 120) + 8));
+      stream.write(
+        `\r\x1b[K${label} [${"#".repeat(filled)}${"-".repeat(width - filled)}] ${(p.progress * 100).toFixed(0).padStart(3)}% ${stage} ${secs}s${p.message ? `  ${p.message}` : ""}`.slice(
+          0,
+          (stream.columns ?? 120) + 8,
+        ),
+      );
     },
     done() {
       if (stream.isTTY) stream.write("\n");

@@ -68,7 +68,8 @@ describe("SDK client against a real registry", () => {
             baseUrl: reg.url,
             apiKey: await reg.key("alice"),
             // A buffering proxy: the event stream arrives as plain text.
-            fetch: async (input, init) => (String(input).endsWith("/events") ? new Response("nope", { headers: { "content-type": "text/plain" } }) : fetch(input, init)),
+            fetch: async (input, init) =>
+              String(input).endsWith("/events") ? new Response("nope", { headers: { "content-type": "text/plain" } }) : fetch(input, init),
           })
         : alice;
       const job = await client.jobs.create({ kind: "generate", input: { prompt: "a red circle" } });
@@ -78,7 +79,10 @@ describe("SDK client against a real registry", () => {
       assert.equal(claim.job.id, job.id);
       await runner.runner.heartbeat(job.id, { lease_token: claim.lease_token, progress: 0.5, stage: "sampling" });
       const video = await runner.blobs.upload(new Uint8Array([1, 2, 3]), "video");
-      await runner.runner.complete(job.id, { lease_token: claim.lease_token, result: { video_sha256: video.sha256, blobs: [{ sha256: video.sha256, kind: "video" }] } });
+      await runner.runner.complete(job.id, {
+        lease_token: claim.lease_token,
+        result: { video_sha256: video.sha256, blobs: [{ sha256: video.sha256, kind: "video" }] },
+      });
       const done = await waiting;
       assert.equal(done.status, "succeeded");
       if (!breakStream) assert.deepEqual(events, ["status:queued", "status:running", "progress:sampling", "status:succeeded"]);

@@ -1,5 +1,15 @@
 import type { z } from "zod";
-import { BaseModel, GenerateResult, Me, type GenerateInput, type Job, type JobEvent, type LoraCreate, type LoraVersion, type TuneInput } from "../schema/index.ts";
+import {
+  BaseModel,
+  GenerateResult,
+  Me,
+  type GenerateInput,
+  type Job,
+  type JobEvent,
+  type LoraCreate,
+  type LoraVersion,
+  type TuneInput,
+} from "../schema/index.ts";
 import { decodeClipPng, encodeClipPng, fitClip, type Frames } from "../video/frames.ts";
 import { readFrames } from "../video/read.ts";
 import { Blobs, type Bytes } from "./blobs.ts";
@@ -83,7 +93,19 @@ export class MotionLora {
     const frames = isFrames(p.video) ? p.video : await readFrames(p.video instanceof Blob ? new Uint8Array(await p.video.arrayBuffer()) : p.video);
     const clip = await encodeClipPng(fitClip(frames));
     const video = await this.blobs.upload(clip, "video", sig(p));
-    const job = await this.jobs.create({ kind: "tune", input: { video_sha256: video.sha256, prompt: p.prompt, lora: `${ref.owner}/${ref.name}`, ...(p.create && { create: p.create }), options: p.options ?? {} } }, sig(p));
+    const job = await this.jobs.create(
+      {
+        kind: "tune",
+        input: {
+          video_sha256: video.sha256,
+          prompt: p.prompt,
+          lora: `${ref.owner}/${ref.name}`,
+          ...(p.create && { create: p.create }),
+          options: p.options ?? {},
+        },
+      },
+      sig(p),
+    );
     const done = await this.follow(job, p);
     if (!done.version_id) throw new IntegrityError(`tune job ${job.id} succeeded without a published version`);
     for await (const v of this.versions.list(`${ref.owner}/${ref.name}`, sig(p))) if (v.id === done.version_id) return v;

@@ -18,19 +18,38 @@ export class APIError extends MotionLoraError {
   }
 }
 
-export class BadRequestError extends APIError { override name = "BadRequestError"; }
-export class AuthenticationError extends APIError { override name = "AuthenticationError"; }
-export class PermissionDeniedError extends APIError { override name = "PermissionDeniedError"; }
-export class NotFoundError extends APIError { override name = "NotFoundError"; }
-export class ConflictError extends APIError { override name = "ConflictError"; }
-export class UnprocessableEntityError extends APIError { override name = "UnprocessableEntityError"; }
-export class RateLimitError extends APIError { override name = "RateLimitError"; }
-export class InternalServerError extends APIError { override name = "InternalServerError"; }
+export class BadRequestError extends APIError {
+  override name = "BadRequestError";
+}
+export class AuthenticationError extends APIError {
+  override name = "AuthenticationError";
+}
+export class PermissionDeniedError extends APIError {
+  override name = "PermissionDeniedError";
+}
+export class NotFoundError extends APIError {
+  override name = "NotFoundError";
+}
+export class ConflictError extends APIError {
+  override name = "ConflictError";
+}
+export class UnprocessableEntityError extends APIError {
+  override name = "UnprocessableEntityError";
+}
+export class RateLimitError extends APIError {
+  override name = "RateLimitError";
+}
+export class InternalServerError extends APIError {
+  override name = "InternalServerError";
+}
 
 /** The request never got an HTTP answer (DNS, refused, reset, TLS). */
 export class APIConnectionError extends MotionLoraError {
   override name = "APIConnectionError";
-  constructor(message: string, override readonly cause?: unknown) {
+  constructor(
+    message: string,
+    override readonly cause?: unknown,
+  ) {
     super(message, "connection_error");
   }
 }
@@ -65,7 +84,14 @@ export class JobFailedError extends MotionLoraError {
 }
 
 /** The typed error for an HTTP status and the registry's error body. */
-export function errorForStatus(status: number, code: string, message: string, requestId: string | null, details: unknown, retryAfterMs: number | null): APIError {
+export function errorForStatus(
+  status: number,
+  code: string,
+  message: string,
+  requestId: string | null,
+  details: unknown,
+  retryAfterMs: number | null,
+): APIError {
   const args = [status, code, message, requestId, details, retryAfterMs] as const;
   if (status === 401) return new AuthenticationError(...args);
   if (status === 403) return new PermissionDeniedError(...args);

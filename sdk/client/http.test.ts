@@ -43,13 +43,18 @@ describe("SDK HTTP: retries, timeouts and typed errors", () => {
   });
 
   it("honours Retry-After on 429 and on a 409 that asks for a retry", async () => {
-    script((_q, res, n) => (n === 1 ? error(res, 429, "rate_limited", { "retry-after": "0.3" }) : n === 2 ? error(res, 409, "conflict", { "retry-after": "0.1" }) : res.end("{}")));
+    script((_q, res, n) =>
+      n === 1 ? error(res, 429, "rate_limited", { "retry-after": "0.3" }) : n === 2 ? error(res, 409, "conflict", { "retry-after": "0.1" }) : res.end("{}"),
+    );
     const t0 = Date.now();
     await new Http({ baseUrl: base, maxRetries: 3 }).json({ method: "GET", path: "/x" }, z.object({}));
     assert.equal(seen.length, 3);
     assert.ok(Date.now() - t0 >= 380, `waited ${Date.now() - t0} ms`);
     script((_q, res) => error(res, 429, "rate_limited", { "retry-after": "7" }));
-    await assert.rejects(new Http({ baseUrl: base, maxRetries: 0 }).json({ method: "GET", path: "/x" }, z.object({})), (e: unknown) => e instanceof RateLimitError && e.retryAfterMs === 7000);
+    await assert.rejects(
+      new Http({ baseUrl: base, maxRetries: 0 }).json({ method: "GET", path: "/x" }, z.object({})),
+      (e: unknown) => e instanceof RateLimitError && e.retryAfterMs === 7000,
+    );
   });
 
   it("does not retry a client error, and types it with status, code and request id", async () => {
@@ -78,11 +83,34 @@ describe("SDK HTTP: retries, timeouts and typed errors", () => {
     await assert.rejects(new Http({ baseUrl: base, timeoutMs: 100, maxRetries: 1 }).json({ method: "GET", path: "/x" }, z.object({})), APITimeoutError);
     assert.equal(seen.length, 2);
     for (const r of seen) r.socket.destroy();
-    await assert.rejects(new Http({ baseUrl: "http://127.0.0.1:9", maxRetries: 0 }).json({ method: "GET", path: "/x" }, z.object({})), (e: unknown) => e instanceof APIConnectionError && /127\.0\.0\.1:9/.test(e.message));
+    await assert.rejects(
+      new Http({ baseUrl: "http://127.0.0.1:9", maxRetries: 0 }).json({ method: "GET", path: "/x" }, z.object({})),
+      (e: unknown) => e instanceof APIConnectionError && /127\.0\.0\.1:9/.test(e.message),
+    );
   });
 
   it("sends one idempotency key for every retry of a job creation", async () => {
-    const job = { id: "job_1", kind: "generate", status: "queued", owner: "a", input: {}, resolved_loras: [], result: null, error: null, progress: 0, stage: null, attempts: 0, max_attempts: 3, version_id: null, webhook: null, webhook_events_filter: [], created_at: "", started_at: null, finished_at: null, updated_at: "" };
+    const job = {
+      id: "job_1",
+      kind: "generate",
+      status: "queued",
+      owner: "a",
+      input: {},
+      resolved_loras: [],
+      result: null,
+      error: null,
+      progress: 0,
+      stage: null,
+      attempts: 0,
+      max_attempts: 3,
+      version_id: null,
+      webhook: null,
+      webhook_events_filter: [],
+      created_at: "",
+      started_at: null,
+      finished_at: null,
+      updated_at: "",
+    };
     script((req, res, n) => (n === 1 ? req.socket.destroy() : res.end(JSON.stringify(job))));
     const created = await new Jobs(new Http({ baseUrl: base, maxRetries: 2 })).create({ kind: "generate", input: { prompt: "a red circle" } });
     assert.deepEqual(created, Job.parse(job));
@@ -95,16 +123,25 @@ describe("SDK HTTP: retries, timeouts and typed errors", () => {
     assert.equal(parseRetryAfter("2"), 2000);
     assert.equal(parseRetryAfter(new Date(10_000).toUTCString(), 4_000), 6_000);
     assert.equal(parseRetryAfter("soon"), null);
-    assert.equal(retryDelay(0, null, () => 1), 500);
-    assert.equal(retryDelay(3, null, () => 0), 3000);
-    assert.equal(retryDelay(10, null, () => 1), 8000);
+    assert.equal(
+      retryDelay(0, null, () => 1),
+      500,
+    );
+    assert.equal(
+      retryDelay(3, null, () => 0),
+      3000,
+    );
+    assert.equal(
+      retryDelay(10, null, () => 1),
+      8000,
+    );
     assert.equal(retryDelay(0, 120_000), 60_000);
   });
 });
 
 describe("SSE parsing", () => {
   it("reads events split anywhere across chunks, with CRLF, comments and multi-line data", async () => {
-    const text = ": keepalive\r\nid: 1\r\nevent: status\r\ndata: {\"a\":1}\r\n\r\nid: 2\ndata: line one\ndata: line two\n\nretry: 5\n\n";
+    const text = ': keepalive\r\nid: 1\r\nevent: status\r\ndata: {"a":1}\r\n\r\nid: 2\ndata: line one\ndata: line two\n\nretry: 5\n\n';
     const bytes = new TextEncoder().encode(text);
     const body = new ReadableStream<Uint8Array>({
       start(c) {

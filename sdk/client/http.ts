@@ -85,11 +85,13 @@ export class Http {
 
   /** A request whose JSON answer is checked against `schema`. */
   async json<T extends z.ZodType>(spec: RequestSpec, schema: T): Promise<z.output<T>> {
-    const { body } = await this.send(spec, async (res) => ({ body: await res.json().catch(() => undefined) as unknown }));
+    const { body } = await this.send(spec, async (res) => ({ body: (await res.json().catch(() => undefined)) as unknown }));
     const parsed = schema.safeParse(body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new IntegrityError(`${spec.method} ${spec.path}: the registry's answer does not match the SDK's schema at '${issue?.path.join(".")}': ${issue?.message} (are the SDK and registry versions compatible?)`);
+      throw new IntegrityError(
+        `${spec.method} ${spec.path}: the registry's answer does not match the SDK's schema at '${issue?.path.join(".")}': ${issue?.message} (are the SDK and registry versions compatible?)`,
+      );
     }
     return parsed.data;
   }
@@ -131,7 +133,9 @@ export class Http {
       } catch (e) {
         if (e instanceof APIError || e instanceof IntegrityError) throw e;
         if (spec.signal?.aborted) throw spec.signal.reason;
-        failure = timeout.signal.aborted ? new APITimeoutError(this.timeoutMs) : new APIConnectionError(`cannot reach the registry at ${this.baseUrl}: ${(e as Error).message}; is it running?`, e);
+        failure = timeout.signal.aborted
+          ? new APITimeoutError(this.timeoutMs)
+          : new APIConnectionError(`cannot reach the registry at ${this.baseUrl}: ${(e as Error).message}; is it running?`, e);
       } finally {
         clearTimeout(timer);
       }
@@ -154,5 +158,12 @@ async function toApiError(res: Response, retryAfterMs: number | null): Promise<A
     const e = parsed.data.error;
     return errorForStatus(res.status, e.code, e.message, e.requestId ?? requestId, e.details, retryAfterMs);
   }
-  return errorForStatus(res.status, res.status >= 500 ? "internal_error" : "http_error", text.slice(0, 200) || res.statusText || "no body", requestId, undefined, retryAfterMs);
+  return errorForStatus(
+    res.status,
+    res.status >= 500 ? "internal_error" : "http_error",
+    text.slice(0, 200) || res.statusText || "no body",
+    requestId,
+    undefined,
+    retryAfterMs,
+  );
 }

@@ -1,5 +1,5 @@
-import { z } from "zod";
-import { Job, JobCreate, JobEvent, JobListQuery, Page } from "../schema/index.ts";
+import type { z } from "zod";
+import { Job, type JobCreate, JobEvent, type JobListQuery, Page } from "../schema/index.ts";
 import { APIConnectionError, APITimeoutError, JobFailedError } from "./errors.ts";
 import type { Http, Query } from "./http.ts";
 import { paginate } from "./pagination.ts";
@@ -51,7 +51,9 @@ export class Jobs {
       signal: opts.signal,
     });
     if (!res.body || !res.headers.get("content-type")?.startsWith("text/event-stream")) {
-      throw new APIConnectionError(`the registry did not answer with an event stream (content-type ${res.headers.get("content-type")}); a proxy may be buffering it`);
+      throw new APIConnectionError(
+        `the registry did not answer with an event stream (content-type ${res.headers.get("content-type")}); a proxy may be buffering it`,
+      );
     }
     for await (const m of readSse(res.body, opts.signal)) yield JobEvent.parse(JSON.parse(m.data));
   }
@@ -89,7 +91,8 @@ export class Jobs {
         }
         const job = await this.get(id, signal ? { signal } : {});
         if (TERMINAL.has(job.status)) return finished(job);
-        if (streamFailures >= 3 && opts.onEvent) opts.onEvent({ id: last, type: "progress", data: { progress: job.progress, stage: job.stage }, created_at: job.updated_at });
+        if (streamFailures >= 3 && opts.onEvent)
+          opts.onEvent({ id: last, type: "progress", data: { progress: job.progress, stage: job.stage }, created_at: job.updated_at });
       }
     } finally {
       signal?.removeEventListener("abort", onAbort);

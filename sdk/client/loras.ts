@@ -1,5 +1,5 @@
-import { z } from "zod";
-import { Lora, LoraCreate, LoraListQuery, LoraUpdate, LoraVersion, Page, VersionCreate } from "../schema/index.ts";
+import type { z } from "zod";
+import { Lora, type LoraCreate, type LoraListQuery, type LoraUpdate, LoraVersion, Page, type VersionCreate } from "../schema/index.ts";
 import { verified } from "./blobs.ts";
 import type { Http } from "./http.ts";
 import { paginate } from "./pagination.ts";
@@ -66,7 +66,12 @@ export class Versions {
   /** The version's safetensors file, verified against its sha256, with the version it came from. */
   async download(ref: string, opts: Opts = {}): Promise<{ version: LoraVersion; bytes: Uint8Array }> {
     const version = await this.get(ref, opts);
-    const res = await this.http.response({ method: "GET", path: `${loraPath(version)}/versions/${version.version}/file`, headers: { accept: "*/*" }, signal: opts.signal });
+    const res = await this.http.response({
+      method: "GET",
+      path: `${loraPath(version)}/versions/${version.version}/file`,
+      headers: { accept: "*/*" },
+      signal: opts.signal,
+    });
     return { version, bytes: await verified(res, version.file_sha256) };
   }
 }

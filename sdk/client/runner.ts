@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { Claim, ClaimRequest, Complete, Fail, Heartbeat, HeartbeatReply, Job } from "../schema/index.ts";
+import { Claim, type ClaimRequest, type Complete, type Fail, type Heartbeat, HeartbeatReply, Job } from "../schema/index.ts";
 import type { Http } from "./http.ts";
 
 type Opts = { signal?: AbortSignal };

@@ -4,6 +4,8 @@ export interface SseMessage {
   data: string;
 }
 
+const LINE_END = /\r\n|\r|\n/;
+
 /** Parses a text/event-stream body (the WHATWG rules: fields, comments, multi-line data, CR/LF/CRLF). */
 export async function* readSse(body: ReadableStream<Uint8Array>, signal?: AbortSignal): AsyncGenerator<SseMessage> {
   const reader = body.pipeThrough(new TextDecoderStream() as unknown as ReadableWritablePair<string, Uint8Array>).getReader();
@@ -18,8 +20,7 @@ export async function* readSse(body: ReadableStream<Uint8Array>, signal?: AbortS
       const { value, done } = await reader.read();
       if (done) return;
       buffer += value;
-      let nl: number;
-      while ((nl = buffer.search(/\r\n|\r|\n/)) >= 0) {
+      for (let nl = buffer.search(LINE_END); nl >= 0; nl = buffer.search(LINE_END)) {
         // A lone CR at the end of the buffer may be the first half of a CRLF: wait for more.
         if (buffer[nl] === "\r" && nl === buffer.length - 1) break;
         const line = buffer.slice(0, nl);

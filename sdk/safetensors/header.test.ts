@@ -14,7 +14,11 @@ function rawFile(header: unknown, dataBytes: number, headerText?: string): Uint8
 
 const parse = parseSafetensors;
 
-const rejects = (file: Uint8Array, pattern: RegExp) => assert.throws(() => parse(file), (e: Error) => e instanceof SafetensorsError && pattern.test(e.message));
+const rejects = (file: Uint8Array, pattern: RegExp) =>
+  assert.throws(
+    () => parse(file),
+    (e: Error) => e instanceof SafetensorsError && pattern.test(e.message),
+  );
 
 describe("safetensors header", () => {
   it("round-trips what the encoder writes, with metadata and aligned data", () => {
@@ -27,7 +31,13 @@ describe("safetensors header", () => {
     );
     const h = parse(file);
     assert.deepEqual(h.metadata, { rank: "2" });
-    assert.deepEqual(h.tensors.map((t) => [t.name, t.begin, t.end]), [["a", 0, 24], ["b", 24, 32]]);
+    assert.deepEqual(
+      h.tensors.map((t) => [t.name, t.begin, t.end]),
+      [
+        ["a", 0, 24],
+        ["b", 24, 32],
+      ],
+    );
     assert.equal(h.dataStart % 8, 0);
   });
 
@@ -82,17 +92,11 @@ describe("safetensors header", () => {
   });
 
   it("rejects overlapping tensors", () => {
-    rejects(
-      rawFile({ a: { dtype: "U8", shape: [8], data_offsets: [0, 8] }, b: { dtype: "U8", shape: [4], data_offsets: [4, 8] } }, 8),
-      /overlaps/,
-    );
+    rejects(rawFile({ a: { dtype: "U8", shape: [8], data_offsets: [0, 8] }, b: { dtype: "U8", shape: [4], data_offsets: [4, 8] } }, 8), /overlaps/);
   });
 
   it("rejects gaps in the data buffer", () => {
-    rejects(
-      rawFile({ a: { dtype: "U8", shape: [4], data_offsets: [0, 4] }, b: { dtype: "U8", shape: [4], data_offsets: [6, 10] } }, 10),
-      /gap/,
-    );
+    rejects(rawFile({ a: { dtype: "U8", shape: [4], data_offsets: [0, 4] }, b: { dtype: "U8", shape: [4], data_offsets: [6, 10] } }, 10), /gap/);
   });
 
   it("rejects offsets past the data buffer (truncated data)", () => {
@@ -122,7 +126,13 @@ describe("safetensors header", () => {
   });
 
   it("applies caller limits on header bytes, tensor count and metadata size", () => {
-    const file = encodeSafetensors([{ name: "a", dtype: "U8", shape: [4], data: new Uint8Array(4) }, { name: "b", dtype: "U8", shape: [4], data: new Uint8Array(4) }], { note: "x".repeat(100) });
+    const file = encodeSafetensors(
+      [
+        { name: "a", dtype: "U8", shape: [4], data: new Uint8Array(4) },
+        { name: "b", dtype: "U8", shape: [4], data: new Uint8Array(4) },
+      ],
+      { note: "x".repeat(100) },
+    );
     assert.throws(() => parseSafetensors(file, { maxHeaderBytes: 64 }), /exceeds the 64-byte limit/);
     assert.throws(() => parseSafetensors(file, { maxTensors: 1 }), /lists 2 tensors; the limit is 1/);
     assert.throws(() => parseSafetensors(file, { maxMetadataBytes: 50 }), /__metadata__ is 111 bytes; the limit is 50/);

@@ -9,10 +9,21 @@ import { MotionLoraError } from "../errors.ts";
 export const MAX_HEADER_BYTES = 100_000_000;
 
 export const DTYPE_BYTES = {
-  BOOL: 1, U8: 1, I8: 1, F8_E4M3: 1, F8_E5M2: 1,
-  U16: 2, I16: 2, F16: 2, BF16: 2,
-  U32: 4, I32: 4, F32: 4,
-  U64: 8, I64: 8, F64: 8,
+  BOOL: 1,
+  U8: 1,
+  I8: 1,
+  F8_E4M3: 1,
+  F8_E5M2: 1,
+  U16: 2,
+  I16: 2,
+  F16: 2,
+  BF16: 2,
+  U32: 4,
+  I32: 4,
+  F32: 4,
+  U64: 8,
+  I64: 8,
+  F64: 8,
 } as const;
 export type Dtype = keyof typeof DTYPE_BYTES;
 
@@ -144,12 +155,7 @@ function checkTensor(name: string, raw: unknown): TensorInfo {
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
     fail(`tensor '${name}' shape must be an array of non-negative integers`);
   }
-  if (
-    !Array.isArray(offsets) ||
-    offsets.length !== 2 ||
-    !offsets.every((o) => Number.isSafeInteger(o) && o >= 0) ||
-    offsets[0] > offsets[1]
-  ) {
+  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0) || offsets[0] > offsets[1]) {
     fail(`tensor '${name}' data_offsets must be [begin, end] with 0 ≤ begin ≤ end`);
   }
   // BigInt so that a hostile shape cannot overflow into a small, plausible byte count.

@@ -1,9 +1,7 @@
 import { z } from "zod";
 
 /** A lowercase hex SHA-256 digest: the address of every blob. */
-export const Sha256 = z
-  .string()
-  .regex(/^[0-9a-f]{64}$/, "must be 64 lowercase hex characters (a SHA-256 digest)");
+export const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, "must be 64 lowercase hex characters (a SHA-256 digest)");
 export type Sha256 = z.infer<typeof Sha256>;
 
 /**
@@ -14,10 +12,7 @@ export const Slug = z
   .string()
   .min(2, "must be at least 2 characters")
   .max(64, "must be at most 64 characters")
-  .regex(
-    /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/,
-    "must be lowercase letters, digits and single hyphens inside (e.g. 'figure-eight')",
-  )
+  .regex(/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/, "must be lowercase letters, digits and single hyphens inside (e.g. 'figure-eight')")
   .refine((s) => !s.includes("--"), "must not contain '--'");
 export type Slug = z.infer<typeof Slug>;
 
@@ -26,7 +21,7 @@ export const Text = (max: number) =>
   z
     .string()
     .max(max, `must be at most ${max} characters`)
-    // eslint-disable-next-line no-control-regex
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the point of this check is to refuse control characters in free text
     .refine((s) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(s), "must not contain control characters");
 
 export const Timestamp = z.string().describe("ISO 8601 date-time in UTC");
@@ -44,8 +39,7 @@ export const PageQuery = z.strictObject({
 });
 
 /** Every list response: the items and the cursor of the next page (null at the end). */
-export const Page = <T extends z.ZodType>(item: T) =>
-  z.object({ data: z.array(item), next_cursor: z.string().nullable() });
+export const Page = <T extends z.ZodType>(item: T) => z.object({ data: z.array(item), next_cursor: z.string().nullable() });
 export type Page<T> = { data: T[]; next_cursor: string | null };
 
 /** Stable machine-readable error codes; clients switch on these, never on messages. */

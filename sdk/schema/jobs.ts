@@ -6,31 +6,37 @@ import { LoraCreate } from "./loras.ts";
 /** `owner/name` or `owner/name@version`: how people name a LoRA (version) in jobs and the CLI. */
 export const LoraRef = z
   .string()
-  .regex(
-    /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\/[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:@[1-9][0-9]*)?$/,
-    "must be 'owner/name' or 'owner/name@version'",
-  );
+  .regex(/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\/[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:@[1-9][0-9]*)?$/, "must be 'owner/name' or 'owner/name@version'");
 
 export const Prompt = Text(500)
   .min(1, "must not be empty")
   .describe("words of the base model's vocabulary (`motion-lora vocab` lists them); unknown words are refused with 422 unknown_word");
 
-export const TuneOptions = z.strictObject({
-  spatial_steps: z.number().int().min(1).max(10_000).optional(),
-  temporal_steps: z.number().int().min(1).max(10_000).optional(),
-  rank: z.number().int().min(1).max(64).optional(),
-  learning_rate: z.number().positive().max(1).optional(),
-  sampling: z
-    .enum(["dense", "strided", "random"])
-    .optional()
-    .describe("frames of the temporal stage: every frame (the default, most motion), or a sparse subset each step (strided/random: faster, carries less motion)"),
-  sparse_frames: z.number().int().min(1).max(256).optional().describe("frames per sparse step; implies sampling 'strided' when sampling is not given"),
-  motion_loss_weight: z.number().min(0).max(100).optional(),
-  seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
-}).refine((o) => !(o.sampling === "dense" && o.sparse_frames !== undefined), {
-  path: ["sparse_frames"],
-  message: "applies to sparse sampling only; set sampling to 'strided' or 'random', or leave sparse_frames out",
-});
+export const TuneOptions = z
+  .strictObject({
+    spatial_steps: z.number().int().min(1).max(10_000).optional(),
+    temporal_steps: z.number().int().min(1).max(10_000).optional(),
+    rank: z.number().int().min(1).max(64).optional(),
+    learning_rate: z.number().positive().max(1).optional(),
+    sampling: z
+      .enum(["dense", "strided", "random"])
+      .optional()
+      .describe(
+        "frames of the temporal stage: every frame (the default, most motion), or a sparse subset each step (strided/random: faster, carries less motion)",
+      ),
+    sparse_frames: z.number().int().min(1).max(256).optional().describe("frames per sparse step; implies sampling 'strided' when sampling is not given"),
+    motion_loss_weight: z.number().min(0).max(100).optional(),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .optional(),
+  })
+  .refine((o) => !(o.sampling === "dense" && o.sparse_frames !== undefined), {
+    path: ["sparse_frames"],
+    message: "applies to sparse sampling only; set sampling to 'strided' or 'random', or leave sparse_frames out",
+  });
 
 export const TuneInput = z.strictObject({
   video_sha256: Sha256.describe("the reference clip, uploaded as a blob of kind 'video'"),
@@ -46,7 +52,12 @@ export type TuneInput = z.infer<typeof TuneInput>;
 export const GenerateOptions = z.strictObject({
   steps: z.number().int().min(1).max(200).optional(),
   guidance: z.number().min(0).max(30).optional(),
-  seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .optional(),
 });
 
 export const GenerateInput = z.strictObject({

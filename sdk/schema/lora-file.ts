@@ -9,10 +9,13 @@ import { LoraStage } from "./loras.ts";
  */
 export const LoraFileMetadata = z.object({
   format: z.literal("pt").optional(),
-  motion_lora_format: z.literal("1", { error: "must be \"1\" (the only motion-LoRA file format so far)" }),
+  motion_lora_format: z.literal("1", { error: 'must be "1" (the only motion-LoRA file format so far)' }),
   base_model_id: z.string().min(1).max(128),
   base_model_sha256: Sha256,
-  rank: z.string().regex(/^[1-9][0-9]{0,3}$/, "must be a positive integer").transform(Number),
+  rank: z
+    .string()
+    .regex(/^[1-9][0-9]{0,3}$/, "must be a positive integer")
+    .transform(Number),
   alpha: z
     .string()
     .regex(/^[0-9]+(\.[0-9]+)?$/, "must be a non-negative number")

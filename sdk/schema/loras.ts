@@ -97,10 +97,7 @@ export const LoraVersion = z.object({
   stage: LoraStage,
   target_heads: z.array(z.array(z.number().int())).describe("per block, the head indices the LoRA touches"),
   tuning_config: z.record(z.string(), z.unknown()),
-  metadata: z
-    .record(z.string(), z.string())
-    .optional()
-    .describe("the file's whole __metadata__ block (at most 64 KiB); in lists only with ?include=metadata"),
+  metadata: z.record(z.string(), z.string()).optional().describe("the file's whole __metadata__ block (at most 64 KiB); in lists only with ?include=metadata"),
   notes: z.string(),
   downloads: z.number().int(),
   job_id: z.string().nullable().describe("the tune job that produced it, if any"),

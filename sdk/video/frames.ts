@@ -22,7 +22,8 @@ export const MODEL_CLIP: ClipShape = { frames: 16, size: 32 };
 /** Raw RGB bytes -> Frames, checking that the length is a whole number of frames. */
 export function framesFromRgb(rgb: Uint8Array, width: number, height: number): Frames {
   const per = width * height * 3;
-  if (!per || rgb.length % per !== 0) throw new VideoFormatError(`${rgb.length} bytes is not a whole number of ${width}×${height} RGB frames (${per} bytes each)`);
+  if (!per || rgb.length % per !== 0)
+    throw new VideoFormatError(`${rgb.length} bytes is not a whole number of ${width}×${height} RGB frames (${per} bytes each)`);
   return { width, height, count: rgb.length / per, rgb };
 }
 
@@ -30,7 +31,10 @@ export function framesFromRgb(rgb: Uint8Array, width: number, height: number): F
 export function fitClip(src: Frames, shape: ClipShape = MODEL_CLIP): Frames {
   if (src.count < 2) throw new VideoFormatError(`a reference clip needs at least 2 frames to carry motion; this one has ${src.count}`);
   const side = Math.min(src.width, src.height);
-  if (side < shape.size / 4) throw new VideoFormatError(`frames of ${src.width}×${src.height} are too small to make ${shape.size}×${shape.size} (need at least ${Math.ceil(shape.size / 4)} pixels a side)`);
+  if (side < shape.size / 4)
+    throw new VideoFormatError(
+      `frames of ${src.width}×${src.height} are too small to make ${shape.size}×${shape.size} (need at least ${Math.ceil(shape.size / 4)} pixels a side)`,
+    );
   const x0 = (src.width - side) / 2;
   const y0 = (src.height - side) / 2;
   const cell = side / shape.size;
@@ -61,7 +65,8 @@ export async function encodeClipPng(frames: Frames): Promise<Uint8Array> {
   if (frames.width !== frames.height) throw new VideoFormatError(`clip frames must be square, got ${frames.width}×${frames.height}`);
   const { width: s, count } = frames;
   const rgb = new Uint8Array(frames.rgb.length);
-  for (let f = 0; f < count; f++) for (let y = 0; y < s; y++) rgb.set(frames.rgb.subarray(((f * s + y) * s) * 3, ((f * s + y + 1) * s) * 3), (y * count * s + f * s) * 3);
+  for (let f = 0; f < count; f++)
+    for (let y = 0; y < s; y++) rgb.set(frames.rgb.subarray((f * s + y) * s * 3, (f * s + y + 1) * s * 3), (y * count * s + f * s) * 3);
   return encodePng(rgb, count * s, s);
 }
 
@@ -72,11 +77,13 @@ export async function decodeClipPng(bytes: Uint8Array): Promise<Frames> {
 
 /** A strip of square frames side by side (a clip PNG's image) -> Frames. */
 export function framesFromStrip({ rgb, width, height }: { rgb: Uint8Array; width: number; height: number }): Frames {
-  if (width % height !== 0) throw new VideoFormatError(`a clip PNG holds square frames side by side, so its width is a multiple of its height; got ${width}×${height}`);
+  if (width % height !== 0)
+    throw new VideoFormatError(`a clip PNG holds square frames side by side, so its width is a multiple of its height; got ${width}×${height}`);
   const count = width / height;
   const s = height;
   const out = new Uint8Array(rgb.length);
-  for (let f = 0; f < count; f++) for (let y = 0; y < s; y++) out.set(rgb.subarray((y * width + f * s) * 3, (y * width + (f + 1) * s) * 3), ((f * s + y) * s) * 3);
+  for (let f = 0; f < count; f++)
+    for (let y = 0; y < s; y++) out.set(rgb.subarray((y * width + f * s) * 3, (y * width + (f + 1) * s) * 3), (f * s + y) * s * 3);
   return { width: s, height: s, count, rgb: out };
 }
 
@@ -86,9 +93,10 @@ export async function framesFromPngs(images: Uint8Array[]): Promise<Frames> {
   const first = decoded[0];
   if (!first) throw new VideoFormatError("no PNG frames given");
   decoded.forEach((d, i) => {
-    if (d.width !== first.width || d.height !== first.height) throw new VideoFormatError(`frame ${i} is ${d.width}×${d.height}, frame 0 is ${first.width}×${first.height}; all frames must be one size`);
+    if (d.width !== first.width || d.height !== first.height)
+      throw new VideoFormatError(`frame ${i} is ${d.width}×${d.height}, frame 0 is ${first.width}×${first.height}; all frames must be one size`);
   });
   const rgb = new Uint8Array(decoded.length * first.rgb.length);
-  decoded.forEach((d, i) => rgb.set(d.rgb, i * first.rgb.length));
+  for (const [i, d] of decoded.entries()) rgb.set(d.rgb, i * first.rgb.length);
   return { width: first.width, height: first.height, count: decoded.length, rgb };
 }

@@ -79,7 +79,7 @@ export function encodeGif(frames: Frames, opts: { delayMs?: number; scale?: numb
     const base = f * frames.width * frames.height * 3;
     for (let y = 0; y < h; y++) {
       for (let x = 0; x < w; x++) {
-        const s = base + ((Math.floor(y / scale) * frames.width + Math.floor(x / scale)) * 3);
+        const s = base + (Math.floor(y / scale) * frames.width + Math.floor(x / scale)) * 3;
         indices[y * w + x] = quantise(frames.rgb[s]!, frames.rgb[s + 1]!, frames.rgb[s + 2]!);
       }
     }
@@ -221,7 +221,11 @@ export function decodeGif(bytes: Uint8Array): Frames {
     }
     at++;
     const data = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-    chunks.reduce((o, c) => (data.set(c, o), o + c.length), 0);
+    let o = 0;
+    for (const c of chunks) {
+      data.set(c, o);
+      o += c.length;
+    }
     const indices = lzwDecode(data, minCode, fw * fh);
     const rows = f & 0x40 ? interlacedRows(fh) : Array.from({ length: fh }, (_, y) => y);
     const before = disposal === 3 ? canvas.slice() : null;
@@ -242,12 +246,18 @@ export function decodeGif(bytes: Uint8Array): Frames {
   }
   if (!out.length) throw new VideoFormatError("GIF has no frames");
   const rgb = new Uint8Array(out.length * width * height * 3);
-  out.forEach((frame, i) => rgb.set(frame, i * frame.length));
+  for (const [i, frame] of out.entries()) rgb.set(frame, i * frame.length);
   return { width, height, count: out.length, rgb };
 }
 
 function interlacedRows(h: number): number[] {
   const rows: number[] = [];
-  for (const [start, step] of [[0, 8], [4, 8], [2, 4], [1, 2]] as const) for (let y = start; y < h; y += step) rows.push(y);
+  for (const [start, step] of [
+    [0, 8],
+    [4, 8],
+    [2, 4],
+    [1, 2],
+  ] as const)
+    for (let y = start; y < h; y += step) rows.push(y);
   return rows;
 }

@@ -39,7 +39,11 @@ export async function decodePng(bytes: Uint8Array): Promise<{ rgb: Uint8Array; w
   if (!width || !idat.length) throw new VideoFormatError("PNG has no image data");
   if (colorType === 3 && !palette) throw new VideoFormatError("palette PNG without a PLTE chunk");
   const joined = new Uint8Array(idat.reduce((n, c) => n + c.length, 0));
-  idat.reduce((at, c) => (joined.set(c, at), at + c.length), 0);
+  let offset = 0;
+  for (const c of idat) {
+    joined.set(c, offset);
+    offset += c.length;
+  }
   const raw = await inflate(joined);
   const bpp = CHANNELS[colorType]!;
   const stride = width * bpp;

@@ -12,5 +12,7 @@ export async function readFrames(input: Uint8Array | Uint8Array[]): Promise<Fram
     if (png.width % png.height === 0 && png.width > png.height) return framesFromStrip(png);
     throw new VideoFormatError(`a single PNG of ${png.width}×${png.height} is one frame; pass a clip PNG (frames side by side), a GIF or a list of PNG frames`);
   }
-  throw new VideoFormatError("unrecognised video format: give an animated GIF, PNG frames or a clip PNG (MP4/WebM through the Node helper readVideoFile, which uses ffmpeg)");
+  throw new VideoFormatError(
+    "unrecognised video format: give an animated GIF, PNG frames or a clip PNG (MP4/WebM through the Node helper readVideoFile, which uses ffmpeg)",
+  );
 }

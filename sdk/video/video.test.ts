@@ -38,7 +38,10 @@ function pngWithFilters(rgb: Uint8Array, w: number, h: number): Uint8Array {
   const chunk = (type: string, data: Uint8Array) => {
     const out = new Uint8Array(12 + data.length);
     new DataView(out.buffer).setUint32(0, data.length);
-    out.set(Array.from(type, (ch) => ch.charCodeAt(0)), 4);
+    out.set(
+      Array.from(type, (ch) => ch.charCodeAt(0)),
+      4,
+    );
     out.set(data, 8);
     return out; // CRC left zero: the decoder, like browsers, does not need it to read pixels
   };
@@ -46,7 +49,12 @@ function pngWithFilters(rgb: Uint8Array, w: number, h: number): Uint8Array {
   new DataView(ihdr.buffer).setUint32(0, w);
   new DataView(ihdr.buffer).setUint32(4, h);
   ihdr.set([8, 2, 0, 0, 0], 8);
-  const parts = [Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", ihdr), chunk("IDAT", deflateSync(raw)), chunk("IEND", new Uint8Array())];
+  const parts = [
+    Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", ihdr),
+    chunk("IDAT", deflateSync(raw)),
+    chunk("IEND", new Uint8Array()),
+  ];
   return Uint8Array.from(parts.flatMap((p) => [...p]));
 }
 

@@ -14,7 +14,13 @@ export async function signPayload(secret: string, id: string, body: string, time
 }
 
 /** What a receiver does: checks the signature and that the timestamp is fresh (replays are refused). */
-export async function verifyWebhook(secret: string, headers: { get(name: string): string | null }, body: string, toleranceSeconds = 300, now = Math.floor(Date.now() / 1000)): Promise<boolean> {
+export async function verifyWebhook(
+  secret: string,
+  headers: { get(name: string): string | null },
+  body: string,
+  toleranceSeconds = 300,
+  now = Math.floor(Date.now() / 1000),
+): Promise<boolean> {
   const id = headers.get("webhook-id");
   const ts = Number(headers.get("webhook-timestamp"));
   const sigs = headers.get("webhook-signature");

@@ -11,7 +11,9 @@ import { OnnxEngine } from "../../gpu-runner/engine/onnx-engine.ts";
 import { OnnxModel } from "../../gpu-runner/engine/session.ts";
 import { generate } from "../../gpu-runner/fym/sampler.ts";
 
-const { values } = parseArgs({ options: { runs: { type: "string", default: "7" }, steps: { type: "string", default: "20" }, out: { type: "string", default: "test/bench/results" } } });
+const { values } = parseArgs({
+  options: { runs: { type: "string", default: "7" }, steps: { type: "string", default: "20" }, out: { type: "string", default: "test/bench/results" } },
+});
 const runs = Number(values.runs);
 const steps = Number(values.steps);
 const prompt = "a red circle on a gradient navy background";
@@ -60,6 +62,9 @@ const lines = [
   "",
   `Overhead of the stack: ${(ms - mi).toFixed(0)} ms (${(((ms - mi) / mi) * 100).toFixed(1)}%); target ≤ 5% + 100 ms = ${budget.toFixed(0)} ms: ${ms - mi <= budget ? "met" : "NOT met"}.`,
 ];
-await writeFile(`${values.out}/RESULTS-stack-onnx-cpu.md`, lines.join("\n") + "\n");
-await writeFile(`${values.out}/RESULTS-stack-onnx-cpu.json`, JSON.stringify({ at: new Date().toISOString(), runs, steps, inProcessMs: inproc, stackMs: stack, medianInProcessMs: mi, medianStackMs: ms }, null, 1) + "\n");
+await writeFile(`${values.out}/RESULTS-stack-onnx-cpu.md`, `${lines.join("\n")}\n`);
+await writeFile(
+  `${values.out}/RESULTS-stack-onnx-cpu.json`,
+  `${JSON.stringify({ at: new Date().toISOString(), runs, steps, inProcessMs: inproc, stackMs: stack, medianInProcessMs: mi, medianStackMs: ms }, null, 1)}\n`,
+);
 console.log(lines.join("\n"));

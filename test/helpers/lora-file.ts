@@ -40,7 +40,4 @@ export function loraFile(overrides: Record<string, string | undefined> = {}, ran
 export { sha256Hex as sha256 } from "../../registry/ids.ts";
 
 /** A tiny valid GIF (1×1) for previews and reference clips. */
-export const GIF = Uint8Array.from(
-  atob("R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw=="),
-  (ch) => ch.charCodeAt(0),
-);
+export const GIF = Uint8Array.from(atob("R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw=="), (ch) => ch.charCodeAt(0));

@@ -21,7 +21,12 @@ export function cli(args: string[], env: Record<string, string> = {}): Proc {
     for (const line of b.toString().split("\n")) {
       if (!line) continue;
       lines.push(line);
-      for (const w of [...waiters]) if (w.re.test(line)) (waiters.splice(waiters.indexOf(w), 1), w.ok(line));
+      for (const w of [...waiters]) {
+        if (w.re.test(line)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.ok(line);
+        }
+      }
     }
   };
   child.stdout!.on("data", onData);
@@ -36,7 +41,13 @@ export function cli(args: string[], env: Record<string, string> = {}): Proc {
       if (hit) return Promise.resolve(hit);
       return new Promise((ok, fail) => {
         const t = setTimeout(() => fail(new Error(`no line matching ${re} within ${ms} ms; output:\n${lines.slice(-20).join("\n")}`)), ms);
-        waiters.push({ re, ok: (l) => (clearTimeout(t), ok(l)) });
+        waiters.push({
+          re,
+          ok: (l) => {
+            clearTimeout(t);
+            ok(l);
+          },
+        });
       });
     },
   };

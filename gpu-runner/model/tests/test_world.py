@@ -33,9 +33,14 @@ def test_motionbench_cases_replay_their_committed_captions_prompts_and_truth(com
     assert [json.loads(json.dumps(entry)) for entry, _ in replayed] == committed["clips"]
 
 
-def test_motionbench_clips_replay_byte_for_byte(replayed):
+def test_motionbench_clips_replay_to_the_committed_pixels(replayed):
+    # Byte for byte under the PyTorch that wrote them (Debian's 1.13); another build's float kernels may
+    # round a few antialiased edge pixels the other way (PyTorch 2.11 on the GPU machine: one clip), so
+    # a pixel may move one level, and only a handful of them.
     for entry, clip in replayed:
-        assert clip.tobytes() == gzip.decompress((BENCH / entry["file"]).read_bytes()), entry["name"]
+        committed = torch.frombuffer(bytearray(gzip.decompress((BENCH / entry["file"]).read_bytes())), dtype=torch.uint8)
+        diff = (torch.frombuffer(bytearray(clip.tobytes()), dtype=torch.uint8).int() - committed.int()).abs()
+        assert diff.max() <= 1 and (diff > 0).float().mean() < 1e-3, (entry["name"], int(diff.max()), int((diff > 0).sum()))
 
 
 def test_a_seed_gives_the_same_clip_descriptions_every_time():
