@@ -56,7 +56,7 @@ export const defaultConfig: RegistryConfig = {
   maxAttempts: 3,
   orphanGraceMs: 60 * 60 * 1000,
   unreferencedBlobGraceMs: 24 * 60 * 60 * 1000,
-  // GET a LoRA 14.1 k req/s with the cache, 2.9 k without (registry/bench/results/RESULTS-load-sqlite.md).
+  // GET a LoRA 5.8 k req/s with the cache, 2.3 k without (registry/bench/results/RESULTS-load-sqlite.md).
   readCacheTtlMs: 1_000,
   webhooks: defaultWebhookConfig,
   corsOrigins: "*",
