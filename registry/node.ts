@@ -1,5 +1,6 @@
 import { serve } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
+import { createHash } from "node:crypto";
 import { lookup } from "node:dns/promises";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -19,12 +20,25 @@ export const homeDir = () => resolve(process.env.MOTION_LORA_HOME ?? ".motion-lo
 /** The bundled model's artifacts: read as data (manifest.json, vocab.json), never imported as code. */
 const ARTIFACTS = fileURLToPath(new URL("../gpu-runner/artifacts/", import.meta.url));
 
-/** The base model LoRAs must fit and prompts must be written for, from the artifacts when they are here. */
+/**
+ * The base model LoRAs must fit and prompts must be written for, from the artifacts when they are
+ * here. The vocabulary must be the one the manifest hashes: prompts the registry accepts are then
+ * exactly those the runner's tokenizer accepts.
+ */
 export function loadBaseModel(dir = ARTIFACTS): BaseModelSpec | null {
-  const manifest = join(dir, "manifest.json");
-  const vocab = join(dir, "vocab.json");
-  if (!existsSync(manifest) || !existsSync(vocab)) return null;
-  return baseModelFromArtifacts(JSON.parse(readFileSync(manifest, "utf8")), JSON.parse(readFileSync(vocab, "utf8")));
+  const manifestPath = join(dir, "manifest.json");
+  if (!existsSync(manifestPath)) return null;
+  const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as { model?: { vocab?: unknown; vocab_sha256?: unknown } };
+  const vocabPath = join(dir, typeof manifest.model?.vocab === "string" ? manifest.model.vocab : "vocab.json");
+  if (!existsSync(vocabPath)) return null;
+  const bytes = readFileSync(vocabPath);
+  const sha = createHash("sha256").update(bytes).digest("hex");
+  if (sha !== manifest.model?.vocab_sha256) {
+    throw new Error(
+      `${vocabPath} has sha256 ${sha}, but ${manifestPath} records ${String(manifest.model?.vocab_sha256)}: restore the artifacts (git checkout gpu-runner/artifacts)`,
+    );
+  }
+  return baseModelFromArtifacts(manifest, JSON.parse(bytes.toString("utf8")));
 }
 
 const systemResolve: Resolve = async (host) => (await lookup(host, { all: true })).map((a) => a.address);

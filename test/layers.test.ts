@@ -15,7 +15,7 @@ interface Edge {
   line: number;
 }
 
-/** Every .ts/.js source under the parts, tests and generated folders left out (tests may reach across to start real parts). */
+/** Every .ts/.js source under the parts: tests may reach across to start real parts; the Python model and the artifacts are no TypeScript. */
 function sources(dir: string): string[] {
   return readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) => {
     const p = join(dir, e.name);

@@ -1,7 +1,7 @@
 // Weights as graph inputs (one fp16 safetensors file shared by all graphs, what ships) against
 // weights embedded in each graph as fp32 external data (python -m fymnet.export.embed_weights, in gpu-runner/model):
 // load time (read weights + create session) and run time, side by side.
-// Usage: npx tsx gpu-runner/bench/weights-layout.ts EMBEDDED_DIR [--out FILE.md]
+// Usage: npx tsx gpu-runner/bench/weights-layout.ts EMBEDDED_DIR [--out DIR]
 import ort from "onnxruntime-node";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";

@@ -16,7 +16,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 cd "$here"
 export PYTHONUNBUFFERED=1
 out=${OUT:?set OUT}
-mode=${1:?train, finish or sweep}
+mode=${1:?train, finish, check or sweep}
 shift
 work=$(mktemp -d)
 export TRAINING_COMMIT=${COMMIT:-unknown}

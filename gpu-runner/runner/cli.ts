@@ -10,7 +10,7 @@ const runner: Command = {
                    [--concurrency N] [--idle-exit SECONDS] [--lease-seconds N] [--cache DIR]`,
   async run(argv) {
     const [sub, ...rest] = argv;
-    if (sub !== "start") throw new UsageError(`unknown runner command '${argv.join(" ")}'; try 'runner start'`);
+    if (sub !== "start") throw new UsageError(sub === undefined ? "runner needs a subcommand: start" : `unknown runner command '${sub}'; try 'runner start'`);
     const { values } = args(
       rest,
       {

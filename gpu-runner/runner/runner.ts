@@ -21,8 +21,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The code a failed job reports and whether retrying is pointless. A RunnerError says both; an
- * error from before the RunnerError base that carries a known code keeps it (final when it is
- * about the input); anything else is a `runner_error`, retried.
+ * error from outside the runner that carries a job error code keeps it (the SDK's VideoFormatError
+ * is `invalid_video`: final, since it is about the input); anything else is a `runner_error`, retried.
  */
 export function failureOf(e: unknown): { code: JobErrorCode; final: boolean } {
   if (e instanceof RunnerError) return { code: e.code, final: e.final };

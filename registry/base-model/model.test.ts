@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { MotionLora } from "../../sdk/client/client.ts";
+import { loadBaseModel } from "../node.ts";
 import { startTestRegistry, type TestRegistry } from "../../test/helpers/registry.ts";
 import { checkPrompt, PROMPT_RULES } from "./prompt.ts";
 
@@ -26,5 +31,23 @@ describe("GET /v1/model", () => {
     assert.ok(examples.length >= 3);
     for (const caption of examples) assert.doesNotThrow(() => checkPrompt(caption, r.services.config.baseModel, "prompt"), caption);
     assert.throws(() => checkPrompt("a purple circle", r.services.config.baseModel, "prompt"), /does not know 'purple'/);
+  });
+});
+
+describe("the registry's base model from the artifacts", () => {
+  const artifacts = fileURLToPath(new URL("../../gpu-runner/artifacts/", import.meta.url));
+
+  it("reads the vocabulary the manifest hashes, and refuses another", () => {
+    assert.ok(loadBaseModel(artifacts)?.vocabulary?.includes("circle"));
+    const dir = mkdtempSync(join(tmpdir(), "motion-lora-artifacts-"));
+    try {
+      cpSync(join(artifacts, "manifest.json"), join(dir, "manifest.json"));
+      const vocab = JSON.parse(readFileSync(join(artifacts, "vocab.json"), "utf8")) as { words: string[] };
+      vocab.words.push("purple");
+      writeFileSync(join(dir, "vocab.json"), JSON.stringify(vocab));
+      assert.throws(() => loadBaseModel(dir), /vocab\.json has sha256 .* but .*manifest\.json records/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,5 +1,4 @@
 import { args, intFlag, untilSignal, UsageError, type Command } from "../../sdk/cli/command.ts";
-import { keysCommand } from "./keys.ts";
 
 const RUNNER_MODES = ["local", "webhook", "off"] as const;
 
@@ -10,7 +9,8 @@ const registry: Command = {
                    MOTION_LORA_HOME, default ./.motion-lora, holds the database and blobs)`,
   async run(argv) {
     const [sub, ...rest] = argv;
-    if (sub !== "start") throw new UsageError(`unknown registry command '${argv.join(" ")}'; try 'registry start'`);
+    if (sub !== "start")
+      throw new UsageError(sub === undefined ? "registry needs a subcommand: start" : `unknown registry command '${sub}'; try 'registry start'`);
     const { values } = args(
       rest,
       { port: { type: "string" }, host: { type: "string" }, runner: { type: "string" }, "runner-webhook": { type: "string" } },
@@ -41,7 +41,8 @@ const keys: Command = {
   usage: `  motion-lora keys create --owner NAME [--scope read,write] [--name TEXT] [--rate-limit N]
   motion-lora keys list | keys revoke KEY_ID
                    (act on MOTION_LORA_HOME's database directly: how the first admin key is made)`,
-  run: ([sub, ...rest]) => keysCommand(sub, rest),
+  // Loaded on use: the database client is no cost for every other command.
+  run: async ([sub, ...rest]) => (await import("./keys.ts")).keysCommand(sub, rest),
 };
 
 /** The registry's own commands: serve the registry, and manage keys in its database. */

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -43,5 +44,22 @@ describe("motion-lora keys (CLI)", () => {
     const err = await cli("keys", "create", "--owner", "../x").catch((e: { code: number; stderr: string }) => e);
     assert.equal((err as { code: number }).code, 2);
     assert.match((err as { stderr: string }).stderr, /--owner/);
+  });
+
+  it("refuses a bad command line with exit code 2 before it opens the database", async () => {
+    const fresh = await mkdtemp(join(tmpdir(), "motion-lora-cli-"));
+    try {
+      for (const argv of [
+        ["keys", "create", "--bogus"],
+        ["keys", "frobnicate"],
+        ["keys", "revoke"],
+      ]) {
+        const err = await run(process.execPath, [bin, ...argv], { env: { ...process.env, MOTION_LORA_HOME: fresh } }).catch((e: { code: number }) => e);
+        assert.equal((err as { code: number }).code, 2, argv.join(" "));
+      }
+      assert.equal(existsSync(join(fresh, "registry.db")), false, "no database was created");
+    } finally {
+      await rm(fresh, { recursive: true, force: true });
+    }
   });
 });

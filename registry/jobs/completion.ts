@@ -17,11 +17,8 @@ const TuneCreate = LoraCreate.omit({ name: true, owner: true });
 
 type Result = Record<string, unknown>;
 
-/**
- * The hash fields of a result, as [field, sha256]. Every string field of the (strict) result
- * schemas is a blob hash; `blobs` and `metrics` are not strings.
- */
-const hashFields = (result: Result) => Object.entries(result).filter((e): e is [string, string] => typeof e[1] === "string");
+/** The hash fields of a result, as [field, sha256]: by the schemas' naming, the fields ending in `_sha256`. */
+const hashFields = (result: Result) => Object.entries(result).filter((e): e is [string, string] => e[0].endsWith("_sha256") && typeof e[1] === "string");
 
 /** Every blob a stored result names: its declared blobs, and the hash fields of results stored before blobs were declared. */
 function resultHashes(result: Result): Set<string> {

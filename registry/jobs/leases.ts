@@ -1,5 +1,5 @@
 import { and, asc, eq, gte, inArray, lt, sql } from "drizzle-orm";
-import type { Claim, Job, JobError, JobErrorCode, JobKind, JobStatus } from "../../sdk/schema/index.ts";
+import { JobErrorCode, type Claim, type Job, type JobError, type JobKind, type JobStatus, type ReportedJobError } from "../../sdk/schema/index.ts";
 import type { Db } from "../db/client.ts";
 import { jobs } from "../db/schema.ts";
 import { RegistryError } from "../http/errors.ts";
@@ -143,7 +143,11 @@ export class Leases {
   }
 
   /** Fails a job, or requeues it when the runner says the failure is retryable and attempts remain. */
-  async fail(id: string, leaseToken: string, error: JobError, retryable: boolean, release = false, now = Date.now()): Promise<Job> {
+  async fail(id: string, leaseToken: string, reported: ReportedJobError, retryable: boolean, release = false, now = Date.now()): Promise<Job> {
+    const known = JobErrorCode.safeParse(reported.code);
+    const error: JobError = known.success
+      ? { code: known.data, message: reported.message }
+      : { code: "runner_error", message: `the runner reported '${reported.code}': ${reported.message}`.slice(0, 4_000) };
     const job = await leasedJob(this.db, id, leaseToken, now);
     const requeue = release || (retryable && job.attempts < job.maxAttempts);
     const [row] = await this.db

@@ -26,7 +26,7 @@ export const JOB_ERROR_HELP: Record<JobErrorCode, string> = {
 export function describeJobErrors(): string {
   const rows = Object.entries(JOB_ERROR_HELP).map(([code, help]) => `| \`${code}\` | ${JobInputErrorCode.safeParse(code).success ? "no" : "yes"} | ${help} |`);
   return [
-    "Job errors: a failed job's `error.code` says what went wrong. Input codes fail the job at once (retrying cannot help); the others were retried up to the job's `max_attempts` first.",
+    "Job errors: a failed job's `error.code` says what went wrong. Input codes fail the job at once (retrying cannot help); the others were retried up to the job's `max_attempts` first. A newer registry may add codes: treat an unknown one as `runner_error`. A runner may report any code; one not listed here is filed under `runner_error`, its own code kept in the message.",
     "",
     "| code | retried | what to do |",
     "| --- | --- | --- |",

@@ -73,10 +73,11 @@ export class IntegrityError extends MotionLoraError {
 /** A job ended in failure (`code` is its JobErrorCode) or was canceled (`job_canceled`). */
 export class JobFailedError extends MotionLoraError {
   override name = "JobFailedError";
-  declare readonly code: JobErrorCode | "job_canceled" | "job_failed";
+  // `(string & {})`: a newer registry's code still fits, while editors keep offering the known ones.
+  declare readonly code: JobErrorCode | "job_canceled" | "job_failed" | (string & {});
   constructor(
     message: string,
-    code: JobErrorCode | "job_canceled" | "job_failed",
+    code: JobErrorCode | "job_canceled" | "job_failed" | (string & {}),
     readonly jobId: string,
   ) {
     super(message, code);

@@ -138,11 +138,22 @@ export const JobErrorCode = z
   .describe("why the job failed; the API description lists what each code asks of you");
 export type JobErrorCode = z.infer<typeof JobErrorCode>;
 
+/** A job's failure as the API returns it. A code this SDK does not know yet (a newer registry's) still parses. */
 export const JobError = z.object({
-  code: JobErrorCode,
+  code: z.union([JobErrorCode, z.string().max(64)]),
   message: z.string().max(4_000),
 });
 export type JobError = z.infer<typeof JobError>;
+
+/**
+ * A failure as a runner reports it. The registry keeps a JobErrorCode as it is and files any other
+ * code under runner_error, the runner's own code kept in the message: a failure is never refused.
+ */
+export const ReportedJobError = z.object({
+  code: z.string().min(1).max(64),
+  message: z.string().max(4_000),
+});
+export type ReportedJobError = z.infer<typeof ReportedJobError>;
 
 /** A blob a job result names, with the kind it is stored as (the `kind` its upload answered with). */
 export const ResultBlob = z.strictObject({ sha256: Sha256, kind: BlobKind });
@@ -235,7 +246,7 @@ export const Complete = z.strictObject({
 });
 export const Fail = z.strictObject({
   lease_token: z.string().min(1).max(128),
-  error: JobError,
+  error: ReportedJobError,
   retryable: z.boolean().default(false).describe("put the job back in the queue if attempts remain"),
   release: z.boolean().default(false).describe("give the job back unfinished without spending an attempt (a runner shutting down)"),
 });
