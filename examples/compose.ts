@@ -1,7 +1,8 @@
 // Composing: two motion LoRAs at once (the model has slots for both), each with its own weight.
 import { MotionLora, readVideoFile, writeVideoFile } from "../sdk/node.ts";
 
-const client = new MotionLora({ baseUrl: process.env.MOTION_LORA_REGISTRY ?? "http://127.0.0.1:8787", apiKey: process.env.MOTION_LORA_TOKEN! });
+// The registry and token come from MOTION_LORA_REGISTRY and MOTION_LORA_TOKEN.
+const client = new MotionLora();
 const owner = (await client.me()).owner!;
 const out = process.env.EXAMPLES_OUT ?? "examples/out";
 const options = { spatial_steps: Number(process.env.SPATIAL_STEPS ?? 100), temporal_steps: Number(process.env.TEMPORAL_STEPS ?? 400) };

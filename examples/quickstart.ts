@@ -3,7 +3,8 @@
 //   MOTION_LORA_REGISTRY=http://127.0.0.1:8787 MOTION_LORA_TOKEN=mlk_... npx tsx examples/quickstart.ts
 import { MotionLora, readVideoFile, writeVideoFile } from "../sdk/node.ts";
 
-const client = new MotionLora({ baseUrl: process.env.MOTION_LORA_REGISTRY ?? "http://127.0.0.1:8787", apiKey: process.env.MOTION_LORA_TOKEN! });
+// The registry and token come from MOTION_LORA_REGISTRY and MOTION_LORA_TOKEN.
+const client = new MotionLora();
 const me = await client.me();
 const out = process.env.EXAMPLES_OUT ?? "examples/out";
 

@@ -3,6 +3,7 @@ import type { ApiKey, KeyCreate, Scope } from "../../sdk/schema/index.ts";
 import type { Db } from "../db/client.ts";
 import { apiKeys } from "../db/schema.ts";
 import { RegistryError } from "../http/errors.ts";
+import { newWebhookSecret } from "../../sdk/webhooks/signature.ts";
 import { iso, isoOrNull, newId, randomText, sha256Hex } from "../ids.ts";
 
 export const TOKEN_PREFIX = "mlk_";
@@ -72,7 +73,7 @@ export async function createKey(db: Db, input: KeyCreate, defaultRate: number, n
     name: input.name,
     scopes: [...new Set(input.scopes)],
     rateLimitPerMinute: input.rate_limit_per_minute ?? defaultRate,
-    webhookSecret: `whsec_${randomText(24)}`,
+    webhookSecret: newWebhookSecret(),
     createdAt: now,
     lastUsedAt: null,
     revokedAt: null,

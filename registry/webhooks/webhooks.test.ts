@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { MotionLora } from "../../sdk/client/client.ts";
+import { Webhook } from "standardwebhooks";
 import { verifyWebhook } from "../../sdk/webhooks/signature.ts";
 import { startTestRegistry, type TestRegistry } from "../../test/helpers/registry.ts";
 import { defaultWebhookConfig } from "./config.ts";
@@ -93,6 +94,10 @@ describe("job webhooks", () => {
     assert.equal(JSON.parse(done.body).job.status, "succeeded");
     const headers = new Headers(done.headers as Record<string, string>);
     assert.ok(await verifyWebhook(secret, headers, done.body), "the signature verifies");
+    assert.match(secret, /^whsec_[A-Za-z0-9+/]{32}$/, "whsec_ + base64 of 24 bytes");
+    // Any Standard Webhooks verifier accepts the delivery: here the spec's reference package.
+    const headerObject = Object.fromEntries(["webhook-id", "webhook-timestamp", "webhook-signature"].map((h) => [h, headers.get(h)!]));
+    assert.doesNotThrow(() => new Webhook(secret).verify(done.body, headerObject), "standardwebhooks verifies the delivery");
     assert.equal(await verifyWebhook(secret, headers, done.body.replace("succeeded", "failed")), false, "a tampered body does not");
     assert.equal(await verifyWebhook("whsec_other", headers, done.body), false, "another secret does not");
     const stale = Number(headers.get("webhook-timestamp")) + 3600;

@@ -100,4 +100,33 @@ describe("SDK client against a real registry", () => {
     assert.equal((await alice.jobs.get(job.id)).status, "canceled");
     await assert.rejects(alice.jobs.wait(job.id), (e: unknown) => e instanceof JobFailedError && e.code === "job_canceled");
   });
+
+  it("generate passes a webhook and its event filter with the job it creates", async () => {
+    const sent: Record<string, unknown>[] = [];
+    const ctl = new AbortController();
+    const recording = new MotionLora({
+      baseUrl: reg.url,
+      apiKey: await reg.key("hooked"),
+      fetch: async (url, init) => {
+        const res = await fetch(url, init);
+        if (init?.method === "POST" && String(url).endsWith("/v1/jobs")) {
+          sent.push(JSON.parse(String(init.body)));
+          ctl.abort();
+        }
+        return res;
+      },
+    });
+    await assert.rejects(
+      recording.generate({ prompt: "a red circle", webhook: "https://93.184.216.34/hook", webhookEventsFilter: ["completed"], signal: ctl.signal }),
+    );
+    assert.equal(sent.length, 1);
+    assert.equal(sent[0]!.webhook, "https://93.184.216.34/hook");
+    assert.deepEqual(sent[0]!.webhook_events_filter, ["completed"]);
+    const [job] = await (async () => {
+      const jobs = [];
+      for await (const j of recording.jobs.list()) jobs.push(j);
+      return jobs;
+    })();
+    assert.equal(job?.webhook, "https://93.184.216.34/hook", "the registry kept it");
+  });
 });

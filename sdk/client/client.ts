@@ -9,6 +9,7 @@ import {
   type LoraCreate,
   type LoraVersion,
   type TuneInput,
+  type WebhookEvent,
 } from "../schema/index.ts";
 import { decodeClipPng, encodeClipPng, fitClip, type Frames } from "../video/frames.ts";
 import { readFrames } from "../video/read.ts";
@@ -31,6 +32,10 @@ export interface JobProgress {
 interface Followed {
   onProgress?: (p: JobProgress) => void;
   signal?: AbortSignal;
+  /** An http(s) URL the registry POSTs job events to, signed with your key's webhook secret (Standard Webhooks). */
+  webhook?: string;
+  /** Which events reach `webhook` (default: start, progress, completed). */
+  webhookEventsFilter?: WebhookEvent[];
 }
 
 export interface TuneParams extends Followed {
@@ -68,7 +73,7 @@ export class MotionLora {
   readonly blobs: Blobs;
   readonly runner: RunnerApi;
 
-  constructor(opts: ClientOptions) {
+  constructor(opts: ClientOptions = {}) {
     this.http = new Http(opts);
     this.loras = new Loras(this.http);
     this.versions = new Versions(this.http);
@@ -103,6 +108,7 @@ export class MotionLora {
           ...(p.create && { create: p.create }),
           options: p.options ?? {},
         },
+        ...hook(p),
       },
       sig(p),
     );
@@ -115,7 +121,7 @@ export class MotionLora {
   /** Generates a clip for `prompt` with the given motion LoRAs and returns it, verified. */
   async generate(p: GenerateParams): Promise<Generated> {
     const loras = (p.loras ?? []).map((l) => ({ ref: l.ref, weight: l.weight ?? 1 }));
-    const job = await this.jobs.create({ kind: "generate", input: { prompt: p.prompt, loras, options: p.options ?? {} } }, sig(p));
+    const job = await this.jobs.create({ kind: "generate", input: { prompt: p.prompt, loras, options: p.options ?? {} }, ...hook(p) }, sig(p));
     const done = await this.follow(job, p);
     const result = GenerateResult.parse(done.result);
     const png = await this.blobs.download(result.video_sha256, sig(p));
@@ -141,4 +147,8 @@ export class MotionLora {
 }
 
 const sig = (p: { signal?: AbortSignal }) => (p.signal ? { signal: p.signal } : {});
+const hook = (p: Followed) => ({
+  ...(p.webhook !== undefined && { webhook: p.webhook }),
+  ...(p.webhookEventsFilter !== undefined && { webhook_events_filter: p.webhookEventsFilter }),
+});
 const isFrames = (v: unknown): v is Frames => typeof v === "object" && v !== null && "rgb" in v && "count" in v;

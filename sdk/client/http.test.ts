@@ -35,6 +35,29 @@ const script = (h: Handler) => {
 };
 
 describe("SDK HTTP: retries, timeouts and typed errors", () => {
+  it("takes the registry and token from the environment when not passed, and passed options win", async () => {
+    const saved = { registry: process.env.MOTION_LORA_REGISTRY, token: process.env.MOTION_LORA_TOKEN };
+    script((_q, res) => res.end("{}"));
+    try {
+      process.env.MOTION_LORA_REGISTRY = base;
+      process.env.MOTION_LORA_TOKEN = "mlk_fromenv";
+      await new Http().json({ method: "GET", path: "/v1/me" }, z.object({}));
+      assert.equal(seen[0]!.headers.authorization, "Bearer mlk_fromenv");
+      await new Http({ baseUrl: base, apiKey: "mlk_passed" }).json({ method: "GET", path: "/v1/me" }, z.object({}));
+      assert.equal(seen[1]!.headers.authorization, "Bearer mlk_passed");
+      process.env.MOTION_LORA_REGISTRY = "ftp://nope";
+      assert.throws(() => new Http(), /baseUrl must start with http/);
+    } finally {
+      for (const [k, v] of [
+        ["MOTION_LORA_REGISTRY", saved.registry],
+        ["MOTION_LORA_TOKEN", saved.token],
+      ] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
+
   it("retries 5xx with backoff and returns the eventual answer", async () => {
     script((_q, res, n) => (n < 3 ? error(res, 503, "internal_error") : res.end(JSON.stringify({ ok: true }))));
     const http = new Http({ baseUrl: base, maxRetries: 2 });

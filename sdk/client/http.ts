@@ -3,8 +3,9 @@ import { ErrorBody } from "../schema/index.ts";
 import { APIConnectionError, APIError, APITimeoutError, errorForStatus, IntegrityError, MotionLoraError } from "./errors.ts";
 
 export interface ClientOptions {
-  /** The registry's origin, e.g. http://127.0.0.1:8787. */
-  baseUrl: string;
+  /** The registry's origin. Default: MOTION_LORA_REGISTRY from the environment, else http://127.0.0.1:8787. */
+  baseUrl?: string;
+  /** Default: MOTION_LORA_TOKEN from the environment (none: anonymous, read-only). */
   apiKey?: string;
   /** Per attempt, until the response (or for JSON, its whole body) arrives. Default 60 s. */
   timeoutMs?: number;
@@ -63,15 +64,24 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /** HTTP to the registry: auth, timeouts, retries with backoff, typed errors, validated JSON. */
+/** A variable from process.env where there is one (Node, Deno, Bun, Workers with nodejs_compat); browsers have none. */
+function env(name: string): string | undefined {
+  const value = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
+  return value === "" ? undefined : value;
+}
+
 export class Http {
   readonly baseUrl: string;
+  private readonly apiKey: string | undefined;
   readonly timeoutMs: number;
   readonly maxRetries: number;
   private readonly fetchImpl: typeof fetch;
 
-  constructor(private readonly opts: ClientOptions) {
-    if (!/^https?:\/\//.test(opts.baseUrl)) throw new MotionLoraError(`baseUrl must start with http:// or https://, got '${opts.baseUrl}'`, "invalid_option");
-    this.baseUrl = opts.baseUrl.replace(/\/+$/, "");
+  constructor(opts: ClientOptions = {}) {
+    const baseUrl = opts.baseUrl ?? env("MOTION_LORA_REGISTRY") ?? "http://127.0.0.1:8787";
+    if (!/^https?:\/\//.test(baseUrl)) throw new MotionLoraError(`baseUrl must start with http:// or https://, got '${baseUrl}'`, "invalid_option");
+    this.baseUrl = baseUrl.replace(/\/+$/, "");
+    this.apiKey = opts.apiKey ?? env("MOTION_LORA_TOKEN");
     this.timeoutMs = opts.timeoutMs ?? 60_000;
     this.maxRetries = opts.maxRetries ?? 2;
     this.fetchImpl = opts.fetch ?? globalThis.fetch.bind(globalThis);
@@ -103,7 +113,7 @@ export class Http {
 
   private async send<R>(spec: RequestSpec, read: (res: Response) => Promise<R>): Promise<R> {
     const headers: Record<string, string> = { accept: "application/json", ...spec.headers };
-    if (this.opts.apiKey) headers.authorization = `Bearer ${this.opts.apiKey}`;
+    if (this.apiKey) headers.authorization = `Bearer ${this.apiKey}`;
     let body: BodyInit | undefined;
     if (spec.json !== undefined) {
       headers["content-type"] = "application/json";
