@@ -2,6 +2,7 @@
 // The one place that composes the CLI: each part owns its commands (client commands in sdk/cli,
 // `registry start` and `keys` in registry/cli, `runner start` in gpu-runner/runner), so the SDK
 // never imports the server or the runner. The sources are TypeScript run through tsx: no build step.
+import { readFileSync } from "node:fs";
 import { register } from "tsx/esm/api";
 
 register();
@@ -10,4 +11,5 @@ const [{ main, clientCommands }, { registryCommands }, { runnerCommands }] = awa
   import("../registry/cli/commands.ts"),
   import("../gpu-runner/runner/cli.ts"),
 ]);
-process.exitCode = await main(process.argv.slice(2), [...clientCommands, ...registryCommands, ...runnerCommands]);
+const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+process.exitCode = await main(process.argv.slice(2), [...clientCommands, ...registryCommands, ...runnerCommands], { version });

@@ -53,6 +53,14 @@ export async function readVideoFile(path: string): Promise<Frames> {
   return readFrames(new Uint8Array(await readFile(path)));
 }
 
+/** Refuses, before any job is spent on it, an output path writeVideoFile could not write: its format, or ffmpeg missing. */
+export async function checkVideoOutput(path: string): Promise<void> {
+  const ext = extname(path).toLowerCase();
+  if (ext === ".gif" || ext === ".png") return;
+  if (!FFMPEG_EXT.has(ext)) throw new MotionLoraError(`cannot write '${ext || path}': use .gif, .png, .mp4 or .webm`, "unsupported_format");
+  await ffmpeg(["-version"]);
+}
+
 /** Writes frames as .gif (preview), .png (lossless clip PNG) or .mp4/.webm (through ffmpeg). */
 export async function writeVideoFile(path: string, frames: Frames, opts: { scale?: number; fps?: number } = {}): Promise<void> {
   const ext = extname(path).toLowerCase();

@@ -66,6 +66,47 @@ describe("motion-lora CLI", () => {
     assert.equal((await run(["search", "--registry", "http://127.0.0.1:9"])).code, 5);
   });
 
+  it("helps: --version, per-command --help, did-you-mean, file errors, outputs checked before any job", async () => {
+    const version = await run(["--version"]);
+    assert.equal(version.code, 0);
+    assert.equal(version.out.trim(), JSON.parse(await readFile("package.json", "utf8")).version);
+    const typo = await run(["genrate"]);
+    assert.equal(typo.code, 2);
+    assert.match(typo.out, /did you mean 'generate'\?/);
+    const help = await run(["tune", "--help"]);
+    assert.equal(help.code, 0);
+    assert.match(help.out, /motion-lora tune CLIP --prompt/);
+    assert.doesNotMatch(help.out, /motion-lora push/, "only the command asked about");
+    const missing = await run(["push", join(dir, "nothing.safetensors"), "--lora", "alice/x", "--registry", reg.url, "--token", token]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.out, /no such file or folder: .*nothing\.safetensors/);
+    const jobsBefore = (await reg.call("GET", "/v1/jobs", { token })).body.data.length;
+    const webp = await run(["generate", "--prompt", "a red circle", "-o", join(dir, "x.webp"), "--registry", reg.url, "--token", token]);
+    assert.equal(webp.code, 2);
+    assert.match(webp.out, /use \.gif, \.png, \.mp4 or \.webm/);
+    const mp4 = await run(["generate", "--prompt", "a red circle", "-o", join(dir, "x.mp4"), "--registry", reg.url, "--token", token], {
+      FFMPEG: "/nonexistent/ffmpeg",
+    });
+    assert.equal(mp4.code, 1);
+    assert.match(mp4.out, /need ffmpeg/);
+    assert.equal((await reg.call("GET", "/v1/jobs", { token })).body.data.length, jobsBefore, "no job was queued for an output that could not be written");
+  });
+
+  it("Ctrl-C cancels the running job and exits 130", async () => {
+    const p = cli(["generate", "--prompt", "a red circle", "-o", join(dir, "never.gif"), "--registry", reg.url, "--token", token], { XDG_CONFIG_HOME: dir });
+    let job: { id: string; status: string } | undefined;
+    for (let i = 0; i < 200 && !job; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      job = ((await reg.call("GET", "/v1/jobs", { token })).body.data as { id: string; status: string; kind: string }[]).find(
+        (j) => j.kind === "generate" && j.status === "queued",
+      );
+    }
+    assert.ok(job, "the job was created");
+    p.child.kill("SIGINT");
+    assert.equal((await p.exited).code, 130);
+    assert.equal((await reg.call("GET", `/v1/jobs/${job.id}`, { token })).body.status, "canceled");
+  });
+
   it("vocab asks the registry for the model's words", async () => {
     const v = await run(["vocab", "--registry", reg.url, "--json"]);
     assert.equal(v.code, 0, v.out);

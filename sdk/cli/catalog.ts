@@ -118,10 +118,13 @@ const push: Command = {
     });
     const file = positionals[0];
     if (!file || !values.lora) throw new UsageError("push needs FILE.safetensors and --lora OWNER/NAME");
+    // Files first: a wrong path fails before anything reaches the registry.
+    const bytes = new Uint8Array(await readFile(file));
+    const previewBytes = values.preview ? new Uint8Array(await readFile(values.preview)) : null;
     const c = await client(values);
     await ensureLora(c, values.lora, values.title, category(values.category));
-    const blob = await c.blobs.upload(new Uint8Array(await readFile(file)), "lora");
-    const preview = values.preview ? await c.blobs.upload(new Uint8Array(await readFile(values.preview)), "preview") : null;
+    const blob = await c.blobs.upload(bytes, "lora");
+    const preview = previewBytes ? await c.blobs.upload(previewBytes, "preview") : null;
     const v = await c.versions.create(values.lora, {
       file_sha256: blob.sha256,
       ...(preview && { preview_sha256: preview.sha256 }),

@@ -15,6 +15,16 @@ function loraArg(s: string): { ref: string; weight: number } {
   return { ref: m[1]!, weight };
 }
 
+/** Refuses an output path that could not be written before any upload or job: a wrong format is a usage error. */
+async function outputOk(check: (path: string) => Promise<void>, path: string) {
+  try {
+    await check(path);
+  } catch (e) {
+    if (e instanceof MotionLoraError && e.code === "unsupported_format") throw new UsageError(`-o ${path}: ${e.message}`);
+    throw e;
+  }
+}
+
 /** Ctrl-C aborts the running job (the SDK cancels it on the registry) instead of leaving it behind. */
 function interrupt(): AbortSignal {
   const ctl = new AbortController();
@@ -50,7 +60,8 @@ const tune: Command = {
       ...(values.seed && { seed: intFlag("seed", values.seed) }),
     };
     const cat = category(values.category);
-    const { readVideoFile, writeVideoFile } = await import("../node.ts");
+    const { checkVideoOutput, readVideoFile, writeVideoFile } = await import("../node.ts");
+    if (values.output) await outputOk(checkVideoOutput, values.output);
     const c = await client(values);
     const video = await readVideoFile(clipPath);
     const bar = progressBar(`tune ${basename(clipPath)}`);
@@ -98,7 +109,8 @@ const generate: Command = {
       ...(values.seed && { seed: intFlag("seed", values.seed) }),
     };
     const loras = (values.lora ?? []).map(loraArg);
-    const { writeVideoFile } = await import("../node.ts");
+    const { checkVideoOutput, writeVideoFile } = await import("../node.ts");
+    await outputOk(checkVideoOutput, values.output);
     const c = await client(values);
     const bar = progressBar("generate");
     const r = await c.generate({ prompt: values.prompt, loras, options, onProgress: (p) => bar.update(p), signal: interrupt() }).finally(() => bar.done());

@@ -22,17 +22,54 @@ const FOOT = `
 Common flags: --registry URL, --token TOKEN (or MOTION_LORA_REGISTRY / MOTION_LORA_TOKEN, or login),
 --json (machine-readable output on stdout).
 CLIP: an animated GIF, a clip PNG, a folder of PNG frames, or MP4/WebM (needs ffmpeg).
-Exit codes: 0 ok · 1 the operation or job failed · 2 bad command line · 3 authentication or
-permission · 4 not found · 5 registry unreachable or timed out.`;
+Exit codes: 0 ok · 1 the operation or job failed · 2 bad command line or file · 3 authentication or
+permission · 4 not found · 5 registry unreachable or timed out · 130 interrupted (the job was canceled).
+'motion-lora COMMAND --help' shows one command; 'motion-lora --version' the version.`;
 
 /** The help text of a set of commands. */
 export const usage = (commands: Command[]) => [HEAD, ...commands.map((c) => c.usage), FOOT].join("\n");
 
-/** The process exit code for an error: 1 failed, 2 bad command line, 3 auth/permission, 4 not found, 5 unreachable. */
+/** Edit distance, for "did you mean": small words, so the plain dynamic programme is enough. */
+function distance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length]!;
+}
+
+/** The known command closest to a mistyped one, when it is close enough to be a typo. */
+function suggestion(name: string, commands: Command[]): string | null {
+  const best = commands.map((c) => ({ c, d: distance(name, c.name) })).sort((a, b) => a.d - b.d)[0];
+  return best && best.d <= Math.max(1, Math.floor(best.c.name.length / 3)) ? best.c.name : null;
+}
+
+/** A file the command line named that cannot be read or written: the path and what to do, not a stack. */
+function fileProblem(e: unknown): string | null {
+  const err = e as NodeJS.ErrnoException;
+  if (!(e instanceof Error) || typeof err.path !== "string") return null;
+  if (err.code === "ENOENT") return `no such file or folder: ${err.path}`;
+  if (err.code === "EACCES" || err.code === "EPERM") return `permission denied: ${err.path}`;
+  if (err.code === "EISDIR") return `${err.path} is a folder; give a file`;
+  return null;
+}
+
+/** The process exit code for an error: 1 failed, 2 bad command line, 3 auth/permission, 4 not found, 5 unreachable, 130 interrupted. */
 function exitCode(e: unknown): number {
   if (e instanceof UsageError) {
     console.error(`${e.message}\n\nRun 'motion-lora help' for usage.`);
     return 2;
+  }
+  const file = fileProblem(e);
+  if (file) {
+    console.error(`error: ${file}`);
+    return 2;
+  }
+  if (e instanceof MotionLoraError && e.code === "interrupted") {
+    console.error(`error: ${e.message}`);
+    return 130;
   }
   console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
   if (e instanceof AuthenticationError || e instanceof PermissionDeniedError) {
@@ -47,15 +84,27 @@ function exitCode(e: unknown): number {
 }
 
 /** Runs one command line against `commands` (the client's own, plus whatever the caller composes in). */
-export async function main(argv: string[], commands: Command[] = clientCommands): Promise<number> {
+export async function main(argv: string[], commands: Command[] = clientCommands, opts: { version?: string } = {}): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "help" || name === "--help" || name === "-h") {
-    console.log(usage(commands));
+    const topic = commands.find((c) => c.name === rest[0]);
+    console.log(topic ? `Usage:\n${topic.usage}\n${FOOT}` : usage(commands));
+    return 0;
+  }
+  if (name === "--version" || name === "-v" || name === "version") {
+    console.log(opts.version ?? "unknown");
     return 0;
   }
   try {
     const command = commands.find((c) => c.name === name);
-    if (!command) throw new UsageError(`unknown command '${argv.join(" ")}'`);
+    if (!command) {
+      const near = suggestion(name, commands);
+      throw new UsageError(`unknown command '${name}'${near ? `; did you mean '${near}'?` : ""}`);
+    }
+    if (rest.includes("--help") || rest.includes("-h")) {
+      console.log(`Usage:\n${command.usage}\n${FOOT}`);
+      return 0;
+    }
     return await command.run(rest);
   } catch (e) {
     return exitCode(e);
