@@ -60,8 +60,11 @@ export function createApp(deps: AppDeps) {
     const t0 = performance.now();
     await next();
     c.res.headers.set("x-request-id", requestId);
+    // A runner's long-poll that found no work is the registry idling: debug, not news.
+    const idlePoll = c.req.routePath === "/v1/runner/claim" && c.res.status === 204;
     log({
       ts: new Date().toISOString(),
+      level: idlePoll ? "debug" : "info",
       requestId,
       method: c.req.method,
       route: c.req.routePath,

@@ -70,6 +70,7 @@ describe("motion-lora CLI", () => {
     const version = await run(["--version"]);
     assert.equal(version.code, 0);
     assert.equal(version.out.trim(), JSON.parse(await readFile("package.json", "utf8")).version);
+    assert.equal((await run(["registry", "start", "--log", "loud"])).code, 2, "an unknown log format is refused before the registry starts");
     const typo = await run(["genrate"]);
     assert.equal(typo.code, 2);
     assert.match(typo.out, /did you mean 'generate'\?/);

@@ -1,11 +1,14 @@
 import { args, intFlag, untilSignal, UsageError, type Command } from "../../sdk/cli/command.ts";
+import { logger, type LogFormat } from "./log.ts";
 
 const RUNNER_MODES = ["local", "webhook", "off"] as const;
+const LOG_FORMATS: LogFormat[] = ["pretty", "json", "debug"];
 
 const registry: Command = {
   name: "registry",
   usage: `  motion-lora registry start [--port 8787] [--host 127.0.0.1] [--runner local|webhook|off]
-                   [--runner-webhook URL]   (local: starts a CPU runner on demand; the default;
+                   [--runner-webhook URL] [--log pretty|json|debug]   (log: pretty on a terminal, else json;
+                   runner: local starts a CPU runner on demand, the default;
                    MOTION_LORA_HOME, default ./.motion-lora, holds the database and blobs)`,
   async run(argv) {
     const [sub, ...rest] = argv;
@@ -13,9 +16,11 @@ const registry: Command = {
       throw new UsageError(sub === undefined ? "registry needs a subcommand: start" : `unknown registry command '${sub}'; try 'registry start'`);
     const { values } = args(
       rest,
-      { port: { type: "string" }, host: { type: "string" }, runner: { type: "string" }, "runner-webhook": { type: "string" } },
+      { port: { type: "string" }, host: { type: "string" }, runner: { type: "string" }, "runner-webhook": { type: "string" }, log: { type: "string" } },
       false,
     );
+    const format = values.log ?? (process.stderr.isTTY ? "pretty" : "json");
+    if (!LOG_FORMATS.includes(format as LogFormat)) throw new UsageError("--log must be pretty, json or debug");
     const mode = values.runner ?? process.env.MOTION_LORA_RUNNER ?? (values["runner-webhook"] ? "webhook" : "local");
     if (!RUNNER_MODES.includes(mode as "local")) throw new UsageError("--runner must be local, webhook or off");
     const hook = values["runner-webhook"] ?? process.env.MOTION_LORA_RUNNER_WEBHOOK;
@@ -26,6 +31,7 @@ const registry: Command = {
       ...(port !== undefined && { port }),
       ...(values.host && { host: values.host }),
       runner: mode as (typeof RUNNER_MODES)[number],
+      log: logger(format as LogFormat),
       ...(hook && { runnerWebhookUrl: hook }),
       ...(process.env.MOTION_LORA_RUNNER_WEBHOOK_SECRET && { runnerWebhookSecret: process.env.MOTION_LORA_RUNNER_WEBHOOK_SECRET }),
     });

@@ -161,6 +161,9 @@ describe("jobs and the runner queue", () => {
     assert.equal(now.error.code, "lease_expired");
     assert.match(now.error.message, /2 attempts/);
     assert.equal((await claim()).status, 204);
+    const poll = r.logs.findLast((l) => l.route === "/v1/runner/claim");
+    assert.equal(poll?.level, "debug", "an idle long-poll logs at debug level");
+    assert.equal(r.logs.findLast((l) => l.route === "/v1/jobs/:id")?.level, "info");
   });
 
   it("rejects a tune result that is not a valid LoRA and leaves the job running", async () => {
