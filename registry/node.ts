@@ -76,13 +76,13 @@ export async function startRegistry(opts: StartOptions = {}) {
     sendWebhook: nodeWebhookSender(resolveHost),
   });
   // Completions a crash cut off between their commit and their version, event and webhook.
-  await services.jobs.finishPendingCompletions((e) => console.error(JSON.stringify(e)));
+  await services.jobs.completions.finishPending((e) => console.error(JSON.stringify(e)));
   services.webhooks.start();
   const gc = () =>
     Promise.all([services.blobs.collectOrphans(), services.blobs.collectUnreferenced()]).catch((e) =>
       console.error(JSON.stringify({ level: "error", msg: "blob gc failed", error: String(e) })),
     );
-  const reap = () => services.jobs.reap().catch((e) => console.error(JSON.stringify({ level: "error", msg: "lease reaper failed", error: String(e) })));
+  const reap = () => services.jobs.leases.reap().catch((e) => console.error(JSON.stringify({ level: "error", msg: "lease reaper failed", error: String(e) })));
   await gc();
   const timers = [setInterval(gc, 60 * 60 * 1000), setInterval(reap, 5_000)];
   for (const t of timers) t.unref();

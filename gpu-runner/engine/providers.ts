@@ -1,8 +1,9 @@
 import type ort from "onnxruntime-node";
 import { RunnerError } from "../errors.ts";
 
-export const PROVIDERS = ["cpu", "webgpu", "cuda"] as const;
-export type Provider = (typeof PROVIDERS)[number];
+import type { Provider } from "./config.ts";
+
+export type { Provider } from "./config.ts";
 
 /** The execution provider could not start on this machine; another runner may have it. */
 export class ProviderError extends RunnerError {

@@ -1,8 +1,6 @@
 import { args, intFlag, UsageError, type Command } from "../../sdk/cli/command.ts";
 import { resolveConfig } from "../../sdk/cli/config.ts";
-
-const PROVIDERS = ["cpu", "webgpu", "cuda"] as const;
-const ENGINES = ["onnx", "torch", "auto"] as const;
+import { ENGINE_KINDS, PROVIDERS, type EngineKind, type Provider } from "../engine/config.ts";
 
 const runner: Command = {
   name: "runner",
@@ -26,9 +24,9 @@ const runner: Command = {
     const cfg = await resolveConfig(values);
     if (!cfg.token) throw new UsageError("runner start needs --token (a key with the 'runner' scope)");
     const provider = values.provider;
-    if (provider !== undefined && !PROVIDERS.includes(provider as "cpu")) throw new UsageError("--provider must be cpu, webgpu or cuda");
+    if (provider !== undefined && !PROVIDERS.includes(provider as Provider)) throw new UsageError("--provider must be cpu, webgpu or cuda");
     const engine = values.engine;
-    if (engine !== undefined && !ENGINES.includes(engine as "onnx")) throw new UsageError("--engine must be onnx, torch or auto");
+    if (engine !== undefined && !ENGINE_KINDS.includes(engine as EngineKind)) throw new UsageError("--engine must be onnx, torch or auto");
     const idle = values["idle-exit"] === undefined ? null : Number(values["idle-exit"]);
     if (idle !== null && !(idle >= 0)) throw new UsageError("--idle-exit must be a number of seconds");
     const concurrency = intFlag("concurrency", values.concurrency);
@@ -37,8 +35,8 @@ const runner: Command = {
     await runRunner({
       registry: cfg.registry,
       token: cfg.token,
-      ...(provider !== undefined && { provider: provider as (typeof PROVIDERS)[number] }),
-      ...(engine !== undefined && { engine: engine as (typeof ENGINES)[number] }),
+      ...(provider !== undefined && { provider: provider as Provider }),
+      ...(engine !== undefined && { engine: engine as EngineKind }),
       ...(concurrency !== undefined && { concurrency }),
       ...(values.cache && { cacheDir: values.cache }),
       ...(leaseSeconds !== undefined && { leaseSeconds }),

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { MotionLora } from "../../sdk/client/client.ts";
 import { createEngine } from "../engine/create.ts";
 import type { Engine } from "../engine/engine.ts";
-import type { Provider } from "../engine/providers.ts";
+import type { EngineKind, Provider } from "../engine/config.ts";
 import { BlobCache } from "./cache.ts";
 import { Executor } from "./execute.ts";
 import { Runner } from "./runner.ts";
@@ -13,7 +13,7 @@ export interface StartRunnerOptions {
   token: string;
   provider?: Provider;
   /** onnx (onnxruntime-node, every install), torch (a PyTorch worker), or auto: torch when it sees CUDA. */
-  engine?: "onnx" | "torch" | "auto";
+  engine?: EngineKind;
   concurrency?: number;
   idleExitMs?: number | null;
   cacheDir?: string;

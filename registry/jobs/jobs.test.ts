@@ -155,7 +155,7 @@ describe("jobs and the runner queue", () => {
       assert.equal((await claim()).body.job.id, job.id);
       await expireLease(job.id);
     }
-    await r.services.jobs.reap();
+    await r.services.jobs.leases.reap();
     const now = (await r.call("GET", `/v1/jobs/${job.id}`, { token: alice })).body;
     assert.equal(now.status, "failed");
     assert.equal(now.error.code, "lease_expired");
@@ -251,7 +251,7 @@ describe("jobs and the runner queue", () => {
     assert.ok(Date.now() - t0 >= 900, `waited ${Date.now() - t0} ms`);
     const waiting = r.call("POST", "/v1/runner/claim", { token: runner, json: { runner_id: "lp", wait_seconds: 10 } });
     await new Promise((ok) => setTimeout(ok, 200));
-    assert.equal(r.services.jobs.pollers, 1, "the waiting runner counts as alive");
+    assert.equal(r.services.jobs.leases.pollers, 1, "the waiting runner counts as alive");
     const t1 = Date.now();
     const job = await tune();
     const got = await waiting;

@@ -18,15 +18,14 @@ import { ACTIVE, toJob, type JobRow } from "./rows.ts";
 import { WorkSignal } from "./work.ts";
 
 /**
- * The job queue: rows with leases. Creation (create.ts), the runner's leases (leases.ts) and
- * completion (completion.ts) each live in their own module; this is the one object the routes,
- * the runner supervisor and start-up use, and it owns the owner's reads and cancel.
+ * The job queue: rows with leases. Its parts are the modules routes call directly: `creation`
+ * (create.ts), the runner's `leases` (leases.ts) and `completions` (completion.ts); the queue itself
+ * owns what an owner does with jobs: read, list, cancel.
  */
 export class JobQueue {
-  private readonly work = new WorkSignal();
-  private readonly creation: JobCreation;
-  private readonly leases: Leases;
-  private readonly completions: Completions;
+  readonly creation: JobCreation;
+  readonly leases: Leases;
+  readonly completions: Completions;
 
   constructor(
     private readonly db: Db,
@@ -38,39 +37,10 @@ export class JobQueue {
     baseModel: BaseModelSpec,
     maxAttempts: number,
   ) {
-    this.creation = new JobCreation(db, loras, blobs, events, this.work, baseModel, maxAttempts);
-    this.leases = new Leases(db, events, this.work);
+    const work = new WorkSignal();
+    this.creation = new JobCreation(db, loras, blobs, events, work, baseModel, maxAttempts);
+    this.leases = new Leases(db, events, work);
     this.completions = new Completions(db, publisher, blobs, events, webhooks);
-  }
-
-  /** When a runner last asked for work: how the runner supervisor tells that one is alive. */
-  get lastClaimAt(): number {
-    return this.leases.lastClaimAt;
-  }
-
-  /** Runners waiting in a long-poll claim right now (alive, though they have not asked lately). */
-  get pollers(): number {
-    return this.leases.pollers;
-  }
-
-  /** Creates a job; the same idempotency key and body returns the first job (`replayed`), another body is a 409. */
-  create: JobCreation["create"] = (...a) => this.creation.create(...a);
-  /** Claims a job, waiting up to `waitMs` for one to be queued (long poll); null when none came. */
-  claimWaiting: Leases["claimWaiting"] = (...a) => this.leases.claimWaiting(...a);
-  /** Extends a lease and records the progress the runner reports with it. */
-  heartbeat: Leases["heartbeat"] = (...a) => this.leases.heartbeat(...a);
-  /** Fails a job, or requeues it when the runner says the failure is retryable and attempts remain. */
-  fail: Leases["fail"] = (...a) => this.leases.fail(...a);
-  /** Returns expired leases to the queue, or fails jobs that have used all their attempts. */
-  reap: Leases["reap"] = (...a) => this.leases.reap(...a);
-  /** Jobs waiting for a runner, and jobs a runner holds a live lease on. */
-  load: Leases["load"] = (...a) => this.leases.load(...a);
-  /** Completes a job with its result blobs (idempotent per lease); a tune result is published as a new version. */
-  complete: Completions["complete"] = (...a) => this.completions.complete(...a);
-
-  /** Finishes completions a crash interrupted (and versions an older registry never published); run at start-up. */
-  finishPendingCompletions(log?: (e: Record<string, unknown>) => void): Promise<number> {
-    return this.completions.finishPending(log);
   }
 
   /** A job the caller may see: its own, or any for runners and admins. */

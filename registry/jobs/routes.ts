@@ -44,7 +44,7 @@ export function jobRoutes(api: Api, s: Services) {
       const key = header === undefined ? undefined : IdempotencyKey.safeParse(header);
       if (key && !key.success) throw new RegistryError("validation_failed", `Idempotency-Key ${key.error.issues[0]?.message}`);
       if (body.webhook) await s.webhooks.check(body.webhook);
-      const { job, replayed } = await s.jobs.create(withOwner(c.get("principal")), body, key?.data);
+      const { job, replayed } = await s.jobs.creation.create(withOwner(c.get("principal")), body, key?.data);
       return c.json(job, replayed ? 200 : 201);
     },
   );
@@ -170,7 +170,7 @@ export function jobRoutes(api: Api, s: Services) {
       responses: { 200: { description: "a claimed job and its lease", schema: Claim }, 204: { description: "no job queued" } },
     },
     async (c, { body }) => {
-      const claim = await s.jobs.claimWaiting(body.runner_id, body.kinds, body.lease_seconds, body.wait_seconds * 1000, c.req.raw.signal);
+      const claim = await s.jobs.leases.claimWaiting(body.runner_id, body.kinds, body.lease_seconds, body.wait_seconds * 1000, c.req.raw.signal);
       return claim ? c.json(claim) : c.body(null, 204);
     },
   );
@@ -186,7 +186,7 @@ export function jobRoutes(api: Api, s: Services) {
       body: Heartbeat,
       responses: { 200: { description: "lease extended", schema: HeartbeatReply } },
     },
-    async (c, { body }) => c.json(await s.jobs.heartbeat(param(c, "id", JobId), body)),
+    async (c, { body }) => c.json(await s.jobs.leases.heartbeat(param(c, "id", JobId), body)),
   );
 
   api.op(
@@ -200,7 +200,7 @@ export function jobRoutes(api: Api, s: Services) {
       body: Complete,
       responses: { 200: { description: "the finished job", schema: Job } },
     },
-    async (c, { body }) => c.json(await s.jobs.complete(param(c, "id", JobId), body.lease_token, body.result)),
+    async (c, { body }) => c.json(await s.jobs.completions.complete(param(c, "id", JobId), body.lease_token, body.result)),
   );
 
   api.op(
@@ -214,6 +214,6 @@ export function jobRoutes(api: Api, s: Services) {
       body: Fail,
       responses: { 200: { description: "the job", schema: Job } },
     },
-    async (c, { body }) => c.json(await s.jobs.fail(param(c, "id", JobId), body.lease_token, body.error, body.retryable, body.release)),
+    async (c, { body }) => c.json(await s.jobs.leases.fail(param(c, "id", JobId), body.lease_token, body.error, body.retryable, body.release)),
   );
 }

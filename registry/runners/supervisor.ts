@@ -52,8 +52,8 @@ export class RunnerSupervisor {
     if (this.checking || this.o.mode === "off") return;
     this.checking = true;
     try {
-      const { queued, leased } = await this.o.jobs.load(now);
-      const live = this.child !== null || leased > 0 || this.o.jobs.pollers > 0 || now - this.o.jobs.lastClaimAt < LIVE_MS;
+      const { queued, leased } = await this.o.jobs.leases.load(now);
+      const live = this.child !== null || leased > 0 || this.o.jobs.leases.pollers > 0 || now - this.o.jobs.leases.lastClaimAt < LIVE_MS;
       if (queued === 0 || live) return;
       if (this.o.mode === "local") this.spawnLocal();
       else if (now - this.lastWebhookAt >= WEBHOOK_EVERY_MS) {

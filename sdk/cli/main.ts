@@ -29,6 +29,9 @@ permission · 4 not found · 5 registry unreachable or timed out · 130 interrup
 /** The help text of a set of commands. */
 export const usage = (commands: Command[]) => [HEAD, ...commands.map((c) => c.usage), FOOT].join("\n");
 
+/** The help text of one command (`help tune`, `tune --help`). */
+const usageOf = (command: Command) => `Usage:\n${command.usage}\n${FOOT}`;
+
 /** Edit distance, for "did you mean": small words, so the plain dynamic programme is enough. */
 function distance(a: string, b: string): number {
   let row = Array.from({ length: b.length + 1 }, (_, j) => j);
@@ -88,7 +91,7 @@ export async function main(argv: string[], commands: Command[] = clientCommands,
   const [name, ...rest] = argv;
   if (name === undefined || name === "help" || name === "--help" || name === "-h") {
     const topic = commands.find((c) => c.name === rest[0]);
-    console.log(topic ? `Usage:\n${topic.usage}\n${FOOT}` : usage(commands));
+    console.log(topic ? usageOf(topic) : usage(commands));
     return 0;
   }
   if (name === "--version" || name === "-v" || name === "version") {
@@ -102,7 +105,7 @@ export async function main(argv: string[], commands: Command[] = clientCommands,
       throw new UsageError(`unknown command '${name}'${near ? `; did you mean '${near}'?` : ""}`);
     }
     if (rest.includes("--help") || rest.includes("-h")) {
-      console.log(`Usage:\n${command.usage}\n${FOOT}`);
+      console.log(usageOf(command));
       return 0;
     }
     return await command.run(rest);

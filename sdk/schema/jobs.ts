@@ -12,6 +12,13 @@ export const Prompt = Text(500)
   .min(1, "must not be empty")
   .describe("words of the base model's vocabulary (`motion-lora vocab` lists them); unknown words are refused with 422 unknown_word");
 
+/** A sampling or tuning seed: what the runner's generators take (a non-negative 32-bit int). */
+const Seed = z
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 31 - 1);
+
 export const TuneOptions = z
   .strictObject({
     spatial_steps: z.number().int().min(1).max(10_000).optional(),
@@ -26,12 +33,7 @@ export const TuneOptions = z
       ),
     sparse_frames: z.number().int().min(1).max(256).optional().describe("frames per sparse step; implies sampling 'strided' when sampling is not given"),
     motion_loss_weight: z.number().min(0).max(100).optional(),
-    seed: z
-      .number()
-      .int()
-      .min(0)
-      .max(2 ** 31 - 1)
-      .optional(),
+    seed: Seed.optional(),
   })
   .refine((o) => !(o.sampling === "dense" && o.sparse_frames !== undefined), {
     path: ["sparse_frames"],
@@ -52,12 +54,7 @@ export type TuneInput = z.infer<typeof TuneInput>;
 export const GenerateOptions = z.strictObject({
   steps: z.number().int().min(1).max(200).optional(),
   guidance: z.number().min(0).max(30).optional(),
-  seed: z
-    .number()
-    .int()
-    .min(0)
-    .max(2 ** 31 - 1)
-    .optional(),
+  seed: Seed.optional(),
 });
 
 export const GenerateInput = z.strictObject({
