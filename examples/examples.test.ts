@@ -103,7 +103,7 @@ describe("examples", () => {
         token: tokens[1]!,
         lora: "alice/diamond-path",
         steps: "3",
-        prompt: "a blue square on a plain black background",
+        prompt: "a blue square on a black background",
       });
       await tab.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/?${q}`);
       await tab.waitForSelector("#result:not([data-state=pending])", { timeout: 120_000 });

@@ -24,7 +24,7 @@ if (!found) throw new Error("the shared LoRA is not listed");
 const { bytes, version: pulled } = await user.versions.download(`${found.owner}/${found.name}`);
 console.error(`pulled ${found.owner}/${found.name}@${pulled.version}: ${bytes.length} bytes, heads ${JSON.stringify(pulled.target_heads)}`);
 const clip = await user.generate({
-  prompt: "a yellow person on a plain teal background",
+  prompt: "a yellow person on a teal background",
   loras: [{ ref: `${found.owner}/${found.name}@${pulled.version}` }],
   options: { steps: Number(process.env.STEPS ?? 20) },
 });

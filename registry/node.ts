@@ -17,28 +17,34 @@ import { RunnerSupervisor, type RunnerMode } from "./runners/supervisor.ts";
 /** Where the embedded registry keeps its SQLite file and blobs. */
 export const homeDir = () => resolve(process.env.MOTION_LORA_HOME ?? ".motion-lora");
 
-/** The bundled model's artifacts: read as data (manifest.json, vocab.json), never imported as code. */
+/** The bundled model's artifacts: read as data (manifest.json, vocab.json, grammar.json), never imported as code. */
 const ARTIFACTS = fileURLToPath(new URL("../gpu-runner/artifacts/", import.meta.url));
 
 /**
  * The base model LoRAs must fit and prompts must be written for, from the artifacts when they are
- * here. The vocabulary must be the one the manifest hashes: prompts the registry accepts are then
- * exactly those the runner's tokenizer accepts.
+ * here. The vocabulary and grammar must be the ones the manifest hashes: prompts the registry accepts
+ * are then exactly those the runner's tokenizer accepts, in the word order the model learned.
  */
 export function loadBaseModel(dir = ARTIFACTS): BaseModelSpec | null {
   const manifestPath = join(dir, "manifest.json");
   if (!existsSync(manifestPath)) return null;
-  const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as { model?: { vocab?: unknown; vocab_sha256?: unknown } };
-  const vocabPath = join(dir, typeof manifest.model?.vocab === "string" ? manifest.model.vocab : "vocab.json");
-  if (!existsSync(vocabPath)) return null;
-  const bytes = readFileSync(vocabPath);
-  const sha = createHash("sha256").update(bytes).digest("hex");
-  if (sha !== manifest.model?.vocab_sha256) {
-    throw new Error(
-      `${vocabPath} has sha256 ${sha}, but ${manifestPath} records ${String(manifest.model?.vocab_sha256)}: restore the artifacts (git checkout gpu-runner/artifacts)`,
-    );
-  }
-  return baseModelFromArtifacts(manifest, JSON.parse(bytes.toString("utf8")));
+  const model = (JSON.parse(readFileSync(manifestPath, "utf8")) as { model?: Record<string, unknown> }).model ?? {};
+  // A file the manifest names and hashes, parsed; undefined when it is not there.
+  const hashed = (field: string, fallback: string): unknown => {
+    const path = join(dir, typeof model[field] === "string" ? model[field] : fallback);
+    if (!existsSync(path)) return undefined;
+    const bytes = readFileSync(path);
+    const sha = createHash("sha256").update(bytes).digest("hex");
+    if (sha !== model[`${field}_sha256`]) {
+      throw new Error(
+        `${path} has sha256 ${sha}, but ${manifestPath} records ${String(model[`${field}_sha256`])}: restore the artifacts (git checkout gpu-runner/artifacts)`,
+      );
+    }
+    return JSON.parse(bytes.toString("utf8"));
+  };
+  const vocab = hashed("vocab", "vocab.json");
+  if (vocab === undefined) return null;
+  return baseModelFromArtifacts({ model }, vocab, model.grammar === undefined ? undefined : hashed("grammar", "grammar.json"));
 }
 
 const systemResolve: Resolve = async (host) => (await lookup(host, { all: true })).map((a) => a.address);

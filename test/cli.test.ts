@@ -49,7 +49,7 @@ describe("motion-lora CLI", () => {
 
   it("exits with codes that mean something", async () => {
     assert.equal((await run(["show", "alice/nothing-here"])).code, 4);
-    assert.equal((await run(["generate", "--prompt", "a red circle"])).code, 2, "no -o");
+    assert.equal((await run(["generate", "--prompt", "a red circle on a black background"])).code, 2, "no -o");
     assert.equal((await run(["frobnicate"])).code, 2);
     const sampling = await run([
       "tune",
@@ -82,10 +82,10 @@ describe("motion-lora CLI", () => {
     assert.equal(missing.code, 2);
     assert.match(missing.out, /no such file or folder: .*nothing\.safetensors/);
     const jobsBefore = (await reg.call("GET", "/v1/jobs", { token })).body.data.length;
-    const webp = await run(["generate", "--prompt", "a red circle", "-o", join(dir, "x.webp"), "--registry", reg.url, "--token", token]);
+    const webp = await run(["generate", "--prompt", "a red circle on a black background", "-o", join(dir, "x.webp"), "--registry", reg.url, "--token", token]);
     assert.equal(webp.code, 2);
     assert.match(webp.out, /use \.gif, \.png, \.mp4 or \.webm/);
-    const mp4 = await run(["generate", "--prompt", "a red circle", "-o", join(dir, "x.mp4"), "--registry", reg.url, "--token", token], {
+    const mp4 = await run(["generate", "--prompt", "a red circle on a black background", "-o", join(dir, "x.mp4"), "--registry", reg.url, "--token", token], {
       FFMPEG: "/nonexistent/ffmpeg",
     });
     assert.equal(mp4.code, 1);
@@ -94,7 +94,9 @@ describe("motion-lora CLI", () => {
   });
 
   it("Ctrl-C cancels the running job and exits 130", async () => {
-    const p = cli(["generate", "--prompt", "a red circle", "-o", join(dir, "never.gif"), "--registry", reg.url, "--token", token], { XDG_CONFIG_HOME: dir });
+    const p = cli(["generate", "--prompt", "a red circle on a black background", "-o", join(dir, "never.gif"), "--registry", reg.url, "--token", token], {
+      XDG_CONFIG_HOME: dir,
+    });
     let job: { id: string; status: string } | undefined;
     for (let i = 0; i < 200 && !job; i++) {
       await new Promise((r) => setTimeout(r, 50));
@@ -108,11 +110,16 @@ describe("motion-lora CLI", () => {
     assert.equal((await reg.call("GET", `/v1/jobs/${job.id}`, { token })).body.status, "canceled");
   });
 
-  it("vocab asks the registry for the model's words", async () => {
+  it("vocab asks the registry for the model's grammar and words, and prints them readably", async () => {
     const v = await run(["vocab", "--registry", reg.url, "--json"]);
     assert.equal(v.code, 0, v.out);
     const m = JSON.parse(v.out);
     assert.ok(m.vocabulary.includes("circle"));
+    const text = await run(["vocab", "--registry", reg.url]);
+    assert.match(text.out, /^CAPTION += {1,2}OBJECTS \[OBJECT_MOTION\] SETTING$/m);
+    assert.match(text.out, /^BACKGROUND_COLOUR +background colours: black, gray, navy, maroon, olive, teal$/m);
+    assert.match(text.out, /^ {2}a .* background/m, "example captions");
+    assert.doesNotMatch(text.out, /<pad>|<cls>|\{/, "no tokenizer tokens or raw JSON");
     assert.equal((await run(["vocab", "--registry", "http://127.0.0.1:9"])).code, 5, "no registry, no words");
   });
 

@@ -176,7 +176,7 @@ describe("end to end: tune and generate through registry and runner processes", 
     await other.waitFor(/runner started/);
     const jobs = await Promise.all(
       Array.from({ length: 6 }, (_, i) =>
-        alice.jobs.create({ kind: "generate", input: { prompt: "a blue star on a plain black background", options: { steps: 2, seed: i } } }),
+        alice.jobs.create({ kind: "generate", input: { prompt: "a blue star on a black background", options: { steps: 2, seed: i } } }),
       ),
     );
     for (const j of jobs) await alice.jobs.wait(j.id);

@@ -13,7 +13,7 @@ try {
     $("loras").append(li);
   }
   const clip = await client.generate({
-    prompt: params.get("prompt") ?? "a red circle on a plain black background",
+    prompt: params.get("prompt") ?? "a red circle on a black background",
     loras: params.get("lora") ? [{ ref: params.get("lora")! }] : [],
     options: { steps: Number(params.get("steps") ?? 20) },
     onProgress: (p) => ($("status").textContent = `${p.status ?? ""} ${p.stage ?? ""} ${(p.progress * 100).toFixed(0)}%`),

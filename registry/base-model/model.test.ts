@@ -24,6 +24,8 @@ describe("GET /v1/model", () => {
     assert.ok(m.vocabulary.includes("circle") && m.vocabulary.includes("panning"));
     assert.ok(!m.vocabulary.some((w) => w.startsWith("<")), "the tokenizer's own tokens are no words of a prompt");
     assert.equal(m.max_prompt_words, 23);
+    assert.deepEqual(m.grammar?.slots.background_colour?.words, ["black", "gray", "navy", "maroon", "olive", "teal"]);
+    assert.equal(m.grammar?.start, "caption");
   });
 
   it("its example captions are prompts the registry accepts", () => {
@@ -37,8 +39,9 @@ describe("GET /v1/model", () => {
 describe("the registry's base model from the artifacts", () => {
   const artifacts = fileURLToPath(new URL("../../gpu-runner/artifacts/", import.meta.url));
 
-  it("reads the vocabulary the manifest hashes, and refuses another", () => {
+  it("reads the vocabulary and grammar the manifest hashes, and refuses others", () => {
     assert.ok(loadBaseModel(artifacts)?.vocabulary?.includes("circle"));
+    assert.ok(loadBaseModel(artifacts)?.grammar?.rules.caption);
     const dir = mkdtempSync(join(tmpdir(), "motion-lora-artifacts-"));
     try {
       cpSync(join(artifacts, "manifest.json"), join(dir, "manifest.json"));
@@ -46,6 +49,11 @@ describe("the registry's base model from the artifacts", () => {
       vocab.words.push("purple");
       writeFileSync(join(dir, "vocab.json"), JSON.stringify(vocab));
       assert.throws(() => loadBaseModel(dir), /vocab\.json has sha256 .* but .*manifest\.json records/);
+      cpSync(join(artifacts, "vocab.json"), join(dir, "vocab.json"));
+      const grammar = JSON.parse(readFileSync(join(artifacts, "grammar.json"), "utf8")) as { slots: Record<string, { words: string[] }> };
+      grammar.slots.background_colour!.words.push("white");
+      writeFileSync(join(dir, "grammar.json"), JSON.stringify(grammar));
+      assert.throws(() => loadBaseModel(dir), /grammar\.json has sha256 .* but .*manifest\.json records/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -11,7 +11,7 @@ export function modelRoutes(api: Api, s: Services) {
       path: "/v1/model",
       tag: "Model",
       scope: "public",
-      summary: "The base model LoRAs are published for, and the words its prompts may use",
+      summary: "The base model LoRAs are published for, and the words and grammar its prompts must follow",
       responses: { 200: { description: "the base model", schema: BaseModel } },
     },
     (c) => {
@@ -27,6 +27,7 @@ export function modelRoutes(api: Api, s: Services) {
         vocabulary: m.vocabulary,
         max_prompt_words: m.maxPromptWords,
         prompt_rules: PROMPT_RULES,
+        grammar: m.grammar,
       };
       return c.json(body);
     },

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { Grammar } from "../../sdk/schema/model.ts";
 
 /**
  * What the registry knows of the base model that LoRAs are published for and jobs run on: enough
@@ -21,6 +22,8 @@ export interface BaseModelSpec {
   vocabulary: string[] | null;
   /** Words that fit in the text encoder's context after its <cls> token. */
   maxPromptWords: number;
+  /** The captions' slots and word order (grammar.json); null checks words only. */
+  grammar: Grammar | null;
 }
 
 /** The model as shipped in gpu-runner/artifacts/manifest.json (weights 29a9cc87…); node.ts reads the files when present. */
@@ -34,6 +37,7 @@ export const SHIPPED_BASE_MODEL: BaseModelSpec = {
   maxRank: 8,
   vocabulary: null,
   maxPromptWords: 23,
+  grammar: null,
 };
 
 /** peft-style names, as the runner writes them (gpu-runner/lora/file.ts): anything else is a silent no-op there. */
@@ -56,8 +60,8 @@ const Manifest = z.object({
 });
 const Vocabulary = z.object({ words: z.array(z.string()).min(1), max_tokens: z.number().int().min(2) });
 
-/** The spec from the artifacts' manifest.json and vocab.json (parsed JSON); throws naming the bad field. */
-export function baseModelFromArtifacts(manifest: unknown, vocab: unknown): BaseModelSpec {
+/** The spec from the artifacts' manifest.json, vocab.json and grammar.json (parsed JSON); throws naming the bad field. */
+export function baseModelFromArtifacts(manifest: unknown, vocab: unknown, grammar?: unknown): BaseModelSpec {
   const m = Manifest.parse(manifest).model;
   const v = Vocabulary.parse(vocab);
   return {
@@ -71,5 +75,6 @@ export function baseModelFromArtifacts(manifest: unknown, vocab: unknown): BaseM
     // <pad>, <cls>: the tokenizer's own tokens, never words of a caption.
     vocabulary: v.words.filter((w) => !w.startsWith("<")),
     maxPromptWords: v.max_tokens - 1,
+    grammar: grammar === undefined ? null : Grammar.parse(grammar),
   };
 }

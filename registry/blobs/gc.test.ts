@@ -66,7 +66,7 @@ describe("unreferenced blob collection", () => {
       (
         await r.call("POST", "/v1/jobs", {
           token: alice,
-          json: { kind: "tune", input: { video_sha256: jobInput, prompt: "a red circle", lora: "alice/kept" } },
+          json: { kind: "tune", input: { video_sha256: jobInput, prompt: "a red circle on a black background", lora: "alice/kept" } },
         })
       ).status,
       201,

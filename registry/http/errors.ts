@@ -25,6 +25,7 @@ const STATUS: Record<ErrorCode, number> = {
   invalid_lora_tensors: 422,
   base_model_mismatch: 422,
   unknown_word: 422,
+  prompt_does_not_fit: 422,
   quota_exceeded: 413,
   range_not_satisfiable: 416,
   rate_limited: 429,

@@ -48,7 +48,7 @@ describe("job completion is atomic: a crash between commit and publish loses not
         token: alice,
         json: {
           kind: "tune",
-          input: { video_sha256: video, prompt: "a red circle", lora: `alice/${name}` },
+          input: { video_sha256: video, prompt: "a red circle on a black background", lora: `alice/${name}` },
           webhook: hookUrl,
           webhook_events_filter: ["completed"],
         },
@@ -157,12 +157,30 @@ describe("tune jobs: prompt words and the LoRA they create", () => {
     assert.equal((await r.call("GET", "/v1/jobs", { token: alice })).body.data.length, 0, "no job was queued");
   });
 
+  it("refuses a prompt of known words out of the grammar's order, at creation, with 422 prompt_does_not_fit naming the word and what fits", async () => {
+    const res = await tune({ prompt: "a green square on a plain white background", lora: "alice/walk" });
+    assert.equal(res.status, 422);
+    assert.equal(res.body.error.code, "prompt_does_not_fit");
+    assert.match(
+      res.body.error.message,
+      /^input\.prompt: 'plain' \(word 6\) does not fit after 'a green square on a': .*background colours \(black, gray, navy, maroon, olive, teal\)/,
+    );
+    assert.deepEqual(
+      res.body.error.details.expected.map((e: { slot?: string }) => e.slot),
+      ["texture", "background_colour"],
+    );
+    const gen = await r.call("POST", "/v1/jobs", { token: alice, json: { kind: "generate", input: { prompt: "a red circle" } } });
+    assert.equal(gen.body.error.code, "prompt_does_not_fit");
+    assert.match(gen.body.error.message, /the prompt ends too soon: after 'a red circle' the model expects .*'on'/);
+    assert.equal((await r.call("GET", "/v1/jobs", { token: alice })).body.data.length, 0, "no job was queued");
+  });
+
   it("refuses sparse_frames beside sampling 'dense' at creation, naming the option", async () => {
-    const res = await tune({ prompt: "a red circle", lora: "alice/walk", options: { sampling: "dense", sparse_frames: 4 } });
+    const res = await tune({ prompt: "a red circle on a black background", lora: "alice/walk", options: { sampling: "dense", sparse_frames: 4 } });
     assert.equal(res.status, 422);
     assert.equal(res.body.error.code, "validation_failed");
     assert.match(JSON.stringify(res.body.error), /sparse_frames.*applies to sparse sampling only/);
-    const sparse = await tune({ prompt: "a red circle", lora: "alice/walk", options: { sampling: "strided", sparse_frames: 4 } });
+    const sparse = await tune({ prompt: "a red circle on a black background", lora: "alice/walk", options: { sampling: "strided", sparse_frames: 4 } });
     assert.equal(sparse.status, 201, "with sparse sampling it is accepted");
     await r.call("POST", `/v1/jobs/${sparse.body.id}/cancel`, { token: alice }); // out of the next tests' claims
   });
@@ -176,7 +194,7 @@ describe("tune jobs: prompt words and the LoRA they create", () => {
 
   it("creates the LoRA named with input.create only together with the job's first version; a failed job leaves none", async () => {
     const create = { title: "Fresh motion", category: "single-object", visibility: "private" };
-    const failing = await tune({ prompt: "a red circle", lora: "alice/fresh-motion", create });
+    const failing = await tune({ prompt: "a red circle on a black background", lora: "alice/fresh-motion", create });
     assert.equal(failing.status, 201, JSON.stringify(failing.body));
     assert.equal((await r.call("GET", "/v1/loras/alice/fresh-motion", { token: alice })).status, 404, "not before a version exists");
     const c1 = await claimAndUpload();
@@ -186,7 +204,7 @@ describe("tune jobs: prompt words and the LoRA they create", () => {
     });
     assert.equal((await r.call("GET", "/v1/loras/alice/fresh-motion", { token: alice })).status, 404, "a failed job leaves no empty LoRA");
 
-    const ok = await tune({ prompt: "a red circle", lora: "alice/fresh-motion", create });
+    const ok = await tune({ prompt: "a red circle on a black background", lora: "alice/fresh-motion", create });
     const c2 = await claimAndUpload();
     const done = await r.call("POST", `/v1/jobs/${ok.body.id}/complete`, {
       token: runner,
@@ -198,7 +216,7 @@ describe("tune jobs: prompt words and the LoRA they create", () => {
     assert.equal((await r.call("GET", "/v1/loras/alice/fresh-motion")).status, 404, "created private, as asked");
     const other = await r.call("POST", "/v1/jobs", {
       token: await r.key("bob"),
-      json: { kind: "tune", input: { video_sha256: video, prompt: "a red circle", lora: "alice/other", create } },
+      json: { kind: "tune", input: { video_sha256: video, prompt: "a red circle on a black background", lora: "alice/other", create } },
     });
     assert.equal(other.status, 403, "create works under your own owner only");
   });
@@ -244,7 +262,7 @@ describe("job completion: the runner declares each result blob's kind", () => {
   }
 
   it("refuses a declared kind other than the stored blob's with 422 naming the field, and accepts the right one", async () => {
-    const tune = { kind: "tune", input: { video_sha256: video, prompt: "a red circle", lora: "alice/declared" } };
+    const tune = { kind: "tune", input: { video_sha256: video, prompt: "a red circle on a black background", lora: "alice/declared" } };
     const { shas, complete, status } = await claimed(tune, [
       [loraFile({ alpha: "5" }), "lora"],
       [new Uint8Array([7, 7, 7]), "video"],
@@ -275,7 +293,7 @@ describe("job completion: the runner declares each result blob's kind", () => {
   });
 
   it("refuses a result whose hash field is not in its blobs list, naming the field", async () => {
-    const tune = { kind: "tune", input: { video_sha256: video, prompt: "a red circle", lora: "alice/declared" } };
+    const tune = { kind: "tune", input: { video_sha256: video, prompt: "a red circle on a black background", lora: "alice/declared" } };
     const { shas, complete, status } = await claimed(tune, [
       [loraFile({ alpha: "6" }), "lora"],
       [new Uint8Array([...GIF, 0]), "preview"],
@@ -297,7 +315,9 @@ describe("job completion: the runner declares each result blob's kind", () => {
   });
 
   it("holds a generate result to its declaration too", async () => {
-    const { shas, complete, status } = await claimed({ kind: "generate", input: { prompt: "a red circle" } }, [[new Uint8Array([5, 4, 3]), "video"]]);
+    const { shas, complete, status } = await claimed({ kind: "generate", input: { prompt: "a red circle on a black background" } }, [
+      [new Uint8Array([5, 4, 3]), "video"],
+    ]);
     const [clip] = shas as [string];
     const res = await complete({ video_sha256: clip, blobs: [{ sha256: clip, kind: "preview" }] });
     assert.equal(res.status, 422);

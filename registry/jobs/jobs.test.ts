@@ -26,7 +26,7 @@ describe("jobs and the runner queue", () => {
     r.call("POST", "/v1/jobs", {
       token,
       headers,
-      json: { kind: "tune", input: { video_sha256: videoSha, prompt: "a person walking", lora: "alice/walk", ...extra } },
+      json: { kind: "tune", input: { video_sha256: videoSha, prompt: "a red person walking on a teal background", lora: "alice/walk", ...extra } },
     });
   const claim = (runnerId = "r1", lease = 60) => r.call("POST", "/v1/runner/claim", { token: runner, json: { runner_id: runnerId, lease_seconds: lease } });
   const expireLease = (id: string) =>
@@ -51,7 +51,7 @@ describe("jobs and the runner queue", () => {
     const b = await tune({}, { "idempotency-key": "k1" });
     assert.equal(b.status, 200);
     assert.equal(b.body.id, a.body.id);
-    const c = await tune({ prompt: "a person jumping" }, { "idempotency-key": "k1" });
+    const c = await tune({ prompt: "a red person jumping on a teal background" }, { "idempotency-key": "k1" });
     assert.equal(c.status, 409);
     assert.equal(c.body.error.code, "idempotency_conflict");
     // Keys are per owner.
@@ -60,7 +60,7 @@ describe("jobs and the runner queue", () => {
     const d = await r.call("POST", "/v1/jobs", {
       token: bob,
       headers: { "idempotency-key": "k1" },
-      json: { kind: "tune", input: { video_sha256: videoSha, prompt: "a person walking", lora: "bob/walk" } },
+      json: { kind: "tune", input: { video_sha256: videoSha, prompt: "a red person walking on a teal background", lora: "bob/walk" } },
     });
     assert.equal(d.status, 201);
     await drain();
@@ -78,7 +78,7 @@ describe("jobs and the runner queue", () => {
     assert.equal(kind.status, 422);
     const gen = await r.call("POST", "/v1/jobs", {
       token: alice,
-      json: { kind: "generate", input: { prompt: "a red circle", loras: [{ ref: "alice/walk@9" }] } },
+      json: { kind: "generate", input: { prompt: "a red circle on a black background", loras: [{ ref: "alice/walk@9" }] } },
     });
     assert.equal(gen.status, 404);
     assert.match(gen.body.error.message, /input\.loras\.0/);
@@ -87,7 +87,7 @@ describe("jobs and the runner queue", () => {
   it("gives each job to exactly one of many concurrent runners", async () => {
     const ids = new Set<string>();
     for (let i = 0; i < 8; i++)
-      ids.add((await tune({ prompt: `a ${["red", "green", "blue", "yellow", "cyan", "magenta", "white", "orange"][i]} person` })).body.id);
+      ids.add((await tune({ prompt: `a ${["red", "green", "blue", "yellow", "cyan", "magenta", "white", "orange"][i]} person on a navy background` })).body.id);
     const claims = await Promise.all(Array.from({ length: 24 }, (_, i) => claim(`runner-${i % 3}`)));
     const got = claims.filter((c) => c.status === 200).map((c) => c.body.job.id);
     assert.equal(got.length, 8);
@@ -106,7 +106,7 @@ describe("jobs and the runner queue", () => {
   });
 
   it("requeues a job whose lease expired and refuses the old runner's result (409, not applied)", async () => {
-    const job = (await tune({ prompt: "a person waving" })).body;
+    const job = (await tune({ prompt: "a red person waving on a teal background" })).body;
     const first = await claim("slow");
     assert.equal(first.body.job.id, job.id);
     await expireLease(job.id);
@@ -150,7 +150,7 @@ describe("jobs and the runner queue", () => {
   });
 
   it("fails a job for good after max attempts, keeping the reason", async () => {
-    const job = (await tune({ prompt: "a person dancing" })).body;
+    const job = (await tune({ prompt: "a red person dancing on a teal background" })).body;
     for (let i = 0; i < 2; i++) {
       assert.equal((await claim()).body.job.id, job.id);
       await expireLease(job.id);
@@ -167,7 +167,7 @@ describe("jobs and the runner queue", () => {
   });
 
   it("rejects a tune result that is not a valid LoRA and leaves the job running", async () => {
-    const job = (await tune({ prompt: "a small person" })).body;
+    const job = (await tune({ prompt: "a small red star on a navy background" })).body;
     const c = await claim();
     const bad = loraFile({ stage: "sideways" });
     const badSha = await sha256(bad);
@@ -200,7 +200,7 @@ describe("jobs and the runner queue", () => {
   });
 
   it("cancels: the runner's next heartbeat says stop", async () => {
-    const job = (await tune({ prompt: "a big person" })).body;
+    const job = (await tune({ prompt: "a big red star on a navy background" })).body;
     const c = await claim();
     assert.equal((await r.call("POST", `/v1/jobs/${job.id}/cancel`, { token: bob })).status, 404);
     const canceled = await r.call("POST", `/v1/jobs/${job.id}/cancel`, { token: alice });
@@ -212,7 +212,7 @@ describe("jobs and the runner queue", () => {
   });
 
   it("streams status, progress and log events over SSE and resumes after Last-Event-ID", async () => {
-    const job = (await tune({ prompt: "a gray person" })).body;
+    const job = (await tune({ prompt: "a white person on a gray background" })).body;
     const c = await claim();
     const stream = readEvents(r.url, job.id, alice);
     await r.call("POST", `/v1/jobs/${job.id}/heartbeat`, {

@@ -66,11 +66,11 @@ describe("publishing: what a version may name and what its file must be", () => 
     const alicePreview = await upload(gif(3), "preview");
     const res = await r.call("POST", "/v1/jobs", {
       token: bob,
-      json: { kind: "tune", input: { video_sha256: alicePreview, prompt: "a red circle", lora: "bob/thief" } },
+      json: { kind: "tune", input: { video_sha256: alicePreview, prompt: "a red circle on a black background", lora: "bob/thief" } },
     });
     const none = await r.call("POST", "/v1/jobs", {
       token: bob,
-      json: { kind: "tune", input: { video_sha256: "c".repeat(64), prompt: "a red circle", lora: "bob/thief" } },
+      json: { kind: "tune", input: { video_sha256: "c".repeat(64), prompt: "a red circle on a black background", lora: "bob/thief" } },
     });
     assert.equal(res.status, 422);
     assert.equal(res.body.error.code, "blob_missing", "not 'is a preview, expected a video'");

@@ -34,7 +34,7 @@ function describeLimits(l: ApiLimits): string {
     `A LoRA file's safetensors header is at most ${l.loraHeaderBytes} bytes with at most ${l.loraTensors} tensors and a __metadata__ block of at most ${l.loraMetadataBytes} bytes (422 invalid_safetensors).`,
     `Versions are published only for base model ${model.id} (sha256 ${model.sha256}): tensors named base_model.model.blocks.{0..${model.depth - 1}}.attn.{${model.projections.join(",")}}.lora_{A,B}.weight, ` +
       `F32 of [rank, ${model.dim}] and [${model.dim}, rank], rank ≤ ${model.maxRank}, finite values (422 invalid_lora_tensors, base_model_mismatch).`,
-    "Prompts use the model's vocabulary only (422 unknown_word at job creation). Publishing needs read access to every blob named; an unreadable blob is blob_missing.",
+    "Prompts use the model's vocabulary only (422 unknown_word at job creation), in the word order of its grammar (GET /v1/model; 422 prompt_does_not_fit names the word and what fits there). Publishing needs read access to every blob named; an unreadable blob is blob_missing.",
     `Failed authentications: ${l.failedAuthPerMinute} a minute per client address, then 429. Webhooks: public addresses only, connect timeout ${l.webhooks.connectTimeoutMs} ms, ` +
       `answer timeout ${l.webhooks.timeoutMs} ms, ${l.webhooks.perTenantConcurrency} in flight per owner, ${l.webhooks.maxAttempts} attempts.`,
   ].join(" ");

@@ -35,7 +35,7 @@ async function registry(webhooks: Partial<WebhookConfig>, resolve?: (host: strin
   const started = async (token: string, url: string) => {
     const job = await r.call("POST", "/v1/jobs", {
       token,
-      json: { kind: "generate", input: { prompt: "a red circle" }, webhook: url, webhook_events_filter: ["start"] },
+      json: { kind: "generate", input: { prompt: "a red circle on a black background" }, webhook: url, webhook_events_filter: ["start"] },
     });
     assert.equal(job.status, 201, JSON.stringify(job.body));
     const claim = await r.call("POST", "/v1/runner/claim", { token: runner, json: { runner_id: "r", kinds: ["generate"] } });
@@ -97,7 +97,7 @@ describe("webhook targets (SSRF)", () => {
     try {
       const res = await r.call("POST", "/v1/jobs", {
         token: await r.key("mallory"),
-        json: { kind: "generate", input: { prompt: "a red circle" }, webhook: `http://[::ffff:127.0.0.1]:${port}/` },
+        json: { kind: "generate", input: { prompt: "a red circle on a black background" }, webhook: `http://[::ffff:127.0.0.1]:${port}/` },
       });
       assert.equal(res.status, 422);
       assert.match(res.body.error.message, /loopback or private/);

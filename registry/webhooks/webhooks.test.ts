@@ -75,7 +75,7 @@ const deliveries = async (id: string) =>
 describe("job webhooks", () => {
   it("POSTs start, progress and completed, signed with the key's secret", async () => {
     received = [];
-    const job = await alice.jobs.create({ kind: "generate", input: { prompt: "a red circle" }, webhook: hookUrl });
+    const job = await alice.jobs.create({ kind: "generate", input: { prompt: "a red circle on a black background" }, webhook: hookUrl });
     await runJob(job.id);
     const log = await until(
       () => deliveries(job.id),
@@ -107,7 +107,12 @@ describe("job webhooks", () => {
   it("sends only the filtered events, and retries failures with backoff until delivered", async () => {
     received = [];
     failNext = 2;
-    const job = await alice.jobs.create({ kind: "generate", input: { prompt: "a blue star" }, webhook: hookUrl, webhook_events_filter: ["completed"] });
+    const job = await alice.jobs.create({
+      kind: "generate",
+      input: { prompt: "a blue star on a navy background" },
+      webhook: hookUrl,
+      webhook_events_filter: ["completed"],
+    });
     await runJob(job.id);
     const log = await until(
       () => deliveries(job.id),
@@ -123,7 +128,12 @@ describe("job webhooks", () => {
 
   it("gives up after the configured attempts and says why in the delivery log", async () => {
     failNext = 100;
-    const job = await alice.jobs.create({ kind: "generate", input: { prompt: "a green square" }, webhook: hookUrl, webhook_events_filter: ["completed"] });
+    const job = await alice.jobs.create({
+      kind: "generate",
+      input: { prompt: "a green square on a gray background" },
+      webhook: hookUrl,
+      webhook_events_filter: ["completed"],
+    });
     await runJob(job.id);
     const log = await until(
       () => deliveries(job.id),
@@ -158,13 +168,13 @@ describe("job webhooks", () => {
     try {
       const res = await strict.call("POST", "/v1/jobs", {
         token: await strict.key("bob"),
-        json: { kind: "generate", input: { prompt: "a red circle" }, webhook: "http://127.0.0.1:9/hook" },
+        json: { kind: "generate", input: { prompt: "a red circle on a black background" }, webhook: "http://127.0.0.1:9/hook" },
       });
       assert.equal(res.status, 422);
       assert.match(res.body.error.message, /webhook: .*loopback or private/);
       const bad = await strict.call("POST", "/v1/jobs", {
         token: await strict.key("carol"),
-        json: { kind: "generate", input: { prompt: "a red circle" }, webhook: "ftp://example.com/" },
+        json: { kind: "generate", input: { prompt: "a red circle on a black background" }, webhook: "ftp://example.com/" },
       });
       assert.equal(bad.status, 422);
     } finally {

@@ -1,7 +1,8 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { MotionLora } from "../client/client.ts";
 import { AuthenticationError, NotFoundError } from "../client/errors.ts";
-import { MotionCategory } from "../schema/index.ts";
+import { describeGrammar } from "../prompt/grammar.ts";
+import { type BaseModel, MotionCategory } from "../schema/index.ts";
 import { args, intFlag, out, UsageError, type Command } from "./command.ts";
 import { resolveConfig, saveConfig } from "./config.ts";
 
@@ -153,15 +154,36 @@ const pull: Command = {
 
 const vocab: Command = {
   name: "vocab",
-  usage: "  motion-lora vocab                                     the words the registry's base model understands",
+  usage: "  motion-lora vocab                                     how prompts must read: the base model's grammar and words",
   async run(argv) {
     const { values } = args(argv, {}, false);
     const m = await (await client(values)).model();
-    const words = m.vocabulary === null ? "this registry was not given the model's vocabulary and checks no prompt" : m.vocabulary.join(" ");
-    out(values.json, m, `${words}\n\n${m.prompt_rules} (at most ${m.max_prompt_words} words; base model ${m.id})`);
+    out(values.json, m, readableVocabulary(m));
     return 0;
   },
 };
+
+/** The grammar's rules and slots, a few captions the model learned, and the word limit. */
+function readableVocabulary(m: BaseModel): string {
+  const limits = `At most ${m.max_prompt_words} words; lower or upper case, commas are ignored. Base model ${m.id}.`;
+  if (m.grammar === null) {
+    const words = m.vocabulary === null ? "This registry was not given the model's vocabulary and checks no prompt." : `Words: ${m.vocabulary.join(" ")}`;
+    return `${words}\n${limits}`;
+  }
+  const { examples } = m.grammar;
+  // Examples are listed category by category: take a few spread across them.
+  const some = Array.from({ length: 6 }, (_, i) => examples[Math.floor((i * examples.length) / 6)]).filter((e) => e !== undefined);
+  return [
+    "A prompt reads like the captions the model learned: words in UPPER CASE stand for one word of that slot, [brackets] may be left out.",
+    "",
+    describeGrammar(m.grammar),
+    "",
+    "For example:",
+    ...some.map((e) => `  ${e}`),
+    "",
+    limits,
+  ].join("\n");
+}
 
 /** The catalog commands: sign in, find, inspect, publish and download LoRAs, and the model's words. */
 export const catalogCommands: Command[] = [login, search, show, push, pull, vocab];

@@ -72,7 +72,7 @@ describe("SDK client against a real registry", () => {
               String(input).endsWith("/events") ? new Response("nope", { headers: { "content-type": "text/plain" } }) : fetch(input, init),
           })
         : alice;
-      const job = await client.jobs.create({ kind: "generate", input: { prompt: "a red circle" } });
+      const job = await client.jobs.create({ kind: "generate", input: { prompt: "a red circle on a black background" } });
       const events: string[] = [];
       const waiting = client.jobs.wait(job.id, { pollMs: 50, onEvent: (e) => events.push(`${e.type}:${e.data.status ?? e.data.stage}`) });
       const claim = (await runner.runner.claim({ runner_id: "r1" }))!;
@@ -92,7 +92,7 @@ describe("SDK client against a real registry", () => {
 
   it("cancels the job when the caller aborts, and reports a failed job as JobFailedError", async () => {
     const ctl = new AbortController();
-    const job = await alice.jobs.create({ kind: "generate", input: { prompt: "a blue star" } });
+    const job = await alice.jobs.create({ kind: "generate", input: { prompt: "a blue star on a navy background" } });
     const waiting = alice.jobs.wait(job.id, { signal: ctl.signal });
     setTimeout(() => ctl.abort(new Error("user gave up")), 100);
     await assert.rejects(waiting, /user gave up/);
@@ -117,7 +117,12 @@ describe("SDK client against a real registry", () => {
       },
     });
     await assert.rejects(
-      recording.generate({ prompt: "a red circle", webhook: "https://93.184.216.34/hook", webhookEventsFilter: ["completed"], signal: ctl.signal }),
+      recording.generate({
+        prompt: "a red circle on a black background",
+        webhook: "https://93.184.216.34/hook",
+        webhookEventsFilter: ["completed"],
+        signal: ctl.signal,
+      }),
     );
     assert.equal(sent.length, 1);
     assert.equal(sent[0]!.webhook, "https://93.184.216.34/hook");

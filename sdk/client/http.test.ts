@@ -135,7 +135,10 @@ describe("SDK HTTP: retries, timeouts and typed errors", () => {
       updated_at: "",
     };
     script((req, res, n) => (n === 1 ? req.socket.destroy() : res.end(JSON.stringify(job))));
-    const created = await new Jobs(new Http({ baseUrl: base, maxRetries: 2 })).create({ kind: "generate", input: { prompt: "a red circle" } });
+    const created = await new Jobs(new Http({ baseUrl: base, maxRetries: 2 })).create({
+      kind: "generate",
+      input: { prompt: "a red circle on a black background" },
+    });
     assert.deepEqual(created, Job.parse(job));
     assert.equal(seen.length, 2);
     const keys = seen.map((r) => r.headers["idempotency-key"]);

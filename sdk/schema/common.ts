@@ -68,6 +68,7 @@ export const ErrorCode = z.enum([
   "invalid_lora_tensors",
   "base_model_mismatch",
   "unknown_word",
+  "prompt_does_not_fit",
   "quota_exceeded",
   "range_not_satisfiable",
   "rate_limited",

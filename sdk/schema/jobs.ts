@@ -10,7 +10,9 @@ export const LoraRef = z
 
 export const Prompt = Text(500)
   .min(1, "must not be empty")
-  .describe("words of the base model's vocabulary (`motion-lora vocab` lists them); unknown words are refused with 422 unknown_word");
+  .describe(
+    "words of the base model's vocabulary in its grammar's order (`motion-lora vocab` shows both); refused with 422 unknown_word or prompt_does_not_fit",
+  );
 
 /** A sampling or tuning seed: what the runner's generators take (a non-negative 32-bit int). */
 const Seed = z

@@ -14,6 +14,7 @@ from fymnet import safetensors_io
 from fymnet.checkpoint import load_model
 from fymnet.export.golden import golden_input, summarize
 from fymnet.export.onnx_graph import export_graph, shrink_constants
+from fymnet.grammar import write_grammar
 from fymnet.graphs import specs
 from fymnet.vocab import VOCAB
 
@@ -44,6 +45,8 @@ def export_artifacts(weights: str, out: str, sparse_frames: int = 4, commit: str
     vocab_out = os.path.join(out, "vocab.json")
     with open(vocab_out, "w") as f:
         json.dump({"words": VOCAB, "max_tokens": cfg.max_tokens, "pad": 0, "cls": 1}, f, indent=1)
+    grammar_out = os.path.join(out, "grammar.json")
+    write_grammar(grammar_out)
     weights_np = {k: v.float().numpy() for k, v in safetensors_io.load(weights_out)[0].items()}
     graphs = {}
     for gi, spec in enumerate(specs(model, sparse_frames)):
@@ -79,7 +82,8 @@ def export_artifacts(weights: str, out: str, sparse_frames: int = 4, commit: str
                   "weights": "weights.safetensors", "vocab": "vocab.json", "vocab_sha256": sha256_file(vocab_out),
                   "flow": "rectified flow: x_t = (1 - t) x0 + t noise, v = noise - x0, t in [0, 1]",
                   "pixels": "clips are (frames, 3, size, size) in [-1, 1]",
-                  "sparse_frames": sparse_frames},
+                  "sparse_frames": sparse_frames,
+                  "grammar": "grammar.json", "grammar_sha256": sha256_file(grammar_out)},
         "training": {"commit": commit, "command": command,
                      **{k: json.loads(v) if k != "model" else v for k, v in meta.items() if k in ("steps", "seconds", "seed", "batch", "final_loss")}},
         "graphs": graphs,
