@@ -1,5 +1,5 @@
 // Composing: two motion LoRAs at once (the model has slots for both), each with its own weight.
-import { MotionLora, readVideoFile, writeVideoFile } from "../sdk/node.ts";
+import { MotionLora, readVideoFile, writeVideoFile } from "@motion-lora/sdk/node";
 
 // The registry and token come from MOTION_LORA_REGISTRY and MOTION_LORA_TOKEN.
 const client = new MotionLora();

@@ -2,15 +2,13 @@
 // demand): the Node ones as processes, the browser one in headless Chromium.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { cli, type Proc } from "../test/helpers/processes.ts";
 import { buildBrowserExample } from "./browser/build.ts";
+import { chromiumPath, runBrowserExample } from "./browser/run.ts";
 
 const SMALL = { SPATIAL_STEPS: "4", TEMPORAL_STEPS: "8", STEPS: "4" };
 let home = "";
@@ -77,45 +75,27 @@ describe("examples", () => {
     assert.equal(out.loras.length, 2);
   });
 
-  const chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
   it("browser: the SDK lists LoRAs and generates in headless Chromium", {
-    skip: !chromium && !process.env.CI ? "Chromium is not installed here (CI installs Debian's chromium package; apt-get install chromium to run this)" : false,
+    skip:
+      !chromiumPath && !process.env.CI ? "Chromium is not installed here (CI installs Debian's chromium package; apt-get install chromium to run this)" : false,
   }, async () => {
-    assert.ok(chromium, "CI must have Chromium: .ci/run installs Debian's chromium package");
+    assert.ok(chromiumPath, "CI must have Chromium: .ci/run installs Debian's chromium package");
     const dir = await mkdtemp(join(tmpdir(), "motion-lora-browser-"));
-    await buildBrowserExample(dir);
-    const page = await readFile(new URL("browser/index.html", import.meta.url));
-    const server: Server = createServer(async (req, res) => {
-      const path = new URL(req.url!, "http://x").pathname;
-      if (path === "/" || path === "/index.html") return res.writeHead(200, { "content-type": "text/html" }).end(page);
-      if (path === "/main.js") return res.writeHead(200, { "content-type": "text/javascript" }).end(await readFile(join(dir, "main.js")));
-      res.writeHead(404).end();
-    });
-    await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
-    const { chromium: pw } = await import("playwright-core");
-    const browser = await pw.launch({ executablePath: chromium, headless: true, args: ["--no-sandbox"] });
     try {
-      const tab = await browser.newPage();
-      const errors: string[] = [];
-      tab.on("pageerror", (e) => errors.push(String(e)));
-      const q = new URLSearchParams({
+      await buildBrowserExample(dir);
+      const page = await runBrowserExample(dir, {
         registry: url,
         token: tokens[1]!,
         lora: "alice/diamond-path",
         steps: "3",
         prompt: "a blue square on a black background",
       });
-      await tab.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/?${q}`);
-      await tab.waitForSelector("#result:not([data-state=pending])", { timeout: 120_000 });
-      const text = await tab.textContent("#result");
-      assert.equal(await tab.getAttribute("#result", "data-state"), "done", `${text} ${errors.join(" ")}`);
-      const out = JSON.parse(text!);
+      assert.equal(page.state, "done", `${page.text} ${page.errors.join(" ")}`);
+      const out = JSON.parse(page.text);
       assert.equal(out.frames, 16);
       assert.ok(out.listed >= 1 && out.gifBytes > 100);
-      assert.ok(await tab.evaluate(() => (document.getElementById("clip") as HTMLImageElement).naturalWidth === 128), "the GIF decodes in the browser");
+      assert.equal(page.gifWidth, 128, "the GIF decodes in the browser");
     } finally {
-      await browser.close();
-      server.close();
       await rm(dir, { recursive: true, force: true });
     }
   });

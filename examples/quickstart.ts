@@ -1,7 +1,7 @@
 // Quickstart: tune a motion LoRA on a reference clip, then give that motion to a new prompt.
 // Run against a registry (motion-lora registry start) with a key:
 //   MOTION_LORA_REGISTRY=http://127.0.0.1:8787 MOTION_LORA_TOKEN=mlk_... npx tsx examples/quickstart.ts
-import { MotionLora, readVideoFile, writeVideoFile } from "../sdk/node.ts";
+import { MotionLora, readVideoFile, writeVideoFile } from "@motion-lora/sdk/node";
 
 // The registry and token come from MOTION_LORA_REGISTRY and MOTION_LORA_TOKEN.
 const client = new MotionLora();

@@ -1,7 +1,7 @@
 // Sharing: one person publishes a motion LoRA file; another finds it, pulls it (sha256-verified)
 // and uses it. Needs MOTION_LORA_REGISTRY, MOTION_LORA_TOKEN (the publisher) and
 // MOTION_LORA_TOKEN_2 (the user; any key with the read and write scopes).
-import { MotionLora, readVideoFile } from "../sdk/node.ts";
+import { MotionLora, readVideoFile } from "@motion-lora/sdk/node";
 
 const baseUrl = process.env.MOTION_LORA_REGISTRY ?? "http://127.0.0.1:8787";
 const publisher = new MotionLora({ baseUrl, apiKey: process.env.MOTION_LORA_TOKEN! });

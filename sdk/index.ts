@@ -12,3 +12,4 @@ export { encodePng } from "./video/png.ts";
 export { VideoFormatError } from "./video/errors.ts";
 export * as schema from "./schema/index.ts";
 export { signPayload, verifyWebhook } from "./webhooks/signature.ts";
+export { describeGrammar, grammarMismatchMessage, matchGrammar, promptWords, type Expected, type GrammarMatch } from "./prompt/grammar.ts";

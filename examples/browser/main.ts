@@ -1,5 +1,5 @@
 // The browser example: bundled with the SDK into main.js (see examples/browser/build.ts).
-import { encodeGif, MotionLora } from "../../sdk/index.ts";
+import { encodeGif, MotionLora } from "@motion-lora/sdk";
 
 const params = new URLSearchParams(location.search);
 const $ = (id: string) => document.getElementById(id)!;

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 // The model's shape and identity, apart from manifest.ts and the engines: fym/ and lora/ size their
 // tensors from these, and must load without onnxruntime (torch runs on GPU machines carry none).

@@ -1,6 +1,6 @@
 import type { MotionLora } from "../../sdk/client/client.ts";
 import { GenerateInput, TuneInput, type BlobInfo, type GenerateResult, type Job, type JobInputErrorCode, type TuneResult } from "../../sdk/schema/index.ts";
-import type { z } from "zod";
+import type * as z from "zod";
 import { decodeClipPng, encodeClipPng } from "../../sdk/video/frames.ts";
 import { encodeGif } from "../../sdk/video/gif.ts";
 import { encodePng } from "../../sdk/video/png.ts";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { ApiKey, ApiKeyCreated, KeyCreate, Me } from "../../sdk/schema/index.ts";
 import type { Services } from "../context.ts";
 import { param } from "../http/validate.ts";

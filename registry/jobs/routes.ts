@@ -1,5 +1,5 @@
 import { streamSSE } from "hono/streaming";
-import { z } from "zod";
+import * as z from "zod";
 import {
   Claim,
   ClaimRequest,

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { Lora, LoraCreate, LoraListQuery, LoraUpdate, LoraVersion, Page, Slug, VersionCreate, VersionListQuery } from "../../sdk/schema/index.ts";
 import { serveBlob } from "../blobs/serve.ts";
 import type { Services } from "../context.ts";

@@ -1,5 +1,5 @@
 import type { Context, Hono } from "hono";
-import type { z } from "zod";
+import type * as z from "zod";
 import type { Scope } from "../../sdk/schema/index.ts";
 import { hasScope, requireScope } from "../auth/keys.ts";
 import type { AppEnv } from "../context.ts";

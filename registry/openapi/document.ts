@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { ErrorBody } from "../../sdk/schema/index.ts";
 import type { Operation } from "./api.ts";
 import { describeJobErrors } from "./job-errors.ts";

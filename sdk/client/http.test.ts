@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { z } from "zod";
+import * as z from "zod";
 import { Job } from "../schema/index.ts";
 import { APIConnectionError, APITimeoutError, ConflictError, InternalServerError, RateLimitError, UnprocessableEntityError } from "./errors.ts";
 import { Http, parseRetryAfter, retryDelay } from "./http.ts";

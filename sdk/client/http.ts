@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod";
 import { ErrorBody } from "../schema/index.ts";
 import { APIConnectionError, APIError, APITimeoutError, errorForStatus, IntegrityError, MotionLoraError } from "./errors.ts";
 

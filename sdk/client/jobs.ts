@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod";
 import { Job, type JobCreate, JobEvent, type JobListQuery, Page } from "../schema/index.ts";
 import { APIConnectionError, APITimeoutError, JobFailedError } from "./errors.ts";
 import type { Http, Query } from "./http.ts";

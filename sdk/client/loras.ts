@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod";
 import { Lora, type LoraCreate, type LoraListQuery, type LoraUpdate, LoraVersion, Page, type VersionCreate } from "../schema/index.ts";
 import { verified } from "./blobs.ts";
 import type { Http } from "./http.ts";

@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod";
 import { Claim, type ClaimRequest, type Complete, type Fail, type Heartbeat, HeartbeatReply, Job } from "../schema/index.ts";
 import type { Http } from "./http.ts";
 

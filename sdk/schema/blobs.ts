@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { Sha256, Timestamp } from "./common.ts";
 
 /** The kind decides the size limit and the checks an upload gets (a `lora` must be valid safetensors). */

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { BlobKind } from "./blobs.ts";
 import { Sha256, Text, Timestamp } from "./common.ts";
 import { LoraCreate } from "./loras.ts";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { Slug, Text, Timestamp } from "./common.ts";
 
 export const Scope = z.enum(["read", "write", "runner", "admin"]);

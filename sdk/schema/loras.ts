@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { MotionCategory, Sha256, Slug, Text, Timestamp, Visibility } from "./common.ts";
 
 export const Tag = z

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { Sha256 } from "./common.ts";
 
 const TERM = /^(<[a-z_]+>|[a-z]+)\??$/;
