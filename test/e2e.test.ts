@@ -46,13 +46,17 @@ describe("end to end: tune and generate through registry and runner processes", 
     const runner = startRunner();
     await runner.waitFor(/runner started/);
     const stages = new Set<string>();
+    const etas: number[] = [];
     version = await alice.tune({
       video: new Uint8Array(await readFile(CLIP)),
       prompt: CAPTION,
       lora: "alice/diamond-path",
       create: { title: "Diamond path", category: "single-object" },
       options: { spatial_steps: 3, temporal_steps: 6, seed: 1 },
-      onProgress: (p) => p.stage && stages.add(p.stage),
+      onProgress: (p) => {
+        if (p.stage) stages.add(p.stage);
+        if (p.etaSeconds !== null) etas.push(p.etaSeconds);
+      },
     });
     assert.equal(version.version, 1);
     assert.equal(version.stage, "temporal");
@@ -63,6 +67,7 @@ describe("end to end: tune and generate through registry and runner processes", 
     assert.equal(version.target_heads.length, 6);
     assert.ok(version.reference_video_sha256 && version.preview_sha256);
     assert.ok(stages.has("temporal"), `progress stages ${[...stages]}`);
+    assert.ok(etas.length > 0 && etas.every((s) => s >= 0 && s < 600), `the runner's whole-job ETAs: ${etas}`);
     const job = await alice.jobs.get(version.job_id!);
     const heat = await decodePng(await alice.blobs.download(String(job.result?.heads_preview_sha256)));
     assert.deepEqual([heat.width, heat.height], [8 * 16, 6 * 16], "the head classification heat map: a column per head, a row per block");

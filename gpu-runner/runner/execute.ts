@@ -8,10 +8,11 @@ import { headHeatmap } from "../fym/heatmap.ts";
 import { clipFromRgb, clipToFrames } from "../clip.ts";
 import type { Engine } from "../engine/engine.ts";
 import { generate } from "../fym/sampler.ts";
-import { DEFAULT_TUNE_BENCHMARK, recipeName, tune, type Progress, type TuneOptions } from "../fym/tune.ts";
+import { DEFAULT_TUNE, DEFAULT_TUNE_BENCHMARK, recipeName, tune, type Progress, type TuneOptions } from "../fym/tune.ts";
 import { decodeLora, encodeLora } from "../lora/file.ts";
 import { RunnerError } from "../errors.ts";
 import type { BlobCache } from "./cache.ts";
+import { tuneEtaSeconds, tunePlan } from "./eta.ts";
 
 /** A job the runner cannot do, whatever it retries (its input is the problem): the message goes to the user. */
 export class JobInputError extends RunnerError {
@@ -25,6 +26,8 @@ export interface Report {
   progress: number;
   stage: string;
   message?: string;
+  /** Seconds left in the whole job, as the runner estimates them. */
+  etaSeconds?: number;
 }
 
 export interface ExecuteContext {
@@ -84,11 +87,14 @@ export class Executor {
       ...(o.motion_loss_weight !== undefined && { motionLossWeight: o.motion_loss_weight }),
       ...(o.seed !== undefined && { seed: o.seed }),
     };
+    const plan = tunePlan({ ...DEFAULT_TUNE, ...partial }, cfg, this.engine.sparseFrames);
     const onProgress = (p: Progress) => {
       const [from, to] = TUNE_SHARES[p.stage];
+      const eta = tuneEtaSeconds(p, plan, cfg);
       ctx.report({
         progress: from + ((to - from) * p.step) / p.steps,
         stage: p.stage,
+        ...(eta !== null && { etaSeconds: eta }),
         ...(p.loss !== null && {
           message: `${p.stage} ${p.step}/${p.steps} loss ${p.loss.toFixed(4)}${p.etaMs !== null ? ` eta ${(p.etaMs / 1000).toFixed(0)} s` : ""}`,
         }),
@@ -154,7 +160,10 @@ export class Executor {
       ...(input.options.guidance !== undefined && { guidance: input.options.guidance }),
       ...(input.options.seed !== undefined && { seed: input.options.seed }),
       signal: ctx.signal,
-      onStep: (step, n) => ctx.report({ progress: (0.95 * step) / n, stage: "sampling" }),
+      onStep: (step, n) => {
+        const msPerStep = (performance.now() - t0) / Math.max(step, 1);
+        ctx.report({ progress: (0.95 * step) / n, stage: "sampling", ...(step > 0 && { etaSeconds: (msPerStep * (n - step)) / 1000 }) });
+      },
     });
     const ms = performance.now() - t0;
     const frames = clipToFrames(clip);

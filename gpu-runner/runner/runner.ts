@@ -164,6 +164,7 @@ export class Runner {
             lease_seconds: this.o.leaseSeconds,
             ...(r && { progress: Math.min(1, r.progress), stage: r.stage }),
             ...(r?.message && { message: r.message.slice(0, 1000) }),
+            ...(r?.etaSeconds !== undefined && { eta_seconds: Math.min(r.etaSeconds, 604_800) }),
           });
           sentAt = Date.now();
         } catch (e) {

@@ -217,7 +217,7 @@ describe("jobs and the runner queue", () => {
     const stream = readEvents(r.url, job.id, alice);
     await r.call("POST", `/v1/jobs/${job.id}/heartbeat`, {
       token: runner,
-      json: { lease_token: c.body.lease_token, progress: 0.5, stage: "spatial", message: "step 10/20 loss 0.12" },
+      json: { lease_token: c.body.lease_token, progress: 0.5, stage: "spatial", message: "step 10/20 loss 0.12", eta_seconds: 41.6 },
     });
     const fileSha = await sha256(loraFile({ alpha: "3" }));
     await r.call("PUT", `/v1/blobs/${fileSha}?kind=lora`, { token: runner, body: loraFile({ alpha: "3" }) as BodyInit });
@@ -233,6 +233,11 @@ describe("jobs and the runner queue", () => {
     assert.deepEqual(
       events.map((e) => Number(e.id)),
       [1, 2, 3, 4, 5],
+    );
+    assert.deepEqual(
+      JSON.parse(events[2]!.data).data,
+      { progress: 0.5, stage: "spatial", eta_seconds: 42 },
+      "the runner's estimate rides on the progress event",
     );
     assert.equal(JSON.parse(events[4]!.data).data.status, "succeeded");
     const resumed = await readEvents(r.url, job.id, alice, "3");

@@ -122,7 +122,11 @@ export class Leases {
   }
 
   /** Extends a lease and records the progress, stage and log line the runner reports with it. */
-  async heartbeat(id: string, hb: { lease_token: string; progress?: number; stage?: string; message?: string; lease_seconds: number }, now = Date.now()) {
+  async heartbeat(
+    id: string,
+    hb: { lease_token: string; progress?: number; stage?: string; message?: string; eta_seconds?: number; lease_seconds: number },
+    now = Date.now(),
+  ) {
     await leasedJob(this.db, id, hb.lease_token, now);
     const [row] = await this.db
       .update(jobs)
@@ -136,7 +140,9 @@ export class Leases {
       .returning();
     if (!row) throw new RegistryError("lease_lost", `this runner no longer holds the lease on job ${id}; drop the work`);
     if (hb.progress !== undefined || hb.stage !== undefined) {
-      await this.events.append(id, "progress", { progress: row.progress, stage: row.stage }, now);
+      // The estimate rides on the event only: it is stale by the next heartbeat, so the job row keeps none.
+      const eta = hb.eta_seconds === undefined ? {} : { eta_seconds: Math.round(hb.eta_seconds) };
+      await this.events.append(id, "progress", { progress: row.progress, stage: row.stage, ...eta }, now);
     }
     if (hb.message !== undefined) await this.events.append(id, "log", { message: hb.message }, now);
     return { status: row.status as JobStatus, lease_expires_at: iso(row.leaseExpiresAt!) };

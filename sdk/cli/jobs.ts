@@ -1,7 +1,8 @@
 import { writeFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { MotionLoraError } from "../client/errors.ts";
-import { TuneOptions, type Job } from "../schema/index.ts";
+import { nextProgress, type JobProgress } from "../client/client.ts";
+import { TuneOptions, type Job, type JobEvent } from "../schema/index.ts";
 import { category, client } from "./catalog.ts";
 import { args, intFlag, out, UsageError, type Command } from "./command.ts";
 import { progressBar } from "./progress.ts";
@@ -159,13 +160,12 @@ const jobs: Command = {
     }
     if (sub === "watch") {
       const bar = progressBar(id);
-      const onEvent = (e: { data: Record<string, unknown> }) =>
-        bar.update({
-          status: String(e.data.status ?? ""),
-          stage: (e.data.stage as string) ?? null,
-          progress: Number(e.data.progress ?? 0),
-          message: (e.data.message as string) ?? null,
-        });
+      const first = await c.jobs.get(id);
+      let state: JobProgress = { status: first.status, stage: first.stage, progress: first.progress, message: null, etaSeconds: null };
+      const onEvent = (e: JobEvent) => {
+        state = nextProgress(state, e);
+        bar.update(state);
+      };
       const j = await c.jobs.wait(id, { cancelOnAbort: false, onEvent }).finally(() => bar.done());
       out(values.json, j, `job ${j.id} ${j.status}`);
       return 0;

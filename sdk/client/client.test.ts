@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { loraFile } from "../../test/helpers/lora-file.ts";
 import { startTestRegistry, type TestRegistry } from "../../test/helpers/registry.ts";
-import { MotionLora } from "./client.ts";
+import { MotionLora, nextProgress, type JobProgress } from "./client.ts";
 import { sha256Hex } from "./digest.ts";
 import { AuthenticationError, IntegrityError, JobFailedError, NotFoundError, PermissionDeniedError } from "./errors.ts";
 
@@ -133,5 +133,20 @@ describe("SDK client against a real registry", () => {
       return jobs;
     })();
     assert.equal(job?.webhook, "https://93.184.216.34/hook", "the registry kept it");
+  });
+});
+
+describe("a job's progress from its events", () => {
+  it("keeps the runner's ETA only as fresh as the progress event that carried it", () => {
+    let p: JobProgress = { status: "queued", stage: null, progress: 0, message: null, etaSeconds: null };
+    p = nextProgress(p, { type: "status", data: { status: "running" } });
+    p = nextProgress(p, { type: "progress", data: { progress: 0.3, stage: "temporal", eta_seconds: 40 } });
+    assert.deepEqual(p, { status: "running", stage: "temporal", progress: 0.3, message: null, etaSeconds: 40 });
+    p = nextProgress(p, { type: "log", data: { message: "temporal 10/20" } });
+    assert.equal(p.etaSeconds, 40, "a log line keeps it");
+    p = nextProgress(p, { type: "progress", data: { progress: 0.96, stage: "upload" } });
+    assert.equal(p.etaSeconds, null, "a progress event without one drops it");
+    p = nextProgress(p, { type: "status", data: { status: "succeeded" } });
+    assert.deepEqual([p.status, p.progress, p.etaSeconds], ["succeeded", 1, null]);
   });
 });

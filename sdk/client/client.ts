@@ -27,6 +27,8 @@ export interface JobProgress {
   /** 0–1 over the whole job. */
   progress: number;
   message: string | null;
+  /** The runner's estimate of the seconds left in the whole job; null before it has one, or once it is done. */
+  etaSeconds: number | null;
 }
 
 interface Followed {
@@ -129,21 +131,27 @@ export class MotionLora {
   }
 
   private follow(job: Job, p: Followed): Promise<Job> {
-    let status: string | null = job.status;
-    let state: JobProgress = { status, stage: job.stage, progress: job.progress, message: null };
+    let state: JobProgress = { status: job.status, stage: job.stage, progress: job.progress, message: null, etaSeconds: null };
     const onEvent = (e: JobEvent) => {
-      const d = e.data as Record<string, unknown>;
-      if (e.type === "status") status = String(d.status);
-      state = {
-        status,
-        stage: typeof d.stage === "string" ? d.stage : state.stage,
-        progress: typeof d.progress === "number" ? d.progress : status === "succeeded" ? 1 : state.progress,
-        message: typeof d.message === "string" ? d.message : e.type === "status" ? null : state.message,
-      };
+      state = nextProgress(state, e);
       p.onProgress?.(state);
     };
     return this.jobs.wait(job.id, { onEvent, ...sig(p) });
   }
+}
+
+/** A job's progress after one of its events (status, progress or log), as `onProgress` reports it. */
+export function nextProgress(prev: JobProgress, e: Pick<JobEvent, "type" | "data">): JobProgress {
+  const d = e.data as Record<string, unknown>;
+  const status = e.type === "status" ? String(d.status) : prev.status;
+  return {
+    status,
+    stage: typeof d.stage === "string" ? d.stage : prev.stage,
+    progress: typeof d.progress === "number" ? d.progress : status === "succeeded" ? 1 : prev.progress,
+    message: typeof d.message === "string" ? d.message : e.type === "status" ? null : prev.message,
+    // An estimate is only as fresh as the progress event that carried it.
+    etaSeconds: e.type === "progress" ? (typeof d.eta_seconds === "number" ? d.eta_seconds : null) : e.type === "status" ? null : prev.etaSeconds,
+  };
 }
 
 const sig = (p: { signal?: AbortSignal }) => (p.signal ? { signal: p.signal } : {});

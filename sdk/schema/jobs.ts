@@ -235,6 +235,12 @@ export const Heartbeat = z.strictObject({
   progress: z.number().min(0).max(1).optional(),
   stage: z.string().max(64).optional(),
   message: Text(1_000).optional(),
+  eta_seconds: z
+    .number()
+    .min(0)
+    .max(604_800)
+    .optional()
+    .describe("the runner's estimate of the seconds left in the whole job; sent to watchers with the progress event"),
   lease_seconds: z.number().int().min(5).max(3_600).default(60),
 });
 export const HeartbeatReply = z.object({ status: JobStatus, lease_expires_at: Timestamp });
