@@ -1,48 +1,48 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { ModelConfig } from "../engine/config.ts";
-import { trainStepMacs } from "../engine/flops.ts";
-import { DEFAULT_TUNE, type Progress } from "../fym/tune.ts";
-import { tuneEtaSeconds, tunePlan } from "./eta.ts";
+import type { Progress } from "../fym/tune.ts";
+import { StepTimes, TuneEta, type TunePlan } from "./eta.ts";
 
-const cfg = {
-  frames: 16,
-  size: 32,
-  patch: 4,
-  dim: 192,
-  depth: 6,
-  heads: 8,
-  mlp_ratio: 4,
-  text_dim: 128,
-  text_layers: 2,
-  text_heads: 4,
-  vocab: 48,
-  max_tokens: 24,
-  lora_rank: 8,
-  lora_slots: 2,
-} as ModelConfig;
-const at = (stage: Progress["stage"], step: number, steps: number, etaMs: number | null): Progress => ({ stage, step, steps, loss: 0.1, etaMs });
+const plan: TunePlan = { spatialSteps: 100, temporalSteps: 2_000, temporalFrames: 16 };
+const at = (stage: Progress["stage"], step: number, steps: number): Progress => ({ stage, step, steps, loss: 0.1, etaMs: null });
+
+/** Runs a tune's progress reports through an estimator on a fake clock: spatial steps of 70 ms, temporal of 370 ms, a slow first step each. */
+function replay(eta: TuneEta, clock: { t: number }, upTo: { stage: "spatial" | "temporal"; step: number }) {
+  const seen: (number | null)[] = [eta.update(at("heads", 0, 1))];
+  for (const [stage, steps, ms] of [
+    ["spatial", 100, 70],
+    ["temporal", 2_000, 370],
+  ] as const) {
+    for (let s = 1; s <= steps; s++) {
+      clock.t += s === 1 ? 5 * ms : ms;
+      seen.push(eta.update(at(stage, s, steps)));
+      if (stage === upTo.stage && s === upTo.step) return seen;
+    }
+  }
+  return seen;
+}
 
 describe("a tune's whole-job ETA", () => {
-  const dense = tunePlan(DEFAULT_TUNE, cfg, 4);
-
-  it("in the spatial stage adds the temporal stage, scaled from the measured rate by the work per step", () => {
-    // 10 of 100 spatial steps done, 9 s left at 100 ms a step.
-    const eta = tuneEtaSeconds(at("spatial", 10, 100, 9_000), dense, cfg)!;
-    const perTemporalStep = 0.1 * (trainStepMacs(cfg, 16) / trainStepMacs(cfg, 1));
-    assert.ok(Math.abs(eta - (9 + dense.temporalSteps * perTemporalStep)) < 1e-6, String(eta));
-    assert.ok(eta > 9 * 20, "the temporal stage dominates: a stage's own ETA would promise far too little");
+  it("within a stage: the steps left at the rate measured since its first step (the warm-up left out)", () => {
+    const clock = { t: 0 };
+    const seen = replay(new TuneEta(plan, new StepTimes(), () => clock.t), clock, { stage: "temporal", step: 500 });
+    assert.ok(Math.abs(seen.at(-1)! - (1_500 * 370) / 1000) < 1e-6, String(seen.at(-1)));
   });
 
-  it("in the temporal stage is what is left of it; sparse sampling plans less work", () => {
-    assert.equal(tuneEtaSeconds(at("temporal", 1_500, 2_000, 50_000), dense, cfg), 50);
-    const sparse = tunePlan({ ...DEFAULT_TUNE, sampling: "strided" }, cfg, 4);
-    assert.equal(sparse.temporalFrames, 4);
-    assert.ok(tuneEtaSeconds(at("spatial", 10, 100, 9_000), sparse, cfg)! < tuneEtaSeconds(at("spatial", 10, 100, 9_000), dense, cfg)!);
+  it("says nothing in the spatial stage of a runner's first tune: the temporal step time is not known yet", () => {
+    const clock = { t: 0 };
+    const seen = replay(new TuneEta(plan, new StepTimes(), () => clock.t), clock, { stage: "spatial", step: 50 });
+    assert.deepEqual(new Set(seen), new Set([null]));
   });
 
-  it("says nothing before a step was timed", () => {
-    assert.equal(tuneEtaSeconds(at("heads", 0, 1, null), dense, cfg), null);
-    assert.equal(tuneEtaSeconds(at("spatial", 100, 100, 0), dense, cfg), null, "the last spatial step leaves no rate to carry");
+  it("in later tunes covers the temporal stage from the start, with the rates measured before", () => {
+    const times = new StepTimes();
+    const clock = { t: 0 };
+    replay(new TuneEta(plan, times, () => clock.t), clock, { stage: "temporal", step: 2_000 });
+    const seen = replay(new TuneEta(plan, times, () => clock.t), clock, { stage: "spatial", step: 50 });
+    const truth = (50 * 70 + 2_000 * 370) / 1000;
+    assert.ok(Math.abs(seen.at(-1)! - truth) < 1e-6, `${seen.at(-1)} vs ${truth}`);
+    const sparse = new TuneEta({ ...plan, temporalFrames: 4 }, times, () => clock.t);
+    assert.equal(sparse.update(at("spatial", 1, 100)), null, "4-frame temporal steps were never timed");
   });
 });

@@ -1,5 +1,4 @@
 import type { ModelConfig } from "../engine/config.ts";
-import { trainStepMacs } from "../engine/flops.ts";
 import type { Progress, TuneOptions } from "../fym/tune.ts";
 
 /** What a tune will run: the steps of each stage and the frames a temporal step trains on. */
@@ -17,17 +16,48 @@ export const tunePlan = (o: TuneOptions, cfg: ModelConfig, sparseFrames: number)
 });
 
 /**
- * Whole-job seconds left for a tune: the current stage's measured time per step (its ETA), carried to
- * the stages after it by their multiply-accumulate counts. A stage's own ETA alone would promise a
- * minute while the spatial stage runs and then show the temporal stage's ten; null until a step was timed.
+ * Milliseconds per training step this runner has measured, by stage and frames per step. A stage's
+ * time per step cannot be derived from another's: on the 2-core CPU a 16-frame temporal step took
+ * 5.3× a 1-frame spatial step where its multiply-accumulates are 20× (fixed per-step costs dominate
+ * at this size), so an estimate scaled by work was 4.5× too long. Later jobs use what earlier ones measured:
+ * a runner's second tune (100 + 100 dense steps, ONNX CPU) was estimated within 6% from its second step on.
  */
-export function tuneEtaSeconds(p: Progress, plan: TunePlan, cfg: ModelConfig): number | null {
-  if (p.etaMs === null || p.stage === "heads") return null;
-  const left = p.steps - p.step;
-  const stageMacs = trainStepMacs(cfg, p.stage === "spatial" ? 1 : plan.temporalFrames);
-  // The last step of a stage has nothing left to time: its ETA is 0, and the rate is unknown.
-  if (left === 0 && p.stage === "spatial") return null;
-  const msPerMac = left > 0 ? p.etaMs / left / stageMacs : 0;
-  const after = p.stage === "spatial" ? plan.temporalSteps * trainStepMacs(cfg, plan.temporalFrames) : 0;
-  return (p.etaMs + after * msPerMac) / 1000;
+export class StepTimes {
+  private readonly ms = new Map<string, number>();
+  get = (stage: string, frames: number) => this.ms.get(`${stage}:${frames}`);
+  set = (stage: string, frames: number, ms: number) => void this.ms.set(`${stage}:${frames}`, ms);
+}
+
+/**
+ * Whole-job seconds left for one tune, from its progress reports: the current stage's measured rate
+ * (from its first reported step on, so the first step's warm-up is left out) plus the stages after
+ * it at the rates this runner measured before. Null while any of those is unknown: no estimate rather
+ * than a wrong one.
+ */
+export class TuneEta {
+  private stage = "";
+  private start = { at: 0, step: 0 };
+
+  constructor(
+    private readonly plan: TunePlan,
+    private readonly times: StepTimes,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  update(p: Progress): number | null {
+    if (p.stage === "heads") return null;
+    const frames = p.stage === "spatial" ? 1 : this.plan.temporalFrames;
+    const t = this.now();
+    if (p.stage !== this.stage) [this.stage, this.start] = [p.stage, { at: t, step: p.step }];
+    if (p.step > this.start.step) this.times.set(p.stage, frames, (t - this.start.at) / (p.step - this.start.step));
+    const rate = this.times.get(p.stage, frames);
+    if (rate === undefined) return null;
+    let ms = (p.steps - p.step) * rate;
+    if (p.stage === "spatial") {
+      const temporal = this.times.get("temporal", this.plan.temporalFrames);
+      if (temporal === undefined) return null;
+      ms += this.plan.temporalSteps * temporal;
+    }
+    return ms / 1000;
+  }
 }

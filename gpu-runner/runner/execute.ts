@@ -12,7 +12,7 @@ import { DEFAULT_TUNE, DEFAULT_TUNE_BENCHMARK, recipeName, tune, type Progress, 
 import { decodeLora, encodeLora } from "../lora/file.ts";
 import { RunnerError } from "../errors.ts";
 import type { BlobCache } from "./cache.ts";
-import { tuneEtaSeconds, tunePlan } from "./eta.ts";
+import { StepTimes, TuneEta, tunePlan } from "./eta.ts";
 
 /** A job the runner cannot do, whatever it retries (its input is the problem): the message goes to the user. */
 export class JobInputError extends RunnerError {
@@ -43,6 +43,9 @@ const TUNE_SHARES = { heads: [0, 0.02], spatial: [0.02, 0.22], temporal: [0.22, 
 
 /** Runs jobs on an engine: inputs from the cache, results uploaded as blobs, the result body returned. */
 export class Executor {
+  /** Step times measured by this runner's tunes: a tune's ETA covers the stages it has not reached yet. */
+  private readonly stepTimes = new StepTimes();
+
   constructor(
     readonly engine: Engine,
     private readonly client: MotionLora,
@@ -87,10 +90,10 @@ export class Executor {
       ...(o.motion_loss_weight !== undefined && { motionLossWeight: o.motion_loss_weight }),
       ...(o.seed !== undefined && { seed: o.seed }),
     };
-    const plan = tunePlan({ ...DEFAULT_TUNE, ...partial }, cfg, this.engine.sparseFrames);
+    const clock = new TuneEta(tunePlan({ ...DEFAULT_TUNE, ...partial }, cfg, this.engine.sparseFrames), this.stepTimes);
     const onProgress = (p: Progress) => {
       const [from, to] = TUNE_SHARES[p.stage];
-      const eta = tuneEtaSeconds(p, plan, cfg);
+      const eta = clock.update(p);
       ctx.report({
         progress: from + ((to - from) * p.step) / p.steps,
         stage: p.stage,
