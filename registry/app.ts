@@ -22,6 +22,7 @@ import { VersionPublisher } from "./loras/publish.ts";
 import { LoraService } from "./loras/service.ts";
 import { Api } from "./openapi/api.ts";
 import { docsPage } from "./openapi/docs-page.ts";
+import { galleryRoutes } from "./gallery/routes.ts";
 import type { WebhookSender } from "./webhooks/send.ts";
 import type { Resolve } from "./webhooks/url.ts";
 import { WebhookService } from "./webhooks/service.ts";
@@ -171,6 +172,7 @@ export function createApp(deps: AppDeps) {
   const docs = docsPage(api.operations, openapi);
   app.get("/openapi.json", (c) => c.json(openapi));
   app.get("/docs", (c) => c.html(docs));
+  galleryRoutes(app, services);
 
   return { app, services, openapi };
 }

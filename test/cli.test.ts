@@ -47,6 +47,60 @@ describe("motion-lora CLI", () => {
     assert.deepEqual(new Uint8Array(await readFile(pulled)), loraFile());
   });
 
+  it("publishes a card (description, README, tags, licence, visibility, preview) the gallery shows, and shows and pulls it back", async () => {
+    const file = join(dir, "orbit.safetensors");
+    await writeFile(file, loraFile({ tuning_config: JSON.stringify({ caption: "a white diamond on a striped black background" }) }));
+    const readme = join(dir, "ORBIT.md");
+    await writeFile(readme, "# Orbit\n\nA slow orbit.");
+    const bad = await run(["push", file, "--lora", "alice/orbit", "--category", "single-object", "--visibility", "secret"]);
+    assert.equal(bad.code, 2, "a bad flag value is a usage error, before anything is sent");
+    assert.match(bad.out, /--visibility must be one of public, private/);
+    assert.equal((await reg.call("GET", "/v1/loras/alice/orbit", { token })).status, 404);
+    const args = [
+      "--lora",
+      "alice/orbit",
+      "--category",
+      "single-object",
+      "--title",
+      "Orbit",
+      "--description",
+      "A slow orbit",
+      "--readme",
+      readme,
+      "--tags",
+      "orbit, slow",
+      "--license",
+      "mit",
+      "--preview",
+      "examples/clips/single-object-1.gif",
+    ];
+    const push = await run(["push", file, ...args]);
+    assert.equal(push.code, 0, push.out);
+    assert.match(push.out, new RegExp(`published alice/orbit@1 .*${reg.url}/loras/alice/orbit`));
+    const lora = (await reg.call("GET", "/v1/loras/alice/orbit", { token })).body;
+    assert.deepEqual(
+      [lora.description, lora.readme, lora.tags, lora.license, lora.visibility],
+      ["A slow orbit", "# Orbit\n\nA slow orbit.", ["orbit", "slow"], "mit", "public"],
+    );
+    const page = await (await fetch(`${reg.url}/loras/alice/orbit`)).text();
+    assert.match(page, /<h1>Orbit<\/h1>[\s\S]*A slow orbit/);
+    const show = await run(["show", "alice/orbit"]);
+    assert.match(show.out, new RegExp(`gallery ${reg.url}/loras/alice/orbit`));
+    assert.match(show.out, new RegExp(`preview ${reg.url}/media/[0-9a-f]{64}`));
+    assert.match(show.out, /caption "a white diamond on a striped black background"/);
+    assert.deepEqual(
+      JSON.parse((await run(["search", "--tag", "slow", "--json"])).out).data.map((l: { name: string }) => l.name),
+      ["orbit"],
+    );
+    const pulled = join(dir, "orbit-pulled.safetensors");
+    const pull = await run(["pull", "alice/orbit", "-o", pulled, "--preview"]);
+    assert.equal(pull.code, 0, pull.out);
+    assert.deepEqual(await readFile(join(dir, "orbit-pulled.gif")), await readFile("examples/clips/single-object-1.gif"));
+    const hide = await run(["push", file, "--lora", "alice/orbit", "--visibility", "private"]);
+    assert.equal(hide.code, 0, hide.out);
+    assert.equal((await fetch(`${reg.url}/loras/alice/orbit`)).status, 404, "a private LoRA leaves the gallery");
+  });
+
   it("exits with codes that mean something", async () => {
     assert.equal((await run(["show", "alice/nothing-here"])).code, 4);
     assert.equal((await run(["generate", "--prompt", "a red circle on a black background"])).code, 2, "no -o");

@@ -19,6 +19,7 @@ for (let i = 0; i < 200; i++) {
     name: `motion-${i}`,
     title: `Motion ${i} ${["orbit", "zigzag", "pan", "walk"][i % 4]}`,
     description: "benchmark fixture",
+    readme: "",
     category: (["single-object", "multiple-objects", "camera-motion", "human-motion"] as const)[i % 4]!,
     tags: ["bench", `t${i % 10}`],
     license: "cc-by-4.0",

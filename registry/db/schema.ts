@@ -29,6 +29,8 @@ export const loras = sqliteTable(
     name: text("name").notNull(),
     title: text("title").notNull(),
     description: text("description").notNull(),
+    // Markdown, shown on the gallery's LoRA page (rendered with raw HTML escaped).
+    readme: text("readme").notNull().default(""),
     category: text("category").notNull(),
     tags: text("tags", { mode: "json" }).$type<string[]>().notNull(),
     // Lower-cased "name title tag tag" so one LIKE serves the text search.

@@ -52,7 +52,7 @@ export function loraRoutes(api: Api, s: Services) {
     },
     async (c) => {
       const [owner, name] = slugs(c);
-      return c.json(toLora(await s.loras.find(c.get("principal"), owner, name)));
+      return c.json(toLora(await s.loras.find(c.get("principal"), owner, name), true));
     },
   );
 

@@ -5,13 +5,14 @@ import { iso } from "../ids.ts";
 export type LoraRow = typeof loras.$inferSelect;
 export type VersionRow = typeof loraVersions.$inferSelect;
 
-/** The API shape of a LoRA row. */
-export const toLora = (r: LoraRow): Lora => ({
+/** The API shape of a LoRA row; the README (up to 50 KB) only when one LoRA is asked for. */
+export const toLora = (r: LoraRow, withReadme = false): Lora => ({
   id: r.id,
   owner: r.owner,
   name: r.name,
   title: r.title,
   description: r.description,
+  ...(withReadme ? { readme: r.readme } : {}),
   category: r.category as MotionCategory,
   tags: r.tags,
   license: r.license,

@@ -56,6 +56,7 @@ export class LoraService {
       name: input.name,
       title: input.title,
       description: input.description,
+      readme: input.readme,
       category: input.category,
       tags: input.tags,
       searchText: searchText(input.name, input.title, input.tags),
@@ -108,6 +109,7 @@ export class LoraService {
       .set({
         title: next.title,
         description: next.description,
+        readme: next.readme,
         category: next.category,
         tags: next.tags,
         searchText: next.searchText,
@@ -117,7 +119,7 @@ export class LoraService {
       })
       .where(eq(loras.id, row.id));
     this.changed();
-    return toLora(next);
+    return toLora(next, true);
   }
 
   /** Soft delete: the LoRA disappears from listings, its versions stay downloadable by hash for existing jobs. */
@@ -137,6 +139,7 @@ export class LoraService {
     if (q.q) where.push(sql`${loras.searchText} LIKE ${`%${likeEscape(q.q.toLowerCase())}%`} ESCAPE '\\'`);
     if (q.category) where.push(eq(loras.category, q.category));
     if (q.owner) where.push(eq(loras.owner, q.owner));
+    if (q.tag) where.push(sql`exists (select 1 from json_each(${loras.tags}) where value = ${q.tag})`);
     if (q.base_model) {
       where.push(
         exists(
@@ -161,7 +164,18 @@ export class LoraService {
     const page = rows.slice(0, q.limit);
     const last = page[page.length - 1];
     const next = rows.length > q.limit && last ? encodeCursor(q.sort === "downloads" ? last.downloads : last.createdAt, last.id) : null;
-    return { data: page.map(toLora), next_cursor: next };
+    return { data: page.map((r) => toLora(r)), next_cursor: next };
+  }
+
+  /** The preview of each LoRA's latest version (one query for a page of cards); absent when it has none. */
+  async latestPreviews(items: Lora[]): Promise<Map<string, string>> {
+    const latest = items.filter((l) => l.latest_version !== null);
+    if (latest.length === 0) return new Map();
+    const rows = await this.db
+      .select({ loraId: loraVersions.loraId, preview: loraVersions.previewSha256 })
+      .from(loraVersions)
+      .where(or(...latest.map((l) => and(eq(loraVersions.loraId, l.id), eq(loraVersions.version, l.latest_version!)))));
+    return new Map(rows.filter((r) => r.preview !== null).map((r) => [r.loraId, r.preview!]));
   }
 
   /** A page of a LoRA's versions, newest first. */

@@ -2,7 +2,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { MotionLora } from "../client/client.ts";
 import { AuthenticationError, NotFoundError } from "../client/errors.ts";
 import { describeGrammar } from "../prompt/grammar.ts";
-import { type BaseModel, MotionCategory } from "../schema/index.ts";
+import { type BaseModel, type LoraUpdate, type LoraVersion, MotionCategory, Visibility } from "../schema/index.ts";
 import { args, intFlag, out, UsageError, type Command } from "./command.ts";
 import { resolveConfig, saveConfig } from "./config.ts";
 
@@ -21,16 +21,53 @@ export function category(v: string | undefined) {
 }
 
 /** Creates `owner/name` when it does not exist yet (needs --category). */
-async function ensureLora(c: MotionLora, ref: string, title: string | undefined, cat: ReturnType<typeof category>) {
+/** What `push` may say of a LoRA's card: applied at creation, or as an update of an existing LoRA. */
+type CardFields = Omit<LoraUpdate, "category">;
+
+/** Creates the LoRA `ref` when it does not exist (needs a category), else applies the card fields given. */
+async function ensureLora(c: MotionLora, ref: string, cat: ReturnType<typeof category>, card: CardFields) {
   try {
     await c.loras.get(ref);
   } catch (e) {
     if (!(e instanceof NotFoundError)) throw e;
     if (!cat) throw new UsageError(`${ref} does not exist yet; add --category (${MotionCategory.options.join(", ")}) and optionally --title to create it`);
     const [owner, name] = ref.split("/") as [string, string];
-    await c.loras.create({ owner, name, title: title ?? name, category: cat });
+    await c.loras.create({ owner, name, ...card, title: card.title ?? name, category: cat });
+    return;
   }
+  const patch = { ...card, ...(cat && { category: cat }) };
+  if (Object.keys(patch).length > 0) await c.loras.update(ref, patch);
 }
+
+/** The card fields of push's flags (the README read from its file), checked before anything is sent. */
+async function cardFields(v: {
+  title?: string | undefined;
+  description?: string | undefined;
+  readme?: string | undefined;
+  tags?: string | undefined;
+  license?: string | undefined;
+  visibility?: string | undefined;
+}): Promise<CardFields> {
+  const visibility = v.visibility === undefined ? undefined : Visibility.safeParse(v.visibility);
+  if (visibility && !visibility.success) throw new UsageError(`--visibility must be one of ${Visibility.options.join(", ")}`);
+  return {
+    ...(v.title !== undefined && { title: v.title }),
+    ...(v.description !== undefined && { description: v.description }),
+    ...(v.readme !== undefined && { readme: await readFile(v.readme, "utf8") }),
+    ...(v.tags !== undefined && {
+      tags: v.tags
+        .split(",")
+        .map((t) => t.trim())
+        .filter(Boolean),
+    }),
+    ...(v.license !== undefined && { license: v.license }),
+    ...(visibility?.success && { visibility: visibility.data }),
+  };
+}
+
+/** Where people see a LoRA and its preview in the registry's gallery. */
+const galleryUrl = (c: MotionLora, owner: string, name: string) => `${c.http.baseUrl}/loras/${owner}/${name}`;
+const mediaUrl = (c: MotionLora, sha256: string) => `${c.http.baseUrl}/media/${sha256}`;
 
 const login: Command = {
   name: "login",
@@ -48,10 +85,11 @@ const login: Command = {
 
 const search: Command = {
   name: "search",
-  usage: "  motion-lora search [QUERY] [--category C] [--owner O] [--sort newest|downloads] [--limit N]",
+  usage: "  motion-lora search [QUERY] [--category C] [--tag T] [--owner O] [--sort newest|downloads] [--limit N]",
   async run(argv) {
     const { values, positionals } = args(argv, {
       category: { type: "string" },
+      tag: { type: "string" },
       owner: { type: "string" },
       sort: { type: "string" },
       limit: { type: "string" },
@@ -61,6 +99,7 @@ const search: Command = {
       ...(positionals[0] && { q: positionals.join(" ") }),
       ...(values.category && { category: category(values.category) }),
       ...(values.owner && { owner: values.owner }),
+      ...(values.tag && { tag: values.tag }),
       ...(values.sort && { sort: values.sort as "newest" }),
       limit: intFlag("limit", values.limit) ?? 20,
     });
@@ -84,6 +123,7 @@ const show: Command = {
       const text = [
         `${v.owner}/${v.name}@${v.version}  ${v.stage} LoRA, rank ${v.rank}, ${v.file_size} bytes, base ${v.base_model_id}`,
         `sha256 ${v.file_sha256}`,
+        ...versionLines(c, v),
         `target heads ${JSON.stringify(v.target_heads)}`,
         v.notes,
       ];
@@ -97,6 +137,8 @@ const show: Command = {
     const text = [
       `${lora.owner}/${lora.name} — ${lora.title}`,
       `${lora.category} · ${lora.visibility} · ${lora.license} · ${lora.downloads} downloads · tags ${lora.tags.join(", ") || "none"}`,
+      `gallery ${galleryUrl(c, lora.owner, lora.name)}`,
+      ...(versions[0] ? versionLines(c, versions[0]) : []),
       lora.description,
       "",
       list.join("\n") || "  no versions yet",
@@ -106,24 +148,38 @@ const show: Command = {
   },
 };
 
+/** A version's preview URL and the caption it was tuned on, when it has them. */
+function versionLines(c: MotionLora, v: LoraVersion): string[] {
+  const caption = v.tuning_config.caption;
+  return [...(v.preview_sha256 ? [`preview ${mediaUrl(c, v.preview_sha256)}`] : []), ...(typeof caption === "string" ? [`caption "${caption}"`] : [])];
+}
+
 const push: Command = {
   name: "push",
-  usage: "  motion-lora push FILE.safetensors --lora OWNER/NAME [--title T --category C] [--notes TEXT] [--preview FILE]",
+  usage:
+    "  motion-lora push FILE.safetensors --lora OWNER/NAME [--category C] [--title T] [--description D] [--readme FILE.md] [--tags a,b] [--license L] [--visibility public|private] [--notes TEXT] [--preview FILE]",
   async run(argv) {
     const { values, positionals } = args(argv, {
       lora: { type: "string" },
       title: { type: "string" },
       category: { type: "string" },
+      description: { type: "string" },
+      readme: { type: "string" },
+      tags: { type: "string" },
+      license: { type: "string" },
+      visibility: { type: "string" },
       notes: { type: "string" },
       preview: { type: "string" },
     });
     const file = positionals[0];
     if (!file || !values.lora) throw new UsageError("push needs FILE.safetensors and --lora OWNER/NAME");
-    // Files first: a wrong path fails before anything reaches the registry.
+    // Files and flags first: a wrong path or value fails before anything reaches the registry.
     const bytes = new Uint8Array(await readFile(file));
     const previewBytes = values.preview ? new Uint8Array(await readFile(values.preview)) : null;
+    const card = await cardFields(values);
+    const cat = category(values.category);
     const c = await client(values);
-    await ensureLora(c, values.lora, values.title, category(values.category));
+    await ensureLora(c, values.lora, cat, card);
     const blob = await c.blobs.upload(bytes, "lora");
     const preview = previewBytes ? await c.blobs.upload(previewBytes, "preview") : null;
     const v = await c.versions.create(values.lora, {
@@ -131,23 +187,35 @@ const push: Command = {
       ...(preview && { preview_sha256: preview.sha256 }),
       ...(values.notes && { notes: values.notes }),
     });
-    out(values.json, v, `published ${v.owner}/${v.name}@${v.version} (${v.stage}, rank ${v.rank}, sha256 ${v.file_sha256.slice(0, 12)}…)`);
+    out(
+      values.json,
+      v,
+      `published ${v.owner}/${v.name}@${v.version} (${v.stage}, rank ${v.rank}, sha256 ${v.file_sha256.slice(0, 12)}…): ${galleryUrl(c, v.owner, v.name)}`,
+    );
     return 0;
   },
 };
 
 const pull: Command = {
   name: "pull",
-  usage: "  motion-lora pull OWNER/NAME[@VERSION] [-o FILE]",
+  usage: "  motion-lora pull OWNER/NAME[@VERSION] [-o FILE] [--preview]   --preview also saves the version's preview GIF beside it",
   async run(argv) {
-    const { values, positionals } = args(argv, { output: { type: "string", short: "o" } });
+    const { values, positionals } = args(argv, { output: { type: "string", short: "o" }, preview: { type: "boolean" } });
     const ref = positionals[0];
     if (!ref) throw new UsageError("pull needs OWNER/NAME[@VERSION]");
     const c = await client(values);
     const { version, bytes } = await c.versions.download(ref);
     const path = values.output ?? `${version.owner}-${version.name}-v${version.version}.safetensors`;
     await writeFile(path, bytes);
-    out(values.json, { ...version, path }, `saved ${version.owner}/${version.name}@${version.version} to ${path} (${bytes.length} bytes, sha256 verified)`);
+    let previewPath: string | null = null;
+    if (values.preview && version.preview_sha256) {
+      const gif = await c.blobs.download(version.preview_sha256);
+      previewPath = `${path.replace(/\.safetensors$/, "")}.${gif[0] === 0x47 ? "gif" : "png"}`;
+      await writeFile(previewPath, gif);
+    }
+    const saved = `saved ${version.owner}/${version.name}@${version.version} to ${path} (${bytes.length} bytes, sha256 verified)`;
+    const preview = values.preview ? (previewPath ? `; preview ${previewPath}` : "; it has no preview") : "";
+    out(values.json, { ...version, path, preview_path: previewPath }, saved + preview);
     return 0;
   },
 };

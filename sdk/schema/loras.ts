@@ -7,11 +7,15 @@ export const Tag = z
   .max(32)
   .regex(/^[\p{L}\p{N}][\p{L}\p{N} _-]*$/u, "tags are letters, digits, spaces, '_' and '-'");
 
+/** A LoRA's README: Markdown, shown on its gallery page with any raw HTML escaped. */
+const Readme = Text(50_000).describe("Markdown shown on the LoRA's gallery page (raw HTML is escaped, links are http(s) only)");
+
 export const LoraCreate = z.strictObject({
   name: Slug,
   owner: Slug.optional().describe("defaults to the API key's owner; only admins may name another"),
   title: Text(120).min(1),
   description: Text(10_000).default(""),
+  readme: Readme.default(""),
   category: MotionCategory,
   tags: z.array(Tag).max(20).default([]),
   license: Text(64).default("cc-by-4.0"),
@@ -23,6 +27,7 @@ export const LoraUpdate = z
   .strictObject({
     title: Text(120).min(1),
     description: Text(10_000),
+    readme: Readme,
     category: MotionCategory,
     tags: z.array(Tag).max(20),
     license: Text(64),
@@ -38,6 +43,7 @@ export const Lora = z.object({
   name: Slug,
   title: z.string(),
   description: z.string(),
+  readme: z.string().optional().describe("the Markdown README; only when one LoRA is asked for, not in lists"),
   category: MotionCategory,
   tags: z.array(z.string()),
   license: z.string(),
@@ -54,6 +60,7 @@ export const LoraSort = z.enum(["newest", "downloads"]);
 export const LoraListQuery = z.strictObject({
   q: Text(100).optional().describe("substring matched against name, title and tags"),
   category: MotionCategory.optional(),
+  tag: Tag.optional().describe("only LoRAs carrying this tag (exact)"),
   base_model: z.string().max(128).optional().describe("only LoRAs with a version for this base model id"),
   owner: Slug.optional(),
   sort: LoraSort.default("newest"),

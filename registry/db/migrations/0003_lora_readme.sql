@@ -1,0 +1,1 @@
+ALTER TABLE `loras` ADD `readme` text DEFAULT '' NOT NULL;

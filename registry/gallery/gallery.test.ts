@@ -1,0 +1,151 @@
+// The gallery in a real browser (Debian's Chromium through playwright-core) against a real registry:
+// browse, filter, search, open a card, a private LoRA nowhere, a hostile README inert.
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { mkdir, readFile } from "node:fs/promises";
+import { after, before, describe, it } from "node:test";
+import { MotionLora } from "../../sdk/client/client.ts";
+import { loraFile } from "../../test/helpers/lora-file.ts";
+import { startTestRegistry, type TestRegistry } from "../../test/helpers/registry.ts";
+
+const chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
+// `npm run screenshots` refreshes the committed ones; a plain test run leaves them alone.
+const SCREENSHOTS = process.env.MOTION_LORA_SCREENSHOTS ? new URL("../../docs/screenshots/", import.meta.url).pathname : null;
+const clip = (name: string) => readFile(new URL(`../../examples/clips/${name}`, import.meta.url));
+
+const HOSTILE_README = [
+  "# Orbit\n\nA slow orbit, *clockwise*. Works best at weight 1.",
+  "<script>window.pwned = 'script'</script>",
+  `<img src="x" onerror="window.pwned = 'onerror'">`,
+  "[a link](javascript:window.pwned='link')",
+  "[another](data:text/html,<script>window.pwned='data'</script>)",
+  "<style>body{display:none}</style>",
+].join("\n\n");
+
+let r: TestRegistry;
+let alice: MotionLora;
+
+/** Publishes a LoRA with one version whose preview is a real clip GIF and whose tuning config names its caption and head scores. */
+async function publish(
+  client: MotionLora,
+  name: string,
+  o: { category: "single-object" | "camera-motion" | "human-motion"; tags: string[]; gif: string; readme?: string; visibility?: "private" },
+) {
+  await client.loras.create({
+    name,
+    title: `${name[0]!.toUpperCase()}${name.slice(1)} motion`,
+    category: o.category,
+    tags: o.tags,
+    readme: o.readme ?? "",
+    visibility: o.visibility ?? "public",
+  });
+  const scores = Array.from({ length: 6 }, (_, b) => Array.from({ length: 8 }, (_, h) => [0.3 + 0.05 * h, 0.2 + 0.04 * b] as [number, number]));
+  const tuning = {
+    caption: "a white diamond on a striped black background",
+    head_scores: scores,
+    recipe: "default",
+    benchmark: { file: "x.md", motion_fidelity: { all: [0.56, 0.51, 0.6] } },
+  };
+  const file = await client.blobs.upload(loraFile({ tuning_config: JSON.stringify(tuning) }), "lora");
+  const preview = await client.blobs.upload(new Uint8Array(await clip(o.gif)), "preview");
+  await client.versions.create(`${(await client.me()).owner}/${name}`, { file_sha256: file.sha256, preview_sha256: preview.sha256 });
+}
+
+before(async () => {
+  r = await startTestRegistry();
+  alice = new MotionLora({ baseUrl: r.url, apiKey: await r.key("alice", ["read", "write"]) });
+  const bob = new MotionLora({ baseUrl: r.url, apiKey: await r.key("bob", ["read", "write"]) });
+  await publish(alice, "orbit", { category: "single-object", tags: ["orbit", "slow"], gif: "single-object-1.gif", readme: HOSTILE_README });
+  await publish(alice, "pan", { category: "camera-motion", tags: ["pan"], gif: "camera-motion-1.gif" });
+  await publish(alice, "walk", { category: "human-motion", tags: ["walk"], gif: "human-motion-1.gif" });
+  await publish(bob, "secret", { category: "single-object", tags: ["orbit"], gif: "multiple-objects-1.gif", visibility: "private" });
+});
+after(() => r?.stop());
+
+describe("the gallery over HTTP", () => {
+  it("serves HTML at / with a card per public LoRA, and pages through a long catalog", async () => {
+    const home = await fetch(`${r.url}/`);
+    assert.equal(home.status, 200);
+    assert.match(home.headers.get("content-type")!, /text\/html/);
+    assert.match(home.headers.get("content-security-policy")!, /object-src 'none'/);
+    const page = await home.text();
+    assert.deepEqual([...page.matchAll(/data-lora="([^"]+)"/g)].map((m) => m[1]).sort(), ["alice/orbit", "alice/pan", "alice/walk"]);
+    for (let i = 0; i < 24; i++) await alice.loras.create({ name: `filler-${i}`, title: `Filler ${i}`, category: "multiple-objects" });
+    const first = await (await fetch(`${r.url}/`)).text();
+    assert.equal([...first.matchAll(/data-lora=/g)].length, 24);
+    const next = /href="([^"]+)" rel="next"/.exec(first)?.[1]?.replaceAll("&amp;", "&");
+    assert.ok(next, "a next-page link");
+    const second = await (await fetch(`${r.url}${next}`)).text();
+    assert.equal([...second.matchAll(/data-lora=/g)].length, 3);
+    for (let i = 0; i < 24; i++) await alice.loras.delete(`alice/filler-${i}`);
+  });
+
+  it("serves previews of public versions as cacheable images, and nothing of a private one", async () => {
+    const page = await (await fetch(`${r.url}/loras/alice/orbit`)).text();
+    const src = /<img class="clip"[^>]* src="([^"]+)"/.exec(page)![1]!;
+    const img = await fetch(`${r.url}${src}`);
+    assert.equal(img.status, 200);
+    assert.equal(img.headers.get("content-type"), "image/gif");
+    assert.match(img.headers.get("cache-control")!, /public, max-age=31536000, immutable/);
+    const secret = (await new MotionLora({ baseUrl: r.url, apiKey: await r.key("bob2", ["read"]) }).loras.page()).data;
+    assert.ok(!secret.some((l) => l.name === "secret"));
+    assert.equal((await fetch(`${r.url}/loras/bob/secret`)).status, 404);
+    const bobsPreview = await r.services.loras.version({ keyId: "t", owner: "bob", scopes: ["read"], rateLimitPerMinute: 1e9 }, "bob", "secret", "latest");
+    assert.equal((await fetch(`${r.url}/media/${bobsPreview.row.previewSha256}`)).status, 404, "a private version's preview is not served");
+  });
+});
+
+describe("the gallery in Chromium", {
+  skip: !chromium && !process.env.CI ? "Chromium is not installed here (CI installs Debian's chromium package)" : false,
+}, () => {
+  it("browses, filters, searches, opens a card, and renders a hostile README inert", async () => {
+    assert.ok(chromium, "CI must have Chromium");
+    const { chromium: pw } = await import("playwright-core");
+    const browser = await pw.launch({ executablePath: chromium, headless: true, args: ["--no-sandbox"] });
+    try {
+      const tab = await browser.newPage({ viewport: { width: 1100, height: 800 } });
+      const errors: string[] = [];
+      tab.on("pageerror", (e) => errors.push(String(e)));
+      tab.on("dialog", (d) => errors.push(`dialog: ${d.message()}`));
+      const cards = () => tab.$$eval("[data-lora]", (els) => els.map((e) => e.getAttribute("data-lora")).sort());
+
+      await tab.goto(`${r.url}/`);
+      assert.deepEqual(await cards(), ["alice/orbit", "alice/pan", "alice/walk"], "public LoRAs only");
+      await tab.waitForFunction(() => [...document.querySelectorAll("img.clip")].every((i) => (i as HTMLImageElement).complete));
+      assert.ok(await tab.$$eval("img.clip", (imgs) => imgs.every((i) => (i as HTMLImageElement).naturalWidth > 0)), "the previews decode");
+      if (SCREENSHOTS) await mkdir(SCREENSHOTS, { recursive: true });
+      if (SCREENSHOTS) await tab.screenshot({ path: `${SCREENSHOTS}gallery.png` });
+
+      await tab.click("text=Camera motion");
+      assert.deepEqual(await cards(), ["alice/pan"]);
+      await tab.fill("input[type=search]", "orbit");
+      await tab.press("input[type=search]", "Enter");
+      await tab.waitForURL(/q=orbit/);
+      assert.deepEqual(await cards(), ["alice/orbit"], "the private LoRA tagged orbit stays hidden");
+      await tab.goto(`${r.url}/`);
+      await tab.click("a.tag:text('walk')");
+      assert.deepEqual(await cards(), ["alice/walk"]);
+
+      await tab.goto(`${r.url}/`);
+      await tab.click("[data-lora='alice/orbit'] h2 a");
+      await tab.waitForURL(/\/loras\/alice\/orbit$/);
+      assert.equal(await tab.textContent("h1"), "Orbit motion");
+      assert.match((await tab.textContent("main"))!, /a white diamond on a striped black background/, "the caption it was tuned on");
+      assert.equal(await tab.$$eval("svg rect", (r) => r.length), 48, "the head heat map: 6 blocks × 8 heads");
+      assert.match((await tab.textContent("pre"))!, /ref: "alice\/orbit@1"/);
+      assert.equal(await tab.textContent("#readme h1"), "Orbit");
+      await tab.click("#readme >> text=a link").catch(() => {});
+      await tab.click("#readme >> text=another").catch(() => {});
+      assert.equal(await tab.evaluate(() => (window as { pwned?: string }).pwned), undefined, "no README markup ran");
+      assert.equal(await tab.$$eval("#readme script, #readme img, #readme style", (e) => e.length), 0);
+      assert.ok(await tab.isVisible("body"), "the README's style did not hide the page");
+      if (SCREENSHOTS) await tab.screenshot({ path: `${SCREENSHOTS}lora.png`, fullPage: true });
+
+      await tab.goto(`${r.url}/loras/bob/secret`);
+      assert.equal(await tab.textContent("h1"), "Not found");
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+    }
+  });
+});

@@ -1,0 +1,166 @@
+import { html, raw } from "hono/html";
+import type { HtmlEscapedString } from "hono/utils/html";
+import type { Lora, LoraListQuery, LoraVersion, MotionCategory } from "../../sdk/schema/index.ts";
+import { MotionCategory as Categories } from "../../sdk/schema/index.ts";
+import { headsSvg } from "./heads-svg.ts";
+
+// Every value interpolated with html`` is escaped; raw() is used only for markup built here or by
+// the README renderer, which escapes a README's own HTML.
+
+type Page = HtmlEscapedString | Promise<HtmlEscapedString>;
+
+const CATEGORY_LABEL: Record<MotionCategory, string> = {
+  "single-object": "Single object",
+  "multiple-objects": "Multiple objects",
+  "camera-motion": "Camera motion",
+  "human-motion": "Human motion",
+};
+
+/** The frame of every gallery page: a header with search, then the content. */
+export function layout(title: string, q: string, content: Page): Page {
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1">
+<title>${title}</title>
+<link rel="stylesheet" href="/gallery.css">
+</head>
+<body>
+<header>
+<a class="brand" href="/">motion-lora</a>
+<form action="/" method="get" role="search"><input type="search" name="q" value="${q}" placeholder="Search motion LoRAs" aria-label="Search"><button>Search</button></form>
+<a href="/docs">API</a>
+</header>
+<main>${content}</main>
+</body>
+</html>`;
+}
+
+/** A media URL for a blob a public LoRA version uses (served by the gallery without the API's rate limit). */
+const media = (sha: string) => `/media/${sha}`;
+
+export interface Card {
+  lora: Lora;
+  previewSha256: string | null;
+}
+
+/** `/` with the query it was asked with: the filters, the grid and the next page's link. */
+export function listPage(cards: Card[], q: LoraListQuery, nextCursor: string | null): Page {
+  const link = (change: Partial<Record<"category" | "tag" | "sort" | "cursor", string | undefined>>) => {
+    const params = new URLSearchParams();
+    const merged = { q: q.q, category: q.category, tag: q.tag, sort: q.sort === "newest" ? undefined : q.sort, ...change };
+    for (const [k, v] of Object.entries(merged)) if (v) params.set(k, v);
+    const s = params.toString();
+    return s ? `/?${s}` : "/";
+  };
+  const filters = html`<nav class="filters" aria-label="Category">
+<a href="${link({ category: undefined, cursor: undefined })}" aria-current="${String(q.category === undefined)}">All</a>
+${Categories.options.map((c) => html`<a href="${link({ category: c, cursor: undefined })}" aria-current="${String(q.category === c)}">${CATEGORY_LABEL[c]}</a>`)}
+<span class="muted">Sort:</span>
+<a href="${link({ sort: undefined, cursor: undefined })}" aria-current="${String(q.sort === "newest")}">Newest</a>
+<a href="${link({ sort: "downloads", cursor: undefined })}" aria-current="${String(q.sort === "downloads")}">Most downloaded</a>
+${q.tag ? html`<a href="${link({ tag: undefined, cursor: undefined })}" aria-current="true">tag: ${q.tag} ✕</a>` : ""}
+</nav>`;
+  const grid =
+    cards.length === 0
+      ? html`<p class="empty">No motion LoRAs match. <a href="/">See them all</a>.</p>`
+      : html`<ul class="grid">${cards.map((card) => cardHtml(card, (tag) => link({ tag, cursor: undefined })))}</ul>`;
+  const pager = html`<div class="pager">${q.cursor ? html`<a href="${link({ cursor: undefined })}">← First page</a>` : html`<span></span>`}${
+    nextCursor ? html`<a href="${link({ cursor: nextCursor })}" rel="next">Next page →</a>` : ""
+  }</div>`;
+  const title = q.q ? `“${q.q}” · motion LoRAs` : "Motion LoRAs";
+  return layout(title, q.q ?? "", html`<h1>${title}</h1>${filters}${grid}${pager}`);
+}
+
+function cardHtml({ lora, previewSha256 }: Card, tagLink: (tag: string) => string): Page {
+  const href = `/loras/${lora.owner}/${lora.name}`;
+  const cover = previewSha256
+    ? html`<img class="clip" loading="lazy" decoding="async" width="128" height="128" src="${media(previewSha256)}" alt="${lora.title}: preview">`
+    : html`<span class="muted">no preview</span>`;
+  return html`<li class="card" data-lora="${lora.owner}/${lora.name}">
+<a class="cover" href="${href}">${cover}</a>
+<div class="body"><h2><a href="${href}">${lora.title}</a></h2>
+<div class="meta">${lora.owner}/${lora.name} · ${CATEGORY_LABEL[lora.category]} · ${lora.downloads} downloads</div>
+<div>${lora.tags.map((t) => html`<a class="tag" href="${tagLink(t)}">${t}</a>`)}</div></div>
+</li>`;
+}
+
+export interface LoraPageData {
+  origin: string;
+  lora: Lora;
+  versions: LoraVersion[];
+  /** The README, already rendered safe (gallery/markdown.ts). */
+  readmeHtml: string;
+}
+
+/** A new prompt for the snippets: one the model's grammar accepts, of the LoRA's kind of scene. */
+export const SAMPLE_PROMPT: Record<MotionCategory, string> = {
+  "single-object": "a red circle on a gradient navy background",
+  "multiple-objects": "a red circle and a blue star on a black background",
+  "camera-motion": "a big green square on a striped gray background",
+  "human-motion": "a cyan person on a navy background",
+};
+
+const pct = (x: unknown) => (typeof x === "number" ? x.toFixed(2) : "–");
+const interval = (x: unknown) => (Array.isArray(x) && x.length === 3 ? `${pct(x[0])} (${pct(x[1])}…${pct(x[2])})` : "–");
+
+/** `/loras/:owner/:name`: previews, caption, heads, benchmark, versions, README and how to use it. */
+export function loraPage(d: LoraPageData): Page {
+  const { lora, versions } = d;
+  const latest = versions[0];
+  const cfg = (latest?.tuning_config ?? {}) as Record<string, unknown>;
+  const caption = typeof cfg.caption === "string" ? cfg.caption : null;
+  const scores = Array.isArray(cfg.head_scores) ? (cfg.head_scores as [number, number][][]) : null;
+  const bench = cfg.benchmark as { file?: string; motion_fidelity?: Record<string, unknown>; appearance_integrity?: unknown; leakage?: unknown } | undefined;
+  const ref = latest ? `${lora.owner}/${lora.name}@${latest.version}` : `${lora.owner}/${lora.name}`;
+  const prompt = SAMPLE_PROMPT[lora.category];
+
+  const previews = latest?.preview_sha256
+    ? html`<figure><img class="clip" width="256" height="256" src="${media(latest.preview_sha256)}" alt="reference clip"><figcaption>The reference clip it learned${
+        caption ? html`: “${caption}”` : ""
+      }</figcaption></figure>`
+    : html`<p class="muted">No preview yet.</p>`;
+  const heads = scores
+    ? html`<figure>${raw(headsSvg(scores, latest!.target_heads))}<figcaption>Head classification: a row per block, a column per head; orange heads attend across frames (temporal), blue within a frame (spatial); outlined heads carry the motion LoRA.</figcaption></figure>`
+    : "";
+  const benchmark = bench?.motion_fidelity
+    ? html`<h2>Benchmark</h2><p>Tuned with the default recipe, whose MotionBench figures are: motion fidelity ${interval(bench.motion_fidelity.all)} (ID ${interval(
+        bench.motion_fidelity.id,
+      )}, OOD ${interval(bench.motion_fidelity.ood)}), appearance integrity ${interval(bench.appearance_integrity)}, leakage ${pct(bench.leakage)} <span class="muted">(${
+        bench.file ?? ""
+      })</span>.</p>`
+    : "";
+  const rows = versions.map(
+    (v) =>
+      html`<tr><td>${v.version}</td><td>${new Date(v.created_at).toISOString().slice(0, 10)}</td><td>${(v.file_size / 1024).toFixed(0)} KiB</td><td>${v.rank}</td><td>${v.stage}</td><td>${String(
+        (v.tuning_config as Record<string, unknown>).recipe ?? "–",
+      )}</td><td><code title="${v.file_sha256}">${v.file_sha256.slice(0, 12)}…</code></td></tr>`,
+  );
+  const snippets = html`<h2>Use it</h2>
+<p>SDK (<code>npm install @motion-lora/sdk</code>):</p>
+<pre><code>import { MotionLora } from "@motion-lora/sdk";
+const client = new MotionLora({ baseUrl: "${d.origin}" });
+const clip = await client.generate({ prompt: "${prompt}", loras: [{ ref: "${ref}", weight: 1 }] });</code></pre>
+<p>CLI:</p>
+<pre><code>npx motion-lora generate --registry ${d.origin} --prompt "${prompt}" --lora ${ref}:1.0 -o out.gif
+npx motion-lora pull ${ref}</code></pre>
+<p>curl:</p>
+<pre><code>curl -L -o ${lora.name}.safetensors ${d.origin}/v1/loras/${lora.owner}/${lora.name}/versions/${latest?.version ?? "latest"}/file</code></pre>`;
+
+  const body = html`<p class="muted"><a href="/?category=${lora.category}">${CATEGORY_LABEL[lora.category]}</a> · ${lora.owner}/${lora.name} · licence ${lora.license} · ${lora.downloads} downloads</p>
+<h1>${lora.title}</h1>
+${lora.description ? html`<p>${lora.description}</p>` : ""}
+<div>${lora.tags.map((t) => html`<a class="tag" href="/?tag=${encodeURIComponent(t)}">${t}</a>`)}</div>
+<div class="side">${previews}${heads}</div>
+${benchmark}
+${snippets}
+<h2>Versions</h2>
+<table><thead><tr><th>version</th><th>published</th><th>size</th><th>rank</th><th>stage</th><th>recipe</th><th>sha256</th></tr></thead><tbody>${rows}</tbody></table>
+${d.readmeHtml ? html`<section class="readme" id="readme">${raw(d.readmeHtml)}</section>` : ""}`;
+  return layout(`${lora.title} · motion LoRA`, "", body);
+}
+
+/** A gallery 404: a page, not the API's JSON. */
+export const notFoundPage = (what: string): Page =>
+  layout("Not found · motion-lora", "", html`<h1>Not found</h1><p>${what} was not found. <a href="/">Back to the gallery</a>.</p>`);

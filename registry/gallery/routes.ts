@@ -1,0 +1,70 @@
+import type { Hono } from "hono";
+import { LoraListQuery, Sha256 } from "../../sdk/schema/index.ts";
+import { anonymous } from "../auth/keys.ts";
+import { serveBlob } from "../blobs/serve.ts";
+import type { AppEnv, Services } from "../context.ts";
+import { RegistryError } from "../http/errors.ts";
+import { toLora } from "../loras/rows.ts";
+import { renderReadme } from "./markdown.ts";
+import { listPage, loraPage, notFoundPage } from "./pages.ts";
+import { GALLERY_CSS } from "./style.ts";
+
+const PAGE_SIZE = 24;
+// Pages change with the catalog; the browser revalidates them. Media are content-addressed.
+// The CSP is defence in depth behind the README renderer: no inline script, no plugins, no framing.
+const PAGE_HEADERS = {
+  "Cache-Control": "no-cache",
+  "X-Content-Type-Options": "nosniff",
+  "Content-Security-Policy": "default-src 'self'; img-src 'self' https: http:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+};
+
+/**
+ * The gallery: server-rendered HTML of the public catalog, for people who browse motion by looking.
+ * It reads as an anonymous visitor would, so a private LoRA never appears here.
+ */
+export function galleryRoutes(app: Hono<AppEnv>, s: Services) {
+  const visitor = () => anonymous(s.config.anonymousRateLimitPerMinute);
+
+  app.get("/gallery.css", (c) => c.body(GALLERY_CSS, 200, { "Content-Type": "text/css; charset=utf-8", "Cache-Control": "public, max-age=3600" }));
+
+  app.get("/", async (c) => {
+    const parsed = LoraListQuery.safeParse({ ...c.req.query(), limit: PAGE_SIZE });
+    // A hand-edited URL with a bad filter shows the whole catalog rather than an error page.
+    const q = parsed.success ? parsed.data : LoraListQuery.parse({ limit: PAGE_SIZE });
+    const page = await s.loras.list(visitor(), q).catch((e) => {
+      if (e instanceof RegistryError && e.code === "validation_failed") return s.loras.list(visitor(), { ...q, cursor: undefined });
+      throw e;
+    });
+    const previews = await s.loras.latestPreviews(page.data);
+    const cards = page.data.map((lora) => ({ lora, previewSha256: previews.get(lora.id) ?? null }));
+    return c.html(listPage(cards, q, page.next_cursor), 200, PAGE_HEADERS);
+  });
+
+  app.get("/loras/:owner/:name", async (c) => {
+    const { owner, name } = c.req.param();
+    try {
+      const row = await s.loras.find(visitor(), owner, name);
+      const versions = await s.loras.versions(visitor(), owner, name, 20);
+      const lora = toLora(row, true);
+      const origin = new URL(c.req.url).origin;
+      return c.html(loraPage({ origin, lora, versions: versions.data, readmeHtml: lora.readme ? renderReadme(lora.readme) : "" }), 200, PAGE_HEADERS);
+    } catch (e) {
+      if (e instanceof RegistryError && e.code === "not_found") return c.html(notFoundPage(`The motion LoRA ${owner}/${name}`), 404, PAGE_HEADERS);
+      throw e;
+    }
+  });
+
+  // Images of public LoRA versions, outside /v1 so a page of previews does not spend a visitor's
+  // API rate limit. Only GIF and PNG, never sniffed into anything else, so a blob cannot become a
+  // page on the gallery's origin.
+  app.get("/media/:sha256", async (c) => {
+    const sha = Sha256.safeParse(c.req.param("sha256"));
+    const row = sha.success && (await s.blobs.canRead(visitor(), sha.data)) ? await s.blobs.get(sha.data) : undefined;
+    if (!row || (row.contentType !== "image/gif" && row.contentType !== "image/png")) return c.html(notFoundPage("This image"), 404, PAGE_HEADERS);
+    const { response } = await serveBlob(c, s.store, row);
+    response.headers.set("Cache-Control", "public, max-age=31536000, immutable");
+    response.headers.set("X-Content-Type-Options", "nosniff");
+    response.headers.set("Content-Security-Policy", "default-src 'none'");
+    return response;
+  });
+}
