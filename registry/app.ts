@@ -22,6 +22,7 @@ import { VersionPublisher } from "./loras/publish.ts";
 import { LoraService } from "./loras/service.ts";
 import { Api } from "./openapi/api.ts";
 import { docsPage } from "./openapi/docs-page.ts";
+import { referenceRoutes, type ReferenceAsset } from "./openapi/reference.ts";
 import { galleryRoutes } from "./gallery/routes.ts";
 import type { WebhookSender } from "./webhooks/send.ts";
 import type { Resolve } from "./webhooks/url.ts";
@@ -42,6 +43,10 @@ export interface AppDeps {
   resolveHost?: Resolve | null;
   /** Sends webhook POSTs; node.ts passes one that connects only to the addresses it checked. */
   sendWebhook?: WebhookSender;
+  /** The gallery's "Try it" script (the SDK bundled for browsers); without it LoRA pages have no panel. */
+  galleryScript?: () => Promise<string>;
+  /** Swagger UI's files for /docs (swagger-ui-dist); without them /docs says what to install. */
+  referenceAsset?: (name: ReferenceAsset) => Promise<Uint8Array | null>;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -169,10 +174,9 @@ export function createApp(deps: AppDeps) {
       maxAttempts: config.webhooks.maxAttempts,
     },
   });
-  const docs = docsPage(api.operations, openapi);
   app.get("/openapi.json", (c) => c.json(openapi));
-  app.get("/docs", (c) => c.html(docs));
-  galleryRoutes(app, services);
+  referenceRoutes(app, docsPage(api.operations, openapi), deps.referenceAsset ?? (async () => null));
+  galleryRoutes(app, services, deps.galleryScript);
 
   return { app, services, openapi };
 }

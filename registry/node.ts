@@ -3,9 +3,13 @@ import { getConnInfo } from "@hono/node-server/conninfo";
 import { createHash } from "node:crypto";
 import { lookup } from "node:dns/promises";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createApp, type AppDeps } from "./app.ts";
+import type { ReferenceAsset } from "./openapi/reference.ts";
+import { galleryScript } from "./gallery/bundle.ts";
 import { FsBlobStore } from "./blobs/fs-store.ts";
 import { openSqlite } from "./db/open.ts";
 import { baseModelFromArtifacts, type BaseModelSpec } from "./base-model/spec.ts";
@@ -47,6 +51,16 @@ export function loadBaseModel(dir = ARTIFACTS): BaseModelSpec | null {
   return baseModelFromArtifacts({ model }, vocab, model.grammar === undefined ? undefined : hashed("grammar", "grammar.json"));
 }
 
+const require = createRequire(import.meta.url);
+/** Swagger UI's files from the installed swagger-ui-dist package. */
+const referenceAsset = async (name: ReferenceAsset) => {
+  try {
+    return new Uint8Array(await readFile(join(dirname(require.resolve("swagger-ui-dist/package.json")), name)));
+  } catch {
+    return null;
+  }
+};
+
 const systemResolve: Resolve = async (host) => (await lookup(host, { all: true })).map((a) => a.address);
 
 export interface StartOptions {
@@ -80,6 +94,8 @@ export async function startRegistry(opts: StartOptions = {}) {
     clientAddress: (c) => getConnInfo(c).remote.address ?? "unknown",
     resolveHost,
     sendWebhook: nodeWebhookSender(resolveHost),
+    galleryScript,
+    referenceAsset,
   });
   // Completions a crash cut off between their commit and their version, event and webhook.
   await services.jobs.completions.finishPending((e) => console.error(JSON.stringify(e)));

@@ -6,6 +6,7 @@ import { mkdir, readFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
 import { MotionLora } from "../../sdk/client/client.ts";
 import { loraFile } from "../../test/helpers/lora-file.ts";
+import { cli } from "../../test/helpers/processes.ts";
 import { startTestRegistry, type TestRegistry } from "../../test/helpers/registry.ts";
 
 const chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
@@ -146,6 +147,52 @@ describe("the gallery in Chromium", {
       assert.deepEqual(errors, []);
     } finally {
       await browser.close();
+    }
+  });
+
+  it("generates with the LoRA from its page: grammar words offered, live progress, the clip plays and downloads", async () => {
+    assert.ok(chromium, "CI must have Chromium");
+    const runner = cli(["runner", "start", "--registry", r.url, "--cache", `${r.home}/runner-cache`], { MOTION_LORA_TOKEN: await r.key("runner", ["runner"]) });
+    const { chromium: pw } = await import("playwright-core");
+    const browser = await pw.launch({ executablePath: chromium, headless: true, args: ["--no-sandbox"] });
+    try {
+      const tab = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+      const errors: string[] = [];
+      tab.on("pageerror", (e) => errors.push(String(e)));
+      await tab.goto(`${r.url}/loras/alice/pan`);
+      await tab.fill("#try-prompt", "a big green square on a ");
+      await tab.waitForSelector("#try-suggestions button");
+      const offered = await tab.$$eval("#try-suggestions button", (b) => b.map((x) => x.textContent));
+      assert.ok(offered.includes("navy") && offered.includes("striped") && !offered.includes("white"), `offered: ${offered}`);
+      await tab.click("#try-suggestions button:text('striped')");
+      await tab.fill("#try-prompt", "a big green square on a plain white background");
+      await tab.click("#try-go");
+      assert.equal(await tab.getAttribute("#try", "data-state"), "error");
+      assert.match((await tab.textContent("#try-status"))!, /'plain' \(word 7\) does not fit/, "checked in the page, before any job");
+      const carol = await r.key("carol", ["read", "write"]);
+      await tab.fill("#try-token", carol);
+      await tab.fill("#try-prompt", "a big green square on a striped gray background");
+      await tab.fill("#try-steps", "3");
+      await tab.$eval("#try-weight", (el) => {
+        (el as HTMLInputElement).value = "0.8";
+        el.dispatchEvent(new Event("input"));
+      });
+      await tab.click("#try-go");
+      await tab.waitForSelector("#try:not([data-state=running]):not([data-state=idle])", { timeout: 120_000 });
+      assert.equal(await tab.getAttribute("#try", "data-state"), "done", `${await tab.textContent("#try-status")} ${errors.join(" ")}`);
+      assert.equal(await tab.evaluate(() => (document.getElementById("try-clip") as HTMLImageElement).naturalWidth), 256, "the GIF plays in place");
+      assert.match((await tab.getAttribute("#try-download", "download"))!, /alice-pan-1\.gif/);
+      const jobs = (await r.call("GET", "/v1/jobs", { token: carol })).body.data as {
+        input: { loras: { ref: string; weight: number }[]; options: { steps: number } };
+      }[];
+      assert.deepEqual(jobs[0]!.input.loras, [{ ref: "alice/pan@1", weight: 0.8 }]);
+      assert.equal(await tab.evaluate(() => localStorage.getItem("motion-lora:token")?.startsWith("mlk_")), true, "the key stays in this browser");
+      if (SCREENSHOTS) await tab.screenshot({ path: `${SCREENSHOTS}try-it.png`, fullPage: false });
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+      runner.child.kill("SIGTERM");
+      await runner.exited;
     }
   });
 });

@@ -92,6 +92,8 @@ export interface LoraPageData {
   versions: LoraVersion[];
   /** The README, already rendered safe (gallery/markdown.ts). */
   readmeHtml: string;
+  /** Whether the "Try it" script is served (gallery/bundle.ts). */
+  tryIt: boolean;
 }
 
 /** A new prompt for the snippets: one the model's grammar accepts, of the LoRA's kind of scene. */
@@ -153,12 +155,30 @@ npx motion-lora pull ${ref}</code></pre>
 ${lora.description ? html`<p>${lora.description}</p>` : ""}
 <div>${lora.tags.map((t) => html`<a class="tag" href="/?tag=${encodeURIComponent(t)}">${t}</a>`)}</div>
 <div class="side">${previews}${heads}</div>
+${latest && d.tryIt ? tryPanel(`${lora.owner}/${lora.name}@${latest.version}`, prompt) : ""}
 ${benchmark}
 ${snippets}
 <h2>Versions</h2>
 <table><thead><tr><th>version</th><th>published</th><th>size</th><th>rank</th><th>stage</th><th>recipe</th><th>sha256</th></tr></thead><tbody>${rows}</tbody></table>
 ${d.readmeHtml ? html`<section class="readme" id="readme">${raw(d.readmeHtml)}</section>` : ""}`;
   return layout(`${lora.title} · motion LoRA`, "", body);
+}
+
+/** Generate with this LoRA in the page (gallery/try-it.ts drives it); the API key stays in the browser. */
+function tryPanel(ref: string, prompt: string): Page {
+  return html`<section id="try" data-ref="${ref}" data-state="idle">
+<h2>Try it</h2>
+<div class="try-grid">
+<label>API key <input id="try-token" type="password" autocomplete="off" placeholder="mlk_… (kept in this browser)"></label>
+<label>Prompt <input id="try-prompt" type="text" value="${prompt}" autocomplete="off" spellcheck="false"></label>
+<div id="try-suggestions" aria-label="words that fit next"></div>
+<label>LoRA weight <input id="try-weight" type="range" min="0" max="2" step="0.1" value="1"> <output id="try-weight-value"></output></label>
+<label>Sampling steps <input id="try-steps" type="number" min="1" max="100" value="20"></label>
+<div><button id="try-go" type="button">Generate</button> <progress id="try-progress" max="1" value="0"></progress> <span id="try-status" role="status"></span></div>
+</div>
+<img id="try-clip" class="clip" width="256" height="256" alt="generated clip" hidden> <a id="try-download" hidden>Download GIF</a>
+</section>
+<script type="module" src="/gallery.js"></script>`;
 }
 
 /** A gallery 404: a page, not the API's JSON. */

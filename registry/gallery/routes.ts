@@ -15,15 +15,22 @@ const PAGE_SIZE = 24;
 const PAGE_HEADERS = {
   "Cache-Control": "no-cache",
   "X-Content-Type-Options": "nosniff",
-  "Content-Security-Policy": "default-src 'self'; img-src 'self' https: http:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  "Content-Security-Policy":
+    "default-src 'self'; img-src 'self' blob: https: http:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
 };
 
 /**
  * The gallery: server-rendered HTML of the public catalog, for people who browse motion by looking.
  * It reads as an anonymous visitor would, so a private LoRA never appears here.
  */
-export function galleryRoutes(app: Hono<AppEnv>, s: Services) {
+export function galleryRoutes(app: Hono<AppEnv>, s: Services, script?: () => Promise<string>) {
   const visitor = () => anonymous(s.config.anonymousRateLimitPerMinute);
+
+  if (script) {
+    app.get("/gallery.js", async (c) =>
+      c.body(await script(), 200, { "Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff" }),
+    );
+  }
 
   app.get("/gallery.css", (c) => c.body(GALLERY_CSS, 200, { "Content-Type": "text/css; charset=utf-8", "Cache-Control": "public, max-age=3600" }));
 
@@ -47,7 +54,8 @@ export function galleryRoutes(app: Hono<AppEnv>, s: Services) {
       const versions = await s.loras.versions(visitor(), owner, name, 20);
       const lora = toLora(row, true);
       const origin = new URL(c.req.url).origin;
-      return c.html(loraPage({ origin, lora, versions: versions.data, readmeHtml: lora.readme ? renderReadme(lora.readme) : "" }), 200, PAGE_HEADERS);
+      const readmeHtml = lora.readme ? renderReadme(lora.readme) : "";
+      return c.html(loraPage({ origin, lora, versions: versions.data, readmeHtml, tryIt: script !== undefined }), 200, PAGE_HEADERS);
     } catch (e) {
       if (e instanceof RegistryError && e.code === "not_found") return c.html(notFoundPage(`The motion LoRA ${owner}/${name}`), 404, PAGE_HEADERS);
       throw e;

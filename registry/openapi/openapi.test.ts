@@ -57,8 +57,8 @@ describe("OpenAPI document and docs page", () => {
     for (const c of codes) assert.match(doc.info.description, new RegExp(`\\| \`${c}\` \\| (yes|no) \\| \\w`), c);
   });
 
-  it("serves a readable API reference at /docs", async () => {
-    const res = await fetch(`${r.url}/docs`);
+  it("serves a readable API reference as plain HTML at /docs/text", async () => {
+    const res = await fetch(`${r.url}/docs/text`);
     assert.equal(res.status, 200);
     const html = await res.text();
     assert.match(html, /<code>\/v1\/loras\/\{owner\}\/\{name\}\/versions<\/code>/);

@@ -1,0 +1,101 @@
+// The LoRA page's "Try it" panel, in the browser: a signed-in user types a prompt (the grammar's
+// words offered as they type), generates with this LoRA at a chosen weight, watches the job's
+// progress live and gets the clip to play and download. Bundled with the SDK (gallery/bundle.ts).
+import { encodeGif, grammarMismatchMessage, matchGrammar, MotionLora, promptWords } from "../../sdk/index.ts";
+import type { Grammar } from "../../sdk/schema/model.ts";
+
+const TOKEN_KEY = "motion-lora:token";
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+
+const panel = $("try");
+const ref = panel.dataset.ref!;
+const token = $<HTMLInputElement>("try-token");
+const prompt = $<HTMLInputElement>("try-prompt");
+const weight = $<HTMLInputElement>("try-weight");
+const steps = $<HTMLInputElement>("try-steps");
+const suggestions = $("try-suggestions");
+const status = $("try-status");
+const bar = $<HTMLProgressElement>("try-progress");
+const result = $<HTMLImageElement>("try-clip");
+const download = $<HTMLAnchorElement>("try-download");
+const go = $<HTMLButtonElement>("try-go");
+
+token.value = localStorage.getItem(TOKEN_KEY) ?? "";
+const client = () => new MotionLora({ baseUrl: location.origin, ...(token.value ? { apiKey: token.value } : {}) });
+let grammar: Grammar | null = null;
+void client()
+  .model()
+  .then((m) => {
+    grammar = m.grammar;
+    suggest();
+  });
+
+/** The words that may come next (completing the word being typed), from the grammar. */
+function suggest() {
+  suggestions.replaceChildren();
+  if (!grammar) return;
+  const typed = prompt.value;
+  const partial = /\S$/.test(typed) ? (typed.split(/\s+/).at(-1) ?? "") : "";
+  const words = promptWords(partial ? typed.slice(0, -partial.length) : typed);
+  const m = matchGrammar(words, grammar);
+  if (m.ok || m.position < words.length) return;
+  const next = m.expected.flatMap((e) => ("word" in e ? [e.word] : "words" in e ? e.words : []));
+  const typing = partial.toLowerCase();
+  for (const w of next.filter((w) => w.startsWith(typing) && w !== typing).slice(0, 24)) {
+    const chip = document.createElement("button");
+    chip.type = "button";
+    chip.className = "tag";
+    chip.textContent = w;
+    chip.onclick = () => {
+      prompt.value = `${partial ? typed.slice(0, -partial.length) : typed.replace(/\s*$/, typed ? " " : "")}${w} `;
+      prompt.focus();
+      suggest();
+    };
+    suggestions.append(chip);
+  }
+}
+
+function show(state: string, text: string) {
+  panel.dataset.state = state;
+  status.textContent = text;
+}
+
+prompt.addEventListener("input", suggest);
+$("try-weight-value").textContent = weight.value;
+weight.addEventListener("input", () => ($("try-weight-value").textContent = weight.value));
+
+go.addEventListener("click", async () => {
+  const words = promptWords(prompt.value);
+  const m = grammar ? matchGrammar(words, grammar) : { ok: true as const };
+  if (!m.ok) return show("error", grammarMismatchMessage(words, m));
+  if (!token.value) return show("error", "Enter an API key with the write scope first (motion-lora keys create).");
+  localStorage.setItem(TOKEN_KEY, token.value);
+  go.disabled = true;
+  bar.value = 0;
+  show("running", "queued…");
+  try {
+    const clip = await client().generate({
+      prompt: prompt.value,
+      loras: [{ ref, weight: Number(weight.value) }],
+      options: { steps: Number(steps.value) },
+      onProgress: (p) => {
+        bar.value = p.progress;
+        const eta = p.etaSeconds === null ? "" : `, about ${Math.ceil(p.etaSeconds)} s left`;
+        show("running", `${p.stage ?? p.status ?? ""} ${(p.progress * 100).toFixed(0)}%${eta}`);
+      },
+    });
+    const gif = encodeGif(clip.frames, { scale: 8 });
+    const url = URL.createObjectURL(new Blob([gif as Uint8Array<ArrayBuffer>], { type: "image/gif" }));
+    result.src = url;
+    result.hidden = false;
+    download.href = url;
+    download.download = `${ref.replace(/[/@]/g, "-")}.gif`;
+    download.hidden = false;
+    bar.value = 1;
+    show("done", `done: job ${clip.job.id}`);
+  } catch (e) {
+    show("error", `${(e as Error).name}: ${(e as Error).message}`);
+  } finally {
+    go.disabled = false;
+  }
+});
