@@ -73,6 +73,8 @@ describe("motion-lora CLI", () => {
       "mit",
       "--preview",
       "examples/clips/single-object-1.gif",
+      "--sample",
+      "a red circle on a gradient navy background=examples/clips/single-object-2.gif",
     ];
     const push = await run(["push", file, ...args]);
     assert.equal(push.code, 0, push.out);
@@ -84,6 +86,7 @@ describe("motion-lora CLI", () => {
     );
     const page = await (await fetch(`${reg.url}/loras/alice/orbit`)).text();
     assert.match(page, /<h1>Orbit<\/h1>[\s\S]*A slow orbit/);
+    assert.match(page, /Its motion on a new prompt: “a red circle on a gradient navy background”/);
     const show = await run(["show", "alice/orbit"]);
     assert.match(show.out, new RegExp(`gallery ${reg.url}/loras/alice/orbit`));
     assert.match(show.out, new RegExp(`preview ${reg.url}/media/[0-9a-f]{64}`));

@@ -68,6 +68,9 @@ describe("end to end: tune and generate through registry and runner processes", 
     assert.ok(version.reference_video_sha256 && version.preview_sha256);
     assert.ok(stages.has("temporal"), `progress stages ${[...stages]}`);
     assert.ok(etas.length > 0 && etas.every((s) => s >= 0 && s < 600), `the runner's whole-job ETAs: ${etas}`);
+    const [sample] = version.samples;
+    assert.ok(sample && sample.prompt !== CAPTION, `a transfer sample on new content: ${JSON.stringify(version.samples)}`);
+    assert.equal(new TextDecoder().decode((await alice.blobs.download(sample.preview_sha256)).subarray(0, 4)), "GIF8", "a GIF");
     const job = await alice.jobs.get(version.job_id!);
     const heat = await decodePng(await alice.blobs.download(String(job.result?.heads_preview_sha256)));
     assert.deepEqual([heat.width, heat.height], [8 * 16, 6 * 16], "the head classification heat map: a column per head, a row per block");

@@ -39,6 +39,8 @@ export const Manifest = z.object({
       weights: z.string(),
       vocab: z.string(),
       vocab_sha256: z.string().regex(/^[0-9a-f]{64}$/),
+      grammar: z.string().optional(),
+      grammar_sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
       sparse_frames: z.number().int(),
     })
     .passthrough(),
@@ -81,6 +83,7 @@ export async function loadManifest(dir = DEFAULT_ARTIFACTS, { verify = true } = 
     const files: [string, string][] = [
       [m.model.weights, m.model.sha256],
       [m.model.vocab, m.model.vocab_sha256],
+      ...(m.model.grammar && m.model.grammar_sha256 ? [[m.model.grammar, m.model.grammar_sha256] as [string, string]] : []),
       ...Object.values(m.graphs).map((g) => [g.file, g.sha256] as [string, string]),
     ];
     for (const [file, expected] of files) {

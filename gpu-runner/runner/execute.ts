@@ -1,5 +1,14 @@
 import type { MotionLora } from "../../sdk/client/client.ts";
-import { GenerateInput, TuneInput, type BlobInfo, type GenerateResult, type Job, type JobInputErrorCode, type TuneResult } from "../../sdk/schema/index.ts";
+import {
+  GenerateInput,
+  TuneInput,
+  type BlobInfo,
+  type GenerateResult,
+  type Grammar,
+  type Job,
+  type JobInputErrorCode,
+  type TuneResult,
+} from "../../sdk/schema/index.ts";
 import type * as z from "zod";
 import { decodeClipPng, encodeClipPng } from "../../sdk/video/frames.ts";
 import { encodeGif } from "../../sdk/video/gif.ts";
@@ -10,9 +19,11 @@ import type { Engine } from "../engine/engine.ts";
 import { generate } from "../fym/sampler.ts";
 import { DEFAULT_TUNE, DEFAULT_TUNE_BENCHMARK, recipeName, tune, type Progress, type TuneOptions } from "../fym/tune.ts";
 import { decodeLora, encodeLora } from "../lora/file.ts";
+import type { LoraWeights } from "../lora/tensors.ts";
 import { RunnerError } from "../errors.ts";
 import type { BlobCache } from "./cache.ts";
 import { StepTimes, TuneEta, tunePlan } from "./eta.ts";
+import { loadGrammar, transferPrompt } from "./sample-prompt.ts";
 
 /** A job the runner cannot do, whatever it retries (its input is the problem): the message goes to the user. */
 export class JobInputError extends RunnerError {
@@ -38,6 +49,9 @@ export interface ExecuteContext {
 /** A result's `blobs` list: each upload with the kind the registry stored it as, so no kind is left to be guessed. */
 const declare = (...uploads: BlobInfo[]) => uploads.map(({ sha256, kind }) => ({ sha256, kind }));
 
+/** Sampling steps of a tune's transfer sample: the generation default. */
+const SAMPLE_STEPS = 20;
+
 // Shares of a tune job's progress bar; the temporal stage dominates the time.
 const TUNE_SHARES = { heads: [0, 0.02], spatial: [0.02, 0.22], temporal: [0.22, 0.95] } as const;
 
@@ -45,6 +59,7 @@ const TUNE_SHARES = { heads: [0, 0.02], spatial: [0.02, 0.22], temporal: [0.22, 
 export class Executor {
   /** Step times measured by this runner's tunes: a tune's ETA covers the stages it has not reached yet. */
   private readonly stepTimes = new StepTimes();
+  private grammar: Promise<Grammar | null> | undefined;
 
   constructor(
     readonly engine: Engine,
@@ -123,11 +138,13 @@ export class Executor {
     const spatial = encodeLora(cfg, r.spatial.lora, this.engine.base, { stage: "spatial", heads: r.heads.spatial, tuning });
     const opts = { signal: ctx.signal };
     const heat = headHeatmap(r.heads);
-    const [m, s, preview, heads] = await Promise.all([
+    const sample = await this.transferSample(input.prompt, r.temporal.lora, o.sample_steps ?? SAMPLE_STEPS, ctx);
+    const [m, s, preview, heads, sampleGif] = await Promise.all([
       this.client.blobs.upload(motion, "lora", opts),
       this.client.blobs.upload(spatial, "lora", opts),
       this.client.blobs.upload(encodeGif(frames, { scale: 4 }), "preview", opts),
       this.client.blobs.upload(await encodePng(heat.rgb, heat.width, heat.height), "preview", opts),
+      sample ? this.client.blobs.upload(sample.gif, "preview", opts) : null,
     ]);
     const last = (xs: number[]) => xs.slice(-10).reduce((a, b) => a + b, 0) / Math.max(1, Math.min(10, xs.length));
     return {
@@ -135,9 +152,25 @@ export class Executor {
       spatial_lora_sha256: s.sha256,
       preview_sha256: preview.sha256,
       heads_preview_sha256: heads.sha256,
-      blobs: declare(m, s, preview, heads),
+      ...(sample && sampleGif && { samples: [{ prompt: sample.prompt, preview_sha256: sampleGif.sha256 }] }),
+      blobs: declare(m, s, preview, heads, ...(sampleGif ? [sampleGif] : [])),
       metrics: { spatial_ms: r.spatial.ms, temporal_ms: r.temporal.ms, spatial_loss: last(r.spatial.losses), temporal_loss: last(r.temporal.losses) },
     };
+  }
+
+  /**
+   * A clip of the new motion LoRA on new content (the caption's colours and shapes changed), for the
+   * version's gallery page: what a user will get, not the reference again. Skipped when the caption
+   * is outside the grammar or the model has none.
+   */
+  private async transferSample(caption: string, lora: LoraWeights, steps: number, ctx: ExecuteContext) {
+    if (steps === 0) return null;
+    const grammar = await (this.grammar ??= loadGrammar());
+    const prompt = grammar && transferPrompt(caption, grammar);
+    if (!prompt) return null;
+    ctx.report({ progress: 0.95, stage: "sample" });
+    const clip = await generate(this.engine, { prompt, loras: [{ lora, weight: 1 }], steps, seed: 0, signal: ctx.signal });
+    return { prompt, gif: encodeGif(clipToFrames(clip), { scale: 4 }) };
   }
 
   private async generate(job: Job, ctx: ExecuteContext) {

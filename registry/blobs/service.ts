@@ -125,7 +125,17 @@ export class BlobService {
       .select({ one: sql`1` })
       .from(loraVersions)
       .innerJoin(loras, eq(loras.id, loraVersions.loraId))
-      .where(and(or(eq(loraVersions.fileSha256, sha256), eq(loraVersions.previewSha256, sha256), eq(loraVersions.referenceVideoSha256, sha256)), visibleTo(p)))
+      .where(
+        and(
+          or(
+            eq(loraVersions.fileSha256, sha256),
+            eq(loraVersions.previewSha256, sha256),
+            eq(loraVersions.referenceVideoSha256, sha256),
+            sql`exists (select 1 from json_each(${loraVersions.samples}) where json_extract(value, '$.preview_sha256') = ${sha256})`,
+          ),
+          visibleTo(p),
+        ),
+      )
       .limit(1);
     return used !== undefined;
   }
@@ -185,7 +195,7 @@ export class BlobService {
   async collectUnreferenced(now = Date.now(), max = 1_000): Promise<{ removed: number }> {
     const unreferenced = (
       sha: SQL | string,
-    ) => sql`not exists (select 1 from ${loraVersions} where ${loraVersions.fileSha256} = ${sha} or ${loraVersions.previewSha256} = ${sha} or ${loraVersions.referenceVideoSha256} = ${sha})
+    ) => sql`not exists (select 1 from ${loraVersions} where ${loraVersions.fileSha256} = ${sha} or ${loraVersions.previewSha256} = ${sha} or ${loraVersions.referenceVideoSha256} = ${sha} or instr(${loraVersions.samples}, ${sha}) > 0)
       and not exists (select 1 from ${jobs} where instr(${jobs.input}, ${sha}) > 0 or instr(coalesce(${jobs.result}, ''), ${sha}) > 0 or instr(${jobs.resolvedLoras}, ${sha}) > 0)`;
     const old = lt(blobs.createdAt, now - this.config.unreferencedBlobGraceMs);
     const candidates = await this.db

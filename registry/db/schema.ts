@@ -75,6 +75,8 @@ export const loraVersions = sqliteTable(
     tuningConfig: text("tuning_config", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
     metadata: text("metadata", { mode: "json" }).$type<Record<string, string>>().notNull(),
     notes: text("notes").notNull(),
+    // Clips generated with this version for other prompts: what its motion looks like on new content.
+    samples: text("samples", { mode: "json" }).$type<{ prompt: string; preview_sha256: string }[]>().notNull().default([]),
     downloads: integer("downloads").notNull().default(0),
     jobId: text("job_id"),
     createdAt: integer("created_at").notNull(),

@@ -123,6 +123,10 @@ export function loraPage(d: LoraPageData): Page {
         caption ? html`: “${caption}”` : ""
       }</figcaption></figure>`
     : html`<p class="muted">No preview yet.</p>`;
+  const samples = (latest?.samples ?? []).map(
+    (s) =>
+      html`<figure><img class="clip" width="256" height="256" loading="lazy" src="${media(s.preview_sha256)}" alt="a sample with a new prompt"><figcaption>Its motion on a new prompt: “${s.prompt}”</figcaption></figure>`,
+  );
   const heads = scores
     ? html`<figure>${raw(headsSvg(scores, latest!.target_heads))}<figcaption>Head classification: a row per block, a column per head; orange heads attend across frames (temporal), blue within a frame (spatial); outlined heads carry the motion LoRA.</figcaption></figure>`
     : "";
@@ -154,7 +158,7 @@ npx motion-lora pull ${ref}</code></pre>
 <h1>${lora.title}</h1>
 ${lora.description ? html`<p>${lora.description}</p>` : ""}
 <div>${lora.tags.map((t) => html`<a class="tag" href="/?tag=${encodeURIComponent(t)}">${t}</a>`)}</div>
-<div class="side">${previews}${heads}</div>
+<div class="side">${previews}${samples}${heads}</div>
 ${latest && d.tryIt ? tryPanel(`${lora.owner}/${lora.name}@${latest.version}`, prompt) : ""}
 ${benchmark}
 ${snippets}

@@ -17,8 +17,15 @@ const TuneCreate = LoraCreate.omit({ name: true, owner: true });
 
 type Result = Record<string, unknown>;
 
-/** The hash fields of a result, as [field, sha256]: by the schemas' naming, the fields ending in `_sha256`. */
-const hashFields = (result: Result) => Object.entries(result).filter((e): e is [string, string] => e[0].endsWith("_sha256") && typeof e[1] === "string");
+/** The hash fields of a result, as [field, sha256]: by the schemas' naming, the fields ending in `_sha256`, its samples' included. */
+function hashFields(result: Result): [string, string][] {
+  const top = Object.entries(result).filter((e): e is [string, string] => e[0].endsWith("_sha256") && typeof e[1] === "string");
+  const samples = Array.isArray(result.samples) ? (result.samples as { preview_sha256?: unknown }[]) : [];
+  const nested = samples.flatMap((x, i): [string, string][] =>
+    typeof x.preview_sha256 === "string" ? [[`samples.${i}.preview_sha256`, x.preview_sha256]] : [],
+  );
+  return [...top, ...nested];
+}
 
 /** Every blob a stored result names: its declared blobs, and the hash fields of results stored before blobs were declared. */
 function resultHashes(result: Result): Set<string> {
@@ -33,6 +40,7 @@ function versionOf(job: Pick<JobRow, "id" | "input">, result: Result): VersionCr
     notes: `tuned by job ${job.id}`,
     ...(result.preview_sha256 ? { preview_sha256: result.preview_sha256 as string } : {}),
     reference_video_sha256: String(job.input.video_sha256),
+    samples: Array.isArray(result.samples) ? (result.samples as VersionCreate["samples"]) : [],
   };
 }
 

@@ -30,7 +30,7 @@ describe("publishing: what a version may name and what its file must be", () => 
   /** An error message with its hash blanked, to compare the answer for someone's blob with the answer for no blob. */
   const blank = (message: string, sha: string) => message.replaceAll(sha, "<sha>");
 
-  it("refuses to publish a version whose file_sha256, preview_sha256 or reference_video_sha256 the caller cannot read, in the words an unknown hash gets", async () => {
+  it("refuses to publish a version whose file_sha256, preview_sha256, reference_video_sha256 or a sample the caller cannot read, in the words an unknown hash gets", async () => {
     await create(alice, "private-src", { visibility: "private" });
     const aliceFile = await upload(loraFile({ alpha: "5" }), "lora");
     const alicePreview = await upload(gif(1), "preview");
@@ -49,6 +49,12 @@ describe("publishing: what a version may name and what its file must be", () => 
         aliceVideo,
         { file_sha256: bobFile, reference_video_sha256: aliceVideo },
         { file_sha256: bobFile, reference_video_sha256: unknown },
+      ],
+      [
+        "samples.0.preview_sha256",
+        alicePreview,
+        { file_sha256: bobFile, samples: [{ prompt: "a red circle on a black background", preview_sha256: alicePreview }] },
+        { file_sha256: bobFile, samples: [{ prompt: "a red circle on a black background", preview_sha256: unknown }] },
       ],
     ];
     for (const [field, sha, stolen, missing] of cases) {

@@ -40,6 +40,7 @@ export class VersionPublisher {
     await this.blobs.requireReadable(p, input.file_sha256, "file_sha256", "lora");
     if (input.preview_sha256) await this.blobs.requireReadable(p, input.preview_sha256, "preview_sha256", "preview");
     if (input.reference_video_sha256) await this.blobs.requireReadable(p, input.reference_video_sha256, "reference_video_sha256", "video");
+    for (const [i, s] of input.samples.entries()) await this.blobs.requireReadable(p, s.preview_sha256, `samples.${i}.preview_sha256`, "preview");
     return this.publishTo(lora, input, opts);
   }
 
@@ -52,6 +53,7 @@ export class VersionPublisher {
     const inspected = await this.inspectLoraFile(input.file_sha256);
     if (input.preview_sha256) await this.blobs.require(input.preview_sha256, "preview_sha256", "preview");
     if (input.reference_video_sha256) await this.blobs.require(input.reference_video_sha256, "reference_video_sha256", "video");
+    for (const [i, s] of input.samples.entries()) await this.blobs.require(s.preview_sha256, `samples.${i}.preview_sha256`, "preview");
     return inspected;
   }
 
@@ -86,6 +88,7 @@ export class VersionPublisher {
         tuningConfig: facts.tuning_config ?? {},
         metadata: header.metadata,
         notes: input.notes,
+        samples: input.samples,
         downloads: 0,
         jobId: opts.jobId ?? null,
         createdAt: now,

@@ -43,6 +43,7 @@ export const toVersion = (v: VersionRow, l: Pick<LoraRow, "owner" | "name">, wit
   tuning_config: v.tuningConfig,
   ...(withMetadata ? { metadata: v.metadata } : {}),
   notes: v.notes,
+  samples: v.samples,
   downloads: v.downloads,
   job_id: v.jobId,
   created_at: iso(v.createdAt),

@@ -157,7 +157,7 @@ function versionLines(c: MotionLora, v: LoraVersion): string[] {
 const push: Command = {
   name: "push",
   usage:
-    "  motion-lora push FILE.safetensors --lora OWNER/NAME [--category C] [--title T] [--description D] [--readme FILE.md] [--tags a,b] [--license L] [--visibility public|private] [--notes TEXT] [--preview FILE]",
+    "  motion-lora push FILE.safetensors --lora OWNER/NAME [--category C] [--title T] [--description D] [--readme FILE.md] [--tags a,b] [--license L] [--visibility public|private] [--notes TEXT] [--preview FILE] [--sample 'PROMPT=FILE.gif' ...]",
   async run(argv) {
     const { values, positionals } = args(argv, {
       lora: { type: "string" },
@@ -170,6 +170,7 @@ const push: Command = {
       visibility: { type: "string" },
       notes: { type: "string" },
       preview: { type: "string" },
+      sample: { type: "string", multiple: true },
     });
     const file = positionals[0];
     if (!file || !values.lora) throw new UsageError("push needs FILE.safetensors and --lora OWNER/NAME");
@@ -178,13 +179,22 @@ const push: Command = {
     const previewBytes = values.preview ? new Uint8Array(await readFile(values.preview)) : null;
     const card = await cardFields(values);
     const cat = category(values.category);
+    const sampleFiles = await Promise.all(
+      (values.sample ?? []).map(async (spec) => {
+        const at = spec.lastIndexOf("=");
+        if (at <= 0) throw new UsageError(`--sample must be "PROMPT=FILE.gif", got '${spec}'`);
+        return { prompt: spec.slice(0, at).trim(), bytes: new Uint8Array(await readFile(spec.slice(at + 1))) };
+      }),
+    );
     const c = await client(values);
     await ensureLora(c, values.lora, cat, card);
     const blob = await c.blobs.upload(bytes, "lora");
     const preview = previewBytes ? await c.blobs.upload(previewBytes, "preview") : null;
+    const samples = await Promise.all(sampleFiles.map(async (s) => ({ prompt: s.prompt, preview_sha256: (await c.blobs.upload(s.bytes, "preview")).sha256 })));
     const v = await c.versions.create(values.lora, {
       file_sha256: blob.sha256,
       ...(preview && { preview_sha256: preview.sha256 }),
+      ...(samples.length > 0 && { samples }),
       ...(values.notes && { notes: values.notes }),
     });
     out(

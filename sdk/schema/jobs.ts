@@ -1,7 +1,7 @@
 import * as z from "zod";
 import { BlobKind } from "./blobs.ts";
 import { Sha256, Text, Timestamp } from "./common.ts";
-import { LoraCreate } from "./loras.ts";
+import { LoraCreate, Sample } from "./loras.ts";
 
 /** `owner/name` or `owner/name@version`: how people name a LoRA (version) in jobs and the CLI. */
 export const LoraRef = z
@@ -36,6 +36,13 @@ export const TuneOptions = z
     sparse_frames: z.number().int().min(1).max(256).optional().describe("frames per sparse step; implies sampling 'strided' when sampling is not given"),
     motion_loss_weight: z.number().min(0).max(100).optional(),
     seed: Seed.optional(),
+    sample_steps: z
+      .number()
+      .int()
+      .min(0)
+      .max(100)
+      .optional()
+      .describe("sampling steps of the transfer sample made after tuning (the caption with new colours and shapes; default 20, 0 for none)"),
   })
   .refine((o) => !(o.sampling === "dense" && o.sparse_frames !== undefined), {
     path: ["sparse_frames"],
@@ -173,6 +180,7 @@ export const TuneResult = z.strictObject({
   spatial_lora_sha256: Sha256.optional().describe("the spatial (appearance) LoRA file"),
   preview_sha256: Sha256.optional().describe("a GIF of the reference clip, a blob of kind 'preview'; becomes the version's preview"),
   heads_preview_sha256: Sha256.optional().describe("the head classification as a heat-map PNG (blocks × heads)"),
+  samples: z.array(Sample).max(8).optional().describe("clips generated with the new LoRA for other prompts; published with the version"),
   blobs: resultBlobs,
   metrics: z.record(z.string(), z.number()).default({}),
 });

@@ -76,11 +76,19 @@ export const VersionListQuery = z.strictObject({
   include: z.literal("metadata").optional().describe("'metadata' to include each version's __metadata__ block"),
 });
 
+/** A clip generated with a version for another prompt: what its motion does to new content. */
+export const Sample = z.strictObject({
+  prompt: Text(500).min(1),
+  preview_sha256: Sha256.describe("the generated clip as a GIF or PNG, a blob of kind 'preview'"),
+});
+export type Sample = z.infer<typeof Sample>;
+
 /** What a version is published from: blobs already uploaded under these hashes. */
 export const VersionCreate = z.strictObject({
   file_sha256: Sha256.describe("the safetensors LoRA file"),
   preview_sha256: Sha256.optional().describe("a GIF or PNG preview"),
   reference_video_sha256: Sha256.optional().describe("the clip the LoRA was tuned on"),
+  samples: z.array(Sample).max(8).default([]).describe("clips generated with this version for other prompts, shown on its gallery page"),
   notes: Text(2_000).default(""),
 });
 export type VersionCreate = z.infer<typeof VersionCreate>;
@@ -106,6 +114,7 @@ export const LoraVersion = z.object({
   tuning_config: z.record(z.string(), z.unknown()),
   metadata: z.record(z.string(), z.string()).optional().describe("the file's whole __metadata__ block (at most 64 KiB); in lists only with ?include=metadata"),
   notes: z.string(),
+  samples: z.array(Sample),
   downloads: z.number().int(),
   job_id: z.string().nullable().describe("the tune job that produced it, if any"),
   created_at: Timestamp,

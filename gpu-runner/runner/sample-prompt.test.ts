@@ -1,0 +1,29 @@
+import assert from "node:assert/strict";
+import { before, describe, it } from "node:test";
+import { matchGrammar, promptWords } from "../../sdk/prompt/grammar.ts";
+import type { Grammar } from "../../sdk/schema/model.ts";
+import { loadGrammar, transferPrompt } from "./sample-prompt.ts";
+
+let g: Grammar;
+before(async () => {
+  g = (await loadGrammar())!;
+});
+
+describe("a tune's transfer sample prompt", () => {
+  it("keeps the scene and its motion words, and gives every colour and shape a new one", () => {
+    assert.equal(transferPrompt("a white diamond moving on a striped black background", g), "a red circle moving on a striped gray background");
+    assert.equal(transferPrompt("a small red circle and a blue star bouncing on a navy background", g), "a small green square and a yellow triangle bouncing on a black background");
+    assert.equal(transferPrompt("a yellow person waving on a teal background", g), "a red person waving on a black background");
+  });
+
+  it("fits the grammar for every caption the world writes", () => {
+    for (const caption of g.examples) {
+      const p = transferPrompt(caption, g);
+      assert.ok(p && matchGrammar(promptWords(p), g).ok && p !== caption, `${caption} -> ${p}`);
+    }
+  });
+
+  it("gives none for a caption outside the grammar", () => {
+    assert.equal(transferPrompt("a red circle", g), null);
+  });
+});

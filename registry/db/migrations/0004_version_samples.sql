@@ -1,0 +1,1 @@
+ALTER TABLE `lora_versions` ADD `samples` text DEFAULT '[]' NOT NULL;
