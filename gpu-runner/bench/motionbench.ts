@@ -7,7 +7,7 @@
 // Usage: npm run bench:motion -- [--engine onnx|torch] [--configs floor,fym,naive-two-stage,...]
 //   [--recipes '{"name":{...TuneOptions}}'] [--category c] [--cases N] [--ood-only] [--seeds K]
 //   [--prompts P] [--batch B] [--tag T] [--out DIR] [--quick]
-//   A config may carry a generation variant: naive-two-stage@recon, fym@w1.5, fym@g2 (see variant()).
+//   A config may carry a generation variant: naive-two-stage@recon, fym@w1.5, fym@g2, fym@early8 (see variant()).
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -59,13 +59,15 @@ const configs = (quick ? "floor,fym" : values.configs!).split(",");
 /**
  * A config is a recipe, optionally with a generation variant after "@" that reuses its LoRAs:
  * `@recon` generates from the reference's own caption (how well the LoRA reproduces its clip),
- * `@w1.5` applies the LoRA at weight 1.5, `@g2` samples at guidance 2.
+ * `@w1.5` applies the LoRA at weight 1.5, `@g2` samples at guidance 2, `@early8` applies the LoRA on
+ * the first 8 denoising steps only (the base model paints the rest).
  */
 interface Variant {
   recipe: string;
   recon: boolean;
   weight: number;
   guidance?: number;
+  loraSteps?: number;
 }
 function variant(config: string): Variant {
   const [recipe, ...mods] = config.split("@");
@@ -74,7 +76,8 @@ function variant(config: string): Variant {
     if (m === "recon") v.recon = true;
     else if (/^w[\d.]+$/.test(m)) v.weight = Number(m.slice(1));
     else if (/^g[\d.]+$/.test(m)) v.guidance = Number(m.slice(1));
-    else throw new Error(`unknown generation variant '@${m}' in '${config}': use @recon, @w<weight> or @g<guidance>`);
+    else if (/^early\d+$/.test(m)) v.loraSteps = Number(m.slice(5));
+    else throw new Error(`unknown generation variant '@${m}' in '${config}': use @recon, @w<weight>, @g<guidance> or @early<steps>`);
   }
   return v;
 }
@@ -150,8 +153,22 @@ async function tuneAll(configNames: string[]): Promise<void> {
     );
     for (const [k, { config, i }] of part.entries()) {
       const r = results[k]!;
-      const tuning = { ...r.options, spatial_ms: r.spatial.ms, temporal_ms: r.temporal.ms, batch: r.temporal.batch, engine: r.engine, case: cases[i]!.name };
+      const tuning = {
+        ...r.options,
+        spatial_ms: r.spatial.ms,
+        temporal_ms: r.temporal.ms,
+        batch: r.temporal.batch,
+        engine: r.engine,
+        case: cases[i]!.name,
+        ...(r.augment && { augment: r.augment }),
+      };
       await mkdir(join(cacheDir, config), { recursive: true });
+      if (r.augment) {
+        // Which references the appearance bank recoloured, and why any was left unaugmented.
+        const file = join(cacheDir, config, "augment.json");
+        const seen = existsSync(file) ? (JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>) : {};
+        await writeFile(file, JSON.stringify({ ...seen, [cases[i]!.name]: r.augment }, null, 1));
+      }
       await writeFile(
         loraFile(config, cases[i]!.name),
         encodeLora(engine.config, r.temporal.lora, engine.base, { stage: "temporal", heads: r.heads.temporal, tuning }),
@@ -210,6 +227,7 @@ for (const config of configs) {
         steps: genSteps,
         seed: 1000 * j.p + j.seed,
         ...(v.guidance !== undefined && { guidance: v.guidance }),
+        ...(v.loraSteps !== undefined && { loraSteps: v.loraSteps }),
         ...(tuned ? { loras: [{ lora: tuned[j.i]!.lora, weight: v.weight }] } : {}),
       })),
     );

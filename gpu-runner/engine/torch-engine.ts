@@ -52,6 +52,20 @@ export interface TorchEngineOptions {
 
 type Tensors = Record<string, { data: Float32Array | BigInt64Array; shape: number[] }>;
 
+/** Optional fields of an appearance-bank job and step (gpu-runner/fym/trainer.ts BankJob, BankStep; fym/ sits above engine/). */
+type BankFields = { texts?: { text: Float32Array; mask: Float32Array }[] };
+type BankStepFields = { variant?: number; frozenGain?: number };
+
+function catArrays(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 /**
  * The first Python that has torch installed; with `probeCuda`, also whether it sees a GPU (that
  * imports torch and initialises CUDA, seconds, so only engine auto-selection asks).
@@ -320,26 +334,31 @@ export class TorchEngine implements Engine {
     const c = this.config;
     const n = jobs.length;
     const id = `trainer-${++this.seq}`;
-    const cat = (get: (j: TrainerJob) => Float32Array) => {
-      const parts = jobs.map(get);
-      const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
-      let at = 0;
-      for (const p of parts) {
-        out.set(p, at);
-        at += p.length;
-      }
-      return out;
-    };
+    const cat = (get: (j: TrainerJob, i: number) => Float32Array) => catArrays(jobs.map(get));
     const a = [n, c.depth, 4, c.lora_rank, c.dim];
     const b = [n, c.depth, 4, c.dim, c.lora_rank];
     const all = new Set(["clips", "text", "frozen_A", "frozen_B", "lora_A", "lora_B", "mask_A", "mask_B"]);
     const generation = this.workerGeneration;
+    // Appearance banks (gpu-runner/fym/trainer.ts BankJob): V clips and captions per LoRA, a job with
+    // fewer padded with its original (never picked); without banks V = 1 and the tensors are as before.
+    const banks = jobs.map((j) => (j as TrainerJob & BankFields).texts ?? [{ text: j.text, mask: j.textMask }]);
+    const V = Math.max(...banks.map((k) => k.length));
+    const per = c.frames * 3 * c.size * c.size;
+    const pad = <T>(xs: T[]) => Array.from({ length: V }, (_, v) => xs[v] ?? xs[0]!);
+    const bankClip = (j: TrainerJob, i: number) => {
+      if (j.clip.data.length !== banks[i]!.length * per)
+        throw new RangeError(`a bank of ${banks[i]!.length} captions needs ${banks[i]!.length * c.frames} frames, got ${j.clip.frames}`);
+      const out = new Float32Array(V * per);
+      out.set(j.clip.data);
+      for (let v = banks[i]!.length; v < V; v++) out.set(j.clip.data.subarray(0, per), v * per);
+      return out;
+    };
     await this.call(
       "trainer_init",
       {
-        clips: { data: cat((j) => j.clip.data), shape: [n, c.frames, 3, c.size, c.size] },
-        text: { data: cat((j) => j.text), shape: [n, c.max_tokens, c.text_dim] },
-        text_mask: { data: cat((j) => j.textMask), shape: [n, c.max_tokens] },
+        clips: { data: cat(bankClip), shape: [n, V * c.frames, 3, c.size, c.size] },
+        text: { data: cat((_, i) => catArrays(pad(banks[i]!).map((k) => k.text))), shape: [n, V, c.max_tokens, c.text_dim] },
+        text_mask: { data: cat((_, i) => catArrays(pad(banks[i]!).map((k) => k.mask))), shape: [n, V, c.max_tokens] },
         frozen_A: { data: cat((j) => j.frozen.A), shape: a },
         frozen_B: { data: cat((j) => j.frozen.B), shape: b },
         frozen_scale: { data: Float32Array.from(jobs, (j) => j.frozen.scale), shape: [n] },
@@ -364,7 +383,7 @@ export class TorchEngine implements Engine {
     };
     return {
       size: n,
-      step: async (steps: TrainerStep[]) => {
+      step: async (steps: (TrainerStep & BankStepFields)[]) => {
         alive();
         const out = await this.call(
           "trainer_step",
@@ -373,6 +392,10 @@ export class TorchEngine implements Engine {
             frame_pos: { data: Float32Array.from(steps.flatMap((s) => [...s.framePos])), shape: [n, frames] },
             t: { data: Float32Array.from(steps, (s) => s.t), shape: [n] },
             seeds: { data: BigInt64Array.from(steps, (s) => BigInt(s.seed)), shape: [n] },
+            ...(V > 1 && {
+              variant: { data: Float32Array.from(steps, (s) => s.variant ?? 0), shape: [n] },
+              frozen_gain: { data: Float32Array.from(steps, (s) => s.frozenGain ?? 1), shape: [n] },
+            }),
           },
           { trainer: id },
         );

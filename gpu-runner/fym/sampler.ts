@@ -11,6 +11,11 @@ export interface GenerateOptions {
   steps?: number;
   guidance?: number;
   seed?: number;
+  /**
+   * The LoRAs apply on the first `loraSteps` denoising steps only (the high-noise ones, where layout
+   * and motion are decided); later steps run the base model. Default: every step.
+   */
+  loraSteps?: number;
   onStep?: (step: number, steps: number) => void;
   signal?: AbortSignal;
 }
@@ -41,7 +46,10 @@ async function conditioning(engine: Engine, opts: GenerateOptions) {
   const mask = new Float32Array(cond.mask.length * 2);
   mask.set(cond.mask);
   mask.set(uncond.mask, cond.mask.length);
-  return { text, mask, slots: packSlots(engine, opts.loras ?? []) };
+  const slots = packSlots(engine, opts.loras ?? []);
+  // Past loraSteps: the same slot tensors (still held by an engine that caches them) at scale 0.
+  const off: Slots = { A: slots.A, B: slots.B, scale: new Float32Array(slots.scale.length) };
+  return { text, mask, slots, slotsAt: (i: number) => (opts.loraSteps !== undefined && i >= opts.loraSteps ? off : slots) };
 }
 
 /** One guided Euler step of x in place, from the (cond, uncond) velocities `v`. */
@@ -69,7 +77,7 @@ export async function generate(engine: Engine, opts: GenerateOptions): Promise<C
   const steps = opts.steps ?? 20;
   const guidance = opts.guidance ?? 4;
   const n = cfg.frames * 3 * cfg.size * cfg.size;
-  const { text, mask, slots } = await conditioning(engine, opts);
+  const { text, mask, slotsAt } = await conditioning(engine, opts);
   const framePos = Float32Array.from({ length: cfg.frames }, (_, i) => i);
   const x = new Rng(opts.seed ?? 0).normals(n);
   const pair = new Float32Array(2 * n);
@@ -78,7 +86,7 @@ export async function generate(engine: Engine, opts: GenerateOptions): Promise<C
     const t = 1 - i / steps;
     pair.set(x);
     pair.set(x, n);
-    const v = await engine.denoise(pair, Float32Array.of(t, t), text, mask, framePos, slots);
+    const v = await engine.denoise(pair, Float32Array.of(t, t), text, mask, framePos, slotsAt(i));
     eulerStep(x, v, 1 - (i + 1) / steps - t, guidance);
     opts.onStep?.(i + 1, steps);
   }
@@ -109,7 +117,7 @@ export async function generateMany(engine: Engine, list: GenerateOptions[]): Pro
         const pair = new Float32Array(2 * n);
         pair.set(it.x);
         pair.set(it.x, n);
-        return { x: pair, t: Float32Array.of(t, t), text: it.text, mask: it.mask, slots: it.slots };
+        return { x: pair, t: Float32Array.of(t, t), text: it.text, mask: it.mask, slots: it.slotsAt(i) };
       }),
       framePos,
     );

@@ -1,11 +1,12 @@
 import { checkClip, type Clip } from "../clip.ts";
-import type { Engine, TrainerJob, TrainerStep, TrainGraph } from "../engine/engine.ts";
+import type { Engine, TrainGraph } from "../engine/engine.ts";
 import { applyMasks, headMasks, type HeadSet } from "../lora/head-masks.ts";
 import { slotScale, zeroLora, type LoraWeights } from "../lora/tensors.ts";
 import { Rng } from "../rng.ts";
+import { appearanceVariants } from "./augment.ts";
 import { framePositions, sampleFrames, type FrameSampling, type RopeMode } from "./frame-sampling.ts";
 import { probeHeads, type HeadClassification } from "./head-classification.ts";
-import { openTrainer } from "./trainer.ts";
+import { openTrainer, type BankJob, type BankStep } from "./trainer.ts";
 
 export interface TuneOptions {
   spatialSteps: number;
@@ -27,7 +28,27 @@ export interface TuneOptions {
   headAlpha: number;
   /** Shifts the logit-normal timesteps towards noise (t' = s·t / (1 + (s−1)·t)), where a clip's layout and motion are decided; 1 is pretraining's distribution. */
   timestepShift: number;
+  // Experimental, opt-in (absent = off; not in DEFAULT_TUNE, so the benchmarked recipe and its stamp stay as they are):
+  /**
+   * Appearance augmentation of the temporal stage (fym/augment.ts): the share of temporal steps that
+   * train on a recoloured variant of the reference (objects and background moved to other palette
+   * colours, the caption's colour words changed to match). A clip whose caption colours are not
+   * found in its pixels trains unaugmented. 0 is off.
+   */
+  appearanceAug?: number;
+  /** How many recoloured variants the bank holds (default 8). */
+  augVariants?: number;
+  /** The frozen spatial LoRA's weight on augmented steps (default 0: it encodes the original appearance). */
+  augSpatialWeight?: number;
+  /**
+   * The projections the temporal LoRA may change, of "qkvo" (default all): "qk" lets it change only
+   * where tokens attend (the correspondence motion needs), not what content they carry (v, o).
+   */
+  temporalProjections?: string;
 }
+
+/** Defaults of the optional, experimental options: what their absence means. */
+export const EXPERIMENTAL_DEFAULTS = { appearanceAug: 0, augVariants: 8, augSpatialWeight: 0, temporalProjections: "qkvo" } as const;
 
 export const DEFAULT_TUNE: TuneOptions = {
   spatialSteps: 100,
@@ -35,7 +56,7 @@ export const DEFAULT_TUNE: TuneOptions = {
   // most motion while keeping the prompt's appearance, measured in
   // gpu-runner/bench/results/RESULTS-motionbench-torch-h100.md (48 cases × 3 prompts × 3 seeds, paired).
   // Sparse motion sampling loses motion in this model at any step count or frame count tried
-  // (RESULTS-motionbench-sweep-torch-h100.md and the fym-sparse rows of the torch-h100 file); it stays an option for a
+  // (RESULTS-motionbench-sweep-torch-h100.md as of commit 5c1c65d, and the fym-sparse rows of the torch-h100 file); it stays an option for a
   // fast, weaker LoRA (sampling "strided").
   temporalSteps: 2000,
   rank: 8,
@@ -47,7 +68,8 @@ export const DEFAULT_TUNE: TuneOptions = {
   rope: "adaptive",
   decoupleHeads: true,
   // No motion loss, margin 0, α 1: a motion-loss weight of 1, 3 or 10, α = 1.25 and 500 spatial steps
-  // did not change motion fidelity beyond run-to-run noise (RESULTS-motionbench-sweep-torch-h100.md).
+  // did not change motion fidelity beyond run-to-run noise (RESULTS-motionbench-sweep-torch-h100.md as of commit 5c1c65d;
+  // the file now holds the appearance-augmentation round, RESULTS-motionbench-full-aug-torch-h100.md its full-benchmark check).
   motionLossWeight: 0,
   headMargin: 0,
   headAlpha: 1,
@@ -66,7 +88,11 @@ export const DEFAULT_TUNE_BENCHMARK = {
 
 /** "default" when the options are DEFAULT_TUNE's (any seed), else "custom": what a LoRA card says of its recipe. */
 export function recipeName(o: TuneOptions): "default" | "custom" {
-  return (Object.keys(DEFAULT_TUNE) as (keyof TuneOptions)[]).every((k) => k === "seed" || o[k] === DEFAULT_TUNE[k]) ? "default" : "custom";
+  const base = (Object.keys(DEFAULT_TUNE) as (keyof TuneOptions)[]).every((k) => k === "seed" || o[k] === DEFAULT_TUNE[k]);
+  const extras = (Object.keys(EXPERIMENTAL_DEFAULTS) as (keyof typeof EXPERIMENTAL_DEFAULTS)[]).every(
+    (k) => (o[k] ?? EXPERIMENTAL_DEFAULTS[k]) === EXPERIMENTAL_DEFAULTS[k],
+  );
+  return base && extras ? "default" : "custom";
 }
 
 /** Follow-Your-Motion's sparse recipe (4 strided frames, adaptive RoPE, 800 steps): fast and weak here. */
@@ -105,6 +131,8 @@ export interface TuneResult {
   temporal: StageResult;
   options: TuneOptions;
   engine: string;
+  /** With appearanceAug: how many recoloured variants the temporal stage had, or why none. */
+  augment?: { variants: number; captions: string[]; refused: string | null };
 }
 
 export interface TuneJob {
@@ -154,6 +182,13 @@ function prepare(engine: Engine, job: TuneJob): TuneOptions {
     throw new RangeError(`sparseFrames applies to sparse sampling; set sampling to "strided" or "random", or leave sparseFrames 0`);
   const k = temporalFrames(engine, o);
   if (k < 2 || k > cfg.frames) throw new RangeError(`sparseFrames must be 2–${cfg.frames}, got ${k}`);
+  const aug = o.appearanceAug ?? 0;
+  if (!(aug >= 0 && aug <= 1)) throw new RangeError(`appearanceAug is a share of steps, 0–1; got ${aug}`);
+  const nv = o.augVariants ?? EXPERIMENTAL_DEFAULTS.augVariants;
+  if (!Number.isInteger(nv) || nv < 1 || nv > 32) throw new RangeError(`augVariants must be 1–32, got ${nv}`);
+  if (!((o.augSpatialWeight ?? 0) >= 0)) throw new RangeError(`augSpatialWeight must be ≥ 0, got ${o.augSpatialWeight}`);
+  const proj = o.temporalProjections ?? EXPERIMENTAL_DEFAULTS.temporalProjections;
+  if (!/^[qkvo]+$/.test(proj)) throw new RangeError(`temporalProjections is a subset of "qkvo", got "${proj}"`);
   if (!engine.createTrainer && k !== cfg.frames && k !== engine.sparseFrames) {
     throw new RangeError(`the ${engine.name} engine trains on ${engine.sparseFrames} or ${cfg.frames} frames a step; got sparseFrames ${k}`);
   }
@@ -241,16 +276,20 @@ async function tuneGroup(engine: Engine, group: Pending[]): Promise<void> {
     steps: number,
     allowed: (i: number) => HeadSet,
     frozen: (i: number) => LoraWeights | null,
-    pick: (p: Pending) => { frames: number[]; pos: Float32Array },
+    pick: (p: Pending, i: number) => { frames: number[]; pos: Float32Array; variant?: number; frozenGain?: number },
     lossWeights: (p: Pending) => [number, number],
+    bank: (i: number) => Bank | null = () => null,
+    projections: (p: Pending) => string = () => "qkvo",
   ): Promise<StageResult[]> {
     const loras = group.map((p) => initLora(engine, p.o.rank, p.rng));
-    const masks = group.map((_, i) => headMasks(cfg, allowed(i)));
+    const masks = group.map((p, i) => onlyProjections(cfg, headMasks(cfg, allowed(i)), projections(p)));
     for (const [i, l] of loras.entries()) applyMasks(l, masks[i]!);
-    const jobs: TrainerJob[] = group.map((p, i) => {
+    const jobs: BankJob[] = group.map((p, i) => {
       const f = frozen(i);
+      const b = bank(i);
       return {
-        clip: p.job.clip,
+        clip: b?.clip ?? p.job.clip,
+        ...(b && { texts: b.texts }),
         text: texts[i]!.text,
         textMask: texts[i]!.mask,
         init: { A: loras[i]!.A, B: loras[i]!.B },
@@ -268,9 +307,9 @@ async function tuneGroup(engine: Engine, group: Pending[]): Promise<void> {
     try {
       for (let s = 0; s < steps; s++) {
         checkAborts();
-        const batch: TrainerStep[] = group.map((p) => {
-          const { frames: f, pos } = pick(p);
-          return { frames: f, framePos: pos, seed: p.rng.int(2 ** 32), t: timestep(p.rng, p.o.timestepShift) };
+        const batch: BankStep[] = group.map((p, i) => {
+          const { frames: f, pos, variant, frozenGain } = pick(p, i);
+          return { frames: f, framePos: pos, seed: p.rng.int(2 ** 32), t: timestep(p.rng, p.o.timestepShift), variant, frozenGain };
         });
         const out = await trainer.step(batch);
         const elapsed = performance.now() - t0;
@@ -308,6 +347,7 @@ async function tuneGroup(engine: Engine, group: Pending[]): Promise<void> {
     () => [1, 0],
   );
   const k = temporalFrames(engine, o0);
+  const banks = await Promise.all(group.map((p, i) => appearanceBank(engine, p, texts[i]!)));
   const temporal = await stage(
     "temporal",
     k === cfg.frames ? "dense" : "sparse",
@@ -315,13 +355,71 @@ async function tuneGroup(engine: Engine, group: Pending[]): Promise<void> {
     o0.temporalSteps,
     (i) => (group[i]!.o.decoupleHeads ? heads[i]!.temporal : all),
     (i) => spatial[i]!.lora,
-    (p) => {
+    (p, i) => {
       const frames = p.o.sampling === "dense" ? Array.from({ length: cfg.frames }, (_, i) => i) : sampleFrames(p.rng, cfg.frames, k, p.o.sampling);
-      return { frames, pos: framePositions(frames, p.o.rope, cfg.frames) };
+      const pos = framePositions(frames, p.o.rope, cfg.frames);
+      const b = banks[i];
+      if (!b?.variants) return { frames, pos };
+      // The bank's own generator decides augmented steps, so frames, noise and timesteps are those of the unaugmented recipe.
+      const variant = b.rng.next() < b.share ? 1 + b.rng.int(b.variants) : 0;
+      return { frames: frames.map((f) => f + variant * cfg.frames), pos, variant, frozenGain: variant ? b.spatialWeight : 1 };
     },
     (p) => [1, p.o.motionLossWeight],
+    (i) => (banks[i]?.variants ? banks[i]! : null),
+    (p) => p.o.temporalProjections ?? EXPERIMENTAL_DEFAULTS.temporalProjections,
   );
   group.forEach((p, i) => {
-    if (!p.dead) p.done({ heads: heads[i]!, spatial: spatial[i]!, temporal: temporal[i]!, options: p.o, engine: engine.name });
+    const b = banks[i];
+    const augment = b ? { variants: b.variants, captions: b.captions, refused: b.refused } : undefined;
+    if (!p.dead) p.done({ heads: heads[i]!, spatial: spatial[i]!, temporal: temporal[i]!, options: p.o, engine: engine.name, ...(augment && { augment }) });
   });
+}
+
+/** A job's appearance bank for the temporal stage: the reference and its recoloured variants, one after another, with their captions encoded. */
+interface Bank {
+  clip: Clip;
+  texts: { text: Float32Array; mask: Float32Array }[];
+  captions: string[];
+  variants: number;
+  refused: string | null;
+  share: number;
+  spatialWeight: number;
+  rng: Rng;
+}
+
+async function appearanceBank(engine: Engine, p: Pending, original: { text: Float32Array; mask: Float32Array }): Promise<Bank | null> {
+  const share = p.o.appearanceAug ?? 0;
+  if (!(share > 0)) return null;
+  const rng = new Rng((p.o.seed ^ 0x61756721) >>> 0);
+  const { variants, refused } = appearanceVariants(p.job.clip, p.job.caption, p.o.augVariants ?? EXPERIMENTAL_DEFAULTS.augVariants, rng);
+  const texts = [original];
+  for (const v of variants) texts.push(await engine.encodeText(v.caption));
+  const per = p.job.clip.data.length;
+  const data = new Float32Array(per * (1 + variants.length));
+  data.set(p.job.clip.data);
+  for (const [k, v] of variants.entries()) data.set(v.clip.data, (k + 1) * per);
+  return {
+    clip: { frames: p.job.clip.frames * (1 + variants.length), size: p.job.clip.size, data },
+    texts,
+    captions: variants.map((v) => v.caption),
+    variants: variants.length,
+    refused,
+    share,
+    spatialWeight: p.o.augSpatialWeight ?? EXPERIMENTAL_DEFAULTS.augSpatialWeight,
+    rng,
+  };
+}
+
+/** Masks with the projections not named in `keep` (of "qkvo") zeroed in every block. */
+function onlyProjections(cfg: Engine["config"], masks: { A: Uint8Array; B: Uint8Array }, keep: string) {
+  if (keep.length === 4 && [..."qkvo"].every((c) => keep.includes(c))) return masks;
+  const per = cfg.lora_rank * cfg.dim;
+  for (let blk = 0; blk < cfg.depth; blk++)
+    [..."qkvo"].forEach((name, p) => {
+      if (keep.includes(name)) return;
+      const at = (blk * 4 + p) * per;
+      masks.A.fill(0, at, at + per);
+      masks.B.fill(0, at, at + per);
+    });
+  return masks;
 }

@@ -21,8 +21,12 @@ class TrainerGroup:
 
     def __init__(self, forward, t: dict[str, torch.Tensor], hp: dict):
         self.forward = forward
-        self.clips = t["clips"].clone()  # (N, F, 3, H, W): each LoRA's reference clip
-        self.text, self.mask = t["text"].clone(), t["text_mask"].clone()
+        # (N, V·F, 3, H, W): each LoRA's reference clip, or a bank of V appearance variants of it one
+        # after another (a step's frame indices pick the variant), with its V captions (N, V, T, D).
+        self.clips = t["clips"].clone()
+        text, mask = t["text"], t["text_mask"]
+        self.text = (text[:, None] if text.dim() == 3 else text).clone()
+        self.mask = (mask[:, None] if mask.dim() == 2 else mask).clone()
         self.fA, self.fB, self.fscale = t["frozen_A"].clone(), t["frozen_B"].clone(), t["frozen_scale"].clone()
         self.A, self.B, self.scale = t["lora_A"].clone(), t["lora_B"].clone(), t["lora_scale"].clone()
         self.mA, self.mB = t["mask_A"].clone(), t["mask_B"].clone()
@@ -48,13 +52,21 @@ class TrainerGroup:
             dst.copy_(src)
 
     def step(self, s: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """s: frames (N, n) indices, frame_pos (N, n), t (N,), seeds (N,) -> losses (N,), terms (N, 2)."""
+        """s: frames (N, n) indices, frame_pos (N, n), t (N,), seeds (N,), and optionally variant (N,) (which
+        caption of the bank) and frozen_gain (N,) (the frozen LoRA's weight this step) -> losses (N,), terms (N, 2)."""
         n = self.size
         frames = s["frames"].long()
-        x0 = self.clips[torch.arange(n, device=frames.device)[:, None], frames]  # (N, n, 3, H, W)
+        rows = torch.arange(n, device=frames.device)
+        x0 = self.clips[rows[:, None], frames]  # (N, n, 3, H, W)
         noise = seeded_normals(s["seeds"].long(), x0[0].numel()).view_as(x0)
-        losses, terms, gA, gB = lora_train_step_many(self.forward, x0, noise, s["t"], self.text, self.mask, s["frame_pos"],
-                                                     self.fA, self.fB, self.fscale, self.A, self.B, self.scale, self.loss_w)
+        if "variant" in s:
+            v = s["variant"].long()
+            text, mask = self.text[rows, v], self.mask[rows, v]
+        else:
+            text, mask = self.text[:, 0], self.mask[:, 0]
+        fscale = self.fscale * s["frozen_gain"] if "frozen_gain" in s else self.fscale
+        losses, terms, gA, gB = lora_train_step_many(self.forward, x0, noise, s["t"], text, mask, s["frame_pos"],
+                                                     self.fA, self.fB, fscale, self.A, self.B, self.scale, self.loss_w)
         self._adamw(gA * self.mA, gB * self.mB)
         return {"loss": losses, "loss_terms": terms}
 
