@@ -40,7 +40,10 @@ export const Manifest = z.object({
       vocab: z.string(),
       vocab_sha256: z.string().regex(/^[0-9a-f]{64}$/),
       grammar: z.string().optional(),
-      grammar_sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+      grammar_sha256: z
+        .string()
+        .regex(/^[0-9a-f]{64}$/)
+        .optional(),
       sparse_frames: z.number().int(),
     })
     .passthrough(),

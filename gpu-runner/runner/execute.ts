@@ -165,7 +165,8 @@ export class Executor {
    */
   private async transferSample(caption: string, lora: LoraWeights, steps: number, ctx: ExecuteContext) {
     if (steps === 0) return null;
-    const grammar = await (this.grammar ??= loadGrammar());
+    this.grammar ??= loadGrammar();
+    const grammar = await this.grammar;
     const prompt = grammar && transferPrompt(caption, grammar);
     if (!prompt) return null;
     ctx.report({ progress: 0.95, stage: "sample" });

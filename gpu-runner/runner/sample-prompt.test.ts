@@ -12,7 +12,10 @@ before(async () => {
 describe("a tune's transfer sample prompt", () => {
   it("keeps the scene and its motion words, and gives every colour and shape a new one", () => {
     assert.equal(transferPrompt("a white diamond moving on a striped black background", g), "a red circle moving on a striped gray background");
-    assert.equal(transferPrompt("a small red circle and a blue star bouncing on a navy background", g), "a small green square and a yellow triangle bouncing on a black background");
+    assert.equal(
+      transferPrompt("a small red circle and a blue star bouncing on a navy background", g),
+      "a small green square and a yellow triangle bouncing on a black background",
+    );
     assert.equal(transferPrompt("a yellow person waving on a teal background", g), "a red person waving on a black background");
   });
 
