@@ -6,8 +6,11 @@ import { Rng } from "../rng.ts";
 
 export interface GenerateOptions {
   prompt: string;
-  /** Up to the model's slot count; the motion LoRA alone is what a user applies to a new prompt. */
-  loras?: { lora: LoraWeights; weight: number }[];
+  /**
+   * Up to the model's slot count; the motion LoRA alone is what a user applies to a new prompt.
+   * `until`: the share of steps, from pure noise, the LoRA applies for (default 1, every step).
+   */
+  loras?: { lora: LoraWeights; weight: number; until?: number }[];
   steps?: number;
   guidance?: number;
   seed?: number;
@@ -46,10 +49,21 @@ async function conditioning(engine: Engine, opts: GenerateOptions) {
   const mask = new Float32Array(cond.mask.length * 2);
   mask.set(cond.mask);
   mask.set(uncond.mask, cond.mask.length);
-  const slots = packSlots(engine, opts.loras ?? []);
-  // Past loraSteps: the same slot tensors (still held by an engine that caches them) at scale 0.
-  const off: Slots = { A: slots.A, B: slots.B, scale: new Float32Array(slots.scale.length) };
-  return { text, mask, slots, slotsAt: (i: number) => (opts.loraSteps !== undefined && i >= opts.loraSteps ? off : slots) };
+  const loras = opts.loras ?? [];
+  const slots = packSlots(engine, loras);
+  const steps = opts.steps ?? 20;
+  // The step each slot stops at: past it, the same slot tensors (still held by an engine that caches
+  // them) at scale 0.
+  const stop = loras.map((l) => Math.min(opts.loraSteps ?? steps, Math.round((l.until ?? 1) * steps)));
+  const at = new Map<string, Slots>();
+  const slotsAt = (i: number): Slots => {
+    const on = stop.map((s) => i < s);
+    const key = on.join();
+    if (on.every(Boolean)) return slots;
+    if (!at.has(key)) at.set(key, { A: slots.A, B: slots.B, scale: slots.scale.map((x, j) => (on[j] === false ? 0 : x)) });
+    return at.get(key)!;
+  };
+  return { text, mask, slots, slotsAt };
 }
 
 /** One guided Euler step of x in place, from the (cond, uncond) velocities `v`. */

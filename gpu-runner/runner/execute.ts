@@ -49,6 +49,16 @@ export interface ExecuteContext {
 /** A result's `blobs` list: each upload with the kind the registry stored it as, so no kind is left to be guessed. */
 const declare = (...uploads: BlobInfo[]) => uploads.map(({ sha256, kind }) => ({ sha256, kind }));
 
+/**
+ * The share of sampling steps a LoRA asks to be applied for: its recipe's `applyUntil`, stamped in
+ * its tuning config (RESULTS-motionbench-torch-h100.md measures the recipes that set it); 1 for a
+ * LoRA that names none.
+ */
+export function recommendedUntil(tuning: Record<string, unknown> | undefined): number {
+  const u = tuning?.applyUntil;
+  return typeof u === "number" && u > 0 && u <= 1 ? u : 1;
+}
+
 /** Sampling steps of a tune's transfer sample: the generation default. */
 const SAMPLE_STEPS = 20;
 
@@ -138,7 +148,12 @@ export class Executor {
     const spatial = encodeLora(cfg, r.spatial.lora, this.engine.base, { stage: "spatial", heads: r.heads.spatial, tuning });
     const opts = { signal: ctx.signal };
     const heat = headHeatmap(r.heads);
-    const sample = await this.transferSample(input.prompt, r.temporal.lora, o.sample_steps ?? SAMPLE_STEPS, ctx);
+    const sample = await this.transferSample(
+      input.prompt,
+      { lora: r.temporal.lora, weight: 1, until: recommendedUntil(tuning) },
+      o.sample_steps ?? SAMPLE_STEPS,
+      ctx,
+    );
     const [m, s, preview, heads, sampleGif] = await Promise.all([
       this.client.blobs.upload(motion, "lora", opts),
       this.client.blobs.upload(spatial, "lora", opts),
@@ -163,14 +178,14 @@ export class Executor {
    * version's gallery page: what a user will get, not the reference again. Skipped when the caption
    * is outside the grammar or the model has none.
    */
-  private async transferSample(caption: string, lora: LoraWeights, steps: number, ctx: ExecuteContext) {
+  private async transferSample(caption: string, lora: { lora: LoraWeights; weight: number; until: number }, steps: number, ctx: ExecuteContext) {
     if (steps === 0) return null;
     this.grammar ??= loadGrammar();
     const grammar = await this.grammar;
     const prompt = grammar && transferPrompt(caption, grammar);
     if (!prompt) return null;
     ctx.report({ progress: 0.95, stage: "sample" });
-    const clip = await generate(this.engine, { prompt, loras: [{ lora, weight: 1 }], steps, seed: 0, signal: ctx.signal });
+    const clip = await generate(this.engine, { prompt, loras: [lora], steps, seed: 0, signal: ctx.signal });
     return { prompt, gif: encodeGif(clipToFrames(clip), { scale: 4 }) };
   }
 
@@ -180,7 +195,8 @@ export class Executor {
       job.resolved_loras.map(async (l) => {
         const bytes = await this.cache.get(l.file_sha256, ctx.signal);
         try {
-          return { lora: decodeLora(this.engine.config, bytes, this.engine.base).lora, weight: l.weight };
+          const { lora, metadata } = decodeLora(this.engine.config, bytes, this.engine.base);
+          return { lora, weight: l.weight, until: l.until ?? recommendedUntil(metadata.tuning_config) };
         } catch (e) {
           throw new JobInputError("invalid_lora", `${l.ref}: ${(e as Error).message}`);
         }

@@ -115,16 +115,16 @@ export class JobCreation {
   }
 
   /** Pins each `owner/name[@v]` to a concrete version now, so later publishes do not change the job. */
-  private async resolveLoras(p: Creator, refs: { ref: string; weight: number }[]) {
+  private async resolveLoras(p: Creator, refs: { ref: string; weight: number; until?: number | undefined }[]) {
     const out = [];
-    for (const [i, { ref, weight }] of refs.entries()) {
+    for (const [i, { ref, weight, until }] of refs.entries()) {
       const r = splitRef(ref);
       const { version } = await this.loras.version(p, r.owner, r.name, r.version).catch((e: unknown) => {
         if (e instanceof RegistryError && e.code === "not_found") throw new RegistryError("not_found", `input.loras.${i}: ${e.message}`);
         throw e;
       });
       await this.blobs.grant(version.file_sha256, p.owner);
-      out.push({ ref, version_id: version.id, file_sha256: version.file_sha256, weight });
+      out.push({ ref, version_id: version.id, file_sha256: version.file_sha256, weight, ...(until !== undefined && { until }) });
     }
     return out;
   }

@@ -7,13 +7,16 @@ import { category, client } from "./catalog.ts";
 import { args, intFlag, out, UsageError, type Command } from "./command.ts";
 import { progressBar } from "./progress.ts";
 
-/** `owner/name[@version][:weight]` → a generate LoRA entry. */
-function loraArg(s: string): { ref: string; weight: number } {
-  const m = /^([^:]+)(?::(-?[0-9.]+))?$/.exec(s);
-  if (!m) throw new UsageError(`--lora '${s}' must be OWNER/NAME[@VERSION][:WEIGHT]`);
+/** `owner/name[@version][:weight[:until]]` → a generate LoRA entry (until: the share of steps it applies for). */
+function loraArg(s: string): { ref: string; weight: number; until?: number } {
+  const m = /^([^:]+)(?::(-?[0-9.]+)(?::([0-9.]+))?)?$/.exec(s);
+  if (!m) throw new UsageError(`--lora '${s}' must be OWNER/NAME[@VERSION][:WEIGHT[:UNTIL]]`);
   const weight = m[2] === undefined ? 1 : Number(m[2]);
   if (!Number.isFinite(weight)) throw new UsageError(`--lora '${s}': the weight must be a number`);
-  return { ref: m[1]!, weight };
+  if (m[3] === undefined) return { ref: m[1]!, weight };
+  const until = Number(m[3]);
+  if (!(until > 0 && until <= 1)) throw new UsageError(`--lora '${s}': UNTIL is the share of steps the LoRA applies for, in (0, 1]`);
+  return { ref: m[1]!, weight, until };
 }
 
 /** Refuses an output path that could not be written before any upload or job: a wrong format is a usage error. */
@@ -86,7 +89,7 @@ const tune: Command = {
 
 const generate: Command = {
   name: "generate",
-  usage: `  motion-lora generate --prompt "new prompt" [--lora OWNER/NAME[@VERSION][:WEIGHT] ...] -o out.gif
+  usage: `  motion-lora generate --prompt "new prompt" [--lora OWNER/NAME[@VERSION][:WEIGHT[:UNTIL]] ...] -o out.gif
                    [--steps N] [--guidance G] [--seed N]`,
   async run(argv) {
     const { values } = args(

@@ -55,7 +55,8 @@ export interface TuneParams extends Followed {
 export interface GenerateParams extends Followed {
   prompt: string;
   /** Motion LoRAs to apply: `owner/name[@version]` with a weight (default 1). */
-  loras?: { ref: string; weight?: number }[];
+  /** `until`: the share of sampling steps, from noise, a LoRA applies for (default: its recipe's recommendation). */
+  loras?: { ref: string; weight?: number; until?: number }[];
   options?: GenerateInput["options"];
 }
 
@@ -122,7 +123,7 @@ export class MotionLora {
 
   /** Generates a clip for `prompt` with the given motion LoRAs and returns it, verified. */
   async generate(p: GenerateParams): Promise<Generated> {
-    const loras = (p.loras ?? []).map((l) => ({ ref: l.ref, weight: l.weight ?? 1 }));
+    const loras = (p.loras ?? []).map((l) => ({ ref: l.ref, weight: l.weight ?? 1, ...(l.until !== undefined && { until: l.until }) }));
     const job = await this.jobs.create({ kind: "generate", input: { prompt: p.prompt, loras, options: p.options ?? {} }, ...hook(p) }, sig(p));
     const done = await this.follow(job, p);
     const result = GenerateResult.parse(done.result);

@@ -69,7 +69,20 @@ export const GenerateOptions = z.strictObject({
 export const GenerateInput = z.strictObject({
   prompt: Prompt,
   loras: z
-    .array(z.strictObject({ ref: LoraRef, weight: z.number().min(-4).max(4).default(1) }))
+    .array(
+      z.strictObject({
+        ref: LoraRef,
+        weight: z.number().min(-4).max(4).default(1),
+        until: z
+          .number()
+          .gt(0)
+          .max(1)
+          .optional()
+          .describe(
+            "the share of sampling steps, from pure noise, the LoRA applies for (default: the LoRA's own recommendation, its tuning_config.applyUntil, else 1)",
+          ),
+      }),
+    )
     .max(4)
     .default([]),
   options: GenerateOptions.default({}),
@@ -106,6 +119,7 @@ export const ResolvedLora = z.object({
   version_id: z.string(),
   file_sha256: Sha256,
   weight: z.number(),
+  until: z.number().optional(),
 });
 
 /** Job error codes about the job's input: final (retrying cannot help); fix the input and create a new job. */
