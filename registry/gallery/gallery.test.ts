@@ -81,13 +81,29 @@ describe("the gallery over HTTP", () => {
     for (let i = 0; i < 24; i++) await alice.loras.delete(`alice/filler-${i}`);
   });
 
+  it("renders a page whatever a LoRA file's tuning config holds (it comes from the uploader)", async () => {
+    await alice.loras.create({ name: "odd", title: "Odd", category: "single-object" });
+    const tuning = {
+      head_scores: [[["<b>", "<i>"]]],
+      benchmark: { file: { isEscaped: true, callbacks: [1] }, motion_fidelity: { all: [1, 0, 2] } },
+      recipe: { toString: "x" },
+    };
+    const file = await alice.blobs.upload(loraFile({ alpha: "7", tuning_config: JSON.stringify(tuning) }), "lora");
+    await alice.versions.create("alice/odd", { file_sha256: file.sha256 });
+    const res = await fetch(`${r.url}/loras/alice/odd`);
+    assert.equal(res.status, 200);
+    const page = await res.text();
+    assert.doesNotMatch(page, /<b>|<svg/, "no heat map from scores that are not numbers");
+    await alice.loras.delete("alice/odd");
+  });
+
   it("serves previews of public versions as cacheable images, and nothing of a private one", async () => {
     const page = await (await fetch(`${r.url}/loras/alice/orbit`)).text();
     const src = /<img class="clip"[^>]* src="([^"]+)"/.exec(page)![1]!;
     const img = await fetch(`${r.url}${src}`);
     assert.equal(img.status, 200);
     assert.equal(img.headers.get("content-type"), "image/gif");
-    assert.match(img.headers.get("cache-control")!, /public, max-age=31536000, immutable/);
+    assert.match(img.headers.get("cache-control")!, /^public, max-age=300$/, "cached briefly: a LoRA made private leaves caches soon");
     const secret = (await new MotionLora({ baseUrl: r.url, apiKey: await r.key("bob2", ["read"]) }).loras.page()).data;
     assert.ok(!secret.some((l) => l.name === "secret"));
     assert.equal((await fetch(`${r.url}/loras/bob/secret`)).status, 404);

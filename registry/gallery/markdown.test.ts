@@ -30,4 +30,12 @@ describe("README rendering", () => {
     assert.doesNotMatch(out, /<[a-z][^>]*\son\w+=/i, out);
     assert.match(out, /&lt;script&gt;alert\(1\)&lt;\/script&gt;/, "raw HTML is shown as text");
   });
+
+  it("grows with its input: a README of reference links to one long URL stays small (it rendered to 338 MB)", () => {
+    const bomb = `[a]: https://x/${"é".repeat(5_000)}\n\n${"[a] ".repeat(11_000)}`;
+    assert.ok(bomb.length <= 50_000);
+    const out = renderReadme(bomb);
+    assert.ok(out.length < 10 * bomb.length, `${out.length} characters rendered from ${bomb.length}`);
+    assert.doesNotMatch(renderReadme(`[x](https://x/${"a".repeat(3_000)})`), /<a /, "an over-long URL is no link");
+  });
 });

@@ -1,4 +1,5 @@
 import { html, raw } from "hono/html";
+import * as z from "zod";
 import type { HtmlEscapedString } from "hono/utils/html";
 import type { Lora, LoraListQuery, LoraVersion, MotionCategory } from "../../sdk/schema/index.ts";
 import { MotionCategory as Categories } from "../../sdk/schema/index.ts";
@@ -104,6 +105,9 @@ export const SAMPLE_PROMPT: Record<MotionCategory, string> = {
   "human-motion": "a cyan person on a navy background",
 };
 
+/** Head scores as the runner stamps them: a row per block, a [spatial, temporal] pair per head. */
+const HeadScores = z.array(z.array(z.tuple([z.number(), z.number()])).max(64)).max(64);
+const text = (x: unknown) => (typeof x === "string" ? x : "–");
 const pct = (x: unknown) => (typeof x === "number" ? x.toFixed(2) : "–");
 const interval = (x: unknown) => (Array.isArray(x) && x.length === 3 ? `${pct(x[0])} (${pct(x[1])}…${pct(x[2])})` : "–");
 
@@ -113,8 +117,15 @@ export function loraPage(d: LoraPageData): Page {
   const latest = versions[0];
   const cfg = (latest?.tuning_config ?? {}) as Record<string, unknown>;
   const caption = typeof cfg.caption === "string" ? cfg.caption : null;
-  const scores = Array.isArray(cfg.head_scores) ? (cfg.head_scores as [number, number][][]) : null;
-  const bench = cfg.benchmark as { file?: string; motion_fidelity?: Record<string, unknown>; appearance_integrity?: unknown; leakage?: unknown } | undefined;
+  // tuning_config comes from the uploaded file's metadata: anything but the expected shape is left out.
+  const parsedScores = HeadScores.safeParse(cfg.head_scores);
+  const scores = parsedScores.success ? parsedScores.data : null;
+  const bench = (typeof cfg.benchmark === "object" && cfg.benchmark !== null ? cfg.benchmark : {}) as {
+    file?: unknown;
+    motion_fidelity?: Record<string, unknown>;
+    appearance_integrity?: unknown;
+    leakage?: unknown;
+  };
   const ref = latest ? `${lora.owner}/${lora.name}@${latest.version}` : `${lora.owner}/${lora.name}`;
   const prompt = SAMPLE_PROMPT[lora.category];
 
@@ -134,14 +145,12 @@ export function loraPage(d: LoraPageData): Page {
     ? html`<h2>Benchmark</h2><p>Tuned with the default recipe, whose MotionBench figures are: motion fidelity ${interval(bench.motion_fidelity.all)} (ID ${interval(
         bench.motion_fidelity.id,
       )}, OOD ${interval(bench.motion_fidelity.ood)}), appearance integrity ${interval(bench.appearance_integrity)}, leakage ${pct(bench.leakage)} <span class="muted">(${
-        bench.file ?? ""
+        typeof bench.file === "string" ? bench.file : ""
       })</span>.</p>`
     : "";
   const rows = versions.map(
     (v) =>
-      html`<tr><td>${v.version}</td><td>${new Date(v.created_at).toISOString().slice(0, 10)}</td><td>${(v.file_size / 1024).toFixed(0)} KiB</td><td>${v.rank}</td><td>${v.stage}</td><td>${String(
-        (v.tuning_config as Record<string, unknown>).recipe ?? "–",
-      )}</td><td><code title="${v.file_sha256}">${v.file_sha256.slice(0, 12)}…</code></td></tr>`,
+      html`<tr><td>${v.version}</td><td>${new Date(v.created_at).toISOString().slice(0, 10)}</td><td>${(v.file_size / 1024).toFixed(0)} KiB</td><td>${v.rank}</td><td>${v.stage}</td><td>${text((v.tuning_config as Record<string, unknown>).recipe)}</td><td><code title="${v.file_sha256}">${v.file_sha256.slice(0, 12)}…</code></td></tr>`,
   );
   const snippets = html`<h2>Use it</h2>
 <p>SDK (<code>npm install @motion-lora/sdk</code>):</p>

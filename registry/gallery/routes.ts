@@ -67,10 +67,13 @@ export function galleryRoutes(app: Hono<AppEnv>, s: Services, script?: () => Pro
   // page on the gallery's origin.
   app.get("/media/:sha256", async (c) => {
     const sha = Sha256.safeParse(c.req.param("sha256"));
-    const row = sha.success && (await s.blobs.canRead(visitor(), sha.data)) ? await s.blobs.get(sha.data) : undefined;
-    if (!row || (row.contentType !== "image/gif" && row.contentType !== "image/png")) return c.html(notFoundPage("This image"), 404, PAGE_HEADERS);
+    // The primary-key lookup and the type first: a made-up hash never reaches the visibility query.
+    const row = sha.success ? await s.blobs.get(sha.data) : undefined;
+    const image = row && (row.contentType === "image/gif" || row.contentType === "image/png");
+    if (!row || !image || !(await s.blobs.canRead(visitor(), row.sha256))) return c.html(notFoundPage("This image"), 404, PAGE_HEADERS);
     const { response } = await serveBlob(c, s.store, row);
-    response.headers.set("Cache-Control", "public, max-age=31536000, immutable");
+    // The bytes never change, but a LoRA made private must stop being served from caches soon.
+    response.headers.set("Cache-Control", "public, max-age=300");
     response.headers.set("X-Content-Type-Options", "nosniff");
     response.headers.set("Content-Security-Policy", "default-src 'none'");
     return response;

@@ -151,7 +151,9 @@ const show: Command = {
 /** A version's preview URL and the caption it was tuned on, when it has them. */
 function versionLines(c: MotionLora, v: LoraVersion): string[] {
   const caption = v.tuning_config.caption;
-  return [...(v.preview_sha256 ? [`preview ${mediaUrl(c, v.preview_sha256)}`] : []), ...(typeof caption === "string" ? [`caption "${caption}"`] : [])];
+  // The caption comes from the file's metadata: no control characters reach the terminal.
+  const printable = typeof caption === "string" ? caption.replace(/[\u0000-\u001f\u007f-\u009f]/g, "") : null;
+  return [...(v.preview_sha256 ? [`preview ${mediaUrl(c, v.preview_sha256)}`] : []), ...(printable !== null ? [`caption "${printable}"`] : [])];
 }
 
 const push: Command = {
