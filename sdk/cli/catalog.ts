@@ -152,7 +152,15 @@ const show: Command = {
 function versionLines(c: MotionLora, v: LoraVersion): string[] {
   const caption = v.tuning_config.caption;
   // The caption comes from the file's metadata: no control characters reach the terminal.
-  const printable = typeof caption === "string" ? caption.replace(/[\u0000-\u001f\u007f-\u009f]/g, "") : null;
+  const printable =
+    typeof caption === "string"
+      ? [...caption]
+          .filter((ch) => {
+            const c = ch.charCodeAt(0);
+            return c >= 0x20 && (c < 0x7f || c > 0x9f);
+          })
+          .join("")
+      : null;
   return [...(v.preview_sha256 ? [`preview ${mediaUrl(c, v.preview_sha256)}`] : []), ...(printable !== null ? [`caption "${printable}"`] : [])];
 }
 
