@@ -4,7 +4,7 @@
 // generations too (generateMany), so on the torch engine a whole config trains in one batched run.
 // Resumable: each (config, case) is cached under <out>/cache-<tag>/.
 //
-// Usage: npm run bench:motion -- [--engine onnx|torch] [--configs floor,fym,naive-two-stage,...]
+// Usage: npm run bench:motion -- [--engine onnx|torch] [--configs floor,default,decoupled-dense,naive-two-stage,...]
 //   [--recipes '{"name":{...TuneOptions}}'] [--category c] [--cases N] [--ood-only] [--seeds K]
 //   [--prompts P] [--batch B] [--tag T] [--out DIR] [--quick]
 //   A config may carry a generation variant: naive-two-stage@recon, fym@w1.5, fym@g2, fym@early8 (see variant()).
@@ -30,7 +30,7 @@ const { values } = parseArgs({
   options: {
     engine: { type: "string", default: "onnx" },
     provider: { type: "string", default: "cpu" },
-    configs: { type: "string", default: "floor,fym,naive-two-stage,fym-sparse,fym-sparse-no-adaptive-rope,fym-sparse-no-decoupling" },
+    configs: { type: "string", default: "floor,default,decoupled-dense,naive-two-stage,fym-sparse" },
     recipes: { type: "string", default: "{}" },
     category: { type: "string" },
     cases: { type: "string" },
@@ -54,7 +54,7 @@ const { values } = parseArgs({
 const quick = values.quick!;
 // --quick is the CI smoke run: one OOD case per category, tiny budgets, the whole pipeline and report.
 const recipes: Record<string, Partial<TuneOptions>> = { ...BASELINES, ...(JSON.parse(values.recipes!) as Record<string, Partial<TuneOptions>>) };
-const configs = (quick ? "floor,fym" : values.configs!).split(",");
+const configs = (quick ? "floor,default" : values.configs!).split(",");
 
 /**
  * A config is a recipe, optionally with a generation variant after "@" that reuses its LoRAs:
@@ -228,7 +228,8 @@ for (const config of configs) {
         seed: 1000 * j.p + j.seed,
         ...(v.guidance !== undefined && { guidance: v.guidance }),
         ...(v.loraSteps !== undefined && { loraSteps: v.loraSteps }),
-        ...(tuned ? { loras: [{ lora: tuned[j.i]!.lora, weight: v.weight }] } : {}),
+        // A recipe's applyUntil is how its LoRAs are meant to be used; @early<k> overrides it.
+        ...(tuned ? { loras: [{ lora: tuned[j.i]!.lora, weight: v.weight, until: { ...DEFAULT_TUNE, ...recipes[v.recipe] }.applyUntil ?? 1 }] } : {}),
       })),
     );
     // Scored on the pool's threads while the next batch generates.

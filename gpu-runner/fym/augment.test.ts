@@ -94,10 +94,10 @@ describe("appearance augmentation", () => {
     for (const b of loadMotionBench()) assert.equal(fitPalette(b.clip, b.caption).refused, null, `${b.name}: ${b.caption}`);
   });
 
-  it("names a recipe with an experimental option custom, and with it absent or at its default, default", () => {
-    assert.equal(recipeName({ ...DEFAULT_TUNE, appearanceAug: 0.5 }), "custom");
+  it("names a recipe with an optional option off the default's custom, and with it at the default's value, default", () => {
+    assert.equal(recipeName({ ...DEFAULT_TUNE, appearanceAug: 0 }), "custom");
     assert.equal(recipeName({ ...DEFAULT_TUNE, temporalProjections: "qk" }), "custom");
-    assert.equal(recipeName({ ...DEFAULT_TUNE, appearanceAug: 0, temporalProjections: "qkvo" }), "default");
+    assert.equal(recipeName({ ...DEFAULT_TUNE, temporalProjections: "qkvo", augVariants: 8 }), "default");
   });
 });
 
@@ -119,7 +119,8 @@ describe("appearance augmentation and projection masks in tune, loraSteps in gen
     const bad = await tune(engine, ref.clip, "a green star on a teal background", { ...tiny, appearanceAug: 1, augVariants: 3 });
     assert.equal(bad.augment?.variants, 0);
     assert.ok(bad.augment?.refused);
-    assert.equal((await tune(engine, ref.clip, ref.caption, tiny)).augment, undefined, "off by default");
+    assert.equal((await tune(engine, ref.clip, ref.caption, { ...tiny, appearanceAug: 0 })).augment, undefined, "off at 0");
+    assert.equal((await tune(engine, ref.clip, ref.caption, tiny)).augment?.variants, 8, "on in the default recipe");
     await assert.rejects(tune(engine, ref.clip, ref.caption, { ...tiny, appearanceAug: 2 }), /appearanceAug is a share/);
   });
 

@@ -7,17 +7,24 @@ import { DEFAULT_TUNE, DEFAULT_TUNE_BENCHMARK, recipeName } from "./tune.ts";
 
 type Interval = { mean: number; lo: number; hi: number };
 const results = JSON.parse(readFileSync(new URL(`../../${DEFAULT_TUNE_BENCHMARK.file.replace(/\.md$/, ".json")}`, import.meta.url), "utf8")) as {
-  setup: { tune: Record<string, unknown>; recipes: Record<string, Record<string, unknown>> };
+  setup: { tune: Record<string, unknown>; recipes: Record<string, Record<string, unknown>>; genSteps: number };
   summary: ({ config: string; category: string; split: string } & Record<string, Interval>)[];
 };
 const row = (config: string, split: string) => results.summary.find((s) => s.config === config && s.category === "all" && s.split === split)!;
 const r2 = (x: number) => Math.round(x * 100) / 100;
 
 describe("default recipe", () => {
-  it("is the recipe the cited MotionBench run measured as 'fym'", () => {
-    assert.deepEqual(results.setup.recipes.fym, {}, "fym ran as the defaults, no overrides");
-    for (const [k, v] of Object.entries(DEFAULT_TUNE))
-      if (k !== "seed") assert.deepEqual(results.setup.tune[k], v, `DEFAULT_TUNE.${k} differs from the benchmarked run`);
+  const [recipe, variant] = DEFAULT_TUNE_BENCHMARK.config.split("@") as [string, string | undefined];
+
+  it("is the recipe the cited MotionBench run measured under the config it names", () => {
+    const ran = { ...results.setup.tune, ...results.setup.recipes[recipe] };
+    for (const [k, v] of Object.entries(DEFAULT_TUNE)) {
+      if (k === "seed" || k === "applyUntil") continue;
+      assert.deepEqual(ran[k], v, `DEFAULT_TUNE.${k} differs from the benchmarked run of ${recipe}`);
+    }
+    // applyUntil is how the LoRA is used: the run's @early<k> generation variant, k of its steps.
+    const early = variant ? Number(/^early(\d+)$/.exec(variant)?.[1]) : results.setup.genSteps;
+    assert.equal(early / results.setup.genSteps, DEFAULT_TUNE.applyUntil ?? 1, "applyUntil is the benchmarked share of sampling steps");
   });
 
   it("stamps the figures of that run", () => {
@@ -26,12 +33,12 @@ describe("default recipe", () => {
       ["ID", "id"],
       ["OOD", "ood"],
     ] as const) {
-      const f = row("fym", split).fidelity!;
+      const f = row(DEFAULT_TUNE_BENCHMARK.config, split).fidelity!;
       assert.deepEqual(DEFAULT_TUNE_BENCHMARK.motion_fidelity[key], [r2(f.mean), r2(f.lo), r2(f.hi)], `motion fidelity ${split}`);
     }
-    const integrity = row("fym", "all").integrity!;
+    const integrity = row(DEFAULT_TUNE_BENCHMARK.config, "all").integrity!;
     assert.deepEqual(DEFAULT_TUNE_BENCHMARK.appearance_integrity, [r2(integrity.mean), r2(integrity.lo), r2(integrity.hi)]);
-    assert.equal(DEFAULT_TUNE_BENCHMARK.leakage, r2(row("fym", "all").leakage!.mean));
+    assert.equal(DEFAULT_TUNE_BENCHMARK.leakage, r2(row(DEFAULT_TUNE_BENCHMARK.config, "all").leakage!.mean));
     assert.equal(DEFAULT_TUNE_BENCHMARK.no_lora, r2(row("floor", "all").fidelity!.mean));
     assert.equal(DEFAULT_TUNE_BENCHMARK.naive_two_stage, r2(row("naive-two-stage", "all").fidelity!.mean));
   });
@@ -40,5 +47,6 @@ describe("default recipe", () => {
     assert.equal(recipeName({ ...DEFAULT_TUNE, seed: 9 }), "default");
     assert.equal(recipeName({ ...DEFAULT_TUNE, temporalSteps: 400 }), "custom");
     assert.equal(recipeName({ ...DEFAULT_TUNE, sampling: "strided" }), "custom");
+    assert.equal(recipeName({ ...DEFAULT_TUNE, appearanceAug: undefined }), "custom", "an absent option means its off value, not the default's");
   });
 });

@@ -27,7 +27,7 @@ case "${1:-sweep}" in
   full)  # TESTS=1 runs the torch engine's CUDA tests first; TF32=1 runs the benchmark with TF32 matmuls
     [ -n "${TESTS:-}" ] && { MOTION_LORA_TORCH_DEVICE=cuda timeout 100 node test/run.mjs torch-engine > $W/torch-engine-tests-cuda.log 2>&1; grep -E "^# (pass|fail)" $W/torch-engine-tests-cuda.log; }
     timeout "${FULL_S:-540}" $TSX gpu-runner/bench/motionbench.ts --engine torch --tag torch-h100 --out $W --batch 48 --gen-batch 64 ${TF32:+--tf32} \
-      --configs "${CONFIGS:-floor,fym,naive-two-stage,fym-sparse,fym-sparse8-centred}" --recipes "${RECIPES:-{\}}" > $W/full.log 2>&1
+      --configs "${CONFIGS:-floor,default,decoupled-dense,naive-two-stage,naive-aug,fym-sparse}" --recipes "${RECIPES:-{\}}" > $W/full.log 2>&1
     tail -c 3000 $W/full.log | tr '\r' '\n' | tail -5
     ;;
 esac
