@@ -16,7 +16,7 @@ it("runs MotionBench --quick end to end and writes its report, JSON, chart and p
     });
     assert.equal(r.status, 0, r.stderr.slice(-2000));
     const md = readFileSync(join(out, "RESULTS-motionbench-onnx-cpu.md"), "utf8");
-    assert.match(md, /\| fym \| OOD \| 4 \| -?\d\.\d\d \(/, "an OOD row for FYM with its interval");
+    assert.match(md, /\| default \| OOD \| 4 \| -?\d\.\d\d \(/, "an OOD row for the default recipe with its interval");
     const json = JSON.parse(readFileSync(join(out, "RESULTS-motionbench-onnx-cpu.json"), "utf8")) as { rows: { config: string; fidelity: number }[] };
     assert.equal(json.rows.filter((x) => x.config === "floor").length, 4);
     assert.ok(json.rows.every((x) => Number.isFinite(x.fidelity)));

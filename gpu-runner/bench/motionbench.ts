@@ -7,7 +7,7 @@
 // Usage: npm run bench:motion -- [--engine onnx|torch] [--configs floor,default,decoupled-dense,naive-two-stage,...]
 //   [--recipes '{"name":{...TuneOptions}}'] [--category c] [--cases N] [--ood-only] [--seeds K]
 //   [--prompts P] [--batch B] [--tag T] [--out DIR] [--quick]
-//   A config may carry a generation variant: naive-two-stage@recon, fym@w1.5, fym@g2, fym@early8 (see variant()).
+//   A config may carry a generation variant: naive-two-stage@recon, default@w1.5, default@g2, naive-aug@early8 (see variant()).
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
