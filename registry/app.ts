@@ -176,7 +176,7 @@ export function createApp(deps: AppDeps) {
   });
   app.get("/openapi.json", (c) => c.json(openapi));
   referenceRoutes(app, docsPage(api.operations, openapi), deps.referenceAsset ?? (async () => null));
-  galleryRoutes(app, services, deps.galleryScript);
+  galleryRoutes(app, services, (c) => deps.clientAddress?.(c) ?? "unknown", deps.galleryScript);
 
   return { app, services, openapi };
 }

@@ -27,6 +27,11 @@ export interface RegistryConfig {
   /** Requests a minute for a key without its own limit, and for each anonymous client address. */
   defaultRateLimitPerMinute: number;
   anonymousRateLimitPerMinute: number;
+  /**
+   * Gallery requests (pages, previews, its script) a minute per client address: a page of 24 cards
+   * is about 27 requests, so this lets a visitor browse ~40 pages a minute while bounding a scraper.
+   */
+  galleryRateLimitPerMinute: number;
   /** Failed authentications a minute from one client address before it gets 429s instead of 401s. */
   failedAuthPerMinute: number;
   /** Claims of one job before it fails for good. */
@@ -52,6 +57,7 @@ export const defaultConfig: RegistryConfig = {
   ownerQuotaBytes: 10 * GiB,
   defaultRateLimitPerMinute: 600,
   anonymousRateLimitPerMinute: 300,
+  galleryRateLimitPerMinute: 1_200,
   failedAuthPerMinute: 30,
   maxAttempts: 3,
   orphanGraceMs: 60 * 60 * 1000,

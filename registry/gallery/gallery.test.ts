@@ -112,6 +112,24 @@ describe("the gallery over HTTP", () => {
   });
 });
 
+describe("the gallery's rate limit", () => {
+  it("answers a client address over its per-minute budget with a 429 page and Retry-After, and the API is not spent by it", async () => {
+    const small = await startTestRegistry({ galleryRateLimitPerMinute: 3 });
+    try {
+      const statuses = [];
+      for (let i = 0; i < 4; i++) statuses.push((await fetch(`${small.url}/`)).status);
+      assert.deepEqual(statuses, [200, 200, 200, 429]);
+      const res = await fetch(`${small.url}/media/${"a".repeat(64)}`);
+      assert.equal(res.status, 429);
+      assert.ok(Number(res.headers.get("retry-after")) > 0);
+      assert.match(await res.text(), /Too many requests/);
+      assert.equal((await small.call("GET", "/v1/model")).status, 200, "the API's own budget is separate");
+    } finally {
+      await small.stop();
+    }
+  });
+});
+
 describe("the gallery in Chromium", {
   skip: !chromium && !process.env.CI ? "Chromium is not installed here (CI installs Debian's chromium package)" : false,
 }, () => {

@@ -194,6 +194,14 @@ function tryPanel(ref: string, prompt: string): Page {
 <script type="module" src="/gallery.js"></script>`;
 }
 
+/** A gallery 429: slow down, and for how long. */
+export const tooManyPage = (seconds: number): Page =>
+  layout(
+    "Slow down · motion-lora",
+    "",
+    html`<h1>Too many requests</h1><p>This address has asked for many pages in the last minute; try again in ${seconds} s.</p>`,
+  );
+
 /** A gallery 404: a page, not the API's JSON. */
 export const notFoundPage = (what: string): Page =>
   layout("Not found · motion-lora", "", html`<h1>Not found</h1><p>${what} was not found. <a href="/">Back to the gallery</a>.</p>`);

@@ -1,4 +1,4 @@
-import type { Hono } from "hono";
+import type { Context, Hono, Next } from "hono";
 import { LoraListQuery, Sha256 } from "../../sdk/schema/index.ts";
 import { anonymous } from "../auth/keys.ts";
 import { serveBlob } from "../blobs/serve.ts";
@@ -6,7 +6,7 @@ import type { AppEnv, Services } from "../context.ts";
 import { RegistryError } from "../http/errors.ts";
 import { toLora } from "../loras/rows.ts";
 import { renderReadme } from "./markdown.ts";
-import { listPage, loraPage, notFoundPage } from "./pages.ts";
+import { listPage, loraPage, notFoundPage, tooManyPage } from "./pages.ts";
 import { GALLERY_CSS } from "./style.ts";
 
 const PAGE_SIZE = 24;
@@ -23,8 +23,16 @@ const PAGE_HEADERS = {
  * The gallery: server-rendered HTML of the public catalog, for people who browse motion by looking.
  * It reads as an anonymous visitor would, so a private LoRA never appears here.
  */
-export function galleryRoutes(app: Hono<AppEnv>, s: Services, script?: () => Promise<string>) {
+export function galleryRoutes(app: Hono<AppEnv>, s: Services, address: (c: Context) => string, script?: () => Promise<string>) {
   const visitor = () => anonymous(s.config.anonymousRateLimitPerMinute);
+
+  // Outside /v1, so the API's limiter does not see these: one bucket per client address of its own.
+  const limited = async (c: Context, next: Next) => {
+    const wait = s.limiter.take(`gallery:${address(c)}`, s.config.galleryRateLimitPerMinute, Date.now());
+    if (wait > 0) return c.html(tooManyPage(wait), 429, { ...PAGE_HEADERS, "Retry-After": String(wait) });
+    await next();
+  };
+  for (const path of ["/", "/loras/*", "/media/*", "/gallery.js"]) app.use(path, limited);
 
   if (script) {
     app.get("/gallery.js", async (c) =>
