@@ -1,7 +1,7 @@
 /** The gallery's one stylesheet (served at /gallery.css; a string so the Workers build carries it). */
 export const GALLERY_CSS = `
 :root{color-scheme:dark;--bg:#111418;--card:#1b2027;--line:#2c333d;--text:#e6e9ee;--muted:#98a2b3;--accent:#f59e0b}
-*{box-sizing:border-box}
+*{box-sizing:border-box}[hidden]{display:none!important}
 body{margin:0;background:var(--bg);color:var(--text);font:15px/1.5 system-ui,sans-serif}
 a{color:var(--accent);text-decoration:none}a:hover{text-decoration:underline}
 header{display:flex;gap:1rem;align-items:center;flex-wrap:wrap;padding:.75rem 1.5rem;border-bottom:1px solid var(--line)}
