@@ -60,7 +60,7 @@ export function partViolations(edges: Edge[]): string[] {
 /**
  * Inside the runner, the method sits above the engines and the metrics below everything: FYM runs on
  * any Engine; metrics score clips without knowing how they were made; only `bench/` and `runner/` compose.
- * ("." is gpu-runner's own top-level modules: errors, clip, rng.)
+ * ("." is gpu-runner's own top-level modules: errors, clip, rng, palette.)
  */
 const RUNNER_MAY_IMPORT: Record<string, string[]> = {
   ".": ["."],

@@ -3,31 +3,15 @@
 // changed to match, so a motion LoRA sees the same motion under several appearances and cannot
 // learn it as "move THIS appearance's features". Works from the caption and the pixels alone.
 import type { Clip } from "../clip.ts";
+import { BACKGROUND_COLOURS, OBJECT_COLOURS, RGB } from "../palette.ts";
 import type { Rng } from "../rng.ts";
 
 /**
- * The synthetic world's palette (gpu-runner/model/fymnet/world/render.py; metrics/paint.ts holds the
- * same table, which fym/ may not import): RGB in [0, 1]. A background is drawn as
+ * The world's palette by colour word (gpu-runner/palette.ts). A background is drawn as
  * (base·0.85 + 0.12)·shade, an object over it as bg·(1 − α) + colour·α.
  */
-export const OBJECT_RGB: Record<string, [number, number, number]> = {
-  red: [0.9, 0.1, 0.1],
-  green: [0.1, 0.8, 0.2],
-  blue: [0.2, 0.35, 1.0],
-  yellow: [0.95, 0.9, 0.1],
-  cyan: [0.1, 0.9, 0.9],
-  magenta: [0.9, 0.15, 0.85],
-  white: [1.0, 1.0, 1.0],
-  orange: [1.0, 0.55, 0.05],
-};
-export const BACKGROUND_RGB: Record<string, [number, number, number]> = {
-  black: [0, 0, 0],
-  gray: [0.35, 0.35, 0.35],
-  navy: [0.05, 0.05, 0.35],
-  maroon: [0.35, 0.05, 0.05],
-  olive: [0.3, 0.3, 0.05],
-  teal: [0.05, 0.3, 0.3],
-};
+export const OBJECT_RGB: Record<string, [number, number, number]> = Object.fromEntries(OBJECT_COLOURS.map((c) => [c, RGB[c]]));
+export const BACKGROUND_RGB: Record<string, [number, number, number]> = Object.fromEntries(BACKGROUND_COLOURS.map((c) => [c, RGB[c]]));
 const tint = (c: [number, number, number]): [number, number, number] => [c[0] * 0.85 + 0.12, c[1] * 0.85 + 0.12, c[2] * 0.85 + 0.12];
 
 export interface AppearanceVariant {

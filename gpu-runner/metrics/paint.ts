@@ -2,36 +2,18 @@
 // signed distances, backgrounds and stick figures. Tests paint clips whose answer is known with it,
 // and the shape classifier renders its templates with it, so both see exactly what the world draws.
 import type { Clip } from "../clip.ts";
+import { type BackgroundColour, type ObjectColour, RGB } from "../palette.ts";
 import { Rng } from "../rng.ts";
 
 export const FRAMES = 16;
 export const SIZE = 32;
-export const OBJECT_COLOURS = ["red", "green", "blue", "yellow", "cyan", "magenta", "white", "orange"] as const;
-export const BACKGROUND_COLOURS = ["black", "gray", "navy", "maroon", "olive", "teal"] as const;
+export { BACKGROUND_COLOURS, OBJECT_COLOURS, RGB, type BackgroundColour, type ObjectColour } from "../palette.ts";
 export const SHAPES = ["circle", "square", "triangle", "star", "diamond", "cross"] as const;
 export const STYLES = ["plain", "gradient", "striped", "checkered", "noisy"] as const;
-export type ObjectColour = (typeof OBJECT_COLOURS)[number];
-export type BackgroundColour = (typeof BACKGROUND_COLOURS)[number];
 export type Shape = (typeof SHAPES)[number];
 export type Style = (typeof STYLES)[number];
 export type Size = "small" | "big" | null;
 
-export const RGB: Record<ObjectColour | BackgroundColour, [number, number, number]> = {
-  red: [0.9, 0.1, 0.1],
-  green: [0.1, 0.8, 0.2],
-  blue: [0.2, 0.35, 1.0],
-  yellow: [0.95, 0.9, 0.1],
-  cyan: [0.1, 0.9, 0.9],
-  magenta: [0.9, 0.15, 0.85],
-  white: [1.0, 1.0, 1.0],
-  orange: [1.0, 0.55, 0.05],
-  black: [0, 0, 0],
-  gray: [0.35, 0.35, 0.35],
-  navy: [0.05, 0.05, 0.35],
-  maroon: [0.35, 0.05, 0.05],
-  olive: [0.3, 0.3, 0.05],
-  teal: [0.05, 0.3, 0.3],
-};
 /** Object radius in pixels per size word (world.SIZE_PX). */
 export const SIZE_PX = { small: 3.5, medium: 5.0, big: 7.0 } as const;
 export const sizePx = (s: Size) => (s === null ? SIZE_PX.medium : SIZE_PX[s]);
