@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { cli, type Proc } from "../test/helpers/processes.ts";
 import { buildBrowserExample } from "./browser/build.ts";
-import { chromiumPath, runBrowserExample } from "./browser/run.ts";
+import { chromiumPath, runBrowserExample, withoutChromium } from "../test/helpers/browser.ts";
 
 const SMALL = { SPATIAL_STEPS: "4", TEMPORAL_STEPS: "8", STEPS: "4" };
 let home = "";
@@ -76,8 +76,7 @@ describe("examples", () => {
   });
 
   it("browser: the SDK lists LoRAs and generates in headless Chromium", {
-    skip:
-      !chromiumPath && !process.env.CI ? "Chromium is not installed here (CI installs Debian's chromium package; apt-get install chromium to run this)" : false,
+    skip: withoutChromium,
   }, async () => {
     assert.ok(chromiumPath, "CI must have Chromium: .ci/run installs Debian's chromium package");
     const dir = await mkdtemp(join(tmpdir(), "motion-lora-browser-"));

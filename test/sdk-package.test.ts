@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 import { buildBrowserExample } from "../examples/browser/build.ts";
-import { chromiumPath, runBrowserExample } from "../examples/browser/run.ts";
+import { chromiumPath, runBrowserExample, withoutChromium } from "./helpers/browser.ts";
 import { cli, type Proc } from "./helpers/processes.ts";
 
 const run = promisify(execFile);
@@ -104,7 +104,7 @@ describe("the SDK package", () => {
   });
 
   it(`bundles for browsers within ${BROWSER_GZIP_BUDGET / 1024} KB gzipped and runs in headless Chromium`, {
-    skip: !chromiumPath && !process.env.CI ? "Chromium is not installed here (CI installs Debian's chromium package)" : false,
+    skip: withoutChromium,
   }, async () => {
     // The whole public surface, every export kept: what an app pays at most.
     await writeFile(join(app, "everything.js"), 'export * from "@motion-lora/sdk";\n');

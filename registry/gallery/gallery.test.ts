@@ -1,15 +1,14 @@
 // The gallery in a real browser (Debian's Chromium through playwright-core) against a real registry:
 // browse, filter, search, open a card, a private LoRA nowhere, a hostile README inert.
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
 import { MotionLora } from "../../sdk/client/client.ts";
 import { loraFile } from "../../test/helpers/lora-file.ts";
+import { chromiumPath, launchChromium, withoutChromium } from "../../test/helpers/browser.ts";
 import { cli } from "../../test/helpers/processes.ts";
 import { startTestRegistry, type TestRegistry } from "../../test/helpers/registry.ts";
 
-const chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
 // `npm run screenshots` refreshes the committed ones; a plain test run leaves them alone.
 const SCREENSHOTS = process.env.MOTION_LORA_SCREENSHOTS ? new URL("../../docs/screenshots/", import.meta.url).pathname : null;
 const clip = (name: string) => readFile(new URL(`../../examples/clips/${name}`, import.meta.url));
@@ -131,12 +130,11 @@ describe("the gallery's rate limit", () => {
 });
 
 describe("the gallery in Chromium", {
-  skip: !chromium && !process.env.CI ? "Chromium is not installed here (CI installs Debian's chromium package)" : false,
+  skip: withoutChromium,
 }, () => {
   it("browses, filters, searches, opens a card, and renders a hostile README inert", async () => {
-    assert.ok(chromium, "CI must have Chromium");
-    const { chromium: pw } = await import("playwright-core");
-    const browser = await pw.launch({ executablePath: chromium, headless: true, args: ["--no-sandbox"] });
+    assert.ok(chromiumPath, "CI must have Chromium");
+    const browser = await launchChromium();
     try {
       const tab = await browser.newPage({ viewport: { width: 1100, height: 800 } });
       const errors: string[] = [];
@@ -185,10 +183,9 @@ describe("the gallery in Chromium", {
   });
 
   it("generates with the LoRA from its page: grammar words offered, live progress, the clip plays and downloads", async () => {
-    assert.ok(chromium, "CI must have Chromium");
+    assert.ok(chromiumPath, "CI must have Chromium");
     const runner = cli(["runner", "start", "--registry", r.url, "--cache", `${r.home}/runner-cache`], { MOTION_LORA_TOKEN: await r.key("runner", ["runner"]) });
-    const { chromium: pw } = await import("playwright-core");
-    const browser = await pw.launch({ executablePath: chromium, headless: true, args: ["--no-sandbox"] });
+    const browser = await launchChromium();
     try {
       const tab = await browser.newPage({ viewport: { width: 1100, height: 900 } });
       const errors: string[] = [];

@@ -1,11 +1,10 @@
 // The API reference in a real browser: Swagger UI, served by the registry itself, renders every
 // operation, fetches nothing from another origin, and its try-it panel calls the registry.
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
+import { chromiumPath, launchChromium, withoutChromium } from "../../test/helpers/browser.ts";
 import { startTestRegistry, type TestRegistry } from "../../test/helpers/registry.ts";
 
-const chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
 let r: TestRegistry;
 before(async () => {
   r = await startTestRegistry();
@@ -13,12 +12,11 @@ before(async () => {
 after(() => r?.stop());
 
 describe("the API reference at /docs", {
-  skip: !chromium && !process.env.CI ? "Chromium is not installed here (CI installs Debian's chromium package)" : false,
+  skip: withoutChromium,
 }, () => {
   it("renders every operation from the registry alone and tries one out", async () => {
-    assert.ok(chromium, "CI must have Chromium");
-    const { chromium: pw } = await import("playwright-core");
-    const browser = await pw.launch({ executablePath: chromium, headless: true, args: ["--no-sandbox"] });
+    assert.ok(chromiumPath, "CI must have Chromium");
+    const browser = await launchChromium();
     try {
       const tab = await browser.newPage();
       const foreign: string[] = [];

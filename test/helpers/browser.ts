@@ -1,5 +1,5 @@
-// Opens the browser example in headless Chromium (Debian's, driven by playwright-core) against a
-// registry, and reports what the page showed: the examples test and the SDK package test use it.
+// Headless Chromium for the tests (Debian's, driven by playwright-core): where it is, when a test
+// skips for want of it, how it starts, and the browser example run against a registry.
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
@@ -8,6 +8,17 @@ import { join } from "node:path";
 
 /** Debian's Chromium, when installed. */
 export const chromiumPath = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
+
+/** A browser test's `skip`: only outside CI, which must have Chromium (.ci/run installs it). */
+export const withoutChromium =
+  !chromiumPath && !process.env.CI ? "Chromium is not installed here (CI installs Debian's chromium package; apt-get install chromium)" : false;
+
+/** Starts headless Chromium, failing with the reason when it is missing. */
+export async function launchChromium() {
+  if (!chromiumPath) throw new Error("Chromium is not installed (apt-get install chromium); CI must have it");
+  const { chromium } = await import("playwright-core");
+  return chromium.launch({ executablePath: chromiumPath, headless: true, args: ["--no-sandbox"] });
+}
 
 export interface PageResult {
   state: string | null;
@@ -19,8 +30,7 @@ export interface PageResult {
 
 /** Serves index.html and `dir`/main.js on 127.0.0.1, opens it with `params`, and waits for the page's result. */
 export async function runBrowserExample(dir: string, params: Record<string, string>): Promise<PageResult> {
-  if (!chromiumPath) throw new Error("Chromium is not installed (apt-get install chromium)");
-  const page = await readFile(new URL("index.html", import.meta.url));
+  const page = await readFile(new URL("../../examples/browser/index.html", import.meta.url));
   const server: Server = createServer(async (req, res) => {
     const path = new URL(req.url!, "http://x").pathname;
     if (path === "/" || path === "/index.html") return res.writeHead(200, { "content-type": "text/html" }).end(page);
@@ -28,8 +38,7 @@ export async function runBrowserExample(dir: string, params: Record<string, stri
     res.writeHead(404).end();
   });
   await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
-  const { chromium } = await import("playwright-core");
-  const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: ["--no-sandbox"] });
+  const browser = await launchChromium();
   try {
     const tab = await browser.newPage();
     const errors: string[] = [];
