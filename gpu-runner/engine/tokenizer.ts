@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { RunnerError } from "../errors.ts";
+import { promptWords } from "../../sdk/prompt/grammar.ts";
 
 /** The prompt uses words outside the model's vocabulary: final, the prompt must change. */
 export class UnknownWordError extends RunnerError {
@@ -40,7 +41,7 @@ export class Tokenizer {
 
   /** Caption -> <cls>, word ids, <pad>… (max_tokens long). Throws UnknownWordError listing the vocabulary. */
   encode(caption: string): BigInt64Array {
-    const words = caption.toLowerCase().replace(/,/g, " ").split(/\s+/).filter(Boolean);
+    const words = promptWords(caption);
     const unknown = words.filter((w) => !this.index.has(w));
     if (unknown.length) throw new UnknownWordError(unknown, this.words);
     if (words.length + 1 > this.vocab.max_tokens) {

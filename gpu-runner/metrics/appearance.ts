@@ -5,6 +5,7 @@ import type { Clip } from "../clip.ts";
 import { BACKGROUND_COLOURS, OBJECT_COLOURS, RGB, SHAPES, shapeAlpha, type BackgroundColour, type ObjectColour, type Shape } from "./paint.ts";
 import { components, toFrames01, type Component, type Frames01 } from "./segment.ts";
 import { countObjects, detectObjects, type ObjectTrack } from "./tracker.ts";
+import { promptWords } from "../../sdk/prompt/grammar.ts";
 
 export interface DetectedObject {
   colour: ObjectColour;
@@ -156,7 +157,7 @@ export interface ParsedPrompt {
 
 /** Parse a caption of the world's grammar: "a [size] colour shape [and …] [motion] on a [style] colour background [with the camera move]". */
 export function parsePrompt(prompt: string): ParsedPrompt {
-  const words = prompt.toLowerCase().replace(/,/g, " ").split(/\s+/).filter(Boolean);
+  const words = promptWords(prompt);
   const on = words.lastIndexOf("on");
   if (on < 0 || !words.includes("background")) throw new Error(`not a caption of the world's grammar: "${prompt}"`);
   const objects: PromptObject[] = [];

@@ -12,8 +12,8 @@ export const PROMPT_RULES =
 
 /**
  * Refuses, when a job is created, a prompt the runner's tokenizer would refuse after the job was
- * queued (and, for a tune job, after its LoRA was made), with the same word rules as
- * gpu-runner/engine/tokenizer.ts; and a prompt the tokenizer accepts but the model never learned to
+ * queued (and, for a tune job, after its LoRA was made): the words split by the same promptWords
+ * the runner's tokenizer uses; and a prompt the tokenizer accepts but the model never learned to
  * read (words out of their slots), which would spend a job on garbage.
  */
 export function checkPrompt(prompt: string, spec: BaseModelSpec, field: string): void {
