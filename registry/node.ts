@@ -52,13 +52,20 @@ export function loadBaseModel(dir = ARTIFACTS): BaseModelSpec | null {
 }
 
 const require = createRequire(import.meta.url);
-/** Swagger UI's files from the installed swagger-ui-dist package. */
-const referenceAsset = async (name: ReferenceAsset) => {
-  try {
-    return new Uint8Array(await readFile(join(dirname(require.resolve("swagger-ui-dist/package.json")), name)));
-  } catch {
-    return null;
+/** Swagger UI's files from the installed swagger-ui-dist package, read once each (the bundle is 1.7 MB). */
+const assets = new Map<ReferenceAsset, Promise<Uint8Array | null>>();
+const referenceAsset = (name: ReferenceAsset) => {
+  if (!assets.has(name)) {
+    const path = join(dirname(require.resolve("swagger-ui-dist/package.json")), name);
+    assets.set(
+      name,
+      readFile(path).then(
+        (b) => new Uint8Array(b),
+        () => null,
+      ),
+    );
   }
+  return assets.get(name)!;
 };
 
 const systemResolve: Resolve = async (host) => (await lookup(host, { all: true })).map((a) => a.address);

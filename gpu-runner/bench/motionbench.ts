@@ -113,12 +113,15 @@ const progress = (msg: string) => process.stderr.write(`\r\x1b[K${msg}`);
 
 const loraFile = (config: string, name: string) => join(cacheDir, config, `${name}.safetensors`);
 
+/** A recipe's options: the defaults with the recipe's own on top. */
+const recipeOptions = (config: string): TuneOptions => ({ ...DEFAULT_TUNE, ...recipes[config] });
+
 /**
  * Tunes every (config, case) not cached yet, batched across configs: jobs of one shape (steps and
  * frames a step) train in lockstep whatever their recipe, up to --batch at a time.
  */
 async function tuneAll(configNames: string[]): Promise<void> {
-  const options = (config: string) => ({ ...DEFAULT_TUNE, ...recipes[config], ...budget, seed: 0 });
+  const options = (config: string) => ({ ...recipeOptions(config), ...budget, seed: 0 });
   const todo = configNames.flatMap((config) => cases.map((_, i) => ({ config, i }))).filter((t) => !existsSync(loraFile(t.config, cases[t.i]!.name)));
   const byShape = new Map<string, typeof todo>();
   for (const t of todo) {
@@ -229,7 +232,7 @@ for (const config of configs) {
         ...(v.guidance !== undefined && { guidance: v.guidance }),
         ...(v.loraSteps !== undefined && { loraSteps: v.loraSteps }),
         // A recipe's applyUntil is how its LoRAs are meant to be used; @early<k> overrides it.
-        ...(tuned ? { loras: [{ lora: tuned[j.i]!.lora, weight: v.weight, until: { ...DEFAULT_TUNE, ...recipes[v.recipe] }.applyUntil ?? 1 }] } : {}),
+        ...(tuned ? { loras: [{ lora: tuned[j.i]!.lora, weight: v.weight, until: recipeOptions(v.recipe).applyUntil ?? 1 }] } : {}),
       })),
     );
     // Scored on the pool's threads while the next batch generates.
