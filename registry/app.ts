@@ -3,7 +3,7 @@ import { Hono, type Context } from "hono";
 import { cors } from "hono/cors";
 import type { ErrorBody } from "../sdk/schema/index.ts";
 import { anonymous, authenticate } from "./auth/keys.ts";
-import { RateLimiter } from "./auth/rate-limit.ts";
+import { MemoryRateLimiter, type RateLimiter } from "./auth/rate-limit.ts";
 import { keyRoutes } from "./auth/routes.ts";
 import { blobRoutes } from "./blobs/routes.ts";
 import { BlobService } from "./blobs/service.ts";
@@ -47,6 +47,8 @@ export interface AppDeps {
   galleryScript?: () => Promise<string>;
   /** Swagger UI's files for /docs (swagger-ui-dist); without them /docs says what to install. */
   referenceAsset?: (name: ReferenceAsset) => Promise<Uint8Array | null>;
+  /** Rate-limit buckets; in this process's memory by default, in the database where instances share them (Workers). */
+  limiter?: RateLimiter;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -55,7 +57,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 export function createApp(deps: AppDeps) {
   const config = { ...defaultConfig, ...deps.config };
   const log = deps.log ?? ((line) => console.log(JSON.stringify(line)));
-  const services = buildServices(deps.db, deps.store, config, deps.resolveHost ?? null, log, deps.sendWebhook);
+  const services = buildServices(deps.db, deps.store, config, deps.resolveHost ?? null, log, deps.sendWebhook, deps.limiter ?? new MemoryRateLimiter());
 
   const app = new Hono<AppEnv>();
 
@@ -125,7 +127,7 @@ export function createApp(deps: AppDeps) {
       // Guessing keys costs a bucket per client address: once it is empty, every keyed request
       // from that address gets 429 (a right guess included) until it refills.
       const failures = `authfail:${address}`;
-      const blocked = services.limiter.wait(failures, config.failedAuthPerMinute, Date.now());
+      const blocked = await services.limiter.wait(failures, config.failedAuthPerMinute, Date.now());
       if (blocked > 0) {
         throw new RegistryError("rate_limited", `too many failed authentications from this address; retry in ${blocked} s`, undefined, {
           "Retry-After": String(blocked),
@@ -136,13 +138,13 @@ export function createApp(deps: AppDeps) {
         if (!m) throw new RegistryError("invalid_api_key", "the Authorization header must be 'Bearer mlk_…'");
         principal = await authenticate(services.db, m[1]!);
       } catch (e) {
-        if (e instanceof RegistryError && e.status === 401) services.limiter.take(failures, config.failedAuthPerMinute, Date.now());
+        if (e instanceof RegistryError && e.status === 401) await services.limiter.take(failures, config.failedAuthPerMinute, Date.now());
         throw e;
       }
     }
     c.set("principal", principal);
     const bucket = principal.keyId ?? `anon:${address}`;
-    const wait = services.limiter.take(bucket, principal.rateLimitPerMinute, Date.now());
+    const wait = await services.limiter.take(bucket, principal.rateLimitPerMinute, Date.now());
     if (wait > 0) {
       throw new RegistryError("rate_limited", `rate limit of ${principal.rateLimitPerMinute} requests/minute reached; retry in ${wait} s`, undefined, {
         "Retry-After": String(wait),
@@ -188,6 +190,7 @@ function buildServices(
   resolve: Resolve | null,
   log: (l: Record<string, unknown>) => void,
   send: WebhookSender | undefined,
+  limiter: RateLimiter,
 ): Services {
   const webhooks = new WebhookService(db, config.webhooks, resolve, log, send);
   const events = new JobEventLog(db, (...e) => webhooks.onEvent(...e));
@@ -195,5 +198,5 @@ function buildServices(
   const loras = new LoraService(db, config.readCacheTtlMs);
   const publisher = new VersionPublisher(db, loras, blobs, store, config.baseModel);
   const jobs = new JobQueue(db, loras, publisher, blobs, events, webhooks, config.baseModel, config.maxAttempts);
-  return { db, store, config, blobs, loras, publisher, jobs, events, limiter: new RateLimiter(), webhooks };
+  return { db, store, config, blobs, loras, publisher, jobs, events, limiter, webhooks };
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readdir, utimes, writeFile } from "node:fs/promises";
+import { readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { eq } from "drizzle-orm";
@@ -25,18 +25,18 @@ describe("orphan blob collection", () => {
     await r.services.store.put(orphan, new Blob([orphanBytes]).stream(), { maxBytes: 1024 });
     assert.equal(await r.services.blobs.get(orphan), undefined, "no row for the orphan");
     assert.equal((await r.call("GET", `/v1/blobs/${orphan}`, { token: r.admin })).status, 404);
-    // And an abandoned temporary from an upload cut off mid-stream.
-    const tmp = join(r.home, "tmp", `${orphan}.abandoned`);
-    await writeFile(tmp, "partial");
+    // And, on Node, an abandoned temporary from an upload cut off mid-stream (R2 writes none: a
+    // multipart upload is aborted, and R2 expires any it could not abort).
+    const tmp = r.target === "node" ? join(r.home, "tmp", `${orphan}.abandoned`) : null;
+    if (tmp) await writeFile(tmp, "partial");
+    const leftovers = tmp ? 1 : 0;
 
     // Young files survive (an upload may be about to insert its row).
-    assert.deepEqual(await r.services.blobs.collectOrphans(), { removed: 0, kept: 3 });
+    assert.deepEqual(await r.services.blobs.collectOrphans(), { removed: 0, kept: 2 + leftovers });
 
-    const old = new Date(Date.now() - 120_000);
-    for (const sha of [kept, orphan]) await utimes(join(r.home, "blobs", sha.slice(0, 2), sha.slice(2, 4), sha), old, old);
-    await utimes(tmp, old, old);
-    assert.deepEqual(await r.services.blobs.collectOrphans(), { removed: 2, kept: 1 });
-    assert.deepEqual(await readdir(join(r.home, "tmp")), []);
+    // Two minutes on, past the grace period: the orphan and the temporary go, the blob with a row stays.
+    assert.deepEqual(await r.services.blobs.collectOrphans(Date.now() + 120_000), { removed: 1 + leftovers, kept: 1 });
+    if (tmp) assert.deepEqual(await readdir(join(r.home, "tmp")), []);
     assert.equal(await r.services.store.stat(orphan), null);
     assert.equal((await r.call("GET", `/v1/blobs/${kept}`, { token: alice })).status, 200);
   });

@@ -37,10 +37,11 @@ export function blobRoutes(api: Api, s: Services) {
       if (query.size !== undefined && header !== undefined && query.size !== declared) {
         throw new RegistryError("size_mismatch", `?size=${query.size} disagrees with Content-Length ${declared}`);
       }
-      const body = c.req.raw.body ?? new ReadableStream({ start: (ctl) => ctl.close() });
-      const info = await s.blobs.upload(withOwner(p), sha256, query.kind, declared, body).catch((e: unknown) => {
+      const body = clientBody(c.req.raw.body);
+      const info = await s.blobs.upload(withOwner(p), sha256, query.kind, declared, body.stream).catch((e: unknown) => {
         // A client that hangs up mid-body breaks the stream under us: its doing, not a server fault.
-        if (c.req.raw.signal.aborted && !(e instanceof RegistryError))
+        // Node aborts the request's signal; workerd only fails the read ("Network connection lost").
+        if ((c.req.raw.signal.aborted || body.broken()) && !(e instanceof RegistryError))
           throw new RegistryError("client_closed_request", "the client closed the connection before the upload finished; nothing was stored");
         throw e;
       });
@@ -81,4 +82,25 @@ export function blobRoutes(api: Api, s: Services) {
     },
     async (c) => c.json(toBlobInfo(await s.blobs.getReadable(c.get("principal"), param(c, "sha256", Sha256)))),
   );
+}
+
+/** The request body, noting whether reading it failed: that is the client going away, on any runtime. */
+function clientBody(raw: ReadableStream<Uint8Array> | null) {
+  let broken = false;
+  if (!raw) return { stream: new ReadableStream<Uint8Array>({ start: (ctl) => ctl.close() }), broken: () => false };
+  const reader = raw.getReader();
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(ctl) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) ctl.close();
+        else ctl.enqueue(value);
+      } catch (e) {
+        broken = true;
+        ctl.error(e);
+      }
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
+  return { stream, broken: () => broken };
 }

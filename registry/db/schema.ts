@@ -196,3 +196,14 @@ export const webhookDeliveries = sqliteTable(
     uniqueIndex("webhook_deliveries_job_event").on(t.jobId, t.eventSeq),
   ],
 );
+
+/**
+ * Token buckets shared by every instance (Workers isolates, or several Node processes on one
+ * database): `tokens` as of `at`; `taken` says whether the last request took one.
+ */
+export const rateBuckets = sqliteTable("rate_buckets", {
+  key: text("key").primaryKey(),
+  tokens: real("tokens").notNull(),
+  at: integer("at").notNull(),
+  taken: integer("taken").notNull(),
+});

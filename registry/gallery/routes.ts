@@ -28,7 +28,7 @@ export function galleryRoutes(app: Hono<AppEnv>, s: Services, address: (c: Conte
 
   // Outside /v1, so the API's limiter does not see these: one bucket per client address of its own.
   const limited = async (c: Context, next: Next) => {
-    const wait = s.limiter.take(`gallery:${address(c)}`, s.config.galleryRateLimitPerMinute, Date.now());
+    const wait = await s.limiter.take(`gallery:${address(c)}`, s.config.galleryRateLimitPerMinute, Date.now());
     if (wait > 0) return c.html(tooManyPage(wait), 429, { ...PAGE_HEADERS, "Retry-After": String(wait) });
     await next();
   };

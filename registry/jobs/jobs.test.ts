@@ -256,7 +256,8 @@ describe("jobs and the runner queue", () => {
     assert.ok(Date.now() - t0 >= 900, `waited ${Date.now() - t0} ms`);
     const waiting = r.call("POST", "/v1/runner/claim", { token: runner, json: { runner_id: "lp", wait_seconds: 10 } });
     await new Promise((ok) => setTimeout(ok, 200));
-    assert.equal(r.services.jobs.leases.pollers, 1, "the waiting runner counts as alive");
+    // The supervisor's liveness count lives in the Node registry's memory (Workers ask by webhook instead).
+    if (r.target === "node") assert.equal(r.services.jobs.leases.pollers, 1, "the waiting runner counts as alive");
     const t1 = Date.now();
     const job = await tune();
     const got = await waiting;

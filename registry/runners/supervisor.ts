@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { JobQueue } from "../jobs/queue.ts";
-import { signPayload } from "../../sdk/webhooks/signature.ts";
+import { askForRunner } from "./runner-webhook.ts";
 
 export type RunnerMode = "local" | "webhook" | "off";
 
@@ -58,7 +58,12 @@ export class RunnerSupervisor {
       if (this.o.mode === "local") this.spawnLocal();
       else if (now - this.lastWebhookAt >= WEBHOOK_EVERY_MS) {
         this.lastWebhookAt = now;
-        await this.callWebhook(queued);
+        await askForRunner(
+          { url: this.o.webhookUrl!, ...(this.o.webhookSecret ? { secret: this.o.webhookSecret } : {}) },
+          this.o.registryUrl,
+          queued,
+          this.o.log,
+        );
       }
     } catch (e) {
       this.o.log({ level: "error", msg: "runner supervisor check failed", error: String(e) });
@@ -83,20 +88,6 @@ export class RunnerSupervisor {
       this.o.log({ msg: "local runner exited", pid: child.pid, code, signal });
       if (this.child === child) this.child = null;
     });
-  }
-
-  private async callWebhook(queued: number) {
-    const body = JSON.stringify({ type: "runner.needed", queued, registry: this.o.registryUrl, at: new Date().toISOString() });
-    const headers = {
-      "content-type": "application/json",
-      ...(this.o.webhookSecret ? await signPayload(this.o.webhookSecret, `runner-${Date.now()}`, body) : {}),
-    };
-    try {
-      const res = await fetch(this.o.webhookUrl!, { method: "POST", headers, body, signal: AbortSignal.timeout(10_000) });
-      this.o.log({ msg: "asked for a runner", url: this.o.webhookUrl, status: res.status, queued });
-    } catch (e) {
-      this.o.log({ level: "warn", msg: "runner webhook failed; will ask again", url: this.o.webhookUrl, error: String(e) });
-    }
   }
 
   /** Stops the local runner (SIGTERM: it releases its job), waiting up to `graceMs` before SIGKILL. */

@@ -155,6 +155,17 @@ export class WebhookService {
     return this.pumping;
   }
 
+  /**
+   * Resolves once no pass and no delivery is running, deliveries a finishing one starts included:
+   * what a Workers request hands to `waitUntil`, so its deliveries outlive the response.
+   */
+  async settled(): Promise<void> {
+    while (this.pumping || this.inFlight.size > 0) {
+      await this.pumping;
+      await Promise.allSettled([...this.inFlight.values()]);
+    }
+  }
+
   /** Deliveries in flight now (tests and metrics). */
   get active(): number {
     return this.inFlight.size;

@@ -1,0 +1,132 @@
+import type { D1Database, ExecutionContext, R2Bucket, ScheduledController } from "@cloudflare/workers-types/latest/index.ts";
+import { createApp, type AppDeps } from "./app.ts";
+import { DbRateLimiter } from "./auth/rate-limit.ts";
+import type { BaseModelSpec } from "./base-model/spec.ts";
+import { R2BlobStore, type StreamingHash } from "./blobs/r2-store.ts";
+import type { RegistryConfig } from "./config.ts";
+import { openD1 } from "./db/d1.ts";
+import type { ReferenceAsset } from "./openapi/reference.ts";
+import { askForRunner } from "./runners/runner-webhook.ts";
+
+/** The bindings wrangler.toml declares. */
+export interface Env {
+  DB: D1Database;
+  BLOBS: R2Bucket;
+  /** JSON of RegistryConfig fields that override the Workers defaults (a [vars] entry). */
+  MOTION_LORA_CONFIG?: string;
+  /** Where queued jobs ask a platform to start a runner ("runner.needed"), and the secret that signs it. */
+  RUNNER_WEBHOOK_URL?: string;
+  RUNNER_WEBHOOK_SECRET?: string;
+  /** The registry's public URL, which "runner.needed" tells runners to claim from (default: the request's origin). */
+  REGISTRY_URL?: string;
+}
+
+/** What the build (registry/worker-build.ts) bakes in, since a Worker reads no files. */
+export interface WorkerBuild {
+  baseModel: BaseModelSpec | null;
+  galleryScript: string;
+  referenceAssets: Partial<Record<ReferenceAsset, string>>;
+}
+
+const MiB = 1024 * 1024;
+
+/**
+ * Workers' limits, not the Node registry's: a request body is at most 100 MB (Free and Pro plans),
+ * so a blob must fit in one request (multipart is how R2 stores it, not how clients send it).
+ */
+export const WORKER_DEFAULTS: Partial<RegistryConfig> = {
+  blobLimits: { lora: 95 * MiB, video: 64 * MiB, preview: 16 * MiB },
+};
+
+/** Workers' streaming SHA-256 (crypto.DigestStream: native, so hashing costs no request CPU time in JS). */
+function digestStream(): StreamingHash {
+  const ds = new (crypto as unknown as { DigestStream: new (alg: string) => WritableStream<Uint8Array> & { digest: Promise<ArrayBuffer> } }).DigestStream(
+    "SHA-256",
+  );
+  const writer = ds.getWriter();
+  let last: Promise<void> = Promise.resolve();
+  return {
+    update(chunk) {
+      last = writer.write(chunk);
+    },
+    async hex() {
+      await last;
+      await writer.close();
+      return [...new Uint8Array(await ds.digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+    },
+  };
+}
+
+type App = ReturnType<typeof createApp>;
+
+/** The registry as a Worker: the same app as on Node, over D1, R2 and limits shared through D1. */
+export function createWorker(build: WorkerBuild) {
+  let made: { app: App; limiter: DbRateLimiter; env: Env } | null = null;
+  // One app per isolate, built on its first event from the bindings (they are the same for every event).
+  const appFor = (env: Env) => {
+    if (made?.env === env) return made;
+    const config: Partial<RegistryConfig> = {
+      ...WORKER_DEFAULTS,
+      ...(build.baseModel ? { baseModel: build.baseModel } : {}),
+      ...(env.MOTION_LORA_CONFIG ? (JSON.parse(env.MOTION_LORA_CONFIG) as Partial<RegistryConfig>) : {}),
+    };
+    const db = openD1(env.DB);
+    const limiter = new DbRateLimiter(db);
+    const assets = new Map(Object.entries(build.referenceAssets).map(([k, v]) => [k, new TextEncoder().encode(v)]));
+    const deps: AppDeps = {
+      db,
+      store: new R2BlobStore(env.BLOBS, { hash: digestStream }),
+      config,
+      limiter,
+      // Set by Cloudflare's edge for every request; a client cannot forge it.
+      clientAddress: (c) => c.req.header("cf-connecting-ip") ?? "unknown",
+      galleryScript: async () => build.galleryScript,
+      referenceAsset: async (name) => assets.get(name) ?? null,
+    };
+    made = { app: createApp(deps), limiter, env };
+    return made;
+  };
+
+  /** Asks the platform for a runner when jobs wait and none holds a lease, at most twice a minute across isolates. */
+  const maybeAskForRunner = async (app: App, env: Env, limiter: DbRateLimiter, registryUrl: string) => {
+    if (!env.RUNNER_WEBHOOK_URL) return;
+    const { queued, leased } = await app.services.jobs.leases.load();
+    if (queued === 0 || leased > 0) return;
+    if ((await limiter.take("runner-needed", 2, Date.now())) > 0) return;
+    const log = (e: Record<string, unknown>) => console.log(JSON.stringify({ ts: new Date().toISOString(), ...e }));
+    await askForRunner({ url: env.RUNNER_WEBHOOK_URL, ...(env.RUNNER_WEBHOOK_SECRET ? { secret: env.RUNNER_WEBHOOK_SECRET } : {}) }, registryUrl, queued, log);
+  };
+
+  return {
+    async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+      const { app, limiter } = appFor(env);
+      const res = await app.app.fetch(request, env, ctx as never);
+      // Webhook deliveries this request queued run after the response, within waitUntil's grace;
+      // what does not finish there is retried by the cron (the deliveries table is the retry queue).
+      ctx.waitUntil(app.services.webhooks.settled());
+      if (request.method === "POST" && new URL(request.url).pathname === "/v1/jobs" && res.status < 300) {
+        ctx.waitUntil(maybeAskForRunner(app, env, limiter, env.REGISTRY_URL ?? new URL(request.url).origin).catch(() => {}));
+      }
+      return res;
+    },
+
+    /** Every minute (wrangler.toml's cron): what the Node registry does on timers. */
+    async scheduled(controller: ScheduledController, env: Env): Promise<void> {
+      const { app, limiter } = appFor(env);
+      const s = app.services;
+      const log = (e: Record<string, unknown>) => console.log(JSON.stringify({ ts: new Date().toISOString(), ...e }));
+      const now = controller.scheduledTime;
+      const tasks: Promise<unknown>[] = [
+        s.jobs.leases.reap(now),
+        s.jobs.completions.finishPending(log),
+        s.webhooks.kick().then(() => s.webhooks.settled()),
+        limiter.sweep(now),
+        ...(env.REGISTRY_URL ? [maybeAskForRunner(app, env, limiter, env.REGISTRY_URL)] : []),
+      ];
+      // Blob GC lists the whole bucket: once an hour is enough (the Node registry's schedule).
+      if (new Date(now).getUTCMinutes() === 0) tasks.push(s.blobs.collectOrphans(now), s.blobs.collectUnreferenced(now));
+      const results = await Promise.allSettled(tasks);
+      for (const r of results) if (r.status === "rejected") log({ level: "error", msg: "scheduled task failed", error: String(r.reason) });
+    },
+  };
+}
