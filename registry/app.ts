@@ -47,6 +47,8 @@ export interface AppDeps {
   galleryScript?: () => Promise<string>;
   /** Swagger UI's files for /docs (swagger-ui-dist); without them /docs says what to install. */
   referenceAsset?: (name: ReferenceAsset) => Promise<Uint8Array | null>;
+  /** How webhooks go out: a background pump in this process (default), or passes the runtime runs (`WebhookService.deliverDue`). */
+  webhookDelivery?: "pump" | "on-demand";
   /** Rate-limit buckets; in this process's memory by default, in the database where instances share them (Workers). */
   limiter?: RateLimiter;
 }
@@ -57,7 +59,16 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 export function createApp(deps: AppDeps) {
   const config = { ...defaultConfig, ...deps.config };
   const log = deps.log ?? ((line) => console.log(JSON.stringify(line)));
-  const services = buildServices(deps.db, deps.store, config, deps.resolveHost ?? null, log, deps.sendWebhook, deps.limiter ?? new MemoryRateLimiter());
+  const services = buildServices(
+    deps.db,
+    deps.store,
+    config,
+    deps.resolveHost ?? null,
+    log,
+    deps.sendWebhook,
+    deps.limiter ?? new MemoryRateLimiter(),
+    deps.webhookDelivery ?? "pump",
+  );
 
   const app = new Hono<AppEnv>();
 
@@ -191,8 +202,9 @@ function buildServices(
   log: (l: Record<string, unknown>) => void,
   send: WebhookSender | undefined,
   limiter: RateLimiter,
+  webhookDelivery: "pump" | "on-demand",
 ): Services {
-  const webhooks = new WebhookService(db, config.webhooks, resolve, log, send);
+  const webhooks = new WebhookService(db, config.webhooks, resolve, log, send, webhookDelivery);
   const events = new JobEventLog(db, (...e) => webhooks.onEvent(...e));
   const blobs = new BlobService(db, store, config);
   const loras = new LoraService(db, config.readCacheTtlMs);

@@ -78,6 +78,7 @@ export function createWorker(build: WorkerBuild) {
       store: new R2BlobStore(env.BLOBS, { hash: digestStream }),
       config,
       limiter,
+      webhookDelivery: "on-demand",
       // Set by Cloudflare's edge for every request; a client cannot forge it.
       clientAddress: (c) => c.req.header("cf-connecting-ip") ?? "unknown",
       galleryScript: async () => build.galleryScript,
@@ -101,9 +102,9 @@ export function createWorker(build: WorkerBuild) {
     async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
       const { app, limiter } = appFor(env);
       const res = await app.app.fetch(request, env, ctx as never);
-      // Webhook deliveries this request queued run after the response, within waitUntil's grace;
-      // what does not finish there is retried by the cron (the deliveries table is the retry queue).
-      ctx.waitUntil(app.services.webhooks.settled());
+      // Only writes queue job events: the deliveries they queued go out after the response, within
+      // waitUntil's grace; what fails or does not finish is retried by the cron (the table is the queue).
+      if (request.method !== "GET" && request.method !== "HEAD") ctx.waitUntil(app.services.webhooks.drain(25_000).catch(() => {}));
       if (request.method === "POST" && new URL(request.url).pathname === "/v1/jobs" && res.status < 300) {
         ctx.waitUntil(maybeAskForRunner(app, env, limiter, env.REGISTRY_URL ?? new URL(request.url).origin).catch(() => {}));
       }
@@ -119,7 +120,7 @@ export function createWorker(build: WorkerBuild) {
       const tasks: Promise<unknown>[] = [
         s.jobs.leases.reap(now),
         s.jobs.completions.finishPending(log),
-        s.webhooks.kick().then(() => s.webhooks.settled()),
+        s.webhooks.drain(50_000),
         limiter.sweep(now),
         ...(env.REGISTRY_URL ? [maybeAskForRunner(app, env, limiter, env.REGISTRY_URL)] : []),
       ];

@@ -1,10 +1,15 @@
 // Node 20's test runner takes no globs: find every *.test.ts under the project's parts and run them.
-import { spawn } from "node:child_process";
-import { readdirSync } from "node:fs";
+// The registry's tests (and the SDK client's, which drive a registry) run twice: against the Node
+// registry (libsql + files) and against the Worker build under workerd (D1 + R2), one target a pass.
+//   node test/run.mjs [--target node|workerd] [path filters...]
+import { spawnSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
 const ROOTS = ["sdk", "registry", "gpu-runner", "examples", "test"];
 const SKIP = new Set(["node_modules", "model", "artifacts"]);
+/** Files that start a registry through test/helpers/registry.ts and so run on each target. */
+const BOTH_TARGETS = ["registry/", "sdk/client/"];
 
 function find(dir) {
   let out = [];
@@ -22,9 +27,25 @@ function find(dir) {
   return out;
 }
 
-const filter = process.argv.slice(2);
+const args = process.argv.slice(2);
+const at = args.indexOf("--target");
+const only = at >= 0 ? args.splice(at, 2)[1] : null;
 const files = ROOTS.flatMap(find)
-  .filter((f) => filter.length === 0 || filter.some((x) => f.includes(x)))
+  .filter((f) => args.length === 0 || args.some((x) => f.includes(x)))
   .sort();
-const child = spawn(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", ...files], { stdio: "inherit" });
-child.on("exit", (code, signal) => process.exit(signal ? 1 : (code ?? 1)));
+const workerdFiles = files.filter((f) => BOTH_TARGETS.some((p) => f.startsWith(p)) && readFileSync(f, "utf8").includes("startTestRegistry"));
+
+const run = (target, list) => {
+  if (list.length === 0) return 0;
+  console.log(`# target ${target}: ${list.length} files`);
+  const r = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", ...list], {
+    stdio: "inherit",
+    env: { ...process.env, MOTION_LORA_TEST_TARGET: target },
+  });
+  return r.signal ? 1 : (r.status ?? 1);
+};
+
+let code = 0;
+if (only !== "workerd") code ||= run("node", files);
+if (only !== "node") code = run("workerd", workerdFiles) || code;
+process.exit(code);

@@ -1,4 +1,4 @@
-import { and, asc, eq, lte, notInArray } from "drizzle-orm";
+import { and, asc, eq, lte, notInArray, sql } from "drizzle-orm";
 import type { JobEvent, WebhookDelivery, WebhookEvent } from "../../sdk/schema/index.ts";
 import { signPayload } from "../../sdk/webhooks/signature.ts";
 import type { Db } from "../db/client.ts";
@@ -62,6 +62,12 @@ export class WebhookService {
     private readonly resolve: Resolve | null,
     private readonly log: (e: Record<string, unknown>) => void,
     private readonly send: WebhookSender = fetchWebhookSender(resolve),
+    /**
+     * "pump": this process delivers in the background as events come (Node). "on-demand": nothing
+     * runs in the background; the runtime calls `deliverDue` (Workers, whose requests may not
+     * share promises or sockets, run one pass per request under waitUntil, and one a minute by cron).
+     */
+    private readonly mode: "pump" | "on-demand" = "pump",
   ) {}
 
   /** Validates a job's webhook URL at creation (a clear 422 instead of failed deliveries later). */
@@ -142,6 +148,7 @@ export class WebhookService {
    * makes it go round again). Resolves when the pass is done, not when its deliveries are.
    */
   kick(): Promise<void> {
+    if (this.mode === "on-demand") return Promise.resolve();
     if (this.pumping) {
       this.again = true;
       return this.pumping;
@@ -156,13 +163,56 @@ export class WebhookService {
   }
 
   /**
-   * Resolves once no pass and no delivery is running, deliveries a finishing one starts included:
-   * what a Workers request hands to `waitUntil`, so its deliveries outlive the response.
+   * One self-contained pass over due deliveries, for "on-demand" mode. Each is claimed by moving its
+   * next attempt past the send's timeouts (compare-and-set on the old value), so a concurrent pass
+   * skips it and a pass that dies mid-send leaves it due again. Per-tenant caps hold within a pass.
    */
-  async settled(): Promise<void> {
-    while (this.pumping || this.inFlight.size > 0) {
-      await this.pumping;
-      await Promise.allSettled([...this.inFlight.values()]);
+  async deliverDue(now = Date.now()): Promise<number> {
+    const c = this.config;
+    const due = await this.db
+      .select({ delivery: webhookDeliveries, owner: jobs.owner })
+      .from(webhookDeliveries)
+      .innerJoin(jobs, eq(jobs.id, webhookDeliveries.jobId))
+      .where(and(eq(webhookDeliveries.state, "pending"), lte(webhookDeliveries.nextAttemptAt, now)))
+      .orderBy(asc(webhookDeliveries.nextAttemptAt), asc(webhookDeliveries.eventSeq))
+      .limit(c.concurrency * 2);
+    const hold = now + c.connectTimeoutMs + c.timeoutMs + 5_000;
+    const perTenant = new Map<string, number>();
+    const claimed: Row[] = [];
+    for (const { delivery, owner } of due) {
+      if (claimed.length >= c.concurrency) break;
+      if ((perTenant.get(owner) ?? 0) >= c.perTenantConcurrency) continue;
+      const [won] = await this.db
+        .update(webhookDeliveries)
+        .set({ nextAttemptAt: hold })
+        .where(and(eq(webhookDeliveries.id, delivery.id), eq(webhookDeliveries.state, "pending"), eq(webhookDeliveries.nextAttemptAt, delivery.nextAttemptAt!)))
+        .returning({ id: webhookDeliveries.id });
+      if (!won) continue;
+      perTenant.set(owner, (perTenant.get(owner) ?? 0) + 1);
+      claimed.push(delivery);
+    }
+    // A signal of this pass's own: on Workers one made in another request's context cannot be used here.
+    const signal = new AbortController().signal;
+    await Promise.allSettled(
+      claimed.map((d) => this.deliver(d, signal).catch((e) => this.log({ level: "error", msg: "webhook delivery crashed", delivery: d.id, error: String(e) }))),
+    );
+    return claimed.length;
+  }
+
+  /**
+   * `deliverDue` passes until nothing falls due within `budgetMs`: a retry a few seconds out still
+   * goes from the pass that failed (a Worker's waitUntil grace is 30 s); later ones wait for the cron.
+   */
+  async drain(budgetMs: number): Promise<void> {
+    const end = Date.now() + budgetMs;
+    for (;;) {
+      await this.deliverDue();
+      const [next] = await this.db
+        .select({ at: sql<number | null>`min(${webhookDeliveries.nextAttemptAt})` })
+        .from(webhookDeliveries)
+        .where(eq(webhookDeliveries.state, "pending"));
+      if (next?.at == null || next.at > end) return;
+      await new Promise((ok) => setTimeout(ok, Math.max(0, next.at! - Date.now())));
     }
   }
 
@@ -206,7 +256,7 @@ export class WebhookService {
 
   private begin(d: Row, owner: string) {
     this.perTenant.set(owner, (this.perTenant.get(owner) ?? 0) + 1);
-    const run = this.deliver(d)
+    const run = this.deliver(d, this.stopping.signal)
       .catch((e) => this.log({ level: "error", msg: "webhook delivery crashed", delivery: d.id, error: String(e) }))
       .finally(() => {
         this.inFlight.delete(d.id);
@@ -218,7 +268,7 @@ export class WebhookService {
     this.inFlight.set(d.id, run);
   }
 
-  private async deliver(d: Row) {
+  private async deliver(d: Row, signal: AbortSignal) {
     const [row] = await this.db.select().from(jobs).where(eq(jobs.id, d.jobId)).limit(1);
     const secret = row?.keyId ? await webhookSecret(this.db, row.keyId) : null;
     const attempts = d.attempts + 1;
@@ -238,7 +288,7 @@ export class WebhookService {
           allowPrivate: c.allowPrivate,
           connectTimeoutMs: c.connectTimeoutMs,
           timeoutMs: c.timeoutMs,
-          signal: this.stopping.signal,
+          signal,
         });
         status = res.status;
         if (status < 200 || status >= 300) error = `receiver answered HTTP ${status}`;
