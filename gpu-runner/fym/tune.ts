@@ -64,9 +64,15 @@ export const DEFAULT_TUNE: TuneOptions = {
   // the first half of the sampling steps (applyUntil 0.5, config naive-aug@early10): motion fidelity
   // 0.68 against 0.55 for decoupled heads (paired +0.13, 0.10…0.17), appearance integrity 0.93 vs
   // 0.85, leakage 0.04 vs 0.06. Decoupled heads gained nothing once the augmentation removes the
-  // appearance the LoRA would otherwise learn (and in the recipe sweep,
+  // appearance the LoRA would otherwise learn (and in the recipe sweep as of commit 42b1aa9,
   // RESULTS-motionbench-sweep-torch-h100.md). FYM's sparse sampling loses the motion in this model
   // (fym-sparse 0.18); it stays an option for a fast, weaker LoRA (sampling "strided").
+  // 2000 steps at 3e-3 is the cost of that motion: in the speed sweep (RESULTS-motionbench-sweep-torch-h100.md,
+  // 16 cases × 2 seeds, paired against the default) 1200 steps (10.8 s alone on the H100 against 17.2 s,
+  // RESULTS-batched-torch-h100.md) lose 0.16 of motion fidelity (0.09…0.24), 1500 steps 0.13, 1000 and
+  // 800 steps 0.27 and 0.34; a higher learning rate loses more (5e-3: −0.28 at 1200 steps; 8e-3
+  // falls to 0.10–0.14, the floor's 0.07), and neither 2e-3 nor a 100-step warmup helps at 1200 steps.
+  // 50 spatial steps keep the motion (−0.02, −0.08…0.03) but save no measurable time.
   temporalSteps: 2000,
   rank: 8,
   lr: 3e-3,

@@ -2,7 +2,7 @@
 # The GPU run for MotionBench and batched tuning (torch engine, CUDA graphs), one call each mode.
 # From the project root on the GPU machine, after ../shared/tools/device-pack.sh and
 # gpu-runner/model/device-slim.sh here (carry .device):
-#   bash gpu-runner/model/run_bench.sh batched  # CUDA tests of the torch engine, tunes/min against N
+#   [RECIPES=default,name] [DEFINE='{"name":{...}}'] [SIZES=1,8,32] [TF32=1] [TESTS=0] bash gpu-runner/model/run_bench.sh batched  # CUDA tests of the torch engine, tunes/min against N
 #   CONFIGS=... RECIPES=... [BATCH=64] [TF32=1] bash gpu-runner/model/run_bench.sh sweep    # recipes side by side on 16 cases (4 per category)
 #   bash gpu-runner/model/run_bench.sh full     # the whole MotionBench: floor, FYM, naive, ablations (≤ 10 min)
 # Everything lands in $OUT/bench.tar.gz (reports, GIFs, per-case caches) plus the RESULTS-*.md/.json files,
@@ -20,9 +20,9 @@ case "${1:-sweep}" in
       --configs "${CONFIGS:?set CONFIGS}" --recipes "${RECIPES:-{\}}" > $W/sweep.log 2>&1
     tail -c 3000 $W/sweep.log | tr '\r' '\n' | tail -5
     ;;
-  batched)  # CUDA tests of the torch engine (batched = sequential included) and tunes/min against N
-    MOTION_LORA_TORCH_DEVICE=cuda timeout 150 node test/run.mjs torch-engine > $W/torch-engine-tests-cuda.log 2>&1; grep -E "^# (pass|fail)" $W/torch-engine-tests-cuda.log
-    timeout 240 $TSX gpu-runner/bench/batched.ts --sizes 1,8,32 --recipes "${RECIPES:-fym}" --tag torch-h100 --out $W > $W/batched.log 2>&1; tail -8 $W/batched.log
+  batched)  # CUDA tests of the torch engine (batched = sequential included; TESTS=0 skips them) and tunes/min against N
+    [ "${TESTS:-1}" != 0 ] && { MOTION_LORA_TORCH_DEVICE=cuda timeout 150 node test/run.mjs torch-engine > $W/torch-engine-tests-cuda.log 2>&1; grep -E "^# (pass|fail)" $W/torch-engine-tests-cuda.log; }
+    timeout 240 $TSX gpu-runner/bench/batched.ts --sizes "${SIZES:-1,8,32}" --recipes "${RECIPES:-default}" --define "${DEFINE:-{\}}" ${TF32:+--tf32} --tag torch-h100 --out $W > $W/batched.log 2>&1; tail -12 $W/batched.log
     ;;
   full)  # TESTS=1 runs the torch engine's CUDA tests first; TF32=1 runs the benchmark with TF32 matmuls
     [ -n "${TESTS:-}" ] && { MOTION_LORA_TORCH_DEVICE=cuda timeout 100 node test/run.mjs torch-engine > $W/torch-engine-tests-cuda.log 2>&1; grep -E "^# (pass|fail)" $W/torch-engine-tests-cuda.log; }
