@@ -1,19 +1,12 @@
-import { createHash } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import type { TestContext } from "node:test";
-import { createApp } from "../../registry/app.ts";
 import { createKey } from "../../registry/auth/keys.ts";
-import { DbRateLimiter } from "../../registry/auth/rate-limit.ts";
-import { R2BlobStore } from "../../registry/blobs/r2-store.ts";
 import type { RegistryConfig } from "../../registry/config.ts";
-import { applyD1Migrations, openD1 } from "../../registry/db/d1.ts";
-import { loadBaseModel, startRegistry, type StartOptions } from "../../registry/node.ts";
 import type { Services } from "../../registry/context.ts";
-import { buildWorker } from "../../registry/worker-build.ts";
-import { WORKER_DEFAULTS } from "../../registry/worker.ts";
+import { startRegistry, type StartOptions } from "../../registry/node.ts";
+import { startLocalWorker } from "../../registry/worker-local.ts";
 import type { Scope } from "../../sdk/schema/index.ts";
 
 /**
@@ -120,74 +113,15 @@ async function startNode(home: string, config: Partial<RegistryConfig>, logs: Re
   return { url: r.url, services: r.services, stop: () => r.stop() };
 }
 
-const MIGRATIONS = new URL("../../registry/db/migrations/", import.meta.url).pathname;
-let built: Promise<string> | null = null;
-
 async function startWorkerd(home: string, config: Partial<RegistryConfig>, logs: Record<string, unknown>[]): Promise<Running> {
-  const { Miniflare } = await import("miniflare");
-  // One build per test process, outside the tree: test files run in parallel processes.
-  built ??= buildWorker(join(tmpdir(), `motion-lora-worker-${process.pid}.js`)).then((b) => b.outfile);
-  const collect = (stream: NodeJS.ReadableStream) => {
-    let rest = "";
-    stream.on("data", (b: Buffer) => {
-      const lines = (rest + b.toString()).split("\n");
-      rest = lines.pop()!;
-      for (const line of lines) {
-        if (!line.startsWith("{")) {
-          if (line.trim()) console.error(`[workerd] ${line}`);
-          continue;
-        }
-        try {
-          logs.push(JSON.parse(line) as Record<string, unknown>);
-        } catch {}
-      }
-    });
-  };
-  const scriptPath = await built;
-  const mf = new Miniflare({
-    modules: true,
-    scriptPath,
-    modulesRoot: dirname(scriptPath),
-    compatibilityDate: "2025-09-01",
-    compatibilityFlags: ["enable_request_signal"],
-    host: "127.0.0.1",
-    port: 0,
-    d1Databases: ["DB"],
-    r2Buckets: ["BLOBS"],
-    d1Persist: join(home, "workerd", "d1"),
-    r2Persist: join(home, "workerd", "r2"),
-    bindings: { MOTION_LORA_CONFIG: JSON.stringify(config) },
-    handleRuntimeStdio(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) {
-      collect(stdout);
-      collect(stderr);
+  return startLocalWorker({
+    home,
+    config,
+    onLine(line) {
+      if (!line.startsWith("{")) return void console.error(`[workerd] ${line}`);
+      try {
+        logs.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {}
     },
   });
-  const url = await mf.ready.then(
-    (u) => u.origin,
-    async (e: unknown) => {
-      await mf.dispose().catch(() => {});
-      throw e;
-    },
-  );
-  const d1 = (await mf.getD1Database("DB")) as never;
-  const migrations = readdirSync(MIGRATIONS)
-    .filter((f) => f.endsWith(".sql"))
-    .map((name) => ({ name, sql: readFileSync(join(MIGRATIONS, name), "utf8") }));
-  await applyD1Migrations(d1, migrations);
-  const db = openD1(d1);
-  const store = new R2BlobStore((await mf.getR2Bucket("BLOBS")) as never, { hash: nodeHash });
-  const baseModel = loadBaseModel();
-  const { services } = createApp({
-    db,
-    store,
-    config: { ...WORKER_DEFAULTS, ...(baseModel ? { baseModel } : {}), ...config },
-    limiter: new DbRateLimiter(db),
-    log: () => {},
-  });
-  return { url, services, stop: () => mf.dispose() };
-}
-
-function nodeHash() {
-  const h = createHash("sha256");
-  return { update: (c: Uint8Array) => void h.update(c), hex: async () => h.digest("hex") };
 }

@@ -1,0 +1,110 @@
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createApp } from "./app.ts";
+import { DbRateLimiter } from "./auth/rate-limit.ts";
+import { R2BlobStore, type StreamingHash } from "./blobs/r2-store.ts";
+import type { RegistryConfig } from "./config.ts";
+import type { Services } from "./context.ts";
+import { applyD1Migrations, openD1 } from "./db/d1.ts";
+import { loadBaseModel } from "./node.ts";
+import { buildWorker } from "./worker-build.ts";
+import { WORKER_DEFAULTS } from "./worker.ts";
+
+const MIGRATIONS = fileURLToPath(new URL("./db/migrations/", import.meta.url));
+/** wrangler.toml's; the tests and the benchmark run the Worker under the same date and flags. */
+export const COMPATIBILITY_DATE = "2025-09-01";
+export const COMPATIBILITY_FLAGS = ["enable_request_signal"];
+
+export interface LocalWorkerOptions {
+  /** D1 and R2 persist under HOME/workerd, so a restart over the same home finds its data. */
+  home: string;
+  config?: Partial<RegistryConfig>;
+  port?: number;
+  /** Each line the Worker prints (its JSON logs). */
+  onLine?: (line: string) => void;
+}
+
+export interface LocalWorker {
+  url: string;
+  /** The registry's services in this process, over the same D1 and R2 (admin tasks, tests). */
+  services: Services;
+  stop(): Promise<void>;
+}
+
+let built: Promise<string> | null = null;
+
+/**
+ * The Worker build under workerd (Miniflare), with D1 and R2 on local disk and the migrations
+ * applied as `wrangler d1 migrations apply` would: the Workers registry without an account.
+ */
+export async function startLocalWorker(o: LocalWorkerOptions): Promise<LocalWorker> {
+  const { Miniflare } = await import("miniflare");
+  // One build per process, outside the tree, so parallel test processes never share the file.
+  built ??= buildWorker(join(tmpdir(), `motion-lora-worker-${process.pid}.js`)).then((b) => b.outfile);
+  const scriptPath = await built;
+  const lines = (stream: NodeJS.ReadableStream) => {
+    let rest = "";
+    stream.on("data", (b: Buffer) => {
+      const all = (rest + b.toString()).split("\n");
+      rest = all.pop()!;
+      for (const line of all) if (line.trim()) o.onLine?.(line);
+    });
+  };
+  const mf = new Miniflare({
+    modules: true,
+    scriptPath,
+    modulesRoot: dirname(scriptPath),
+    compatibilityDate: COMPATIBILITY_DATE,
+    compatibilityFlags: COMPATIBILITY_FLAGS,
+    host: "127.0.0.1",
+    port: o.port ?? 0,
+    d1Databases: ["DB"],
+    r2Buckets: ["BLOBS"],
+    d1Persist: join(o.home, "workerd", "d1"),
+    r2Persist: join(o.home, "workerd", "r2"),
+    bindings: { MOTION_LORA_CONFIG: JSON.stringify(o.config ?? {}) },
+    handleRuntimeStdio(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) {
+      lines(stdout);
+      lines(stderr);
+    },
+  });
+  try {
+    const url = (await mf.ready).origin;
+    const d1 = (await mf.getD1Database("DB")) as never;
+    const migrations = readdirSync(MIGRATIONS)
+      .filter((f) => f.endsWith(".sql"))
+      .map((name) => ({ name, sql: readFileSync(join(MIGRATIONS, name), "utf8") }));
+    await applyD1Migrations(d1, migrations);
+    const db = openD1(d1);
+    const baseModel = loadBaseModel();
+    const { services } = createApp({
+      db,
+      store: new R2BlobStore((await mf.getR2Bucket("BLOBS")) as never, { hash: nodeHash }),
+      config: { ...WORKER_DEFAULTS, ...(baseModel ? { baseModel } : {}), ...o.config },
+      limiter: new DbRateLimiter(db),
+      webhookDelivery: "on-demand",
+      log: () => {},
+    });
+    return { url, services, stop: () => mf.dispose() };
+  } catch (e) {
+    await mf.dispose().catch(() => {});
+    throw e;
+  }
+}
+
+function nodeHash(): StreamingHash {
+  const h = createHash("sha256");
+  return { update: (c) => void h.update(c), hex: async () => h.digest("hex") };
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const home = process.env.MOTION_LORA_HOME ?? ".motion-lora";
+  const w = await startLocalWorker({ home, port: Number(process.env.PORT ?? 8788), onLine: (l) => console.log(l) });
+  console.error(`motion-lora registry on workerd (D1 + R2 in ${home}/workerd) at ${w.url}; create a key with: motion-lora keys create --registry ${w.url}`);
+  const stop = () => w.stop().then(() => process.exit(0));
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}

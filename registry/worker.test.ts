@@ -1,0 +1,61 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { gzipSync } from "node:zlib";
+import { applyD1Migrations } from "./db/d1.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
+const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1" };
+const wrangler = (args: string[]) => spawnSync(WRANGLER, args, { cwd: ROOT, env, encoding: "utf8", timeout: 120_000 });
+
+describe("wrangler.toml", () => {
+  it("builds and packages the Worker with its D1 and R2 bindings (wrangler deploy --dry-run), within the 3 MB gzipped Free plan limit", async () => {
+    const out = await mkdtemp(join(tmpdir(), "motion-lora-wrangler-"));
+    try {
+      const r = wrangler(["deploy", "--dry-run", "--outdir", out]);
+      assert.equal(r.status, 0, r.stderr + r.stdout);
+      assert.match(r.stdout, /env\.DB \(motion-lora\)\s+D1 Database/);
+      assert.match(r.stdout, /env\.BLOBS \(motion-lora-blobs\)\s+R2 Bucket/);
+      const [file] = (await readdir(out)).filter((f) => f.endsWith(".js"));
+      const gz = gzipSync(await readFile(join(out, file!))).byteLength;
+      assert.ok(gz < 3_000_000, `${gz} bytes gzipped`);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  });
+
+  it("applies the migrations with wrangler exactly as the local workerd registry does: the same tables, nothing left for ours to apply", async () => {
+    const state = await mkdtemp(join(tmpdir(), "motion-lora-d1-"));
+    const { Miniflare } = await import("miniflare");
+    let mf: InstanceType<typeof Miniflare> | null = null;
+    try {
+      const r = wrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", state]);
+      assert.equal(r.status, 0, r.stderr + r.stdout);
+      mf = new Miniflare({
+        modules: true,
+        script: "export default {}",
+        d1Databases: { DB: "00000000-0000-0000-0000-000000000000" },
+        d1Persist: join(state, "v3", "d1"),
+      });
+      const d1 = (await mf.getD1Database("DB")) as never as Parameters<typeof applyD1Migrations>[0];
+      const tables = async () =>
+        (
+          await d1.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf%' ESCAPE '\\' ORDER BY name").all<{ name: string }>()
+        ).results.map((t) => t.name);
+      const before = await tables();
+      assert.ok(before.includes("rate_buckets") && before.includes("jobs"), before.join(", "));
+      const dir = join(ROOT, "registry", "db", "migrations");
+      const files = (await readdir(dir)).filter((f) => f.endsWith(".sql"));
+      const migrations = await Promise.all(files.map(async (name) => ({ name, sql: await readFile(join(dir, name), "utf8") })));
+      assert.deepEqual(await applyD1Migrations(d1, migrations), [], "wrangler recorded every migration under the name ours looks for");
+      assert.deepEqual(await tables(), before);
+    } finally {
+      await mf?.dispose();
+      await rm(state, { recursive: true, force: true });
+    }
+  });
+});
