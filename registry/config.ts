@@ -32,6 +32,13 @@ export interface RegistryConfig {
    * is about 27 requests, so this lets a visitor browse ~40 pages a minute while bounding a scraper.
    */
   galleryRateLimitPerMinute: number;
+  /**
+   * Where rate limits live in the database (Workers): the share of a minute's allowance an instance
+   * leases per write (0: a write per request). On local workerd 0.05 served 2,600 GETs/s against
+   * 196 with a write per request (registry/bench/results/RESULTS-load-node-workerd.md); the limit
+   * is never exceeded either way (registry/auth/rate-limit.test.ts).
+   */
+  rateLimitLeaseShare: number;
   /** Failed authentications a minute from one client address before it gets 429s instead of 401s. */
   failedAuthPerMinute: number;
   /** Claims of one job before it fails for good. */
@@ -58,11 +65,12 @@ export const defaultConfig: RegistryConfig = {
   defaultRateLimitPerMinute: 600,
   anonymousRateLimitPerMinute: 300,
   galleryRateLimitPerMinute: 1_200,
+  rateLimitLeaseShare: 0.05,
   failedAuthPerMinute: 30,
   maxAttempts: 3,
   orphanGraceMs: 60 * 60 * 1000,
   unreferencedBlobGraceMs: 24 * 60 * 60 * 1000,
-  // GET a LoRA 5.8 k req/s with the cache, 2.3 k without (registry/bench/results/RESULTS-load-sqlite.md).
+  // GET a LoRA 5.0 k req/s with the cache, 2.1 k without (registry/bench/results/RESULTS-load-sqlite.md).
   readCacheTtlMs: 1_000,
   webhooks: defaultWebhookConfig,
   corsOrigins: "*",

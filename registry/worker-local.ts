@@ -84,7 +84,7 @@ export async function startLocalWorker(o: LocalWorkerOptions): Promise<LocalWork
       db,
       store: new R2BlobStore((await mf.getR2Bucket("BLOBS")) as never, { hash: nodeHash }),
       config: { ...WORKER_DEFAULTS, ...(baseModel ? { baseModel } : {}), ...o.config },
-      limiter: new DbRateLimiter(db),
+      limiter: new DbRateLimiter(db, o.config?.rateLimitLeaseShare),
       webhookDelivery: "on-demand",
       log: () => {},
     });
@@ -103,7 +103,14 @@ function nodeHash(): StreamingHash {
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const home = process.env.MOTION_LORA_HOME ?? ".motion-lora";
   const w = await startLocalWorker({ home, port: Number(process.env.PORT ?? 8788), onLine: (l) => console.log(l) });
-  console.error(`motion-lora registry on workerd (D1 + R2 in ${home}/workerd) at ${w.url}; create a key with: motion-lora keys create --registry ${w.url}`);
+  // A fresh local database has no key to make the first one with: make an admin key, shown once.
+  const { apiKeys } = await import("./db/schema.ts");
+  const { createKey } = await import("./auth/keys.ts");
+  if ((await w.services.db.select({ id: apiKeys.id }).from(apiKeys).limit(1)).length === 0) {
+    const k = await createKey(w.services.db, { owner: "admin", name: "local", scopes: ["admin"] }, w.services.config.defaultRateLimitPerMinute);
+    console.error(`admin key for this local Worker (shown once): ${k.token}`);
+  }
+  console.error(`motion-lora registry on workerd (D1 + R2 in ${home}/workerd) at ${w.url}`);
   const stop = () => w.stop().then(() => process.exit(0));
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);

@@ -5,12 +5,38 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { gzipSync } from "node:zlib";
+import { sql } from "drizzle-orm";
 import { applyD1Migrations } from "./db/d1.ts";
+import { startLocalWorker } from "./worker-local.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
 const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1" };
 const wrangler = (args: string[]) => spawnSync(WRANGLER, args, { cwd: ROOT, env, encoding: "utf8", timeout: 120_000 });
+
+describe("the first admin key on Workers", () => {
+  it("keys create --sql prints an INSERT that, run on D1, makes a key the Worker accepts; the token goes to stderr only", async () => {
+    const home = await mkdtemp(join(tmpdir(), "motion-lora-d1-key-"));
+    const w = await startLocalWorker({ home });
+    try {
+      const out = spawnSync(process.execPath, [join(ROOT, "bin", "motion-lora.js"), "keys", "create", "--scope", "admin", "--sql"], {
+        encoding: "utf8",
+        env: { ...process.env, MOTION_LORA_HOME: join(home, "unused") },
+      });
+      assert.equal(out.status, 0, out.stderr);
+      const token = /mlk_\S+/.exec(out.stderr)?.[0];
+      assert.ok(token, out.stderr);
+      assert.ok(!out.stdout.includes(token), "the token is not in the SQL (only its hash is)");
+      assert.match(out.stdout, /^INSERT INTO "api_keys"/);
+      await w.services.db.run(sql.raw(out.stdout));
+      const res = await fetch(`${w.url}/v1/keys`, { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(res.status, 200, await res.text());
+    } finally {
+      await w.stop();
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+});
 
 describe("wrangler.toml", () => {
   it("builds and packages the Worker with its D1 and R2 bindings (wrangler deploy --dry-run), within the 3 MB gzipped Free plan limit", async () => {

@@ -3,7 +3,7 @@ import { createApp, type AppDeps } from "./app.ts";
 import { DbRateLimiter } from "./auth/rate-limit.ts";
 import type { BaseModelSpec } from "./base-model/spec.ts";
 import { R2BlobStore, type StreamingHash } from "./blobs/r2-store.ts";
-import type { RegistryConfig } from "./config.ts";
+import { defaultConfig, type RegistryConfig } from "./config.ts";
 import { openD1 } from "./db/d1.ts";
 import type { ReferenceAsset } from "./openapi/reference.ts";
 import { askForRunner } from "./runners/runner-webhook.ts";
@@ -71,7 +71,7 @@ export function createWorker(build: WorkerBuild) {
       ...(env.MOTION_LORA_CONFIG ? (JSON.parse(env.MOTION_LORA_CONFIG) as Partial<RegistryConfig>) : {}),
     };
     const db = openD1(env.DB);
-    const limiter = new DbRateLimiter(db);
+    const limiter = new DbRateLimiter(db, config.rateLimitLeaseShare ?? defaultConfig.rateLimitLeaseShare);
     const assets = new Map(Object.entries(build.referenceAssets).map(([k, v]) => [k, new TextEncoder().encode(v)]));
     const deps: AppDeps = {
       db,

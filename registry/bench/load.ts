@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { FsBlobStore } from "../blobs/fs-store.ts";
+
 import { markdownTables } from "./tables.ts";
 
 const seconds = Number(process.argv[process.argv.indexOf("--seconds") + 1]) || 5;
@@ -190,6 +191,108 @@ for (let i = 0; i < 7; i++) {
 say(`\n| in-process, no HTTP (median of 7) | ms |\n| --- | --- |`);
 say(`| 64 × 1 MiB writes to a file | ${median(rawMs).toFixed(1)} |`);
 say(`| FsBlobStore.put (hash overlapped with the writes) | ${median(storeMs).toFixed(1)} |`);
+
+// Node and workerd side by side: the same reads and blob transfers against the Node registry above
+// and the Worker build under workerd (Miniflare; D1 and R2 on local disk), interleaved in rounds so
+// both see the same machine. Each target seeded alike; rate limits far above the load on both
+// (the Worker still pays its D1 rate-limit upsert on every request, as deployed).
+const wLines: string[] = [];
+const wsay = (s: string) => {
+  wLines.push(s);
+  console.log(s);
+};
+const startWorker = async (leaseShare?: number) => {
+  const args = [new URL("./worker-server.ts", import.meta.url).pathname, ...(leaseShare === undefined ? [] : [String(leaseShare)])];
+  const proc = spawn(process.execPath, ["--import", "tsx", ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  return {
+    proc,
+    ...(JSON.parse(await new Promise<string>((ok) => createInterface({ input: proc.stdout! }).once("line", ok))) as { url: string; token: string }),
+  };
+};
+const w = await startWorker();
+const wProc = w.proc;
+const targets = [
+  { name: "node", url, auth },
+  { name: "workerd", url: w.url, auth: `-H 'authorization: Bearer ${w.token}'` },
+] as const;
+wsay(
+  `# Registry on Node and on workerd, side by side\n\n${new Date().toISOString()} · Node ${process.version} · workerd (Miniflare ${(await import("miniflare/package.json", { with: { type: "json" } })).default.version}, D1 + R2 on local disk) · ${(await import("node:os")).cpus().length} cores · ${hasWrk ? "wrk -t1 -c32" : "Node closed loop, 32 connections"} · 3 interleaved rounds of ${seconds} s, median round\n`,
+);
+const scenarios = [
+  ["GET a LoRA", "/v1/loras/bench/motion-7"],
+  ["search, first page", "/v1/loras?q=orbit&category=single-object&limit=20"],
+  ["list newest, first page", "/v1/loras?limit=20"],
+] as const;
+for (const t of targets) for (const [, path] of scenarios) await measure(path, 1, t.url);
+const rounds = new Map<string, { rps: number; p50: number; p99: number; errors: number }[]>();
+for (let round = 0; round < 3; round++) {
+  for (const [name, path] of scenarios) {
+    for (const t of targets) {
+      const k = `${name}|${t.name}`;
+      rounds.set(k, [...(rounds.get(k) ?? []), await measure(path, seconds, t.url)]);
+    }
+  }
+}
+const mid = (k: string) => {
+  const rs = [...rounds.get(k)!].sort((a, b) => a.rps - b.rps);
+  return rs[1]!;
+};
+wsay(
+  `| scenario (32 connections) | node req/s | workerd req/s | workerd / node | node p50 / p99 ms | workerd p50 / p99 ms | non-2xx |\n| --- | --- | --- | --- | --- | --- | --- |`,
+);
+for (const [name] of scenarios) {
+  const n = mid(`${name}|node`);
+  const k = mid(`${name}|workerd`);
+  wsay(
+    `| ${name} | ${n.rps.toFixed(0)} | ${k.rps.toFixed(0)} | ${(k.rps / n.rps).toFixed(2)} | ${n.p50.toFixed(2)} / ${n.p99.toFixed(2)} | ${k.p50.toFixed(2)} / ${k.p99.toFixed(2)} | ${n.errors + k.errors} |`,
+  );
+}
+// What the rate-limit lease buys: the same GET with a D1 write per request (lease share 0), interleaved with the default.
+const perRequest = await startWorker(0);
+await measure("/v1/loras/bench/motion-7", 1, perRequest.url);
+const leased: number[] = [];
+const unleased: number[] = [];
+for (let round = 0; round < 3; round++) {
+  leased.push((await measure("/v1/loras/bench/motion-7", seconds, w.url)).rps);
+  unleased.push((await measure("/v1/loras/bench/motion-7", seconds, perRequest.url)).rps);
+}
+perRequest.proc.kill("SIGTERM");
+await new Promise((ok) => perRequest.proc.once("exit", ok));
+wsay(`\n| workerd, GET a LoRA: where its rate-limit tokens come from (median of 3 interleaved rounds) | requests/s |\n| --- | --- |`);
+wsay(`| leased from D1, 5% of a minute's allowance a write (\`rateLimitLeaseShare\` 0.05, the default) | ${median(leased).toFixed(0)} |`);
+wsay(`| a D1 write per request (\`rateLimitLeaseShare\` 0) | ${median(unleased).toFixed(0)} |`);
+wsay(`| **ratio** | **${(median(leased) / median(unleased)).toFixed(1)}×** |`);
+// 32 MiB blobs: over the Worker's 16 MiB single put, so the upload goes to R2 in 8 MiB parts.
+const wBlobMs = new Map<string, number[]>();
+const add = (k: string, ms: number) => wBlobMs.set(k, [...(wBlobMs.get(k) ?? []), ms]);
+for (let i = 0; i < 5; i++) {
+  const body = randomBytes(32 * MiB);
+  const bodySha = createHash("sha256").update(body).digest("hex");
+  const f = join(home, `wup-${i}.bin`);
+  await writeFile(f, body);
+  for (const t of targets) {
+    add(`up|${t.name}`, curlMs(`-X PUT ${t.auth} --data-binary @${f} '${t.url}/v1/blobs/${bodySha}?kind=video'`));
+    add(`down|${t.name}`, curlMs(`${t.auth} '${t.url}/v1/blobs/${bodySha}'`));
+  }
+  await rm(f);
+}
+wsay(`\n| 32 MiB blob with curl (median of 5) | node ms | workerd ms | workerd / node |\n| --- | --- | --- | --- |`);
+for (const [label, k] of [
+  ["upload (PUT: SHA-256, size check, store, row)", "up"],
+  ["download (GET: auth, access check, stream)", "down"],
+] as const) {
+  const n = median(wBlobMs.get(`${k}|node`)!);
+  const m = median(wBlobMs.get(`${k}|workerd`)!);
+  wsay(`| ${label} | ${n.toFixed(1)} | ${m.toFixed(1)} | ${(m / n).toFixed(2)} |`);
+}
+wProc.kill("SIGTERM");
+await new Promise((ok) => wProc.once("exit", ok));
+const wPage = `${wLines.join("\n")}\n`;
+await writeFile(new URL("./results/RESULTS-load-node-workerd.md", import.meta.url), wPage);
+await writeFile(
+  new URL("./results/RESULTS-load-node-workerd.json", import.meta.url),
+  `${JSON.stringify({ at: new Date().toISOString(), tables: markdownTables(wPage) }, null, 1)}\n`,
+);
 
 agent.destroy();
 server.kill("SIGTERM");

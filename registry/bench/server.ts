@@ -6,6 +6,7 @@ import { createServer } from "node:http";
 import { join } from "node:path";
 import { createKey } from "../auth/keys.ts";
 import { startRegistry } from "../node.ts";
+import { seedCatalog } from "./seed.ts";
 
 const home = process.argv[2];
 if (!home) throw new Error("usage: server.ts HOME [READ_CACHE_MS]");
@@ -13,19 +14,7 @@ const readCacheTtlMs = Number(process.argv[3] ?? 1_000);
 // Limits far above the load, so the benchmark measures serving rather than the rate limiter.
 const r = await startRegistry({ home, port: 0, log: () => {}, config: { anonymousRateLimitPerMinute: 1e9, readCacheTtlMs } });
 const admin = await createKey(r.services.db, { owner: "admin", name: "bench", scopes: ["admin"], rate_limit_per_minute: 1_000_000 }, 1_000_000);
-const p = { keyId: "bench", owner: "bench", scopes: ["admin" as const], rateLimitPerMinute: 1e9 };
-for (let i = 0; i < 200; i++) {
-  await r.services.loras.create(p, {
-    name: `motion-${i}`,
-    title: `Motion ${i} ${["orbit", "zigzag", "pan", "walk"][i % 4]}`,
-    description: "benchmark fixture",
-    readme: "",
-    category: (["single-object", "multiple-objects", "camera-motion", "human-motion"] as const)[i % 4]!,
-    tags: ["bench", `t${i % 10}`],
-    license: "cc-by-4.0",
-    visibility: "public",
-  });
-}
+await seedCatalog(r.services);
 // Baselines in plain Node http, no framework: PUT streams the body to a file with
 // stream.pipeline (no hashing or checks); GET pipes a file to the socket.
 const plain = createServer((req, res) => {

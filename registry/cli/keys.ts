@@ -1,5 +1,6 @@
-import { desc } from "drizzle-orm";
-import { mkdirSync } from "node:fs";
+import { desc, eq, getTableColumns } from "drizzle-orm";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { args, UsageError } from "../../sdk/cli/command.ts";
 import { KeyCreate, Scope } from "../../sdk/schema/index.ts";
@@ -11,11 +12,15 @@ import type { Db } from "../db/client.ts";
 import { RegistryError } from "../http/errors.ts";
 import { homeDir } from "../node.ts";
 
-const USAGE = "keys create --owner NAME [--scope read,write] [--name TEXT] [--rate-limit N] | keys list | keys revoke KEY_ID";
+const USAGE = "keys create --owner NAME [--scope read,write] [--name TEXT] [--rate-limit N] [--sql] | keys list | keys revoke KEY_ID";
 
 /** The key to create from `keys create` flags; a usage error names the flag, before the database is opened. */
 function keyToCreate(argv: string[]) {
-  const { values } = args(argv, { owner: { type: "string" }, scope: { type: "string" }, name: { type: "string" }, "rate-limit": { type: "string" } }, false);
+  const { values } = args(
+    argv,
+    { owner: { type: "string" }, scope: { type: "string" }, name: { type: "string" }, "rate-limit": { type: "string" }, sql: { type: "boolean" } },
+    false,
+  );
   const scopes = (values.scope ?? "read,write").split(",").map((x) => x.trim());
   const bad = scopes.find((x) => !Scope.safeParse(x).success);
   if (bad) throw new UsageError(`unknown scope '${bad}'; choose from ${Scope.options.join(", ")}`);
@@ -29,7 +34,7 @@ function keyToCreate(argv: string[]) {
     const i = parsed.error.issues[0]!;
     throw new UsageError(`--${String(i.path[0] ?? "owner").replace("rate_limit_per_minute", "rate-limit")}: ${i.message}`);
   }
-  return { key: parsed.data, json: values.json === true };
+  return { key: parsed.data, json: values.json === true, sql: values.sql === true };
 }
 
 /** `motion-lora keys …`: manages keys in the local registry database (how the first admin key is made). */
@@ -38,6 +43,7 @@ export async function keysCommand(command: string | undefined, argv: string[]): 
   if (command === "list") args(argv, {}, false);
   if (command === "revoke" && !argv[0]) throw new UsageError("keys revoke needs KEY_ID");
   if (!create && command !== "list" && command !== "revoke") throw new UsageError(`usage: motion-lora ${USAGE}`);
+  if (create?.sql) return keyAsSql(create.key);
   const home = homeDir();
   mkdirSync(home, { recursive: true });
   const { db, close } = await openSqlite(join(home, "registry.db"));
@@ -71,4 +77,31 @@ async function run(db: Db, command: string, create: ReturnType<typeof keyToCreat
   const k = await revokeKey(db, { keyId: null, owner: null, scopes: ["admin"], rateLimitPerMinute: 0 }, argv[0]!);
   console.log(`revoked ${k.id} (${k.prefix}…)`);
   return 0;
+}
+
+/**
+ * `keys create --sql`: the key's row as an INSERT for a database this machine cannot open (D1:
+ * `wrangler d1 execute DB --remote --file key.sql`). The statement goes to stdout, the token to
+ * stderr, shown once; the row is made in a scratch database by the same code as any key.
+ */
+async function keyAsSql(input: ReturnType<typeof keyToCreate>["key"]): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), "motion-lora-key-"));
+  const { db, close } = await openSqlite(join(dir, "scratch.db"));
+  try {
+    const key = await createKey(db, input, defaultConfig.defaultRateLimitPerMinute);
+    const [row] = await db.select().from(apiKeys).where(eq(apiKeys.id, key.id));
+    const cols = getTableColumns(apiKeys);
+    const literal = (v: unknown): string =>
+      v === null ? "NULL" : typeof v === "number" ? String(v) : `'${(typeof v === "string" ? v : JSON.stringify(v)).replaceAll("'", "''")}'`;
+    const names = Object.values(cols).map((c) => `"${c.name}"`);
+    const values = Object.keys(cols).map((k) => literal((row as Record<string, unknown>)[k]));
+    console.log(`INSERT INTO "api_keys" (${names.join(", ")}) VALUES (${values.join(", ")});`);
+    console.error(
+      `${key.token}\n\nkey ${key.id} for '${key.owner}' with scopes ${key.scopes.join(",")}, as SQL on stdout. The token is shown only this once: store it now.`,
+    );
+    return 0;
+  } finally {
+    close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -248,6 +248,24 @@ describe("jobs and the runner queue", () => {
     const other = await fetch(`${r.url}/v1/jobs/${job.id}/events`, { headers: { authorization: `Bearer ${bob}` } });
     assert.equal(other.status, 404);
   });
+  it("delivers to an open stream, within about a second, an event another instance appended", async () => {
+    const job = (await tune({ prompt: "a white person on a gray background" })).body;
+    const res = await fetch(`${r.url}/v1/jobs/${job.id}/events`, { headers: { authorization: `Bearer ${alice}` }, signal: AbortSignal.timeout(10_000) });
+    const reader = res.body!.getReader();
+    const seen = async (text: string) => {
+      let got = "";
+      while (!got.includes(text)) got += new TextDecoder().decode((await reader.read()).value);
+    };
+    await seen("event: status");
+    // r.services shares the registry's database but not its memory (on workerd it is another
+    // process): like a second Node process, or another Worker isolate, it wakes no one there.
+    const t0 = Date.now();
+    await r.services.events.append(job.id, "log", { message: "from another instance" });
+    await seen("from another instance");
+    assert.ok(Date.now() - t0 < 2_500, `seen after ${Date.now() - t0} ms`);
+    await reader.cancel();
+  });
+
   it("long-polls a claim: answers as soon as a job is queued, or 204 when the wait ends", async () => {
     await drain();
     const t0 = Date.now();

@@ -26,6 +26,9 @@ const JobId = z.string().regex(/^job_[0-9a-z]{26}$/, "is not a job id");
 const IdempotencyKey = z.string().regex(/^[\x21-\x7e]{1,255}$/, "must be 1–255 visible ASCII characters");
 const TERMINAL = new Set(["succeeded", "failed", "canceled"]);
 const KEEPALIVE_MS = 15_000;
+// An event appended by another instance (a Worker isolate, a second Node process) wakes no one
+// here: the stream re-reads the log this often, as a long-poll claim does.
+const RECHECK_MS = 1_000;
 
 export function jobRoutes(api: Api, s: Services) {
   api.op(
@@ -107,19 +110,23 @@ export function jobRoutes(api: Api, s: Services) {
       return streamSSE(c, async (stream) => {
         const abort = new AbortController();
         stream.onAbort(() => abort.abort());
+        let wrote = Date.now();
         while (!abort.signal.aborted) {
           const events = await s.events.after(id, last);
           for (const e of events) {
             await stream.writeSSE({ id: String(e.id), event: e.type, data: JSON.stringify(e) });
             last = e.id;
+            wrote = Date.now();
           }
           if (events.length > 0) continue;
           const job = await s.jobs.get(c.get("principal"), id);
           // A completion still writing its version and event is not the end of the stream yet.
           if (TERMINAL.has(job.status) && !job.completionPending && job.eventSeq <= last) break;
-          const before = Date.now();
-          await s.events.wait(id, KEEPALIVE_MS, abort.signal);
-          if (Date.now() - before >= KEEPALIVE_MS && !abort.signal.aborted) await stream.write(": keepalive\n\n");
+          await s.events.wait(id, RECHECK_MS, abort.signal);
+          if (Date.now() - wrote >= KEEPALIVE_MS && !abort.signal.aborted) {
+            await stream.write(": keepalive\n\n");
+            wrote = Date.now();
+          }
         }
       });
     },
