@@ -23,6 +23,8 @@ export interface LocalWorkerOptions {
   home: string;
   config?: Partial<RegistryConfig>;
   port?: number;
+  /** More [vars] (RUNNER_WEBHOOK_URL, REGISTRY_URL, …). */
+  vars?: Record<string, string>;
   /** Each line the Worker prints (its JSON logs). */
   onLine?: (line: string) => void;
 }
@@ -31,6 +33,8 @@ export interface LocalWorker {
   url: string;
   /** The registry's services in this process, over the same D1 and R2 (admin tasks, tests). */
   services: Services;
+  /** Runs the Worker's cron handler as Cloudflare would at `at` (default now). */
+  scheduled(at?: Date): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -65,7 +69,7 @@ export async function startLocalWorker(o: LocalWorkerOptions): Promise<LocalWork
     r2Buckets: ["BLOBS"],
     d1Persist: join(o.home, "workerd", "d1"),
     r2Persist: join(o.home, "workerd", "r2"),
-    bindings: { MOTION_LORA_CONFIG: JSON.stringify(o.config ?? {}) },
+    bindings: { MOTION_LORA_CONFIG: JSON.stringify(o.config ?? {}), ...o.vars },
     handleRuntimeStdio(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) {
       lines(stdout);
       lines(stderr);
@@ -88,7 +92,10 @@ export async function startLocalWorker(o: LocalWorkerOptions): Promise<LocalWork
       webhookDelivery: "on-demand",
       log: () => {},
     });
-    return { url, services, stop: () => mf.dispose() };
+    const scheduled = async (at = new Date()) => {
+      await (await mf.getWorker()).scheduled({ cron: "* * * * *", scheduledTime: at });
+    };
+    return { url, services, scheduled, stop: () => mf.dispose() };
   } catch (e) {
     await mf.dispose().catch(() => {});
     throw e;

@@ -6,6 +6,9 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { gzipSync } from "node:zlib";
 import { sql } from "drizzle-orm";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createKey } from "./auth/keys.ts";
 import { applyD1Migrations } from "./db/d1.ts";
 import { startLocalWorker } from "./worker-local.ts";
 
@@ -33,6 +36,57 @@ describe("the first admin key on Workers", () => {
       assert.equal(res.status, 200, await res.text());
     } finally {
       await w.stop();
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("the Worker's cron and runner webhook", () => {
+  it("asks the platform for a runner when a job is queued, and its cron puts a job with an expired lease back in the queue", async () => {
+    const asked: Record<string, unknown>[] = [];
+    const receiver = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c: Buffer) => (body += c));
+      req.on("end", () => {
+        asked.push(JSON.parse(body) as Record<string, unknown>);
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((ok) => receiver.listen(0, "127.0.0.1", ok));
+    const home = await mkdtemp(join(tmpdir(), "motion-lora-cron-"));
+    const w = await startLocalWorker({
+      home,
+      vars: { RUNNER_WEBHOOK_URL: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/start`, REGISTRY_URL: "https://registry.example" },
+    });
+    try {
+      const alice = (await createKey(w.services.db, { owner: "alice", name: "t", scopes: ["read", "write"] }, 600)).token;
+      const runner = (await createKey(w.services.db, { owner: "runner", name: "r", scopes: ["runner"] }, 600)).token;
+      const call = async (path: string, token: string, json: unknown) => {
+        const res = await fetch(w.url + path, {
+          method: "POST",
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          body: JSON.stringify(json),
+        });
+        return { status: res.status, body: (await res.json()) as Record<string, never> };
+      };
+      const job = await call("/v1/jobs", alice, { kind: "generate", input: { prompt: "a red circle on a black background" } });
+      assert.equal(job.status, 201);
+      for (let i = 0; i < 100 && asked.length === 0; i++) await new Promise((ok) => setTimeout(ok, 50));
+      assert.deepEqual(
+        asked.map((a) => [a.type, a.queued, a.registry]),
+        [["runner.needed", 1, "https://registry.example"]],
+      );
+
+      const claim = await call("/v1/runner/claim", runner, { runner_id: "r1", lease_seconds: 5 });
+      assert.equal(claim.status, 200);
+      const status = async () =>
+        ((await (await fetch(`${w.url}/v1/jobs/${job.body.id}`, { headers: { authorization: `Bearer ${alice}` } })).json()) as { status: string }).status;
+      assert.equal(await status(), "running");
+      await w.scheduled(new Date(Date.now() + 10 * 60_000));
+      assert.equal(await status(), "queued", "the cron reaped the expired lease");
+    } finally {
+      await w.stop();
+      receiver.close();
       await rm(home, { recursive: true, force: true });
     }
   });
