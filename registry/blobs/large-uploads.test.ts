@@ -18,7 +18,10 @@ function safetensorsOf(size: number, seed: number): Uint8Array {
   // The header's length depends on the digits of n: settle n in a step or two.
   let n = size - 128;
   let file = encode(n);
-  while (file.byteLength !== size) file = encode((n += size - file.byteLength));
+  while (file.byteLength !== size) {
+    n += size - file.byteLength;
+    file = encode(n);
+  }
   return file;
 }
 
