@@ -26,7 +26,8 @@ for (const r of values.recipes!.split(","))
   if (!recipes[r]) throw new Error(`unknown recipe '${r}': use ${Object.keys(recipes).join(", ")} or define it with --define`);
 const engine = await TorchEngine.start({ tf32: values.tf32! });
 const bench = loadMotionBench();
-const rows: { recipe: string; n: number; spatialSteps: number; temporalSteps: number; seconds: number; perMinute: number; stepMs: number }[] = [];
+const rows: { recipe: string; n: number; spatialSteps: number; temporalSteps: number; samples: number; seconds: number; perMinute: number; stepMs: number }[] =
+  [];
 // Warm-up: the first tune of each shape captures its CUDA graphs.
 for (const recipe of values.recipes!.split(",")) {
   for (const n of values.sizes!.split(",").map(Number)) {
@@ -46,7 +47,8 @@ for (const recipe of values.recipes!.split(",")) {
     const seconds = (performance.now() - t0) / 1000;
     const o = { ...DEFAULT_TUNE, ...recipes[recipe] };
     const stepMs = r[0]!.temporal.ms / o.temporalSteps;
-    rows.push({ recipe, n, spatialSteps: o.spatialSteps, temporalSteps: o.temporalSteps, seconds, perMinute: (60 * n) / seconds, stepMs });
+    const samples = o.samplesPerStep ?? 1;
+    rows.push({ recipe, n, spatialSteps: o.spatialSteps, temporalSteps: o.temporalSteps, samples, seconds, perMinute: (60 * n) / seconds, stepMs });
     console.log(JSON.stringify(rows.at(-1)));
   }
 }
@@ -55,11 +57,11 @@ const lines = [
   "",
   `${new Date().toISOString()} · whole tunes (the default recipe: ${DEFAULT_TUNE.spatialSteps} spatial + ${DEFAULT_TUNE.temporalSteps} temporal steps; recipes from gpu-runner/fym/tune.ts${values.define === "{}" ? "" : ` and ${values.define}`}), N reference clips tuned together in one batched step (tuneMany), after a warm-up that captures the CUDA graphs. One run each.`,
   "",
-  "| recipe | steps (spatial + temporal) | N | wall s | tunes / min | temporal step ms | tunes/min vs N = 1 |",
-  "| --- | --- | --- | --- | --- | --- | --- |",
+  "| recipe | steps (spatial + temporal) | samples / temporal step | N | wall s | tunes / min | temporal step ms | tunes/min vs N = 1 |",
+  "| --- | --- | --- | --- | --- | --- | --- | --- |",
   ...rows.map((r) => {
     const one = rows.find((x) => x.recipe === r.recipe && x.n === 1);
-    return `| ${r.recipe} | ${r.spatialSteps} + ${r.temporalSteps} | ${r.n} | ${r.seconds.toFixed(1)} | ${r.perMinute.toFixed(1)} | ${r.stepMs.toFixed(1)} | ${one ? `${(r.perMinute / one.perMinute).toFixed(1)}×` : "–"} |`;
+    return `| ${r.recipe} | ${r.spatialSteps} + ${r.temporalSteps} | ${r.samples} | ${r.n} | ${r.seconds.toFixed(1)} | ${r.perMinute.toFixed(1)} | ${r.stepMs.toFixed(1)} | ${one ? `${(r.perMinute / one.perMinute).toFixed(1)}×` : "–"} |`;
   }),
 ];
 const name = `${values.out}/RESULTS-batched-${values.tag ?? `torch-${engine.device}`}`;

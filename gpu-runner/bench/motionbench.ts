@@ -7,6 +7,7 @@
 // Usage: npm run bench:motion -- [--engine onnx|torch] [--configs floor,default,decoupled-dense,naive-two-stage,...]
 //   [--recipes '{"name":{...TuneOptions}}'] [--category c] [--cases N] [--ood-only] [--seeds K]
 //   [--prompts P] [--batch B] [--tag T] [--out DIR] [--quick]
+//   --batch B: at most B rows a batched training step (a LoRA with samplesPerStep k takes k).
 //   A config may carry a generation variant: naive-two-stage@recon, default@w1.5, default@g2, naive-aug@early8 (see variant()).
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { existsSync, readFileSync } from "node:fs";
@@ -131,8 +132,22 @@ async function tuneAll(configNames: string[]): Promise<void> {
       .get(key)!
       .push(t);
   }
+  // --batch counts the rows of a batched step: a LoRA with samplesPerStep k takes k of them.
   const batch = Number(values.batch);
-  const parts = [...byShape.values()].flatMap((g) => Array.from({ length: Math.ceil(g.length / batch) }, (_, k) => g.slice(k * batch, (k + 1) * batch)));
+  const rowsOf = (t: (typeof todo)[number]) => options(t.config).samplesPerStep ?? 1;
+  const parts = [...byShape.values()].flatMap((g) => {
+    const out: (typeof todo)[] = [];
+    let rows = 0;
+    for (const t of g) {
+      if (!out.length || rows + rowsOf(t) > batch) {
+        out.push([]);
+        rows = 0;
+      }
+      out.at(-1)!.push(t);
+      rows += rowsOf(t);
+    }
+    return out;
+  });
   for (const part of parts) {
     const label = [...new Set(part.map((t) => t.config))].join("+");
     let done = 0;

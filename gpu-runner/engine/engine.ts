@@ -41,6 +41,11 @@ export interface TrainerJob {
   lr: number;
   warmupSteps: number;
   lossWeights: [number, number];
+  /**
+   * Samples a step trains this LoRA on (default 1): its loss and gradient are their mean. Only
+   * engines that batch (`createTrainer`) take more than 1.
+   */
+  samples?: number;
 }
 
 /** AdamW settings every LoRA of a trainer shares (gpu-runner/lora/adamw.ts). */
@@ -65,6 +70,10 @@ export interface TrainerStep {
  */
 export interface Trainer {
   readonly size: number;
+  /**
+   * One optimizer step of every LoRA: `steps` holds each job's `samples` (1 unless set) samples, job
+   * after job; the result is one entry per job, its loss the mean over its samples.
+   */
   step(steps: TrainerStep[]): Promise<{ loss: number; terms: [number, number] }[]>;
   weights(): Promise<{ A: Float32Array; B: Float32Array }[]>;
   close(): Promise<void>;

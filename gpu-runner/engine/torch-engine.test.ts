@@ -7,6 +7,11 @@ import { generate, generateMany, packSlots } from "../fym/sampler.ts";
 import { tune, tuneMany, type TuneJob } from "../fym/tune.ts";
 import { decodeLora, encodeLora } from "../lora/file.ts";
 import { Rng } from "../rng.ts";
+import { selectFrames } from "../clip.ts";
+import { seededNormals } from "../fym/noise.ts";
+import { DEFAULT_OPTIM } from "../fym/trainer.ts";
+import { AdamW } from "../lora/adamw.ts";
+import type { TrainStepOutput } from "./engine.ts";
 import { OnnxEngine } from "./onnx-engine.ts";
 import { OnnxModel } from "./session.ts";
 import { findTorchPython, TorchEngine, TorchEngineError } from "./torch-engine.ts";
@@ -124,15 +129,19 @@ describe("torch engine (PyTorch worker) vs ONNX engine", { skip }, () => {
     assert.equal(clip.frames, 16);
   });
 
-  it("trains N LoRAs in one batched step, each equal to its own run alone", async () => {
+  it("trains N LoRAs in one batched step, each equal to its own run alone (several samples a step included)", async () => {
     const bench = loadMotionBench();
     const jobs: TuneJob[] = [
       { clip: bench[0]!.clip, caption: bench[0]!.caption, options: { spatialSteps: 2, temporalSteps: 4, sampling: "strided", seed: 1 } },
-      { clip: bench[13]!.clip, caption: bench[13]!.caption, options: { spatialSteps: 2, temporalSteps: 4, sampling: "strided", seed: 2, lr: 1e-2 } },
+      {
+        clip: bench[13]!.clip,
+        caption: bench[13]!.caption,
+        options: { spatialSteps: 2, temporalSteps: 4, sampling: "strided", seed: 2, lr: 1e-2, samplesPerStep: 3 },
+      },
       {
         clip: bench[25]!.clip,
         caption: bench[25]!.caption,
-        options: { spatialSteps: 2, temporalSteps: 4, sampling: "strided", seed: 3, decoupleHeads: false },
+        options: { spatialSteps: 2, temporalSteps: 4, sampling: "strided", seed: 3, decoupleHeads: false, samplesPerStep: 2 },
       },
     ];
     const together = await Promise.all(tuneMany(torch, jobs));
@@ -144,6 +153,71 @@ describe("torch engine (PyTorch worker) vs ONNX engine", { skip }, () => {
       assert.ok(Math.abs(together[i]!.temporal.losses[3]! - alone.temporal.losses[3]!) < 1e-4 * alone.temporal.losses[3]!, `job ${i} loss`);
     }
     assert.ok(relNorm(together[0]!.temporal.lora.B, together[1]!.temporal.lora.B) > 0.1, "different jobs give different LoRAs");
+    assert.equal(together[2]!.options.samplesPerStep, 2, "the option travels with the result (and so into the LoRA's tuning config)");
+    const one = await tune(torch, jobs[2]!.clip, jobs[2]!.caption, { ...jobs[2]!.options, samplesPerStep: 1 });
+    assert.ok(relNorm(together[2]!.temporal.lora.B, one.temporal.lora.B) > 0.01, "two samples a step train another LoRA than one");
+  });
+
+  it("trains a LoRA on k samples a step: the step's loss and update are those of the mean of its k single-sample gradients", async () => {
+    const cfg = torch.config;
+    const rng = new Rng(11);
+    const { text, mask } = await torch.encodeText(ref.caption);
+    const k = 2;
+    const per = cfg.depth * 4 * cfg.lora_rank * cfg.dim;
+    const A0 = rng.normals(per).map((v) => v * 0.05);
+    const B0 = rng.normals(per).map((v) => v * 0.05);
+    const frozen = { A: new Float32Array(per), B: new Float32Array(per), scale: 0 };
+    const ones = { A: new Uint8Array(per).fill(1), B: new Uint8Array(per).fill(1) };
+    const job = {
+      clip: ref.clip,
+      text,
+      textMask: mask,
+      frozen,
+      init: { A: A0, B: B0 },
+      masks: ones,
+      scale: 1,
+      lr: 1e-3,
+      warmupSteps: 0,
+      lossWeights: [1, 0] as [number, number],
+    };
+    const trainer = await torch.createTrainer("sparse", 4, [{ ...job, samples: k }], DEFAULT_OPTIM);
+    // The same steps by hand: k single-sample gradients (trainStep, same seeded noise), their mean, the TypeScript AdamW.
+    const A = Float32Array.from(A0);
+    const B = Float32Array.from(B0);
+    const opt = new AdamW([A, B], { lr: 1e-3, warmupSteps: 0, ...DEFAULT_OPTIM }, [ones.A, ones.B]);
+    const frames = [0, 5, 10, 15];
+    const framePos = Float32Array.from(frames);
+    try {
+      for (let s = 0; s < 3; s++) {
+        const steps = Array.from({ length: k }, (_, j) => ({ frames, framePos, seed: 100 * s + j, t: 0.2 + 0.3 * j }));
+        const [got] = await trainer.step(steps);
+        const x0 = selectFrames(ref.clip, frames).data;
+        const single: TrainStepOutput[] = [];
+        for (const st of steps)
+          single.push(
+            await torch.trainStep("sparse", {
+              x0,
+              noise: seededNormals(st.seed, x0.length),
+              t: st.t,
+              text,
+              textMask: mask,
+              framePos,
+              frozen,
+              lora: { A, B, scale: 1 },
+              lossWeights: [1, 0],
+            }),
+          );
+        const mean = (f: (r: (typeof single)[number]) => Float32Array) => f(single[0]!).map((_, i) => single.reduce((acc, r) => acc + f(r)[i]!, 0) / k);
+        const loss = single.reduce((acc, r) => acc + r.loss, 0) / k;
+        assert.ok(Math.abs(got!.loss - loss) < 1e-4 * loss, `step ${s}: loss ${got!.loss} vs mean ${loss}`);
+        opt.update([mean((r) => r.gradA), mean((r) => r.gradB)]);
+      }
+      const [w] = await trainer.weights();
+      assert.ok(relNorm(w!.A, A) < 1e-3 && relNorm(w!.B, B) < 1e-3, "weights after 3 steps");
+      await assert.rejects(trainer.step([{ frames, framePos, seed: 1, t: 0.5 }]), /takes 2 samples/);
+    } finally {
+      await trainer.close();
+    }
   });
 
   it("generates several clips in one batched denoiser call, each equal to its own generation", async () => {

@@ -333,6 +333,10 @@ export class TorchEngine implements Engine {
   async createTrainer(_graph: TrainGraph, frames: number, jobs: TrainerJob[], optim: SharedOptim): Promise<Trainer> {
     const c = this.config;
     const n = jobs.length;
+    // Samples a step per LoRA (TrainerJob.samples): a step sends R = Σk rows, each LoRA's one after another.
+    const ks = jobs.map((j) => j.samples ?? 1);
+    for (const k of ks) if (!Number.isInteger(k) || k < 1) throw new RangeError(`samples per step must be an integer ≥ 1, got ${k}`);
+    const R = ks.reduce((s, k) => s + k, 0);
     const id = `trainer-${++this.seq}`;
     const cat = (get: (j: TrainerJob, i: number) => Float32Array) => catArrays(jobs.map(get));
     const a = [n, c.depth, 4, c.lora_rank, c.dim];
@@ -370,6 +374,7 @@ export class TorchEngine implements Engine {
         lr: { data: Float32Array.from(jobs, (j) => j.lr), shape: [n] },
         warmup_steps: { data: Float32Array.from(jobs, (j) => j.warmupSteps), shape: [n] },
         loss_weights: { data: Float32Array.from(jobs.flatMap((j) => j.lossWeights)), shape: [n, 2] },
+        ...(R !== n && { samples: { data: Float32Array.from(ks), shape: [n] } }),
       },
       {
         trainer: id,
@@ -385,21 +390,22 @@ export class TorchEngine implements Engine {
       size: n,
       step: async (steps: (TrainerStep & BankStepFields)[]) => {
         alive();
+        if (steps.length !== R) throw new RangeError(`a step of this trainer takes ${R} samples (${ks.join(" + ")}), got ${steps.length}`);
         const out = await this.call(
           "trainer_step",
           {
-            frames: { data: Float32Array.from(steps.flatMap((s) => s.frames)), shape: [n, frames] },
-            frame_pos: { data: Float32Array.from(steps.flatMap((s) => [...s.framePos])), shape: [n, frames] },
-            t: { data: Float32Array.from(steps, (s) => s.t), shape: [n] },
-            seeds: { data: BigInt64Array.from(steps, (s) => BigInt(s.seed)), shape: [n] },
+            frames: { data: Float32Array.from(steps.flatMap((s) => s.frames)), shape: [R, frames] },
+            frame_pos: { data: Float32Array.from(steps.flatMap((s) => [...s.framePos])), shape: [R, frames] },
+            t: { data: Float32Array.from(steps, (s) => s.t), shape: [R] },
+            seeds: { data: BigInt64Array.from(steps, (s) => BigInt(s.seed)), shape: [R] },
             ...(V > 1 && {
-              variant: { data: Float32Array.from(steps, (s) => s.variant ?? 0), shape: [n] },
-              frozen_gain: { data: Float32Array.from(steps, (s) => s.frozenGain ?? 1), shape: [n] },
+              variant: { data: Float32Array.from(steps, (s) => s.variant ?? 0), shape: [R] },
+              frozen_gain: { data: Float32Array.from(steps, (s) => s.frozenGain ?? 1), shape: [R] },
             }),
           },
           { trainer: id },
         );
-        return steps.map((_, i) => ({ loss: out.loss![i]!, terms: [out.loss_terms![2 * i]!, out.loss_terms![2 * i + 1]!] as [number, number] }));
+        return jobs.map((_, i) => ({ loss: out.loss![i]!, terms: [out.loss_terms![2 * i]!, out.loss_terms![2 * i + 1]!] as [number, number] }));
       },
       weights: async () => {
         alive();

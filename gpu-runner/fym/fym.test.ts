@@ -12,7 +12,7 @@ import { Rng } from "../rng.ts";
 import { framePositions, sampleFrames } from "./frame-sampling.ts";
 import { classifyHeads, probeHeads } from "./head-classification.ts";
 import { generate } from "./sampler.ts";
-import { tune, tuneMany } from "./tune.ts";
+import { tune, tuneMany, TuneOptionError } from "./tune.ts";
 
 describe("Follow-Your-Motion pipeline (ONNX engine, CPU)", () => {
   let engine: OnnxEngine;
@@ -32,6 +32,37 @@ describe("Follow-Your-Motion pipeline (ONNX engine, CPU)", () => {
     await assert.rejects(bad!, /trains on 4 or 16 frames a step; got sparseFrames 8/);
     await assert.rejects(bad2!, /rank must be 1–8, got 9/);
     await assert.rejects(bad3!, /sparseFrames applies to sparse sampling/, "the default samples every frame");
+  });
+
+  it("refuses several samples a step on the ONNX engine, with a typed error naming the option, before any compute", async () => {
+    const calls: string[] = [];
+    const spy = new Proxy(engine, {
+      get(target, key) {
+        const v = Reflect.get(target, key) as unknown;
+        if (typeof v !== "function") return v;
+        return (...args: unknown[]) => {
+          calls.push(String(key));
+          return (v as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const [two, zero, half] = tuneMany(spy, [
+      { clip: ref.clip, caption: ref.caption, options: { samplesPerStep: 2 } },
+      { clip: ref.clip, caption: ref.caption, options: { samplesPerStep: 0 } },
+      { clip: ref.clip, caption: ref.caption, options: { samplesPerStep: 1.5 } },
+    ]);
+    await assert.rejects(
+      two!,
+      (e: unknown) =>
+        e instanceof TuneOptionError &&
+        e.code === "unsupported_option" &&
+        e.final &&
+        e.option === "samplesPerStep" &&
+        /samplesPerStep 2: the onnx\S* engine trains one sample a step/.test(e.message),
+    );
+    await assert.rejects(zero!, /samplesPerStep must be an integer 1–16, got 0/);
+    await assert.rejects(half!, /samplesPerStep must be an integer 1–16, got 1.5/);
+    assert.deepEqual(calls, [], "no engine call was made");
   });
 
   it("classifies heads by their similarity to the spatial and temporal pseudo maps", () => {

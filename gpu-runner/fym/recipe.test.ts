@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
-import { DEFAULT_TUNE, DEFAULT_TUNE_BENCHMARK, recipeName } from "./tune.ts";
+import { BATCHED_DEFAULT, BATCHED_DEFAULT_BENCHMARK, DEFAULT_TUNE, DEFAULT_TUNE_BENCHMARK, defaultBenchmarkOf, defaultTuneFor, recipeName } from "./tune.ts";
 
 type Interval = { mean: number; lo: number; hi: number };
 const results = JSON.parse(readFileSync(new URL(`../../${DEFAULT_TUNE_BENCHMARK.file.replace(/\.md$/, ".json")}`, import.meta.url), "utf8")) as {
@@ -48,5 +48,50 @@ describe("default recipe", () => {
     assert.equal(recipeName({ ...DEFAULT_TUNE, temporalSteps: 400 }), "custom");
     assert.equal(recipeName({ ...DEFAULT_TUNE, sampling: "strided" }), "custom");
     assert.equal(recipeName({ ...DEFAULT_TUNE, appearanceAug: undefined }), "custom", "an absent option means its off value, not the default's");
+    assert.equal(recipeName({ ...DEFAULT_TUNE, samplesPerStep: 1 }), "default", "one sample a step is what an absent samplesPerStep means");
+    assert.equal(recipeName({ ...DEFAULT_TUNE, samplesPerStep: 2 }), "custom");
+    assert.equal(recipeName({ ...DEFAULT_TUNE, ...BATCHED_DEFAULT, seed: 3 }), "default", "the batched form is the default too");
+    assert.equal(recipeName({ ...DEFAULT_TUNE, samplesPerStep: 4 }), "custom", "4 samples × 2000 steps is not");
+  });
+});
+
+describe("the default's batched form (engines with a batched trainer)", () => {
+  const file = JSON.parse(
+    readFileSync(new URL(`../../${BATCHED_DEFAULT_BENCHMARK.file.replace(/\.md$/, ".json")}`, import.meta.url), "utf8"),
+  ) as typeof results;
+  const at = (config: string, split: string) => file.summary.find((s) => s.config === config && s.category === "all" && s.split === split)!;
+
+  it("is the recipe the cited run measured, beside the one-sample default it replaces", () => {
+    const ran = { ...file.setup.tune, ...file.setup.recipes[BATCHED_DEFAULT_BENCHMARK.config] };
+    for (const [k, v] of Object.entries({ ...DEFAULT_TUNE, ...BATCHED_DEFAULT })) {
+      if (k === "seed" || k === "applyUntil") continue;
+      assert.deepEqual(ran[k], v, `${k} differs from the benchmarked run`);
+    }
+    assert.ok("default" in file.setup.recipes || file.summary.some((s) => s.config === "default"), "the same run measured the one-sample default");
+  });
+
+  it("stamps the figures of that run", () => {
+    for (const [split, key] of [
+      ["all", "all"],
+      ["ID", "id"],
+      ["OOD", "ood"],
+    ] as const) {
+      const f = at(BATCHED_DEFAULT_BENCHMARK.config, split).fidelity!;
+      assert.deepEqual(BATCHED_DEFAULT_BENCHMARK.motion_fidelity[key], [r2(f.mean), r2(f.lo), r2(f.hi)], `motion fidelity ${split}`);
+    }
+    const integrity = at(BATCHED_DEFAULT_BENCHMARK.config, "all").integrity!;
+    assert.deepEqual(BATCHED_DEFAULT_BENCHMARK.appearance_integrity, [r2(integrity.mean), r2(integrity.lo), r2(integrity.hi)]);
+    assert.equal(BATCHED_DEFAULT_BENCHMARK.leakage, r2(at(BATCHED_DEFAULT_BENCHMARK.config, "all").leakage!.mean));
+    assert.equal(BATCHED_DEFAULT_BENCHMARK.no_lora, r2(at("floor", "all").fidelity!.mean));
+  });
+
+  it("applies where the engine batches and the job leaves the temporal steps to the recipe", () => {
+    const torchLike = { createTrainer: async () => ({}) as never };
+    assert.equal(defaultTuneFor(torchLike).samplesPerStep, 4);
+    assert.equal(defaultTuneFor(torchLike).temporalSteps, 600);
+    assert.deepEqual(defaultTuneFor(torchLike, { temporalSteps: 2000 }), DEFAULT_TUNE, "a job's own step count means one-sample steps");
+    assert.deepEqual(defaultTuneFor({}), DEFAULT_TUNE, "ONNX keeps 1 × 2000");
+    assert.equal(defaultBenchmarkOf({ ...DEFAULT_TUNE, ...BATCHED_DEFAULT }), BATCHED_DEFAULT_BENCHMARK);
+    assert.equal(defaultBenchmarkOf(DEFAULT_TUNE), DEFAULT_TUNE_BENCHMARK);
   });
 });

@@ -36,6 +36,9 @@ class LoopTrainer implements Trainer {
     private readonly jobs: TrainerJob[],
     optim: SharedOptim,
   ) {
+    // The engine's graphs take one sample a step; several samples a step are for engines that batch (tune.ts refuses them sooner).
+    const many = jobs.find((j) => (j.samples ?? 1) !== 1);
+    if (many) throw new RangeError(`the ${engine.name} engine trains one sample a step per LoRA; got samples ${many.samples}`);
     this.loras = jobs.map((j) => {
       const A = Float32Array.from(j.init.A);
       const B = Float32Array.from(j.init.B);

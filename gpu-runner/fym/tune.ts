@@ -1,5 +1,6 @@
 import { checkClip, type Clip } from "../clip.ts";
 import type { Engine, TrainGraph } from "../engine/engine.ts";
+import { RunnerError } from "../errors.ts";
 import { applyMasks, headMasks, type HeadSet } from "../lora/head-masks.ts";
 import { slotScale, zeroLora, type LoraWeights } from "../lora/tensors.ts";
 import { Rng } from "../rng.ts";
@@ -46,6 +47,19 @@ export interface TuneOptions {
    */
   temporalProjections?: string;
   /**
+   * Samples a temporal step trains on (default 1): k independent draws of the step's recipe (frames,
+   * noise, timestep, appearance variant) of the same reference, the loss and gradient their mean, so a
+   * step sees k times the data. Only engines that batch (the torch engine) take more than 1: there the
+   * k samples are rows of the one batched step; the ONNX engine's graphs take one sample and refuse it
+   * (TuneOptionError). The spatial stage keeps one sample a step. Measured (H100, TF32;
+   * RESULTS-motionbench-sweep-torch-h100.md, 16 cases × 2 seeds, paired against the default, and
+   * RESULTS-batched-torch-h100.md, one tune alone): 4 samples × 700 steps keep the default's motion
+   * fidelity (default − it = +0.00, −0.03…0.04) in 10.0–10.4 s against 17 s, 4 × 600 steps nearly
+   * (+0.01, −0.03…0.06) in 9.2 s; a step of 4 samples costs 13.5 ms against 8.0 ms for one. Batched with other tunes it costs
+   * throughput instead (k × steps rows: 4 × 700 is 2800 rows against the default's 2000).
+   */
+  samplesPerStep?: number;
+  /**
    * Not a training option: the share of sampling steps, from noise, the LoRA should apply for when
    * generating (stamped in its tuning config; the runner's default for `until`). Default 1.
    */
@@ -53,7 +67,28 @@ export interface TuneOptions {
 }
 
 /** What the absence of an optional option means (DEFAULT_TUNE may set them otherwise). */
-export const EXPERIMENTAL_DEFAULTS = { appearanceAug: 0, augVariants: 8, augSpatialWeight: 0, temporalProjections: "qkvo", applyUntil: 1 } as const;
+export const EXPERIMENTAL_DEFAULTS = {
+  appearanceAug: 0,
+  augVariants: 8,
+  augSpatialWeight: 0,
+  temporalProjections: "qkvo",
+  applyUntil: 1,
+  samplesPerStep: 1,
+} as const;
+
+/** A tune option this engine cannot honour: the job's input (final), refused before any compute; `option` names it. */
+export class TuneOptionError extends RunnerError {
+  override name = "TuneOptionError";
+  constructor(
+    readonly option: keyof TuneOptions,
+    message: string,
+  ) {
+    super("unsupported_option", message, true);
+  }
+}
+
+/** Most samples a temporal step may train on (rows of the batched step: memory grows with them). */
+export const MAX_SAMPLES_PER_STEP = 16;
 
 export const DEFAULT_TUNE: TuneOptions = {
   spatialSteps: 100,
@@ -67,7 +102,7 @@ export const DEFAULT_TUNE: TuneOptions = {
   // appearance the LoRA would otherwise learn (and in the recipe sweep as of commit 42b1aa9,
   // RESULTS-motionbench-sweep-torch-h100.md). FYM's sparse sampling loses the motion in this model
   // (fym-sparse 0.18); it stays an option for a fast, weaker LoRA (sampling "strided").
-  // 2000 steps at 3e-3 is the cost of that motion: in the speed sweep (RESULTS-motionbench-sweep-torch-h100.md,
+  // 2000 steps at 3e-3 is the cost of that motion: in the speed sweep (RESULTS-motionbench-sweep-torch-h100.md as of commit 019d821,
   // 16 cases × 2 seeds, paired against the default) 1200 steps (10.8 s alone on the H100 against 17.2 s,
   // RESULTS-batched-torch-h100.md) lose 0.16 of motion fidelity (0.09…0.24), 1500 steps 0.13, 1000 and
   // 800 steps 0.27 and 0.34; a higher learning rate loses more (5e-3: −0.28 at 1200 steps; 8e-3
@@ -103,11 +138,48 @@ export const DEFAULT_TUNE_BENCHMARK = {
   leakage: 0.04,
 } as const;
 
-/** "default" when the options are DEFAULT_TUNE's (any seed), else "custom": what a LoRA card says of its recipe. */
+/**
+ * The default recipe's form on an engine whose step carries several samples for little more than
+ * one (a batched trainer: the torch engine): 4 samples a step × 600 temporal steps. The full
+ * MotionBench, same run as the 1 × 2000 form (RESULTS-motionbench-samples-torch-h100.md, n = 432 each):
+ * motion fidelity 0.69 (0.65…0.73) against 0.69 (0.64…0.73), paired 1 × 2000 − this = −0.00
+ * (−0.02…0.01); appearance integrity 0.96 vs 0.94, leakage 0.02 vs 0.04; a whole tune alone on the
+ * H100 9.2 s against 16.9 s (RESULTS-batched-torch-h100.md). Engines without a batched trainer
+ * (ONNX) pay k steps for k samples, so they keep 1 × 2000.
+ */
+export const BATCHED_DEFAULT: Partial<TuneOptions> = { samplesPerStep: 4, temporalSteps: 600 };
+
+/** MotionBench figures of the batched form, stamped on the LoRAs it tunes. */
+export const BATCHED_DEFAULT_BENCHMARK = {
+  file: "gpu-runner/bench/results/RESULTS-motionbench-samples-torch-h100.md",
+  config: "k4-t600",
+  motion_fidelity: { all: [0.69, 0.65, 0.73], id: [0.71, 0.65, 0.76], ood: [0.67, 0.62, 0.72] },
+  no_lora: 0.1,
+  appearance_integrity: [0.96, 0.93, 0.99],
+  leakage: 0.02,
+} as const;
+
+/**
+ * The default recipe on `engine`, given the options a job sets: the batched form where the engine
+ * has a batched trainer and the job leaves the temporal steps to the recipe (a job that sets them
+ * counts one-sample steps, as on every engine).
+ */
+export function defaultTuneFor(engine: Pick<Engine, "createTrainer">, partial: Partial<TuneOptions> = {}): TuneOptions {
+  const batched = engine.createTrainer !== undefined && partial.temporalSteps === undefined && partial.samplesPerStep === undefined;
+  return batched ? { ...DEFAULT_TUNE, ...BATCHED_DEFAULT } : DEFAULT_TUNE;
+}
+
+/** "default" when the options are DEFAULT_TUNE's or its batched form's (any seed), else "custom": what a LoRA card says of its recipe. */
 export function recipeName(o: TuneOptions): "default" | "custom" {
   const keys = new Set([...Object.keys(DEFAULT_TUNE), ...Object.keys(EXPERIMENTAL_DEFAULTS)]) as Set<keyof TuneOptions>;
   const value = (x: Partial<TuneOptions>, k: keyof TuneOptions) => x[k] ?? (EXPERIMENTAL_DEFAULTS as Partial<TuneOptions>)[k];
-  return [...keys].every((k) => k === "seed" || value(o, k) === value(DEFAULT_TUNE, k)) ? "default" : "custom";
+  const same = (d: TuneOptions) => [...keys].every((k) => k === "seed" || value(o, k) === value(d, k));
+  return same(DEFAULT_TUNE) || same({ ...DEFAULT_TUNE, ...BATCHED_DEFAULT }) ? "default" : "custom";
+}
+
+/** The benchmark figures a default-recipe LoRA carries: those of the form it was tuned with. */
+export function defaultBenchmarkOf(o: TuneOptions) {
+  return (o.samplesPerStep ?? 1) > 1 ? BATCHED_DEFAULT_BENCHMARK : DEFAULT_TUNE_BENCHMARK;
 }
 
 /** The options that make a recipe other than the default's: each baseline sets all of them. */
@@ -119,6 +191,7 @@ const SPARSE: Partial<TuneOptions> = { ...PLAIN, decoupleHeads: true, rope: "ada
 /** The baselines of the ablations, as option sets of the same pipeline (names as the results files use them). */
 export const BASELINES: Record<string, Partial<TuneOptions>> = {
   default: {},
+  "default-batched": BATCHED_DEFAULT,
   "decoupled-dense": { ...PLAIN, decoupleHeads: true, rope: "adaptive" },
   "naive-two-stage": { ...PLAIN, decoupleHeads: false, rope: "plain" },
   "naive-aug": { decoupleHeads: false, rope: "plain", appearanceAug: 0.5, applyUntil: 1 },
@@ -194,7 +267,7 @@ export function stageShape(engine: Engine, o: TuneOptions): string {
 
 /** Checks a job before any compute: a bad option fails that job alone, at once. */
 function prepare(engine: Engine, job: TuneJob): TuneOptions {
-  const o = { ...DEFAULT_TUNE, ...job.options };
+  const o = { ...defaultTuneFor(engine, job.options), ...job.options };
   const cfg = engine.config;
   checkClip(job.clip, cfg);
   if (!Number.isInteger(o.rank) || o.rank < 1 || o.rank > cfg.lora_rank) throw new RangeError(`rank must be 1–${cfg.lora_rank}, got ${o.rank}`);
@@ -209,6 +282,14 @@ function prepare(engine: Engine, job: TuneJob): TuneOptions {
   if (!((o.augSpatialWeight ?? 0) >= 0)) throw new RangeError(`augSpatialWeight must be ≥ 0, got ${o.augSpatialWeight}`);
   const proj = o.temporalProjections ?? EXPERIMENTAL_DEFAULTS.temporalProjections;
   if (!/^[qkvo]+$/.test(proj)) throw new RangeError(`temporalProjections is a subset of "qkvo", got "${proj}"`);
+  const samples = o.samplesPerStep ?? EXPERIMENTAL_DEFAULTS.samplesPerStep;
+  if (!Number.isInteger(samples) || samples < 1 || samples > MAX_SAMPLES_PER_STEP)
+    throw new RangeError(`samplesPerStep must be an integer 1–${MAX_SAMPLES_PER_STEP}, got ${samples}`);
+  if (samples > 1 && !engine.createTrainer)
+    throw new TuneOptionError(
+      "samplesPerStep",
+      `samplesPerStep ${samples}: the ${engine.name} engine trains one sample a step (its training graphs take a batch of 1, so k samples would cost k steps); leave samplesPerStep out or use the torch engine`,
+    );
   if (!engine.createTrainer && k !== cfg.frames && k !== engine.sparseFrames) {
     throw new RangeError(`the ${engine.name} engine trains on ${engine.sparseFrames} or ${cfg.frames} frames a step; got sparseFrames ${k}`);
   }
@@ -300,6 +381,7 @@ async function tuneGroup(engine: Engine, group: Pending[]): Promise<void> {
     lossWeights: (p: Pending) => [number, number],
     bank: (i: number) => Bank | null = () => null,
     projections: (p: Pending) => string = () => "qkvo",
+    samples: (p: Pending) => number = () => 1,
   ): Promise<StageResult[]> {
     const loras = group.map((p) => initLora(engine, p.o.rank, p.rng));
     const masks = group.map((p, i) => onlyProjections(cfg, headMasks(cfg, allowed(i)), projections(p)));
@@ -319,6 +401,7 @@ async function tuneGroup(engine: Engine, group: Pending[]): Promise<void> {
         lr: p.o.lr,
         warmupSteps: p.o.warmupSteps,
         lossWeights: lossWeights(p),
+        ...(samples(p) !== 1 && { samples: samples(p) }),
       };
     });
     const trainer = await openTrainer(engine, graph, frames, jobs);
@@ -327,10 +410,13 @@ async function tuneGroup(engine: Engine, group: Pending[]): Promise<void> {
     try {
       for (let s = 0; s < steps; s++) {
         checkAborts();
-        const batch: BankStep[] = group.map((p, i) => {
-          const { frames: f, pos, variant, frozenGain } = pick(p, i);
-          return { frames: f, framePos: pos, seed: p.rng.int(2 ** 32), t: timestep(p.rng, p.o.timestepShift), variant, frozenGain };
-        });
+        // Each job's samples, one after another; each draws as a one-sample step does (k = 1 is that step).
+        const batch: BankStep[] = group.flatMap((p, i) =>
+          Array.from({ length: samples(p) }, () => {
+            const { frames: f, pos, variant, frozenGain } = pick(p, i);
+            return { frames: f, framePos: pos, seed: p.rng.int(2 ** 32), t: timestep(p.rng, p.o.timestepShift), variant, frozenGain };
+          }),
+        );
         const out = await trainer.step(batch);
         const elapsed = performance.now() - t0;
         group.forEach((p, i) => {
@@ -387,6 +473,7 @@ async function tuneGroup(engine: Engine, group: Pending[]): Promise<void> {
     (p) => [1, p.o.motionLossWeight],
     (i) => (banks[i]?.variants ? banks[i]! : null),
     (p) => p.o.temporalProjections ?? EXPERIMENTAL_DEFAULTS.temporalProjections,
+    (p) => p.o.samplesPerStep ?? EXPERIMENTAL_DEFAULTS.samplesPerStep,
   );
   group.forEach((p, i) => {
     const b = banks[i];

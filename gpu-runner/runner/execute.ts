@@ -17,7 +17,7 @@ import { headHeatmap } from "../fym/heatmap.ts";
 import { clipFromRgb, clipToFrames } from "../clip.ts";
 import type { Engine } from "../engine/engine.ts";
 import { generate } from "../fym/sampler.ts";
-import { DEFAULT_TUNE, DEFAULT_TUNE_BENCHMARK, recipeName, tune, type Progress, type TuneOptions } from "../fym/tune.ts";
+import { defaultBenchmarkOf, defaultTuneFor, recipeName, tune, type Progress, type TuneOptions } from "../fym/tune.ts";
 import { decodeLora, encodeLora } from "../lora/file.ts";
 import type { LoraWeights } from "../lora/tensors.ts";
 import { RunnerError } from "../errors.ts";
@@ -115,7 +115,7 @@ export class Executor {
       ...(o.motion_loss_weight !== undefined && { motionLossWeight: o.motion_loss_weight }),
       ...(o.seed !== undefined && { seed: o.seed }),
     };
-    const clock = new TuneEta(tunePlan({ ...DEFAULT_TUNE, ...partial }, cfg, this.engine.sparseFrames), this.stepTimes);
+    const clock = new TuneEta(tunePlan({ ...defaultTuneFor(this.engine, partial), ...partial }, cfg, this.engine.sparseFrames), this.stepTimes);
     const onProgress = (p: Progress) => {
       const [from, to] = TUNE_SHARES[p.stage];
       const eta = clock.update(p);
@@ -142,7 +142,7 @@ export class Executor {
       temporal_ms: Math.round(r.temporal.ms),
       job_id: job.id,
       recipe,
-      ...(recipe === "default" && { benchmark: DEFAULT_TUNE_BENCHMARK }),
+      ...(recipe === "default" && { benchmark: defaultBenchmarkOf(r.options) }),
     };
     const motion = encodeLora(cfg, r.temporal.lora, this.engine.base, { stage: "temporal", heads: r.heads.temporal, tuning });
     const spatial = encodeLora(cfg, r.spatial.lora, this.engine.base, { stage: "spatial", heads: r.heads.spatial, tuning });

@@ -107,17 +107,22 @@ def lora_train_step(forward, x0, noise, t, text, mask, pos, fA, fB, fscale, A, B
     return loss, torch.stack([fm, mo]), gA, gB
 
 
-def lora_train_step_many(forward, x0, noise, t, text, mask, pos, fA, fB, fscale, A, B, scale, loss_w):
+def lora_train_step_many(forward, x0, noise, t, text, mask, pos, fA, fB, fscale, A, B, scale, loss_w, rows=None):
     """`lora_train_step` for N independent LoRAs at once: sample n of the batch is trained by LoRA n
     (A (N, depth, 4, r, dim), frozen LoRA fA likewise, scales (N,), frame positions (N, F)). The loss
     is the sum of the per-sample losses, so each LoRA's gradient is exactly its own step's gradient.
-    Returns per-sample losses (N,), terms (N, 2) and gradients shaped like A and B."""
+    Returns per-sample losses (N,), terms (N, 2) and gradients shaped like A and B.
+
+    With `rows` (R,) int64, the batch holds R samples and LoRA `rows[r]` trains on sample r (several
+    noise and timestep draws per LoRA a step): A and B are still the N LoRAs', every other argument
+    is per sample (R, ...), and each LoRA's loss, terms and gradient are the mean over its samples."""
     with torch.enable_grad():
         A = A.detach().requires_grad_(True)
         B = B.detach().requires_grad_(True)
+        a, b = (A, B) if rows is None else (A[rows], B[rows])
         tt = t[:, None, None, None, None]
         xt = (1 - tt) * x0 + tt * noise
-        lora = (torch.stack([fA, A], 1), torch.stack([fB, B], 1), torch.stack([fscale, scale], 1))
+        lora = (torch.stack([fA, a], 1), torch.stack([fB, b], 1), torch.stack([fscale, scale], 1))
         v = forward(xt, t, text, mask, pos, lora).float()
         target = noise - x0
         fm = ((v - target) ** 2).flatten(1).mean(1)
@@ -126,5 +131,12 @@ def lora_train_step_many(forward, x0, noise, t, text, mask, pos, fA, fB, fscale,
         else:
             mo = fm * 0.0
         losses = loss_w[:, 0] * fm + loss_w[:, 1] * mo  # loss_w (N, 2): each LoRA its own weighting
+        terms = torch.stack([fm, mo], 1)
+        if rows is not None:
+            n = A.shape[0]
+            count = torch.zeros(n, device=losses.device, dtype=losses.dtype).index_add(0, rows, torch.ones_like(losses))
+            w = (1.0 / count)[rows]  # each sample weighs 1/k of its LoRA: the mean over its k samples
+            losses = torch.zeros(n, device=losses.device, dtype=losses.dtype).index_add(0, rows, losses * w)
+            terms = torch.zeros(n, 2, device=terms.device, dtype=terms.dtype).index_add(0, rows, terms * w[:, None])
         gA, gB = torch.autograd.grad(losses.sum(), (A, B))
-    return losses, torch.stack([fm, mo], 1), gA, gB
+    return losses, terms, gA, gB

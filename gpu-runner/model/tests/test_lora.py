@@ -81,6 +81,31 @@ def test_loras_trained_together_get_the_gradients_each_gets_alone(tiny_model):
         torch.testing.assert_close(gB[n], gb, rtol=1e-3, atol=1e-6)
 
 
+def test_several_samples_a_step_give_each_lora_the_mean_of_its_samples(tiny_model):
+    # LoRA 0 trains on samples 0 and 1, LoRA 1 on sample 2: each gets the mean loss and gradient of its own.
+    gen = torch.Generator().manual_seed(4)
+    cfg = tiny_model.cfg
+    x0, text, mask = inputs(tiny_model, 3, 2, gen)
+    noise = torch.randn(x0.shape, generator=gen)
+    t = torch.rand(3, generator=gen)
+    pos = torch.tensor([[0.0, 8.0], [2.0, 9.0], [3.0, 4.0]])
+    fA, fB = lora_tensors(cfg, gen, 3)
+    A, B = lora_tensors(cfg, gen, 2)
+    fscale, scale = torch.tensor([1.0, 0.5, 0.0]), torch.tensor([1.0, 1.0, 2.0])
+    loss_w = torch.tensor([[1.0, 0.5], [1.0, 0.5], [1.0, 0.0]])
+    rows = torch.tensor([0, 0, 1])
+    losses, terms, gA, gB = lora_train_step_many(tiny_model, x0, noise, t, text, mask, pos, fA, fB, fscale, A, B, scale, loss_w, rows=rows)
+    assert losses.shape == (2,) and terms.shape == (2, 2) and gA.shape == A.shape and gB.shape == B.shape
+    for n, samples in ((0, (0, 1)), (1, (2,))):
+        alone = [lora_train_step(tiny_model, x0[r:r + 1], noise[r:r + 1], t[r:r + 1], text[r:r + 1], mask[r:r + 1], pos[r], fA[r], fB[r],
+                                 fscale[r:r + 1], A[n], B[n], scale[r:r + 1], loss_w[r]) for r in samples]
+        mean = lambda i: sum(a[i] for a in alone) / len(alone)  # noqa: E731
+        torch.testing.assert_close(losses[n], mean(0), rtol=1e-4, atol=1e-6)
+        torch.testing.assert_close(terms[n], mean(1), rtol=1e-4, atol=1e-6)
+        torch.testing.assert_close(gA[n], mean(2), rtol=1e-3, atol=1e-6)
+        torch.testing.assert_close(gB[n], mean(3), rtol=1e-3, atol=1e-6)
+
+
 def test_seeded_noise_depends_only_on_the_seed_and_the_element():
     seeds = torch.tensor([7, 123456789, 4294967295])
     both = seeded_normals(seeds, 10_000)

@@ -7,6 +7,10 @@ warm-up, gradient clipping by each LoRA's global norm over its trainable element
 decay, bias correction, masked elements left exactly as they are. Noise is drawn per LoRA from a
 counter-based generator keyed by (seed, element), so a LoRA's noise does not depend on which other
 LoRAs share its batch: N LoRAs trained together equal the same LoRAs trained one by one.
+
+A LoRA may train on k samples a step (`samples` (N,) at init: k independent draws of frames, noise,
+timestep and caption variant, its loss and gradient their mean): the batch then holds R = sum(k)
+samples, each LoRA's one after another, and a step's tensors are per sample.
 """
 from __future__ import annotations
 
@@ -31,6 +35,14 @@ class TrainerGroup:
         self.A, self.B, self.scale = t["lora_A"].clone(), t["lora_B"].clone(), t["lora_scale"].clone()
         self.mA, self.mB = t["mask_A"].clone(), t["mask_B"].clone()
         self.loss_w = t["loss_weights"].clone()
+        # Samples a step per LoRA (absent: one each). `rows` (R,) says which LoRA each sample trains;
+        # None keeps one sample per LoRA and the step exactly as it was before samples existed.
+        samples = t["samples"].long() if "samples" in t else None
+        self.rows = None
+        if samples is not None and bool((samples != 1).any()):
+            if bool((samples < 1).any()):
+                raise ValueError(f"samples per step must be >= 1, got {samples.tolist()}")
+            self.rows = torch.repeat_interleave(torch.arange(len(samples), device=samples.device), samples)
         self.state = [torch.zeros_like(self.A), torch.zeros_like(self.A), torch.zeros_like(self.B), torch.zeros_like(self.B)]
         self.t = torch.zeros((), device=self.A.device)
         self.lr, self.warmup = t["lr"].clone(), t["warmup_steps"].clone()  # (N,): each LoRA its own recipe
@@ -51,22 +63,37 @@ class TrainerGroup:
         for dst, src in zip((self.A, self.B, *self.state, self.t), saved):
             dst.copy_(src)
 
+    @property
+    def samples(self) -> int:
+        """Samples in a step's batch (R): one per LoRA unless `samples` was given."""
+        return self.size if self.rows is None else self.rows.shape[0]
+
     def step(self, s: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """s: frames (N, n) indices, frame_pos (N, n), t (N,), seeds (N,), and optionally variant (N,) (which
-        caption of the bank) and frozen_gain (N,) (the frozen LoRA's weight this step) -> losses (N,), terms (N, 2)."""
-        n = self.size
+        """s: frames (R, n) indices, frame_pos (R, n), t (R,), seeds (R,), and optionally variant (R,) (which
+        caption of the bank) and frozen_gain (R,) (the frozen LoRA's weight this step), one row per sample
+        (R = N without `samples`) -> losses (N,), terms (N, 2), each LoRA's mean over its samples."""
         frames = s["frames"].long()
-        rows = torch.arange(n, device=frames.device)
-        x0 = self.clips[rows[:, None], frames]  # (N, n, 3, H, W)
+        if frames.shape[0] != self.samples:
+            raise ValueError(f"a step of this trainer has {self.samples} samples, got {frames.shape[0]}")
+        one = self.rows is None
+        rows = torch.arange(self.size, device=frames.device) if one else self.rows
+        x0 = self.clips[rows[:, None], frames]  # (R, n, 3, H, W)
         noise = seeded_normals(s["seeds"].long(), x0[0].numel()).view_as(x0)
         if "variant" in s:
             v = s["variant"].long()
             text, mask = self.text[rows, v], self.mask[rows, v]
         else:
-            text, mask = self.text[:, 0], self.mask[:, 0]
-        fscale = self.fscale * s["frozen_gain"] if "frozen_gain" in s else self.fscale
-        losses, terms, gA, gB = lora_train_step_many(self.forward, x0, noise, s["t"], text, mask, s["frame_pos"],
-                                                     self.fA, self.fB, fscale, self.A, self.B, self.scale, self.loss_w)
+            text, mask = self.text[rows, 0], self.mask[rows, 0]
+        fscale = self.fscale if one else self.fscale[rows]
+        if "frozen_gain" in s:
+            fscale = fscale * s["frozen_gain"]
+        if one:
+            losses, terms, gA, gB = lora_train_step_many(self.forward, x0, noise, s["t"], text, mask, s["frame_pos"],
+                                                         self.fA, self.fB, fscale, self.A, self.B, self.scale, self.loss_w)
+        else:
+            losses, terms, gA, gB = lora_train_step_many(self.forward, x0, noise, s["t"], text, mask, s["frame_pos"],
+                                                         self.fA[rows], self.fB[rows], fscale, self.A, self.B, self.scale[rows],
+                                                         self.loss_w[rows], rows=rows)
         self._adamw(gA * self.mA, gB * self.mB)
         return {"loss": losses, "loss_terms": terms}
 
