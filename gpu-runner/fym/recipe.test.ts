@@ -13,6 +13,22 @@ const results = JSON.parse(readFileSync(new URL(`../../${DEFAULT_TUNE_BENCHMARK.
 const row = (config: string, split: string) => results.summary.find((s) => s.config === config && s.category === "all" && s.split === split)!;
 const r2 = (x: number) => Math.round(x * 100) / 100;
 
+/** The figures a LoRA of a default form carries are those its cited run reports (`at` reads that run's rows). */
+function assertStamped(bench: typeof DEFAULT_TUNE_BENCHMARK | typeof BATCHED_DEFAULT_BENCHMARK, at: typeof row) {
+  for (const [split, key] of [
+    ["all", "all"],
+    ["ID", "id"],
+    ["OOD", "ood"],
+  ] as const) {
+    const f = at(bench.config, split).fidelity!;
+    assert.deepEqual(bench.motion_fidelity[key], [r2(f.mean), r2(f.lo), r2(f.hi)], `motion fidelity ${split}`);
+  }
+  const integrity = at(bench.config, "all").integrity!;
+  assert.deepEqual(bench.appearance_integrity, [r2(integrity.mean), r2(integrity.lo), r2(integrity.hi)]);
+  assert.equal(bench.leakage, r2(at(bench.config, "all").leakage!.mean));
+  assert.equal(bench.no_lora, r2(at("floor", "all").fidelity!.mean));
+}
+
 describe("default recipe", () => {
   const [recipe, variant] = DEFAULT_TUNE_BENCHMARK.config.split("@") as [string, string | undefined];
 
@@ -28,18 +44,7 @@ describe("default recipe", () => {
   });
 
   it("stamps the figures of that run", () => {
-    for (const [split, key] of [
-      ["all", "all"],
-      ["ID", "id"],
-      ["OOD", "ood"],
-    ] as const) {
-      const f = row(DEFAULT_TUNE_BENCHMARK.config, split).fidelity!;
-      assert.deepEqual(DEFAULT_TUNE_BENCHMARK.motion_fidelity[key], [r2(f.mean), r2(f.lo), r2(f.hi)], `motion fidelity ${split}`);
-    }
-    const integrity = row(DEFAULT_TUNE_BENCHMARK.config, "all").integrity!;
-    assert.deepEqual(DEFAULT_TUNE_BENCHMARK.appearance_integrity, [r2(integrity.mean), r2(integrity.lo), r2(integrity.hi)]);
-    assert.equal(DEFAULT_TUNE_BENCHMARK.leakage, r2(row(DEFAULT_TUNE_BENCHMARK.config, "all").leakage!.mean));
-    assert.equal(DEFAULT_TUNE_BENCHMARK.no_lora, r2(row("floor", "all").fidelity!.mean));
+    assertStamped(DEFAULT_TUNE_BENCHMARK, row);
     assert.equal(DEFAULT_TUNE_BENCHMARK.naive_two_stage, r2(row("naive-two-stage", "all").fidelity!.mean));
   });
 
@@ -70,20 +75,7 @@ describe("the default's batched form (engines with a batched trainer)", () => {
     assert.ok("default" in file.setup.recipes || file.summary.some((s) => s.config === "default"), "the same run measured the one-sample default");
   });
 
-  it("stamps the figures of that run", () => {
-    for (const [split, key] of [
-      ["all", "all"],
-      ["ID", "id"],
-      ["OOD", "ood"],
-    ] as const) {
-      const f = at(BATCHED_DEFAULT_BENCHMARK.config, split).fidelity!;
-      assert.deepEqual(BATCHED_DEFAULT_BENCHMARK.motion_fidelity[key], [r2(f.mean), r2(f.lo), r2(f.hi)], `motion fidelity ${split}`);
-    }
-    const integrity = at(BATCHED_DEFAULT_BENCHMARK.config, "all").integrity!;
-    assert.deepEqual(BATCHED_DEFAULT_BENCHMARK.appearance_integrity, [r2(integrity.mean), r2(integrity.lo), r2(integrity.hi)]);
-    assert.equal(BATCHED_DEFAULT_BENCHMARK.leakage, r2(at(BATCHED_DEFAULT_BENCHMARK.config, "all").leakage!.mean));
-    assert.equal(BATCHED_DEFAULT_BENCHMARK.no_lora, r2(at("floor", "all").fidelity!.mean));
-  });
+  it("stamps the figures of that run", () => assertStamped(BATCHED_DEFAULT_BENCHMARK, at));
 
   it("applies where the engine batches and the job leaves the temporal steps to the recipe", () => {
     const torchLike = { createTrainer: async () => ({}) as never };
