@@ -8,6 +8,9 @@
 #           parity (ONNX vs PyTorch, peft interchange) and quality on held-out captions (report.tar.xz)
 #   check:  the package on the GPU machine's PyTorch: the pytest suite (export + ONNX parity of a tiny
 #           config included) and parity of the committed artifacts against this code -> $OUT/check.log
+#   subsets: issue 17's sparse-pretraining probe: continues the artifacts' weights for SUB_S seconds twice,
+#           as pretrained (control) and with half the video steps on sparse frame subsets (--subsets 0.5),
+#           then measures the frame-subset loss gap of all three -> $OUT/{control,subsets}.safetensors, frame-subsets.json
 #   sweep:  quality of WEIGHTS (default: the artifacts') under each of SAMPLERS (steps:guidance:shift,...),
 #           plus captions seen in training -> $OUT/sweep-$NAME.tar.xz
 # Usage on the device:  COMMIT=<sha> bash gpu-runner/model/run_gpu.sh train 1|train 2|finish|check|sweep
@@ -48,6 +51,15 @@ case "$mode" in
     python3 -c "import pytest" 2>/dev/null || export PYTHONPATH="$here/../../.device/pylib${PYTHONPATH:+:$PYTHONPATH}"
     python3 -m pytest -q -rs -p no:cacheprovider tests 2>&1 | tee "$out/check.log" || echo "pytest failed; parity runs anyway" | tee -a "$out/check.log"
     timeout 200 python3 -m fymnet.evaluation.parity --artifacts "$here/../artifacts" --json "$out/parity.json" 2>&1 | tee -a "$out/check.log"
+    ;;
+  subsets)
+    min=$(python3 -c "print(${SUB_S:-90} / 60)")
+    common=(--init "$here/../artifacts/weights.safetensors" --minutes "$min" --lr 2e-4 --batch 96 --images 16 --image-every 3 --seed 12)
+    python3 -m fymnet.training.pretrain --out "$work/control" "${common[@]}" 2>&1 | tail -2 | tee "$out/control.log"
+    python3 -m fymnet.training.pretrain --out "$work/subsets" "${common[@]}" --subsets 0.5 2>&1 | tail -2 | tee "$out/subsets.log"
+    cp "$work/control/weights.safetensors" "$out/control.safetensors"; cp "$work/subsets/weights.safetensors" "$out/subsets.safetensors"
+    python3 -m fymnet.evaluation.frame_subsets --clips 512 --batch 64 --out "$out/frame-subsets.json" \
+      --weights "$here/../artifacts/weights.safetensors" --weights "$work/control/weights.safetensors" --weights "$work/subsets/weights.safetensors" > "$out/frame-subsets.log" 2>&1
     ;;
   sweep)
     mkdir -p "$work/sweep-${NAME:-q}"

@@ -53,3 +53,16 @@ def test_flags_override_the_recipe_file_and_the_rest_is_kept():
     assert out == "/tmp/x"
     assert recipe == replace(load_recipe(CONFIG, 1), minutes=1.0, small=True)
     assert parse_args(["--out", "/tmp/x"])[0] == Recipe()
+
+
+def test_subset_steps_train_on_sparse_frames_at_their_original_indices(tmp_path):
+    from fymnet.training.pretrain import frame_subset
+
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(50):
+        idx = frame_subset(gen, torch.device("cpu"), 16)
+        assert len(idx) in (4, 8) and idx.min() >= 0 and idx.max() < 16
+        steps = set((idx[1:] - idx[:-1]).tolist())
+        assert steps in ({1}, {16 // len(idx)})
+    meta = pretrain(Recipe(small=True, batch=2, workers=1, max_steps=3, minutes=5, subsets=1.0), str(tmp_path))
+    assert meta["steps"] == 3 and meta["subset_steps"] == 3

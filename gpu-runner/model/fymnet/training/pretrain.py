@@ -55,6 +55,17 @@ def spec_stream(seed: int, chunk: int, workers: int = 6, ahead: int = 12):
             k += 1
 
 
+def frame_subset(gen: torch.Generator, dev: torch.device, frames: int) -> torch.Tensor:
+    """Frame indices of one sparse step: 4 or 8 frames, strided across the clip from a random offset or consecutive."""
+    k = 4 if torch.rand(1, generator=gen, device=dev).item() < 0.5 else 8
+    stride = frames // k
+    if torch.rand(1, generator=gen, device=dev).item() < 0.75:
+        offset = int(torch.randint(0, stride, (1,), generator=gen, device=dev).item())
+        return torch.arange(k, device=dev) * stride + offset
+    start = int(torch.randint(0, frames - k + 1, (1,), generator=gen, device=dev).item())
+    return torch.arange(k, device=dev) + start
+
+
 def pretrain(recipe: Recipe, out: str) -> dict:
     """Trains for the recipe's budget and writes the run to `out`; returns the weights' metadata."""
     os.makedirs(out, exist_ok=True)
@@ -83,7 +94,7 @@ def pretrain(recipe: Recipe, out: str) -> dict:
     pool, pool_caps, cursor = None, [], 0
     specs = spec_stream(recipe.seed, recipe.batch * 16, workers=recipe.workers)
     pos_image = torch.zeros(1, device=dev)
-    image_steps = 0
+    image_steps = subset_steps = 0
     ema_params, model_params = list(ema.parameters()), list(model.parameters())
     step, warmup = 0, 300 if not recipe.init else 100
     last_checkpoint = time.time()
@@ -110,6 +121,11 @@ def pretrain(recipe: Recipe, out: str) -> dict:
             x0 = pool[cursor:cursor + recipe.batch]
             caps = pool_caps[cursor:cursor + recipe.batch]
             cursor += recipe.batch
+        frame_pos = pos_image if image_step else pos
+        if not image_step and recipe.subsets > 0 and torch.rand(1, generator=gen, device=dev).item() < recipe.subsets:
+            # A sparse step: the same frames for the whole batch, placed at their original indices.
+            idx, subset_steps = frame_subset(gen, dev, cfg.frames), subset_steps + 1
+            x0, frame_pos = x0[:, idx], idx.float()
         tokens = tokens_for(caps, dev)
         drop = torch.rand(len(caps), device=dev) < 0.1  # caption dropout: classifier-free guidance
         tokens = torch.where(drop[:, None], empty_tokens(len(caps), dev), tokens)
@@ -122,13 +138,13 @@ def pretrain(recipe: Recipe, out: str) -> dict:
         with bf16(dev.type == "cuda"):
             text, mask = model.text(tokens)
             try:
-                v = forward(xt, t, text, mask, pos_image if image_step else pos, None, fast=True)
+                v = forward(xt, t, text, mask, frame_pos, None, fast=True)
             except Exception as e:  # noqa: BLE001 - a compiler failure must not lose the run
                 if forward is model:
                     raise
                 print(json.dumps({"compile_failed": str(e)[:500]}), flush=True)
                 forward = model
-                v = model(xt, t, text, mask, pos_image if image_step else pos, None, fast=True)
+                v = model(xt, t, text, mask, frame_pos, None, fast=True)
         loss = F.mse_loss(v.float(), noise - x0)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -151,7 +167,8 @@ def pretrain(recipe: Recipe, out: str) -> dict:
             if step % 1000 == 0:
                 print(json.dumps(log[-1]), flush=True)
         step += 1
-    meta = {"config": cfg.to_dict(), "steps": step, "image_steps": image_steps, "images": recipe.images, "image_every": recipe.image_every, "lr": recipe.lr,
+    meta = {"config": cfg.to_dict(), "steps": step, "image_steps": image_steps, "images": recipe.images, "image_every": recipe.image_every,
+            "subsets": recipe.subsets, "subset_steps": subset_steps, "lr": recipe.lr,
             "init": recipe.init, "compiled": forward is not model, "seconds": round(time.time() - start, 1), "seed": recipe.seed,
             "batch": recipe.batch, "final_loss": log[-1]["loss"] if log else None}
     save_weights(ema, os.path.join(out, "weights.safetensors"), {"model": "fym-tiny-dit", **meta})
@@ -182,6 +199,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[Recipe, str]:
     ap.add_argument("--workers", type=int, help="processes sampling clip descriptions")
     ap.add_argument("--small", action="store_true", default=None, help="a tiny model for smoke tests")
     ap.add_argument("--max-steps", type=int, help="stop after this many steps even if time is left")
+    ap.add_argument("--subsets", type=float, help="share of video steps on a sparse frame subset (4 or 8 frames at their original indices)")
     args = vars(ap.parse_args(argv))
     out, config, stage = args.pop("out"), args.pop("config"), args.pop("stage")
     recipe = load_recipe(config, stage) if config else Recipe()

@@ -22,6 +22,11 @@ class Recipe:
     workers: int = 6  # processes sampling clip descriptions
     small: bool = False  # ModelConfig.tiny(), for smoke tests
     max_steps: int | None = None  # stop after this many steps even if time is left (smoke tests)
+    # Share of video steps that train on a sparse frame subset (4 or 8 frames, strided or consecutive,
+    # RoPE at their original indices), as FYM's sparse temporal steps see clips; 0: full clips only.
+    # Issue 17: the shipped weights denoise a 4-frame strided subset at 1.5–1.9x the loss of the same
+    # frames inside the whole clip (fymnet.evaluation.frame_subsets, results/frame-subsets-cpu.json).
+    subsets: float = 0.0
 
 
 def load_recipe(path: str, stage: int | None = None) -> Recipe:
