@@ -24,8 +24,8 @@ class Recipe:
     max_steps: int | None = None  # stop after this many steps even if time is left (smoke tests)
     # Share of video steps that train on a sparse frame subset (4 or 8 frames, strided or consecutive,
     # RoPE at their original indices), as FYM's sparse temporal steps see clips; 0: full clips only.
-    # Issue 17: the shipped weights denoise a 4-frame strided subset at 1.5–1.9x the loss of the same
-    # frames inside the whole clip (fymnet.evaluation.frame_subsets, results/frame-subsets-cpu.json).
+    # Issue 17: the shipped weights denoise a 4-frame strided subset at 1.5–2.0x the loss of the same
+    # frames inside the whole clip (fymnet.evaluation.frame_subsets, gpu-runner/bench/results/RESULTS-frame-subsets-torch-h200.md).
     subsets: float = 0.0
 
 
