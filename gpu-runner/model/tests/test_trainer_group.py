@@ -59,9 +59,12 @@ def test_loras_with_several_samples_a_step_trained_together_equal_each_alone(tin
             mine = {key: v[at:at + k] for key, v in s.items()}
             one = alone[i].step(mine)
             torch.testing.assert_close(out["loss"][i:i + 1], one["loss"], rtol=1e-4, atol=1e-6)
+    # Batched and single matmuls sum in different orders (OpenBLAS differs from generic BLAS here), and AdamW's
+    # first steps move a weight by ≈ lr whatever its gradient's size, so a near-zero gradient's rounding can
+    # move a weight by 1e-5: weights are compared at 5e-5, far below the ≈ lr a mixed-up sample would cost.
     for i in range(2):
-        torch.testing.assert_close(together.A[i], alone[i].A[0], rtol=1e-4, atol=1e-6)
-        torch.testing.assert_close(together.B[i], alone[i].B[0], rtol=1e-4, atol=1e-6)
+        torch.testing.assert_close(together.A[i], alone[i].A[0], rtol=1e-3, atol=5e-5)
+        torch.testing.assert_close(together.B[i], alone[i].B[0], rtol=1e-3, atol=5e-5)
     assert not torch.equal(together.B[0], torch.zeros_like(together.B[0])), "the LoRAs trained"
 
 
