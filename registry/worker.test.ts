@@ -10,6 +10,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createKey } from "./auth/keys.ts";
 import { applyD1Migrations } from "./db/d1.ts";
+import { verifyWebhook } from "../sdk/webhooks/signature.ts";
 import { startLocalWorker } from "./worker-local.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -42,21 +43,31 @@ describe("the first admin key on Workers", () => {
 });
 
 describe("the Worker's cron and runner webhook", () => {
-  it("asks the platform for a runner when a job is queued, and its cron puts a job with an expired lease back in the queue", async () => {
+  it("asks the platform for a runner when a job is queued, signed with RUNNER_WEBHOOK_SECRET, and its cron puts a job with an expired lease back in the queue", async () => {
     const asked: Record<string, unknown>[] = [];
+    const signed: boolean[] = [];
+    const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
     const receiver = createServer((req, res) => {
       let body = "";
       req.on("data", (c: Buffer) => (body += c));
       req.on("end", () => {
-        asked.push(JSON.parse(body) as Record<string, unknown>);
-        res.writeHead(204).end();
+        const headers = { get: (name: string) => (req.headers[name] as string | undefined) ?? null };
+        void verifyWebhook(secret, headers, body).then((ok) => {
+          signed.push(ok);
+          asked.push(JSON.parse(body) as Record<string, unknown>);
+          res.writeHead(204).end();
+        });
       });
     });
     await new Promise<void>((ok) => receiver.listen(0, "127.0.0.1", ok));
     const home = await mkdtemp(join(tmpdir(), "motion-lora-cron-"));
     const w = await startLocalWorker({
       home,
-      vars: { RUNNER_WEBHOOK_URL: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/start`, REGISTRY_URL: "https://registry.example" },
+      vars: {
+        RUNNER_WEBHOOK_URL: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/start`,
+        REGISTRY_URL: "https://registry.example",
+        RUNNER_WEBHOOK_SECRET: secret,
+      },
     });
     try {
       const alice = (await createKey(w.services.db, { owner: "alice", name: "t", scopes: ["read", "write"] }, 600)).token;
@@ -76,6 +87,7 @@ describe("the Worker's cron and runner webhook", () => {
         asked.map((a) => [a.type, a.queued, a.registry]),
         [["runner.needed", 1, "https://registry.example"]],
       );
+      assert.deepEqual(signed, [true], "the platform can verify the request with the shared secret");
 
       const claim = await call("/v1/runner/claim", runner, { runner_id: "r1", lease_seconds: 5 });
       assert.equal(claim.status, 200);
