@@ -13,13 +13,13 @@
 #           then measures the frame-subset loss gap of all three -> $OUT/{control,subsets}.safetensors, frame-subsets.json
 #   sweep:  quality of WEIGHTS (default: the artifacts') under each of SAMPLERS (steps:guidance:shift,...),
 #           plus captions seen in training -> $OUT/sweep-$NAME.tar.xz
-# Usage on the device:  COMMIT=<sha> bash gpu-runner/model/run_gpu.sh train 1|train 2|finish|check|sweep
+# Usage on the device:  COMMIT=<sha> bash gpu-runner/model/run_gpu.sh train 1|train 2|finish|check|subsets|sweep
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here"
 export PYTHONUNBUFFERED=1
 out=${OUT:?set OUT}
-mode=${1:?train, finish, check or sweep}
+mode=${1:?train, finish, check, subsets or sweep}
 shift
 work=$(mktemp -d)
 export TRAINING_COMMIT=${COMMIT:-unknown}

@@ -66,3 +66,11 @@ def test_subset_steps_train_on_sparse_frames_at_their_original_indices(tmp_path)
         assert steps in ({1}, {16 // len(idx)})
     meta = pretrain(Recipe(small=True, batch=2, workers=1, max_steps=3, minutes=5, subsets=1.0), str(tmp_path))
     assert meta["steps"] == 3 and meta["subset_steps"] == 3
+
+
+def test_a_subsets_share_outside_0_to_1_is_refused_before_training(capsys):
+    import pytest
+
+    with pytest.raises(SystemExit):
+        parse_args(["--out", "x", "--subsets", "1.5"])
+    assert "--subsets is a share of video steps, 0 to 1; got 1.5" in capsys.readouterr().err

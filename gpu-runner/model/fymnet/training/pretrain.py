@@ -203,7 +203,10 @@ def parse_args(argv: list[str] | None = None) -> tuple[Recipe, str]:
     args = vars(ap.parse_args(argv))
     out, config, stage = args.pop("out"), args.pop("config"), args.pop("stage")
     recipe = load_recipe(config, stage) if config else Recipe()
-    return dataclasses.replace(recipe, **{k: v for k, v in args.items() if v is not None}), out
+    recipe = dataclasses.replace(recipe, **{k: v for k, v in args.items() if v is not None})
+    if not 0 <= recipe.subsets <= 1:
+        ap.error(f"--subsets is a share of video steps, 0 to 1; got {recipe.subsets}")
+    return recipe, out
 
 
 def main() -> None:
