@@ -50,14 +50,30 @@ for (const [target, open] of Object.entries(TARGETS))
       assert.equal(await a.take("k", 600, now + 60_000), 0, "a minute refills it");
     });
 
-    it("serves a burst of concurrent requests from one instance while the bucket holds enough (their leases pool)", async () => {
+    it("serves a concurrent burst from one instance with only as many leases as it needs", async () => {
       const a = new DbRateLimiter(db);
       const now = Date.now();
-      const waits = await Promise.all(Array.from({ length: 64 }, () => a.take("burst", 1e6, now)));
+      const big = await Promise.all(Array.from({ length: 64 }, () => a.take("burst", 1e6, now)));
       assert.deepEqual(
-        waits.filter((w) => w > 0),
+        big.filter((w) => w > 0),
         [],
       );
+      assert.equal(await tokensLeft("burst"), 1e6 - 50_000, "one lease of 5% served all 64, not one lease each");
+      // Leases of 30 (5% of 600): 64 requests need three.
+      const small = await Promise.all(Array.from({ length: 64 }, () => a.take("burst-small", 600, now)));
+      assert.deepEqual(
+        small.filter((w) => w > 0),
+        [],
+      );
+      assert.equal(await tokensLeft("burst-small"), 600 - 90);
+    });
+
+    it("refuses the rest of a burst once the shared bucket is empty, and says when to retry", async () => {
+      const a = new DbRateLimiter(db);
+      const now = Date.now();
+      const waits = await Promise.all(Array.from({ length: 64 }, () => a.take("burst-empty", 40, now)));
+      assert.equal(waits.filter((w) => w === 0).length, 40, "exactly the bucket's 40");
+      assert.ok(waits.filter((w) => w > 0).every((w) => w === 2), "one token comes back every 1.5 s");
     });
 
     it("is exact for small limits (a lease of one token)", async () => {

@@ -59,6 +59,7 @@ export class MemoryRateLimiter implements RateLimiter {
  */
 export class DbRateLimiter implements RateLimiter {
   private readonly leases = new Map<string, { tokens: number; until: number }>();
+  private readonly inflight = new Map<string, { waiters: number; left: Promise<number> }>();
 
   constructor(
     private readonly db: Db,
@@ -77,12 +78,36 @@ export class DbRateLimiter implements RateLimiter {
   }
 
   async take(key: string, perMinute: number, now: number): Promise<number> {
-    const lease = this.leases.get(key);
-    if (lease && lease.until > now && lease.tokens >= 1) {
-      lease.tokens -= 1;
-      return 0;
+    for (;;) {
+      const lease = this.leases.get(key);
+      if (lease && lease.until > now && lease.tokens >= 1) {
+        lease.tokens -= 1;
+        return 0;
+      }
+      // Requests that ran out together share a lease in flight while it holds a token for each of
+      // them; only the rest lease more. Each leasing its own share would drain the bucket (64
+      // requests, 20 shares) and refuse requests while this instance held most of it.
+      const want = Math.max(1, Math.floor(perMinute * this.leaseShare));
+      let pending = this.inflight.get(key);
+      if (pending && pending.waiters < want) pending.waiters++;
+      else {
+        const next = { waiters: 1, left: this.lease(key, perMinute, want, now) };
+        next.left.finally(() => this.inflight.get(key) === next && this.inflight.delete(key)).catch(() => {});
+        this.inflight.set(key, (pending = next));
+      }
+      const left = await pending.left;
+      const got = this.leases.get(key);
+      if (got && got.until > now && got.tokens >= 1) {
+        got.tokens -= 1;
+        return 0;
+      }
+      // The bucket is empty: say when to retry. Otherwise others spent the lease first: lease again.
+      if (left < 1) return secondsUntilOne(left, perMinute);
     }
-    const want = Math.max(1, Math.floor(perMinute * this.leaseShare));
+  }
+
+  /** Refills, grants and reports in one upsert; adds the grant to this instance's pool and returns the tokens left in the bucket. */
+  private async lease(key: string, perMinute: number, want: number, now: number): Promise<number> {
     const refilled = sql`min(${perMinute}, ${rateBuckets.tokens} + (${now} - ${rateBuckets.at}) * ${perMinute / 60_000})`;
     const granted = sql`min(${want}, cast(${refilled} as integer))`;
     const [b] = await this.db
@@ -93,14 +118,13 @@ export class DbRateLimiter implements RateLimiter {
         set: { tokens: sql`${refilled} - max(${granted}, 0)`, taken: sql`max(${granted}, 0)`, at: now },
       })
       .returning({ tokens: rateBuckets.tokens, taken: rateBuckets.taken });
-    // Requests that ran out together each lease: what they get pools, and one that got nothing
-    // may spend what another's lease brought meanwhile.
-    const pool = this.leases.get(key);
-    const live = pool && pool.until > now ? pool.tokens : 0;
-    if (live + b!.taken < 1) return secondsUntilOne(b!.tokens, perMinute);
-    if (this.leases.size >= this.maxEntries && !pool) this.leases.delete(this.leases.keys().next().value!);
-    this.leases.set(key, { tokens: live + b!.taken - 1, until: b!.taken >= 1 ? now + this.leaseMs : pool!.until });
-    return 0;
+    if (b!.taken >= 1) {
+      const pool = this.leases.get(key);
+      const live = pool && pool.until > now ? pool.tokens : 0;
+      if (this.leases.size >= this.maxEntries && !pool) this.leases.delete(this.leases.keys().next().value!);
+      this.leases.set(key, { tokens: live + b!.taken, until: now + this.leaseMs });
+    }
+    return b!.tokens;
   }
 
   /** Forgets buckets idle for `idleMs`: after a minute any bucket has refilled, so a missing row means the same. */
