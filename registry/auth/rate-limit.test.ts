@@ -73,7 +73,10 @@ for (const [target, open] of Object.entries(TARGETS))
       const now = Date.now();
       const waits = await Promise.all(Array.from({ length: 64 }, () => a.take("burst-empty", 40, now)));
       assert.equal(waits.filter((w) => w === 0).length, 40, "exactly the bucket's 40");
-      assert.ok(waits.filter((w) => w > 0).every((w) => w === 2), "one token comes back every 1.5 s");
+      assert.ok(
+        waits.filter((w) => w > 0).every((w) => w === 2),
+        "one token comes back every 1.5 s",
+      );
     });
 
     it("is exact for small limits (a lease of one token)", async () => {

@@ -93,7 +93,8 @@ export class DbRateLimiter implements RateLimiter {
       else {
         const next = { waiters: 1, left: this.lease(key, perMinute, want, now) };
         next.left.finally(() => this.inflight.get(key) === next && this.inflight.delete(key)).catch(() => {});
-        this.inflight.set(key, (pending = next));
+        this.inflight.set(key, next);
+        pending = next;
       }
       const left = await pending.left;
       const got = this.leases.get(key);
