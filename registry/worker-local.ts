@@ -11,7 +11,7 @@ import type { Services } from "./context.ts";
 import { applyD1Migrations, openD1 } from "./db/d1.ts";
 import { loadBaseModel } from "./node.ts";
 import { buildWorker } from "./worker-build.ts";
-import { WORKER_DEFAULTS } from "./worker.ts";
+import { workerConfig } from "./worker.ts";
 
 const MIGRATIONS = fileURLToPath(new URL("./db/migrations/", import.meta.url));
 /** wrangler.toml's; the tests and the benchmark run the Worker under the same date and flags. */
@@ -87,7 +87,7 @@ export async function startLocalWorker(o: LocalWorkerOptions): Promise<LocalWork
     const { services } = createApp({
       db,
       store: new R2BlobStore((await mf.getR2Bucket("BLOBS")) as never, { hash: nodeHash }),
-      config: { ...WORKER_DEFAULTS, ...(baseModel ? { baseModel } : {}), ...o.config },
+      config: workerConfig(o.config ?? {}, baseModel),
       limiter: new DbRateLimiter(db, o.config?.rateLimitLeaseShare),
       webhookDelivery: "on-demand",
       log: () => {},

@@ -5,6 +5,7 @@ import type { BaseModelSpec } from "./base-model/spec.ts";
 import { R2BlobStore, type StreamingHash } from "./blobs/r2-store.ts";
 import { defaultConfig, type RegistryConfig } from "./config.ts";
 import { openD1 } from "./db/d1.ts";
+import { defaultWebhookConfig } from "./webhooks/config.ts";
 import type { ReferenceAsset } from "./openapi/reference.ts";
 import { askForRunner } from "./runners/runner-webhook.ts";
 
@@ -32,11 +33,26 @@ const MiB = 1024 * 1024;
 
 /**
  * Workers' limits, not the Node registry's: a request body is at most 100 MB (Free and Pro plans),
- * so a blob must fit in one request (multipart is how R2 stores it, not how clients send it).
+ * so a blob must fit in one request (multipart is how R2 stores it, not how clients send it). An
+ * invocation has 6 connections open at once and 50 subrequests on the Free plan (D1 queries
+ * included), so a webhook pass sends 6 at a time and a drain spends 30, leaving 20 for the request
+ * that queued it (creating a job made 4 queries in registry/webhooks/budget.test.ts). Paid plans may raise
+ * `webhooks.subrequestsPerDrain` in MOTION_LORA_CONFIG.
  */
-export const WORKER_DEFAULTS: Partial<RegistryConfig> = {
+export const WORKER_DEFAULTS = {
   blobLimits: { lora: 95 * MiB, video: 64 * MiB, preview: 16 * MiB },
-};
+  webhooks: { ...defaultWebhookConfig, concurrency: 6, subrequestsPerDrain: 30 },
+} satisfies Partial<RegistryConfig>;
+
+/** The Worker's config: its defaults, then the operator's overrides (webhook fields one by one, so setting one keeps the rest). */
+export function workerConfig(overrides: Partial<RegistryConfig>, baseModel: BaseModelSpec | null): Partial<RegistryConfig> {
+  return {
+    ...WORKER_DEFAULTS,
+    ...(baseModel ? { baseModel } : {}),
+    ...overrides,
+    webhooks: { ...WORKER_DEFAULTS.webhooks, ...overrides.webhooks },
+  };
+}
 
 /** Workers' streaming SHA-256 (crypto.DigestStream: native, so hashing costs no request CPU time in JS). */
 function digestStream(): StreamingHash {
@@ -65,11 +81,7 @@ export function createWorker(build: WorkerBuild) {
   // One app per isolate, built on its first event from the bindings (they are the same for every event).
   const appFor = (env: Env) => {
     if (made?.env === env) return made;
-    const config: Partial<RegistryConfig> = {
-      ...WORKER_DEFAULTS,
-      ...(build.baseModel ? { baseModel: build.baseModel } : {}),
-      ...(env.MOTION_LORA_CONFIG ? (JSON.parse(env.MOTION_LORA_CONFIG) as Partial<RegistryConfig>) : {}),
-    };
+    const config = workerConfig(env.MOTION_LORA_CONFIG ? (JSON.parse(env.MOTION_LORA_CONFIG) as Partial<RegistryConfig>) : {}, build.baseModel);
     const db = openD1(env.DB);
     const limiter = new DbRateLimiter(db, config.rateLimitLeaseShare ?? defaultConfig.rateLimitLeaseShare);
     const assets = new Map(Object.entries(build.referenceAssets).map(([k, v]) => [k, new TextEncoder().encode(v)]));

@@ -15,6 +15,12 @@ export interface WebhookConfig {
   perTenantConcurrency: number;
   /** At most one progress webhook per job this often. */
   progressEveryMs: number;
+  /**
+   * Subrequests (database queries and POSTs) one `drain` may make; null: no bound. Workers cap an
+   * invocation's subrequests (Free plan: 50, D1 queries included), so a drain stops short of the
+   * cap and leaves the rest pending for the next request's drain or the cron's.
+   */
+  subrequestsPerDrain: number | null;
 }
 
 export const defaultWebhookConfig: WebhookConfig = {
@@ -26,4 +32,5 @@ export const defaultWebhookConfig: WebhookConfig = {
   concurrency: 32,
   perTenantConcurrency: 2,
   progressEveryMs: 1_000,
+  subrequestsPerDrain: null,
 };

@@ -12,6 +12,14 @@ import { checkWebhookUrl, type Resolve } from "./url.ts";
 
 type Row = typeof webhookDeliveries.$inferSelect;
 
+/** Subrequests an invocation may still make (Workers count database queries and fetches alike). */
+export interface Subrequests {
+  left: number;
+}
+
+/** What `deliver` costs at most: the job, the key's secret, the POST, the delivery's update. */
+export const DELIVERY_SUBREQUESTS = 4;
+
 const toDelivery = (r: Row): WebhookDelivery => ({
   id: r.id,
   job_id: r.jobId,
@@ -165,10 +173,12 @@ export class WebhookService {
   /**
    * One self-contained pass over due deliveries, for "on-demand" mode. Each is claimed by moving its
    * next attempt past the send's timeouts (compare-and-set on the old value), so a concurrent pass
-   * skips it and a pass that dies mid-send leaves it due again. Per-tenant caps hold within a pass.
+   * skips it and a pass that dies mid-send leaves it due again. Per-tenant caps hold within a pass;
+   * the pass claims no more than `budget` can pay for (it spends what it uses).
    */
-  async deliverDue(now = Date.now()): Promise<number> {
+  async deliverDue(now = Date.now(), budget: Subrequests = { left: Number.POSITIVE_INFINITY }): Promise<number> {
     const c = this.config;
+    budget.left -= 1;
     const due = await this.db
       .select({ delivery: webhookDeliveries, owner: jobs.owner })
       .from(webhookDeliveries)
@@ -180,14 +190,16 @@ export class WebhookService {
     const perTenant = new Map<string, number>();
     const claimed: Row[] = [];
     for (const { delivery, owner } of due) {
-      if (claimed.length >= c.concurrency) break;
+      if (claimed.length >= c.concurrency || budget.left < 1 + DELIVERY_SUBREQUESTS) break;
       if ((perTenant.get(owner) ?? 0) >= c.perTenantConcurrency) continue;
+      budget.left -= 1;
       const [won] = await this.db
         .update(webhookDeliveries)
         .set({ nextAttemptAt: hold })
         .where(and(eq(webhookDeliveries.id, delivery.id), eq(webhookDeliveries.state, "pending"), eq(webhookDeliveries.nextAttemptAt, delivery.nextAttemptAt!)))
         .returning({ id: webhookDeliveries.id });
       if (!won) continue;
+      budget.left -= DELIVERY_SUBREQUESTS;
       perTenant.set(owner, (perTenant.get(owner) ?? 0) + 1);
       claimed.push(delivery);
     }
@@ -201,19 +213,25 @@ export class WebhookService {
 
   /**
    * `deliverDue` passes until nothing falls due within `budgetMs`: a retry a few seconds out still
-   * goes from the pass that failed (a Worker's waitUntil grace is 30 s); later ones wait for the cron.
+   * goes from the pass that failed (a Worker's waitUntil grace is 30 s); later ones wait for the
+   * cron. Stops before config `subrequestsPerDrain` would be exceeded; returns the deliveries made.
    */
-  async drain(budgetMs: number): Promise<void> {
+  async drain(budgetMs: number): Promise<number> {
     const end = Date.now() + budgetMs;
-    for (;;) {
-      await this.deliverDue();
+    const budget: Subrequests = { left: this.config.subrequestsPerDrain ?? Number.POSITIVE_INFINITY };
+    let sent = 0;
+    // A pass that can pay for one delivery: its query for due rows, a claim, the delivery, the query for the next due time.
+    while (budget.left >= 1 + 1 + DELIVERY_SUBREQUESTS + 1) {
+      sent += await this.deliverDue(Date.now(), budget);
+      budget.left -= 1;
       const [next] = await this.db
         .select({ at: sql<number | null>`min(${webhookDeliveries.nextAttemptAt})` })
         .from(webhookDeliveries)
         .where(eq(webhookDeliveries.state, "pending"));
-      if (next?.at == null || next.at > end) return;
+      if (next?.at == null || next.at > end) break;
       await new Promise((ok) => setTimeout(ok, Math.max(0, next.at! - Date.now())));
     }
+    return sent;
   }
 
   /** Deliveries in flight now (tests and metrics). */
