@@ -143,7 +143,7 @@ describe("end to end: tune and generate through registry and runner processes", 
         video_sha256: version.reference_video_sha256!,
         prompt: CAPTION,
         lora: "alice/diamond-path",
-        options: { spatial_steps: 3, temporal_steps: 120, seed: 2 },
+        options: { spatial_steps: 3, temporal_steps: 40, seed: 2 },
       },
     });
     const first = runners[0]!;
@@ -211,7 +211,7 @@ describe("end to end: tune and generate through registry and runner processes", 
         video_sha256: version.reference_video_sha256!,
         prompt: CAPTION,
         lora: "alice/diamond-path",
-        options: { spatial_steps: 3, temporal_steps: 150, seed: 3 },
+        options: { spatial_steps: 3, temporal_steps: 40, seed: 3 },
       },
     });
     await waitForStage(long.id, "temporal");
