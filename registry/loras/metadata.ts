@@ -1,5 +1,5 @@
 import { LoraFileMetadata } from "../../sdk/schema/index.ts";
-import type { SafetensorsHeader, TensorInfo } from "../../sdk/safetensors/header.ts";
+import type { SafetensorsHeader } from "../../sdk/safetensors/header.ts";
 import { RegistryError } from "../http/errors.ts";
 import { loraTensorName, type BaseModelSpec } from "../base-model/spec.ts";
 
@@ -66,22 +66,33 @@ export function loraFacts(header: SafetensorsHeader, spec: BaseModelSpec) {
 
 /**
  * Refuses NaN and ±Infinity weights (a generation with them returns a black clip). Reads only the
- * data buffer of tensors `loraFacts` accepted, so the bytes read are bounded by the model's size.
+ * data buffer of tensors `loraFacts` accepted, so the bytes read are bounded by the model's size,
+ * and reads it in windows of `chunkBytes`, so memory stays bounded too (a Worker has 128 MB) while
+ * a small LoRA costs one read (each is a subrequest on Workers).
  */
-export async function checkFinite(read: (start: number, end: number) => Promise<Uint8Array>, header: SafetensorsHeader): Promise<void> {
+export async function checkFinite(
+  read: (start: number, end: number) => Promise<Uint8Array>,
+  header: SafetensorsHeader,
+  chunkBytes = 4 * 1024 * 1024,
+): Promise<void> {
   const end = header.tensors.reduce((m, t) => Math.max(m, t.end), 0);
-  const data = await read(header.dataStart, header.dataStart + end);
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const bad = (t: TensorInfo) => {
-    for (let at = t.begin; at < t.end; at += 4) if (!Number.isFinite(view.getFloat32(at, true))) return (at - t.begin) / 4;
-    return -1;
-  };
-  for (const t of header.tensors) {
-    const i = bad(t);
-    if (i >= 0)
-      throw new RegistryError(
-        "invalid_lora_tensors",
-        `tensor '${t.name}' holds ${view.getFloat32(t.begin + i * 4, true)} at element ${i}; LoRA weights must be finite numbers`,
-      );
+  // F32 elements never straddle a window: tensors start on 4-byte offsets and windows are multiples of 4.
+  const step = Math.max(4, chunkBytes - (chunkBytes % 4));
+  for (let from = 0; from < end; from += step) {
+    const to = Math.min(end, from + step);
+    const data = await read(header.dataStart + from, header.dataStart + to);
+    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    for (const t of header.tensors) {
+      const lo = Math.max(t.begin, from);
+      const hi = Math.min(t.end, to);
+      for (let at = lo; at < hi; at += 4) {
+        const v = view.getFloat32(at - from, true);
+        if (!Number.isFinite(v))
+          throw new RegistryError(
+            "invalid_lora_tensors",
+            `tensor '${t.name}' holds ${v} at element ${(at - t.begin) / 4}; LoRA weights must be finite numbers`,
+          );
+      }
+    }
   }
 }
