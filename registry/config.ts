@@ -34,8 +34,8 @@ export interface RegistryConfig {
   galleryRateLimitPerMinute: number;
   /**
    * Where rate limits live in the database (Workers): the share of a minute's allowance an instance
-   * leases per write (0: a write per request). On local workerd 0.05 served 2,600 GETs/s against
-   * 196 with a write per request (registry/bench/results/RESULTS-load-node-workerd.md); the limit
+   * leases per write (0: a write per request). On local workerd 0.05 served 1,814 GETs/s against
+   * 457 with a write per request (registry/bench/results/RESULTS-load-node-workerd.md); the limit
    * is never exceeded either way (registry/auth/rate-limit.test.ts).
    */
   rateLimitLeaseShare: number;
@@ -70,7 +70,7 @@ export const defaultConfig: RegistryConfig = {
   maxAttempts: 3,
   orphanGraceMs: 60 * 60 * 1000,
   unreferencedBlobGraceMs: 24 * 60 * 60 * 1000,
-  // GET a LoRA 5.0 k req/s with the cache, 2.1 k without (registry/bench/results/RESULTS-load-sqlite.md).
+  // GET a LoRA 3.0 k req/s with the cache, 1.1 k without (registry/bench/results/RESULTS-load-sqlite.md).
   readCacheTtlMs: 1_000,
   webhooks: defaultWebhookConfig,
   corsOrigins: "*",
