@@ -104,6 +104,37 @@ describe("the Worker's cron and runner webhook", () => {
   });
 });
 
+describe("the Worker's settings", () => {
+  it("answers every request with a 500 naming the wrong MOTION_LORA_CONFIG field, and serves once it is fixed (nothing stored is lost)", async () => {
+    const home = await mkdtemp(join(tmpdir(), "motion-lora-config-"));
+    let w = await startLocalWorker({ home });
+    try {
+      const alice = (await createKey(w.services.db, { owner: "alice", name: "t", scopes: ["read", "write"] }, 600)).token;
+      const created = await fetch(`${w.url}/v1/loras`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${alice}`, "content-type": "application/json" },
+        body: JSON.stringify({ name: "kept", title: "Kept", category: "camera-motion" }),
+      });
+      assert.equal(created.status, 201);
+      await w.stop();
+      w = await startLocalWorker({ home, vars: { MOTION_LORA_CONFIG: '{"webhook": {"concurrency": 6}, "readCacheTtlMs": "1s"}' } });
+      const res = await fetch(`${w.url}/v1/loras/alice/kept`, { headers: { authorization: `Bearer ${alice}` } });
+      assert.equal(res.status, 500);
+      const body = (await res.json()) as { error: { code: string; message: string; requestId: string } };
+      assert.equal(body.error.code, "internal_error");
+      assert.match(body.error.message, /misconfigured: MOTION_LORA_CONFIG: .*readCacheTtlMs: .*number.*Unrecognized key.*"webhook".*wrangler\.toml/);
+      assert.equal(res.headers.get("x-request-id"), body.error.requestId);
+      await w.stop();
+      w = await startLocalWorker({ home, vars: { MOTION_LORA_CONFIG: '{"webhooks": {"concurrency": 4}}' } });
+      const again = await fetch(`${w.url}/v1/loras/alice/kept`, { headers: { authorization: `Bearer ${alice}` } });
+      assert.equal(again.status, 200);
+    } finally {
+      await w.stop();
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("wrangler.toml", () => {
   it("builds and packages the Worker with its D1 and R2 bindings (wrangler deploy --dry-run), within the 3 MB gzipped Free plan limit", async () => {
     const out = await mkdtemp(join(tmpdir(), "motion-lora-wrangler-"));

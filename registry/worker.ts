@@ -4,7 +4,9 @@ import { DbRateLimiter } from "./auth/rate-limit.ts";
 import type { BaseModelSpec } from "./base-model/spec.ts";
 import { R2BlobStore, type StreamingHash } from "./blobs/r2-store.ts";
 import { defaultConfig, type RegistryConfig } from "./config.ts";
+import { ConfigError, parseOverrides, type RegistryOverrides } from "./config-overrides.ts";
 import { openD1 } from "./db/d1.ts";
+import { newId } from "./ids.ts";
 import { defaultWebhookConfig } from "./webhooks/config.ts";
 import type { ReferenceAsset } from "./openapi/reference.ts";
 import { askForRunner } from "./runners/runner-webhook.ts";
@@ -44,12 +46,13 @@ export const WORKER_DEFAULTS = {
   webhooks: { ...defaultWebhookConfig, concurrency: 6, subrequestsPerDrain: 30 },
 } satisfies Partial<RegistryConfig>;
 
-/** The Worker's config: its defaults, then the operator's overrides (webhook fields one by one, so setting one keeps the rest). */
-export function workerConfig(overrides: Partial<RegistryConfig>, baseModel: BaseModelSpec | null): Partial<RegistryConfig> {
+/** The Worker's config: its defaults, then the operator's overrides (blob limits and webhook fields one by one, so setting one keeps the rest). */
+export function workerConfig(overrides: RegistryOverrides, baseModel: BaseModelSpec | null): Partial<RegistryConfig> {
   return {
     ...WORKER_DEFAULTS,
     ...(baseModel ? { baseModel } : {}),
     ...overrides,
+    blobLimits: { ...WORKER_DEFAULTS.blobLimits, ...overrides.blobLimits },
     webhooks: { ...WORKER_DEFAULTS.webhooks, ...overrides.webhooks },
   };
 }
@@ -81,7 +84,7 @@ export function createWorker(build: WorkerBuild) {
   // One app per isolate, built on its first event from the bindings (they are the same for every event).
   const appFor = (env: Env) => {
     if (made?.env === env) return made;
-    const config = workerConfig(env.MOTION_LORA_CONFIG ? (JSON.parse(env.MOTION_LORA_CONFIG) as Partial<RegistryConfig>) : {}, build.baseModel);
+    const config = workerConfig(parseOverrides(env.MOTION_LORA_CONFIG, "MOTION_LORA_CONFIG"), build.baseModel);
     const db = openD1(env.DB);
     const limiter = new DbRateLimiter(db, config.rateLimitLeaseShare ?? defaultConfig.rateLimitLeaseShare);
     const assets = new Map(Object.entries(build.referenceAssets).map(([k, v]) => [k, new TextEncoder().encode(v)]));
@@ -112,7 +115,18 @@ export function createWorker(build: WorkerBuild) {
 
   return {
     async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
-      const { app, limiter } = appFor(env);
+      let made: ReturnType<typeof appFor>;
+      try {
+        made = appFor(env);
+      } catch (e) {
+        if (!(e instanceof ConfigError)) throw e;
+        // Every request says so, in the API's error shape, until the deployment is fixed.
+        const requestId = newId("req");
+        const message = `the registry is misconfigured: ${e.message}. Fix the [vars] entry in wrangler.toml and redeploy.`;
+        console.error(JSON.stringify({ ts: new Date().toISOString(), level: "error", msg: message, code: e.code }));
+        return Response.json({ error: { code: "internal_error", message, requestId } }, { status: 500, headers: { "x-request-id": requestId } });
+      }
+      const { app, limiter } = made;
       const res = await app.app.fetch(request, env, ctx as never);
       // Only writes queue job events: the deliveries they queued go out after the response, within
       // waitUntil's grace; what fails or does not finish is retried by the cron (the table is the queue).
