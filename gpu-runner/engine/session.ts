@@ -68,6 +68,10 @@ export class OnnxModel {
       feeds[spec.name] = new ort.Tensor(spec.dtype, data, spec.shape);
     }
     const out = await session.run(feeds);
+    // onnxruntime-node runs a graph on this thread, blocking the event loop for the whole step: let
+    // the I/O that arrived meanwhile (a heartbeat's answer saying the job was canceled) be handled
+    // before the caller decides whether to run the next step, not one step later.
+    await new Promise((ok) => setImmediate(ok));
     const result: Record<string, Float32Array> = {};
     for (const o of graph.outputs) result[o.name] = out[o.name]!.data as Float32Array;
     return result;

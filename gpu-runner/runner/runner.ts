@@ -150,6 +150,7 @@ export class Runner {
     const stageChanges: Report[] = [];
     let lastStage = "";
     let sentAt = Date.now();
+    let beganAt = 0;
     let beating: Promise<void> | null = null;
     const beat = (force: boolean): Promise<void> => {
       if (beating || ctl.signal.aborted) return beating ?? Promise.resolve();
@@ -157,6 +158,7 @@ export class Runner {
       if (!latest && !stageChanges.length && !due && !force) return Promise.resolve();
       const r = stageChanges.shift() ?? latest;
       if (r === latest) latest = null;
+      beganAt = Date.now();
       beating = (async () => {
         try {
           await api.heartbeat(job.id, {
@@ -180,6 +182,9 @@ export class Runner {
     const report = (r: Report) => {
       if (r.stage === lastStage) {
         latest = r;
+        // Also beat from the work's own progress, not only from the timer: on the ONNX engine a step
+        // blocks this thread, so a timer tick lands a step late and a cancel arrives a step later still.
+        if (Date.now() - beganAt >= 1_000) void beat(false);
         return;
       }
       lastStage = r.stage;
