@@ -40,7 +40,8 @@ const run = (target, list) => {
   console.log(`# target ${target}: ${list.length} files`);
   const r = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", ...list], {
     stdio: "inherit",
-    env: { ...process.env, MOTION_LORA_TEST_TARGET: target },
+    // Two files at once share the cores: ONNX threads that spin waste them (gpu-runner/engine/providers.ts).
+    env: { MOTION_LORA_ORT_SPINNING: "0", ...process.env, MOTION_LORA_TEST_TARGET: target },
   });
   return r.signal ? 1 : (r.status ?? 1);
 };

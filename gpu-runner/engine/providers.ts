@@ -25,11 +25,17 @@ export class ProviderError extends RunnerError {
   }
 }
 
-/** Session options for a provider; CPU gets one intra-op thread per core (2 on this project's machines). */
-export function sessionOptions(provider: Provider, threads?: number): ort.InferenceSession.SessionOptions {
+/**
+ * Session options for a provider; CPU gets one intra-op thread per core (2 on this project's
+ * machines). Its threads spin between parallel sections unless `spinning` is false: a dense
+ * training step took 542–618 ms spinning against 579–762 without, alone on 2 cores, but
+ * 1,270–1,319 against 1,017–1,061 with two processes sharing them (ad-hoc, medians of 8, 2026-12-03).
+ */
+export function sessionOptions(provider: Provider, threads?: number, spinning = true): ort.InferenceSession.SessionOptions {
   return {
     executionProviders: [provider],
     graphOptimizationLevel: "all",
     ...(provider === "cpu" && threads ? { intraOpNumThreads: threads } : {}),
+    ...(provider === "cpu" && !spinning ? { extra: { session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } } } } : {}),
   };
 }

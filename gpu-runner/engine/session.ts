@@ -23,17 +23,29 @@ export class OnnxModel {
     readonly tokenizer: Tokenizer,
     readonly provider: Provider,
     private readonly threads: number,
+    private readonly spinning: boolean,
     weights: Map<string, NamedTensor>,
   ) {
     for (const [name, t] of weights) this.weightTensors.set(name, new ort.Tensor("float32", t.data, t.shape));
   }
 
-  /** Loads and verifies the artifacts (sha256 of every file) and the weights. */
-  static async load(opts: { dir?: string; provider?: Provider; threads?: number; verify?: boolean } = {}): Promise<OnnxModel> {
+  /**
+   * Loads and verifies the artifacts (sha256 of every file) and the weights. `spinning` defaults to
+   * on unless MOTION_LORA_ORT_SPINNING=0 (the test runner sets it: it runs two files at once).
+   */
+  static async load(opts: { dir?: string; provider?: Provider; threads?: number; spinning?: boolean; verify?: boolean } = {}): Promise<OnnxModel> {
     const dir = opts.dir ?? DEFAULT_ARTIFACTS;
     const manifest = await loadManifest(dir, { verify: opts.verify ?? true });
     const { tensors } = await readFloatTensors(join(dir, manifest.model.weights));
-    return new OnnxModel(dir, manifest, Tokenizer.load(dir), opts.provider ?? "cpu", opts.threads ?? Math.min(cpus().length, 8), tensors);
+    return new OnnxModel(
+      dir,
+      manifest,
+      Tokenizer.load(dir),
+      opts.provider ?? "cpu",
+      opts.threads ?? Math.min(cpus().length, 8),
+      opts.spinning ?? process.env.MOTION_LORA_ORT_SPINNING !== "0",
+      tensors,
+    );
   }
 
   get config() {
@@ -43,10 +55,12 @@ export class OnnxModel {
   session(name: GraphName): Promise<ort.InferenceSession> {
     let s = this.sessions.get(name);
     if (!s) {
-      s = ort.InferenceSession.create(join(this.dir, this.manifest.graphs[name].file), sessionOptions(this.provider, this.threads)).catch((e: unknown) => {
-        this.sessions.delete(name);
-        throw new ProviderError(this.provider, e);
-      });
+      s = ort.InferenceSession.create(join(this.dir, this.manifest.graphs[name].file), sessionOptions(this.provider, this.threads, this.spinning)).catch(
+        (e: unknown) => {
+          this.sessions.delete(name);
+          throw new ProviderError(this.provider, e);
+        },
+      );
       this.sessions.set(name, s);
     }
     return s;
