@@ -115,9 +115,9 @@ export function createWorker(build: WorkerBuild) {
 
   return {
     async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
-      let made: ReturnType<typeof appFor>;
+      let built: ReturnType<typeof appFor>;
       try {
-        made = appFor(env);
+        built = appFor(env);
       } catch (e) {
         if (!(e instanceof ConfigError)) throw e;
         // Every request says so, in the API's error shape, until the deployment is fixed.
@@ -126,7 +126,7 @@ export function createWorker(build: WorkerBuild) {
         console.error(JSON.stringify({ ts: new Date().toISOString(), level: "error", msg: message, code: e.code }));
         return Response.json({ error: { code: "internal_error", message, requestId } }, { status: 500, headers: { "x-request-id": requestId } });
       }
-      const { app, limiter } = made;
+      const { app, limiter } = built;
       const res = await app.app.fetch(request, env, ctx as never);
       // Only writes queue job events: the deliveries they queued go out after the response, within
       // waitUntil's grace; what fails or does not finish is retried by the cron (the table is the queue).

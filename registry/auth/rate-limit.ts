@@ -78,12 +78,16 @@ export class DbRateLimiter implements RateLimiter {
   }
 
   async take(key: string, perMinute: number, now: number): Promise<number> {
+    // Tokens left in the shared bucket after the last lease this call waited on (none yet).
+    let left = Number.POSITIVE_INFINITY;
     for (;;) {
       const lease = this.leases.get(key);
       if (lease && lease.until > now && lease.tokens >= 1) {
         lease.tokens -= 1;
         return 0;
       }
+      // The bucket is empty: say when to retry. Otherwise others spent the lease first: lease again.
+      if (left < 1) return secondsUntilOne(left, perMinute);
       // Requests that ran out together share a lease in flight while it holds a token for each of
       // them; only the rest lease more. Each leasing its own share would drain the bucket (64
       // requests, 20 shares) and refuse requests while this instance held most of it.
@@ -96,14 +100,7 @@ export class DbRateLimiter implements RateLimiter {
         this.inflight.set(key, next);
         pending = next;
       }
-      const left = await pending.left;
-      const got = this.leases.get(key);
-      if (got && got.until > now && got.tokens >= 1) {
-        got.tokens -= 1;
-        return 0;
-      }
-      // The bucket is empty: say when to retry. Otherwise others spent the lease first: lease again.
-      if (left < 1) return secondsUntilOne(left, perMinute);
+      left = await pending.left;
     }
   }
 

@@ -61,32 +61,21 @@ describe("webhook drains within an invocation's subrequest budget", () => {
 
   const call = (token: string, path: string, json: unknown) =>
     app.request(path, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(json) });
+  /** A job whose "start" webhook goes to the receiver. */
+  const hookedJob = () =>
+    call(user, "/v1/jobs", { kind: "generate", input: { prompt: "a red circle on a black background" }, webhook: hook, webhook_events_filter: ["start"] });
 
   it("creating a job leaves room for the drain: it makes fewer queries than the 20 the drain leaves it", async () => {
     // Warm the key and rate-limit state first: a Worker isolate serves many requests.
     assert.equal((await call(user, "/v1/jobs", { kind: "generate", input: { prompt: "a red circle on a black background" } })).status, 201);
     queries = 0;
-    const res = await call(user, "/v1/jobs", {
-      kind: "generate",
-      input: { prompt: "a red circle on a black background" },
-      webhook: hook,
-      webhook_events_filter: ["start"],
-    });
-    assert.equal(res.status, 201);
+    assert.equal((await hookedJob()).status, 201);
     console.log(`# POST /v1/jobs with a webhook: ${queries} queries`);
     assert.ok(queries <= 50 - WORKER_DEFAULTS.webhooks.subrequestsPerDrain, `${queries} queries`);
   });
 
   it("stops before the budget and leaves the rest pending for the next drain, which goes on from there", async () => {
-    for (let i = 0; i < 19; i++) {
-      const res = await call(user, "/v1/jobs", {
-        kind: "generate",
-        input: { prompt: "a red circle on a black background" },
-        webhook: hook,
-        webhook_events_filter: ["start"],
-      });
-      assert.equal(res.status, 201);
-    }
+    for (let i = 0; i < 19; i++) assert.equal((await hookedJob()).status, 201);
     // Claiming starts each job: 20 "start" webhooks fall due (and one job without a webhook).
     for (let i = 0; i < 21; i++) assert.equal((await call(runner, "/v1/runner/claim", { runner_id: "r", kinds: ["generate"] })).status, 200);
     const budget = WORKER_DEFAULTS.webhooks.subrequestsPerDrain;
