@@ -1,7 +1,7 @@
 // MotionBench's report: one Markdown table set, one JSON, one tuning-time PNG and one HTML page of
-// GIFs per engine tag, overwritten on each run (history lives in git).
+// GIFs. A benchmark's is per engine tag, overwritten on each run; an experiment's has its own folder.
 import { mkdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { clusterBootstrap, pairedDifference, ratioOfMeans, type Interval } from "../metrics/stats.ts";
 import { barChart } from "./chart.ts";
 import { CATEGORIES, type BenchClip } from "./motionbench-cases.ts";
@@ -29,6 +29,8 @@ export interface TuneTime {
 export interface ReportInput {
   out: string;
   tag: string;
+  /** An experiment's report goes into its own folder (RESULTS.md, RESULTS.json, assets/) and never overwrites one. */
+  experiment?: boolean;
   engine: string;
   configs: string[];
   rows: Row[];
@@ -86,10 +88,18 @@ export function summarise(rows: Row[], configs: string[]) {
   return out;
 }
 
-/** Writes RESULTS-motionbench-<tag>.md and .json, and motionbench-<tag>/ (tuning.png, index.html, gifs/): overwritten each run. */
+/** Where a report's files go: a benchmark's are named by tag and overwritten; an experiment owns its folder. */
+export function reportPaths(out: string, tag: string, experiment = false) {
+  return experiment
+    ? { md: join(out, "RESULTS.md"), json: join(out, "RESULTS.json"), extras: join(out, "assets") }
+    : { md: join(out, `RESULTS-motionbench-${tag}.md`), json: join(out, `RESULTS-motionbench-${tag}.json`), extras: join(out, `motionbench-${tag}`) };
+}
+
+/** Writes the tables (.md and .json) and the extras (tuning.png, index.html, gifs/) where `reportPaths` says. */
 export async function writeReport(input: ReportInput): Promise<void> {
   const { out, tag, configs, rows } = input;
-  const extras = join(out, `motionbench-${tag}`);
+  const paths = reportPaths(out, tag, input.experiment);
+  const extras = paths.extras;
   await mkdir(join(extras, "gifs"), { recursive: true });
   const summary = summarise(rows, configs) as ({ config: string; category: string; split: string; n: number; cases: number } & Record<string, Interval>)[];
   const get = (config: string, category: string, split: string) => summary.find((s) => s.config === config && s.category === category && s.split === split);
@@ -191,13 +201,10 @@ export async function writeReport(input: ReportInput): Promise<void> {
     "",
     `Setup: ${JSON.stringify(input.setup)}`,
     "",
-    `Previews: motionbench-${tag}/index.html (reference | ${configs.join(" | ")}, first prompt, seed 0).`,
+    `Previews: ${basename(extras)}/index.html (reference | ${configs.join(" | ")}, first prompt, seed 0).`,
   );
-  await writeFile(join(out, `RESULTS-motionbench-${tag}.md`), `${lines.join("\n")}\n`);
-  await writeFile(
-    join(out, `RESULTS-motionbench-${tag}.json`),
-    `${JSON.stringify({ engine: input.engine, setup: input.setup, summary, times: input.times, ceiling: input.ceiling, rows })}\n`,
-  );
+  await writeFile(paths.md, `${lines.join("\n")}\n`);
+  await writeFile(paths.json, `${JSON.stringify({ engine: input.engine, setup: input.setup, summary, times: input.times, ceiling: input.ceiling, rows })}\n`);
   if (input.times.length) {
     await writeFile(
       join(extras, "tuning.png"),
@@ -218,7 +225,7 @@ export async function writeReport(input: ReportInput): Promise<void> {
     join(extras, "index.html"),
     `<!doctype html><meta charset="utf-8"><title>MotionBench v4 (${input.engine})</title>
 <style>body{font:14px system-ui;margin:2em}td{padding:6px;vertical-align:top;border-bottom:1px solid #ddd}img{image-rendering:pixelated}</style>
-<h1>MotionBench v4 — ${input.engine}</h1><p>Each row: reference | ${configs.join(" | ")} (first new prompt, seed 0). Tables: <a href="../RESULTS-motionbench-${tag}.md">RESULTS-motionbench-${tag}.md</a>.</p>
+<h1>MotionBench v4 — ${input.engine}</h1><p>Each row: reference | ${configs.join(" | ")} (first new prompt, seed 0). Tables: <a href="../${basename(paths.md)}">${basename(paths.md)}</a>.</p>
 <table>${input.cases.map(cells).join("\n")}</table>\n`,
   );
 }

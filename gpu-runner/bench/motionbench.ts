@@ -32,7 +32,10 @@ const { values } = parseArgs({
     engine: { type: "string", default: "onnx" },
     provider: { type: "string", default: "cpu" },
     configs: { type: "string", default: "floor,default,decoupled-dense,naive-two-stage,fym-sparse" },
+    // JSON of named recipes ({"name": {...TuneOptions}}), or the path of a file holding it.
     recipes: { type: "string", default: "{}" },
+    // An experiment writes into gpu-runner/bench/experiments/<name>/ (refused if it already has results) and keeps its recipes there.
+    experiment: { type: "string" },
     category: { type: "string" },
     cases: { type: "string" },
     "ood-only": { type: "boolean", default: false },
@@ -54,7 +57,11 @@ const { values } = parseArgs({
 
 const quick = values.quick!;
 // --quick is the CI smoke run: one OOD case per category, tiny budgets, the whole pipeline and report.
-const recipes: Record<string, Partial<TuneOptions>> = { ...BASELINES, ...(JSON.parse(values.recipes!) as Record<string, Partial<TuneOptions>>) };
+const defined = JSON.parse(values.recipes!.trimStart().startsWith("{") ? values.recipes! : await readFile(values.recipes!, "utf8"));
+const recipes: Record<string, Partial<TuneOptions>> = { ...BASELINES, ...(defined as Record<string, Partial<TuneOptions>>) };
+const experimentDir = values.experiment ? join("gpu-runner/bench/experiments", values.experiment) : undefined;
+if (experimentDir && existsSync(join(experimentDir, "RESULTS.md")) && !values["report-only"])
+  throw new Error(`${experimentDir} already holds results: an experiment is never overwritten, name a new one`);
 const configs = (quick ? "floor,default" : values.configs!).split(",");
 
 /**
@@ -303,8 +310,14 @@ for (const ref of reportOnly ? [] : cases) {
 }
 
 if (!values["no-report"]) {
+  if (experimentDir) {
+    await mkdir(experimentDir, { recursive: true });
+    const used = Object.fromEntries(configs.filter((c) => variant(c).recipe !== "floor").map((c) => [c, recipes[variant(c).recipe]!]));
+    await writeFile(join(experimentDir, "recipes.json"), `${JSON.stringify({ base: DEFAULT_TUNE, recipes: used }, null, 2)}\n`);
+  }
   await writeReport({
-    out: values.out!,
+    out: experimentDir ?? values.out!,
+    experiment: experimentDir !== undefined,
     tag,
     engine: values["engine-label"] ?? engine.name,
     configs,

@@ -1,9 +1,11 @@
 // Weights as graph inputs (one fp16 safetensors file shared by all graphs, what ships) against
 // weights embedded in each graph as fp32 external data (python -m fymnet.export.embed_weights, in gpu-runner/model):
 // load time (read weights + create session) and run time, side by side.
-// Usage: npx tsx gpu-runner/bench/weights-layout.ts EMBEDDED_DIR [--out DIR]
+// An experiment (the decision is made): a new run writes a new folder.
+// Usage: npx tsx gpu-runner/bench/weights-layout.ts EMBEDDED_DIR --out gpu-runner/bench/experiments/YYYY-MM-DD-weights-layout
 import ort from "onnxruntime-node";
-import { writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { goldenInputs } from "../engine/golden.ts";
@@ -13,10 +15,12 @@ import { readFloatTensors } from "../engine/weights.ts";
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
-  options: { out: { type: "string", default: "gpu-runner/bench/results" }, runs: { type: "string", default: "10" } },
+  options: { out: { type: "string" }, runs: { type: "string", default: "10" } },
 });
 const embedded = positionals[0];
-if (!embedded) throw new Error("usage: weights-layout.ts EMBEDDED_DIR");
+if (!embedded || !values.out) throw new Error("usage: weights-layout.ts EMBEDDED_DIR --out gpu-runner/bench/experiments/YYYY-MM-DD-weights-layout");
+if (existsSync(join(values.out, "RESULTS.md"))) throw new Error(`${values.out} already holds results: an experiment is never overwritten`);
+await mkdir(values.out, { recursive: true });
 const manifest = await loadManifest(DEFAULT_ARTIFACTS, { verify: false });
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const opts = sessionOptions("cpu", 2);
@@ -64,8 +68,5 @@ for (const graph of ["denoiser", "train_step_sparse"] as GraphName[]) {
     console.log(line);
   }
 }
-await writeFile(join(values.out!, "RESULTS-weights-layout-onnx-cpu.md"), `${lines.join("\n")}\n`);
-await writeFile(
-  join(values.out!, "RESULTS-weights-layout-onnx-cpu.json"),
-  `${JSON.stringify({ at: new Date().toISOString(), runs: Number(values.runs), figures }, null, 1)}\n`,
-);
+await writeFile(join(values.out!, "RESULTS.md"), `${lines.join("\n")}\n`);
+await writeFile(join(values.out!, "RESULTS.json"), `${JSON.stringify({ at: new Date().toISOString(), runs: Number(values.runs), figures }, null, 1)}\n`);

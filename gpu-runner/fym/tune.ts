@@ -52,7 +52,7 @@ export interface TuneOptions {
    * step sees k times the data. Only engines that batch (the torch engine) take more than 1: there the
    * k samples are rows of the one batched step; the ONNX engine's graphs take one sample and refuse it
    * (TuneOptionError). The spatial stage keeps one sample a step. Measured (H100, TF32;
-   * RESULTS-motionbench-sweep-torch-h100.md, 16 cases × 2 seeds, paired against the default, and
+   * gpu-runner/bench/experiments/2026-11-25-samples-per-step-sweep, 16 cases × 2 seeds, paired against the default, and
    * RESULTS-batched-torch-h100.md, one tune alone): 4 samples × 700 steps keep the default's motion
    * fidelity (default − it = +0.00, −0.03…0.04) in 10.0–10.4 s against 17 s, 4 × 600 steps nearly
    * (+0.01, −0.03…0.06) in 9.2 s; a step of 4 samples costs 13.5 ms against 8.0 ms for one. Batched with other tunes it costs
@@ -99,10 +99,10 @@ export const DEFAULT_TUNE: TuneOptions = {
   // the first half of the sampling steps (applyUntil 0.5, config naive-aug@early10): motion fidelity
   // 0.68 against 0.55 for decoupled heads (paired +0.13, 0.10…0.17), appearance integrity 0.93 vs
   // 0.85, leakage 0.04 vs 0.06. Decoupled heads gained nothing once the augmentation removes the
-  // appearance the LoRA would otherwise learn (and in the recipe sweep as of commit 42b1aa9,
-  // RESULTS-motionbench-sweep-torch-h100.md). FYM's sparse sampling loses the motion in this model
+  // appearance the LoRA would otherwise learn (and in the augmentation sweep,
+  // gpu-runner/bench/experiments/2026-11-25-augmentation-sweep). FYM's sparse sampling loses the motion in this model
   // (fym-sparse 0.18); it stays an option for a fast, weaker LoRA (sampling "strided").
-  // 2000 steps at 3e-3 is the cost of that motion: in the speed sweep (RESULTS-motionbench-sweep-torch-h100.md as of commit 019d821,
+  // 2000 steps at 3e-3 is the cost of that motion: in the speed sweep (gpu-runner/bench/experiments/2026-11-25-speed-sweep,
   // 16 cases × 2 seeds, paired against the default) 1200 steps (10.8 s alone on the H100 against 17.2 s,
   // RESULTS-batched-torch-h100.md) lose 0.16 of motion fidelity (0.09…0.24), 1500 steps 0.13, 1000 and
   // 800 steps 0.27 and 0.34; a higher learning rate loses more (5e-3: −0.28 at 1200 steps; 8e-3
@@ -118,7 +118,7 @@ export const DEFAULT_TUNE: TuneOptions = {
   rope: "plain",
   decoupleHeads: false,
   // No motion loss, margin 0, α 1: a motion-loss weight of 1, 3 or 10, α = 1.25 and 500 spatial steps
-  // did not change motion fidelity beyond run-to-run noise (the recipe sweep as of commit 5c1c65d).
+  // did not change motion fidelity beyond run-to-run noise (gpu-runner/bench/experiments/2026-11-24-recipe-sweep-2).
   motionLossWeight: 0,
   headMargin: 0,
   headAlpha: 1,
@@ -141,7 +141,7 @@ export const DEFAULT_TUNE_BENCHMARK = {
 /**
  * The default recipe's form on an engine whose step carries several samples for little more than
  * one (a batched trainer: the torch engine): 4 samples a step × 600 temporal steps. The full
- * MotionBench, same run as the 1 × 2000 form (RESULTS-motionbench-samples-torch-h100.md, n = 432 each):
+ * MotionBench, same run as the 1 × 2000 form (gpu-runner/bench/experiments/2026-11-25-samples-per-step-full, n = 432 each):
  * motion fidelity 0.69 (0.65…0.73) against 0.69 (0.64…0.73), paired 1 × 2000 − this = −0.00
  * (−0.02…0.01); appearance integrity 0.96 vs 0.94, leakage 0.02 vs 0.04; a whole tune alone on the
  * H100 9.2 s against 16.9 s (RESULTS-batched-torch-h100.md). Engines without a batched trainer
@@ -151,7 +151,7 @@ export const BATCHED_DEFAULT: Partial<TuneOptions> = { samplesPerStep: 4, tempor
 
 /** MotionBench figures of the batched form, stamped on the LoRAs it tunes. */
 export const BATCHED_DEFAULT_BENCHMARK = {
-  file: "gpu-runner/bench/results/RESULTS-motionbench-samples-torch-h100.md",
+  file: "gpu-runner/bench/experiments/2026-11-25-samples-per-step-full/RESULTS.md",
   config: "k4-t600",
   motion_fidelity: { all: [0.69, 0.65, 0.73], id: [0.71, 0.65, 0.76], ood: [0.67, 0.62, 0.72] },
   no_lora: 0.1,

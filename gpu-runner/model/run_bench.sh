@@ -3,7 +3,8 @@
 # From the project root on the GPU machine, after ../shared/tools/device-pack.sh and
 # gpu-runner/model/device-slim.sh here (carry .device):
 #   [RECIPES=default,name] [DEFINE='{"name":{...}}'] [SIZES=1,8,32] [TF32=1] [TESTS=0] bash gpu-runner/model/run_bench.sh batched  # CUDA tests of the torch engine, tunes/min against N
-#   CONFIGS=... RECIPES=... [BATCH=64] [TF32=1] bash gpu-runner/model/run_bench.sh sweep    # recipes side by side on 16 cases (4 per category)
+#   EXPERIMENT=YYYY-MM-DD-name CONFIGS=... RECIPES=file.json [BATCH=64] [TF32=1] bash gpu-runner/model/run_bench.sh sweep
+#       # recipes side by side on 16 cases (4 per category), into gpu-runner/bench/experiments/$EXPERIMENT/ (never overwritten)
 #   bash gpu-runner/model/run_bench.sh full     # the whole MotionBench: floor, FYM, naive, ablations (≤ 10 min)
 # Everything lands in $OUT/bench.tar.gz (reports, GIFs, per-case caches) plus the RESULTS-*.md/.json files,
 # named as gpu-runner/bench/results/ keeps them (copy them there and commit: one file per benchmark and engine).
@@ -17,8 +18,9 @@ TSX=node_modules/.bin/tsx
 case "${1:-sweep}" in
   sweep)
     timeout "${SWEEP_S:-330}" $TSX gpu-runner/bench/motionbench.ts --engine torch --tag sweep-torch-h100 --out $W --cases 4 --seeds 2 --prompts 1 --batch "${BATCH:-16}" ${TF32:+--tf32} \
-      --configs "${CONFIGS:?set CONFIGS}" --recipes "${RECIPES:-{\}}" > $W/sweep.log 2>&1
+      --experiment "${EXPERIMENT:?set EXPERIMENT (a new name: YYYY-MM-DD-what)}" --configs "${CONFIGS:?set CONFIGS}" --recipes "${RECIPES:-{\}}" > $W/sweep.log 2>&1
     tail -c 3000 $W/sweep.log | tr '\r' '\n' | tail -5
+    tar -czf "$OUT/experiment.tar.gz" -C gpu-runner/bench/experiments "$EXPERIMENT"  # unpack into gpu-runner/bench/experiments/ and commit
     ;;
   batched)  # CUDA tests of the torch engine (batched = sequential included; TESTS=0 skips them) and tunes/min against N
     [ "${TESTS:-1}" != 0 ] && { MOTION_LORA_TORCH_DEVICE=cuda timeout 150 node test/run.mjs torch-engine > $W/torch-engine-tests-cuda.log 2>&1; grep -E "^# (pass|fail)" $W/torch-engine-tests-cuda.log; }
