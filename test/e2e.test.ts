@@ -134,6 +134,15 @@ describe("end to end: tune and generate through registry and runner processes", 
       (e: unknown) => e instanceof JobFailedError && e.code === "invalid_video" && /16 frames of 32×32/.test(e.message),
     );
     assert.equal((await alice.jobs.get(job.id)).attempts, 1, "bad input is not retried");
+    // A recipe by name is that recipe's options: the batched default's 4 samples a step cannot run on the CPU runner's ONNX graphs.
+    const batched = await alice.jobs.create({
+      kind: "tune",
+      input: { video_sha256: version.reference_video_sha256!, prompt: CAPTION, lora: "alice/diamond-path", recipe: "default-batched" },
+    });
+    await assert.rejects(
+      alice.jobs.wait(batched.id),
+      (e: unknown) => e instanceof JobFailedError && e.code === "unsupported_option" && /samplesPerStep 4/.test(e.message),
+    );
   });
 
   it("finishes a job once when its runner is killed mid-job and another takes over", async () => {

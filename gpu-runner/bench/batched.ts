@@ -8,7 +8,9 @@
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { TorchEngine } from "../engine/torch-engine.ts";
-import { BASELINES, DEFAULT_TUNE, tuneMany, type TuneOptions } from "../fym/tune.ts";
+import type { TuneOptions } from "../fym/options.ts";
+import { BASELINES, DEFAULT_TUNE } from "../fym/recipes.ts";
+import { tuneMany } from "../fym/tune.ts";
 import { loadMotionBench } from "./motionbench-cases.ts";
 
 const { values } = parseArgs({

@@ -10,7 +10,8 @@ import { BACKGROUND_COLOURS, OBJECT_COLOURS, paintClip, RGB, stillPath, type Pai
 import { Rng } from "../rng.ts";
 import { appearanceVariants, BACKGROUND_RGB, captionColours, fitPalette, OBJECT_RGB } from "./augment.ts";
 import { generate } from "./sampler.ts";
-import { DEFAULT_TUNE, recipeName, tune, tuneMany } from "./tune.ts";
+import { DEFAULT_TUNE, recipeName } from "./recipes.ts";
+import { tune, tuneMany } from "./tune.ts";
 
 const line = (x0: number, y0: number, vx: number, vy: number): [number, number][] => Array.from({ length: 16 }, (_, f) => [x0 + vx * f, y0 + vy * f]);
 const rms = (a: Float32Array, b: Float32Array) => Math.sqrt(a.reduce((s, x, i) => s + (x - b[i]!) ** 2, 0) / a.length) / 2; // in [0, 1] units

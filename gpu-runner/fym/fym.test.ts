@@ -12,7 +12,8 @@ import { Rng } from "../rng.ts";
 import { framePositions, sampleFrames } from "./frame-sampling.ts";
 import { classifyHeads, probeHeads } from "./head-classification.ts";
 import { generate } from "./sampler.ts";
-import { tune, tuneMany, TuneOptionError } from "./tune.ts";
+import { TuneOptionError } from "./options.ts";
+import { tune, tuneMany } from "./tune.ts";
 
 describe("Follow-Your-Motion pipeline (ONNX engine, CPU)", () => {
   let engine: OnnxEngine;

@@ -1,51 +1,51 @@
-// The default recipe and the benchmark it cites must agree: a LoRA tuned with the defaults is stamped
-// with DEFAULT_TUNE_BENCHMARK, so those figures and the recipe must be the ones of the committed run.
+// Recipes are files (fym/recipes/) and a LoRA's benchmark stamp is read from its recipe's evidence:
+// these tests hold the default to the run it cites, and the stamp to what LoRAs carried before.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
-import { BATCHED_DEFAULT, BATCHED_DEFAULT_BENCHMARK, DEFAULT_TUNE, DEFAULT_TUNE_BENCHMARK, defaultBenchmarkOf, defaultTuneFor, recipeName } from "./tune.ts";
+import { RecipeName } from "../../sdk/schema/jobs.ts";
+import { BASELINES, BATCHED_DEFAULT, benchmarkStamp, DEFAULT_TUNE, defaultBenchmarkOf, defaultTuneFor, RECIPES, recipe, recipeName } from "./recipes.ts";
 
 type Interval = { mean: number; lo: number; hi: number };
-const results = JSON.parse(readFileSync(new URL(`../../${DEFAULT_TUNE_BENCHMARK.file.replace(/\.md$/, ".json")}`, import.meta.url), "utf8")) as {
+type Results = {
   setup: { tune: Record<string, unknown>; recipes: Record<string, Record<string, unknown>>; genSteps: number };
   summary: ({ config: string; category: string; split: string } & Record<string, Interval>)[];
 };
-const row = (config: string, split: string) => results.summary.find((s) => s.config === config && s.category === "all" && s.split === split)!;
-const r2 = (x: number) => Math.round(x * 100) / 100;
-
-/** The figures a LoRA of a default form carries are those its cited run reports (`at` reads that run's rows). */
-function assertStamped(bench: typeof DEFAULT_TUNE_BENCHMARK | typeof BATCHED_DEFAULT_BENCHMARK, at: typeof row) {
-  for (const [split, key] of [
-    ["all", "all"],
-    ["ID", "id"],
-    ["OOD", "ood"],
-  ] as const) {
-    const f = at(bench.config, split).fidelity!;
-    assert.deepEqual(bench.motion_fidelity[key], [r2(f.mean), r2(f.lo), r2(f.hi)], `motion fidelity ${split}`);
-  }
-  const integrity = at(bench.config, "all").integrity!;
-  assert.deepEqual(bench.appearance_integrity, [r2(integrity.mean), r2(integrity.lo), r2(integrity.hi)]);
-  assert.equal(bench.leakage, r2(at(bench.config, "all").leakage!.mean));
-  assert.equal(bench.no_lora, r2(at("floor", "all").fidelity!.mean));
-}
+const evidence = (name: string) => {
+  const r = recipe(name);
+  return { ...r.evidence!, results: JSON.parse(readFileSync(new URL(`../../${r.evidence!.file}`, import.meta.url), "utf8")) as Results };
+};
 
 describe("default recipe", () => {
-  const [recipe, variant] = DEFAULT_TUNE_BENCHMARK.config.split("@") as [string, string | undefined];
+  const { config, results } = evidence("default");
+  const [ran, variant] = config.split("@") as [string, string | undefined];
 
   it("is the recipe the cited MotionBench run measured under the config it names", () => {
-    const ran = { ...results.setup.tune, ...results.setup.recipes[recipe] };
+    const options = { ...results.setup.tune, ...results.setup.recipes[ran] };
     for (const [k, v] of Object.entries(DEFAULT_TUNE)) {
       if (k === "seed" || k === "applyUntil") continue;
-      assert.deepEqual(ran[k], v, `DEFAULT_TUNE.${k} differs from the benchmarked run of ${recipe}`);
+      assert.deepEqual(options[k], v, `default.json's ${k} differs from the benchmarked run of ${ran}`);
     }
     // applyUntil is how the LoRA is used: the run's @early<k> generation variant, k of its steps.
     const early = variant ? Number(/^early(\d+)$/.exec(variant)?.[1]) : results.setup.genSteps;
     assert.equal(early / results.setup.genSteps, DEFAULT_TUNE.applyUntil ?? 1, "applyUntil is the benchmarked share of sampling steps");
   });
 
-  it("stamps the figures of that run", () => {
-    assertStamped(DEFAULT_TUNE_BENCHMARK, row);
-    assert.equal(DEFAULT_TUNE_BENCHMARK.naive_two_stage, r2(row("naive-two-stage", "all").fidelity!.mean));
+  it("stamps the figures of that run: the same stamp a default LoRA carried when they were copied into code", () => {
+    assert.deepEqual(benchmarkStamp(recipe("default")), {
+      file: "gpu-runner/bench/results/RESULTS-motionbench-torch-h100.md",
+      config: "naive-aug@early10",
+      motion_fidelity: { all: [0.68, 0.64, 0.72], id: [0.71, 0.65, 0.76], ood: [0.66, 0.61, 0.72] },
+      no_lora: 0.1,
+      naive_two_stage: 0.62,
+      appearance_integrity: [0.93, 0.9, 0.96],
+      leakage: 0.04,
+    });
+  });
+
+  it("says why for every option it sets", () => {
+    const notes = JSON.parse(readFileSync(new URL("./recipes/default.json", import.meta.url), "utf8")).notes as Record<string, string>;
+    assert.deepEqual(Object.keys(notes).sort(), Object.keys(DEFAULT_TUNE).sort());
   });
 
   it("names a recipe default only when every option but the seed is the default", () => {
@@ -61,21 +61,27 @@ describe("default recipe", () => {
 });
 
 describe("the default's batched form (engines with a batched trainer)", () => {
-  const file = JSON.parse(
-    readFileSync(new URL(`../../${BATCHED_DEFAULT_BENCHMARK.file.replace(/\.md$/, ".json")}`, import.meta.url), "utf8"),
-  ) as typeof results;
-  const at = (config: string, split: string) => file.summary.find((s) => s.config === config && s.category === "all" && s.split === split)!;
+  const { config, results } = evidence("default-batched");
 
   it("is the recipe the cited run measured, beside the one-sample default it replaces", () => {
-    const ran = { ...file.setup.tune, ...file.setup.recipes[BATCHED_DEFAULT_BENCHMARK.config] };
+    const ran = { ...results.setup.tune, ...results.setup.recipes[config] };
     for (const [k, v] of Object.entries({ ...DEFAULT_TUNE, ...BATCHED_DEFAULT })) {
       if (k === "seed" || k === "applyUntil") continue;
       assert.deepEqual(ran[k], v, `${k} differs from the benchmarked run`);
     }
-    assert.ok("default" in file.setup.recipes || file.summary.some((s) => s.config === "default"), "the same run measured the one-sample default");
+    assert.ok("default" in results.setup.recipes || results.summary.some((s) => s.config === "default"), "the same run measured the one-sample default");
   });
 
-  it("stamps the figures of that run", () => assertStamped(BATCHED_DEFAULT_BENCHMARK, at));
+  it("stamps the figures of that run", () => {
+    assert.deepEqual(benchmarkStamp(recipe("default-batched")), {
+      file: "gpu-runner/bench/experiments/2026-11-25-samples-per-step-full/RESULTS.md",
+      config: "k4-t600",
+      motion_fidelity: { all: [0.69, 0.65, 0.73], id: [0.71, 0.65, 0.76], ood: [0.67, 0.62, 0.72] },
+      no_lora: 0.1,
+      appearance_integrity: [0.96, 0.93, 0.99],
+      leakage: 0.02,
+    });
+  });
 
   it("applies where the engine batches and the job leaves the temporal steps to the recipe", () => {
     const torchLike = { createTrainer: async () => ({}) as never };
@@ -83,7 +89,37 @@ describe("the default's batched form (engines with a batched trainer)", () => {
     assert.equal(defaultTuneFor(torchLike).temporalSteps, 600);
     assert.deepEqual(defaultTuneFor(torchLike, { temporalSteps: 2000 }), DEFAULT_TUNE, "a job's own step count means one-sample steps");
     assert.deepEqual(defaultTuneFor({}), DEFAULT_TUNE, "ONNX keeps 1 × 2000");
-    assert.equal(defaultBenchmarkOf({ ...DEFAULT_TUNE, ...BATCHED_DEFAULT }), BATCHED_DEFAULT_BENCHMARK);
-    assert.equal(defaultBenchmarkOf(DEFAULT_TUNE), DEFAULT_TUNE_BENCHMARK);
+    assert.equal(defaultBenchmarkOf({ ...DEFAULT_TUNE, ...BATCHED_DEFAULT }), benchmarkStamp(recipe("default-batched")));
+    assert.equal(defaultBenchmarkOf(DEFAULT_TUNE), benchmarkStamp(recipe("default")));
+  });
+});
+
+describe("recipe files", () => {
+  it("resolve to the option sets the ablations always had (the literals they were in code)", () => {
+    const SPARSE = { appearanceAug: 0, applyUntil: 1, decoupleHeads: true, rope: "adaptive", sampling: "strided", temporalSteps: 800 } as const;
+    const before = {
+      default: {},
+      "default-batched": { samplesPerStep: 4, temporalSteps: 600 },
+      "decoupled-dense": { appearanceAug: 0, applyUntil: 1, decoupleHeads: true, rope: "adaptive" },
+      "naive-two-stage": { appearanceAug: 0, applyUntil: 1, decoupleHeads: false, rope: "plain" },
+      "naive-aug": { decoupleHeads: false, rope: "plain", appearanceAug: 0.5, applyUntil: 1 },
+      "fym-sparse": SPARSE,
+      "fym-sparse-no-adaptive-rope": { ...SPARSE, rope: "plain" },
+      "fym-sparse-no-decoupling": { ...SPARSE, decoupleHeads: false },
+      "fym-sparse8-centred": { ...SPARSE, sparseFrames: 8, rope: "centred", temporalSteps: 2000 },
+    } as const;
+    assert.deepEqual(Object.keys(BASELINES).sort(), Object.keys(before).sort());
+    for (const [name, options] of Object.entries(before)) assert.deepEqual({ ...DEFAULT_TUNE, ...BASELINES[name] }, { ...DEFAULT_TUNE, ...options }, name);
+  });
+
+  it("are the recipes the API names (sdk/schema RecipeName), one file each", () => {
+    assert.deepEqual([...RECIPES.keys()].sort(), [...RecipeName.options].sort());
+  });
+
+  it("each say why, and every one with evidence stamps from a file that has its config", () => {
+    for (const r of RECIPES.values()) {
+      assert.ok(r.why.length > 20, r.name);
+      if (r.evidence) assert.ok(benchmarkStamp(r).motion_fidelity.all.length === 3, r.name);
+    }
   });
 });

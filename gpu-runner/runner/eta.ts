@@ -1,5 +1,6 @@
 import type { ModelConfig } from "../engine/config.ts";
-import type { Progress, TuneOptions } from "../fym/tune.ts";
+import type { TuneOptions } from "../fym/options.ts";
+import type { Progress } from "../fym/tune.ts";
 
 /** What a tune will run: the steps of each stage and the frames a temporal step trains on. */
 export interface TunePlan {

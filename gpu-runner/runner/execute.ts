@@ -17,7 +17,9 @@ import { headHeatmap } from "../fym/heatmap.ts";
 import { clipFromRgb, clipToFrames } from "../clip.ts";
 import type { Engine } from "../engine/engine.ts";
 import { generate } from "../fym/sampler.ts";
-import { defaultBenchmarkOf, defaultTuneFor, recipeName, tune, type Progress, type TuneOptions } from "../fym/tune.ts";
+import type { TuneOptions } from "../fym/options.ts";
+import { defaultBenchmarkOf, defaultTuneFor, recipe as recipeByName, recipeName } from "../fym/recipes.ts";
+import { tune, type Progress } from "../fym/tune.ts";
 import { decodeLora, encodeLora } from "../lora/file.ts";
 import type { LoraWeights } from "../lora/tensors.ts";
 import { RunnerError } from "../errors.ts";
@@ -106,7 +108,10 @@ export class Executor {
       );
     }
     const clip = clipFromRgb(frames.rgb, frames.count, frames.width);
+    // A named recipe other than the default is the whole option set; the default is left to the engine's form of it (defaultTuneFor).
+    const named = input.recipe !== undefined && input.recipe !== "default" ? recipeByName(input.recipe).options : {};
     const partial: Partial<TuneOptions> = {
+      ...named,
       ...(o.spatial_steps !== undefined && { spatialSteps: o.spatial_steps }),
       ...(o.temporal_steps !== undefined && { temporalSteps: o.temporal_steps }),
       ...(sampling !== undefined && { sampling }),

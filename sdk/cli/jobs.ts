@@ -2,7 +2,7 @@ import { writeFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { MotionLoraError } from "../client/errors.ts";
 import { nextProgress, type JobProgress } from "../client/client.ts";
-import { TuneOptions, type Job, type JobEvent } from "../schema/index.ts";
+import { RecipeName, TuneOptions, type Job, type JobEvent } from "../schema/index.ts";
 import { category, client } from "./catalog.ts";
 import { args, intFlag, out, UsageError, type Command } from "./command.ts";
 import { progressBar } from "./progress.ts";
@@ -39,8 +39,9 @@ function interrupt(): AbortSignal {
 const tune: Command = {
   name: "tune",
   usage: `  motion-lora tune CLIP --prompt "caption of the clip" --lora OWNER/NAME [--title T --category C]
-                   [--spatial-steps N] [--temporal-steps N] [--sampling dense|strided|random] [--seed N] [-o preview.gif]
-                   (defaults carry the most motion; --sampling strided --temporal-steps 800 is ~8× faster, weaker)`,
+                   [--recipe NAME] [--spatial-steps N] [--temporal-steps N] [--sampling dense|strided|random] [--seed N] [-o preview.gif]
+                   (the default recipe carries the most motion; --recipe fym-sparse is ~8× faster and weaker;
+                   recipes: ${RecipeName.options.join(", ")})`,
   async run(argv) {
     const { values, positionals } = args(argv, {
       prompt: { type: "string" },
@@ -49,12 +50,15 @@ const tune: Command = {
       category: { type: "string" },
       "spatial-steps": { type: "string" },
       "temporal-steps": { type: "string" },
+      recipe: { type: "string" },
       sampling: { type: "string" },
       seed: { type: "string" },
       output: { type: "string", short: "o" },
     });
     const sampling = values.sampling === undefined ? undefined : TuneOptions.shape.sampling.safeParse(values.sampling);
     if (sampling && !sampling.success) throw new UsageError(`--sampling must be dense, strided or random, got '${values.sampling}'`);
+    const recipe = values.recipe === undefined ? undefined : RecipeName.safeParse(values.recipe);
+    if (recipe && !recipe.success) throw new UsageError(`--recipe must be one of ${RecipeName.options.join(", ")}; got '${values.recipe}'`);
     const clipPath = positionals[0];
     if (!clipPath || !values.prompt || !values.lora) throw new UsageError("tune needs CLIP, --prompt and --lora OWNER/NAME");
     const options = {
@@ -74,6 +78,7 @@ const tune: Command = {
         video,
         prompt: values.prompt,
         lora: values.lora,
+        ...(recipe?.data && { recipe: recipe.data }),
         options,
         create: { title: values.title ?? values.lora.split("/")[1]!, category: cat ?? "single-object" },
         onProgress: (p) => bar.update(p),

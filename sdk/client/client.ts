@@ -49,6 +49,8 @@ export interface TuneParams extends Followed {
   lora: string;
   /** Creates the LoRA with its first version when it does not exist yet: a job that fails leaves no empty LoRA. */
   create?: Omit<z.input<typeof LoraCreate>, "name" | "owner">;
+  /** The runner's recipe by name (default: "default"); `options` override its values. */
+  recipe?: TuneInput["recipe"];
   options?: TuneInput["options"];
 }
 
@@ -109,6 +111,7 @@ export class MotionLora {
           prompt: p.prompt,
           lora: `${ref.owner}/${ref.name}`,
           ...(p.create && { create: p.create }),
+          ...(p.recipe && { recipe: p.recipe }),
           options: p.options ?? {},
         },
         ...hook(p),

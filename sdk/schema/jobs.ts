@@ -49,6 +49,24 @@ export const TuneOptions = z
     message: "applies to sparse sampling only; set sampling to 'strided' or 'random', or leave sparse_frames out",
   });
 
+/** The runner's recipes (gpu-runner/fym/recipes/, one file each; a test holds this list to the files). */
+export const RecipeName = z
+  .enum([
+    "default",
+    "default-batched",
+    "decoupled-dense",
+    "naive-two-stage",
+    "naive-aug",
+    "fym-sparse",
+    "fym-sparse-no-adaptive-rope",
+    "fym-sparse-no-decoupling",
+    "fym-sparse8-centred",
+  ])
+  .describe(
+    "the recipe to tune with (default: 'default', the most motion measured, in the form the runner's engine trains fastest); `options` override its values. fym-sparse is Follow-Your-Motion's own sparse stage 2: fast, and weak in this model",
+  );
+export type RecipeName = z.infer<typeof RecipeName>;
+
 export const TuneInput = z.strictObject({
   video_sha256: Sha256.describe("the reference clip, uploaded as a blob of kind 'video'"),
   prompt: Prompt.describe("a caption of the reference clip in the model's vocabulary"),
@@ -56,6 +74,7 @@ export const TuneInput = z.strictObject({
   create: LoraCreate.omit({ name: true, owner: true })
     .optional()
     .describe("when the LoRA does not exist yet: create it with these fields together with its first version, so a job that fails leaves no empty LoRA"),
+  recipe: RecipeName.optional(),
   options: TuneOptions.default({}),
 });
 export type TuneInput = z.infer<typeof TuneInput>;
