@@ -177,6 +177,43 @@ describe("blobs", () => {
     assert.equal((await r.call("GET", `/v1/blobs/${sha}`, { token: r.admin })).status, 200);
   });
 
+  it("ends a read grant when the LoRA version holding the blob is made private or deleted; a grant no version holds stands", async () => {
+    const carol = await r.key("carol");
+    const publish = async (name: string, alpha: string) => {
+      await r.call("POST", "/v1/loras", { token: alice, json: { name, title: name, category: "single-object" } });
+      const sha = await sha256(loraFile({ alpha }));
+      await put(loraFile({ alpha }), "lora");
+      assert.equal((await r.call("POST", `/v1/loras/alice/${name}/versions`, { token: alice, json: { file_sha256: sha } })).status, 201);
+      return sha;
+    };
+    const privatised = await publish("goes-private", "3");
+    const deleted = await publish("goes-away", "5");
+    const generate = await r.call("POST", "/v1/jobs", {
+      token: carol,
+      json: {
+        kind: "generate",
+        input: { prompt: "a red circle on a black background", loras: [{ ref: "alice/goes-private" }, { ref: "alice/goes-away" }] },
+      },
+    });
+    assert.equal(generate.status, 201, JSON.stringify(generate.body));
+    // Grants an older registry wrote at job creation, and one of a blob no version holds (a generate job's result).
+    const clip = new Uint8Array(200).fill(4);
+    clip.set(GIF.subarray(0, 6));
+    await put(clip, "video", bob);
+    for (const sha of [privatised, deleted, await sha256(clip)]) await r.services.blobs.grant(sha, "carol");
+    const read = async (sha: string) => (await r.call("GET", `/v1/blobs/${sha}`, { token: carol })).status;
+    assert.deepEqual([await read(privatised), await read(deleted)], [200, 200], "readable while the LoRAs are public");
+
+    await r.call("PATCH", "/v1/loras/alice/goes-private", { token: alice, json: { visibility: "private" } });
+    await r.call("DELETE", "/v1/loras/alice/goes-away", { token: alice });
+    assert.equal(await read(privatised), 404, "not after the LoRA is made private");
+    assert.equal(await read(deleted), 404, "not after it is deleted");
+    assert.equal((await r.call("GET", `/v1/blobs/${privatised}/info`, { token: carol })).status, 404);
+    assert.equal(await read(await sha256(clip)), 200, "a grant of a blob no version holds stands");
+    assert.equal((await r.call("GET", `/v1/blobs/${deleted}`, { token: alice })).status, 200, "the uploader keeps her bytes");
+    await r.call("POST", `/v1/jobs/${generate.body.id}/cancel`, { token: carol });
+  });
+
   it("needs a write key to upload", async () => {
     assert.equal((await r.call("PUT", `/v1/blobs/${await sha256(GIF)}?kind=preview`, { body: GIF as BodyInit })).status, 401);
     const reader = await r.key("carol", ["read"]);

@@ -110,34 +110,35 @@ export class BlobService {
     throw new RegistryError("not_found", `blob ${sha256} was not found`);
   }
 
-  /** Runners and admins read everything; others read blobs they uploaded or that a visible LoRA version uses. */
+  /**
+   * Runners read everything; others read blobs they uploaded, blobs a LoRA version they can see
+   * holds, and blobs granted to them by a job (its inputs and results). A grant stands only while no
+   * version holds the blob, or one of the grantee's own LoRAs (deleted ones included) does: what a
+   * version of another owner's holds is readable exactly while that version is visible.
+   */
   async canRead(p: Principal, sha256: string): Promise<boolean> {
     if (hasScope(p, "runner")) return true;
-    if (p.owner !== null) {
-      const [own] = await this.db
+    const [held] =
+      p.owner === null
+        ? []
+        : await this.db
+            .select({ uploaded: blobOwners.uploaded })
+            .from(blobOwners)
+            .where(and(eq(blobOwners.sha256, sha256), eq(blobOwners.owner, p.owner)))
+            .limit(1);
+    if (held?.uploaded === 1) return true;
+    const holders = (where: SQL) =>
+      this.db
         .select({ one: sql`1` })
-        .from(blobOwners)
-        .where(and(eq(blobOwners.sha256, sha256), eq(blobOwners.owner, p.owner)))
+        .from(loraVersions)
+        .innerJoin(loras, eq(loras.id, loraVersions.loraId))
+        .where(and(holdsBlob(sha256), where))
         .limit(1);
-      if (own) return true;
-    }
-    const [used] = await this.db
-      .select({ one: sql`1` })
-      .from(loraVersions)
-      .innerJoin(loras, eq(loras.id, loraVersions.loraId))
-      .where(
-        and(
-          or(
-            eq(loraVersions.fileSha256, sha256),
-            eq(loraVersions.previewSha256, sha256),
-            eq(loraVersions.referenceVideoSha256, sha256),
-            sql`exists (select 1 from json_each(${loraVersions.samples}) where json_extract(value, '$.preview_sha256') = ${sha256})`,
-          ),
-          visibleTo(p),
-        ),
-      )
-      .limit(1);
-    return used !== undefined;
+    const [visible] = await holders(visibleTo(p));
+    if (visible) return true;
+    if (!held || p.owner === null) return false;
+    const [foreign, own] = await this.db.batch([holders(sql`1`), holders(eq(loras.owner, p.owner))]);
+    return foreign.length === 0 || own.length > 0;
   }
 
   /** Lets `owner` read a blob by hash (a job's inputs and results); not counted against its quota. */
@@ -218,4 +219,14 @@ export class BlobService {
     }
     return { removed };
   }
+}
+
+/** Versions that hold a blob: as their file, preview, reference video or a sample's preview. */
+function holdsBlob(sha256: string): SQL {
+  return or(
+    eq(loraVersions.fileSha256, sha256),
+    eq(loraVersions.previewSha256, sha256),
+    eq(loraVersions.referenceVideoSha256, sha256),
+    sql`exists (select 1 from json_each(${loraVersions.samples}) where json_extract(value, '$.preview_sha256') = ${sha256})`,
+  )!;
 }

@@ -79,10 +79,15 @@ export const loraVersions = sqliteTable(
     samples: text("samples", { mode: "json" }).$type<{ prompt: string; preview_sha256: string }[]>().notNull().default([]),
     downloads: integer("downloads").notNull().default(0),
     jobId: text("job_id"),
+    /** The Idempotency-Key a person's publish carried, and the hash of its body: a retry returns this version. */
+    idempotencyKey: text("idempotency_key"),
+    requestHash: text("request_hash"),
     createdAt: integer("created_at").notNull(),
   },
   (t) => [
     uniqueIndex("lora_versions_lora_version").on(t.loraId, t.version),
+    // One version per key and LoRA, however often a lost answer makes the client retry.
+    uniqueIndex("lora_versions_idempotency").on(t.loraId, t.idempotencyKey),
     // A tune job publishes at most one version, however often its completion is retried.
     uniqueIndex("lora_versions_job").on(t.jobId),
     index("lora_versions_base_model").on(t.baseModelId, t.loraId),

@@ -8,6 +8,7 @@ const STATUS: Record<ErrorCode, number> = {
   api_key_revoked: 401,
   insufficient_scope: 403,
   forbidden: 403,
+  tune_target_not_owned: 403,
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,

@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import type * as z from "zod";
+import * as z from "zod";
 import { RegistryError } from "./errors.ts";
 
 function issues(error: z.ZodError) {
@@ -70,4 +70,15 @@ export function query<T extends z.ZodType>(c: Context, schema: T): z.output<T> {
 /** Validates one path parameter. */
 export function param<T extends z.ZodType>(c: Context, name: string, schema: T): z.output<T> {
   return parseWith(schema, c.req.param(name), `path parameter '${name}'`);
+}
+
+const IdempotencyKey = z.string().regex(/^[\x21-\x7e]{1,255}$/, "must be 1–255 visible ASCII characters");
+
+/** The request's Idempotency-Key header (job creation, publishing a version), checked; undefined when absent. */
+export function idempotencyKey(c: Context): string | undefined {
+  const header = c.req.header("idempotency-key");
+  if (header === undefined) return undefined;
+  const key = IdempotencyKey.safeParse(header);
+  if (!key.success) throw new RegistryError("validation_failed", `Idempotency-Key ${key.error.issues[0]?.message}`);
+  return key.data;
 }

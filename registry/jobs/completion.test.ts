@@ -5,8 +5,11 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { GIF, loraFile, sha256 } from "../../test/helpers/lora-file.ts";
+import { and, eq, sql } from "drizzle-orm";
+import { BASE_ID, BASE_SHA, GIF, loraFile, sha256 } from "../../test/helpers/lora-file.ts";
 import { onlyOn, startTestRegistry, type TestRegistry } from "../../test/helpers/registry.ts";
+import { loraVersions, loras } from "../db/schema.ts";
+import { newId } from "../ids.ts";
 import { defaultWebhookConfig } from "../webhooks/config.ts";
 
 const webhooks = { ...defaultWebhookConfig, allowPrivate: true, baseDelayMs: 20 };
@@ -221,6 +224,65 @@ describe("tune jobs: prompt words and the LoRA they create", () => {
       json: { kind: "tune", input: { video_sha256: video, prompt: "a red circle on a black background", lora: "alice/other", create } },
     });
     assert.equal(other.status, 403, "create works under your own owner only");
+  });
+
+  it("repairs on the completion's replay a publish that half-landed (the version written, latest_version not), so generate by name works", async () => {
+    const create = { title: "Half landed", category: "single-object" };
+    const job = (await tune({ prompt: "a red circle on a black background", lora: "alice/half-landed", create })).body;
+    const { claim, fileSha } = await claimAndUpload();
+    assert.equal(claim.job.id, job.id);
+    const complete = () =>
+      r.call("POST", `/v1/jobs/${job.id}/complete`, {
+        token: runner,
+        json: { lease_token: claim.lease_token, result: { lora_sha256: fileSha, blobs: [{ sha256: fileSha, kind: "lora" }] } },
+      });
+    // The publish fails in the database after the commit, leaving the completion's pending mark.
+    await r.services.db.run(sql.raw("CREATE TRIGGER cut_off_publish BEFORE INSERT ON lora_versions BEGIN SELECT RAISE(ABORT, 'simulated crash'); END"));
+    try {
+      assert.equal((await complete()).status, 500);
+    } finally {
+      await r.services.db.run(sql.raw("DROP TRIGGER cut_off_publish"));
+    }
+    // What a registry that wrote the version and latest_version in two statements left when killed between them.
+    const [target] = await r.services.db
+      .select()
+      .from(loras)
+      .where(and(eq(loras.owner, "alice"), eq(loras.name, "half-landed")));
+    assert.equal(target?.latestVersion, null);
+    const id = newId("ver");
+    await r.services.db.insert(loraVersions).values({
+      id,
+      loraId: target!.id,
+      version: 1,
+      fileSha256: fileSha,
+      fileSize: loraFile({ alpha: "4" }).length,
+      previewSha256: null,
+      referenceVideoSha256: video,
+      baseModelId: BASE_ID,
+      baseModelSha256: BASE_SHA,
+      rank: 2,
+      alpha: 4,
+      stage: "temporal",
+      targetHeads: [],
+      tuningConfig: {},
+      metadata: {},
+      notes: `tuned by job ${job.id}`,
+      samples: [],
+      jobId: job.id,
+      createdAt: Date.now(),
+    });
+
+    const done = await complete();
+    assert.equal(done.status, 200, JSON.stringify(done.body));
+    assert.equal(done.body.version_id, id, "the half-landed version, not a second one");
+    assert.equal((await r.call("GET", "/v1/loras/alice/half-landed", { token: alice })).body.latest_version, 1);
+    const gen = await r.call("POST", "/v1/jobs", {
+      token: alice,
+      json: { kind: "generate", input: { prompt: "a red circle on a black background", loras: [{ ref: "alice/half-landed" }] } },
+    });
+    assert.equal(gen.status, 201, JSON.stringify(gen.body));
+    assert.equal(gen.body.resolved_loras[0].version_id, id);
+    await r.call("POST", `/v1/jobs/${gen.body.id}/cancel`, { token: alice });
   });
 
   it("answers a forged job-list cursor with 422, not 500", async () => {

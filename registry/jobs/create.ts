@@ -1,6 +1,6 @@
 import { and, eq } from "drizzle-orm";
 import type { JobCreate } from "../../sdk/schema/index.ts";
-import { hasScope, type Principal } from "../auth/keys.ts";
+import type { Principal } from "../auth/keys.ts";
 import type { BlobService } from "../blobs/service.ts";
 import type { Db } from "../db/client.ts";
 import { jobs } from "../db/schema.ts";
@@ -97,13 +97,18 @@ export class JobCreation {
     const ref = splitRef(input.lora);
     if (input.lora.includes("@"))
       throw new RegistryError("validation_failed", "'input.lora' names the LoRA that receives the new version: 'owner/name', without '@version'");
+    // The result is published, granted and billed as the job's owner, into that owner's LoRA, admins'
+    // jobs included: one into another owner's LoRA could never publish (it read 'running' forever).
+    if (ref.owner !== p.owner) {
+      throw new RegistryError(
+        "tune_target_not_owned",
+        `input.lora: a tune job publishes into a LoRA of its own owner '${p.owner}', not '${ref.owner}'; tune into '${p.owner}/${ref.name}', then publish the file to '${input.lora}' with POST /v1/loras/${input.lora}/versions`,
+      );
+    }
     const target = await this.loras.findWritable(p, ref.owner, ref.name).catch((e: unknown) => {
       if (!(e instanceof RegistryError && e.code === "not_found" && input.create)) throw e;
       return null;
     });
-    if (target === null && ref.owner !== p.owner && !hasScope(p, "admin")) {
-      throw new RegistryError("forbidden", `you may create LoRAs only under your own owner '${p.owner}'`);
-    }
     if (target === null && !input.create) {
       throw new RegistryError(
         "not_found",
@@ -114,7 +119,11 @@ export class JobCreation {
     return [];
   }
 
-  /** Pins each `owner/name[@v]` to a concrete version now, so later publishes do not change the job. */
+  /**
+   * Pins each `owner/name[@v]` to a concrete version now, so later publishes do not change the job.
+   * No read grant on the file: the caller reads it through the version while it is visible, and
+   * not after the LoRA is made private or deleted.
+   */
   private async resolveLoras(p: Creator, refs: { ref: string; weight: number; until?: number | undefined }[]) {
     const out = [];
     for (const [i, { ref, weight, until }] of refs.entries()) {
@@ -123,7 +132,6 @@ export class JobCreation {
         if (e instanceof RegistryError && e.code === "not_found") throw new RegistryError("not_found", `input.loras.${i}: ${e.message}`);
         throw e;
       });
-      await this.blobs.grant(version.file_sha256, p.owner);
       out.push({ ref, version_id: version.id, file_sha256: version.file_sha256, weight, ...(until !== undefined && { until }) });
     }
     return out;

@@ -84,6 +84,19 @@ describe("jobs and the runner queue", () => {
     assert.match(gen.body.error.message, /input\.loras\.0/);
   });
 
+  it("refuses at creation an admin's tune job into another owner's LoRA (403 tune_target_not_owned): its result could never be published", async () => {
+    const into = await tune({}, {}, r.admin);
+    assert.equal(into.status, 403, JSON.stringify(into.body));
+    assert.equal(into.body.error.code, "tune_target_not_owned");
+    assert.match(
+      into.body.error.message,
+      /^input\.lora: a tune job publishes into a LoRA of its own owner 'admin', not 'alice'; tune into 'admin\/walk', then publish/,
+    );
+    const creating = await tune({ lora: "bob/fresh", create: { title: "Fresh", category: "single-object" } }, {}, r.admin);
+    assert.equal(creating.body.error.code, "tune_target_not_owned", "nor one that would create it");
+    assert.equal((await r.call("GET", "/v1/jobs", { token: r.admin })).body.data.length, 0, "no job was queued");
+  });
+
   it("gives each job to exactly one of many concurrent runners", async () => {
     const ids = new Set<string>();
     for (let i = 0; i < 8; i++)

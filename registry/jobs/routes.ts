@@ -18,12 +18,11 @@ import {
 import { webhookSecret, withOwner } from "../auth/keys.ts";
 import type { Services } from "../context.ts";
 import { RegistryError } from "../http/errors.ts";
-import { param } from "../http/validate.ts";
+import { idempotencyKey, param } from "../http/validate.ts";
 import type { Api } from "../openapi/api.ts";
 import { toJob } from "./rows.ts";
 
 const JobId = z.string().regex(/^job_[0-9a-z]{26}$/, "is not a job id");
-const IdempotencyKey = z.string().regex(/^[\x21-\x7e]{1,255}$/, "must be 1–255 visible ASCII characters");
 const TERMINAL = new Set(["succeeded", "failed", "canceled"]);
 const KEEPALIVE_MS = 15_000;
 // An event appended by another instance (a Worker isolate, a second Node process) wakes no one
@@ -43,11 +42,9 @@ export function jobRoutes(api: Api, s: Services) {
       responses: { 200: { description: "replayed: the job this key already created", schema: Job }, 201: { description: "queued", schema: Job } },
     },
     async (c, { body }) => {
-      const header = c.req.header("idempotency-key");
-      const key = header === undefined ? undefined : IdempotencyKey.safeParse(header);
-      if (key && !key.success) throw new RegistryError("validation_failed", `Idempotency-Key ${key.error.issues[0]?.message}`);
+      const key = idempotencyKey(c);
       if (body.webhook) await s.webhooks.check(body.webhook);
-      const { job, replayed } = await s.jobs.creation.create(withOwner(c.get("principal")), body, key?.data);
+      const { job, replayed } = await s.jobs.creation.create(withOwner(c.get("principal")), body, key);
       return c.json(job, replayed ? 200 : 201);
     },
   );

@@ -2,7 +2,7 @@ import * as z from "zod";
 import { Lora, LoraCreate, LoraListQuery, LoraUpdate, LoraVersion, Page, Slug, VersionCreate, VersionListQuery } from "../../sdk/schema/index.ts";
 import { serveBlob } from "../blobs/serve.ts";
 import type { Services } from "../context.ts";
-import { param } from "../http/validate.ts";
+import { idempotencyKey, param } from "../http/validate.ts";
 import type { Api } from "../openapi/api.ts";
 import { withOwner } from "../auth/keys.ts";
 import { toLora } from "./rows.ts";
@@ -98,8 +98,13 @@ export function loraRoutes(api: Api, s: Services) {
       scope: "write",
       summary: "Publish an immutable version from an uploaded safetensors file (metadata is read from its header)",
       params: path,
+      headers: {
+        "Idempotency-Key":
+          "optional; the same key and body returns the version it published (200), another body is a 409. Without one, the body that published the latest version returns that version",
+      },
       body: VersionCreate,
       responses: {
+        200: { description: "replayed: the version this key (or this very body, as the latest version) already published", schema: LoraVersion },
         201: { description: "published", schema: LoraVersion },
         422: {
           description:
@@ -110,7 +115,8 @@ export function loraRoutes(api: Api, s: Services) {
     },
     async (c, { body }) => {
       const [owner, name] = slugs(c);
-      return c.json(await s.publisher.publish(c.get("principal"), owner, name, body), 201);
+      const { version, replayed } = await s.publisher.publish(c.get("principal"), owner, name, body, { idempotencyKey: idempotencyKey(c) });
+      return c.json(version, replayed ? 200 : 201);
     },
   );
 

@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { loraFile } from "../../test/helpers/lora-file.ts";
 import { startTestRegistry, type TestRegistry } from "../../test/helpers/registry.ts";
@@ -8,9 +10,11 @@ import { AuthenticationError, IntegrityError, JobFailedError, NotFoundError, Per
 
 let reg: TestRegistry;
 let alice: MotionLora;
+let aliceKey: string;
 before(async () => {
   reg = await startTestRegistry();
-  alice = new MotionLora({ baseUrl: reg.url, apiKey: await reg.key("alice") });
+  aliceKey = await reg.key("alice");
+  alice = new MotionLora({ baseUrl: reg.url, apiKey: aliceKey });
 });
 after(() => reg.stop());
 
@@ -41,6 +45,50 @@ describe("SDK client against a real registry", () => {
     const { bytes, version } = await alice.versions.download("alice/wave-0");
     assert.equal(version.id, v.id);
     assert.deepEqual(bytes, file);
+  });
+
+  it("publishes one version when the answer to a publish is lost and the SDK retries it, even with another publish in between", async () => {
+    await alice.loras.create({ name: "dropped", title: "Dropped", category: "single-object" });
+    const mine = await alice.blobs.upload(loraFile({ alpha: "3" }), "lora");
+    const theirs = await alice.blobs.upload(loraFile({ alpha: "5" }), "lora");
+    const keys: (string | undefined)[] = [];
+    // A proxy on loopback that lets the registry publish, lets another publish land, then drops the answer.
+    const proxy = createServer(async (req, res) => {
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !["host", "connection", "content-length"].includes(k))) as Record<
+        string,
+        string
+      >;
+      const upstream = await fetch(reg.url + req.url, { method: req.method!, headers, ...(chunks.length ? { body: Buffer.concat(chunks) } : {}) });
+      const body = Buffer.from(await upstream.arrayBuffer());
+      if (req.method === "POST" && req.url?.endsWith("/versions")) {
+        keys.push(req.headers["idempotency-key"] as string | undefined);
+        if (keys.length === 1) {
+          await reg.call("POST", "/v1/loras/alice/dropped/versions", { token: aliceKey, json: { file_sha256: theirs.sha256, notes: "in between" } });
+          return req.socket.destroy();
+        }
+      }
+      // fetch has already decoded the body and framed it anew: its encoding and length headers no longer apply.
+      const answer = [...upstream.headers].filter(([k]) => !["content-encoding", "content-length", "transfer-encoding", "connection"].includes(k));
+      res.writeHead(upstream.status, Object.fromEntries(answer)).end(body);
+    });
+    await new Promise<void>((ok) => proxy.listen(0, "127.0.0.1", ok));
+    try {
+      const viaProxy = new MotionLora({ baseUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, apiKey: aliceKey, maxRetries: 2 });
+      const v = await viaProxy.versions.create("alice/dropped", { file_sha256: mine.sha256, notes: "mine" });
+      assert.equal(v.version, 1, "the retry answered with the version the lost answer carried");
+      const all = [];
+      for await (const x of alice.versions.list("alice/dropped")) all.push([x.version, x.notes]);
+      assert.deepEqual(all, [
+        [2, "in between"],
+        [1, "mine"],
+      ]);
+      assert.equal(keys.length, 2, "the SDK retried once");
+      assert.ok(keys[0] && keys[0] === keys[1], "with the same idempotency key");
+    } finally {
+      await new Promise<void>((ok) => proxy.close(() => ok()));
+    }
   });
 
   it("refuses a download whose bytes do not match their sha256", async () => {

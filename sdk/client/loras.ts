@@ -46,9 +46,14 @@ export class Loras {
 export class Versions {
   constructor(private readonly http: Http) {}
 
-  /** Publishes a version of `owner/name` from an uploaded LoRA file. */
-  async create(ref: string, body: z.input<typeof VersionCreate>, opts: Opts = {}): Promise<LoraVersion> {
-    return this.http.json({ method: "POST", path: `${loraPath(parseRef(ref))}/versions`, json: body, signal: opts.signal }, LoraVersion);
+  /**
+   * Publishes a version of `owner/name` from an uploaded LoRA file. The idempotency key (generated
+   * when not given) makes a retry whose first answer was lost return the same version.
+   */
+  async create(ref: string, body: z.input<typeof VersionCreate>, opts: Opts & { idempotencyKey?: string } = {}): Promise<LoraVersion> {
+    const key = opts.idempotencyKey ?? crypto.randomUUID();
+    const path = `${loraPath(parseRef(ref))}/versions`;
+    return this.http.json({ method: "POST", path, json: body, headers: { "idempotency-key": key }, signal: opts.signal }, LoraVersion);
   }
 
   /** `owner/name@3`, or the latest version for `owner/name`. */

@@ -51,6 +51,7 @@ export const ErrorCode = z.enum([
   "api_key_revoked",
   "insufficient_scope",
   "forbidden",
+  "tune_target_not_owned",
   "not_found",
   "method_not_allowed",
   "conflict",
