@@ -3,6 +3,11 @@ import { z } from "zod";
 const count = z.number().int().positive();
 const ms = z.number().int().nonnegative();
 
+/** The registry's public URL (config `publicUrl`): http(s), without a trailing slash. */
+export const PublicUrl = z
+  .url({ protocol: /^https?$/, error: "must be an http(s) URL such as https://registry.example.com" })
+  .transform((u) => u.replace(/\/+$/, ""));
+
 /**
  * The settings an operator may override in a deployment's JSON (the Worker's MOTION_LORA_CONFIG),
  * checked field by field: a typo or a wrong type would otherwise be ignored, or break requests
@@ -38,6 +43,7 @@ export const RegistryOverrides = z
       })
       .partial()
       .strict(),
+    publicUrl: PublicUrl.nullable(),
     corsOrigins: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
   })
   .partial()

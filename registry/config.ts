@@ -50,6 +50,13 @@ export interface RegistryConfig {
   /** How long a catalog read may be served from memory; bounds staleness across instances (0 disables). */
   readCacheTtlMs: number;
   webhooks: WebhookConfig;
+  /**
+   * The registry's public URL, which the gallery's SDK, CLI and curl snippets name. Never taken from
+   * a request: its Host header is the client's to write, and a cache would serve the page to others.
+   * Node defaults to the address it listens on (a local registry's own); a Worker to its
+   * REGISTRY_URL. null: the snippets read it from $MOTION_LORA_REGISTRY.
+   */
+  publicUrl: string | null;
   /** Origins browsers may call the API from ("*" is safe: auth is a bearer token, never a cookie). */
   corsOrigins: string | string[];
 }
@@ -74,4 +81,5 @@ export const defaultConfig: RegistryConfig = {
   readCacheTtlMs: 1_000,
   webhooks: defaultWebhookConfig,
   corsOrigins: "*",
+  publicUrl: null,
 };

@@ -13,6 +13,7 @@ import { galleryScript } from "./gallery/bundle.ts";
 import { FsBlobStore } from "./blobs/fs-store.ts";
 import { openSqlite } from "./db/open.ts";
 import { baseModelFromArtifacts, type BaseModelSpec } from "./base-model/spec.ts";
+import { ConfigError, PublicUrl } from "./config-overrides.ts";
 import { nodeWebhookSender } from "./webhooks/node-sender.ts";
 import type { Resolve } from "./webhooks/url.ts";
 import { localRunnerToken } from "./runners/token.ts";
@@ -68,6 +69,13 @@ const referenceAsset = (name: ReferenceAsset) => {
   return assets.get(name)!;
 };
 
+/** An operator's public URL, or a ConfigError naming where it came from. */
+export function parsePublicUrl(value: string, source: string): string {
+  const r = PublicUrl.safeParse(value);
+  if (!r.success) throw new ConfigError(`${source} ${r.error.issues[0]!.message}, not '${value}'`);
+  return r.data;
+}
+
 const systemResolve: Resolve = async (host) => (await lookup(host, { all: true })).map((a) => a.address);
 
 export interface StartOptions {
@@ -93,10 +101,11 @@ export async function startRegistry(opts: StartOptions = {}) {
   const store = new FsBlobStore(home);
   const resolveHost = opts.resolveHost ?? systemResolve;
   const baseModel = opts.config?.baseModel ?? loadBaseModel();
+  const publicUrl = process.env.MOTION_LORA_PUBLIC_URL ? parsePublicUrl(process.env.MOTION_LORA_PUBLIC_URL, "MOTION_LORA_PUBLIC_URL") : undefined;
   const { app, services } = createApp({
     db,
     store,
-    config: { ...(baseModel ? { baseModel } : {}), ...opts.config },
+    config: { ...(baseModel ? { baseModel } : {}), ...(publicUrl ? { publicUrl } : {}), ...opts.config },
     ...(opts.log ? { log: opts.log } : {}),
     clientAddress: (c) => getConnInfo(c).remote.address ?? "unknown",
     resolveHost,
@@ -124,6 +133,8 @@ export async function startRegistry(opts: StartOptions = {}) {
   const address = server.address();
   const actualPort = typeof address === "object" && address ? address.port : port;
   const url = `http://${host}:${actualPort}`;
+  // The gallery's snippets name this registry; the port is known only now (0 picks one).
+  services.config.publicUrl ??= url;
   const log = opts.log ?? ((e: Record<string, unknown>) => console.error(JSON.stringify({ ts: new Date().toISOString(), ...e })));
   const mode = opts.runner ?? "off";
   const supervisor = new RunnerSupervisor({

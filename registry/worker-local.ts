@@ -87,7 +87,7 @@ export async function startLocalWorker(o: LocalWorkerOptions): Promise<LocalWork
     const { services } = createApp({
       db,
       store: new R2BlobStore((await mf.getR2Bucket("BLOBS")) as never, { hash: nodeHash }),
-      config: workerConfig(o.config ?? {}, baseModel),
+      config: workerConfig(o.config ?? {}, baseModel, o.vars?.REGISTRY_URL),
       limiter: new DbRateLimiter(db, o.config?.rateLimitLeaseShare),
       webhookDelivery: "on-demand",
       log: () => {},

@@ -47,10 +47,11 @@ export const WORKER_DEFAULTS = {
 } satisfies Partial<RegistryConfig>;
 
 /** The Worker's config: its defaults, then the operator's overrides (blob limits and webhook fields one by one, so setting one keeps the rest). */
-export function workerConfig(overrides: RegistryOverrides, baseModel: BaseModelSpec | null): Partial<RegistryConfig> {
+export function workerConfig(overrides: RegistryOverrides, baseModel: BaseModelSpec | null, registryUrl?: string): Partial<RegistryConfig> {
   return {
     ...WORKER_DEFAULTS,
     ...(baseModel ? { baseModel } : {}),
+    ...(registryUrl ? { publicUrl: registryUrl.replace(/\/+$/, "") } : {}),
     ...overrides,
     blobLimits: { ...WORKER_DEFAULTS.blobLimits, ...overrides.blobLimits },
     webhooks: { ...WORKER_DEFAULTS.webhooks, ...overrides.webhooks },
@@ -84,7 +85,7 @@ export function createWorker(build: WorkerBuild) {
   // One app per isolate, built on its first event from the bindings (they are the same for every event).
   const appFor = (env: Env) => {
     if (made?.env === env) return made;
-    const config = workerConfig(parseOverrides(env.MOTION_LORA_CONFIG, "MOTION_LORA_CONFIG"), build.baseModel);
+    const config = workerConfig(parseOverrides(env.MOTION_LORA_CONFIG, "MOTION_LORA_CONFIG"), build.baseModel, env.REGISTRY_URL);
     const db = openD1(env.DB);
     const limiter = new DbRateLimiter(db, config.rateLimitLeaseShare ?? defaultConfig.rateLimitLeaseShare);
     const assets = new Map(Object.entries(build.referenceAssets).map(([k, v]) => [k, new TextEncoder().encode(v)]));

@@ -7,7 +7,8 @@ const LOG_FORMATS: LogFormat[] = ["pretty", "json", "debug"];
 const registry: Command = {
   name: "registry",
   usage: `  motion-lora registry start [--port 8787] [--host 127.0.0.1] [--runner local|webhook|off]
-                   [--runner-webhook URL] [--log pretty|json|debug]   (log: pretty on a terminal, else json;
+                   [--runner-webhook URL] [--log pretty|json|debug] [--public-url URL]   (log: pretty on a terminal, else json;
+                   public-url, or MOTION_LORA_PUBLIC_URL: what the gallery's snippets name, default the listening address;
                    runner: local starts a CPU runner on demand, the default;
                    MOTION_LORA_HOME, default ./.motion-lora, holds the database and blobs)`,
   async run(argv) {
@@ -16,7 +17,14 @@ const registry: Command = {
       throw new UsageError(sub === undefined ? "registry needs a subcommand: start" : `unknown registry command '${sub}'; try 'registry start'`);
     const { values } = args(
       rest,
-      { port: { type: "string" }, host: { type: "string" }, runner: { type: "string" }, "runner-webhook": { type: "string" }, log: { type: "string" } },
+      {
+        port: { type: "string" },
+        host: { type: "string" },
+        runner: { type: "string" },
+        "runner-webhook": { type: "string" },
+        log: { type: "string" },
+        "public-url": { type: "string" },
+      },
       false,
     );
     const format = values.log ?? (process.stderr.isTTY ? "pretty" : "json");
@@ -26,8 +34,15 @@ const registry: Command = {
     const hook = values["runner-webhook"] ?? process.env.MOTION_LORA_RUNNER_WEBHOOK;
     if (mode === "webhook" && !hook) throw new UsageError("--runner webhook needs --runner-webhook URL (or MOTION_LORA_RUNNER_WEBHOOK)");
     const port = intFlag("port", values.port);
-    const { startRegistry } = await import("../node.ts");
+    const { startRegistry, parsePublicUrl } = await import("../node.ts");
+    let publicUrl: string | undefined;
+    try {
+      publicUrl = values["public-url"] === undefined ? undefined : parsePublicUrl(values["public-url"], "--public-url");
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
     const r = await startRegistry({
+      ...(publicUrl && { config: { publicUrl } }),
       ...(port !== undefined && { port }),
       ...(values.host && { host: values.host }),
       runner: mode as (typeof RUNNER_MODES)[number],

@@ -31,9 +31,13 @@ export const loras = sqliteTable(
     description: text("description").notNull(),
     // Markdown, shown on the gallery's LoRA page (rendered with raw HTML escaped).
     readme: text("readme").notNull().default(""),
+    // The README as the gallery shows it, rendered when it is written (gallery/markdown.ts) by
+    // renderer version `readme_renderer`; 0 (rows from before it was stored) renders on first view.
+    readmeHtml: text("readme_html").notNull().default(""),
+    readmeRenderer: integer("readme_renderer").notNull().default(0),
     category: text("category").notNull(),
     tags: text("tags", { mode: "json" }).$type<string[]>().notNull(),
-    // Lower-cased "name title tag tag" so one LIKE serves the text search.
+    // Lower-cased "name title tag tag" so one instr() serves the text search.
     searchText: text("search_text").notNull(),
     license: text("license").notNull(),
     visibility: text("visibility").notNull(),

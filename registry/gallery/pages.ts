@@ -88,7 +88,8 @@ function cardHtml({ lora, previewSha256 }: Card, tagLink: (tag: string) => strin
 }
 
 export interface LoraPageData {
-  origin: string;
+  /** The registry's configured public URL (never the request's Host); null: read from $MOTION_LORA_REGISTRY. */
+  origin: string | null;
   lora: Lora;
   versions: LoraVersion[];
   /** The README, already rendered safe (gallery/markdown.ts). */
@@ -152,16 +153,19 @@ export function loraPage(d: LoraPageData): Page {
     (v) =>
       html`<tr><td>${v.version}</td><td>${new Date(v.created_at).toISOString().slice(0, 10)}</td><td>${(v.file_size / 1024).toFixed(0)} KiB</td><td>${v.rank}</td><td>${v.stage}</td><td>${text((v.tuning_config as Record<string, unknown>).recipe)}</td><td><code title="${v.file_sha256}">${v.file_sha256.slice(0, 12)}…</code></td></tr>`,
   );
+  // Without a configured URL the snippets read the one variable the CLI reads too.
+  const baseUrl = d.origin === null ? "process.env.MOTION_LORA_REGISTRY" : `"${d.origin}"`;
+  const shellUrl = d.origin ?? '"$MOTION_LORA_REGISTRY"';
   const snippets = html`<h2>Use it</h2>
 <p>SDK (<code>npm install @motion-lora/sdk</code>):</p>
 <pre><code>import { MotionLora } from "@motion-lora/sdk";
-const client = new MotionLora({ baseUrl: "${d.origin}" });
+const client = new MotionLora({ baseUrl: ${baseUrl} });
 const clip = await client.generate({ prompt: "${prompt}", loras: [{ ref: "${ref}", weight: 1 }] });</code></pre>
 <p>CLI:</p>
-<pre><code>npx motion-lora generate --registry ${d.origin} --prompt "${prompt}" --lora ${ref}:1.0 -o out.gif
+<pre><code>npx motion-lora generate --registry ${shellUrl} --prompt "${prompt}" --lora ${ref}:1.0 -o out.gif
 npx motion-lora pull ${ref}</code></pre>
 <p>curl:</p>
-<pre><code>curl -L -o ${lora.name}.safetensors ${d.origin}/v1/loras/${lora.owner}/${lora.name}/versions/${latest?.version ?? "latest"}/file</code></pre>`;
+<pre><code>curl -L -o ${lora.name}.safetensors ${shellUrl}/v1/loras/${lora.owner}/${lora.name}/versions/${latest?.version ?? "latest"}/file</code></pre>`;
 
   const body = html`<p class="muted"><a href="/?category=${lora.category}">${CATEGORY_LABEL[lora.category]}</a> · ${lora.owner}/${lora.name} · licence ${lora.license} · ${lora.downloads} downloads</p>
 <h1>${lora.title}</h1>

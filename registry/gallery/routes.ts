@@ -5,7 +5,6 @@ import { serveBlob } from "../blobs/serve.ts";
 import type { AppEnv, Services } from "../context.ts";
 import { RegistryError } from "../http/errors.ts";
 import { toLora } from "../loras/rows.ts";
-import { renderReadme } from "./markdown.ts";
 import { listPage, loraPage, notFoundPage, tooManyPage } from "./pages.ts";
 import { GALLERY_CSS } from "./style.ts";
 
@@ -61,9 +60,8 @@ export function galleryRoutes(app: Hono<AppEnv>, s: Services, address: (c: Conte
       const row = await s.loras.find(visitor(), owner, name);
       const versions = await s.loras.versions(visitor(), owner, name, 20);
       const lora = toLora(row, true);
-      const origin = new URL(c.req.url).origin;
-      const readmeHtml = lora.readme ? renderReadme(lora.readme) : "";
-      return c.html(loraPage({ origin, lora, versions: versions.data, readmeHtml, tryIt: script !== undefined }), 200, PAGE_HEADERS);
+      const readmeHtml = row.readme ? await s.loras.readmeHtml(row) : "";
+      return c.html(loraPage({ origin: s.config.publicUrl, lora, versions: versions.data, readmeHtml, tryIt: script !== undefined }), 200, PAGE_HEADERS);
     } catch (e) {
       if (e instanceof RegistryError && e.code === "not_found") return c.html(notFoundPage(`The motion LoRA ${owner}/${name}`), 404, PAGE_HEADERS);
       throw e;

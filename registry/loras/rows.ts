@@ -1,18 +1,23 @@
 import type { Lora, LoraVersion, MotionCategory, Visibility } from "../../sdk/schema/index.ts";
-import type { loraVersions, loras } from "../db/schema.ts";
+import { getTableColumns } from "drizzle-orm";
+import { type loraVersions, loras } from "../db/schema.ts";
 import { iso } from "../ids.ts";
 
-export type LoraRow = typeof loras.$inferSelect;
+// The rendered README (up to 1 MB) is read only by the gallery's LoRA page, not with every row.
+const { readmeHtml: _html, readmeRenderer: _renderer, ...catalogColumns } = getTableColumns(loras);
+/** The columns of a LoRA row that the API and the read cache hold. */
+export const loraColumns = catalogColumns;
+export type LoraRow = Omit<typeof loras.$inferSelect, "readmeHtml" | "readmeRenderer">;
 export type VersionRow = typeof loraVersions.$inferSelect;
 
 /** The API shape of a LoRA row; the README (up to 50 KB) only when one LoRA is asked for. */
-export const toLora = (r: LoraRow, withReadme = false): Lora => ({
+export const toLora = (r: Omit<LoraRow, "readme"> & { readme?: string }, withReadme = false): Lora => ({
   id: r.id,
   owner: r.owner,
   name: r.name,
   title: r.title,
   description: r.description,
-  ...(withReadme ? { readme: r.readme } : {}),
+  ...(withReadme ? { readme: r.readme ?? "" } : {}),
   category: r.category as MotionCategory,
   tags: r.tags,
   license: r.license,

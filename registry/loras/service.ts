@@ -1,17 +1,19 @@
-import { and, desc, eq, exists, isNull, lt, or, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, exists, isNull, lt, ne, or, sql, type SQL } from "drizzle-orm";
 import type { Lora, LoraCreate, LoraListQuery, LoraUpdate, LoraVersion, Page } from "../../sdk/schema/index.ts";
 import { hasScope, type Principal } from "../auth/keys.ts";
 import type { Db } from "../db/client.ts";
 import { loraVersions, loras } from "../db/schema.ts";
 import { decodeCursor, encodeCursor } from "../http/cursor.ts";
 import { RegistryError } from "../http/errors.ts";
+import { README_RENDERER, renderReadme } from "../gallery/markdown.ts";
 import { newId } from "../ids.ts";
 import { ReadCache } from "./read-cache.ts";
-import { toLora, toVersion, type LoraRow } from "./rows.ts";
+import { loraColumns, toLora, toVersion, type LoraRow } from "./rows.ts";
 import { visibleTo } from "./visibility.ts";
 
 const searchText = (name: string, title: string, tags: string[]) => [name, title, ...tags].join(" ").toLowerCase();
-const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+// Listings never show the README: a page of 24 cards need not read 24 × 50 KB.
+const { readme: _readme, ...listColumns } = loraColumns;
 
 /** The in-memory twin of `visibleTo`, for rows served from the read cache. */
 function canSee(p: Principal, row: LoraRow): boolean {
@@ -70,7 +72,11 @@ export class LoraService {
     };
     // The unique index covers live rows only: a deleted LoRA's slug can be taken again, while its
     // versions stay resolvable by hash for the jobs that pinned them.
-    const inserted = await this.db.insert(loras).values(row).onConflictDoNothing().returning({ id: loras.id });
+    const inserted = await this.db
+      .insert(loras)
+      .values({ ...row, readmeHtml: renderReadme(row.readme), readmeRenderer: README_RENDERER })
+      .onConflictDoNothing()
+      .returning({ id: loras.id });
     if (inserted.length === 0) throw new RegistryError("slug_taken", `'${owner}/${input.name}' already exists; pick another name`);
     this.changed();
     return toLora(row);
@@ -80,7 +86,7 @@ export class LoraService {
   async find(p: Principal, owner: string, name: string): Promise<LoraRow> {
     const row = await this.rows.get(`${owner}/${name}`, async () => {
       const [found] = await this.db
-        .select()
+        .select(loraColumns)
         .from(loras)
         .where(and(eq(loras.owner, owner), eq(loras.name, name), isNull(loras.deletedAt)))
         .limit(1);
@@ -110,6 +116,8 @@ export class LoraService {
         title: next.title,
         description: next.description,
         readme: next.readme,
+        // Rendered here, once per README written, so no page view renders one.
+        ...(patch.readme === undefined ? {} : { readmeHtml: renderReadme(next.readme), readmeRenderer: README_RENDERER }),
         category: next.category,
         tags: next.tags,
         searchText: next.searchText,
@@ -136,7 +144,9 @@ export class LoraService {
 
   private async query(p: Principal, q: LoraListQuery): Promise<Page<Lora>> {
     const where: (SQL | undefined)[] = [visibleTo(p)];
-    if (q.q) where.push(sql`${loras.searchText} LIKE ${`%${likeEscape(q.q.toLowerCase())}%`} ESCAPE '\\'`);
+    // instr, not LIKE: D1 refuses LIKE patterns over 50 bytes (a 49-byte search answered 500), and
+    // both sides are lower-cased by JavaScript, so the match needs no case folding of SQLite's.
+    if (q.q) where.push(sql`instr(${loras.searchText}, ${q.q.toLowerCase()}) > 0`);
     if (q.category) where.push(eq(loras.category, q.category));
     if (q.owner) where.push(eq(loras.owner, q.owner));
     if (q.tag) where.push(sql`exists (select 1 from json_each(${loras.tags}) where value = ${q.tag})`);
@@ -156,7 +166,7 @@ export class LoraService {
       where.push(or(lt(sortCol, v), and(eq(sortCol, v), lt(loras.id, id))));
     }
     const rows = await this.db
-      .select()
+      .select(listColumns)
       .from(loras)
       .where(and(...where))
       .orderBy(desc(sortCol), desc(loras.id))
@@ -165,6 +175,26 @@ export class LoraService {
     const last = page[page.length - 1];
     const next = rows.length > q.limit && last ? encodeCursor(q.sort === "downloads" ? last.downloads : last.createdAt, last.id) : null;
     return { data: page.map((r) => toLora(r)), next_cursor: next };
+  }
+
+  /**
+   * The README as HTML for the gallery: stored when it was written; a row from before that (or from
+   * an older renderer) is rendered on its first view and stored, so each README renders once.
+   */
+  async readmeHtml(row: LoraRow): Promise<string> {
+    const [stored] = await this.db
+      .select({ html: loras.readmeHtml, renderer: loras.readmeRenderer })
+      .from(loras)
+      .where(and(eq(loras.id, row.id), eq(loras.updatedAt, row.updatedAt)))
+      .limit(1);
+    if (stored?.renderer === README_RENDERER) return stored.html;
+    const html = renderReadme(row.readme);
+    // Only over the row it was rendered from: a write in between keeps the HTML it stored.
+    await this.db
+      .update(loras)
+      .set({ readmeHtml: html, readmeRenderer: README_RENDERER })
+      .where(and(eq(loras.id, row.id), eq(loras.updatedAt, row.updatedAt), ne(loras.readmeRenderer, README_RENDERER)));
+    return html;
   }
 
   /** The preview of each LoRA's latest version (one query for a page of cards); absent when it has none. */
