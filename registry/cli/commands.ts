@@ -7,7 +7,9 @@ const LOG_FORMATS: LogFormat[] = ["pretty", "json", "debug"];
 const registry: Command = {
   name: "registry",
   usage: `  motion-lora registry start [--port 8787] [--host 127.0.0.1] [--runner local|webhook|off]
-                   [--runner-webhook URL] [--log pretty|json|debug]   (log: pretty on a terminal, else json;
+                   [--runner-webhook URL] [--log pretty|json|debug] [--config FILE]
+                   (config: JSON of RegistryConfig fields, as the Worker's MOTION_LORA_CONFIG, which is
+                   read when --config is not given; log: pretty on a terminal, else json;
                    runner: local starts a CPU runner on demand, the default;
                    MOTION_LORA_HOME, default ./.motion-lora, holds the database and blobs)`,
   async run(argv) {
@@ -16,7 +18,14 @@ const registry: Command = {
       throw new UsageError(sub === undefined ? "registry needs a subcommand: start" : `unknown registry command '${sub}'; try 'registry start'`);
     const { values } = args(
       rest,
-      { port: { type: "string" }, host: { type: "string" }, runner: { type: "string" }, "runner-webhook": { type: "string" }, log: { type: "string" } },
+      {
+        port: { type: "string" },
+        host: { type: "string" },
+        runner: { type: "string" },
+        "runner-webhook": { type: "string" },
+        log: { type: "string" },
+        config: { type: "string" },
+      },
       false,
     );
     const format = values.log ?? (process.stderr.isTTY ? "pretty" : "json");
@@ -26,14 +35,18 @@ const registry: Command = {
     const hook = values["runner-webhook"] ?? process.env.MOTION_LORA_RUNNER_WEBHOOK;
     if (mode === "webhook" && !hook) throw new UsageError("--runner webhook needs --runner-webhook URL (or MOTION_LORA_RUNNER_WEBHOOK)");
     const port = intFlag("port", values.port);
-    const { startRegistry } = await import("../node.ts");
+    const [{ startRegistry }, { ConfigError }] = await Promise.all([import("../node.ts"), import("../config-overrides.ts")]);
     const r = await startRegistry({
+      ...(values.config !== undefined && { configFile: values.config }),
       ...(port !== undefined && { port }),
       ...(values.host && { host: values.host }),
       runner: mode as (typeof RUNNER_MODES)[number],
       log: logger(format as LogFormat),
       ...(hook && { runnerWebhookUrl: hook }),
       ...(process.env.MOTION_LORA_RUNNER_WEBHOOK_SECRET && { runnerWebhookSecret: process.env.MOTION_LORA_RUNNER_WEBHOOK_SECRET }),
+    }).catch((e: unknown) => {
+      // A wrong setting is a bad file or variable (exit 2), named field by field.
+      throw e instanceof ConfigError ? new UsageError(`the registry's settings were refused: ${e.message}`) : e;
     });
     console.error(`motion-lora registry listening on ${r.url} (data in ${r.home}); API docs at ${r.url}/docs`);
     await untilSignal();
