@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import { Hono, type Context } from "hono";
 import { cors } from "hono/cors";
 import type { ErrorBody } from "../sdk/schema/index.ts";
-import { anonymous, authenticate } from "./auth/keys.ts";
+import { authAndRateLimit } from "./auth/middleware.ts";
 import { MemoryRateLimiter, type RateLimiter } from "./auth/rate-limit.ts";
 import { keyRoutes } from "./auth/routes.ts";
 import { blobRoutes } from "./blobs/routes.ts";
@@ -129,40 +129,8 @@ export function createApp(deps: AppDeps) {
     }),
   );
 
-  // Authentication and rate limiting for everything under /v1.
-  app.use("/v1/*", async (c, next) => {
-    const auth = c.req.header("authorization");
-    const address = deps.clientAddress?.(c) ?? "unknown";
-    let principal = anonymous(config.anonymousRateLimitPerMinute);
-    if (auth !== undefined) {
-      // Guessing keys costs a bucket per client address: once it is empty, every keyed request
-      // from that address gets 429 (a right guess included) until it refills.
-      const failures = `authfail:${address}`;
-      const blocked = await services.limiter.wait(failures, config.failedAuthPerMinute, Date.now());
-      if (blocked > 0) {
-        throw new RegistryError("rate_limited", `too many failed authentications from this address; retry in ${blocked} s`, undefined, {
-          "Retry-After": String(blocked),
-        });
-      }
-      try {
-        const m = /^Bearer\s+(\S+)$/i.exec(auth);
-        if (!m) throw new RegistryError("invalid_api_key", "the Authorization header must be 'Bearer mlk_…'");
-        principal = await authenticate(services.db, m[1]!);
-      } catch (e) {
-        if (e instanceof RegistryError && e.status === 401) await services.limiter.take(failures, config.failedAuthPerMinute, Date.now());
-        throw e;
-      }
-    }
-    c.set("principal", principal);
-    const bucket = principal.keyId ?? `anon:${address}`;
-    const wait = await services.limiter.take(bucket, principal.rateLimitPerMinute, Date.now());
-    if (wait > 0) {
-      throw new RegistryError("rate_limited", `rate limit of ${principal.rateLimitPerMinute} requests/minute reached; retry in ${wait} s`, undefined, {
-        "Retry-After": String(wait),
-      });
-    }
-    await next();
-  });
+  const clientAddress = (c: Context) => deps.clientAddress?.(c) ?? "unknown";
+  app.use("/v1/*", authAndRateLimit(services, clientAddress));
 
   const api = new Api(app);
   keyRoutes(api, services);
@@ -180,6 +148,7 @@ export function createApp(deps: AppDeps) {
     loraMetadataBytes: config.loraMaxMetadataBytes,
     baseModel: { id: m.id, sha256: m.sha256, depth: m.depth, dim: m.dim, projections: m.projections, maxRank: m.maxRank },
     failedAuthPerMinute: config.failedAuthPerMinute,
+    failedAuthPerAddressPerMinute: config.failedAuthPerAddressPerMinute,
     webhooks: {
       timeoutMs: config.webhooks.timeoutMs,
       connectTimeoutMs: config.webhooks.connectTimeoutMs,
@@ -189,7 +158,7 @@ export function createApp(deps: AppDeps) {
   });
   app.get("/openapi.json", (c) => c.json(openapi));
   referenceRoutes(app, docsPage(api.operations, openapi), deps.referenceAsset ?? (async () => null));
-  galleryRoutes(app, services, (c) => deps.clientAddress?.(c) ?? "unknown", deps.galleryScript);
+  galleryRoutes(app, services, clientAddress, deps.galleryScript);
 
   return { app, services, openapi };
 }

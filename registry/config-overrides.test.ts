@@ -12,6 +12,7 @@ describe("a deployment's config overrides (MOTION_LORA_CONFIG)", () => {
       ['{"webhooks": {"subrequestsPerDrain": 0}}', /webhooks\.subrequestsPerDrain: .*(0|greater)/],
       ['{"blobLimits": {"lora": 1.5}}', /blobLimits\.lora: .*expected int/],
       ['{"baseModel": {}}', /Unrecognized key.*"baseModel"/],
+      ['{"trustedProxies": ["10.0.0.0/8", "proxy.internal"]}', /trustedProxies\.1: expected an IP address or a CIDR/],
       ["[1]", /\(the whole value\): .*object/],
       ["{readCacheTtlMs: 0}", /MOTION_LORA_CONFIG is not JSON/],
     ];
@@ -33,5 +34,11 @@ describe("a deployment's config overrides (MOTION_LORA_CONFIG)", () => {
     assert.deepEqual(c.webhooks, { ...WORKER_DEFAULTS.webhooks, subrequestsPerDrain: 900 });
     assert.deepEqual(c.blobLimits, { ...WORKER_DEFAULTS.blobLimits, preview: 1024 });
     assert.deepEqual(c.corsOrigins, ["https://app.example"]);
+  });
+
+  it("trusts CF-Connecting-IP on Workers by default and refuses trustedProxies there (a Worker has no socket to check)", () => {
+    assert.equal(workerConfig({}, null).trustCfConnectingIp, true);
+    assert.equal(workerConfig({ trustCfConnectingIp: false }, null).trustCfConnectingIp, false);
+    assert.throws(() => workerConfig({ trustedProxies: ["10.0.0.1"] }, null), /trustedProxies: a Worker has no socket/);
   });
 });

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { RegistryConfig } from "./config.ts";
 
 const count = z.number().int().positive();
 const ms = z.number().int().nonnegative();
@@ -9,7 +10,8 @@ export const PublicUrl = z
   .transform((u) => u.replace(/\/+$/, ""));
 
 /**
- * The settings an operator may override in a deployment's JSON (the Worker's MOTION_LORA_CONFIG),
+ * The settings an operator may override in a deployment's JSON (MOTION_LORA_CONFIG on both runtimes,
+ * or `registry start --config FILE` on Node),
  * checked field by field: a typo or a wrong type would otherwise be ignored, or break requests
  * later in ways that do not name it. The base model is the build's, never an override.
  */
@@ -25,6 +27,9 @@ export const RegistryOverrides = z
     galleryRateLimitPerMinute: count,
     rateLimitLeaseShare: z.number().min(0).max(1),
     failedAuthPerMinute: count,
+    failedAuthPerAddressPerMinute: count,
+    trustedProxies: z.array(z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()], { error: "expected an IP address or a CIDR such as 10.0.0.0/8" })),
+    trustCfConnectingIp: z.boolean(),
     maxAttempts: count,
     orphanGraceMs: ms,
     unreferencedBlobGraceMs: ms,
@@ -71,4 +76,14 @@ export function parseOverrides(json: string | undefined, source: string): Regist
     throw new ConfigError(`${source}: ${problems.join("; ")}`);
   }
   return r.data;
+}
+
+/** `overrides` over `base`, blob limits and webhook fields one by one (setting one keeps the rest). */
+export function applyOverrides(base: RegistryConfig, overrides: RegistryOverrides): RegistryConfig {
+  return {
+    ...base,
+    ...overrides,
+    blobLimits: { ...base.blobLimits, ...overrides.blobLimits },
+    webhooks: { ...base.webhooks, ...overrides.webhooks },
+  };
 }

@@ -39,8 +39,25 @@ export interface RegistryConfig {
    * is never exceeded either way (registry/auth/rate-limit.test.ts).
    */
   rateLimitLeaseShare: number;
-  /** Failed authentications a minute from one client address before it gets 429s instead of 401s. */
+  /**
+   * Failed authentications a minute with one key prefix (a token's first 10 characters) from one
+   * client address, and with any key from one address, before that sender's failures get 429
+   * instead of 401. Only failures spend them: a valid key is always served (keys carry 160 random
+   * bits, so refusing right keys would stop no guessing, and behind a NAT it locked everyone out).
+   */
   failedAuthPerMinute: number;
+  failedAuthPerAddressPerMinute: number;
+  /**
+   * Node: the reverse proxies (addresses or CIDRs) whose X-Forwarded-For is believed; the client is
+   * the rightmost address in it that is not one of them. Empty: the socket's peer is the client.
+   */
+  trustedProxies: string[];
+  /**
+   * Workers: take the client's address from CF-Connecting-IP. Cloudflare's edge sets it on every
+   * request (a client cannot forge it there); under local workerd (`npm run dev:worker`) a client
+   * sends what it likes, so worker-local.ts turns it off and every client is "local".
+   */
+  trustCfConnectingIp: boolean;
   /** Claims of one job before it fails for good. */
   maxAttempts: number;
   /** A blob file with no row (a crash between write and insert) is collected after this long. */
@@ -74,6 +91,9 @@ export const defaultConfig: RegistryConfig = {
   galleryRateLimitPerMinute: 1_200,
   rateLimitLeaseShare: 0.05,
   failedAuthPerMinute: 30,
+  failedAuthPerAddressPerMinute: 300,
+  trustedProxies: [],
+  trustCfConnectingIp: false,
   maxAttempts: 3,
   orphanGraceMs: 60 * 60 * 1000,
   unreferencedBlobGraceMs: 24 * 60 * 60 * 1000,

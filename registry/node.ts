@@ -1,5 +1,4 @@
 import { serve } from "@hono/node-server";
-import { getConnInfo } from "@hono/node-server/conninfo";
 import { createHash } from "node:crypto";
 import { lookup } from "node:dns/promises";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
@@ -8,6 +7,8 @@ import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createApp, type AppDeps } from "./app.ts";
+import { nodeClientAddress } from "./auth/client-address.ts";
+import { nodeConfig, readNodeOverrides } from "./node-config.ts";
 import type { ReferenceAsset } from "./openapi/reference.ts";
 import { galleryScript } from "./gallery/bundle.ts";
 import { FsBlobStore } from "./blobs/fs-store.ts";
@@ -91,10 +92,16 @@ export interface StartOptions {
   runnerIdleExitSeconds?: number;
   /** How webhook hosts resolve (default: the system resolver); the webhook sender connects only to what this returns. */
   resolveHost?: Resolve;
+  /** The operator's settings as a JSON file (`registry start --config`); else MOTION_LORA_CONFIG, if set. */
+  configFile?: string;
+  /** Where MOTION_LORA_CONFIG is read from (default: process.env). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Starts the registry on Node with SQLite + local blobs (the embedded default). */
 export async function startRegistry(opts: StartOptions = {}) {
+  // First, so a wrong setting stops start-up before the home, the database or a blob is touched.
+  const overrides = readNodeOverrides(opts.configFile, opts.env);
   const home = opts.home ?? homeDir();
   mkdirSync(home, { recursive: true });
   const { db, close } = await openSqlite(join(home, "registry.db"));
@@ -102,12 +109,13 @@ export async function startRegistry(opts: StartOptions = {}) {
   const resolveHost = opts.resolveHost ?? systemResolve;
   const baseModel = opts.config?.baseModel ?? loadBaseModel();
   const publicUrl = process.env.MOTION_LORA_PUBLIC_URL ? parsePublicUrl(process.env.MOTION_LORA_PUBLIC_URL, "MOTION_LORA_PUBLIC_URL") : undefined;
+  const config = nodeConfig(overrides, { ...(publicUrl ? { publicUrl } : {}), ...opts.config }, baseModel);
   const { app, services } = createApp({
     db,
     store,
-    config: { ...(baseModel ? { baseModel } : {}), ...(publicUrl ? { publicUrl } : {}), ...opts.config },
+    config,
     ...(opts.log ? { log: opts.log } : {}),
-    clientAddress: (c) => getConnInfo(c).remote.address ?? "unknown",
+    clientAddress: nodeClientAddress(config.trustedProxies),
     resolveHost,
     sendWebhook: nodeWebhookSender(resolveHost),
     galleryScript,

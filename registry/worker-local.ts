@@ -12,6 +12,7 @@ import { applyD1Migrations, openD1 } from "./db/d1.ts";
 import { loadBaseModel } from "./node.ts";
 import { buildWorker } from "./worker-build.ts";
 import { workerConfig } from "./worker.ts";
+import { parseOverrides, type RegistryOverrides } from "./config-overrides.ts";
 
 const MIGRATIONS = fileURLToPath(new URL("./db/migrations/", import.meta.url));
 /** wrangler.toml's; the tests and the benchmark run the Worker under the same date and flags. */
@@ -21,7 +22,8 @@ export const COMPATIBILITY_FLAGS = ["enable_request_signal"];
 export interface LocalWorkerOptions {
   /** D1 and R2 persist under HOME/workerd, so a restart over the same home finds its data. */
   home: string;
-  config?: Partial<RegistryConfig>;
+  /** Passed to the Worker as MOTION_LORA_CONFIG, so only fields RegistryOverrides accepts. */
+  config?: Partial<RegistryConfig> | RegistryOverrides;
   port?: number;
   /** More [vars] (RUNNER_WEBHOOK_URL, REGISTRY_URL, …). */
   vars?: Record<string, string>;
@@ -57,6 +59,8 @@ export async function startLocalWorker(o: LocalWorkerOptions): Promise<LocalWork
       for (const line of all) if (line.trim()) o.onLine?.(line);
     });
   };
+  // Locally a client's CF-Connecting-IP reaches the Worker as sent (no edge replaces it): not trusted unless configured.
+  const config = { trustCfConnectingIp: false, ...o.config };
   const mf = new Miniflare({
     modules: true,
     scriptPath,
@@ -69,7 +73,7 @@ export async function startLocalWorker(o: LocalWorkerOptions): Promise<LocalWork
     r2Buckets: ["BLOBS"],
     d1Persist: join(o.home, "workerd", "d1"),
     r2Persist: join(o.home, "workerd", "r2"),
-    bindings: { MOTION_LORA_CONFIG: JSON.stringify(o.config ?? {}), ...o.vars },
+    bindings: { MOTION_LORA_CONFIG: JSON.stringify(config), ...o.vars },
     handleRuntimeStdio(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) {
       lines(stdout);
       lines(stderr);
@@ -87,7 +91,7 @@ export async function startLocalWorker(o: LocalWorkerOptions): Promise<LocalWork
     const { services } = createApp({
       db,
       store: new R2BlobStore((await mf.getR2Bucket("BLOBS")) as never, { hash: nodeHash }),
-      config: workerConfig(o.config ?? {}, baseModel, o.vars?.REGISTRY_URL),
+      config: workerConfig(config, baseModel, o.vars?.REGISTRY_URL),
       limiter: new DbRateLimiter(db, o.config?.rateLimitLeaseShare),
       webhookDelivery: "on-demand",
       log: () => {},
@@ -109,7 +113,9 @@ function nodeHash(): StreamingHash {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const home = process.env.MOTION_LORA_HOME ?? ".motion-lora";
-  const w = await startLocalWorker({ home, port: Number(process.env.PORT ?? 8788), onLine: (l) => console.log(l) });
+  // The operator's settings, checked as the deployed Worker checks them (a bad one stops here).
+  const config = parseOverrides(process.env.MOTION_LORA_CONFIG, "MOTION_LORA_CONFIG");
+  const w = await startLocalWorker({ home, config, port: Number(process.env.PORT ?? 8788), onLine: (l) => console.log(l) });
   // A fresh local database has no key to make the first one with: make an admin key, shown once.
   const { apiKeys } = await import("./db/schema.ts");
   const { createKey } = await import("./auth/keys.ts");

@@ -1,10 +1,11 @@
 import type { D1Database, ExecutionContext, R2Bucket, ScheduledController } from "@cloudflare/workers-types/latest/index.ts";
+import type { Context } from "hono";
 import { createApp, type AppDeps } from "./app.ts";
 import { DbRateLimiter } from "./auth/rate-limit.ts";
 import type { BaseModelSpec } from "./base-model/spec.ts";
 import { R2BlobStore, type StreamingHash } from "./blobs/r2-store.ts";
 import { defaultConfig, type RegistryConfig } from "./config.ts";
-import { ConfigError, parseOverrides, type RegistryOverrides } from "./config-overrides.ts";
+import { applyOverrides, ConfigError, parseOverrides, type RegistryOverrides } from "./config-overrides.ts";
 import { openD1 } from "./db/d1.ts";
 import { newId } from "./ids.ts";
 import { defaultWebhookConfig } from "./webhooks/config.ts";
@@ -43,19 +44,20 @@ const MiB = 1024 * 1024;
  */
 export const WORKER_DEFAULTS = {
   blobLimits: { lora: 95 * MiB, video: 64 * MiB, preview: 16 * MiB },
+  // On Cloudflare the edge sets it on every request, replacing whatever the client sent.
+  trustCfConnectingIp: true,
   webhooks: { ...defaultWebhookConfig, concurrency: 6, subrequestsPerDrain: 30 },
 } satisfies Partial<RegistryConfig>;
 
 /** The Worker's config: its defaults, then the operator's overrides (blob limits and webhook fields one by one, so setting one keeps the rest). */
-export function workerConfig(overrides: RegistryOverrides, baseModel: BaseModelSpec | null, registryUrl?: string): Partial<RegistryConfig> {
-  return {
-    ...WORKER_DEFAULTS,
-    ...(baseModel ? { baseModel } : {}),
-    ...(registryUrl ? { publicUrl: registryUrl.replace(/\/+$/, "") } : {}),
-    ...overrides,
-    blobLimits: { ...WORKER_DEFAULTS.blobLimits, ...overrides.blobLimits },
-    webhooks: { ...WORKER_DEFAULTS.webhooks, ...overrides.webhooks },
-  };
+export function workerConfig(overrides: RegistryOverrides, baseModel: BaseModelSpec | null, registryUrl?: string): RegistryConfig {
+  if (overrides.trustedProxies !== undefined) {
+    throw new ConfigError(
+      "MOTION_LORA_CONFIG: trustedProxies: a Worker has no socket to check a proxy by; Cloudflare's edge sets CF-Connecting-IP (trustCfConnectingIp)",
+    );
+  }
+  const publicUrl = registryUrl ? { publicUrl: registryUrl.replace(/\/+$/, "") } : {};
+  return applyOverrides({ ...defaultConfig, ...WORKER_DEFAULTS, ...(baseModel ? { baseModel } : {}), ...publicUrl }, overrides);
 }
 
 /** Workers' streaming SHA-256 (crypto.DigestStream: native, so hashing costs no request CPU time in JS). */
@@ -77,6 +79,16 @@ function digestStream(): StreamingHash {
   };
 }
 
+/**
+ * Where a Worker learns its client's address: Cloudflare's edge sets CF-Connecting-IP on every
+ * request, replacing any the client sent. Local workerd passes a client's own header through, so
+ * there (trust off) every client is "local": one bucket, as loopback clients share 127.0.0.1 on Node.
+ */
+export const workerClientAddress =
+  (trustCfConnectingIp: boolean) =>
+  (c: Context): string =>
+    trustCfConnectingIp ? (c.req.header("cf-connecting-ip") ?? "unknown") : "local";
+
 type App = ReturnType<typeof createApp>;
 
 /** The registry as a Worker: the same app as on Node, over D1, R2 and limits shared through D1. */
@@ -87,7 +99,7 @@ export function createWorker(build: WorkerBuild) {
     if (made?.env === env) return made;
     const config = workerConfig(parseOverrides(env.MOTION_LORA_CONFIG, "MOTION_LORA_CONFIG"), build.baseModel, env.REGISTRY_URL);
     const db = openD1(env.DB);
-    const limiter = new DbRateLimiter(db, config.rateLimitLeaseShare ?? defaultConfig.rateLimitLeaseShare);
+    const limiter = new DbRateLimiter(db, config.rateLimitLeaseShare);
     const assets = new Map(Object.entries(build.referenceAssets).map(([k, v]) => [k, new TextEncoder().encode(v)]));
     const deps: AppDeps = {
       db,
@@ -95,8 +107,7 @@ export function createWorker(build: WorkerBuild) {
       config,
       limiter,
       webhookDelivery: "on-demand",
-      // Set by Cloudflare's edge for every request; a client cannot forge it.
-      clientAddress: (c) => c.req.header("cf-connecting-ip") ?? "unknown",
+      clientAddress: workerClientAddress(config.trustCfConnectingIp),
       galleryScript: async () => build.galleryScript,
       referenceAsset: async (name) => assets.get(name) ?? null,
     };

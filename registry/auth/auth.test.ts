@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { startTestRegistry, type TestRegistry } from "../../test/helpers/registry.ts";
+import { startTestRegistry, TARGET, type TestRegistry } from "../../test/helpers/registry.ts";
 
 describe("API keys, scopes and rate limits", () => {
   let r: TestRegistry;
@@ -113,19 +113,62 @@ describe("API keys, scopes and rate limits", () => {
 describe("failed authentication", () => {
   let r: TestRegistry;
   before(async () => {
-    r = await startTestRegistry({ failedAuthPerMinute: 5, anonymousRateLimitPerMinute: 1_000_000 });
+    r = await startTestRegistry({ failedAuthPerMinute: 5, failedAuthPerAddressPerMinute: 12, anonymousRateLimitPerMinute: 1_000_000 });
   });
   after(() => r.stop());
 
-  it("is rate-limited by client address: after the allowance, bad tokens get 429 with Retry-After, and anonymous reads still work", async () => {
-    const key = await r.key("jo", ["read"]);
-    const statuses: number[] = [];
-    for (let i = 0; i < 8; i++) statuses.push((await r.call("GET", "/v1/me", { token: `mlk_guess${i}` })).status);
-    assert.deepEqual(statuses, [401, 401, 401, 401, 401, 429, 429, 429]);
-    const blocked = await r.call("GET", "/v1/me", { token: "mlk_guess9" });
+  it("costs its sender: a flood of bad keys from one address gets 429, while valid keys from that address are never refused", async () => {
+    const user = await r.key("jo", ["read"]);
+    const runner = await r.key("local-runner", ["runner"]);
+    const valid: number[] = [];
+    const alsoValid = async () =>
+      valid.push((await r.call("GET", "/v1/me", { token: user })).status, (await r.call("GET", "/v1/me", { token: runner })).status);
+    // One bad key retried: 5 a minute for its prefix from this address. A forged X-Forwarded-For or
+    // CF-Connecting-IP does not make it another client (neither is trusted unless configured).
+    const retried: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const forged = { "x-forwarded-for": `203.0.113.${i}`, "cf-connecting-ip": `198.51.100.${i}` };
+      retried.push((await r.call("GET", "/v1/me", { token: "mlk_stale0000000000000000000000000000", headers: forged })).status);
+      await alsoValid();
+    }
+    assert.deepEqual(retried, [401, 401, 401, 401, 401, 429, 429, 429]);
+    // Keys that rotate: 12 a minute from the address in all, 8 of them spent above.
+    const rotated: number[] = [];
+    for (let i = 0; i < 10 && rotated.at(-1) !== 429; i++) {
+      rotated.push((await r.call("GET", "/v1/me", { token: `mlk_guess${i}${"0".repeat(27)}` })).status);
+      await alsoValid();
+    }
+    assert.equal(rotated.at(-1), 429, `rotating keys are limited too: ${rotated.join(",")}`);
+    assert.ok(rotated.length <= 6, `after the address's allowance: ${rotated.join(",")}`);
+    const blocked = await r.call("GET", "/v1/me", { token: "mlk_other0000000000000000000000000000" });
     assert.equal(blocked.body.error.code, "rate_limited");
     assert.ok(Number(blocked.headers.get("retry-after")) >= 1);
-    assert.equal((await r.call("GET", "/v1/me", { token: key })).status, 429, "a right guess from a blocked address is not confirmed");
+    assert.equal(valid.length, 2 * (retried.length + rotated.length));
+    assert.deepEqual(
+      valid.filter((status) => status !== 200),
+      [],
+      "every request with a valid key was served",
+    );
     assert.equal((await r.call("GET", "/v1/loras")).status, 200, "anonymous requests are not blocked");
+  });
+});
+
+describe("the client's address", () => {
+  let r: TestRegistry;
+  // Node believes X-Forwarded-For from a configured proxy (the test's own 127.0.0.1); a Worker on
+  // Cloudflare believes CF-Connecting-IP, which the edge sets: configured here as it is deployed.
+  const header = TARGET === "node" ? "x-forwarded-for" : "cf-connecting-ip";
+  before(async () => {
+    r = await startTestRegistry({
+      anonymousRateLimitPerMinute: 2,
+      ...(TARGET === "node" ? { trustedProxies: ["127.0.0.0/8"] } : { trustCfConnectingIp: true }),
+    });
+  });
+  after(() => r.stop());
+
+  it("comes from the trusted source when configured: each forwarded client has its own bucket", async () => {
+    const get = (ip: string) => r.call("GET", "/v1/loras", { headers: { [header]: ip } });
+    assert.deepEqual([(await get("203.0.113.7")).status, (await get("203.0.113.7")).status, (await get("203.0.113.7")).status], [200, 200, 429]);
+    assert.equal((await get("203.0.113.8")).status, 200, "another client behind the same proxy is not limited by the first");
   });
 });

@@ -7,8 +7,10 @@ const LOG_FORMATS: LogFormat[] = ["pretty", "json", "debug"];
 const registry: Command = {
   name: "registry",
   usage: `  motion-lora registry start [--port 8787] [--host 127.0.0.1] [--runner local|webhook|off]
-                   [--runner-webhook URL] [--log pretty|json|debug] [--public-url URL]   (log: pretty on a terminal, else json;
-                   public-url, or MOTION_LORA_PUBLIC_URL: what the gallery's snippets name, default the listening address;
+                   [--runner-webhook URL] [--log pretty|json|debug] [--public-url URL] [--config FILE]
+                   (log: pretty on a terminal, else json; public-url, or MOTION_LORA_PUBLIC_URL: what the
+                   gallery's snippets name, default the listening address; config: JSON of RegistryConfig fields,
+                   as the Worker's MOTION_LORA_CONFIG, which is read when --config is not given;
                    runner: local starts a CPU runner on demand, the default;
                    MOTION_LORA_HOME, default ./.motion-lora, holds the database and blobs)`,
   async run(argv) {
@@ -24,6 +26,7 @@ const registry: Command = {
         "runner-webhook": { type: "string" },
         log: { type: "string" },
         "public-url": { type: "string" },
+        config: { type: "string" },
       },
       false,
     );
@@ -34,7 +37,7 @@ const registry: Command = {
     const hook = values["runner-webhook"] ?? process.env.MOTION_LORA_RUNNER_WEBHOOK;
     if (mode === "webhook" && !hook) throw new UsageError("--runner webhook needs --runner-webhook URL (or MOTION_LORA_RUNNER_WEBHOOK)");
     const port = intFlag("port", values.port);
-    const { startRegistry, parsePublicUrl } = await import("../node.ts");
+    const [{ startRegistry, parsePublicUrl }, { ConfigError }] = await Promise.all([import("../node.ts"), import("../config-overrides.ts")]);
     let publicUrl: string | undefined;
     try {
       publicUrl = values["public-url"] === undefined ? undefined : parsePublicUrl(values["public-url"], "--public-url");
@@ -43,12 +46,16 @@ const registry: Command = {
     }
     const r = await startRegistry({
       ...(publicUrl && { config: { publicUrl } }),
+      ...(values.config !== undefined && { configFile: values.config }),
       ...(port !== undefined && { port }),
       ...(values.host && { host: values.host }),
       runner: mode as (typeof RUNNER_MODES)[number],
       log: logger(format as LogFormat),
       ...(hook && { runnerWebhookUrl: hook }),
       ...(process.env.MOTION_LORA_RUNNER_WEBHOOK_SECRET && { runnerWebhookSecret: process.env.MOTION_LORA_RUNNER_WEBHOOK_SECRET }),
+    }).catch((e: unknown) => {
+      // A wrong setting is a bad file or variable (exit 2), named field by field.
+      throw e instanceof ConfigError ? new UsageError(`the registry's settings were refused: ${e.message}`) : e;
     });
     console.error(`motion-lora registry listening on ${r.url} (data in ${r.home}); API docs at ${r.url}/docs`);
     await untilSignal();

@@ -20,6 +20,7 @@ export interface ApiLimits {
   loraMetadataBytes: number;
   baseModel: { id: string; sha256: string; depth: number; dim: number; projections: string[]; maxRank: number };
   failedAuthPerMinute: number;
+  failedAuthPerAddressPerMinute: number;
   webhooks: { timeoutMs: number; connectTimeoutMs: number; perTenantConcurrency: number; maxAttempts: number };
 }
 
@@ -35,7 +36,7 @@ function describeLimits(l: ApiLimits): string {
     `Versions are published only for base model ${model.id} (sha256 ${model.sha256}): tensors named base_model.model.blocks.{0..${model.depth - 1}}.attn.{${model.projections.join(",")}}.lora_{A,B}.weight, ` +
       `F32 of [rank, ${model.dim}] and [${model.dim}, rank], rank ≤ ${model.maxRank}, finite values (422 invalid_lora_tensors, base_model_mismatch).`,
     "Prompts use the model's vocabulary only (422 unknown_word at job creation), in the word order of its grammar (GET /v1/model; 422 prompt_does_not_fit names the word and what fits there). Publishing needs read access to every blob named; an unreadable blob is blob_missing.",
-    `Failed authentications: ${l.failedAuthPerMinute} a minute per client address, then 429. Webhooks: public addresses only, connect timeout ${l.webhooks.connectTimeoutMs} ms, ` +
+    `Failed authentications: ${l.failedAuthPerMinute} a minute per key prefix and client address, ${l.failedAuthPerAddressPerMinute} a minute per address, then 429 for the failing requests only (a valid key is always served). Webhooks: public addresses only, connect timeout ${l.webhooks.connectTimeoutMs} ms, ` +
       `answer timeout ${l.webhooks.timeoutMs} ms, ${l.webhooks.perTenantConcurrency} in flight per owner, ${l.webhooks.maxAttempts} attempts.`,
   ].join(" ");
 }
