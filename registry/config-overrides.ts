@@ -33,6 +33,8 @@ export const RegistryOverrides = z
     maxAttempts: count,
     orphanGraceMs: ms,
     unreferencedBlobGraceMs: ms,
+    jobBlobRetentionMs: ms,
+    uploadReservationMs: count,
     readCacheTtlMs: ms,
     webhooks: z
       .object({

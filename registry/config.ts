@@ -62,8 +62,15 @@ export interface RegistryConfig {
   maxAttempts: number;
   /** A blob file with no row (a crash between write and insert) is collected after this long. */
   orphanGraceMs: number;
-  /** A blob no version and no job refers to (say, a file refused at publish) is collected after this long. */
+  /**
+   * An upload nothing of its owner's uses (no live LoRA's version, no job) stops counting against
+   * the owner's quota after this long, and the blob is collected once nothing at all uses it.
+   */
   unreferencedBlobGraceMs: number;
+  /** How long a finished job keeps its inputs and results (and a deleted LoRA's versions it ran with) from collection. */
+  jobBlobRetentionMs: number;
+  /** How long an upload in flight holds its declared bytes against its owner's quota (a crashed instance's hold lapses then). */
+  uploadReservationMs: number;
   /** How long a catalog read may be served from memory; bounds staleness across instances (0 disables). */
   readCacheTtlMs: number;
   webhooks: WebhookConfig;
@@ -97,6 +104,9 @@ export const defaultConfig: RegistryConfig = {
   maxAttempts: 3,
   orphanGraceMs: 60 * 60 * 1000,
   unreferencedBlobGraceMs: 24 * 60 * 60 * 1000,
+  jobBlobRetentionMs: 7 * 24 * 60 * 60 * 1000,
+  // A 256 MiB LoRA at 1 MiB/s takes 4–5 minutes.
+  uploadReservationMs: 60 * 60 * 1000,
   // GET a LoRA 3.0 k req/s with the cache, 1.1 k without (registry/bench/results/RESULTS-load-sqlite.md).
   readCacheTtlMs: 1_000,
   webhooks: defaultWebhookConfig,

@@ -25,8 +25,9 @@ export interface R2StoreOptions {
  * Blobs in an R2 bucket under `blobs/<sha256>`. R2 has no rename, so nothing is written under a
  * temporary name: a small upload is stored only after its digest and inspection pass (and R2
  * checks the sha256 again), a large one streams up as a multipart upload that is completed only
- * then, and aborted otherwise; bytes already stored are hashed and inspected but never rewritten,
- * so a bad upload of a known hash cannot damage the good copy.
+ * then, and aborted otherwise, so a bad upload of a known hash cannot damage the good copy. Bytes
+ * already stored are written again like new ones (verified, identical): the same requests and
+ * time whether or not they were there, so an upload's timing does not tell.
  */
 export class R2BlobStore implements BlobStore {
   private readonly singlePut: number;
@@ -50,7 +51,6 @@ export class R2BlobStore implements BlobStore {
 
   async put(sha256: string, body: ReadableStream<Uint8Array>, opts: PutOptions) {
     const key = this.key(sha256);
-    const exists = (await this.bucket.head(key)) !== null;
     const hash = this.opts.hash();
     let size = 0;
     // Whole body while it fits a single put; afterwards only the head, for `inspect`.
@@ -90,20 +90,18 @@ export class R2BlobStore implements BlobStore {
           continue;
         }
         if (head === null) {
-          // Too large for one put: keep the head for `inspect`, and send parts if this is new.
+          // Too large for one put: keep the head for `inspect`, and send parts.
           head = concat([...held, value]).slice(0, this.inspectBytes);
-          if (!exists) {
-            multipart = await this.bucket.createMultipartUpload(key);
-            pending = [...held, value];
-            pendingBytes = heldBytes + value.byteLength;
-          }
+          multipart = await this.bucket.createMultipartUpload(key);
+          pending = [...held, value];
+          pendingBytes = heldBytes + value.byteLength;
           held = [];
           heldBytes = 0;
-        } else if (multipart) {
+        } else {
           pending.push(value);
           pendingBytes += value.byteLength;
         }
-        if (multipart) await sendParts(false);
+        await sendParts(false);
       }
       if (opts.expectedSize !== undefined && size !== opts.expectedSize) {
         throw new BlobWriteError("size_mismatch", `upload is ${size} bytes but ${opts.expectedSize} were declared`);
@@ -118,7 +116,6 @@ export class R2BlobStore implements BlobStore {
           return bytes.subarray(s, Math.min(e, bytes.byteLength));
         }, size);
       }
-      if (exists) return { size, created: false };
       if (whole) {
         await this.bucket.put(key, whole, { sha256 });
       } else {
@@ -126,7 +123,7 @@ export class R2BlobStore implements BlobStore {
         await multipart!.complete(parts);
         multipart = null;
       }
-      return { size, created: true };
+      return { size };
     } catch (e) {
       await reader.cancel().catch(() => {});
       throw e;

@@ -5,7 +5,6 @@ import { RegistryError } from "../http/errors.ts";
 import { param } from "../http/validate.ts";
 import type { Api } from "../openapi/api.ts";
 import { serveBlob } from "./serve.ts";
-import { toBlobInfo } from "./service.ts";
 
 export function blobRoutes(api: Api, s: Services) {
   api.op(
@@ -14,13 +13,13 @@ export function blobRoutes(api: Api, s: Services) {
       path: "/v1/blobs/:sha256",
       tag: "Blobs",
       scope: ["write", "runner"],
-      summary: "Upload bytes under their SHA-256 (verified while streaming; bytes already stored are verified the same way before you may read them)",
+      summary:
+        "Upload bytes under their SHA-256 (verified while streaming; bytes already stored are verified the same way before you may read them, and answered the same way)",
       params: { sha256: "the SHA-256 of the body, lowercase hex" },
       query: BlobUploadQuery,
       binaryBody: { description: "the raw bytes; Content-Length (or ?size=) declares the size" },
       responses: {
-        200: { description: "already stored", schema: BlobInfo },
-        201: { description: "stored", schema: BlobInfo },
+        201: { description: "stored (the same answer whether or not these bytes were stored before; `kind` is the one you declared)", schema: BlobInfo },
         411: { description: "no declared size" },
         413: { description: "larger than the limit for this kind (payload_too_large), or than the owner's remaining quota (quota_exceeded)" },
         422: { description: "hash, size or content check failed (a LoRA's header is bounded: see the README's Registry limits)" },
@@ -45,7 +44,7 @@ export function blobRoutes(api: Api, s: Services) {
           throw new RegistryError("client_closed_request", "the client closed the connection before the upload finished; nothing was stored");
         throw e;
       });
-      return c.json(info, info.created ? 201 : 200);
+      return c.json(info, 201);
     },
   );
 
@@ -76,11 +75,11 @@ export function blobRoutes(api: Api, s: Services) {
       path: "/v1/blobs/:sha256/info",
       tag: "Blobs",
       scope: "public",
-      summary: "A blob's size, kind and type",
+      summary: "A blob's size, kind (the one you uploaded it as, else the kind its bytes serve as) and type",
       params: { sha256: "the blob's SHA-256" },
       responses: { 200: { description: "the blob", schema: BlobInfo } },
     },
-    async (c) => c.json(toBlobInfo(await s.blobs.getReadable(c.get("principal"), param(c, "sha256", Sha256)))),
+    async (c) => c.json(await s.blobs.info(c.get("principal"), param(c, "sha256", Sha256))),
   );
 }
 

@@ -1,16 +1,18 @@
-import { and, eq, lt, ne, or, sql, type SQL } from "drizzle-orm";
+import { and, eq, or, type SQL, sql } from "drizzle-orm";
 import type { HeaderLimits } from "../../sdk/safetensors/header.ts";
 import type { BlobInfo, BlobKind } from "../../sdk/schema/index.ts";
 import type { Principal } from "../auth/keys.ts";
 import { hasScope } from "../auth/keys.ts";
 import type { RegistryConfig } from "../config.ts";
 import type { Db } from "../db/client.ts";
-import { blobOwners, blobs, jobs, loraVersions, loras } from "../db/schema.ts";
+import { blobOwners, blobs, loraVersions, loras } from "../db/schema.ts";
 import { RegistryError } from "../http/errors.ts";
 import { iso } from "../ids.ts";
 import { maxLoraTensors } from "../base-model/spec.ts";
 import { visibleTo } from "../loras/visibility.ts";
-import { inspectUpload } from "./sniff.ts";
+import { BlobCollector } from "./gc.ts";
+import { UploadQuota } from "./quota.ts";
+import { inspectUpload, kindOf, servesAs } from "./sniff.ts";
 import type { BlobStore } from "./store.ts";
 
 type BlobRow = typeof blobs.$inferSelect;
@@ -18,21 +20,34 @@ type BlobRow = typeof blobs.$inferSelect;
 const missing = (sha256: string, field: string, kind?: BlobKind) =>
   new RegistryError("blob_missing", `${field}: no blob ${sha256}; upload it first with PUT /v1/blobs/${sha256}?kind=${kind ?? "…"}`);
 
-export const toBlobInfo = (row: BlobRow, created?: boolean): BlobInfo => ({
+const toBlobInfo = (row: BlobRow): BlobInfo => ({
   sha256: row.sha256,
   size: row.size,
-  kind: row.kind as BlobKind,
+  kind: kindOf(row.contentType),
   content_type: row.contentType,
   created_at: iso(row.createdAt),
-  ...(created === undefined ? {} : { created }),
 });
 
+/** Bytes of another kind than a reference needs: checked against what the bytes are, never against a kind someone declared first. */
+const wrongKind = (row: BlobRow, field: string, kind: BlobKind) =>
+  new RegistryError("validation_failed", `${field}: blob ${row.sha256} is ${row.contentType}, which cannot serve as a ${kind}`, {
+    field,
+    expected: kind,
+    content_type: row.contentType,
+  });
+
 export class BlobService {
+  readonly quota: UploadQuota;
+  private readonly collector: BlobCollector;
+
   constructor(
     private readonly db: Db,
     private readonly store: BlobStore,
     private readonly config: RegistryConfig,
-  ) {}
+  ) {
+    this.quota = new UploadQuota(db, config);
+    this.collector = new BlobCollector(db, store, config);
+  }
 
   /** The bounds a LoRA file's safetensors header must keep, at upload and at publish. */
   get loraHeaderLimits(): HeaderLimits {
@@ -41,12 +56,20 @@ export class BlobService {
   }
 
   /**
-   * Stores an upload: the bytes are committed only after hash, size and kind checks pass,
-   * and the row is written only after the bytes are in place, so no row points at a missing blob.
-   * Bytes already stored go through the same checks before the caller may read them (a hash alone
-   * proves nothing), and no error depends on whether, or as what, they are stored.
+   * Stores an upload: its declared size is reserved against the owner's quota before the first byte
+   * is read; the bytes are committed only after hash, size and kind checks pass; the rows are
+   * written (and the reservation ended) in one batch after the bytes are in place, so no row points
+   * at a missing blob. Bytes already stored get the same checks, the same writes and the same
+   * answer: nothing in it (status, body) depends on whether, or as what, they were stored.
    */
-  async upload(p: Principal & { owner: string }, sha256: string, kind: BlobKind, declaredSize: number, body: ReadableStream<Uint8Array>, now = Date.now()) {
+  async upload(
+    p: Principal & { owner: string },
+    sha256: string,
+    kind: BlobKind,
+    declaredSize: number,
+    body: ReadableStream<Uint8Array>,
+    now = Date.now(),
+  ): Promise<BlobInfo> {
     const owner = p.owner;
     const limit = this.config.blobLimits[kind];
     if (declaredSize > limit) {
@@ -55,47 +78,57 @@ export class BlobService {
     }
     // Runner keys upload what jobs asked for, admins are the operator: neither is a tenant to bound.
     const trusted = hasScope(p, "runner");
-    const quota = this.config.ownerQuotaBytes;
-    if (!trusted && quota !== null) {
-      const used = await this.usage(owner, sha256);
-      if (used + declaredSize > quota) {
-        await body.cancel().catch(() => {});
-        throw new RegistryError(
-          "quota_exceeded",
-          `'${owner}' has uploaded ${used} bytes of its ${quota}-byte quota; this ${declaredSize}-byte upload does not fit. Delete unused LoRAs (unreferenced blobs are collected) or ask the operator for more`,
-        );
-      }
-    }
-    let contentType = "application/octet-stream";
-    const { created } = await this.store.put(sha256, body, {
-      maxBytes: limit,
-      expectedSize: declaredSize,
-      inspect: async (read, size) => {
-        contentType = await inspectUpload(kind, read, size, { lora: this.loraHeaderLimits, trusted });
-      },
+    const reservation = await this.quota.reserve(owner, sha256, declaredSize, !trusted, now).catch(async (e: unknown) => {
+      await body.cancel().catch(() => {});
+      throw e;
     });
-    const [existing] = await this.db.select().from(blobs).where(eq(blobs.sha256, sha256)).limit(1);
-    if (existing && existing.kind !== kind && (existing.kind === "lora" || kind === "lora")) {
-      // The caller has just sent these very bytes, so naming their stored kind tells it nothing new.
-      throw new RegistryError("conflict", `these bytes are already stored as a ${existing.kind} blob, not ${kind}`);
+    let settled = false;
+    try {
+      let contentType = "application/octet-stream";
+      await this.store.put(sha256, body, {
+        maxBytes: limit,
+        expectedSize: declaredSize,
+        inspect: async (read, size) => {
+          contentType = await inspectUpload(kind, read, size, { lora: this.loraHeaderLimits, trusted });
+        },
+      });
+      await this.db.batch([
+        this.db.insert(blobs).values({ sha256, size: declaredSize, kind, contentType, createdAt: now }).onConflictDoNothing(),
+        // A runner's unrecognised video is refined once someone's checks recognise the bytes (say, as a LoRA).
+        this.db
+          .update(blobs)
+          .set({ contentType })
+          .where(and(eq(blobs.sha256, sha256), eq(blobs.contentType, "application/octet-stream"), sql`${contentType} <> 'application/octet-stream'`)),
+        this.db
+          .insert(blobOwners)
+          .values({ sha256, owner, uploaded: 1, kind, at: now })
+          .onConflictDoUpdate({ target: [blobOwners.sha256, blobOwners.owner], set: { uploaded: 1, kind, at: now } }),
+        this.quota.settleQuery(reservation),
+      ]);
+      settled = true;
+      return { sha256, size: declaredSize, kind, content_type: contentType, created_at: iso(now) };
+    } finally {
+      if (!settled) await this.quota.release(reservation).catch(() => {});
     }
-    const row: BlobRow = existing ?? { sha256, size: declaredSize, kind, contentType, createdAt: now };
-    if (!existing) await this.db.insert(blobs).values(row).onConflictDoNothing();
-    await this.db
-      .insert(blobOwners)
-      .values({ sha256, owner, uploaded: 1 })
-      .onConflictDoUpdate({ target: [blobOwners.sha256, blobOwners.owner], set: { uploaded: 1 } });
-    return toBlobInfo(row, created);
   }
 
-  /** Bytes `owner` has uploaded, not counting `except` (a re-upload of bytes it already paid for is free). */
-  async usage(owner: string, except?: string): Promise<number> {
-    const [row] = await this.db
-      .select({ bytes: sql<number>`coalesce(sum(${blobs.size}), 0)` })
-      .from(blobOwners)
-      .innerJoin(blobs, eq(blobs.sha256, blobOwners.sha256))
-      .where(and(eq(blobOwners.owner, owner), eq(blobOwners.uploaded, 1), except === undefined ? undefined : ne(blobOwners.sha256, except)));
-    return Number(row?.bytes ?? 0);
+  /** Bytes `owner` holds against its quota (uploads in flight not included). */
+  async usage(owner: string): Promise<number> {
+    return (await this.quota.usage(owner)).held;
+  }
+
+  /** What `p` is told about a blob it may read: the kind it declared itself, else the kind the bytes serve as. */
+  async info(p: Principal, sha256: string): Promise<BlobInfo> {
+    const row = await this.getReadable(p, sha256);
+    const [own] =
+      p.owner === null
+        ? []
+        : await this.db
+            .select({ kind: blobOwners.kind })
+            .from(blobOwners)
+            .where(and(eq(blobOwners.sha256, sha256), eq(blobOwners.owner, p.owner)))
+            .limit(1);
+    return { ...toBlobInfo(row), kind: (own?.kind as BlobKind | null | undefined) ?? kindOf(row.contentType) };
   }
 
   async get(sha256: string): Promise<BlobRow | undefined> {
@@ -142,8 +175,8 @@ export class BlobService {
   }
 
   /** Lets `owner` read a blob by hash (a job's inputs and results); not counted against its quota. */
-  async grant(sha256: string, owner: string) {
-    await this.db.insert(blobOwners).values({ sha256, owner, uploaded: 0 }).onConflictDoNothing();
+  async grant(sha256: string, owner: string, now = Date.now()) {
+    await this.db.insert(blobOwners).values({ sha256, owner, uploaded: 0, at: now }).onConflictDoNothing();
   }
 
   /**
@@ -153,7 +186,7 @@ export class BlobService {
   async requireReadable(p: Principal, sha256: string, field: string, kind?: BlobKind): Promise<BlobRow> {
     const row = await this.get(sha256);
     if (!row || !(await this.canRead(p, sha256))) throw missing(sha256, field, kind);
-    if (kind && row.kind !== kind) throw new RegistryError("validation_failed", `${field}: blob ${sha256} is a ${row.kind}, expected a ${kind}`);
+    if (kind && !servesAs(row.contentType, kind)) throw wrongKind(row, field, kind);
     return row;
   }
 
@@ -161,63 +194,18 @@ export class BlobService {
   async require(sha256: string, field: string, kind?: BlobKind): Promise<BlobRow> {
     const row = await this.get(sha256);
     if (!row) throw missing(sha256, field, kind);
-    if (kind && row.kind !== kind) throw new RegistryError("validation_failed", `${field}: blob ${sha256} is a ${row.kind}, expected a ${kind}`);
+    if (kind && !servesAs(row.contentType, kind)) throw wrongKind(row, field, kind);
     return row;
   }
 
-  /**
-   * Deletes stored files that no row names (a crash between writing bytes and inserting the row)
-   * and abandoned temporaries, once they are older than the grace period so in-flight uploads survive.
-   */
-  async collectOrphans(now = Date.now()): Promise<{ removed: number; kept: number }> {
-    let removed = 0;
-    let kept = 0;
-    for await (const item of this.store.list()) {
-      if (now - item.modifiedAt < this.config.orphanGraceMs) {
-        kept++;
-        continue;
-      }
-      if (item.sha256 !== null && (await this.get(item.sha256))) {
-        kept++;
-        continue;
-      }
-      await this.store.deleteKey(item.key);
-      removed++;
-    }
-    return { removed, kept };
+  /** Deletes stored files no row names and abandoned temporaries, once past the grace period (gc.ts). */
+  collectOrphans(now = Date.now()) {
+    return this.collector.collectOrphans(now);
   }
 
-  /**
-   * Deletes blobs that nothing refers to (no version of any LoRA, deleted or not, and no job's input
-   * or result) once older than the grace period: files refused at publish, abandoned uploads.
-   * Each row goes in one batch whose conditions are re-checked inside it, so a version published
-   * in the meantime keeps its blob.
-   */
-  async collectUnreferenced(now = Date.now(), max = 1_000): Promise<{ removed: number }> {
-    const unreferenced = (
-      sha: SQL | string,
-    ) => sql`not exists (select 1 from ${loraVersions} where ${loraVersions.fileSha256} = ${sha} or ${loraVersions.previewSha256} = ${sha} or ${loraVersions.referenceVideoSha256} = ${sha} or instr(${loraVersions.samples}, ${sha}) > 0)
-      and not exists (select 1 from ${jobs} where instr(${jobs.input}, ${sha}) > 0 or instr(coalesce(${jobs.result}, ''), ${sha}) > 0 or instr(${jobs.resolvedLoras}, ${sha}) > 0)`;
-    const old = lt(blobs.createdAt, now - this.config.unreferencedBlobGraceMs);
-    const candidates = await this.db
-      .select({ sha256: blobs.sha256 })
-      .from(blobs)
-      .where(and(old, unreferenced(sql`${blobs.sha256}`)))
-      .limit(max);
-    let removed = 0;
-    for (const { sha256 } of candidates) {
-      const [, gone] = await this.db.batch([
-        this.db.delete(blobOwners).where(and(eq(blobOwners.sha256, sha256), unreferenced(sha256))),
-        this.db
-          .delete(blobs)
-          .where(and(eq(blobs.sha256, sha256), old, unreferenced(sha256)))
-          .returning({ sha256: blobs.sha256 }),
-      ]);
-      if (gone.length === 0) continue;
-      await this.store.delete(sha256);
-      removed++;
-    }
-    return { removed };
+  /** Gives back holdings nothing of their owner's uses, and deletes blobs nothing uses (gc.ts). */
+  collectUnreferenced(now = Date.now(), max = 1_000) {
+    return this.collector.collectUnreferenced(now, max);
   }
 }
 

@@ -4,6 +4,26 @@ import { RegistryError } from "../http/errors.ts";
 
 type Read = (start: number, end: number) => Promise<Uint8Array>;
 
+/** The content type of bytes that passed a LoRA upload's checks (safetensors within the header bounds). */
+export const SAFETENSORS = "application/vnd.safetensors";
+const IMAGES = new Set(["image/gif", "image/png"]);
+
+/**
+ * Whether stored bytes of `contentType` may be used as `kind`. The type is what an upload's checks
+ * found in the bytes, the same whoever uploaded them first: a LoRA is safetensors, a preview a GIF
+ * or PNG, a video anything else (an unrecognised type only ever comes from a runner's video upload).
+ * Safetensors and images are disjoint (a header length read from an image signature is far beyond
+ * the header bound), so checking the type is checking the bytes.
+ */
+export function servesAs(contentType: string, kind: BlobKind): boolean {
+  if (kind === "lora") return contentType === SAFETENSORS;
+  if (kind === "preview") return IMAGES.has(contentType);
+  return contentType !== SAFETENSORS;
+}
+
+/** The narrowest kind bytes of `contentType` serve as: what a reader who never declared one is told. */
+export const kindOf = (contentType: string): BlobKind => (contentType === SAFETENSORS ? "lora" : IMAGES.has(contentType) ? "preview" : "video");
+
 const startsWith = (b: Uint8Array, sig: number[], at = 0) => sig.every((x, i) => b[at + i] === x);
 
 /** Content type from magic bytes; the registry never trusts a client's Content-Type for stored blobs. */
@@ -54,7 +74,7 @@ export async function inspectUpload(kind: BlobKind, read: Read, size: number, op
       if (e instanceof SafetensorsError) throw new RegistryError("invalid_safetensors", `not a valid LoRA safetensors file: ${e.message}`);
       throw e;
     }
-    return "application/vnd.safetensors";
+    return SAFETENSORS;
   }
   const type = sniffContentType(head);
   if (kind === "preview" && type !== "image/gif" && type !== "image/png") {

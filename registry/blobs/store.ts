@@ -8,10 +8,11 @@ export interface BlobStore {
   /**
    * Streams `body` to temporary storage while hashing it, then makes it visible under `sha256`
    * only if the digest and size match and `inspect` (if given) accepts the bytes. Bytes already
-   * stored get the same checks (`created: false`): the caller proves it holds them either way.
+   * stored get the same checks and the same writes (the verified copy replaces the identical one),
+   * so neither the result nor the time taken tells whether they were there.
    * Throws `BlobWriteError` on a limit or mismatch, and what `inspect` throws on a rejection; nothing partial stays visible.
    */
-  put(sha256: string, body: ReadableStream<Uint8Array>, opts: PutOptions): Promise<{ size: number; created: boolean }>;
+  put(sha256: string, body: ReadableStream<Uint8Array>, opts: PutOptions): Promise<{ size: number }>;
   /** Size in bytes, or null if absent. */
   stat(sha256: string): Promise<number | null>;
   /** The bytes `[start, end)` (whole blob by default), or null if absent. */

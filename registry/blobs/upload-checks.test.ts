@@ -39,8 +39,7 @@ describe("uploads: what a hash proves, what a kind must be, what an owner may st
     assert.equal(zeros.body.error.code, "sha256_mismatch");
     assert.equal((await r.call("GET", `/v1/blobs/${sha}`, { token: bob })).status, 404, "no access gained");
     const real = await put(secret, "video", bob);
-    assert.equal(real.status, 200);
-    assert.equal(real.body.created, false);
+    assert.equal(real.status, 201);
     assert.equal((await r.call("GET", `/v1/blobs/${sha}`, { token: bob })).status, 200, "the real bytes prove possession");
   });
 
@@ -65,6 +64,49 @@ describe("uploads: what a hash proves, what a kind must be, what an owner may st
       assert.equal(blank(res.body.error.message, target), blank(none.body.error.message, unknown));
       assert.doesNotMatch(res.body.error.message, /stored|already/);
     }
+  });
+
+  it("answers an upload the same way whether or not the bytes were stored (status and body; no `created`)", async () => {
+    const bytes = video(2200, 40);
+    const first = await put(bytes, "video", alice);
+    const again = await put(bytes, "video", bob);
+    const fresh = await put(video(2200, 41), "video", bob);
+    assert.equal(first.status, 201);
+    assert.equal(again.status, first.status);
+    assert.equal(fresh.status, first.status);
+    const shape = (b: Record<string, unknown>) => ({ ...b, sha256: "<sha>", created_at: "<now>" });
+    assert.deepEqual(shape(again.body), shape(first.body));
+    assert.deepEqual(shape(fresh.body), shape(first.body));
+    assert.equal("created" in again.body, false);
+  });
+
+  it("lets no first uploader fix a blob's kind: each owner's upload is answered with its own kind, and references check the bytes", async () => {
+    const mallory = await r.key("mallory");
+    const runner = await r.key("runner-k", ["runner"]);
+    // Mallory claims a GIF as a video first; a runner stores a LoRA file as an (unsniffed) video.
+    const image = video(1500, 42);
+    const imageSha = await sha256(image);
+    assert.equal((await put(image, "video", mallory)).status, 201);
+    const lora = loraFile({ alpha: "7" });
+    const loraSha = await sha256(lora);
+    assert.equal((await put(lora, "video", runner)).status, 201);
+
+    const asPreview = await put(image, "preview", alice);
+    assert.equal(asPreview.status, 201);
+    assert.equal(asPreview.body.kind, "preview");
+    assert.equal((await r.call("GET", `/v1/blobs/${imageSha}/info`, { token: alice })).body.kind, "preview");
+    assert.equal((await r.call("GET", `/v1/blobs/${imageSha}/info`, { token: mallory })).body.kind, "video");
+    const asLora = await put(lora, "lora", alice);
+    assert.equal(asLora.status, 201, JSON.stringify(asLora.body));
+    assert.equal(asLora.body.content_type, "application/vnd.safetensors");
+
+    await r.call("POST", "/v1/loras", { token: alice, json: { name: "kinds", title: "Kinds", category: "single-object" } });
+    const v = await r.call("POST", "/v1/loras/alice/kinds/versions", { token: alice, json: { file_sha256: loraSha, preview_sha256: imageSha } });
+    assert.equal(v.status, 201, JSON.stringify(v.body));
+    // Bytes that are not an image cannot serve as a preview, whatever anyone declared.
+    const notImage = await r.call("POST", "/v1/loras/alice/kinds/versions", { token: alice, json: { file_sha256: loraSha, preview_sha256: loraSha } });
+    assert.equal(notImage.status, 422);
+    assert.match(notImage.body.error.message, /^preview_sha256: blob [0-9a-f]{64} is application\/vnd\.safetensors, which cannot serve as a preview/);
   });
 
   it("checks bytes found on disk without a row (an orphan) before registering them under the caller's kind", async () => {
@@ -107,14 +149,17 @@ describe("uploads: what a hash proves, what a kind must be, what an owner may st
     const second = await put(video(30 * KiB, 5), "video", carol);
     assert.equal(second.status, 413);
     assert.equal(second.body.error.code, "quota_exceeded");
-    assert.match(second.body.error.message, /'carol' has uploaded 40960 bytes of its 65536-byte quota/);
-    assert.equal((await put(first, "video", carol)).status, 200, "a re-upload of its own bytes costs nothing");
+    assert.match(
+      second.body.error.message,
+      /^'carol' holds 40960 bytes of its 65536-byte quota; this 30720-byte upload does not fit\. .*delete LoRAs you no longer need/,
+    );
+    assert.equal((await put(first, "video", carol)).status, 201, "a re-upload of its own bytes costs nothing");
     assert.equal(await r.services.blobs.usage("carol"), 40 * KiB);
     const runner = await r.key("runner-q", ["runner"]);
     for (let i = 0; i < 3; i++) assert.equal((await put(video(30 * KiB, 10 + i), "video", runner)).status, 201);
   });
 
-  it("flushes a new blob's bytes to disk (fsync) before renaming it into place", async (t) => {
+  it("flushes a blob's bytes to disk (fsync) before renaming it into place, stored before or not", async (t) => {
     if (onlyOn(t, "node", "the file store's write order; R2 makes an object visible only once it is whole")) return;
     const events: string[] = [];
     const probe = await fsPromises.open(`${r.home}/probe`, "w");
@@ -131,16 +176,22 @@ describe("uploads: what a hash proves, what a kind must be, what an owner may st
       return rename(a, b);
     };
     syncBuiltinESMExports();
+    const bytes = video(5000, 6);
+    let first: string[] = [];
     try {
-      assert.equal((await put(video(5000, 6), "video", alice)).status, 201);
+      assert.equal((await put(bytes, "video", alice)).status, 201);
+      first = events.splice(0);
+      // Bytes already stored take the same writes (the timing of a re-upload must not tell).
+      assert.equal((await put(bytes, "video", bob)).status, 201);
     } finally {
       proto.sync = sync;
       (fsPromises as { rename: typeof rename }).rename = rename;
       syncBuiltinESMExports();
     }
-    const at = events.indexOf("rename into place");
-    assert.ok(at > 0, `events: ${events.join(", ")}`);
-    assert.equal(events[at - 1], "sync", `the bytes are synced right before the rename: ${events.join(", ")}`);
+    const at = first.indexOf("rename into place");
+    assert.ok(at > 0, `events: ${first.join(", ")}`);
+    assert.equal(first[at - 1], "sync", `the bytes are synced right before the rename: ${first.join(", ")}`);
+    assert.deepEqual(events, first, "a re-upload of stored bytes syncs and renames the same way");
   });
 
   it("logs a client that hangs up mid-upload as 499, not as a server error", async () => {

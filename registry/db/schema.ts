@@ -102,6 +102,7 @@ export const loraVersions = sqliteTable(
 export const blobs = sqliteTable("blobs", {
   sha256: text("sha256").primaryKey(),
   size: integer("size").notNull(),
+  /** The kind the first upload declared: shown to readers who declared none, decides nothing (each reference checks the bytes). */
   kind: text("kind").notNull(),
   contentType: text("content_type").notNull(),
   createdAt: integer("created_at").notNull(),
@@ -117,9 +118,36 @@ export const blobOwners = sqliteTable(
     owner: text("owner").notNull(),
     /** 1 when `owner` uploaded the bytes (counted against its quota), 0 for read grants (job inputs and results). */
     uploaded: integer("uploaded").notNull().default(0),
+    /** The kind `owner` last uploaded the bytes as (null for grants and rows older than the column). */
+    kind: text("kind"),
+    /**
+     * When `owner` last uploaded the bytes or was granted them: an upload nothing of the owner's
+     * uses yet is kept (and counted) for the grace period from here. Null: rows older than the
+     * column, which count from the blob's `created_at`.
+     */
+    at: integer("at"),
   },
   // The owner index serves the quota sum on every upload.
   (t) => [primaryKey({ columns: [t.sha256, t.owner] }), index("blob_owners_owner").on(t.owner, t.uploaded)],
+);
+
+/**
+ * Uploads in flight: each holds its declared bytes against its owner's quota from before the first
+ * byte is read until it is stored (moved into `blob_owners` in the same batch) or fails (deleted),
+ * so concurrent uploads cannot all fit one remaining allowance. A crashed instance's rows stop
+ * counting at `expires_at`. Blob GC keeps a blob that an upload in flight names.
+ */
+export const blobUploads = sqliteTable(
+  "blob_uploads",
+  {
+    id: text("id").primaryKey(),
+    owner: text("owner").notNull(),
+    sha256: text("sha256").notNull(),
+    /** Bytes held against the quota (0 for keys the quota does not bound). */
+    bytes: integer("bytes").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [index("blob_uploads_owner").on(t.owner, t.expiresAt), index("blob_uploads_sha256").on(t.sha256)],
 );
 
 export const jobs = sqliteTable(

@@ -325,7 +325,7 @@ describe("job completion: the runner declares each result blob's kind", () => {
     return { shas, complete, status };
   }
 
-  it("refuses a declared kind other than the stored blob's with 422 naming the field, and accepts the right one", async () => {
+  it("refuses a declared kind the stored bytes cannot serve as with 422 naming the field, and accepts the right one", async () => {
     const tune = { kind: "tune", input: { video_sha256: video, prompt: "a red circle on a black background", lora: "alice/declared" } };
     const { shas, complete, status } = await claimed(tune, [
       [loraFile({ alpha: "5" }), "lora"],
@@ -342,8 +342,11 @@ describe("job completion: the runner declares each result blob's kind", () => {
     });
     assert.equal(wrong.status, 422, JSON.stringify(wrong.body));
     assert.equal(wrong.body.error.code, "validation_failed");
-    assert.match(wrong.body.error.message, /^result\.spatial_lora_sha256: blob [0-9a-f]{64} is stored as a video, but result\.blobs\.1 declares a lora/);
-    assert.deepEqual(wrong.body.error.details, { field: "result.spatial_lora_sha256", declared: "lora", stored: "video" });
+    assert.match(
+      wrong.body.error.message,
+      /^result\.spatial_lora_sha256: blob [0-9a-f]{64} is application\/octet-stream, which cannot serve as the lora result\.blobs\.1 declares/,
+    );
+    assert.deepEqual(wrong.body.error.details, { field: "result.spatial_lora_sha256", declared: "lora", content_type: "application/octet-stream" });
     assert.equal(await status(), "running", "nothing was committed");
 
     const blobs = [
@@ -385,7 +388,7 @@ describe("job completion: the runner declares each result blob's kind", () => {
     const [clip] = shas as [string];
     const res = await complete({ video_sha256: clip, blobs: [{ sha256: clip, kind: "preview" }] });
     assert.equal(res.status, 422);
-    assert.match(res.body.error.message, /^result\.video_sha256: .* is stored as a video, but result\.blobs\.0 declares a preview/);
+    assert.match(res.body.error.message, /^result\.video_sha256: .* is application\/octet-stream, which cannot serve as the preview result\.blobs\.0 declares/);
     assert.equal(await status(), "running");
     assert.equal((await complete({ video_sha256: clip, blobs: [{ sha256: clip, kind: "video" }] })).status, 200);
   });

@@ -1,6 +1,7 @@
 import { and, eq, gte, isNull, or, sql } from "drizzle-orm";
 import { GenerateResult, LoraCreate, TuneResult, type Job, type ResultBlob, type VersionCreate } from "../../sdk/schema/index.ts";
 import type { BlobService } from "../blobs/service.ts";
+import { servesAs } from "../blobs/sniff.ts";
 import type { Db } from "../db/client.ts";
 import { jobs } from "../db/schema.ts";
 import { RegistryError } from "../http/errors.ts";
@@ -90,8 +91,9 @@ export class Completions {
   }
 
   /**
-   * The runner declares each blob's kind; the registry holds it to the kind the blob was stored
-   * as, and requires every hash field to be declared, so no blob's kind is inferred from a name.
+   * The runner declares each blob's kind; the registry holds it to what the stored bytes are (their
+   * content type, whoever uploaded them first), and requires every hash field to be declared, so no
+   * blob's kind is inferred from a name.
    */
   private async checkDeclaredBlobs(result: TuneResult | GenerateResult) {
     const fieldOf = new Map<string, string>();
@@ -108,11 +110,11 @@ export class Completions {
     for (const [i, declared] of result.blobs.entries()) {
       const field = fieldOf.get(declared.sha256) ?? `result.blobs.${i}`;
       const stored = await this.blobs.require(declared.sha256, field);
-      if (stored.kind !== declared.kind) {
+      if (!servesAs(stored.contentType, declared.kind)) {
         throw new RegistryError(
           "validation_failed",
-          `${field}: blob ${declared.sha256} is stored as a ${stored.kind}, but result.blobs.${i} declares a ${declared.kind}; declare the kind its upload answered with`,
-          { field, declared: declared.kind, stored: stored.kind },
+          `${field}: blob ${declared.sha256} is ${stored.contentType}, which cannot serve as the ${declared.kind} result.blobs.${i} declares; declare the kind you uploaded it as`,
+          { field, declared: declared.kind, content_type: stored.contentType },
         );
       }
     }
@@ -128,7 +130,7 @@ export class Completions {
     const [job] = await this.db.select().from(jobs).where(eq(jobs.id, id)).limit(1);
     if (job?.status !== "succeeded" || !(job.completionPending || (job.kind === "tune" && job.versionId === null))) return;
     const result = job.result ?? {};
-    for (const sha of resultHashes(result)) await this.blobs.grant(sha, job.owner);
+    for (const sha of resultHashes(result)) await this.blobs.grant(sha, job.owner, now);
     let versionId = job.versionId;
     if (job.kind === "tune" && versionId === null) {
       const ref = splitRef(String(job.input.lora));

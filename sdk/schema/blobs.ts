@@ -16,6 +16,7 @@ export const BlobInfo = z.object({
   kind: BlobKind,
   content_type: z.string(),
   created_at: Timestamp,
-  created: z.boolean().describe("false when the bytes were already stored (a free re-upload)").optional(),
+  // The registry never sends it (no answer tells whether bytes were stored); the SDK's upload sets it.
+  created: z.boolean().describe("false when the SDK sent no bytes because you could already read this blob as this kind").optional(),
 });
 export type BlobInfo = z.infer<typeof BlobInfo>;
