@@ -21,6 +21,8 @@ export const COMMANDS: Record<string, string> = {
   "RESULTS-stack-onnx-cpu.md": "`npm run bench:stack`",
   "RESULTS-load-sqlite.md": "`npm run bench:registry`",
   "RESULTS-load-node-workerd.md": "`npm run bench:registry`",
+  "RESULTS-hostile-gallery.md": "`npm run bench:hostile-gallery` (`-- --before COMMIT` measures older code in the same run)",
+  "RESULTS-failed-auth-flood.md": "`npx tsx registry/bench/failed-auth-flood.ts`",
 };
 
 const title = (file: string) => /^# (.+)$/m.exec(readFileSync(file, "utf8"))?.[1]?.trim() ?? "(no title)";
