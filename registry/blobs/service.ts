@@ -30,7 +30,7 @@ const toBlobInfo = (row: BlobRow): BlobInfo => ({
 
 /** Bytes of another kind than a reference needs: checked against what the bytes are, never against a kind someone declared first. */
 const wrongKind = (row: BlobRow, field: string, kind: BlobKind) =>
-  new RegistryError("validation_failed", `${field}: blob ${row.sha256} is ${row.contentType}, which cannot serve as a ${kind}`, {
+  new RegistryError("validation_failed", `${field}: blob ${row.sha256} is ${row.contentType}, which cannot serve as a ${kind}; expected a ${kind} file (upload one with ?kind=${kind})`, {
     field,
     expected: kind,
     content_type: row.contentType,
