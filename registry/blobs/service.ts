@@ -71,7 +71,7 @@ export class BlobService {
       maxBytes: limit,
       expectedSize: declaredSize,
       inspect: async (read, size) => {
-        contentType = await inspectUpload(kind, read, size, { lora: this.loraHeaderLimits, trusted });
+        contentType = await inspectUpload(kind, read, size, { lora: this.loraHeaderLimits, trusted, clip: this.config.baseModel.clip });
       },
     });
     const [existing] = await this.db.select().from(blobs).where(eq(blobs.sha256, sha256)).limit(1);
