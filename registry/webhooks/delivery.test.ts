@@ -173,7 +173,7 @@ describe("webhook targets (SSRF)", () => {
     const closed = createServer();
     const port = await listen(closed);
     await close(closed);
-    const { r, started, log } = await registry({ allowPrivate: true });
+    const { r, started, log } = await registry({ allowPrivate: true, timeoutMs: 500 });
     try {
       const id = await started(await r.key("alice"), `http://127.0.0.1:${port}/`);
       const l = await until(
@@ -186,6 +186,45 @@ describe("webhook targets (SSRF)", () => {
       );
     } finally {
       await r.stop();
+    }
+  });
+});
+
+describe("webhook failures and time (port scans)", () => {
+  it("records a closed port and an open, silent one at the same moment, the timeout, so the log's timing cannot scan ports", async (t) => {
+    const closed = createServer();
+    const closedPort = await listen(closed);
+    await close(closed);
+    const silent = createServer(() => {}); // accepts, never answers
+    const silentPort = await listen(silent);
+    const timeoutMs = 1_500;
+    const { r, started, log } = await registry({ allowPrivate: true, timeoutMs, connectTimeoutMs: 400 });
+    try {
+      const alice = await r.key("alice");
+      const jobs: { id: string; t0: number }[] = [];
+      // t0: the claim has answered, so the start event and its delivery are queued.
+      for (const port of [closedPort, silentPort]) jobs.push({ id: await started(alice, `http://127.0.0.1:${port}/`), t0: Date.now() });
+      // What the owner can see: when each attempt is recorded (by polling), and the row's own times.
+      const seen = await Promise.all(
+        jobs.map(async ({ id, t0 }) => {
+          const l = await until(
+            () => log(id),
+            (d) => d[0]?.attempts === 1,
+            6_000,
+          );
+          const d = l[0] as unknown as { state: string; last_error: string; created_at: string; updated_at: string };
+          return { at: Date.now() - t0, took: Date.parse(d.updated_at) - Date.parse(d.created_at), state: d.state, error: d.last_error };
+        }),
+      );
+      const [c, s] = seen as [(typeof seen)[0], (typeof seen)[0]];
+      t.diagnostic(`recorded after queueing: closed ${c.took} ms, silent ${s.took} ms; seen failed ${c.at} / ${s.at} ms after each was queued`);
+      assert.deepEqual([c.state, c.error, s.state, s.error], ["failed", UNREACHABLE, "failed", UNREACHABLE]);
+      assert.ok(c.took >= timeoutMs - 50, `the closed port's attempt was recorded ${c.took} ms after it was queued (the silent one's: ${s.took} ms)`);
+      assert.ok(Math.abs(c.took - s.took) < 500, `recorded ${c.took} ms vs ${s.took} ms after queueing`);
+      assert.ok(Math.abs(c.at - s.at) < 500, `seen failed ${c.at} ms vs ${s.at} ms after each was queued`);
+    } finally {
+      await r.stop();
+      await close(silent);
     }
   });
 });
@@ -231,15 +270,21 @@ describe("webhook fairness", () => {
     }
   });
 
-  it("gives up on a receiver that does not connect within the connect timeout, not the whole timeout", async (t) => {
+  it("gives up on a receiver that does not connect within the connect timeout, and records it at the whole timeout", async (t) => {
     if (onlyOn(t, "node", "a connect timeout apart from the whole timeout is the Node sender's; fetch has one")) return;
     // A resolver that never answers holds the connection phase open.
-    const { r, started, log } = await registry({ allowPrivate: true, timeoutMs: 10_000, connectTimeoutMs: 300 }, (host) =>
+    const { r, started, log } = await registry({ allowPrivate: true, timeoutMs: 1_500, connectTimeoutMs: 300 }, (host) =>
       host === "blackhole.test" ? new Promise(() => {}) : Promise.resolve(["127.0.0.1"]),
     );
     try {
       const t0 = Date.now();
       const id = await started(await r.key("alice"), "http://blackhole.test/");
+      const gaveUp = await until(
+        async () => r.logs.find((l) => l.msg === "webhook not sent"),
+        (l) => l !== undefined,
+        3_000,
+      );
+      assert.ok(gaveUp && Date.now() - t0 < 1_200, `gave up after ${Date.now() - t0} ms`);
       const l = await until(
         () => log(id),
         (d) => d[0]?.state === "failed",
@@ -249,7 +294,7 @@ describe("webhook fairness", () => {
         l.map((d) => [d.state, d.last_error]),
         [["failed", UNREACHABLE]],
       );
-      assert.ok(Date.now() - t0 < 3_000, `gave up after ${Date.now() - t0} ms`);
+      assert.ok(Date.now() - t0 >= 1_400, `recorded after ${Date.now() - t0} ms, before the whole timeout`);
     } finally {
       await r.stop();
     }
