@@ -140,19 +140,66 @@ describe("webhook targets (SSRF)", () => {
     }
   });
 
-  it("refuses a name that re-resolves to loopback at delivery (DNS rebinding), once, in a sentence that leaks nothing", async (t) => {
-    if (onlyOn(t, "node", "the Node sender pins the address it checked; a Worker's fetch resolves on Cloudflare's network")) return;
+  it("resolves a webhook's name at job creation and refuses one that points at loopback (on Workers, over DNS-over-HTTPS)", async () => {
     let hits = 0;
     const receiver = createServer((_, res) => {
       hits++;
       res.end();
     });
     const port = await listen(receiver);
-    let calls = 0;
-    // Public when the job is created, loopback ever after.
-    const { r, started, log } = await registry({ maxAttempts: 5, baseDelayMs: 10 }, async () => (calls++ === 0 ? ["93.184.216.34"] : ["127.0.0.1"]));
+    const names: Record<string, string[]> = { "hooks.example.test": ["127.0.0.1"], "six.example.test": ["93.184.216.34", "::1"] };
+    // Unknown names fail as the system resolver's do (ENOTFOUND).
+    const { r } = await registry({}, async (host) => names[host] ?? Promise.reject(new Error(`${host}: ENOTFOUND`)));
     try {
-      const id = await started(await r.key("alice"), `http://rebind.example.test:${port}/`);
+      const mallory = await r.key("mallory");
+      for (const [name, bad] of [
+        ["hooks.example.test", "127.0.0.1"],
+        ["six.example.test", "::1"],
+      ] as const) {
+        const res = await r.call("POST", "/v1/jobs", {
+          token: mallory,
+          json: { kind: "generate", input: { prompt: "a red circle on a black background" }, webhook: `http://${name}:${port}/` },
+        });
+        assert.equal(res.status, 422, JSON.stringify(res.body));
+        assert.match(res.body.error.message, new RegExp(`${name} resolves to ${bad.replaceAll(".", "\\.")}, a loopback or private address`));
+      }
+      const none = await r.call("POST", "/v1/jobs", {
+        token: mallory,
+        json: { kind: "generate", input: { prompt: "a red circle on a black background" }, webhook: `http://nowhere.example.test:${port}/` },
+      });
+      assert.equal(none.status, 422, "a name that does not resolve is not judged public");
+      assert.match(none.body.error.message, /cannot resolve nowhere\.example\.test/);
+      assert.equal(hits, 0);
+    } finally {
+      await r.stop();
+      await close(receiver);
+    }
+  });
+
+  it("refuses a name that re-resolves to loopback at delivery (DNS rebinding), once, in a sentence that leaks nothing", async () => {
+    let hits = 0;
+    const receiver = createServer((_, res) => {
+      hits++;
+      res.end();
+    });
+    const port = await listen(receiver);
+    let rebound = false;
+    // Public when the job is created, loopback ever after.
+    const { r, log } = await registry({ maxAttempts: 5, baseDelayMs: 10, timeoutMs: 500 }, async () => (rebound ? ["127.0.0.1"] : ["93.184.216.34"]));
+    try {
+      const job = await r.call("POST", "/v1/jobs", {
+        token: await r.key("alice"),
+        json: {
+          kind: "generate",
+          input: { prompt: "a red circle on a black background" },
+          webhook: `http://rebind.example.test:${port}/`,
+          webhook_events_filter: ["start"],
+        },
+      });
+      assert.equal(job.status, 201, JSON.stringify(job.body));
+      rebound = true;
+      const claim = await r.call("POST", "/v1/runner/claim", { token: await r.key("runner", ["runner"]), json: { runner_id: "r", kinds: ["generate"] } });
+      const id = claim.body.job.id as string;
       const l = await until(
         () => log(id),
         (d) => d[0]?.state === "failed",

@@ -17,8 +17,11 @@ export interface Subrequests {
   left: number;
 }
 
-/** What `deliver` costs at most: the job, the key's secret, the POST, the delivery's update. */
-export const DELIVERY_SUBREQUESTS = 4;
+/**
+ * What `deliver` costs at most: the job, the key's secret, the host's A and AAAA lookups (DNS over
+ * HTTPS on Workers), the POST, the delivery's update.
+ */
+export const DELIVERY_SUBREQUESTS = 6;
 
 const toDelivery = (r: Row): WebhookDelivery => ({
   id: r.id,
