@@ -9,6 +9,7 @@ import { applyOverrides, ConfigError, parseOverrides, type RegistryOverrides } f
 import { openD1 } from "./db/d1.ts";
 import { newId } from "./ids.ts";
 import { defaultWebhookConfig } from "./webhooks/config.ts";
+import { DEFAULT_DOH_URL, dohResolver } from "./webhooks/doh.ts";
 import type { ReferenceAsset } from "./openapi/reference.ts";
 import { askForRunner } from "./runners/runner-webhook.ts";
 
@@ -23,6 +24,8 @@ export interface Env {
   RUNNER_WEBHOOK_SECRET?: string;
   /** The registry's public URL, which "runner.needed" tells runners to claim from (default: the request's origin). */
   REGISTRY_URL?: string;
+  /** The DNS-over-HTTPS (JSON) endpoint that webhook hosts are resolved with (default: Cloudflare's). */
+  WEBHOOK_DOH_URL?: string;
 }
 
 /** What the build (registry/worker-build.ts) bakes in, since a Worker reads no files. */
@@ -107,6 +110,9 @@ export function createWorker(build: WorkerBuild) {
       config,
       limiter,
       webhookDelivery: "on-demand",
+      // fetch cannot be handed a resolver: names are judged by what DNS-over-HTTPS says, at job
+      // creation and again before each delivery (fetch then resolves on its own: see decision 18).
+      resolveHost: dohResolver(env.WEBHOOK_DOH_URL ?? DEFAULT_DOH_URL),
       clientAddress: workerClientAddress(config.trustCfConnectingIp),
       galleryScript: async () => build.galleryScript,
       referenceAsset: async (name) => assets.get(name) ?? null,

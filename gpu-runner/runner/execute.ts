@@ -98,15 +98,12 @@ export class Executor {
     const cfg = this.engine.config;
     if (o.rank !== undefined && o.rank > cfg.lora_rank)
       throw new JobInputError("unsupported_option", `options.rank: this model's LoRA slots hold rank ≤ ${cfg.lora_rank}; got ${o.rank}`);
-    const frames = await decodeClipPng(await this.cache.get(input.video_sha256, ctx.signal)).catch((e: Error) => {
+    // The model's shape goes to the decoder, which refuses any other size before inflating a byte:
+    // a hostile PNG costs this runner one clip's memory, not its lease.
+    const bytes = await this.cache.get(input.video_sha256, ctx.signal);
+    const frames = await decodeClipPng(bytes, { frames: cfg.frames, size: cfg.size }).catch((e: Error) => {
       throw new JobInputError("invalid_video", `video_sha256: ${e.message}`);
     });
-    if (frames.count !== cfg.frames || frames.width !== cfg.size) {
-      throw new JobInputError(
-        "invalid_video",
-        `video_sha256: the model tunes on ${cfg.frames} frames of ${cfg.size}×${cfg.size}, this clip is ${frames.count} of ${frames.width}×${frames.height}; fit it with the SDK's fitClip`,
-      );
-    }
     const clip = clipFromRgb(frames.rgb, frames.count, frames.width);
     // A named recipe other than the default is the whole option set; the default is left to the engine's form of it (defaultTuneFor).
     const named = input.recipe !== undefined && input.recipe !== "default" ? recipeByName(input.recipe).options : {};

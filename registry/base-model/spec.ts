@@ -1,5 +1,6 @@
 import * as z from "zod";
 import { Grammar } from "../../sdk/schema/model.ts";
+import type { ClipShape } from "../../sdk/video/frames.ts";
 
 /**
  * What the registry knows of the base model that LoRAs are published for and jobs run on: enough
@@ -24,6 +25,8 @@ export interface BaseModelSpec {
   maxPromptWords: number;
   /** The captions' slots and word order (grammar.json); null checks words only. */
   grammar: Grammar | null;
+  /** The clip the model tunes on: a reference video's clip PNG must be exactly this. */
+  clip: ClipShape;
 }
 
 /** The model as shipped in gpu-runner/artifacts/manifest.json (weights 29a9cc87…); node.ts reads the files when present. */
@@ -38,6 +41,7 @@ export const SHIPPED_BASE_MODEL: BaseModelSpec = {
   vocabulary: null,
   maxPromptWords: 23,
   grammar: null,
+  clip: { frames: 16, size: 32 },
 };
 
 /** peft-style names, as the runner writes them (gpu-runner/lora/file.ts): anything else is a silent no-op there. */
@@ -55,6 +59,8 @@ const Manifest = z.object({
       dim: z.number().int().min(1).max(100_000),
       heads: z.number().int().min(1).max(1_000),
       lora_rank: z.number().int().min(1).max(1_024),
+      frames: z.number().int().min(1).max(1_024),
+      size: z.number().int().min(1).max(4_096),
     }),
   }),
 });
@@ -76,5 +82,6 @@ export function baseModelFromArtifacts(manifest: unknown, vocab: unknown, gramma
     vocabulary: v.words.filter((w) => !w.startsWith("<")),
     maxPromptWords: v.max_tokens - 1,
     grammar: grammar === undefined ? null : Grammar.parse(grammar),
+    clip: { frames: m.config.frames, size: m.config.size },
   };
 }

@@ -22,7 +22,10 @@ export function blobRoutes(api: Api, s: Services) {
         201: { description: "stored (the same answer whether or not these bytes were stored before; `kind` is the one you declared)", schema: BlobInfo },
         411: { description: "no declared size" },
         413: { description: "larger than the limit for this kind (payload_too_large), or than the owner's remaining quota (quota_exceeded)" },
-        422: { description: "hash, size or content check failed (a LoRA's header is bounded: see the README's Registry limits)" },
+        422: {
+          description:
+            "hash, size or content check failed (a LoRA's header is bounded: see the README's Registry limits; a PNG video must be the model's clip PNG, else invalid_video)",
+        },
       },
     },
     async (c, { query }) => {

@@ -30,11 +30,15 @@ const toBlobInfo = (row: BlobRow): BlobInfo => ({
 
 /** Bytes of another kind than a reference needs: checked against what the bytes are, never against a kind someone declared first. */
 const wrongKind = (row: BlobRow, field: string, kind: BlobKind) =>
-  new RegistryError("validation_failed", `${field}: blob ${row.sha256} is ${row.contentType}, which cannot serve as a ${kind}; expected a ${kind} file (upload one with ?kind=${kind})`, {
-    field,
-    expected: kind,
-    content_type: row.contentType,
-  });
+  new RegistryError(
+    "validation_failed",
+    `${field}: blob ${row.sha256} is ${row.contentType}, which cannot serve as a ${kind}; expected a ${kind} file (upload one with ?kind=${kind})`,
+    {
+      field,
+      expected: kind,
+      content_type: row.contentType,
+    },
+  );
 
 export class BlobService {
   readonly quota: UploadQuota;
@@ -89,7 +93,7 @@ export class BlobService {
         maxBytes: limit,
         expectedSize: declaredSize,
         inspect: async (read, size) => {
-          contentType = await inspectUpload(kind, read, size, { lora: this.loraHeaderLimits, trusted });
+          contentType = await inspectUpload(kind, read, size, { lora: this.loraHeaderLimits, trusted, clip: this.config.baseModel.clip });
         },
       });
       await this.db.batch([

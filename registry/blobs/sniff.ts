@@ -1,5 +1,7 @@
 import type { BlobKind } from "../../sdk/schema/index.ts";
 import { parseHeader, readHeaderLength, SafetensorsError, type HeaderLimits } from "../../sdk/safetensors/header.ts";
+import { VideoFormatError } from "../../sdk/video/errors.ts";
+import { type ClipShape, decodeClipPng } from "../../sdk/video/frames.ts";
 import { RegistryError } from "../http/errors.ts";
 
 type Read = (start: number, end: number) => Promise<Uint8Array>;
@@ -53,6 +55,33 @@ export interface InspectOptions {
    * Everyone else's `video` must be a GIF, PNG, MP4 or WebM, so the store is no free file host.
    */
   trusted: boolean;
+  /** The model's clip: a PNG video must be a clip PNG of exactly this shape. */
+  clip: ClipShape;
+}
+
+/**
+ * A clip PNG of the shipped model (16 frames of 32×32) holds at most 64 KiB of pixels, so anything
+ * past 1 MiB is not one; bounding it first keeps the decode below from reading a large file whole.
+ */
+const CLIP_PNG_MAX_BYTES = 1024 * 1024;
+
+/**
+ * Decodes a PNG video as the runner will, refusing another size before inflating (decodeClipPng)
+ * and a decompression bomb at the clip's own byte count: it is refused here, not in a runner that
+ * holds a lease.
+ */
+async function checkClipPng(read: Read, size: number, clip: ClipShape) {
+  if (size > CLIP_PNG_MAX_BYTES)
+    throw new RegistryError(
+      "invalid_video",
+      `a clip PNG is at most ${CLIP_PNG_MAX_BYTES} bytes; this one is ${size}. Make it with the SDK (fitClip, encodeClipPng)`,
+    );
+  try {
+    await decodeClipPng(await read(0, size), clip);
+  } catch (e) {
+    if (e instanceof VideoFormatError) throw new RegistryError("invalid_video", `not a clip PNG the model can tune on: ${e.message}`);
+    throw e;
+  }
 }
 
 /**
@@ -83,5 +112,6 @@ export async function inspectUpload(kind: BlobKind, read: Read, size: number, op
   if (kind === "video" && type === "application/octet-stream" && !opts.trusted) {
     throw new RegistryError("validation_failed", "a video must be a GIF, PNG (clip PNG), MP4 or WebM file; convert it first (the SDK's readVideoFile does)");
   }
+  if (kind === "video" && type === "image/png") await checkClipPng(read, size, opts.clip);
   return type;
 }

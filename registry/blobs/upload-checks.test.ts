@@ -4,7 +4,9 @@ import fsPromises from "node:fs/promises";
 import { syncBuiltinESMExports } from "node:module";
 import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
+import { encodeClipPng } from "../../sdk/video/frames.ts";
 import { GIF, loraFile, sha256 } from "../../test/helpers/lora-file.ts";
+import { clipBomb, pngWith, zeroBomb } from "../../test/helpers/png-bomb.ts";
 import { onlyOn, startTestRegistry, type TestRegistry } from "../../test/helpers/registry.ts";
 
 const KiB = 1024;
@@ -127,6 +129,27 @@ describe("uploads: what a hash proves, what a kind must be, what an owner may st
     const ok = await put(mp4, "video", alice);
     assert.equal(ok.status, 201);
     assert.equal(ok.body.content_type, "video/mp4");
+  });
+
+  it("refuses a PNG video that is not the model's clip PNG before storing it: another size, or a decompression bomb of the right size", async () => {
+    const clip = await encodeClipPng({ width: 32, height: 32, count: 16, rgb: new Uint8Array(16 * 32 * 32 * 3).fill(90) });
+    assert.equal((await put(clip, "video", alice)).status, 201, "the SDK's clip PNG of 16 frames of 32×32");
+    // 8 KiB that declares 8192×8192: the header alone refuses it, nothing is inflated.
+    const huge = pngWith(8192, 8192, zeroBomb(8 * 1024 * 1024));
+    // 32 KiB of image data that inflates to 32 MiB, in a header of the clip's own 512×32.
+    const bomb = clipBomb(32 * 1024 * 1024);
+    for (const [png, why] of [
+      [huge, /16 frames of 32×32 \(a 512×32 clip PNG\); this PNG is 8192×8192/],
+      [bomb, /inflates past the 49184 bytes its 512×32 header implies/],
+    ] as const) {
+      const t0 = performance.now();
+      const res = await put(png, "video", alice);
+      assert.equal(res.status, 422, JSON.stringify(res.body));
+      assert.equal(res.body.error.code, "invalid_video");
+      assert.match(res.body.error.message, why);
+      assert.ok(performance.now() - t0 < 2_000, `answered in ${(performance.now() - t0).toFixed(0)} ms`);
+      assert.equal(await r.services.blobs.get(await sha256(png)), undefined, "nothing was stored");
+    }
   });
 
   it("refuses a LoRA whose header names a tensor twice", async () => {

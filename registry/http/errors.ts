@@ -22,6 +22,7 @@ const STATUS: Record<ErrorCode, number> = {
   size_mismatch: 422,
   invalid_safetensors: 422,
   invalid_lora_metadata: 422,
+  invalid_video: 422,
   blob_missing: 422,
   invalid_lora_tensors: 422,
   base_model_mismatch: 422,

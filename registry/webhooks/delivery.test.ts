@@ -140,19 +140,66 @@ describe("webhook targets (SSRF)", () => {
     }
   });
 
-  it("refuses a name that re-resolves to loopback at delivery (DNS rebinding), once, in a sentence that leaks nothing", async (t) => {
-    if (onlyOn(t, "node", "the Node sender pins the address it checked; a Worker's fetch resolves on Cloudflare's network")) return;
+  it("resolves a webhook's name at job creation and refuses one that points at loopback (on Workers, over DNS-over-HTTPS)", async () => {
     let hits = 0;
     const receiver = createServer((_, res) => {
       hits++;
       res.end();
     });
     const port = await listen(receiver);
-    let calls = 0;
-    // Public when the job is created, loopback ever after.
-    const { r, started, log } = await registry({ maxAttempts: 5, baseDelayMs: 10 }, async () => (calls++ === 0 ? ["93.184.216.34"] : ["127.0.0.1"]));
+    const names: Record<string, string[]> = { "hooks.example.test": ["127.0.0.1"], "six.example.test": ["93.184.216.34", "::1"] };
+    // Unknown names fail as the system resolver's do (ENOTFOUND).
+    const { r } = await registry({}, async (host) => names[host] ?? Promise.reject(new Error(`${host}: ENOTFOUND`)));
     try {
-      const id = await started(await r.key("alice"), `http://rebind.example.test:${port}/`);
+      const mallory = await r.key("mallory");
+      for (const [name, bad] of [
+        ["hooks.example.test", "127.0.0.1"],
+        ["six.example.test", "::1"],
+      ] as const) {
+        const res = await r.call("POST", "/v1/jobs", {
+          token: mallory,
+          json: { kind: "generate", input: { prompt: "a red circle on a black background" }, webhook: `http://${name}:${port}/` },
+        });
+        assert.equal(res.status, 422, JSON.stringify(res.body));
+        assert.match(res.body.error.message, new RegExp(`${name} resolves to ${bad.replaceAll(".", "\\.")}, a loopback or private address`));
+      }
+      const none = await r.call("POST", "/v1/jobs", {
+        token: mallory,
+        json: { kind: "generate", input: { prompt: "a red circle on a black background" }, webhook: `http://nowhere.example.test:${port}/` },
+      });
+      assert.equal(none.status, 422, "a name that does not resolve is not judged public");
+      assert.match(none.body.error.message, /cannot resolve nowhere\.example\.test/);
+      assert.equal(hits, 0);
+    } finally {
+      await r.stop();
+      await close(receiver);
+    }
+  });
+
+  it("refuses a name that re-resolves to loopback at delivery (DNS rebinding), once, in a sentence that leaks nothing", async () => {
+    let hits = 0;
+    const receiver = createServer((_, res) => {
+      hits++;
+      res.end();
+    });
+    const port = await listen(receiver);
+    let rebound = false;
+    // Public when the job is created, loopback ever after.
+    const { r, log } = await registry({ maxAttempts: 5, baseDelayMs: 10, timeoutMs: 500 }, async () => (rebound ? ["127.0.0.1"] : ["93.184.216.34"]));
+    try {
+      const job = await r.call("POST", "/v1/jobs", {
+        token: await r.key("alice"),
+        json: {
+          kind: "generate",
+          input: { prompt: "a red circle on a black background" },
+          webhook: `http://rebind.example.test:${port}/`,
+          webhook_events_filter: ["start"],
+        },
+      });
+      assert.equal(job.status, 201, JSON.stringify(job.body));
+      rebound = true;
+      const claim = await r.call("POST", "/v1/runner/claim", { token: await r.key("runner", ["runner"]), json: { runner_id: "r", kinds: ["generate"] } });
+      const id = claim.body.job.id as string;
       const l = await until(
         () => log(id),
         (d) => d[0]?.state === "failed",
@@ -173,7 +220,7 @@ describe("webhook targets (SSRF)", () => {
     const closed = createServer();
     const port = await listen(closed);
     await close(closed);
-    const { r, started, log } = await registry({ allowPrivate: true });
+    const { r, started, log } = await registry({ allowPrivate: true, timeoutMs: 500 });
     try {
       const id = await started(await r.key("alice"), `http://127.0.0.1:${port}/`);
       const l = await until(
@@ -186,6 +233,45 @@ describe("webhook targets (SSRF)", () => {
       );
     } finally {
       await r.stop();
+    }
+  });
+});
+
+describe("webhook failures and time (port scans)", () => {
+  it("records a closed port and an open, silent one at the same moment, the timeout, so the log's timing cannot scan ports", async (t) => {
+    const closed = createServer();
+    const closedPort = await listen(closed);
+    await close(closed);
+    const silent = createServer(() => {}); // accepts, never answers
+    const silentPort = await listen(silent);
+    const timeoutMs = 1_500;
+    const { r, started, log } = await registry({ allowPrivate: true, timeoutMs, connectTimeoutMs: 400 });
+    try {
+      const alice = await r.key("alice");
+      const jobs: { id: string; t0: number }[] = [];
+      // t0: the claim has answered, so the start event and its delivery are queued.
+      for (const port of [closedPort, silentPort]) jobs.push({ id: await started(alice, `http://127.0.0.1:${port}/`), t0: Date.now() });
+      // What the owner can see: when each attempt is recorded (by polling), and the row's own times.
+      const seen = await Promise.all(
+        jobs.map(async ({ id, t0 }) => {
+          const l = await until(
+            () => log(id),
+            (d) => d[0]?.attempts === 1,
+            6_000,
+          );
+          const d = l[0] as unknown as { state: string; last_error: string; created_at: string; updated_at: string };
+          return { at: Date.now() - t0, took: Date.parse(d.updated_at) - Date.parse(d.created_at), state: d.state, error: d.last_error };
+        }),
+      );
+      const [c, s] = seen as [(typeof seen)[0], (typeof seen)[0]];
+      t.diagnostic(`recorded after queueing: closed ${c.took} ms, silent ${s.took} ms; seen failed ${c.at} / ${s.at} ms after each was queued`);
+      assert.deepEqual([c.state, c.error, s.state, s.error], ["failed", UNREACHABLE, "failed", UNREACHABLE]);
+      assert.ok(c.took >= timeoutMs - 50, `the closed port's attempt was recorded ${c.took} ms after it was queued (the silent one's: ${s.took} ms)`);
+      assert.ok(Math.abs(c.took - s.took) < 500, `recorded ${c.took} ms vs ${s.took} ms after queueing`);
+      assert.ok(Math.abs(c.at - s.at) < 500, `seen failed ${c.at} ms vs ${s.at} ms after each was queued`);
+    } finally {
+      await r.stop();
+      await close(silent);
     }
   });
 });
@@ -231,15 +317,21 @@ describe("webhook fairness", () => {
     }
   });
 
-  it("gives up on a receiver that does not connect within the connect timeout, not the whole timeout", async (t) => {
+  it("gives up on a receiver that does not connect within the connect timeout, and records it at the whole timeout", async (t) => {
     if (onlyOn(t, "node", "a connect timeout apart from the whole timeout is the Node sender's; fetch has one")) return;
     // A resolver that never answers holds the connection phase open.
-    const { r, started, log } = await registry({ allowPrivate: true, timeoutMs: 10_000, connectTimeoutMs: 300 }, (host) =>
+    const { r, started, log } = await registry({ allowPrivate: true, timeoutMs: 1_500, connectTimeoutMs: 300 }, (host) =>
       host === "blackhole.test" ? new Promise(() => {}) : Promise.resolve(["127.0.0.1"]),
     );
     try {
       const t0 = Date.now();
       const id = await started(await r.key("alice"), "http://blackhole.test/");
+      const gaveUp = await until(
+        async () => r.logs.find((l) => l.msg === "webhook not sent"),
+        (l) => l !== undefined,
+        3_000,
+      );
+      assert.ok(gaveUp && Date.now() - t0 < 1_200, `gave up after ${Date.now() - t0} ms`);
       const l = await until(
         () => log(id),
         (d) => d[0]?.state === "failed",
@@ -249,7 +341,7 @@ describe("webhook fairness", () => {
         l.map((d) => [d.state, d.last_error]),
         [["failed", UNREACHABLE]],
       );
-      assert.ok(Date.now() - t0 < 3_000, `gave up after ${Date.now() - t0} ms`);
+      assert.ok(Date.now() - t0 >= 1_400, `recorded after ${Date.now() - t0} ms, before the whole timeout`);
     } finally {
       await r.stop();
     }

@@ -34,7 +34,21 @@ export class WebhookRefusedError extends Error {
  */
 export function fetchWebhookSender(resolve: Resolve | null): WebhookSender {
   return async (post) => {
-    await checkWebhookUrl(post.url.href, post.allowPrivate, resolve).catch((e: unknown) => {
+    // Resolution counts against the timeout too, so no attempt outlasts it (the log's timing relies on that).
+    const signal = AbortSignal.any([post.signal, AbortSignal.timeout(post.timeoutMs)]);
+    // A resolver that fails is an outage (retried), not a refusal: keep its error apart from the check's.
+    let failed: { error: unknown } | null = null;
+    const lookup: Resolve | null =
+      resolve &&
+      ((host) =>
+        Promise.race([resolve(host), new Promise<never>((_, no) => signal.addEventListener("abort", () => no(signal.reason), { once: true }))]).catch(
+          (error: unknown) => {
+            failed = { error };
+            throw error;
+          },
+        ));
+    await checkWebhookUrl(post.url.href, post.allowPrivate, lookup).catch((e: unknown) => {
+      if (failed) throw failed.error;
       throw e instanceof RegistryError ? new WebhookRefusedError(e.message) : e;
     });
     const res = await fetch(post.url, {
@@ -42,7 +56,7 @@ export function fetchWebhookSender(resolve: Resolve | null): WebhookSender {
       headers: post.headers,
       body: post.body,
       redirect: "manual",
-      signal: AbortSignal.any([post.signal, AbortSignal.timeout(post.timeoutMs)]),
+      signal,
     });
     await res.body?.cancel().catch(() => {});
     return { status: res.status };

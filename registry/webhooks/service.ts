@@ -17,8 +17,11 @@ export interface Subrequests {
   left: number;
 }
 
-/** What `deliver` costs at most: the job, the key's secret, the POST, the delivery's update. */
-export const DELIVERY_SUBREQUESTS = 4;
+/**
+ * What `deliver` costs at most: the job, the key's secret, the host's A and AAAA lookups (DNS over
+ * HTTPS on Workers), the POST, the delivery's update.
+ */
+export const DELIVERY_SUBREQUESTS = 6;
 
 const toDelivery = (r: Row): WebhookDelivery => ({
   id: r.id,
@@ -46,6 +49,20 @@ function webhookEventOf(type: JobEvent["type"], data: Record<string, unknown>): 
 // the log cannot be used to tell a closed port from a filtered one on someone else's host.
 const REFUSED = "refused: the receiver's address is not public; webhooks go to public hosts only";
 const UNREACHABLE = "could not reach the receiver (no connection, or no answer in time)";
+
+/** Resolves at `at` (or at once when `signal` aborts: a stopping registry does not wait). */
+function until(at: number, signal: AbortSignal): Promise<void> {
+  return new Promise((ok) => {
+    if (signal.aborted || at <= Date.now()) return ok();
+    const t = setTimeout(done, at - Date.now());
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener("abort", done);
+      ok();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
 
 type JobTarget = Pick<typeof jobs.$inferSelect, "id" | "webhookUrl" | "webhookEvents">;
 
@@ -293,6 +310,7 @@ export class WebhookService {
     let status: number | null = null;
     let error: string | null = null;
     let refused = false;
+    const began = Date.now();
     if (!row || !secret) error = "the job or the key that created it no longer exists";
     else {
       const body = JSON.stringify({ type: `job.${d.event}`, job: toJob(row) });
@@ -314,6 +332,10 @@ export class WebhookService {
         refused = e instanceof WebhookRefusedError;
         error = refused ? REFUSED : UNREACHABLE;
         this.log({ level: "warn", msg: "webhook not sent", delivery: d.id, job: d.jobId, detail: String(e) });
+        // A closed port fails in milliseconds, a silent one at the timeout: the owner sees every
+        // failure land at the timeout (updated_at, next_attempt_at, when attempts moves), so the
+        // log cannot tell them apart to scan ports. A refusal is about the address, never sent.
+        if (!refused) await until(began + this.config.timeoutMs, signal);
       }
     }
     const now = Date.now();

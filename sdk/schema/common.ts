@@ -65,6 +65,7 @@ export const ErrorCode = z.enum([
   "size_mismatch",
   "invalid_safetensors",
   "invalid_lora_metadata",
+  "invalid_video",
   "blob_missing",
   "invalid_lora_tensors",
   "base_model_mismatch",

@@ -1,5 +1,5 @@
 import { VideoFormatError } from "./errors.ts";
-import { decodePng } from "./png-decode.ts";
+import { decodePng, readPngHeader } from "./png-decode.ts";
 import { encodePng } from "./png.ts";
 
 /** Video as RGB frames: `count` frames of height × width × 3 bytes, back to back. */
@@ -70,8 +70,22 @@ export async function encodeClipPng(frames: Frames): Promise<Uint8Array> {
   return encodePng(rgb, count * s, s);
 }
 
-/** A clip PNG (square frames side by side) -> Frames. */
-export async function decodeClipPng(bytes: Uint8Array): Promise<Frames> {
+/** The width × height of a clip PNG of `shape`: its frames side by side. */
+export const clipPngSize = (shape: ClipShape) => ({ width: shape.frames * shape.size, height: shape.size });
+
+/**
+ * A clip PNG (square frames side by side) -> Frames. With `shape`, a PNG of any other size is
+ * refused before its image data is inflated, so a hostile file costs at most one clip's bytes.
+ */
+export async function decodeClipPng(bytes: Uint8Array, shape?: ClipShape): Promise<Frames> {
+  if (shape) {
+    const { width, height } = readPngHeader(bytes);
+    const want = clipPngSize(shape);
+    if (width !== want.width || height !== want.height)
+      throw new VideoFormatError(
+        `the model works on ${shape.frames} frames of ${shape.size}×${shape.size} (a ${want.width}×${want.height} clip PNG); this PNG is ${width}×${height}. Fit it with the SDK's fitClip`,
+      );
+  }
   return framesFromStrip(await decodePng(bytes));
 }
 

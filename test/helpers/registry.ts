@@ -7,6 +7,7 @@ import type { RegistryConfig } from "../../registry/config.ts";
 import type { Services } from "../../registry/context.ts";
 import { startRegistry, type StartOptions } from "../../registry/node.ts";
 import { startLocalWorker } from "../../registry/worker-local.ts";
+import { startDohServer } from "./doh-server.ts";
 import type { Scope } from "../../sdk/schema/index.ts";
 
 /**
@@ -54,7 +55,10 @@ export interface Reply {
 export interface TestOptions {
   /** Reuse a home (a restart over the same database and blobs); `stop` then leaves it in place. */
   home?: string;
-  /** Node only: how webhook hosts resolve. */
+  /**
+   * How webhook hosts resolve: on Node the registry calls it; on workerd the Worker asks a
+   * DNS-over-HTTPS server on loopback that answers from it (without it, every name fails to resolve).
+   */
   resolveHost?: StartOptions["resolveHost"];
 }
 
@@ -62,7 +66,7 @@ export interface TestOptions {
 export async function startTestRegistry(config: Partial<RegistryConfig> = {}, opts: TestOptions = {}): Promise<TestRegistry> {
   const home = opts.home ?? (await mkdtemp(join(tmpdir(), "motion-lora-test-")));
   const logs: Record<string, unknown>[] = [];
-  const running = TARGET === "workerd" ? await startWorkerd(home, config, logs) : await startNode(home, config, logs, opts);
+  const running = TARGET === "workerd" ? await startWorkerd(home, config, logs, opts) : await startNode(home, config, logs, opts);
   const key = async (owner: string, scopes: Scope[] = ["read", "write"], rate?: number) =>
     (await createKey(running.services.db, { owner, name: "test", scopes, ...(rate ? { rate_limit_per_minute: rate } : {}) }, 100_000)).token;
   const admin = await key("admin", ["admin"]);
@@ -113,15 +117,22 @@ async function startNode(home: string, config: Partial<RegistryConfig>, logs: Re
   return { url: r.url, services: r.services, stop: () => r.stop() };
 }
 
-async function startWorkerd(home: string, config: Partial<RegistryConfig>, logs: Record<string, unknown>[]): Promise<Running> {
-  return startLocalWorker({
+async function startWorkerd(home: string, config: Partial<RegistryConfig>, logs: Record<string, unknown>[], opts: TestOptions): Promise<Running> {
+  // Never Cloudflare's resolver from a test: the Worker resolves webhook hosts here, on loopback.
+  const doh = await startDohServer(opts.resolveHost);
+  const w = await startLocalWorker({
     home,
     config,
+    vars: { WEBHOOK_DOH_URL: doh.url },
     onLine(line) {
       if (!line.startsWith("{")) return void console.error(`[workerd] ${line}`);
       try {
         logs.push(JSON.parse(line) as Record<string, unknown>);
       } catch {}
     },
+  }).catch(async (e) => {
+    await doh.close();
+    throw e;
   });
+  return { url: w.url, services: w.services, stop: () => w.stop().finally(() => doh.close()) };
 }

@@ -1,0 +1,61 @@
+import { constants, deflateRawSync } from "node:zlib";
+
+const CRC = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+const crc32 = (b: Uint8Array) => {
+  let c = 0xffffffff;
+  for (const x of b) c = CRC[(c ^ x) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+};
+
+function chunk(type: string, data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(12 + data.length);
+  const v = new DataView(out.buffer);
+  v.setUint32(0, data.length);
+  for (let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i);
+  out.set(data, 8);
+  v.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
+  return out;
+}
+
+const concat = (parts: Uint8Array[]) => {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+};
+
+/**
+ * A zlib stream that inflates to `inflated` zero bytes, built without ever holding them: 1 MiB of
+ * zeros deflated with a full flush is a byte-aligned block that repeats verbatim (the dictionary
+ * is reset), so the stream is that block `inflated / 1 MiB` times, a final empty block and the
+ * Adler-32 (a = 1, b = n mod 65521 for n zeros). About 1 KiB compressed per MiB inflated.
+ */
+export function zeroBomb(inflated: number): Uint8Array {
+  const MiB = 1 << 20;
+  if (inflated % MiB !== 0) throw new RangeError("a whole number of MiB");
+  const block = deflateRawSync(new Uint8Array(MiB), { finishFlush: constants.Z_FULL_FLUSH });
+  const last = deflateRawSync(new Uint8Array(0));
+  const adler = new Uint8Array(4);
+  new DataView(adler.buffer).setUint32(0, ((inflated % 65521) << 16) | 1);
+  return concat([Uint8Array.of(0x78, 0x9c), ...Array<Uint8Array>(inflated / MiB).fill(block), last, adler]);
+}
+
+/** A PNG whose header declares `width`×`height` RGB and whose IDAT is `idat` (a zlib stream). */
+export function pngWith(width: number, height: number, idat: Uint8Array): Uint8Array {
+  const ihdr = new Uint8Array(13);
+  const v = new DataView(ihdr.buffer);
+  v.setUint32(0, width);
+  v.setUint32(4, height);
+  ihdr.set([8, 2, 0, 0, 0], 8);
+  return concat([Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a), chunk("IHDR", ihdr), chunk("IDAT", idat), chunk("IEND", new Uint8Array())]);
+}
+
+/** A clip-sized PNG (16 frames of 32×32 side by side) whose image data inflates to `inflated` bytes. */
+export const clipBomb = (inflated: number) => pngWith(16 * 32, 32, zeroBomb(inflated));
