@@ -34,7 +34,8 @@ const ARTIFACTS = fileURLToPath(new URL("../gpu-runner/artifacts/", import.meta.
 export function loadBaseModel(dir = ARTIFACTS): BaseModelSpec | null {
   const manifestPath = join(dir, "manifest.json");
   if (!existsSync(manifestPath)) return null;
-  const model = (JSON.parse(readFileSync(manifestPath, "utf8")) as { model?: Record<string, unknown> }).model ?? {};
+  const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as { model?: Record<string, unknown>; graphs?: unknown };
+  const model = manifest.model ?? {};
   // A file the manifest names and hashes, parsed; undefined when it is not there.
   const hashed = (field: string, fallback: string): unknown => {
     const path = join(dir, typeof model[field] === "string" ? model[field] : fallback);
@@ -50,7 +51,7 @@ export function loadBaseModel(dir = ARTIFACTS): BaseModelSpec | null {
   };
   const vocab = hashed("vocab", "vocab.json");
   if (vocab === undefined) return null;
-  return baseModelFromArtifacts({ model }, vocab, model.grammar === undefined ? undefined : hashed("grammar", "grammar.json"));
+  return baseModelFromArtifacts({ model, graphs: manifest.graphs }, vocab, model.grammar === undefined ? undefined : hashed("grammar", "grammar.json"));
 }
 
 const require = createRequire(import.meta.url);

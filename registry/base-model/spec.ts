@@ -27,6 +27,10 @@ export interface BaseModelSpec {
   grammar: Grammar | null;
   /** The clip the model tunes on: a reference video's clip PNG must be exactly this. */
   clip: ClipShape;
+  /** LoRAs one generation can apply at once (the denoiser's LoRA slots). */
+  loraSlots: number;
+  /** Frames a sparse training step takes (the sparse training graph's input). */
+  sparseFrames: number;
 }
 
 /** The model as shipped in gpu-runner/artifacts/manifest.json (weights 29a9cc87…); node.ts reads the files when present. */
@@ -42,6 +46,8 @@ export const SHIPPED_BASE_MODEL: BaseModelSpec = {
   maxPromptWords: 23,
   grammar: null,
   clip: { frames: 16, size: 32 },
+  loraSlots: 2,
+  sparseFrames: 4,
 };
 
 /** peft-style names, as the runner writes them (gpu-runner/lora/file.ts): anything else is a silent no-op there. */
@@ -61,14 +67,23 @@ const Manifest = z.object({
       lora_rank: z.number().int().min(1).max(1_024),
       frames: z.number().int().min(1).max(1_024),
       size: z.number().int().min(1).max(4_096),
+      lora_slots: z.number().int().min(1).max(64),
     }),
+  }),
+  // x0 of the sparse training step is [batch, frames, channels, size, size].
+  graphs: z.object({
+    train_step_sparse: z.object({ inputs: z.array(z.object({ name: z.string(), shape: z.array(z.union([z.number(), z.string()])) })) }),
   }),
 });
 const Vocabulary = z.object({ words: z.array(z.string()).min(1), max_tokens: z.number().int().min(2) });
 
 /** The spec from the artifacts' manifest.json, vocab.json and grammar.json (parsed JSON); throws naming the bad field. */
 export function baseModelFromArtifacts(manifest: unknown, vocab: unknown, grammar?: unknown): BaseModelSpec {
-  const m = Manifest.parse(manifest).model;
+  const parsed = Manifest.parse(manifest);
+  const m = parsed.model;
+  const x0 = parsed.graphs.train_step_sparse.inputs.find((i) => i.name === "x0");
+  if (!x0 || x0.shape.length !== 5 || typeof x0.shape[1] !== "number")
+    throw new Error("manifest.json: graphs.train_step_sparse has no x0 input of shape [batch, frames, channels, size, size]");
   const v = Vocabulary.parse(vocab);
   return {
     id: m.id,
@@ -83,5 +98,7 @@ export function baseModelFromArtifacts(manifest: unknown, vocab: unknown, gramma
     maxPromptWords: v.max_tokens - 1,
     grammar: grammar === undefined ? null : Grammar.parse(grammar),
     clip: { frames: m.config.frames, size: m.config.size },
+    loraSlots: m.config.lora_slots,
+    sparseFrames: x0.shape[1] as number,
   };
 }

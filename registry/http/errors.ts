@@ -28,6 +28,8 @@ const STATUS: Record<ErrorCode, number> = {
   base_model_mismatch: 422,
   unknown_word: 422,
   prompt_does_not_fit: 422,
+  unsupported_option: 422,
+  too_many_loras: 422,
   quota_exceeded: 413,
   range_not_satisfiable: 416,
   rate_limited: 429,

@@ -9,6 +9,7 @@ import type { LoraService } from "../loras/service.ts";
 import { RegistryError } from "../http/errors.ts";
 import { newId, sha256Hex } from "../ids.ts";
 import type { JobEventLog } from "./events.ts";
+import { checkGenerateLimits, checkTuneLimits } from "../base-model/job-limits.ts";
 import { checkPrompt } from "../base-model/prompt.ts";
 import { splitRef } from "./refs.ts";
 import { toJob, type JobRow } from "./rows.ts";
@@ -40,6 +41,8 @@ export class JobCreation {
       if (prior) return { job: toJob(prior), replayed: true };
     }
     checkPrompt(body.input.prompt, this.baseModel, "input.prompt");
+    if (body.kind === "tune") checkTuneLimits(body.input, this.baseModel);
+    else checkGenerateLimits(body.input, this.baseModel);
     const resolved = body.kind === "tune" ? await this.checkTune(p, body.input) : await this.resolveLoras(p, body.input.loras);
     const row: JobRow = {
       id: newId("job", now),

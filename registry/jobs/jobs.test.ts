@@ -97,6 +97,27 @@ describe("jobs and the runner queue", () => {
     assert.equal((await r.call("GET", "/v1/jobs", { token: r.admin })).body.data.length, 0, "no job was queued");
   });
 
+  it("refuses at creation, naming the limit, what the model's runner could never do: rank past its slots, sparse frames its graph does not take, more LoRAs than it applies", async () => {
+    const before = (await r.call("GET", "/v1/jobs", { token: alice })).body.data.length;
+    const rank = await tune({ options: { rank: 16 } });
+    assert.equal(rank.status, 422, JSON.stringify(rank.body));
+    assert.equal(rank.body.error.code, "unsupported_option");
+    assert.match(rank.body.error.message, /^input\.options\.rank: this model's LoRA slots hold rank ≤ 8; got 16/);
+    const frames = await tune({ options: { sparse_frames: 8 } });
+    assert.equal(frames.body.error.code, "unsupported_option");
+    assert.match(frames.body.error.message, /takes 4 frames; leave it out or set 4/);
+    assert.equal((await tune({ options: { rank: 8, sparse_frames: 4 } })).status, 201, "the model's own limits pass");
+    const three = await r.call("POST", "/v1/jobs", {
+      token: alice,
+      json: { kind: "generate", input: { prompt: "a red person walking on a teal background", loras: ["a", "b", "c"].map((n) => ({ ref: `alice/${n}` })) } },
+    });
+    assert.equal(three.status, 422);
+    assert.equal(three.body.error.code, "too_many_loras");
+    assert.match(three.body.error.message, /at most 2 LoRAs at once; got 3/);
+    assert.equal((await r.call("GET", "/v1/jobs", { token: alice })).body.data.length, before + 1, "only the job that fits was queued");
+    await drain();
+  });
+
   it("gives each job to exactly one of many concurrent runners", async () => {
     const ids = new Set<string>();
     for (let i = 0; i < 8; i++)

@@ -71,6 +71,8 @@ export const ErrorCode = z.enum([
   "base_model_mismatch",
   "unknown_word",
   "prompt_does_not_fit",
+  "unsupported_option",
+  "too_many_loras",
   "quota_exceeded",
   "range_not_satisfiable",
   "rate_limited",
