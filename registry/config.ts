@@ -43,6 +43,23 @@ export interface RegistryConfig {
   failedAuthPerMinute: number;
   /** Claims of one job before it fails for good. */
   maxAttempts: number;
+  /**
+   * Jobs one owner may have queued at once; creating one more is a 429 `queue_full`. Bounds how far
+   * one owner's backlog can reach, since claims take owners in turn (registry/jobs/claim-order.ts).
+   */
+  maxQueuedJobsPerOwner: number;
+  /** Jobs of one owner that runners may hold at once; the owner's next job waits while others' are claimed. */
+  maxRunningJobsPerOwner: number;
+  /**
+   * Event streams (GET /v1/jobs/:id/events) one key may hold open on one instance (a Worker isolate,
+   * a Node process); one more is a 429 `too_many_streams`.
+   */
+  maxStreamsPerKey: number;
+  /**
+   * How often an instance reads the jobs its open streams watch: one query for all of them, so an
+   * event another instance appended arrives within about this long (this instance's own at once).
+   */
+  streamPollMs: number;
   /** A blob file with no row (a crash between write and insert) is collected after this long. */
   orphanGraceMs: number;
   /** A blob no version and no job refers to (say, a file refused at publish) is collected after this long. */
@@ -68,6 +85,11 @@ export const defaultConfig: RegistryConfig = {
   rateLimitLeaseShare: 0.05,
   failedAuthPerMinute: 30,
   maxAttempts: 3,
+  maxQueuedJobsPerOwner: 100,
+  maxRunningJobsPerOwner: 8,
+  // An app that watches each of its jobs: 32 at once, far below what strains an instance (1,500 did).
+  maxStreamsPerKey: 32,
+  streamPollMs: 1_000,
   orphanGraceMs: 60 * 60 * 1000,
   unreferencedBlobGraceMs: 24 * 60 * 60 * 1000,
   // GET a LoRA 3.0 k req/s with the cache, 1.1 k without (registry/bench/results/RESULTS-load-sqlite.md).
