@@ -210,7 +210,10 @@ function buildServices(
   const blobs = new BlobService(db, store, config);
   const loras = new LoraService(db, config.readCacheTtlMs);
   const publisher = new VersionPublisher(db, loras, blobs, store, config.baseModel);
-  const jobs = new JobQueue(db, loras, publisher, blobs, events, webhooks, config.baseModel, config.maxAttempts);
+  const jobs = new JobQueue(db, loras, publisher, blobs, events, webhooks, config.baseModel, config.maxAttempts, {
+    maxQueued: config.maxQueuedJobsPerOwner,
+    maxRunning: config.maxRunningJobsPerOwner ?? Number.MAX_SAFE_INTEGER,
+  });
   const streams = new StreamWatch(db, events, config.streamPollMs, config.maxStreamsPerKey);
   return { db, store, config, blobs, loras, publisher, jobs, events, streams, limiter, webhooks };
 }

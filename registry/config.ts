@@ -45,11 +45,15 @@ export interface RegistryConfig {
   maxAttempts: number;
   /**
    * Jobs one owner may have queued at once; creating one more is a 429 `queue_full`. Bounds how far
-   * one owner's backlog can reach, since claims take owners in turn (registry/jobs/claim-order.ts).
+   * one owner's backlog can reach, since claims take owners in turn (registry/jobs/fair-share.ts).
    */
   maxQueuedJobsPerOwner: number;
-  /** Jobs of one owner that runners may hold at once; the owner's next job waits while others' are claimed. */
-  maxRunningJobsPerOwner: number;
+  /**
+   * Jobs of one owner that runners may hold at once (null: no cap). Turns already give an owner who
+   * arrives the next free runner; a cap also keeps runners back for owners yet to come, and leaves
+   * them idle when one owner alone has work.
+   */
+  maxRunningJobsPerOwner: number | null;
   /**
    * Event streams (GET /v1/jobs/:id/events) one key may hold open on one instance (a Worker isolate,
    * a Node process); one more is a 429 `too_many_streams`.
@@ -86,7 +90,7 @@ export const defaultConfig: RegistryConfig = {
   failedAuthPerMinute: 30,
   maxAttempts: 3,
   maxQueuedJobsPerOwner: 100,
-  maxRunningJobsPerOwner: 8,
+  maxRunningJobsPerOwner: null,
   // An app that watches each of its jobs: 32 at once, far below what strains an instance (1,500 did).
   maxStreamsPerKey: 32,
   streamPollMs: 1_000,

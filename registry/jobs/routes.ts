@@ -185,7 +185,7 @@ export function jobRoutes(api: Api, s: Services) {
       path: "/v1/runner/claim",
       tag: "Runner",
       scope: "runner",
-      summary: "Claim the oldest queued job of the given kinds (atomic); 204 when none is queued",
+      summary: "Claim a queued job of the given kinds (atomic): owners take turns, each owner's oldest first; 204 when none is claimable",
       body: ClaimRequest,
       responses: { 200: { description: "a claimed job and its lease", schema: Claim }, 204: { description: "no job queued" } },
     },
