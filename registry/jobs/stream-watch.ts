@@ -87,8 +87,7 @@ export class StreamWatch {
         if (Date.now() >= deadline) return finish(false);
         if (this.pollDue()) await this.poll().catch((e) => console.error(JSON.stringify({ level: "error", msg: "stream poll failed", error: String(e) })));
         if (settled) return;
-        const next = Math.min(deadline, this.lastPollAt + this.pollMs);
-        timer = setTimeout(tick, Math.max(1, next - Date.now()));
+        timer = setTimeout(tick, Math.max(1, Math.min(deadline, this.nextCheck()) - Date.now()));
       };
       let set = this.watchers.get(jobId);
       if (!set) {
@@ -98,8 +97,16 @@ export class StreamWatch {
       set.add(watcher);
       signal?.addEventListener("abort", aborted);
       if (signal?.aborted) return finish(false);
-      timer = setTimeout(tick, Math.max(1, Math.min(deadline, this.lastPollAt + this.pollMs) - Date.now()));
+      timer = setTimeout(tick, Math.max(1, Math.min(deadline, this.nextCheck()) - Date.now()));
     });
+  }
+
+  /**
+   * When a waiting stream next looks whether the poll is due: spread over a fifth of an interval,
+   * so a thousand streams' timers do not all fire in the same millisecond; the first of them polls.
+   */
+  private nextCheck(): number {
+    return this.lastPollAt + this.pollMs + Math.random() * (this.pollMs / 5);
   }
 
   private pollDue(now = Date.now()): boolean {
