@@ -16,6 +16,7 @@ import { newId } from "./ids.ts";
 import { JobEventLog } from "./jobs/events.ts";
 import { JobQueue } from "./jobs/queue.ts";
 import { jobRoutes } from "./jobs/routes.ts";
+import { StreamWatch } from "./jobs/stream-watch.ts";
 import { loraRoutes } from "./loras/routes.ts";
 import { modelRoutes } from "./base-model/routes.ts";
 import { VersionPublisher } from "./loras/publish.ts";
@@ -178,6 +179,10 @@ function buildServices(
   const blobs = new BlobService(db, store, config);
   const loras = new LoraService(db, config.readCacheTtlMs);
   const publisher = new VersionPublisher(db, loras, blobs, store, config.baseModel);
-  const jobs = new JobQueue(db, loras, publisher, blobs, events, webhooks, config.baseModel, config.maxAttempts);
-  return { db, store, config, blobs, loras, publisher, jobs, events, limiter, webhooks };
+  const jobs = new JobQueue(db, loras, publisher, blobs, events, webhooks, config.baseModel, config.maxAttempts, {
+    maxQueued: config.maxQueuedJobsPerOwner,
+    maxRunning: config.maxRunningJobsPerOwner ?? Number.MAX_SAFE_INTEGER,
+  });
+  const streams = new StreamWatch(db, events, config.streamPollMs, config.maxStreamsPerKey);
+  return { db, store, config, blobs, loras, publisher, jobs, events, streams, limiter, webhooks };
 }

@@ -60,6 +60,27 @@ export interface RegistryConfig {
   trustCfConnectingIp: boolean;
   /** Claims of one job before it fails for good. */
   maxAttempts: number;
+  /**
+   * Jobs one owner may have queued at once; creating one more is a 429 `queue_full`. Bounds how far
+   * one owner's backlog can reach, since claims take owners in turn (registry/jobs/fair-share.ts).
+   */
+  maxQueuedJobsPerOwner: number;
+  /**
+   * Jobs of one owner that runners may hold at once (null: no cap). Turns already give an owner who
+   * arrives the next free runner; a cap also keeps runners back for owners yet to come, and leaves
+   * them idle when one owner alone has work.
+   */
+  maxRunningJobsPerOwner: number | null;
+  /**
+   * Event streams (GET /v1/jobs/:id/events) one key may hold open on one instance (a Worker isolate,
+   * a Node process); one more is a 429 `too_many_streams`.
+   */
+  maxStreamsPerKey: number;
+  /**
+   * How often an instance reads the jobs its open streams watch: one query for all of them, so an
+   * event another instance appended arrives within about this long (this instance's own at once).
+   */
+  streamPollMs: number;
   /** A blob file with no row (a crash between write and insert) is collected after this long. */
   orphanGraceMs: number;
   /**
@@ -102,6 +123,11 @@ export const defaultConfig: RegistryConfig = {
   trustedProxies: [],
   trustCfConnectingIp: false,
   maxAttempts: 3,
+  maxQueuedJobsPerOwner: 100,
+  maxRunningJobsPerOwner: null,
+  // An app that watches each of its jobs: 32 at once, far below what strains an instance (1,500 did).
+  maxStreamsPerKey: 32,
+  streamPollMs: 1_000,
   orphanGraceMs: 60 * 60 * 1000,
   unreferencedBlobGraceMs: 24 * 60 * 60 * 1000,
   jobBlobRetentionMs: 7 * 24 * 60 * 60 * 1000,

@@ -6,6 +6,7 @@ import type { RegistryConfig } from "./config.ts";
 import type { Db } from "./db/client.ts";
 import type { JobEventLog } from "./jobs/events.ts";
 import type { JobQueue } from "./jobs/queue.ts";
+import type { StreamWatch } from "./jobs/stream-watch.ts";
 import type { VersionPublisher } from "./loras/publish.ts";
 import type { LoraService } from "./loras/service.ts";
 import type { WebhookService } from "./webhooks/service.ts";
@@ -20,6 +21,7 @@ export interface Services {
   publisher: VersionPublisher;
   jobs: JobQueue;
   events: JobEventLog;
+  streams: StreamWatch;
   limiter: RateLimiter;
   webhooks: WebhookService;
 }

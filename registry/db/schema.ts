@@ -190,6 +190,9 @@ export const jobs = sqliteTable(
     uniqueIndex("jobs_owner_idempotency").on(t.owner, t.idempotencyKey),
     index("jobs_queue").on(t.status, t.createdAt, t.id),
     index("jobs_owner").on(t.owner, t.createdAt, t.id),
+    // A claim counts each queued owner's running jobs and finds its latest start (jobs/fair-share.ts).
+    index("jobs_owner_status").on(t.owner, t.status),
+    index("jobs_owner_started").on(t.owner, t.startedAt),
   ],
 );
 

@@ -33,6 +33,8 @@ const STATUS: Record<ErrorCode, number> = {
   quota_exceeded: 413,
   range_not_satisfiable: 416,
   rate_limited: 429,
+  too_many_streams: 429,
+  queue_full: 429,
   // nginx's code for "the client went away first": logged, never seen by a client.
   client_closed_request: 499,
   internal_error: 500,

@@ -11,6 +11,7 @@ import { newId, sha256Hex } from "../ids.ts";
 import type { JobEventLog } from "./events.ts";
 import { checkGenerateLimits, checkTuneLimits } from "../base-model/job-limits.ts";
 import { checkPrompt } from "../base-model/prompt.ts";
+import { requireQueueRoom } from "./fair-share.ts";
 import { splitRef } from "./refs.ts";
 import { toJob, type JobRow } from "./rows.ts";
 import type { WorkSignal } from "./work.ts";
@@ -31,6 +32,7 @@ export class JobCreation {
     private readonly work: WorkSignal,
     private readonly baseModel: BaseModelSpec,
     private readonly maxAttempts: number,
+    private readonly maxQueuedPerOwner = Number.MAX_SAFE_INTEGER,
   ) {}
 
   /** Creates a job; the same idempotency key and body returns the first job (`replayed`), another body is a 409. */
@@ -40,6 +42,7 @@ export class JobCreation {
       const prior = await this.byIdempotencyKey(p.owner, idempotencyKey, requestHash);
       if (prior) return { job: toJob(prior), replayed: true };
     }
+    await requireQueueRoom(this.db, p.owner, this.maxQueuedPerOwner);
     checkPrompt(body.input.prompt, this.baseModel, "input.prompt");
     if (body.kind === "tune") checkTuneLimits(body.input, this.baseModel);
     else checkGenerateLimits(body.input, this.baseModel);

@@ -52,25 +52,18 @@ export class JobEventLog {
     return rows.map((r) => ({ id: r.seq, type: r.type as EventType, data: r.data, created_at: iso(r.createdAt) }));
   }
 
-  /** Resolves on the next event for the job, or after `ms`, whichever is first. */
-  wait(jobId: string, ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      let set = this.waiters.get(jobId);
-      if (!set) {
-        set = new Set();
-        this.waiters.set(jobId, set);
-      }
-      const done = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", done);
-        set!.delete(done);
-        if (set!.size === 0) this.waiters.delete(jobId);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal?.addEventListener("abort", done);
-      set.add(done);
-    });
+  /** Calls `fn` on each event this instance appends to the job, until the returned function is called. */
+  subscribe(jobId: string, fn: () => void): () => void {
+    let set = this.waiters.get(jobId);
+    if (!set) {
+      set = new Set();
+      this.waiters.set(jobId, set);
+    }
+    set.add(fn);
+    return () => {
+      set.delete(fn);
+      if (set.size === 0 && this.waiters.get(jobId) === set) this.waiters.delete(jobId);
+    };
   }
 
   /** Wakes this process's SSE streams of the job. */

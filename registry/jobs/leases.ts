@@ -1,4 +1,4 @@
-import { and, asc, eq, gte, inArray, lt, sql } from "drizzle-orm";
+import { and, eq, gte, inArray, lt, sql } from "drizzle-orm";
 import { JobErrorCode, type Claim, type Job, type JobError, type JobKind, type JobStatus, type ReportedJobError } from "../../sdk/schema/index.ts";
 import type { Db } from "../db/client.ts";
 import { jobs } from "../db/schema.ts";
@@ -6,6 +6,7 @@ import { RegistryError } from "../http/errors.ts";
 import { iso, randomText } from "../ids.ts";
 import type { JobEventLog } from "./events.ts";
 import { ACTIVE, toJob, type JobRow } from "./rows.ts";
+import { nextJobId } from "./fair-share.ts";
 import type { WorkSignal } from "./work.ts";
 
 const LEASE_EXPIRED: JobErrorCode = "lease_expired";
@@ -22,7 +23,7 @@ export async function leasedJob(db: Db, id: string, leaseToken: string, now: num
 }
 
 /**
- * The runner side of the queue: a runner claims the oldest queued job in one UPDATE (so two runners
+ * The runner side of the queue: a runner claims the next queued job in one UPDATE (so two runners
  * never get the same job), heartbeats extend its lease, and an expired lease puts the job back in
  * the queue until `max_attempts` claims have been spent. Failing and releasing end a lease too.
  */
@@ -36,6 +37,7 @@ export class Leases {
     private readonly db: Db,
     private readonly events: JobEventLog,
     private readonly work: WorkSignal,
+    private readonly maxRunningPerOwner = Number.MAX_SAFE_INTEGER,
   ) {}
 
   /** Returns expired leases to the queue, or fails jobs that have used all their attempts. */
@@ -92,17 +94,11 @@ export class Leases {
     return { queued: Number(row?.queued ?? 0), leased: Number(row?.leased ?? 0) };
   }
 
-  /** Claims the oldest queued job of the given kinds, or returns null when there is none. */
+  /** Claims the next queued job of the given kinds, owners in turn (fair-share.ts), or returns null when there is none. */
   async claim(runnerId: string, kinds: JobKind[], leaseSeconds: number, now = Date.now()): Promise<Claim | null> {
     this.lastClaimAt = now;
     await this.reap(now);
     const leaseToken = randomText(20);
-    const oldest = this.db
-      .select({ id: jobs.id })
-      .from(jobs)
-      .where(and(eq(jobs.status, "queued"), inArray(jobs.kind, kinds)))
-      .orderBy(asc(jobs.createdAt), asc(jobs.id))
-      .limit(1);
     const [row] = await this.db
       .update(jobs)
       .set({
@@ -114,7 +110,7 @@ export class Leases {
         startedAt: sql`coalesce(${jobs.startedAt}, ${now})`,
         updatedAt: now,
       })
-      .where(and(eq(jobs.id, sql`(${oldest})`), eq(jobs.status, "queued")))
+      .where(and(eq(jobs.id, nextJobId(kinds, this.maxRunningPerOwner)), eq(jobs.status, "queued")))
       .returning();
     if (!row) return null;
     await this.events.append(row.id, "status", { status: "running", attempt: row.attempts, runner_id: runnerId }, now);

@@ -36,10 +36,11 @@ export class JobQueue {
     webhooks: WebhookService,
     baseModel: BaseModelSpec,
     maxAttempts: number,
+    perOwner: { maxQueued: number; maxRunning: number } = { maxQueued: Number.MAX_SAFE_INTEGER, maxRunning: Number.MAX_SAFE_INTEGER },
   ) {
     const work = new WorkSignal();
-    this.creation = new JobCreation(db, loras, blobs, events, work, baseModel, maxAttempts);
-    this.leases = new Leases(db, events, work);
+    this.creation = new JobCreation(db, loras, blobs, events, work, baseModel, maxAttempts, perOwner.maxQueued);
+    this.leases = new Leases(db, events, work, perOwner.maxRunning);
     this.completions = new Completions(db, publisher, blobs, events, webhooks);
   }
 

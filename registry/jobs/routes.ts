@@ -25,9 +25,6 @@ import { toJob } from "./rows.ts";
 const JobId = z.string().regex(/^job_[0-9a-z]{26}$/, "is not a job id");
 const TERMINAL = new Set(["succeeded", "failed", "canceled"]);
 const KEEPALIVE_MS = 15_000;
-// An event appended by another instance (a Worker isolate, a second Node process) wakes no one
-// here: the stream re-reads the log this often, as a long-poll claim does.
-const RECHECK_MS = 1_000;
 
 export function jobRoutes(api: Api, s: Services) {
   api.op(
@@ -101,29 +98,45 @@ export function jobRoutes(api: Api, s: Services) {
     },
     async (c) => {
       const id = param(c, "id", JobId);
-      await s.jobs.get(c.get("principal"), id);
+      const principal = c.get("principal");
+      await s.jobs.get(principal, id);
       const lastHeader = c.req.header("last-event-id") ?? c.req.query("last_event_id");
       let last = lastHeader && /^\d+$/.test(lastHeader) ? Number(lastHeader) : 0;
+      const close = s.streams.open(principal.keyId ?? principal.owner ?? "anonymous");
       return streamSSE(c, async (stream) => {
         const abort = new AbortController();
-        stream.onAbort(() => abort.abort());
-        let wrote = Date.now();
-        while (!abort.signal.aborted) {
-          const events = await s.events.after(id, last);
-          for (const e of events) {
-            await stream.writeSSE({ id: String(e.id), event: e.type, data: JSON.stringify(e) });
-            last = e.id;
-            wrote = Date.now();
+        const end = () => {
+          abort.abort();
+          close();
+        };
+        stream.onAbort(end);
+        // Workers learn of a client that left from the request's signal, not from a write that fails.
+        c.req.raw.signal.addEventListener("abort", end);
+        try {
+          let wrote = Date.now();
+          let check = true;
+          while (!abort.signal.aborted) {
+            if (check) {
+              const events = await s.events.after(id, last);
+              for (const e of events) {
+                await stream.writeSSE({ id: String(e.id), event: e.type, data: JSON.stringify(e) });
+                last = e.id;
+                wrote = Date.now();
+              }
+              if (events.length > 0) continue;
+              const job = await s.jobs.get(principal, id);
+              // A completion still writing its version and event is not the end of the stream yet.
+              if (TERMINAL.has(job.status) && !job.completionPending && job.eventSeq <= last) break;
+            }
+            // Idle, a stream reads nothing: the instance's shared poll wakes it when its job moves on.
+            check = await s.streams.wait(id, last, Math.max(1, KEEPALIVE_MS - (Date.now() - wrote)), abort.signal);
+            if (!check && !abort.signal.aborted && Date.now() - wrote >= KEEPALIVE_MS) {
+              await stream.write(": keepalive\n\n");
+              wrote = Date.now();
+            }
           }
-          if (events.length > 0) continue;
-          const job = await s.jobs.get(c.get("principal"), id);
-          // A completion still writing its version and event is not the end of the stream yet.
-          if (TERMINAL.has(job.status) && !job.completionPending && job.eventSeq <= last) break;
-          await s.events.wait(id, RECHECK_MS, abort.signal);
-          if (Date.now() - wrote >= KEEPALIVE_MS && !abort.signal.aborted) {
-            await stream.write(": keepalive\n\n");
-            wrote = Date.now();
-          }
+        } finally {
+          close();
         }
       });
     },
@@ -169,7 +182,7 @@ export function jobRoutes(api: Api, s: Services) {
       path: "/v1/runner/claim",
       tag: "Runner",
       scope: "runner",
-      summary: "Claim the oldest queued job of the given kinds (atomic); 204 when none is queued",
+      summary: "Claim a queued job of the given kinds (atomic): owners take turns, each owner's oldest first; 204 when none is claimable",
       body: ClaimRequest,
       responses: { 200: { description: "a claimed job and its lease", schema: Claim }, 204: { description: "no job queued" } },
     },

@@ -76,6 +76,8 @@ export const ErrorCode = z.enum([
   "quota_exceeded",
   "range_not_satisfiable",
   "rate_limited",
+  "too_many_streams",
+  "queue_full",
   "client_closed_request",
   "internal_error",
 ]);
