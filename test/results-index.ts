@@ -23,6 +23,7 @@ export const COMMANDS: Record<string, string> = {
   "RESULTS-load-node-workerd.md": "`npm run bench:registry`",
   "RESULTS-hostile-gallery.md": "`npm run bench:hostile-gallery` (`-- --before COMMIT` measures older code in the same run)",
   "RESULTS-failed-auth-flood.md": "`npx tsx registry/bench/failed-auth-flood.ts`",
+  "RESULTS-hostile-streams.md": "`npx tsx registry/bench/hostile-streams.ts`",
 };
 
 const title = (file: string) => /^# (.+)$/m.exec(readFileSync(file, "utf8"))?.[1]?.trim() ?? "(no title)";

@@ -82,7 +82,7 @@ export function baseModelFromArtifacts(manifest: unknown, vocab: unknown, gramma
   const parsed = Manifest.parse(manifest);
   const m = parsed.model;
   const x0 = parsed.graphs.train_step_sparse.inputs.find((i) => i.name === "x0");
-  if (!x0 || x0.shape.length !== 5 || typeof x0.shape[1] !== "number")
+  if (x0?.shape.length !== 5 || typeof x0.shape[1] !== "number")
     throw new Error("manifest.json: graphs.train_step_sparse has no x0 input of shape [batch, frames, channels, size, size]");
   const v = Vocabulary.parse(vocab);
   return {
