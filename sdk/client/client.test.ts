@@ -4,15 +4,23 @@ import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { loraFile } from "../../test/helpers/lora-file.ts";
 import { startTestRegistry, type TestRegistry } from "../../test/helpers/registry.ts";
+import { defaultConfig } from "../../registry/config.ts";
 import { MotionLora, nextProgress, type JobProgress } from "./client.ts";
 import { sha256Hex } from "./digest.ts";
 import { AuthenticationError, IntegrityError, JobFailedError, NotFoundError, PermissionDeniedError } from "./errors.ts";
+
+const HOOK_HOST = "hooks.example.test";
+const HOOK = `http://${HOOK_HOST}:9/hook`;
 
 let reg: TestRegistry;
 let alice: MotionLora;
 let aliceKey: string;
 before(async () => {
-  reg = await startTestRegistry();
+  // A webhook test names a host this resolver maps to loopback: no test traffic may leave the machine.
+  reg = await startTestRegistry(
+    { webhooks: { ...defaultConfig.webhooks, allowPrivate: true } },
+    { resolveHost: async (host) => (host === HOOK_HOST ? ["127.0.0.1"] : []) },
+  );
   aliceKey = await reg.key("alice");
   alice = new MotionLora({ baseUrl: reg.url, apiKey: aliceKey });
 });
@@ -167,20 +175,20 @@ describe("SDK client against a real registry", () => {
     await assert.rejects(
       recording.generate({
         prompt: "a red circle on a black background",
-        webhook: "https://93.184.216.34/hook",
+        webhook: HOOK,
         webhookEventsFilter: ["completed"],
         signal: ctl.signal,
       }),
     );
     assert.equal(sent.length, 1);
-    assert.equal(sent[0]!.webhook, "https://93.184.216.34/hook");
+    assert.equal(sent[0]!.webhook, HOOK);
     assert.deepEqual(sent[0]!.webhook_events_filter, ["completed"]);
     const [job] = await (async () => {
       const jobs = [];
       for await (const j of recording.jobs.list()) jobs.push(j);
       return jobs;
     })();
-    assert.equal(job?.webhook, "https://93.184.216.34/hook", "the registry kept it");
+    assert.equal(job?.webhook, HOOK, "the registry kept it");
   });
 });
 
