@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # The GPU run for MotionBench and batched tuning (torch engine, CUDA graphs), one call each mode.
-# From the project root on the GPU machine, after ../shared/tools/device-pack.sh and
-# gpu-runner/model/device-slim.sh here (carry .device):
+# From the project root on a CUDA machine with PyTorch, Node ≥ 20 and this repository's node_modules (npm ci):
 #   [RECIPES=default,name] [DEFINE='{"name":{...}}'] [SIZES=1,8,32] [TF32=1] [TESTS=0] bash gpu-runner/model/run_bench.sh batched  # CUDA tests of the torch engine, tunes/min against N
 #   EXPERIMENT=YYYY-MM-DD-name CONFIGS=... RECIPES=file.json [BATCH=64] [TF32=1] bash gpu-runner/model/run_bench.sh sweep
 #       # recipes side by side on 16 cases (4 per category), into gpu-runner/bench/experiments/$EXPERIMENT/ (never overwritten)
@@ -9,7 +8,7 @@
 # Everything lands in $OUT/bench.tar.gz (reports, GIFs, per-case caches) plus the RESULTS-*.md/.json files,
 # named as gpu-runner/bench/results/ keeps them (copy them there and commit: one file per benchmark and engine).
 set -uo pipefail
-source .device/boot.sh
+command -v node >/dev/null && [ -x node_modules/.bin/tsx ] || { echo "run_bench.sh needs Node ≥ 20 on PATH and node_modules (npm ci) in $(pwd)" >&2; exit 2; }
 OUT=${OUT:-/tmp/bench-out}
 W=/tmp/mb-work  # outside the tree: a later call re-syncs the tree and would remove it
 mkdir -p "$OUT" $W

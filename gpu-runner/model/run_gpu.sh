@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The model's GPU run, in calls of at most 10 minutes (one device command's cap). Python runs from
+# The model's GPU runs, each mode one run of at most 10 minutes (a long job resumes from the last run's files). Python runs from
 # gpu-runner/model as the fymnet package (python3 -m fymnet.<module>).
 #   train STAGE [FLAGS]: one stage of the shipped recipe, config/pretrain.py (its docstring lists the
 #           calls that made the shipped weights); FLAGS override its values (e.g. --minutes 1 --small)
@@ -13,7 +13,7 @@
 #           then measures the frame-subset loss gap of all three -> $OUT/{control,subsets}.safetensors, frame-subsets.json
 #   sweep:  quality of WEIGHTS (default: the artifacts') under each of SAMPLERS (steps:guidance:shift,...),
 #           plus captions seen in training -> $OUT/sweep-$NAME.tar.xz
-# Usage on the device:  COMMIT=<sha> bash gpu-runner/model/run_gpu.sh train 1|train 2|finish|check|subsets|sweep
+# Usage on a CUDA machine, from anywhere:  OUT=DIR COMMIT=<sha> bash gpu-runner/model/run_gpu.sh train 1|train 2|finish|check|subsets|sweep
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here"
@@ -47,8 +47,7 @@ case "$mode" in
     tar -C "$work" -cJf "$out/report.tar.xz" --exclude artifacts .
     ;;
   check)
-    # pytest may be missing there: device-slim.sh carries a copy in .device/pylib, used only then.
-    python3 -c "import pytest" 2>/dev/null || export PYTHONPATH="$here/../../.device/pylib${PYTHONPATH:+:$PYTHONPATH}"
+    python3 -c "import pytest" 2>/dev/null || { echo "check needs pytest (pip install pytest, or put one on PYTHONPATH)" >&2; exit 2; }
     python3 -m pytest -q -rs -p no:cacheprovider tests 2>&1 | tee "$out/check.log" || echo "pytest failed; parity runs anyway" | tee -a "$out/check.log"
     timeout 200 python3 -m fymnet.evaluation.parity --artifacts "$here/../artifacts" --json "$out/parity.json" 2>&1 | tee -a "$out/check.log"
     ;;

@@ -144,8 +144,16 @@ export class Leases {
     return { status: row.status as JobStatus, lease_expires_at: iso(row.leaseExpiresAt!) };
   }
 
-  /** Fails a job, or requeues it when the runner says the failure is retryable and attempts remain. */
-  async fail(id: string, leaseToken: string, reported: ReportedJobError, retryable: boolean, release = false, now = Date.now()): Promise<Job> {
+  /**
+   * Fails a job, or requeues it when the runner says the failure is retryable and attempts remain;
+   * `release` (a runner shutting down) requeues it without spending an attempt.
+   */
+  async fail(
+    id: string,
+    leaseToken: string,
+    reported: ReportedJobError,
+    { retryable = false, release = false, now = Date.now() }: { retryable?: boolean; release?: boolean; now?: number } = {},
+  ): Promise<Job> {
     const known = JobErrorCode.safeParse(reported.code);
     const error: JobError = known.success
       ? { code: known.data, message: reported.message }

@@ -231,6 +231,7 @@ export function jobRoutes(api: Api, s: Services) {
       body: Fail,
       responses: { 200: { description: "the job", schema: Job } },
     },
-    async (c, { body }) => c.json(await s.jobs.leases.fail(param(c, "id", JobId), body.lease_token, body.error, body.retryable, body.release)),
+    async (c, { body }) =>
+      c.json(await s.jobs.leases.fail(param(c, "id", JobId), body.lease_token, body.error, { retryable: body.retryable, release: body.release })),
   );
 }

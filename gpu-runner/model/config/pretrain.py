@@ -1,8 +1,9 @@
 """The shipped pretraining recipe: weights 29a9cc87… (gpu-runner/artifacts/manifest.json), 16.8 min of
-one H100 in two stages, because one device command is capped at 10 minutes. Stage 2 continues from
-stage 1's EMA weights at half the learning rate.
+one H100 with a step-down learning rate: stage 1 trains from scratch at 8e-4, stage 2 continues from
+stage 1's EMA weights at half that. Each stage is one run of under 10 minutes, so a run that is cut off
+costs one stage, and stage 1's weights are a checkpoint anyone can resume from.
 
-Reproduce on the GPU machine, from the project root (OUT: where a call's files come back):
+Reproduce on any CUDA machine with PyTorch, from the project root (OUT: the folder each run writes to):
   COMMIT=<sha> bash gpu-runner/model/run_gpu.sh train 1     # -> runs/pretrain4 (7,872 steps, 546 s)
   cp $OUT/weights.safetensors gpu-runner/artifacts/
   COMMIT=<sha> bash gpu-runner/model/run_gpu.sh train 2     # -> runs/pretrain4b (7,968 steps, 462 s)
