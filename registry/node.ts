@@ -51,7 +51,7 @@ export function loadBaseModel(dir = ARTIFACTS): BaseModelSpec | null {
   };
   const vocab = hashed("vocab", "vocab.json");
   if (vocab === undefined) return null;
-  return baseModelFromArtifacts({ model, graphs: manifest.graphs }, vocab, model.grammar === undefined ? undefined : hashed("grammar", "grammar.json"));
+  return baseModelFromArtifacts(manifest, vocab, model.grammar === undefined ? undefined : hashed("grammar", "grammar.json"));
 }
 
 const require = createRequire(import.meta.url);

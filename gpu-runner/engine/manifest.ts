@@ -1,56 +1,11 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import * as z from "zod";
+import { Manifest } from "../../sdk/internal/manifest.ts";
 import { RunnerError } from "../errors.ts";
-import { ModelConfig } from "./config.ts";
 
-const TensorSpec = z.object({ name: z.string(), dtype: z.enum(["float32", "int64"]), shape: z.array(z.number().int()), used: z.boolean() });
-const OutputSummary = z.object({
-  shape: z.array(z.number().int()),
-  sum: z.number(),
-  abs_sum: z.number(),
-  indices: z.array(z.number().int()),
-  values: z.array(z.number()),
-});
-
-export const GraphEntry = z.object({
-  file: z.string(),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
-  bytes: z.number().int(),
-  onnx_nodes: z.number().int(),
-  weights: z.array(z.string()),
-  inputs: z.array(TensorSpec),
-  outputs: z.array(z.object({ name: z.string(), shape: z.array(z.number().int()) })),
-  golden: z.object({ graph_index: z.number().int(), outputs: z.record(z.string(), OutputSummary) }),
-});
-export type GraphEntry = z.infer<typeof GraphEntry>;
-
-export const GRAPH_NAMES = ["text_encoder", "denoiser", "attention_probe", "train_step_spatial", "train_step_sparse", "train_step_dense"] as const;
-export type GraphName = (typeof GRAPH_NAMES)[number];
-
-export const Manifest = z.object({
-  format: z.literal(1),
-  model: z
-    .object({
-      id: z.string(),
-      sha256: z.string().regex(/^[0-9a-f]{64}$/),
-      config: ModelConfig,
-      weights: z.string(),
-      vocab: z.string(),
-      vocab_sha256: z.string().regex(/^[0-9a-f]{64}$/),
-      grammar: z.string().optional(),
-      grammar_sha256: z
-        .string()
-        .regex(/^[0-9a-f]{64}$/)
-        .optional(),
-      sparse_frames: z.number().int(),
-    })
-    .passthrough(),
-  training: z.record(z.string(), z.unknown()),
-  graphs: z.object(Object.fromEntries(GRAPH_NAMES.map((n) => [n, GraphEntry])) as Record<GraphName, typeof GraphEntry>),
-});
-export type Manifest = z.infer<typeof Manifest>;
+// The manifest's schema is the one the Python export is tested against (sdk/internal/manifest.ts).
+export { GRAPH_NAMES, GraphEntry, Manifest, type GraphName } from "../../sdk/internal/manifest.ts";
 
 /** The bundled artifacts (ONNX graphs, weights, vocabulary), made by `python -m fymnet.export` (gpu-runner/model/fymnet/export/). */
 export const DEFAULT_ARTIFACTS = new URL("../artifacts/", import.meta.url).pathname;

@@ -1,6 +1,6 @@
 import { encodeSafetensors, type TensorData } from "../../sdk/safetensors/encode.ts";
 import { parseSafetensors, SafetensorsError, type SafetensorsHeader } from "../../sdk/safetensors/header.ts";
-import { LoraFileMetadata } from "../../sdk/schema/index.ts";
+import { LoraFileMetadata, loraTensorName } from "../../sdk/schema/index.ts";
 import type { BaseModel, ModelConfig } from "../engine/config.ts";
 import { RunnerError } from "../errors.ts";
 import type { HeadSet } from "./head-masks.ts";
@@ -23,8 +23,6 @@ export class LoraFileError extends RunnerError {
   }
 }
 
-const tensorName = (block: number, proj: string, ab: "A" | "B") => `base_model.model.blocks.${block}.attn.${proj}.lora_${ab}.weight`;
-
 /** A LoRA as safetensors with peft-style names (loads with peft) and the motion-LoRA metadata block. */
 export function encodeLora(cfg: ModelConfig, lora: LoraWeights, base: BaseModel, info: LoraFileInfo): Uint8Array {
   const r = lora.rank;
@@ -37,8 +35,8 @@ export function encodeLora(cfg: ModelConfig, lora: LoraWeights, base: BaseModel,
       const A = lora.A.slice(a, a + r * d); // first r rows of (R, d)
       const B = new Float32Array(d * r); // first r columns of (d, R)
       for (let row = 0; row < d; row++) for (let k = 0; k < r; k++) B[row * r + k] = lora.B[b + row * R + k]!;
-      tensors.push({ name: tensorName(blk, proj, "A"), dtype: "F32", shape: [r, d], data: new Uint8Array(A.buffer) });
-      tensors.push({ name: tensorName(blk, proj, "B"), dtype: "F32", shape: [d, r], data: new Uint8Array(B.buffer) });
+      tensors.push({ name: loraTensorName(blk, proj, "A"), dtype: "F32", shape: [r, d], data: new Uint8Array(A.buffer) });
+      tensors.push({ name: loraTensorName(blk, proj, "B"), dtype: "F32", shape: [d, r], data: new Uint8Array(B.buffer) });
     });
   }
   const metadata: Record<string, string> = {
@@ -86,8 +84,8 @@ export function decodeLora(cfg: ModelConfig, bytes: Uint8Array, base: BaseModel)
   for (let blk = 0; blk < cfg.depth; blk++) {
     PROJECTIONS.forEach((proj, p) => {
       const { a, b } = offsets(cfg, blk, p);
-      const ta = byName.get(tensorName(blk, proj, "A"));
-      const tb = byName.get(tensorName(blk, proj, "B"));
+      const ta = byName.get(loraTensorName(blk, proj, "A"));
+      const tb = byName.get(loraTensorName(blk, proj, "B"));
       if (!ta || !tb) return; // absent projections are zero, as in peft
       if (ta.dtype !== "F32" || tb.dtype !== "F32" || ta.shape.join() !== `${m.rank},${d}` || tb.shape.join() !== `${d},${m.rank}`) {
         throw new LoraFileError("invalid_lora_file", `${ta.name}/${tb.name} must be F32 of shapes [${m.rank}, ${d}] and [${d}, ${m.rank}]`);

@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { Manifest } from "../../sdk/internal/manifest.ts";
 import { Grammar } from "../../sdk/schema/model.ts";
 import type { ClipShape } from "../../sdk/video/frames.ts";
 
@@ -50,40 +51,17 @@ export const SHIPPED_BASE_MODEL: BaseModelSpec = {
   sparseFrames: 4,
 };
 
-/** peft-style names, as the runner writes them (gpu-runner/lora/file.ts): anything else is a silent no-op there. */
-export const loraTensorName = (block: number, projection: string, ab: "A" | "B") => `base_model.model.blocks.${block}.attn.${projection}.lora_${ab}.weight`;
+/** peft-style names, as the runner writes them: anything else is a silent no-op there (one definition, sdk/schema/lora-file.ts). */
+export { loraTensorName } from "../../sdk/schema/lora-file.ts";
 
 /** The most tensors a LoRA of `spec` can hold: an A and a B per projection per block. */
 export const maxLoraTensors = (spec: BaseModelSpec) => spec.depth * spec.projections.length * 2;
 
-const Manifest = z.object({
-  model: z.object({
-    id: z.string().min(1),
-    sha256: z.string().regex(/^[0-9a-f]{64}$/),
-    config: z.object({
-      depth: z.number().int().min(1).max(1_000),
-      dim: z.number().int().min(1).max(100_000),
-      heads: z.number().int().min(1).max(1_000),
-      lora_rank: z.number().int().min(1).max(1_024),
-      frames: z.number().int().min(1).max(1_024),
-      size: z.number().int().min(1).max(4_096),
-      lora_slots: z.number().int().min(1).max(64),
-    }),
-  }),
-  // x0 of the sparse training step is [batch, frames, channels, size, size].
-  graphs: z.object({
-    train_step_sparse: z.object({ inputs: z.array(z.object({ name: z.string(), shape: z.array(z.union([z.number(), z.string()])) })) }),
-  }),
-});
 const Vocabulary = z.object({ words: z.array(z.string()).min(1), max_tokens: z.number().int().min(2) });
 
-/** The spec from the artifacts' manifest.json, vocab.json and grammar.json (parsed JSON); throws naming the bad field. */
+/** The spec from the artifacts' manifest.json (the schema the export is tested against), vocab.json and grammar.json (parsed JSON); throws naming the bad field. */
 export function baseModelFromArtifacts(manifest: unknown, vocab: unknown, grammar?: unknown): BaseModelSpec {
-  const parsed = Manifest.parse(manifest);
-  const m = parsed.model;
-  const x0 = parsed.graphs.train_step_sparse.inputs.find((i) => i.name === "x0");
-  if (x0?.shape.length !== 5 || typeof x0.shape[1] !== "number")
-    throw new Error("manifest.json: graphs.train_step_sparse has no x0 input of shape [batch, frames, channels, size, size]");
+  const m = Manifest.parse(manifest).model;
   const v = Vocabulary.parse(vocab);
   return {
     id: m.id,
@@ -99,6 +77,6 @@ export function baseModelFromArtifacts(manifest: unknown, vocab: unknown, gramma
     grammar: grammar === undefined ? null : Grammar.parse(grammar),
     clip: { frames: m.config.frames, size: m.config.size },
     loraSlots: m.config.lora_slots,
-    sparseFrames: x0.shape[1] as number,
+    sparseFrames: m.sparse_frames,
   };
 }

@@ -2,6 +2,9 @@ import * as z from "zod";
 import { Sha256 } from "./common.ts";
 import { LoraStage } from "./loras.ts";
 
+/** A LoRA tensor's name in the file: peft's, so peft loads our LoRAs and we load its (A: [rank, dim], B: [dim, rank]). */
+export const loraTensorName = (block: number, projection: string, ab: "A" | "B") => `base_model.model.blocks.${block}.attn.${projection}.lora_${ab}.weight`;
+
 /**
  * The `__metadata__` block of a motion-LoRA safetensors file (ARCHITECTURE decision 8).
  * safetensors metadata values are strings, so numbers and structures are encoded in them;

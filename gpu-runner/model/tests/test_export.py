@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
+import json
 import os
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 import torch
@@ -68,3 +70,15 @@ def test_a_tiny_model_exports_to_graphs_that_match_pytorch_on_the_cpu(tmp_path):
     reloaded, _ = load_model(os.path.join(out, "weights.safetensors"))
     report = graph_parity(out, reloaded, SPARSE, seed=0)
     assert all(r["ok"] for r in report.values()), report
+    from manifest_schema import SCHEMA, problems
+
+    assert problems(json.loads(open(os.path.join(out, "manifest.json")).read()), SCHEMA) == [], "the export writes what the runner parses"
+
+
+def test_the_committed_manifest_fits_the_schema_the_runner_and_registry_parse_with():
+    from manifest_schema import SCHEMA, problems
+
+    manifest = json.loads((Path(__file__).resolve().parents[1].parent / "artifacts" / "manifest.json").read_text())
+    assert problems(manifest, SCHEMA) == []
+    broken = {**manifest, "model": {k: v for k, v in manifest["model"].items() if k != "sparse_frames"}}
+    assert problems(broken, SCHEMA) == ["$.model.sparse_frames: missing"], "the check can fail"
