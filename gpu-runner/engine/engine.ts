@@ -46,6 +46,12 @@ export interface TrainerJob {
    * engines that batch (`createTrainer`) take more than 1.
    */
   samples?: number;
+  /**
+   * An appearance bank (fym/augment.ts): `clip` then holds V variants of the reference one after
+   * another (V·frames frames; a step's frame indices pick the variant) and `texts` their V captions,
+   * the original first. Absent: one clip, captioned by `text`.
+   */
+  texts?: { text: Float32Array; mask: Float32Array }[];
 }
 
 /** AdamW settings every LoRA of a trainer shares (gpu-runner/lora/adamw.ts). */
@@ -62,6 +68,10 @@ export interface TrainerStep {
   framePos: Float32Array;
   t: number;
   seed: number;
+  /** On a bank: which variant's caption the step trains with (0, the original, when absent). */
+  variant?: number;
+  /** The frozen LoRA's weight this step (1 when absent; 0 on a recoloured variant the spatial LoRA never saw). */
+  frozenGain?: number;
 }
 
 /**

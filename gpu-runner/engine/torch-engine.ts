@@ -52,10 +52,6 @@ export interface TorchEngineOptions {
 
 type Tensors = Record<string, { data: Float32Array | BigInt64Array; shape: number[] }>;
 
-/** Optional fields of an appearance-bank job and step (gpu-runner/fym/trainer.ts BankJob, BankStep; fym/ sits above engine/). */
-type BankFields = { texts?: { text: Float32Array; mask: Float32Array }[] };
-type BankStepFields = { variant?: number; frozenGain?: number };
-
 function catArrays(parts: Float32Array[]): Float32Array {
   const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
   let at = 0;
@@ -343,9 +339,9 @@ export class TorchEngine implements Engine {
     const b = [n, c.depth, 4, c.dim, c.lora_rank];
     const all = new Set(["clips", "text", "frozen_A", "frozen_B", "lora_A", "lora_B", "mask_A", "mask_B"]);
     const generation = this.workerGeneration;
-    // Appearance banks (gpu-runner/fym/trainer.ts BankJob): V clips and captions per LoRA, a job with
+    // Appearance banks (TrainerJob.texts): V clips and captions per LoRA, a job with
     // fewer padded with its original (never picked); without banks V = 1 and the tensors are as before.
-    const banks = jobs.map((j) => (j as TrainerJob & BankFields).texts ?? [{ text: j.text, mask: j.textMask }]);
+    const banks = jobs.map((j) => j.texts ?? [{ text: j.text, mask: j.textMask }]);
     const V = Math.max(...banks.map((k) => k.length));
     const per = c.frames * 3 * c.size * c.size;
     const pad = <T>(xs: T[]) => Array.from({ length: V }, (_, v) => xs[v] ?? xs[0]!);
@@ -388,7 +384,7 @@ export class TorchEngine implements Engine {
     };
     return {
       size: n,
-      step: async (steps: (TrainerStep & BankStepFields)[]) => {
+      step: async (steps: TrainerStep[]) => {
         alive();
         if (steps.length !== R) throw new RangeError(`a step of this trainer takes ${R} samples (${ks.join(" + ")}), got ${steps.length}`);
         const out = await this.call(

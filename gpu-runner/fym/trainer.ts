@@ -6,23 +6,6 @@ import { seededNormals } from "./noise.ts";
 export const DEFAULT_OPTIM: SharedOptim = { weightDecay: 0, betas: [0.9, 0.999], eps: 1e-8, clipNorm: 1 };
 
 /**
- * A job that trains on a bank of V appearance variants of its reference (fym/augment.ts): `clip`
- * holds the V clips one after another (V·frames frames; a step's frame indices pick the variant),
- * `texts` their V captions, the original first. Engines that know banks read these optional fields
- * (the torch engine and the loop trainer here); the fields belong in engine.ts's TrainerJob and
- * TrainerStep once they leave the experiment stage.
- */
-export interface BankJob extends TrainerJob {
-  texts?: { text: Float32Array; mask: Float32Array }[];
-}
-
-/** A step on a bank: which caption it trains with, and the frozen LoRA's weight this step (1 unless set). */
-export interface BankStep extends TrainerStep {
-  variant?: number;
-  frozenGain?: number;
-}
-
-/**
  * The trainer every engine has: each LoRA keeps its weights and AdamW here, and a step is one
  * `trainStep` call per LoRA. The step's noise is drawn from its seed, so a LoRA's result does not
  * depend on the others'.
@@ -55,10 +38,10 @@ class LoopTrainer implements Trainer {
     return this.jobs.length;
   }
 
-  async step(steps: BankStep[]) {
+  async step(steps: TrainerStep[]) {
     const out: { loss: number; terms: [number, number] }[] = [];
     for (const [i, s] of steps.entries()) {
-      const job = this.jobs[i]! as BankJob;
+      const job = this.jobs[i]!;
       const lora = this.loras[i]!;
       const x0 = selectFrames(job.clip, s.frames).data;
       const caption = job.texts?.[s.variant ?? 0] ?? { text: job.text, mask: job.textMask };

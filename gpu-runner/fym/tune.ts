@@ -1,5 +1,5 @@
 import type { Clip } from "../clip.ts";
-import type { Engine, TrainGraph } from "../engine/engine.ts";
+import type { Engine, TrainerJob, TrainerStep, TrainGraph } from "../engine/engine.ts";
 import { applyMasks, headMasks, type HeadSet } from "../lora/head-masks.ts";
 import { slotScale, zeroLora, type LoraWeights } from "../lora/tensors.ts";
 import { Rng } from "../rng.ts";
@@ -8,7 +8,7 @@ import { framePositions, sampleFrames } from "./frame-sampling.ts";
 import { probeHeads, type HeadClassification } from "./head-classification.ts";
 import { checkTuneOptions, OPTIONAL_DEFAULTS, temporalFrames, type TuneOptions } from "./options.ts";
 import { defaultTuneFor } from "./recipes.ts";
-import { openTrainer, type BankJob, type BankStep } from "./trainer.ts";
+import { openTrainer } from "./trainer.ts";
 
 export interface Progress {
   stage: "heads" | "spatial" | "temporal";
@@ -85,9 +85,10 @@ interface Pending {
 }
 
 /**
- * Follow-Your-Motion tuning of several reference clips at once: each classifies its heads, tunes a
- * spatial LoRA on single frames (spatial heads), then a temporal LoRA with the spatial one frozen
- * (temporal heads, sparse frames, adaptive RoPE). Jobs with the same stage shapes train in
+ * Follow-Your-Motion's two stages for several reference clips at once: each classifies its heads,
+ * tunes a spatial LoRA on single frames, then a temporal LoRA with the spatial one frozen, on the
+ * heads, frames and RoPE positions its recipe says (the default: every head and frame, half the
+ * steps on recoloured references; FYM's own: temporal heads, sparse frames, adaptive RoPE). Jobs with the same stage shapes train in
  * lockstep through one trainer (one batched step on engines that batch); each job draws from its
  * own seeded generator, so its result is the one it would get alone. Returns one promise per job;
  * a job whose `signal` aborts is rejected at its next step while the others go on.
@@ -175,7 +176,7 @@ async function tuneGroup(engine: Engine, group: Pending[]): Promise<void> {
     const loras = group.map((p) => initLora(engine, p.o.rank, p.rng));
     const masks = group.map((p, i) => onlyProjections(cfg, headMasks(cfg, allowed(i)), projections(p)));
     for (const [i, l] of loras.entries()) applyMasks(l, masks[i]!);
-    const jobs: BankJob[] = group.map((p, i) => {
+    const jobs: TrainerJob[] = group.map((p, i) => {
       const f = frozen(i);
       const b = bank(i);
       return {
@@ -200,7 +201,7 @@ async function tuneGroup(engine: Engine, group: Pending[]): Promise<void> {
       for (let s = 0; s < steps; s++) {
         checkAborts();
         // Each job's samples, one after another; each draws as a one-sample step does (k = 1 is that step).
-        const batch: BankStep[] = group.flatMap((p, i) =>
+        const batch: TrainerStep[] = group.flatMap((p, i) =>
           Array.from({ length: samples(p) }, () => {
             const { frames: f, pos, variant, frozenGain } = pick(p, i);
             return { frames: f, framePos: pos, seed: p.rng.int(2 ** 32), t: timestep(p.rng, p.o.timestepShift), variant, frozenGain };
