@@ -12,6 +12,10 @@ export interface Indexed {
 // A colour that covers this share of the pixels keeps its exact value: flat backgrounds and
 // objects (the world's gray, navy...) must not drift to a neighbour's mean.
 const EXACT_SHARE = 1 / 200;
+// Colours this close (per channel) to a frequent one are drawn with it: the model's ±1–3 noise on a
+// flat background is invisible, and one index instead of a dozen made previews 25% smaller (median
+// over 20 clips at 4×: 104.6 KB -> 78.0 KB; mean error per channel 0.31 -> 0.56).
+const NEAR = 3;
 // Palette building reads at most this many pixels (evenly strided); a clip is 16 × 32 × 32 = 16,384.
 const SAMPLE = 1 << 18;
 // Refinement rounds cost unique colours × palette size each; beyond this budget one round is enough.
@@ -21,8 +25,8 @@ const key = (rgb: Uint8Array, i: number) => (rgb[i]! << 16) | (rgb[i + 1]! << 8)
 
 /**
  * The clip's own palette: every colour exactly when it has at most `max`; otherwise its frequent
- * colours exactly and the rest by median cut, refined by a few k-means rounds (no dithering: the
- * model's tiny frames are shown enlarged, where dither is speckle).
+ * colours exactly (with their near neighbours) and the rest by median cut, refined by a few k-means
+ * rounds. No dithering: the model's tiny frames are shown enlarged, where dither is speckle.
  */
 export function quantise(frames: Frames, max = 256): Indexed {
   const { rgb } = frames;
@@ -41,10 +45,14 @@ export function quantise(frames: Frames, max = 256): Indexed {
 function buildPalette(counts: Map<number, number>, max: number): number[] {
   const total = [...counts.values()].reduce((a, b) => a + b, 0);
   const byCount = [...counts.entries()].sort((a, b) => b[1] - a[1]);
-  const exact = byCount.filter(([, n]) => n >= total * EXACT_SHARE).slice(0, max >> 1);
-  const exactKeys = new Set(exact.map(([k]) => k));
-  const rest = byCount.filter(([k]) => !exactKeys.has(k));
-  const fixed = exact.map(([k]) => unpack(k));
+  const near = (a: Rgb, b: Rgb) => Math.max(Math.abs(a[0] - b[0]), Math.abs(a[1] - b[1]), Math.abs(a[2] - b[2])) <= NEAR;
+  const fixed: Rgb[] = [];
+  for (const [k, n] of byCount) {
+    if (n < total * EXACT_SHARE || fixed.length >= max >> 1) break;
+    const c = unpack(k);
+    if (!fixed.some((f) => near(f, c))) fixed.push(c);
+  }
+  const rest = byCount.filter(([k]) => !fixed.some((f) => near(f, unpack(k))));
   const free = medianCut(rest, max - fixed.length);
   return refine(byCount, fixed, free).map(([r, g, b]) => (r << 16) | (g << 8) | b);
 }
