@@ -1,6 +1,6 @@
 import { VideoFormatError } from "./errors.ts";
 import { framesFromPngs, framesFromStrip, type Frames } from "./frames.ts";
-import { decodeGif } from "./gif.ts";
+import { decodeGif } from "./gif-decode.ts";
 import { decodePng } from "./png-decode.ts";
 
 /** Reads GIF, a PNG frame sequence (one PNG per frame) or a clip PNG by their magic bytes. */

@@ -4,11 +4,12 @@ import { deflateSync } from "node:zlib";
 import { VideoFormatError } from "./errors.ts";
 import { decodeClipPng, encodeClipPng, fitClip, framesFromPngs, type Frames } from "./frames.ts";
 import { readFrames } from "./read.ts";
-import { decodeGif, encodeGif } from "./gif.ts";
+import { decodeGif } from "./gif-decode.ts";
+import { encodeGif } from "./gif.ts";
 import { decodePng } from "./png-decode.ts";
 import { encodePng } from "./png.ts";
 
-// Colours on the GIF palette's 6×7×6 grid survive GIF encoding exactly.
+// At most 252 distinct colours: a GIF's palette holds them all, so they survive encoding exactly.
 const onGrid = (i: number) => [Math.round(((i % 6) * 255) / 5), Math.round((((i >> 1) % 7) * 255) / 6), Math.round((((i >> 2) % 6) * 255) / 5)];
 
 function pattern(count: number, w: number, h: number, px: (f: number, x: number, y: number) => number[]): Frames {
@@ -59,7 +60,7 @@ function pngWithFilters(rgb: Uint8Array, w: number, h: number): Uint8Array {
 }
 
 describe("video formats", () => {
-  it("GIF: frames on the palette grid round-trip exactly, across LZW table resets", () => {
+  it("GIF: a clip of at most 256 colours round-trips exactly, across LZW table resets", () => {
     // 128×128 of varied colours fills the 4096-code table several times per frame.
     const frames = pattern(3, 128, 128, (f, x, y) => onGrid(x * 7 + y * 13 + f * 5));
     const back = decodeGif(encodeGif(frames));
