@@ -12,4 +12,7 @@ export { encodePng } from "./video/png.ts";
 export { VideoFormatError } from "./video/errors.ts";
 export * as schema from "./schema/index.ts";
 export { signPayload, verifyWebhook } from "./webhooks/signature.ts";
-export { describeGrammar, grammarMismatchMessage, matchGrammar, promptWords, type Expected, type GrammarMatch } from "./prompt/grammar.ts";
+export { describeGrammar, grammarMismatchMessage, matchGrammar, type Expected, type GrammarMatch } from "./prompt/grammar.ts";
+export { NORMALIZATION_RULES, normalizePrompt, promptWords } from "./prompt/normalize.ts";
+export { promptProblem, type PromptModel, type PromptProblem } from "./prompt/check.ts";
+export { closestWord } from "./prompt/suggest.ts";
