@@ -6,6 +6,7 @@ export { sha256Hex } from "./client/digest.ts";
 export { parseRef } from "./client/refs.ts";
 export { decodeClipPng, encodeClipPng, fitClip, framesFromPngs, framesFromRgb, MODEL_CLIP, type ClipShape, type Frames } from "./video/frames.ts";
 export { readFrames } from "./video/read.ts";
+export { ASSUMED_FPS, describeFit, fitClipReported, fitReport, type FitMode, type FitOptions, type FitReport, type FrameSource } from "./video/fit.ts";
 export { decodeGif, encodeGif } from "./video/gif.ts";
 export { decodePng } from "./video/png-decode.ts";
 export { encodePng } from "./video/png.ts";
