@@ -178,7 +178,7 @@ describe("motion-lora CLI", () => {
     assert.match(text.out, /^CAPTION += {1,2}OBJECTS \[OBJECT_MOTION\] SETTING$/m);
     assert.match(text.out, /^BACKGROUND_COLOUR +background colours: black, gray, navy, maroon, olive, teal$/m);
     assert.match(text.out, /^ {2}a .* background/m, "example captions");
-    assert.match(text.out, /'an' reads as 'a', 'grey' as 'gray', and 'plain' is dropped/, "how natural English is read");
+    assert.match(text.out, /"an" reads as "a", "grey" as "gray", and "plain" is dropped/, "how natural English is read");
     assert.doesNotMatch(text.out, /<pad>|<cls>|\{/, "no tokenizer tokens or raw JSON");
     assert.equal((await run(["vocab", "--registry", "http://127.0.0.1:9"])).code, 5, "no registry, no words");
   });

@@ -14,7 +14,7 @@ const REWRITES = new Map<string, string | null>([
 
 /** The rewrites in words a user can follow (GET /v1/model's prompt_rules, `motion-lora vocab`). */
 export const NORMALIZATION_RULES =
-  "case, punctuation and extra spaces are ignored; 'an' reads as 'a', 'grey' as 'gray', and 'plain' is dropped (a background with no texture word is plain)";
+  'case, punctuation and extra spaces are ignored; "an" reads as "a", "grey" as "gray", and "plain" is dropped (a background with no texture word is plain)';
 
 /** The words of a prompt as the model reads them (what its tokenizer encodes). */
 export function promptWords(prompt: string): string[] {
