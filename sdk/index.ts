@@ -8,9 +8,13 @@ export { decodeClipPng, encodeClipPng, fitClip, framesFromPngs, framesFromRgb, M
 export { readFrames } from "./video/read.ts";
 export { decodeGif } from "./video/gif-decode.ts";
 export { encodeGif } from "./video/gif.ts";
+export { ASSUMED_FPS, describeFit, fitClipReported, fitReport, type FitMode, type FitOptions, type FitReport, type FrameSource } from "./video/fit.ts";
 export { decodePng } from "./video/png-decode.ts";
 export { encodePng } from "./video/png.ts";
 export { VideoFormatError } from "./video/errors.ts";
 export * as schema from "./schema/index.ts";
 export { signPayload, verifyWebhook } from "./webhooks/signature.ts";
-export { describeGrammar, grammarMismatchMessage, matchGrammar, promptWords, type Expected, type GrammarMatch } from "./prompt/grammar.ts";
+export { describeGrammar, grammarMismatchMessage, matchGrammar, type Expected, type GrammarMatch } from "./prompt/grammar.ts";
+export { NORMALIZATION_RULES, normalizePrompt, promptWords } from "./prompt/normalize.ts";
+export { promptProblem, type PromptModel, type PromptProblem } from "./prompt/check.ts";
+export { closestWord } from "./prompt/suggest.ts";

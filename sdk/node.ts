@@ -1,9 +1,10 @@
 // Node-only helpers: files and the system ffmpeg. The rest of the SDK is fetch-only.
 import { spawn } from "node:child_process";
 import { readdir, readFile, stat, writeFile } from "node:fs/promises";
-import { extname, join } from "node:path";
+import { dirname, extname, join } from "node:path";
 import { MotionLoraError } from "./client/errors.ts";
 import { encodeClipPng, framesFromRgb, type Frames } from "./video/frames.ts";
+import { VideoFormatError } from "./video/errors.ts";
 import { readFrames } from "./video/read.ts";
 import { encodeGif } from "./video/gif.ts";
 
@@ -17,12 +18,15 @@ export class FfmpegMissingError extends MotionLoraError {
   }
 }
 
-const FFMPEG_SIDE = 128;
+/** The longer side ffmpeg decodes to: a few times the model's 32, the aspect ratio kept for the fit report. */
+const FFMPEG_SIDE = 256;
+/** At most this many frames are decoded from a span, however long: the picks are spread over all of them. */
+const FFMPEG_FRAMES = 128;
 const FFMPEG_EXT = new Set([".mp4", ".webm", ".mov", ".mkv", ".avi"]);
 
-function ffmpeg(args: string[], input?: Uint8Array): Promise<Uint8Array> {
+function ffmpeg(args: string[], input?: Uint8Array, tool = process.env.FFMPEG ?? "ffmpeg"): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.env.FFMPEG ?? "ffmpeg", ["-v", "error", ...args], { stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(tool, ["-v", "error", ...args], { stdio: ["pipe", "pipe", "pipe"] });
     const out: Buffer[] = [];
     let err = "";
     child.stdout.on("data", (b: Buffer) => out.push(b));
@@ -38,17 +42,48 @@ function ffmpeg(args: string[], input?: Uint8Array): Promise<Uint8Array> {
   });
 }
 
-/** A clip from a file: GIF, clip PNG, a folder of PNG frames (sorted by name), or MP4/WebM through ffmpeg. */
-export async function readVideoFile(path: string): Promise<Frames> {
+/** A video file's picture size, frame rate and length (ffprobe, which ships with ffmpeg). */
+async function probe(path: string): Promise<{ width: number; height: number; fps: number; seconds: number }> {
+  const tool = process.env.FFPROBE ?? (process.env.FFMPEG ? join(dirname(process.env.FFMPEG), "ffprobe") : "ffprobe");
+  const args = ["-select_streams", "v:0", "-show_entries", "stream=width,height,avg_frame_rate,r_frame_rate:format=duration", "-of", "json", path];
+  const info = JSON.parse(new TextDecoder().decode(await ffmpeg(args, undefined, tool))) as {
+    streams?: { width?: number; height?: number; avg_frame_rate?: string; r_frame_rate?: string }[];
+    format?: { duration?: string };
+  };
+  const s = info.streams?.[0];
+  const rate = (r?: string) => {
+    const [n, d] = (r ?? "").split("/").map(Number);
+    return n && d ? n / d : Number.NaN;
+  };
+  const fps = [rate(s?.avg_frame_rate), rate(s?.r_frame_rate)].find((r) => r > 0 && Number.isFinite(r));
+  const seconds = Number(info.format?.duration);
+  if (!s?.width || !s.height || !fps || !(seconds > 0))
+    throw new MotionLoraError(`ffprobe found no video stream with a size, frame rate and length in ${path}`, "ffmpeg_failed");
+  return { width: s.width, height: s.height, fps, seconds };
+}
+
+/**
+ * A clip from a file: GIF, clip PNG, a folder of PNG frames (sorted by name), or MP4/WebM through
+ * ffmpeg. For MP4/WebM only the span `start`..`start + duration` (seconds) is decoded, at most 128
+ * frames of it, shrunk with its aspect ratio kept; the frames say where they came from (`source`),
+ * so fitReport speaks of the file's own size, rate and length.
+ */
+export async function readVideoFile(path: string, span: { start?: number; duration?: number } = {}): Promise<Frames> {
   if ((await stat(path)).isDirectory()) {
     const names = (await readdir(path)).filter((n) => n.toLowerCase().endsWith(".png")).sort();
     return readFrames(await Promise.all(names.map(async (n) => new Uint8Array(await readFile(join(path, n))))));
   }
   if (FFMPEG_EXT.has(extname(path).toLowerCase())) {
-    // ffmpeg crops to the centre square and scales, so the raw frame size is known without probing.
-    const vf = `crop='min(iw,ih)':'min(iw,ih)',scale=${FFMPEG_SIDE}:${FFMPEG_SIDE}`;
-    const rgb = await ffmpeg(["-i", path, "-vf", vf, "-frames:v", "512", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]);
-    return framesFromRgb(rgb, FFMPEG_SIDE, FFMPEG_SIDE);
+    const src = await probe(path);
+    const start = span.start ?? 0;
+    if (start < 0 || start >= src.seconds) throw new VideoFormatError(`start ${start} s is outside the clip, which is ${src.seconds} s long`);
+    const seconds = Math.min(src.seconds - start, span.duration ?? Number.POSITIVE_INFINITY);
+    const fps = Math.min(src.fps, FFMPEG_FRAMES / seconds);
+    const k = Math.min(1, FFMPEG_SIDE / Math.max(src.width, src.height));
+    const [w, h] = [Math.max(2, Math.round(src.width * k)), Math.max(2, Math.round(src.height * k))];
+    const vf = `fps=${fps},scale=${w}:${h}:flags=area`;
+    const rgb = await ffmpeg(["-ss", String(start), "-t", String(seconds), "-i", path, "-vf", vf, "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]);
+    return { ...framesFromRgb(rgb, w, h), fps, source: { width: src.width, height: src.height, fps: src.fps, seconds: src.seconds, start } };
   }
   return readFrames(new Uint8Array(await readFile(path)));
 }

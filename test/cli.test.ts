@@ -1,14 +1,16 @@
 // The CLI as users run it: real processes against a real registry, checking output and exit codes.
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { spawnSync, spawn } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { FfmpegMissingError, readVideoFile } from "../sdk/node.ts";
 import { loraFile } from "./helpers/lora-file.ts";
 import { cli } from "./helpers/processes.ts";
 import { startTestRegistry, type TestRegistry } from "./helpers/registry.ts";
 
+const hasFfmpeg = spawnSync("ffmpeg", ["-version"]).status === 0 && spawnSync("ffprobe", ["-version"]).status === 0;
 let reg: TestRegistry;
 let token: string;
 let dir: string;
@@ -176,6 +178,7 @@ describe("motion-lora CLI", () => {
     assert.match(text.out, /^CAPTION += {1,2}OBJECTS \[OBJECT_MOTION\] SETTING$/m);
     assert.match(text.out, /^BACKGROUND_COLOUR +background colours: black, gray, navy, maroon, olive, teal$/m);
     assert.match(text.out, /^ {2}a .* background/m, "example captions");
+    assert.match(text.out, /"an" reads as "a", "grey" as "gray", and "plain" is dropped/, "how natural English is read");
     assert.doesNotMatch(text.out, /<pad>|<cls>|\{/, "no tokenizer tokens or raw JSON");
     assert.equal((await run(["vocab", "--registry", "http://127.0.0.1:9"])).code, 5, "no registry, no words");
   });
@@ -187,6 +190,60 @@ describe("motion-lora CLI", () => {
     assert.equal(r.code, 0, r.out);
     assert.match(r.out, /idle; exiting/);
     assert.ok(Date.now() - t0 < 30_000);
+  });
+
+  it("tune says what the model will see before any upload: size, fps, length, crop or pad, frames kept, a warning when much is lost", async () => {
+    // A wide clip as a folder of PNG frames: 24 frames of 64×32 (no frame rate in PNGs: 8 fps is assumed).
+    const frames = join(dir, "wide-frames");
+    await mkdir(frames, { recursive: true });
+    const { encodePng } = await import("../sdk/video/png.ts");
+    for (let f = 0; f < 24; f++)
+      await writeFile(join(frames, `${String(f).padStart(3, "0")}.png`), await encodePng(new Uint8Array(64 * 32 * 3).fill(f * 10), 64, 32));
+    const crop = await run(["tune", frames, "--dry-run"]);
+    assert.equal(crop.code, 0, crop.out);
+    assert.equal(
+      crop.out.trim(),
+      [
+        "source 64×32, fps unknown (taken as 8), 3 s → crop to the centre 32×32 (50% of the picture), scaled to 32×32",
+        "frames: 16 of the 24 between 0 s and 3 s (source frames 0…23)",
+        `warning: crop keeps the centre 32×32 of 64×32 (50% of the picture): motion outside it is lost; fit "pad" keeps the whole picture`,
+      ].join("\n"),
+    );
+    const pad = await run(["tune", frames, "--dry-run", "--fit", "pad", "--start", "1", "--duration", "1.5"]);
+    assert.equal(pad.code, 0, pad.out);
+    assert.match(
+      pad.out,
+      /→ pad to 64×64 \(the whole picture, bands of its border colour\), scaled to 32×32\nframes: 16 of the 12 between 1 s and 2\.5 s \(source frames 8…19\)\nwarning: the span holds 12 frames for the model's 16: 4 are repeats/,
+    );
+    assert.equal((await run(["tune", frames, "--dry-run", "--fit", "stretch"])).code, 2, "an unknown --fit is a usage error");
+    assert.equal((await run(["tune", frames, "--dry-run", "--duration", "0"])).code, 2);
+    // A real tune prints the same report first (stderr), before its upload and job: here the job is refused for its prompt.
+    const tune = await run(["tune", frames, "--prompt", "a purple elephant", "--lora", "alice/wide", "--registry", reg.url, "--token", token]);
+    assert.notEqual(tune.code, 0);
+    assert.match(tune.out, /^source 64×32, fps unknown \(taken as 8\), 3 s → crop[\s\S]*\nwarning: crop keeps the centre 32×32[\s\S]*does not know 'purple'/);
+  });
+
+  it("reads an MP4's own size, rate and length, the whole clip or the span asked for (no cut at 512 frames)", {
+    skip: !hasFfmpeg && "ffmpeg is not installed here",
+  }, async () => {
+    const { fitReport } = await import("../sdk/video/fit.ts");
+    const make = (name: string, src: string) =>
+      new Promise<void>((done, fail) =>
+        spawn("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", src, "-pix_fmt", "yuv420p", join(dir, name)]).on("close", (c) =>
+          c === 0 ? done() : fail(new Error(`ffmpeg ${c}`)),
+        ),
+      );
+    await make("wide.mp4", "testsrc=size=854x480:rate=30:duration=3");
+    await make("long.mp4", "testsrc=size=160x90:rate=30:duration=20");
+    const wide = fitReport(await readVideoFile(join(dir, "wide.mp4")), { frames: 16, size: 32 });
+    assert.deepEqual([wide.source.width, wide.source.height, wide.source.fps, wide.square.side], [854, 480, 30, 480]);
+    assert.match(wide.warnings.join(), /56% of the picture/);
+    const long = fitReport(await readVideoFile(join(dir, "long.mp4")), { frames: 16, size: 32 });
+    assert.ok(long.framesKept.at(-1)! > 580, `the last frame kept is near 20 s: ${long.framesKept.at(-1)}`);
+    const span = { start: 5, duration: 2 };
+    const part = fitReport(await readVideoFile(join(dir, "long.mp4"), span), { frames: 16, size: 32 }, span);
+    assert.deepEqual(part.span, { start: 5, end: 7 });
+    assert.equal(part.framesKept[0], 150);
   });
 
   it("names the missing tool when MP4 needs ffmpeg", async () => {

@@ -99,7 +99,7 @@ describe("end to end: tune and generate through registry and runner processes", 
     await assert.rejects(alice.generate({ prompt: "a purple elephant", options: { steps: 2 } }), (e: unknown) => {
       assert.ok(e instanceof UnprocessableEntityError);
       assert.equal(e.code, "unknown_word");
-      assert.match(e.message, /'purple', 'elephant'.*prompts may use only: .*circle/);
+      assert.match(e.message, /'purple' \(word 2\), 'elephant' \(word 3\); at word 2 the model expects .*object colours/);
       return true;
     });
     await assert.rejects(

@@ -71,13 +71,13 @@ describe("ONNX artifacts", () => {
     });
   }
 
-  it("tokenizes prompts and names unknown words with the vocabulary", () => {
+  it("tokenizes prompts and names unknown words, pointing to the vocabulary", () => {
     const ids = model.tokenizer.encode("a red circle on a striped teal background");
     assert.equal(ids.length, model.config.max_tokens);
     assert.equal(ids[0], 1n);
     assert.throws(
       () => model.tokenizer.encode("a crimson circle"),
-      (e: unknown) => e instanceof UnknownWordError && /'crimson'/.test(e.message) && /circle/.test(e.message),
+      (e: unknown) => e instanceof UnknownWordError && /'crimson' \(word 2\)/.test(e.message) && /motion-lora vocab/.test(e.message),
     );
   });
 });

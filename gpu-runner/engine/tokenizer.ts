@@ -1,17 +1,23 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { RunnerError } from "../errors.ts";
-import { promptWords } from "../../sdk/prompt/grammar.ts";
+import { unknownWordMessage } from "../../sdk/prompt/check.ts";
+import { promptWords } from "../../sdk/prompt/normalize.ts";
 
 /** The prompt uses words outside the model's vocabulary: final, the prompt must change. */
 export class UnknownWordError extends RunnerError {
   override name = "UnknownWordError";
   declare readonly code: "unknown_word";
   constructor(
-    readonly words: string[],
+    readonly prompt: string[],
     readonly vocabulary: string[],
   ) {
-    super("unknown_word", `the model does not know ${words.map((w) => `'${w}'`).join(", ")}; prompts may use only: ${vocabulary.join(" ")}`, true);
+    super("unknown_word", unknownWordMessage(prompt, vocabulary).message, true);
+  }
+
+  /** The words the model does not know. */
+  get words(): string[] {
+    return unknownWordMessage(this.prompt, this.vocabulary).unknown;
   }
 }
 
@@ -39,11 +45,10 @@ export class Tokenizer {
     return this.vocab.words.filter((w) => !w.startsWith("<"));
   }
 
-  /** Caption -> <cls>, word ids, <pad>… (max_tokens long). Throws UnknownWordError listing the vocabulary. */
+  /** Caption, read as the registry checked it (promptWords) -> <cls>, word ids, <pad>… (max_tokens long). */
   encode(caption: string): BigInt64Array {
     const words = promptWords(caption);
-    const unknown = words.filter((w) => !this.index.has(w));
-    if (unknown.length) throw new UnknownWordError(unknown, this.words);
+    if (words.some((w) => !this.index.has(w))) throw new UnknownWordError(words, this.words);
     if (words.length + 1 > this.vocab.max_tokens) {
       throw new RangeError(`the prompt has ${words.length} words; at most ${this.vocab.max_tokens - 1} fit`);
     }

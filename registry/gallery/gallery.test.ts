@@ -182,6 +182,39 @@ describe("the gallery in Chromium", {
     }
   });
 
+  it("checks the prompt in Try it as it is typed: a wrong word at once, no error for a word half typed, an old error cleared when the prompt fits", async () => {
+    assert.ok(chromiumPath, "CI must have Chromium");
+    const browser = await launchChromium();
+    try {
+      const tab = await browser.newPage();
+      const errors: string[] = [];
+      tab.on("pageerror", (e) => errors.push(String(e)));
+      await tab.goto(`${r.url}/loras/alice/pan`);
+      const state = () => tab.getAttribute("#try", "data-state");
+      const statusText = async () => (await tab.textContent("#try-status"))!;
+      // The grammar arrives from GET /v1/model after the page loads; typing waits for the suggestions it drives.
+      await tab.fill("#try-prompt", "");
+      await tab.waitForSelector("#try-suggestions button");
+      await tab.fill("#try-prompt", "a big green sq");
+      assert.equal(await state(), "idle", "a word being typed is no error");
+      await tab.fill("#try-prompt", "a big green sqaure ");
+      assert.equal(await state(), "error", "a finished word the model does not know is shown at once");
+      assert.match(await statusText(), /'sqaure' \(word 4; did you mean 'square'\?\)/);
+      await tab.fill("#try-prompt", "a big green square on a");
+      assert.equal(await state(), "idle", "words still missing at the end are no error; the old one is cleared");
+      assert.equal(await statusText(), "");
+      await tab.fill("#try-prompt", "a big green square on a white background");
+      await tab.click("#try-go");
+      assert.equal(await state(), "error", "Generate refuses it too, before any job");
+      await tab.fill("#try-prompt", "An orange cross on a plain grey background.");
+      assert.equal(await state(), "idle", "natural English the model reads fits");
+      assert.equal(await statusText(), "the prompt fits");
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+    }
+  });
+
   it("generates with the LoRA from its page: grammar words offered, live progress, the clip plays and downloads", async () => {
     assert.ok(chromiumPath, "CI must have Chromium");
     const runner = cli(["runner", "start", "--registry", r.url, "--cache", `${r.home}/runner-cache`], { MOTION_LORA_TOKEN: await r.key("runner", ["runner"]) });
@@ -199,7 +232,7 @@ describe("the gallery in Chromium", {
       await tab.fill("#try-prompt", "a big green square on a plain white background");
       await tab.click("#try-go");
       assert.equal(await tab.getAttribute("#try", "data-state"), "error");
-      assert.match((await tab.textContent("#try-status"))!, /'plain' \(word 7\) does not fit/, "checked in the page, before any job");
+      assert.match((await tab.textContent("#try-status"))!, /'white' \(word 7\) does not fit/, "checked in the page, before any job");
       const carol = await r.key("carol", ["read", "write"]);
       await tab.fill("#try-token", carol);
       await tab.fill("#try-prompt", "a big green square on a striped gray background");

@@ -1,8 +1,8 @@
 // The LoRA page's "Try it" panel, in the browser: a signed-in user types a prompt (the grammar's
 // words offered as they type), generates with this LoRA at a chosen weight, watches the job's
-// progress live and gets the clip to play and download. Bundled with the SDK (gallery/bundle.ts).
-import { encodeGif, grammarMismatchMessage, matchGrammar, MotionLora, promptWords } from "../../sdk/index.ts";
-import type { Grammar } from "../../sdk/schema/model.ts";
+// progress live and gets the clip to play and download. The prompt is checked as it is typed, with
+// the registry's own rules (sdk/prompt/check.ts). Bundled with the SDK (gallery/bundle.ts).
+import { encodeGif, matchGrammar, MotionLora, type PromptModel, promptProblem, promptWords } from "../../sdk/index.ts";
 
 const TOKEN_KEY = "motion-lora:token";
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -22,17 +22,18 @@ const go = $<HTMLButtonElement>("try-go");
 
 token.value = localStorage.getItem(TOKEN_KEY) ?? "";
 const client = () => new MotionLora({ baseUrl: location.origin, ...(token.value ? { apiKey: token.value } : {}) });
-let grammar: Grammar | null = null;
+let model: PromptModel | null = null;
 void client()
   .model()
   .then((m) => {
-    grammar = m.grammar;
-    suggest();
+    model = { vocabulary: m.vocabulary, maxPromptWords: m.max_prompt_words, grammar: m.grammar };
+    onPromptInput();
   });
 
 /** The words that may come next (completing the word being typed), from the grammar. */
 function suggest() {
   suggestions.replaceChildren();
+  const grammar = model?.grammar;
   if (!grammar) return;
   const typed = prompt.value;
   const partial = /\S$/.test(typed) ? (typed.split(/\s+/).at(-1) ?? "") : "";
@@ -49,25 +50,46 @@ function suggest() {
     chip.onclick = () => {
       prompt.value = `${partial ? typed.slice(0, -partial.length) : typed.replace(/\s*$/, typed ? " " : "")}${w} `;
       prompt.focus();
-      suggest();
+      onPromptInput();
     };
     suggestions.append(chip);
   }
 }
 
-function show(state: string, text: string) {
+function show(state: string, text: string, fromPrompt = false) {
   panel.dataset.state = state;
+  panel.dataset.promptError = String(fromPrompt);
   status.textContent = text;
 }
 
-prompt.addEventListener("input", suggest);
+/**
+ * Checks the prompt as it is typed: a word that cannot be right is shown at once; a prompt still
+ * being written (a word half typed, words missing at the end) is no error yet; and an error the
+ * prompt no longer has is cleared.
+ */
+function check() {
+  if (!model) return;
+  const text = prompt.value;
+  const whole = promptProblem(text, model);
+  const done = /\S$/.test(text) ? text.replace(/\S+$/, "") : text;
+  const sofar = whole && promptProblem(done, model);
+  const unfinished = !sofar || (sofar.code === "prompt_does_not_fit" && sofar.match.found === null);
+  if (sofar && !unfinished) show("error", sofar.message, true);
+  else if (panel.dataset.promptError === "true") show("idle", whole ? "" : "the prompt fits");
+}
+
+function onPromptInput() {
+  suggest();
+  check();
+}
+
+prompt.addEventListener("input", onPromptInput);
 $("try-weight-value").textContent = weight.value;
 weight.addEventListener("input", () => ($("try-weight-value").textContent = weight.value));
 
 go.addEventListener("click", async () => {
-  const words = promptWords(prompt.value);
-  const m = grammar ? matchGrammar(words, grammar) : { ok: true as const };
-  if (!m.ok) return show("error", grammarMismatchMessage(words, m));
+  const problem = model && promptProblem(prompt.value, model);
+  if (problem) return show("error", problem.message, true);
   if (!token.value) return show("error", "Enter an API key with the write scope first (motion-lora keys create).");
   localStorage.setItem(TOKEN_KEY, token.value);
   go.disabled = true;

@@ -155,7 +155,10 @@ describe("tune jobs: prompt words and the LoRA they create", () => {
     const res = await tune({ prompt: "a purple elephant on a striped black background", lora: "alice/walk" });
     assert.equal(res.status, 422);
     assert.equal(res.body.error.code, "unknown_word");
-    assert.match(res.body.error.message, /input\.prompt: the model does not know 'purple', 'elephant'; prompts may use only: .*circle/);
+    assert.equal(
+      res.body.error.message,
+      "input.prompt: the model does not know 'purple' (word 2), 'elephant' (word 3); at word 2 the model expects one of the sizes (small, big), or one of the object colours (red, green, blue, yellow, cyan, magenta, white, orange)",
+    );
     assert.deepEqual(res.body.error.details.unknown_words, ["purple", "elephant"]);
     const gen = await r.call("POST", "/v1/jobs", { token: alice, json: { kind: "generate", input: { prompt: "a dragon" } } });
     assert.equal(gen.body.error.code, "unknown_word");
@@ -163,12 +166,12 @@ describe("tune jobs: prompt words and the LoRA they create", () => {
   });
 
   it("refuses a prompt of known words out of the grammar's order, at creation, with 422 prompt_does_not_fit naming the word and what fits", async () => {
-    const res = await tune({ prompt: "a green square on a plain white background", lora: "alice/walk" });
+    const res = await tune({ prompt: "a green square on a white background", lora: "alice/walk" });
     assert.equal(res.status, 422);
     assert.equal(res.body.error.code, "prompt_does_not_fit");
     assert.match(
       res.body.error.message,
-      /^input\.prompt: 'plain' \(word 6\) does not fit after 'a green square on a': .*background colours \(black, gray, navy, maroon, olive, teal\)/,
+      /^input\.prompt: 'white' \(word 6\) does not fit after 'a green square on a': .*background colours \(black, gray, navy, maroon, olive, teal\)/,
     );
     assert.deepEqual(
       res.body.error.details.expected.map((e: { slot?: string }) => e.slot),
@@ -178,6 +181,22 @@ describe("tune jobs: prompt words and the LoRA they create", () => {
     assert.equal(gen.body.error.code, "prompt_does_not_fit");
     assert.match(gen.body.error.message, /the prompt ends too soon: after 'a red circle' the model expects .*'on'/);
     assert.equal((await r.call("GET", "/v1/jobs", { token: alice })).body.data.length, 0, "no job was queued");
+  });
+
+  it("accepts natural English (an, a full stop, capitals, 'plain', extra spaces) and suggests the word a typo meant", async () => {
+    const ok = await tune({ prompt: "An orange cross  on a plain Grey background.", lora: "alice/walk" });
+    assert.equal(ok.status, 201, JSON.stringify(ok.body));
+    await r.call("POST", `/v1/jobs/${ok.body.id}/cancel`, { token: alice }); // out of the next tests' claims
+    const typo = await r.call("POST", "/v1/jobs", { token: alice, json: { kind: "generate", input: { prompt: "a red sqaure on a navy background" } } });
+    assert.equal(typo.body.error.code, "unknown_word");
+    assert.match(typo.body.error.message, /^input\.prompt: the model does not know 'sqaure' \(word 3; did you mean 'square'\?\)/);
+    assert.deepEqual(typo.body.error.details.suggestions, { sqaure: "square" });
+    const misplaced = await r.call("POST", "/v1/jobs", {
+      token: alice,
+      json: { kind: "generate", input: { prompt: "a red circle on a striped gray backround" } },
+    });
+    assert.equal(misplaced.body.error.code, "unknown_word");
+    assert.match(misplaced.body.error.message, /'backround' \(word 8; did you mean 'background'\?\); at word 8 the model expects 'background'$/);
   });
 
   it("refuses sparse_frames beside sampling 'dense' at creation, naming the option", async () => {

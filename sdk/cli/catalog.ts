@@ -2,6 +2,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { MotionLora } from "../client/client.ts";
 import { AuthenticationError, NotFoundError } from "../client/errors.ts";
 import { describeGrammar } from "../prompt/grammar.ts";
+import { NORMALIZATION_RULES } from "../prompt/normalize.ts";
 import { type BaseModel, type LoraUpdate, type LoraVersion, MotionCategory, Visibility } from "../schema/index.ts";
 import { args, intFlag, out, UsageError, type Command } from "./command.ts";
 import { resolveConfig, saveConfig } from "./config.ts";
@@ -253,7 +254,7 @@ const vocab: Command = {
 
 /** The grammar's rules and slots, a few captions the model learned, and the word limit. */
 function readableVocabulary(m: BaseModel): string {
-  const limits = `At most ${m.max_prompt_words} words; lower or upper case, commas are ignored. Base model ${m.id}.`;
+  const limits = `At most ${m.max_prompt_words} words; ${NORMALIZATION_RULES}. Base model ${m.id}.`;
   if (m.grammar === null) {
     const words = m.vocabulary === null ? "This registry was not given the model's vocabulary and checks no prompt." : `Words: ${m.vocabulary.join(" ")}`;
     return `${words}\n${limits}`;

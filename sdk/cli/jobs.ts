@@ -6,6 +6,8 @@ import { RecipeName, TuneOptions, type Job, type JobEvent } from "../schema/inde
 import { category, client } from "./catalog.ts";
 import { args, intFlag, out, UsageError, type Command } from "./command.ts";
 import { progressBar } from "./progress.ts";
+import { describeFit, type FitOptions, fitReport } from "../video/fit.ts";
+import { fitClip, MODEL_CLIP } from "../video/frames.ts";
 
 /** `owner/name[@version][:weight[:until]]` → a generate LoRA entry (until: the share of steps it applies for). */
 function loraArg(s: string): { ref: string; weight: number; until?: number } {
@@ -17,6 +19,20 @@ function loraArg(s: string): { ref: string; weight: number; until?: number } {
   const until = Number(m[3]);
   if (!(until > 0 && until <= 1)) throw new UsageError(`--lora '${s}': UNTIL is the share of steps the LoRA applies for, in (0, 1]`);
   return { ref: m[1]!, weight, until };
+}
+
+/** --fit, --start and --duration: how the clip becomes the model's (sdk/video/fit.ts). */
+function fitFlags(v: { fit?: string | undefined; start?: string | undefined; duration?: string | undefined }): FitOptions {
+  if (v.fit !== undefined && v.fit !== "crop" && v.fit !== "pad") throw new UsageError(`--fit must be crop or pad, got '${v.fit}'`);
+  const seconds = (name: string, s: string | undefined, positive: boolean) => {
+    if (s === undefined) return undefined;
+    const n = Number(s);
+    if (!Number.isFinite(n) || (positive ? n <= 0 : n < 0)) throw new UsageError(`--${name} must be seconds ${positive ? "above 0" : "from 0"}; got '${s}'`);
+    return n;
+  };
+  const start = seconds("start", v.start, false);
+  const duration = seconds("duration", v.duration, true);
+  return { ...(v.fit && { fit: v.fit }), ...(start !== undefined && { start }), ...(duration !== undefined && { duration }) };
 }
 
 /** Refuses an output path that could not be written before any upload or job: a wrong format is a usage error. */
@@ -40,6 +56,9 @@ const tune: Command = {
   name: "tune",
   usage: `  motion-lora tune CLIP --prompt "caption of the clip" --lora OWNER/NAME [--title T --category C]
                    [--recipe NAME] [--spatial-steps N] [--temporal-steps N] [--sampling dense|strided|random] [--seed N] [-o preview.gif]
+                   [--fit crop|pad] [--start SECONDS] [--duration SECONDS] [--dry-run]
+                   (before any upload it prints what the model will see: the clip's size, fps and length, the crop
+                   or pad, the frames kept, and a warning when much is lost; --dry-run stops there)
                    (the default recipe carries the most motion; --recipe fym-sparse is ~8× faster and weaker;
                    recipes: ${RecipeName.options.join(", ")})`,
   async run(argv) {
@@ -54,12 +73,22 @@ const tune: Command = {
       sampling: { type: "string" },
       seed: { type: "string" },
       output: { type: "string", short: "o" },
+      fit: { type: "string" },
+      start: { type: "string" },
+      duration: { type: "string" },
+      "dry-run": { type: "boolean" },
     });
+    const fit = fitFlags(values);
     const sampling = values.sampling === undefined ? undefined : TuneOptions.shape.sampling.safeParse(values.sampling);
     if (sampling && !sampling.success) throw new UsageError(`--sampling must be dense, strided or random, got '${values.sampling}'`);
     const recipe = values.recipe === undefined ? undefined : RecipeName.safeParse(values.recipe);
     if (recipe && !recipe.success) throw new UsageError(`--recipe must be one of ${RecipeName.options.join(", ")}; got '${values.recipe}'`);
     const clipPath = positionals[0];
+    if (clipPath && values["dry-run"]) {
+      const { readVideoFile } = await import("../node.ts");
+      console.log(describeFit(fitReport(await readVideoFile(clipPath, fit), MODEL_CLIP, fit)));
+      return 0;
+    }
     if (!clipPath || !values.prompt || !values.lora) throw new UsageError("tune needs CLIP, --prompt and --lora OWNER/NAME");
     const options = {
       ...(values["spatial-steps"] && { spatial_steps: intFlag("spatial-steps", values["spatial-steps"]) }),
@@ -71,7 +100,7 @@ const tune: Command = {
     const { checkVideoOutput, readVideoFile, writeVideoFile } = await import("../node.ts");
     if (values.output) await outputOk(checkVideoOutput, values.output);
     const c = await client(values);
-    const video = await readVideoFile(clipPath);
+    const video = await readVideoFile(clipPath, fit);
     const bar = progressBar(`tune ${basename(clipPath)}`);
     const v = await c
       .tune({
@@ -81,12 +110,15 @@ const tune: Command = {
         ...(recipe?.data && { recipe: recipe.data }),
         options,
         create: { title: values.title ?? values.lora.split("/")[1]!, category: cat ?? "single-object" },
+        ...fit,
+        // What the model will see, on stderr before the upload (stdout stays the result, --json included).
+        onFit: (report) => console.error(describeFit(report)),
         onProgress: (p) => bar.update(p),
         signal: interrupt(),
       })
       .finally(() => bar.done());
     if (values.output && v.preview_sha256) await writeFile(values.output, await c.blobs.download(v.preview_sha256));
-    else if (values.output) await writeVideoFile(values.output, video);
+    else if (values.output) await writeVideoFile(values.output, fitClip(video, MODEL_CLIP, fit));
     out(values.json, v, `published ${v.owner}/${v.name}@${v.version}: generate with --lora ${v.owner}/${v.name}@${v.version}`);
     return 0;
   },

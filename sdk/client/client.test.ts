@@ -6,6 +6,7 @@ import { loraFile } from "../../test/helpers/lora-file.ts";
 import { startTestRegistry, type TestRegistry } from "../../test/helpers/registry.ts";
 import { defaultConfig } from "../../registry/config.ts";
 import { MotionLora, nextProgress, type JobProgress } from "./client.ts";
+import type { FitReport } from "../video/fit.ts";
 import { sha256Hex } from "./digest.ts";
 import { AuthenticationError, IntegrityError, JobFailedError, NotFoundError, PermissionDeniedError } from "./errors.ts";
 
@@ -193,6 +194,33 @@ describe("SDK client against a real registry", () => {
 });
 
 describe("a job's progress from its events", () => {
+  it("tune tells onFit what the model will see before any upload, fitted as asked, and stops there when onFit throws", async () => {
+    // 48×24, 40 frames: pad keeps the whole picture; the span is 1 s to 3 s at the assumed 8 fps.
+    const video = { width: 48, height: 24, count: 40, rgb: new Uint8Array(48 * 24 * 3 * 40).fill(90) };
+    const seen: FitReport[] = [];
+    const stop = new Error("not this clip");
+    const jobCount = async () => (await reg.call("GET", "/v1/jobs", { token: aliceKey })).body.data.length;
+    const jobs = await jobCount();
+    await assert.rejects(
+      alice.tune({
+        video,
+        prompt: "a red circle on a navy background",
+        lora: "alice/fit-check",
+        fit: "pad",
+        start: 1,
+        duration: 2,
+        onFit: (r) => {
+          seen.push(r);
+          throw stop;
+        },
+      }),
+      (e) => e === stop,
+    );
+    assert.equal(seen.length, 1);
+    assert.deepEqual([seen[0]!.fit, seen[0]!.square.side, seen[0]!.span, seen[0]!.framesKept.at(-1)], ["pad", 48, { start: 1, end: 3 }, 23]);
+    assert.equal(await jobCount(), jobs, "no job was created");
+  });
+
   it("keeps the runner's ETA only as fresh as the progress event that carried it", () => {
     let p: JobProgress = { status: "queued", stage: null, progress: 0, message: null, etaSeconds: null };
     p = nextProgress(p, { type: "status", data: { status: "running" } });

@@ -11,7 +11,8 @@ import {
   type TuneInput,
   type WebhookEvent,
 } from "../schema/index.ts";
-import { decodeClipPng, encodeClipPng, fitClip, type Frames } from "../video/frames.ts";
+import { fitClipReported, type FitMode, type FitReport } from "../video/fit.ts";
+import { decodeClipPng, encodeClipPng, MODEL_CLIP, type Frames } from "../video/frames.ts";
 import { readFrames } from "../video/read.ts";
 import { Blobs, type Bytes } from "./blobs.ts";
 import { IntegrityError } from "./errors.ts";
@@ -52,6 +53,17 @@ export interface TuneParams extends Followed {
   /** The runner's recipe by name (default: "default"); `options` override its values. */
   recipe?: TuneInput["recipe"];
   options?: TuneInput["options"];
+  /** "crop" (default): the centre square; "pad": the whole picture with bands. */
+  fit?: FitMode;
+  /** Seconds into the clip where the span the model's frames are spread over starts (default 0). */
+  start?: number;
+  /** Seconds the span lasts (default: to the end of the clip). */
+  duration?: number;
+  /**
+   * Told, before anything is uploaded, what the model will see of the clip and what is thrown away
+   * (`report.warnings`); throw to stop there. The published version's preview is the same fitted clip.
+   */
+  onFit?: (report: FitReport) => void | Promise<void>;
 }
 
 export interface GenerateParams extends Followed {
@@ -101,7 +113,13 @@ export class MotionLora {
   async tune(p: TuneParams): Promise<LoraVersion> {
     const ref = parseRef(p.lora);
     const frames = isFrames(p.video) ? p.video : await readFrames(p.video instanceof Blob ? new Uint8Array(await p.video.arrayBuffer()) : p.video);
-    const clip = await encodeClipPng(fitClip(frames));
+    const fitted = fitClipReported(frames, MODEL_CLIP, {
+      ...(p.fit && { fit: p.fit }),
+      ...(p.start !== undefined && { start: p.start }),
+      ...(p.duration !== undefined && { duration: p.duration }),
+    });
+    await p.onFit?.(fitted.report);
+    const clip = await encodeClipPng(fitted.frames);
     const video = await this.blobs.upload(clip, "video", sig(p));
     const job = await this.jobs.create(
       {

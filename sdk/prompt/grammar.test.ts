@@ -2,10 +2,18 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { Grammar } from "../schema/model.ts";
-import { describeGrammar, grammarMismatchMessage, matchGrammar, promptWords } from "./grammar.ts";
+import { promptProblem } from "./check.ts";
+import { describeGrammar, grammarMismatchMessage, matchGrammar } from "./grammar.ts";
+import { normalizePrompt, promptWords } from "./normalize.ts";
+import { closestWord, editDistance } from "./suggest.ts";
 
 // The model's own grammar, as fymnet/grammar.py exports it beside the weights.
 const grammar = Grammar.parse(JSON.parse(readFileSync(new URL("../../gpu-runner/artifacts/grammar.json", import.meta.url), "utf8")));
+// The words GET /v1/model lists: vocab.json less the encoder's own tokens (registry/base-model/spec.ts).
+const vocabulary = (JSON.parse(readFileSync(new URL("../../gpu-runner/artifacts/vocab.json", import.meta.url), "utf8")).words as string[]).filter(
+  (w) => !w.startsWith("<"),
+);
+const model = { vocabulary, maxPromptWords: 23, grammar };
 
 const check = (prompt: string) => {
   const words = promptWords(prompt);
@@ -24,8 +32,8 @@ describe("the caption grammar", () => {
       check("a green square on a white background"),
       "'white' (word 6) does not fit after 'a green square on a': the model expects one of the background textures (gradient, striped, checkered, noisy), or one of the background colours (black, gray, navy, maroon, olive, teal)",
     );
-    // "plain" is a vocabulary word the world never writes: a plain background has no style word.
-    assert.match(check("a green square on a plain white background")!, /^'plain' \(word 6\) .*background colours \(black, gray/);
+    // "plain" is read as no texture word (a plain background), so the misplaced word is 'white'.
+    assert.match(check("a green square on a plain white background")!, /^'white' \(word 6\) .*background colours \(black, gray/);
     assert.match(check("green square on a navy background")!, /^'green' \(word 1\) does not fit at the start: the model expects 'a'$/);
     assert.match(
       check("a red person bouncing on a navy background")!,
@@ -50,6 +58,59 @@ describe("the caption grammar", () => {
     assert.match(
       check("a red star and a green triangle and a blue cross and a cyan square on a black background")!,
       /^'and' \(word 12\) .*object motions .*, or 'on'$/,
+    );
+  });
+
+  it("reads natural English as the captions the model learned: a/an, grey, plain, punctuation, case and extra spaces", () => {
+    assert.equal(normalizePrompt("An orange cross on a grey background."), "a orange cross on a gray background");
+    assert.equal(normalizePrompt("  A big  ORANGE cross, on a plain navy background!\n"), "a big orange cross on a navy background");
+    assert.equal(
+      normalizePrompt("a red star... and an orange circle; on a 'striped' teal background?"),
+      "a red star and a orange circle on a striped teal background",
+    );
+    assert.deepEqual(promptWords(" , . "), []);
+    for (const ok of ["An orange cross on a navy background.", "an orange person waving on a plain teal background", "A Cyan Star, on a Grey background!"]) {
+      assert.equal(check(ok), null, ok);
+      assert.equal(promptProblem(ok, model), null, ok);
+    }
+  });
+
+  it("accepts every word it lists: each vocabulary word fits some prompt as the model reads it", () => {
+    const grammarWords = new Set([
+      ...Object.values(grammar.slots).flatMap((s) => s.words),
+      ...Object.values(grammar.rules).flatMap((alts) => alts.flat().filter((t) => !t.startsWith("<"))),
+    ]);
+    const unusable = vocabulary.filter((w) => promptWords(w).some((r) => !grammarWords.has(r)));
+    assert.deepEqual(unusable, [], "listed among the words a prompt may use, refused by every prompt");
+    assert.equal(promptProblem("a green square on a plain gray background", model), null);
+  });
+
+  it("suggests the closest word that fits for a typo, and nothing for a word that is far from every word", () => {
+    assert.equal(editDistance("circel", "circle"), 1, "two neighbours swapped are one edit");
+    assert.equal(closestWord("sqaure", vocabulary), "square");
+    assert.equal(closestWord("crimson", vocabulary), null);
+    const typo = promptProblem("a red circel on a navy background", model);
+    assert.equal(typo?.code, "unknown_word");
+    assert.equal(
+      typo?.message,
+      "the model does not know 'circel' (word 3; did you mean 'circle'?); at word 3 the model expects one of the shapes (circle, square, triangle, star, diamond, cross), or 'person'",
+    );
+    const far = promptProblem("a crimson circle on a navy background", model);
+    assert.equal(
+      far?.message,
+      "the model does not know 'crimson' (word 2); at word 2 the model expects one of the sizes (small, big), or one of the object colours (red, green, blue, yellow, cyan, magenta, white, orange)",
+    );
+    assert.ok(far!.message.length < 200, "never the whole vocabulary");
+    // The closest word among those that fit at that place, before the whole vocabulary.
+    const misplaced = promptProblem("a red circle on a nave background", model);
+    assert.equal(misplaced?.code, "unknown_word");
+    assert.match(misplaced!.message, /'nave' \(word 6; did you mean 'navy'\?\)/);
+    const slot = promptProblem("a red circle bouncing on a black backgrounds", model);
+    assert.match(slot!.message, /'backgrounds' \(word 8; did you mean 'background'\?\)/);
+    const grammarOnly = check("a red circle on a striped gray backgroud");
+    assert.match(
+      grammarOnly!,
+      /^'backgroud' \(word 8\) does not fit after 'a red circle on a striped gray': did you mean 'background'\? the model expects 'background'$/,
     );
   });
 

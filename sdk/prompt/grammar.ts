@@ -1,13 +1,13 @@
 import type { Grammar } from "../schema/model.ts";
+import { closestWord } from "./suggest.ts";
+
+export { normalizePrompt, promptWords } from "./normalize.ts";
 
 /** What could come at the place a prompt stops fitting the grammar. */
 export type Expected = { slot: string; label: string; words: string[] } | { word: string } | { end: true };
 
 /** A prompt against the grammar: it fits, or the first word (counting from 0) no reading of it gets past. */
 export type GrammarMatch = { ok: true } | { ok: false; position: number; found: string | null; expected: Expected[] };
-
-/** The words of a prompt as the model's tokenizer reads them: lower case, commas are spaces. */
-export const promptWords = (prompt: string): string[] => prompt.toLowerCase().replace(/,/g, " ").split(/\s+/).filter(Boolean);
 
 const parseTerm = (raw: string) => {
   const optional = raw.endsWith("?");
@@ -71,7 +71,15 @@ export function matchGrammar(words: readonly string[], g: Grammar): GrammarMatch
   return { ok: false, position: furthest, found: words[furthest] ?? null, expected: [...expected.values()] };
 }
 
-const expectedText = (e: Expected) => ("end" in e ? "the end of the prompt" : "word" in e ? `'${e.word}'` : `one of the ${e.label} (${e.words.join(", ")})`);
+/** Every word that fits where the prompt stopped fitting. */
+export const expectedWords = (m: Extract<GrammarMatch, { ok: false }>): string[] =>
+  m.expected.flatMap((e) => ("word" in e ? [e.word] : "words" in e ? e.words : []));
+
+/** The word that fits there and is one typo away from the misplaced one ("circel" -> "circle"), if any. */
+export const grammarSuggestion = (m: Extract<GrammarMatch, { ok: false }>): string | null => (m.found === null ? null : closestWord(m.found, expectedWords(m)));
+
+export const expectedText = (e: Expected) =>
+  "end" in e ? "the end of the prompt" : "word" in e ? `'${e.word}'` : `one of the ${e.label} (${e.words.join(", ")})`;
 
 /** One sentence a user can act on: where the prompt stops fitting and what fits there. */
 export function grammarMismatchMessage(words: readonly string[], m: Extract<GrammarMatch, { ok: false }>): string {
@@ -80,7 +88,8 @@ export function grammarMismatchMessage(words: readonly string[], m: Extract<Gram
     m.found === null
       ? `the prompt ends too soon: after '${before}'`
       : `'${m.found}' (word ${m.position + 1}) does not fit ${before ? `after '${before}'` : "at the start"}:`;
-  return `${where} the model expects ${m.expected.map(expectedText).join(", or ")}`;
+  const suggestion = grammarSuggestion(m);
+  return `${where} ${suggestion ? `did you mean '${suggestion}'? ` : ""}the model expects ${m.expected.map(expectedText).join(", or ")}`;
 }
 
 const termText = (raw: string) => {

@@ -1,6 +1,7 @@
 import { VideoFormatError } from "./errors.ts";
 import { decodePng, readPngHeader } from "./png-decode.ts";
 import { encodePng } from "./png.ts";
+import { fitClipReported, type FitOptions, type FrameSource } from "./fit.ts";
 
 /** Video as RGB frames: `count` frames of height × width × 3 bytes, back to back. */
 export interface Frames {
@@ -8,6 +9,10 @@ export interface Frames {
   height: number;
   count: number;
   rgb: Uint8Array;
+  /** Frames per second, when the format says (an MP4 through ffmpeg); fitting assumes 8 otherwise. */
+  fps?: number;
+  /** The clip these frames were decoded from, when a reader shrank it or cut a span first. */
+  source?: FrameSource;
 }
 
 /** The model's clip format: `frames` square frames of `size` pixels. */
@@ -27,37 +32,13 @@ export function framesFromRgb(rgb: Uint8Array, width: number, height: number): F
   return { width, height, count: rgb.length / per, rgb };
 }
 
-/** Resize, centre-crop and resample in time to the model's clip shape; refuses what cannot become a clip. */
-export function fitClip(src: Frames, shape: ClipShape = MODEL_CLIP): Frames {
-  if (src.count < 2) throw new VideoFormatError(`a reference clip needs at least 2 frames to carry motion; this one has ${src.count}`);
-  const side = Math.min(src.width, src.height);
-  if (side < shape.size / 4)
-    throw new VideoFormatError(
-      `frames of ${src.width}×${src.height} are too small to make ${shape.size}×${shape.size} (need at least ${Math.ceil(shape.size / 4)} pixels a side)`,
-    );
-  const x0 = (src.width - side) / 2;
-  const y0 = (src.height - side) / 2;
-  const cell = side / shape.size;
-  const rgb = new Uint8Array(shape.frames * shape.size * shape.size * 3);
-  for (let f = 0; f < shape.frames; f++) {
-    // Evenly spaced source frames, first and last kept: the whole motion, sped up or slowed down.
-    const sf = Math.round((f * (src.count - 1)) / Math.max(1, shape.frames - 1));
-    const base = sf * src.width * src.height * 3;
-    for (let y = 0; y < shape.size; y++) {
-      for (let x = 0; x < shape.size; x++) {
-        // Box filter over the source cell when shrinking; nearest pixel when enlarging.
-        const ya = Math.floor(y0 + y * cell);
-        const yb = Math.max(ya + 1, Math.floor(y0 + (y + 1) * cell));
-        const xa = Math.floor(x0 + x * cell);
-        const xb = Math.max(xa + 1, Math.floor(x0 + (x + 1) * cell));
-        const sum = [0, 0, 0];
-        for (let sy = ya; sy < yb; sy++) for (let sx = xa; sx < xb; sx++) for (let c = 0; c < 3; c++) sum[c]! += src.rgb[base + (sy * src.width + sx) * 3 + c]!;
-        const n = (yb - ya) * (xb - xa);
-        for (let c = 0; c < 3; c++) rgb[((f * shape.size + y) * shape.size + x) * 3 + c] = Math.round(sum[c]! / n);
-      }
-    }
-  }
-  return { width: shape.size, height: shape.size, count: shape.frames, rgb };
+/**
+ * Fits a clip to the model's shape: the centre square (fit "crop", the default) or the whole picture
+ * with bands (fit "pad"), the model's frames spread evenly over the chosen span (start, duration in
+ * seconds; default the whole clip). fitReport says beforehand what is kept and what is lost.
+ */
+export function fitClip(src: Frames, shape: ClipShape = MODEL_CLIP, opts: FitOptions = {}): Frames {
+  return fitClipReported(src, shape, opts).frames;
 }
 
 /** Square frames side by side in one lossless PNG: the wire format of clips (blobs of kind 'video'). */
