@@ -26,6 +26,7 @@ import { RunnerError } from "../errors.ts";
 import type { BlobCache } from "./cache.ts";
 import { StepTimes, TuneEta, tunePlan } from "./eta.ts";
 import { loadGrammar, transferPrompt } from "./sample-prompt.ts";
+import { TuneBatcher, type TuneBatcherOptions } from "./tune-batcher.ts";
 
 /** A job the runner cannot do, whatever it retries (its input is the problem): the message goes to the user. */
 export class JobInputError extends RunnerError {
@@ -73,11 +74,17 @@ export class Executor {
   private readonly stepTimes = new StepTimes();
   private grammar: Promise<Grammar | null> | undefined;
 
+  /** Tunes started within a short window train as one batch, on engines with a batched trainer. */
+  private readonly tunes: TuneBatcher | null;
+
   constructor(
     readonly engine: Engine,
     private readonly client: MotionLora,
     private readonly cache: BlobCache,
-  ) {}
+    batching?: TuneBatcherOptions,
+  ) {
+    this.tunes = batching && engine.createTrainer ? new TuneBatcher(engine, batching) : null;
+  }
 
   async run(job: Job, ctx: ExecuteContext): Promise<z.input<typeof TuneResult> | z.input<typeof GenerateResult>> {
     if (job.kind === "tune") return this.tune(job, ctx);
@@ -130,7 +137,9 @@ export class Executor {
         }),
       });
     };
-    const r = await tune(this.engine, clip, input.prompt, partial, { onProgress, signal: ctx.signal });
+    const r = this.tunes
+      ? await this.tunes.submit({ clip, caption: input.prompt, options: partial, onProgress, signal: ctx.signal })
+      : await tune(this.engine, clip, input.prompt, partial, { onProgress, signal: ctx.signal });
     ctx.report({ progress: 0.96, stage: "upload" });
     const recipe = recipeName(r.options);
     const tuning = {

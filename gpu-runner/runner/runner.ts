@@ -70,6 +70,11 @@ export class Runner {
     this.o.log({ msg: "runner stopped", runner: this.o.runnerId });
   }
 
+  /** Writes one log entry the way the runner logs (JSON lines on stderr unless `log` was given). */
+  log(entry: Record<string, unknown>): void {
+    this.o.log(entry);
+  }
+
   /** Stops claiming; running jobs are aborted and released back to the queue. */
   stop(): void {
     if (this.stopping) return;

@@ -19,7 +19,16 @@ export interface StartRunnerOptions {
   cacheDir?: string;
   runnerId?: string;
   leaseSeconds?: number;
+  /**
+   * On an engine with a batched trainer (torch), how long a claimed tune waits for others to train
+   * beside it (default 250 ms: a tune takes seconds, so the wait is small against what batching saves);
+   * the batch holds up to `concurrency` tunes. 0 trains each alone.
+   */
+  batchWindowMs?: number;
+  log?: (entry: Record<string, unknown>) => void;
 }
+
+export const DEFAULT_BATCH_WINDOW_MS = 250;
 
 /** Loads the model on the chosen provider and returns a runner ready to `run()`. */
 export async function createRunner(o: StartRunnerOptions): Promise<{ runner: Runner; engine: Engine & { close?: () => Promise<void> } }> {
@@ -27,13 +36,19 @@ export async function createRunner(o: StartRunnerOptions): Promise<{ runner: Run
   const client = new MotionLora({ baseUrl: o.registry, apiKey: o.token, maxRetries: 4, timeoutMs: 120_000 });
   const engine = await createEngine(o.engine ?? "onnx", o.provider ?? "cpu");
   const cache = new BlobCache(o.cacheDir ?? join(process.env.MOTION_LORA_HOME ?? ".motion-lora", "runner-cache"), client.blobs);
-  const runner = new Runner({
+  const concurrency = o.concurrency ?? 1;
+  const windowMs = o.batchWindowMs ?? DEFAULT_BATCH_WINDOW_MS;
+  let runner: Runner | undefined;
+  const batching =
+    concurrency > 1 && windowMs > 0 ? { windowMs, maxBatch: concurrency, onBatch: (size: number) => runner?.log({ msg: "tune batch", size }) } : undefined;
+  runner = new Runner({
     client,
-    executor: new Executor(engine, client, cache),
+    executor: new Executor(engine, client, cache, batching),
     runnerId: o.runnerId ?? `${hostname()}:${process.pid}`.slice(0, 64),
     ...(o.concurrency !== undefined && { concurrency: o.concurrency }),
     ...(o.idleExitMs !== undefined && { idleExitMs: o.idleExitMs }),
     ...(o.leaseSeconds !== undefined && { leaseSeconds: o.leaseSeconds }),
+    ...(o.log && { log: o.log }),
   });
   return { runner, engine };
 }
