@@ -8,6 +8,7 @@ import { defaultConfig, type RegistryConfig } from "./config.ts";
 import { applyOverrides, ConfigError, parseOverrides, type RegistryOverrides } from "./config-overrides.ts";
 import { openD1 } from "./db/d1.ts";
 import { newId } from "./ids.ts";
+import { forgetRunners } from "./jobs/queue-position.ts";
 import { defaultWebhookConfig } from "./webhooks/config.ts";
 import { DEFAULT_DOH_URL, dohResolver } from "./webhooks/doh.ts";
 import type { ReferenceAsset } from "./openapi/reference.ts";
@@ -169,7 +170,7 @@ export function createWorker(build: WorkerBuild) {
         ...(env.REGISTRY_URL ? [maybeAskForRunner(app, env, limiter, env.REGISTRY_URL)] : []),
       ];
       // Blob GC lists the whole bucket: once an hour is enough (the Node registry's schedule).
-      if (new Date(now).getUTCMinutes() === 0) tasks.push(s.blobs.collectOrphans(now), s.blobs.collectUnreferenced(now));
+      if (new Date(now).getUTCMinutes() === 0) tasks.push(s.blobs.collectOrphans(now), s.blobs.collectUnreferenced(now), forgetRunners(s.db, now));
       const results = await Promise.allSettled(tasks);
       for (const r of results) if (r.status === "rejected") log({ level: "error", msg: "scheduled task failed", error: String(r.reason) });
     },

@@ -245,7 +245,7 @@ describe("jobs and the runner queue", () => {
     assert.equal((await r.call("POST", `/v1/jobs/${job.id}/cancel`, { token: alice })).status, 200);
   });
 
-  it("streams status, progress and log events over SSE and resumes after Last-Event-ID", async () => {
+  it("streams status and progress events over SSE, one per heartbeat (its log line on the progress event), and resumes after Last-Event-ID", async () => {
     const job = (await tune({ prompt: "a white person on a gray background" })).body;
     const c = await claim();
     const stream = readEvents(r.url, job.id, alice);
@@ -262,22 +262,22 @@ describe("jobs and the runner queue", () => {
     const events = await stream;
     assert.deepEqual(
       events.map((e) => e.event),
-      ["status", "status", "progress", "log", "status"],
+      ["status", "status", "progress", "status"],
     );
     assert.deepEqual(
       events.map((e) => Number(e.id)),
-      [1, 2, 3, 4, 5],
+      [1, 2, 3, 4],
     );
     assert.deepEqual(
       JSON.parse(events[2]!.data).data,
-      { progress: 0.5, stage: "spatial", eta_seconds: 42 },
-      "the runner's estimate rides on the progress event",
+      { progress: 0.5, stage: "spatial", eta_seconds: 42, message: "step 10/20 loss 0.12" },
+      "the runner's estimate and log line ride on the progress event",
     );
-    assert.equal(JSON.parse(events[4]!.data).data.status, "succeeded");
-    const resumed = await readEvents(r.url, job.id, alice, "3");
+    assert.equal(JSON.parse(events[3]!.data).data.status, "succeeded");
+    const resumed = await readEvents(r.url, job.id, alice, "2");
     assert.deepEqual(
       resumed.map((e) => e.id),
-      ["4", "5"],
+      ["3", "4"],
     );
     const other = await fetch(`${r.url}/v1/jobs/${job.id}/events`, { headers: { authorization: `Bearer ${bob}` } });
     assert.equal(other.status, 404);

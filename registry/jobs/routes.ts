@@ -20,11 +20,14 @@ import type { Services } from "../context.ts";
 import { RegistryError } from "../http/errors.ts";
 import { idempotencyKey, param } from "../http/validate.ts";
 import type { Api } from "../openapi/api.ts";
+import { connectedRunners, queuePositions, sawRunner, withQueue } from "./queue-position.ts";
 import { toJob } from "./rows.ts";
 
 const JobId = z.string().regex(/^job_[0-9a-z]{26}$/, "is not a job id");
 const TERMINAL = new Set(["succeeded", "failed", "canceled"]);
 const KEEPALIVE_MS = 15_000;
+/** How often a stream of a queued job re-reads its place in line and the runners connected (no event marks either change). */
+export const QUEUE_POLL_MS = 2_000;
 
 export function jobRoutes(api: Api, s: Services) {
   api.op(
@@ -42,7 +45,8 @@ export function jobRoutes(api: Api, s: Services) {
       const key = idempotencyKey(c);
       if (body.webhook) await s.webhooks.check(body.webhook);
       const { job, replayed } = await s.jobs.creation.create(withOwner(c.get("principal")), body, key);
-      return c.json(job, replayed ? 200 : 201);
+      const [shown] = await withQueue(s.db, [job]);
+      return c.json(shown, replayed ? 200 : 201);
     },
   );
 
@@ -56,7 +60,10 @@ export function jobRoutes(api: Api, s: Services) {
       query: JobListQuery,
       responses: { 200: { description: "a page of jobs", schema: Page(Job) } },
     },
-    async (c, { query }) => c.json(await s.jobs.list(withOwner(c.get("principal")), query)),
+    async (c, { query }) => {
+      const page = await s.jobs.list(withOwner(c.get("principal")), query);
+      return c.json({ ...page, data: await withQueue(s.db, page.data) });
+    },
   );
 
   api.op(
@@ -69,7 +76,7 @@ export function jobRoutes(api: Api, s: Services) {
       params: { id: "job id" },
       responses: { 200: { description: "the job", schema: Job } },
     },
-    async (c) => c.json(toJob(await s.jobs.get(c.get("principal"), param(c, "id", JobId)))),
+    async (c) => c.json((await withQueue(s.db, [toJob(await s.jobs.get(c.get("principal"), param(c, "id", JobId)))]))[0]),
   );
 
   api.op(
@@ -115,6 +122,10 @@ export function jobRoutes(api: Api, s: Services) {
         try {
           let wrote = Date.now();
           let check = true;
+          let queued = false;
+          let owner = "";
+          let queueSent = "";
+          let queueAt = 0;
           while (!abort.signal.aborted) {
             if (check) {
               const events = await s.events.after(id, last);
@@ -127,9 +138,25 @@ export function jobRoutes(api: Api, s: Services) {
               const job = await s.jobs.get(principal, id);
               // A completion still writing its version and event is not the end of the stream yet.
               if (TERMINAL.has(job.status) && !job.completionPending && job.eventSeq <= last) break;
+              queued = job.status === "queued";
+              owner = job.owner;
+            }
+            if (queued && Date.now() - queueAt >= QUEUE_POLL_MS) {
+              // Not stored (it changes as other jobs start): a status event that repeats the last id, sent when it changes.
+              queueAt = Date.now();
+              const queue = await queueOf(s, owner, id);
+              if (queue && JSON.stringify(queue) !== queueSent) {
+                queueSent = JSON.stringify(queue);
+                const e = { id: last, type: "status", data: { status: "queued", queue }, created_at: new Date().toISOString() };
+                await stream.writeSSE({ event: "status", data: JSON.stringify(e) });
+                wrote = Date.now();
+              }
             }
             // Idle, a stream reads nothing: the instance's shared poll wakes it when its job moves on.
-            check = await s.streams.wait(id, last, Math.max(1, KEEPALIVE_MS - (Date.now() - wrote)), abort.signal);
+            const idle = Math.max(1, KEEPALIVE_MS - (Date.now() - wrote));
+            check = await s.streams.wait(id, last, queued ? Math.min(idle, QUEUE_POLL_MS) : idle, abort.signal);
+            // A queued job's place changes with no event of its own: re-read the job with it.
+            if (queued) check = true;
             if (!check && !abort.signal.aborted && Date.now() - wrote >= KEEPALIVE_MS) {
               await stream.write(": keepalive\n\n");
               wrote = Date.now();
@@ -187,6 +214,7 @@ export function jobRoutes(api: Api, s: Services) {
       responses: { 200: { description: "a claimed job and its lease", schema: Claim }, 204: { description: "no job queued" } },
     },
     async (c, { body }) => {
+      await sawRunner(s.db, body.runner_id, body.wait_seconds * 1000);
       const claim = await s.jobs.leases.claimWaiting(body.runner_id, body.kinds, body.lease_seconds, body.wait_seconds * 1000, c.req.raw.signal);
       return claim ? c.json(claim) : c.body(null, 204);
     },
@@ -233,4 +261,10 @@ export function jobRoutes(api: Api, s: Services) {
     },
     async (c, { body }) => c.json(await s.jobs.leases.fail(param(c, "id", JobId), body.lease_token, body.error, body.retryable, body.release)),
   );
+}
+
+/** A queued job's place in line and the runners connected; null once it is not queued. */
+async function queueOf(s: Services, owner: string, id: string) {
+  const position = (await queuePositions(s.db, owner)).get(id);
+  return position === undefined ? null : { position, runners: await connectedRunners(s.db) };
 }
