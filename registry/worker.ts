@@ -27,6 +27,8 @@ export interface Env {
   REGISTRY_URL?: string;
   /** The DNS-over-HTTPS (JSON) endpoint that webhook hosts are resolved with (default: Cloudflare's). */
   WEBHOOK_DOH_URL?: string;
+  /** "debug" also logs what the registry does when idle (a runner's long poll that found no job); other records always. */
+  LOG_LEVEL?: string;
 }
 
 /** What the build (registry/worker-build.ts) bakes in, since a Worker reads no files. */
@@ -93,6 +95,14 @@ export const workerClientAddress =
   (c: Context): string =>
     trustCfConnectingIp ? (c.req.header("cf-connecting-ip") ?? "unknown") : "local";
 
+/** The Worker's log: JSON lines, leaving out debug records (a runner's idle poll, every 20 s per runner) unless LOG_LEVEL is "debug". */
+export const workerLog =
+  (level: string | undefined) =>
+  (e: Record<string, unknown>): void => {
+    if (e.level === "debug" && level !== "debug") return;
+    console.log(JSON.stringify(e));
+  };
+
 type App = ReturnType<typeof createApp>;
 
 /** The registry as a Worker: the same app as on Node, over D1, R2 and limits shared through D1. */
@@ -117,6 +127,7 @@ export function createWorker(build: WorkerBuild) {
       clientAddress: workerClientAddress(config.trustCfConnectingIp),
       galleryScript: async () => build.galleryScript,
       referenceAsset: async (name) => assets.get(name) ?? null,
+      log: workerLog(env.LOG_LEVEL),
     };
     made = { app: createApp(deps), limiter, env };
     return made;
