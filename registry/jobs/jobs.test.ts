@@ -194,9 +194,12 @@ describe("jobs and the runner queue", () => {
     assert.equal(now.status, "failed");
     assert.equal(now.error.code, "lease_expired");
     assert.match(now.error.message, /2 attempts/);
+    const polls = () => r.logs.filter((l) => l.route === "/v1/runner/claim");
+    const before = polls().length;
     assert.equal((await claim()).status, 204);
-    const poll = r.logs.findLast((l) => l.route === "/v1/runner/claim");
-    assert.equal(poll?.level, "debug", "an idle long-poll logs at debug level");
+    // Node's log filters by level (registry/cli/log.ts); the Worker leaves debug records out unless LOG_LEVEL=debug.
+    if (r.target === "node") assert.equal(polls().at(-1)?.level, "debug", "an idle long-poll logs at debug level");
+    else assert.equal(polls().length, before, "the Worker does not log an idle long-poll (registry/dev-worker.test.ts waits for a later line)");
     assert.equal(r.logs.findLast((l) => l.route === "/v1/jobs/:id")?.level, "info");
   });
 

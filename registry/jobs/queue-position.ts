@@ -1,4 +1,4 @@
-import { and, asc, eq, lt, sql } from "drizzle-orm";
+import { lt, sql } from "drizzle-orm";
 import type { Job, QueueState } from "../../sdk/schema/index.ts";
 import type { Db } from "../db/client.ts";
 import { jobs, runners } from "../db/schema.ts";
@@ -23,78 +23,63 @@ export async function forgetRunners(db: Db, now = Date.now()): Promise<void> {
   await db.delete(runners).where(lt(runners.pollingUntil, now - 24 * 3600 * 1000));
 }
 
-/** Runners connected now: polling (or polled within the grace) or holding a live lease. */
-export async function connectedRunners(db: Db, now = Date.now()): Promise<number> {
-  const [row] = await db.select({ n: sql<number>`count(*)` }).from(sql`(
-    select ${runners.id} as id from ${runners} where ${runners.pollingUntil} >= ${now - RUNNER_GRACE_MS}
-    union
-    select ${jobs.runnerId} from ${jobs} where ${jobs.status} = 'running' and ${jobs.leaseExpiresAt} >= ${now} and ${jobs.runnerId} is not null
-  )`);
-  return Number(row?.n ?? 0);
+/** A watched job as the shared poll reads it: its event counter and, while queued, where it stands. */
+export interface JobStanding {
+  eventSeq: number;
+  queue: QueueState | null;
 }
-
-interface OwnerTurn {
-  owner: string;
-  queued: number;
-  running: number;
-  served: number;
-  oldest: number;
-}
-
-/** Whether `a` takes its turn before `b` in a round: fewer running jobs, then served least recently, then the older job (fair-share.ts's order). */
-const before = (a: OwnerTurn, b: OwnerTurn) =>
-  a.running !== b.running ? a.running < b.running : a.served !== b.served ? a.served < b.served : a.oldest < b.oldest;
 
 /**
- * Where each of an owner's queued jobs stands: 1 is the next job a runner claims. Claims take
- * owners in turn (fair-share.ts), so the owner's r-th oldest job waits for its own r − 1 older ones
- * and, from each other owner, r jobs (taking its turn first) or r − 1 (after): exact for the next
- * round, an estimate beyond it (running counts change as jobs start). Kinds are not told apart.
+ * Where each of the given jobs stands, in one query (the streams' shared poll runs it every second):
+ * its event counter and, while queued, its place in line (1: the next job a runner claims) and the
+ * runners connected. Claims take owners in turn (fair-share.ts: fewer running jobs first, then the
+ * owner served least recently, then the older job), so an owner's r-th oldest queued job waits for
+ * its own r − 1 older ones and, from each other owner, r jobs (when that owner takes its turn first)
+ * or r − 1: exact for the next round, an estimate beyond it (running counts change as jobs start).
+ * Kinds are not told apart.
  */
-export async function queuePositions(db: Db, owner: string): Promise<Map<string, number>> {
-  const turns: OwnerTurn[] = (
-    await db
-      .select({
-        owner: jobs.owner,
-        queued: sql<number>`count(*)`,
-        oldest: sql<number>`min(${jobs.createdAt})`,
-        running: sql<number>`(select count(*) from jobs r where r.owner = ${jobs.owner} and r.status = 'running')`,
-        served: sql<number>`coalesce((select max(started_at) from jobs s where s.owner = ${jobs.owner}), 0)`,
-      })
-      .from(jobs)
-      .where(eq(jobs.status, "queued"))
-      .groupBy(jobs.owner)
-  ).map((t) => ({ owner: t.owner, queued: Number(t.queued), running: Number(t.running), served: Number(t.served), oldest: Number(t.oldest) }));
-  const mine = turns.find((t) => t.owner === owner);
-  const positions = new Map<string, number>();
-  if (!mine) return positions;
-  const ids = await db
-    .select({ id: jobs.id })
-    .from(jobs)
-    .where(and(eq(jobs.owner, owner), eq(jobs.status, "queued")))
-    .orderBy(asc(jobs.createdAt), asc(jobs.id));
-  ids.forEach(({ id }, i) => {
-    const rank = i + 1;
-    let ahead = rank - 1;
-    for (const t of turns) if (t !== mine) ahead += Math.min(t.queued, before(t, mine) ? rank : rank - 1);
-    positions.set(id, ahead + 1);
-  });
-  return positions;
+export async function jobStandings(db: Db, ids: string[], now = Date.now()): Promise<Map<string, JobStanding>> {
+  if (ids.length === 0) return new Map();
+  // One bound parameter whatever the count (D1 allows 100 a query).
+  const rows = await db.all<{ id: string; event_seq: number; position: number | null; runners: number }>(sql`
+    with watched as (
+      select id, owner, status, created_at, event_seq from jobs where id in (select value from json_each(${JSON.stringify(ids)}))
+    ), turns as (
+      select owner, count(*) as q, min(created_at) as oldest,
+        (select count(*) from jobs r where r.owner = jobs.owner and r.status = 'running') as running,
+        coalesce((select max(started_at) from jobs s where s.owner = jobs.owner), 0) as served
+      from jobs
+      where status = 'queued' and exists (select 1 from watched where watched.status = 'queued')
+      group by owner
+    ), ranked as (
+      select w.id, w.owner,
+        (select count(*) from jobs k where k.owner = w.owner and k.status = 'queued'
+          and (k.created_at < w.created_at or (k.created_at = w.created_at and k.id <= w.id))) as rank
+      from watched w where w.status = 'queued'
+    )
+    select w.id, w.event_seq,
+      (select rk.rank + coalesce(sum(min(t.q,
+          case when t.running < m.running or (t.running = m.running and (t.served < m.served or (t.served = m.served and t.oldest < m.oldest)))
+            then rk.rank else rk.rank - 1 end)), 0)
+        from ranked rk join turns m on m.owner = rk.owner left join turns t on t.owner != rk.owner
+        where rk.id = w.id) as position,
+      (select count(*) from (
+        select ${runners.id} from ${runners} where ${runners.pollingUntil} >= ${now - RUNNER_GRACE_MS}
+        union
+        select ${jobs.runnerId} from ${jobs} where ${jobs.status} = 'running' and ${jobs.leaseExpiresAt} >= ${now} and ${jobs.runnerId} is not null
+      ) where exists (select 1 from watched where watched.status = 'queued')) as runners
+    from watched w`);
+  return new Map(
+    rows.map((r) => [
+      r.id,
+      { eventSeq: Number(r.event_seq), queue: r.position === null ? null : { position: Number(r.position), runners: Number(r.runners) } },
+    ]),
+  );
 }
 
 /** The jobs with `queue` filled in for the queued ones (their place in line and the runners connected), null for the rest. */
-export async function withQueue<J extends Pick<Job, "id" | "owner" | "status">>(
-  db: Db,
-  list: J[],
-  now = Date.now(),
-): Promise<(J & { queue: QueueState | null })[]> {
-  const queued = list.filter((j) => j.status === "queued");
-  if (queued.length === 0) return list.map((j) => ({ ...j, queue: null }));
-  const owners = [...new Set(queued.map((j) => j.owner))];
-  const [count, ...maps] = await Promise.all([connectedRunners(db, now), ...owners.map((o) => queuePositions(db, o))]);
-  const positions = new Map(maps.flatMap((m) => [...m]));
-  return list.map((j) => {
-    const position = j.status === "queued" ? positions.get(j.id) : undefined;
-    return { ...j, queue: position === undefined ? null : { position, runners: count } };
-  });
+export async function withQueue<J extends Pick<Job, "id" | "status">>(db: Db, list: J[], now = Date.now()): Promise<(J & { queue: QueueState | null })[]> {
+  const queued = list.filter((j) => j.status === "queued").map((j) => j.id);
+  const standings = await jobStandings(db, queued, now);
+  return list.map((j) => ({ ...j, queue: standings.get(j.id)?.queue ?? null }));
 }

@@ -20,14 +20,12 @@ import type { Services } from "../context.ts";
 import { RegistryError } from "../http/errors.ts";
 import { idempotencyKey, param } from "../http/validate.ts";
 import type { Api } from "../openapi/api.ts";
-import { connectedRunners, queuePositions, sawRunner, withQueue } from "./queue-position.ts";
+import { sawRunner, withQueue } from "./queue-position.ts";
 import { toJob } from "./rows.ts";
 
 const JobId = z.string().regex(/^job_[0-9a-z]{26}$/, "is not a job id");
 const TERMINAL = new Set(["succeeded", "failed", "canceled"]);
 const KEEPALIVE_MS = 15_000;
-/** How often a stream of a queued job re-reads its place in line and the runners connected (no event marks either change). */
-export const QUEUE_POLL_MS = 2_000;
 
 export function jobRoutes(api: Api, s: Services) {
   api.op(
@@ -123,9 +121,7 @@ export function jobRoutes(api: Api, s: Services) {
           let wrote = Date.now();
           let check = true;
           let queued = false;
-          let owner = "";
           let queueSent = "";
-          let queueAt = 0;
           while (!abort.signal.aborted) {
             if (check) {
               const events = await s.events.after(id, last);
@@ -139,12 +135,10 @@ export function jobRoutes(api: Api, s: Services) {
               // A completion still writing its version and event is not the end of the stream yet.
               if (TERMINAL.has(job.status) && !job.completionPending && job.eventSeq <= last) break;
               queued = job.status === "queued";
-              owner = job.owner;
             }
-            if (queued && Date.now() - queueAt >= QUEUE_POLL_MS) {
+            if (queued) {
               // Not stored (it changes as other jobs start): a status event that repeats the last id, sent when it changes.
-              queueAt = Date.now();
-              const queue = await queueOf(s, owner, id);
+              const queue = s.streams.queueOf(id);
               if (queue && JSON.stringify(queue) !== queueSent) {
                 queueSent = JSON.stringify(queue);
                 const e = { id: last, type: "status", data: { status: "queued", queue }, created_at: new Date().toISOString() };
@@ -152,12 +146,10 @@ export function jobRoutes(api: Api, s: Services) {
                 wrote = Date.now();
               }
             }
-            // Idle, a stream reads nothing: the instance's shared poll wakes it when its job moves on.
-            const idle = Math.max(1, KEEPALIVE_MS - (Date.now() - wrote));
-            check = await s.streams.wait(id, last, queued ? Math.min(idle, QUEUE_POLL_MS) : idle, abort.signal);
-            // A queued job's place changes with no event of its own: re-read the job with it.
-            if (queued) check = true;
-            if (!check && !abort.signal.aborted && Date.now() - wrote >= KEEPALIVE_MS) {
+            // Idle, a stream reads nothing: the instance's shared poll wakes it when its job moves on or its place in line changes.
+            const woke = await s.streams.wait(id, last, Math.max(1, KEEPALIVE_MS - (Date.now() - wrote)), abort.signal);
+            check = woke === true;
+            if (!woke && !abort.signal.aborted && Date.now() - wrote >= KEEPALIVE_MS) {
               await stream.write(": keepalive\n\n");
               wrote = Date.now();
             }
@@ -261,10 +253,4 @@ export function jobRoutes(api: Api, s: Services) {
     },
     async (c, { body }) => c.json(await s.jobs.leases.fail(param(c, "id", JobId), body.lease_token, body.error, body.retryable, body.release)),
   );
-}
-
-/** A queued job's place in line and the runners connected; null once it is not queued. */
-async function queueOf(s: Services, owner: string, id: string) {
-  const position = (await queuePositions(s.db, owner)).get(id);
-  return position === undefined ? null : { position, runners: await connectedRunners(s.db) };
 }
