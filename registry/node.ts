@@ -6,6 +6,7 @@ import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { forgetRunners } from "./jobs/queue-position.ts";
 import { createApp, type AppDeps } from "./app.ts";
 import { nodeClientAddress } from "./auth/client-address.ts";
 import { nodeConfig, readNodeOverrides } from "./node-config.ts";
@@ -126,7 +127,7 @@ export async function startRegistry(opts: StartOptions = {}) {
   await services.jobs.completions.finishPending((e) => console.error(JSON.stringify(e)));
   services.webhooks.start();
   const gc = () =>
-    Promise.all([services.blobs.collectOrphans(), services.blobs.collectUnreferenced()]).catch((e) =>
+    Promise.all([services.blobs.collectOrphans(), services.blobs.collectUnreferenced(), forgetRunners(services.db)]).catch((e) =>
       console.error(JSON.stringify({ level: "error", msg: "blob gc failed", error: String(e) })),
     );
   const reap = () => services.jobs.leases.reap().catch((e) => console.error(JSON.stringify({ level: "error", msg: "lease reaper failed", error: String(e) })));

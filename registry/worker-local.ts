@@ -8,6 +8,7 @@ import { DbRateLimiter } from "./auth/rate-limit.ts";
 import { R2BlobStore, type StreamingHash } from "./blobs/r2-store.ts";
 import type { RegistryConfig } from "./config.ts";
 import type { Services } from "./context.ts";
+import type { Db } from "./db/client.ts";
 import { applyD1Migrations, openD1 } from "./db/d1.ts";
 import { loadBaseModel } from "./node.ts";
 import { buildWorker } from "./worker-build.ts";
@@ -82,10 +83,7 @@ export async function startLocalWorker(o: LocalWorkerOptions): Promise<LocalWork
   try {
     const url = (await mf.ready).origin;
     const d1 = (await mf.getD1Database("DB")) as never;
-    const migrations = readdirSync(MIGRATIONS)
-      .filter((f) => f.endsWith(".sql"))
-      .map((name) => ({ name, sql: readFileSync(join(MIGRATIONS, name), "utf8") }));
-    await applyD1Migrations(d1, migrations);
+    await applyD1Migrations(d1, migrations());
     const db = openD1(d1);
     const baseModel = loadBaseModel();
     const { services } = createApp({
@@ -106,6 +104,49 @@ export async function startLocalWorker(o: LocalWorkerOptions): Promise<LocalWork
   }
 }
 
+/**
+ * The local Worker's D1 database (under HOME/workerd, as `npm run dev:worker` keeps it), opened in
+ * this process through Miniflare's own storage, with the migrations applied: how `keys create
+ * --worker` makes keys for it, whether or not the Worker is running.
+ */
+export async function openLocalWorkerDb(home: string): Promise<{ db: Db; close: () => Promise<void> }> {
+  const { Miniflare } = await import("miniflare");
+  const mf = new Miniflare({
+    modules: true,
+    script: "export default { fetch: () => new Response(null, { status: 404 }) }",
+    compatibilityDate: COMPATIBILITY_DATE,
+    d1Databases: ["DB"],
+    d1Persist: join(home, "workerd", "d1"),
+  });
+  try {
+    const d1 = (await mf.getD1Database("DB")) as never;
+    await applyD1Migrations(d1, migrations());
+    return { db: openD1(d1), close: () => mf.dispose() };
+  } catch (e) {
+    await mf.dispose().catch(() => {});
+    throw e;
+  }
+}
+
+const migrations = () =>
+  readdirSync(MIGRATIONS)
+    .filter((f) => f.endsWith(".sql"))
+    .map((name) => ({ name, sql: readFileSync(join(MIGRATIONS, name), "utf8") }));
+
+/** What `npm run dev:worker` prints once it listens: where it is, and how to attach a runner and make keys (the Worker starts none). */
+export function devWorkerBanner(url: string, home: string, runnerToken: string | null): string {
+  const token = runnerToken ?? "<a runner key>";
+  return [
+    `motion-lora registry on workerd (D1 + R2 in ${home}/workerd) at ${url}`,
+    'No runner is started here: jobs wait as "queued" (no runner connected) until one is attached. In another terminal:',
+    ...(runnerToken
+      ? []
+      : [`  MOTION_LORA_HOME=${home} npx motion-lora keys create --worker --owner runner --scope runner   # a runner key in this Worker's D1`]),
+    `  MOTION_LORA_TOKEN=${token} npx motion-lora runner start --registry ${url}`,
+    `Keys for people: MOTION_LORA_HOME=${home} npx motion-lora keys create --worker --owner NAME (add --scope admin for an admin).`,
+  ].join("\n");
+}
+
 function nodeHash(): StreamingHash {
   const h = createHash("sha256");
   return { update: (c) => void h.update(c), hex: async () => h.digest("hex") };
@@ -115,15 +156,25 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const home = process.env.MOTION_LORA_HOME ?? ".motion-lora";
   // The operator's settings, checked as the deployed Worker checks them (a bad one stops here).
   const config = parseOverrides(process.env.MOTION_LORA_CONFIG, "MOTION_LORA_CONFIG");
-  const w = await startLocalWorker({ home, config, port: Number(process.env.PORT ?? 8788), onLine: (l) => console.log(l) });
-  // A fresh local database has no key to make the first one with: make an admin key, shown once.
+  const w = await startLocalWorker({
+    home,
+    config,
+    port: Number(process.env.PORT ?? 8788),
+    // LOG_LEVEL=debug shows the idle polls of runners too.
+    ...(process.env.LOG_LEVEL && { vars: { LOG_LEVEL: process.env.LOG_LEVEL } }),
+    onLine: (l) => console.log(l),
+  });
+  // A fresh local database has no key to make the first one with: make an admin key and a runner key, shown once.
   const { apiKeys } = await import("./db/schema.ts");
   const { createKey } = await import("./auth/keys.ts");
+  let runnerToken: string | null = null;
   if ((await w.services.db.select({ id: apiKeys.id }).from(apiKeys).limit(1)).length === 0) {
-    const k = await createKey(w.services.db, { owner: "admin", name: "local", scopes: ["admin"] }, w.services.config.defaultRateLimitPerMinute);
+    const limit = w.services.config.defaultRateLimitPerMinute;
+    const k = await createKey(w.services.db, { owner: "admin", name: "local", scopes: ["admin"] }, limit);
+    runnerToken = (await createKey(w.services.db, { owner: "runner", name: "local runner", scopes: ["runner"] }, limit)).token;
     console.error(`admin key for this local Worker (shown once): ${k.token}`);
   }
-  console.error(`motion-lora registry on workerd (D1 + R2 in ${home}/workerd) at ${w.url}`);
+  console.error(devWorkerBanner(w.url, home, runnerToken));
   const stop = () => w.stop().then(() => process.exit(0));
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);

@@ -8,6 +8,7 @@ import { defaultConfig, type RegistryConfig } from "./config.ts";
 import { applyOverrides, ConfigError, parseOverrides, type RegistryOverrides } from "./config-overrides.ts";
 import { openD1 } from "./db/d1.ts";
 import { newId } from "./ids.ts";
+import { forgetRunners } from "./jobs/queue-position.ts";
 import { defaultWebhookConfig } from "./webhooks/config.ts";
 import { DEFAULT_DOH_URL, dohResolver } from "./webhooks/doh.ts";
 import type { ReferenceAsset } from "./openapi/reference.ts";
@@ -26,6 +27,8 @@ export interface Env {
   REGISTRY_URL?: string;
   /** The DNS-over-HTTPS (JSON) endpoint that webhook hosts are resolved with (default: Cloudflare's). */
   WEBHOOK_DOH_URL?: string;
+  /** "debug" also logs what the registry does when idle (a runner's long poll that found no job); other records always. */
+  LOG_LEVEL?: string;
 }
 
 /** What the build (registry/worker-build.ts) bakes in, since a Worker reads no files. */
@@ -92,6 +95,14 @@ export const workerClientAddress =
   (c: Context): string =>
     trustCfConnectingIp ? (c.req.header("cf-connecting-ip") ?? "unknown") : "local";
 
+/** The Worker's log: JSON lines, leaving out debug records (a runner's idle poll, every 20 s per runner) unless LOG_LEVEL is "debug". */
+export const workerLog =
+  (level: string | undefined) =>
+  (e: Record<string, unknown>): void => {
+    if (e.level === "debug" && level !== "debug") return;
+    console.log(JSON.stringify(e));
+  };
+
 type App = ReturnType<typeof createApp>;
 
 /** The registry as a Worker: the same app as on Node, over D1, R2 and limits shared through D1. */
@@ -116,6 +127,7 @@ export function createWorker(build: WorkerBuild) {
       clientAddress: workerClientAddress(config.trustCfConnectingIp),
       galleryScript: async () => build.galleryScript,
       referenceAsset: async (name) => assets.get(name) ?? null,
+      log: workerLog(env.LOG_LEVEL),
     };
     made = { app: createApp(deps), limiter, env };
     return made;
@@ -169,7 +181,7 @@ export function createWorker(build: WorkerBuild) {
         ...(env.REGISTRY_URL ? [maybeAskForRunner(app, env, limiter, env.REGISTRY_URL)] : []),
       ];
       // Blob GC lists the whole bucket: once an hour is enough (the Node registry's schedule).
-      if (new Date(now).getUTCMinutes() === 0) tasks.push(s.blobs.collectOrphans(now), s.blobs.collectUnreferenced(now));
+      if (new Date(now).getUTCMinutes() === 0) tasks.push(s.blobs.collectOrphans(now), s.blobs.collectUnreferenced(now), forgetRunners(s.db, now));
       const results = await Promise.allSettled(tasks);
       for (const r of results) if (r.status === "rejected") log({ level: "error", msg: "scheduled task failed", error: String(r.reason) });
     },

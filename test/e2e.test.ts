@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
-import { MotionLora } from "../sdk/client/client.ts";
+import { type JobProgress, MotionLora } from "../sdk/client/client.ts";
 import { JobFailedError, NotFoundError, UnprocessableEntityError } from "../sdk/client/errors.ts";
 import { encodeClipPng } from "../sdk/video/frames.ts";
 import type { Job } from "../sdk/schema/index.ts";
@@ -46,14 +46,24 @@ describe("end to end: tune and generate through registry and runner processes", 
     const runner = startRunner();
     await runner.waitFor(/runner started/);
     const stages = new Set<string>();
+    const seen: JobProgress[] = [];
     version = await alice.tune({
       video: new Uint8Array(await readFile(CLIP)),
       prompt: CAPTION,
       lora: "alice/diamond-path",
       create: { title: "Diamond path", category: "single-object" },
       options: { spatial_steps: 3, temporal_steps: 6, seed: 1 },
-      onProgress: (p) => p.stage && stages.add(p.stage),
+      onProgress: (p) => {
+        seen.push(p);
+        if (p.stage) stages.add(p.stage);
+      },
     });
+    // One honest progress line: stages in the order they run, the bar never back, one ETA (the job's).
+    assert.deepEqual([...stages], ["heads", "spatial", "temporal", "sample", "upload"]);
+    for (let i = 1; i < seen.length; i++)
+      assert.ok(seen[i]!.progress >= seen[i - 1]!.progress, `progress went back: ${JSON.stringify(seen.slice(i - 1, i + 1))}`);
+    assert.ok(!seen.some((p) => /eta/i.test(p.message ?? "")), "the log line carries no ETA of its own");
+    for (let i = 1; i < seen.length; i++) assert.notDeepEqual(seen[i], seen[i - 1]);
     assert.equal(version.version, 1);
     assert.equal(version.stage, "temporal");
     assert.equal(version.tuning_config.temporalSteps, 6);

@@ -24,7 +24,7 @@ import { decodeLora, encodeLora } from "../lora/file.ts";
 import type { LoraWeights } from "../lora/tensors.ts";
 import { RunnerError } from "../errors.ts";
 import type { BlobCache } from "./cache.ts";
-import { StepTimes, TuneEta, tunePlan } from "./eta.ts";
+import { StepTimes, TuneClock, tunePlan } from "./eta.ts";
 import { loadGrammar, transferPrompt } from "./sample-prompt.ts";
 import { TuneBatcher, type TuneBatcherOptions } from "./tune-batcher.ts";
 
@@ -64,9 +64,6 @@ export function recommendedUntil(tuning: Record<string, unknown> | undefined): n
 
 /** Sampling steps of a tune's transfer sample: the generation default. */
 const SAMPLE_STEPS = 20;
-
-// Shares of a tune job's progress bar; the temporal stage dominates the time.
-const TUNE_SHARES = { heads: [0, 0.02], spatial: [0.02, 0.22], temporal: [0.22, 0.95] } as const;
 
 /** Runs jobs on an engine: inputs from the cache, results uploaded as blobs, the result body returned. */
 export class Executor {
@@ -124,23 +121,24 @@ export class Executor {
       ...(o.motion_loss_weight !== undefined && { motionLossWeight: o.motion_loss_weight }),
       ...(o.seed !== undefined && { seed: o.seed }),
     };
-    const clock = new TuneEta(tunePlan({ ...defaultTuneFor(this.engine, partial), ...partial }, cfg, this.engine.sparseFrames), this.stepTimes);
+    // The sample's prompt is known before any step, so the plan (and the bar) counts its steps.
+    const samplePrompt = await this.samplePrompt(input.prompt, o.sample_steps ?? SAMPLE_STEPS);
+    const sampleSteps = samplePrompt ? (o.sample_steps ?? SAMPLE_STEPS) : 0;
+    const plan = tunePlan({ ...defaultTuneFor(this.engine, partial), ...partial }, cfg, this.engine.sparseFrames, sampleSteps);
+    const clock = new TuneClock(plan, this.stepTimes);
     const onProgress = (p: Progress) => {
-      const [from, to] = TUNE_SHARES[p.stage];
-      const eta = clock.update(p);
+      const { progress, etaSeconds } = clock.update(p.stage, p.step, p.steps);
       ctx.report({
-        progress: from + ((to - from) * p.step) / p.steps,
+        progress,
         stage: p.stage,
-        ...(eta !== null && { etaSeconds: eta }),
-        ...(p.loss !== null && {
-          message: `${p.stage} ${p.step}/${p.steps} loss ${p.loss.toFixed(4)}${p.etaMs !== null ? ` eta ${(p.etaMs / 1000).toFixed(0)} s` : ""}`,
-        }),
+        ...(etaSeconds !== null && { etaSeconds }),
+        // The one ETA is the whole job's (etaSeconds); the line says where the work is.
+        ...(p.loss !== null && { message: `${p.stage} ${p.step}/${p.steps} loss ${p.loss.toFixed(4)}` }),
       });
     };
     const r = this.tunes
       ? await this.tunes.submit({ clip, caption: input.prompt, options: partial, onProgress, signal: ctx.signal })
       : await tune(this.engine, clip, input.prompt, partial, { onProgress, signal: ctx.signal });
-    ctx.report({ progress: 0.96, stage: "upload" });
     const recipe = recipeName(r.options);
     const tuning = {
       ...r.options,
@@ -159,12 +157,10 @@ export class Executor {
     const spatial = encodeLora(cfg, r.spatial.lora, this.engine.base, { stage: "spatial", heads: r.heads.spatial, tuning });
     const opts = { signal: ctx.signal };
     const heat = headHeatmap(r.heads);
-    const sample = await this.transferSample(
-      input.prompt,
-      { lora: r.temporal.lora, weight: 1, until: recommendedUntil(tuning) },
-      o.sample_steps ?? SAMPLE_STEPS,
-      ctx,
-    );
+    const sample = samplePrompt
+      ? await this.transferSample(samplePrompt, { lora: r.temporal.lora, weight: 1, until: recommendedUntil(tuning) }, sampleSteps, clock, ctx)
+      : null;
+    ctx.report({ progress: clock.progress, stage: "upload" });
     const [m, s, preview, heads, sampleGif] = await Promise.all([
       this.client.blobs.upload(motion, "lora", opts),
       this.client.blobs.upload(spatial, "lora", opts),
@@ -184,19 +180,28 @@ export class Executor {
     };
   }
 
-  /**
-   * A clip of the new motion LoRA on new content (the caption's colours and shapes changed), for the
-   * version's gallery page: what a user will get, not the reference again. Skipped when the caption
-   * is outside the grammar or the model has none.
-   */
-  private async transferSample(caption: string, lora: { lora: LoraWeights; weight: number; until: number }, steps: number, ctx: ExecuteContext) {
+  /** The prompt of a tune's transfer sample: its caption with new colours and shapes; null when the caption is outside the grammar, the model has none, or no sample was asked for. */
+  private async samplePrompt(caption: string, steps: number): Promise<string | null> {
     if (steps === 0) return null;
     this.grammar ??= loadGrammar();
     const grammar = await this.grammar;
-    const prompt = grammar && transferPrompt(caption, grammar);
-    if (!prompt) return null;
-    ctx.report({ progress: 0.95, stage: "sample" });
-    const clip = await generate(this.engine, { prompt, loras: [lora], steps, seed: 0, signal: ctx.signal });
+    return grammar && transferPrompt(caption, grammar);
+  }
+
+  /** A clip of the new motion LoRA on new content, for the version's gallery page: what a user will get, not the reference again. */
+  private async transferSample(
+    prompt: string,
+    lora: { lora: LoraWeights; weight: number; until: number },
+    steps: number,
+    clock: TuneClock,
+    ctx: ExecuteContext,
+  ) {
+    const report = (step: number) => {
+      const { progress, etaSeconds } = clock.update("sample", step, steps);
+      ctx.report({ progress, stage: "sample", ...(etaSeconds !== null && { etaSeconds }) });
+    };
+    report(0);
+    const clip = await generate(this.engine, { prompt, loras: [lora], steps, seed: 0, signal: ctx.signal, onStep: (step) => report(step) });
     return { prompt, gif: encodeGif(clipToFrames(clip), { scale: 4 }) };
   }
 
@@ -226,7 +231,7 @@ export class Executor {
       signal: ctx.signal,
       onStep: (step, n) => {
         const msPerStep = (performance.now() - t0) / Math.max(step, 1);
-        ctx.report({ progress: (0.95 * step) / n, stage: "sampling", ...(step > 0 && { etaSeconds: (msPerStep * (n - step)) / 1000 }) });
+        ctx.report({ progress: Math.floor((950 * step) / n) / 1000, stage: "sampling", ...(step > 0 && { etaSeconds: (msPerStep * (n - step)) / 1000 }) });
       },
     });
     const ms = performance.now() - t0;

@@ -184,7 +184,11 @@ export class Runner {
       })();
       return beating;
     };
-    const report = (r: Report) => {
+    let shown = 0;
+    const report = (reported: Report) => {
+      // Watchers see a job's progress only grow, whatever a stage's own estimate does.
+      shown = Math.max(shown, Math.min(1, reported.progress));
+      const r = { ...reported, progress: shown };
       if (r.stage === lastStage) {
         latest = r;
         // Also beat from the work's own progress, not only from the timer: on the ONNX engine a step

@@ -66,9 +66,10 @@ const registry: Command = {
 
 const keys: Command = {
   name: "keys",
-  usage: `  motion-lora keys create --owner NAME [--scope read,write] [--name TEXT] [--rate-limit N]
-  motion-lora keys list | keys revoke KEY_ID
-                   (act on MOTION_LORA_HOME's database directly: how the first admin key is made)`,
+  usage: `  motion-lora keys create --owner NAME [--scope read,write] [--name TEXT] [--rate-limit N] [--sql | --worker]
+  motion-lora keys list [--worker] | keys revoke KEY_ID [--worker]
+                   (act on MOTION_LORA_HOME's database directly: how the first admin key is made;
+                   --worker: the local Worker's D1 that \`npm run dev:worker\` keeps there; --sql: an INSERT for a D1 elsewhere)`,
   // Loaded on use: the database client is no cost for every other command.
   run: async ([sub, ...rest]) => (await import("./keys.ts")).keysCommand(sub, rest),
 };

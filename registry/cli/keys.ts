@@ -12,13 +12,21 @@ import type { Db } from "../db/client.ts";
 import { RegistryError } from "../http/errors.ts";
 import { homeDir } from "../node.ts";
 
-const USAGE = "keys create --owner NAME [--scope read,write] [--name TEXT] [--rate-limit N] [--sql] | keys list | keys revoke KEY_ID";
+const USAGE =
+  "keys create --owner NAME [--scope read,write] [--name TEXT] [--rate-limit N] [--sql | --worker] | keys list [--worker] | keys revoke KEY_ID [--worker]";
 
 /** The key to create from `keys create` flags; a usage error names the flag, before the database is opened. */
 function keyToCreate(argv: string[]) {
   const { values } = args(
     argv,
-    { owner: { type: "string" }, scope: { type: "string" }, name: { type: "string" }, "rate-limit": { type: "string" }, sql: { type: "boolean" } },
+    {
+      owner: { type: "string" },
+      scope: { type: "string" },
+      name: { type: "string" },
+      "rate-limit": { type: "string" },
+      sql: { type: "boolean" },
+      worker: { type: "boolean" },
+    },
     false,
   );
   const scopes = (values.scope ?? "read,write").split(",").map((x) => x.trim());
@@ -34,21 +42,24 @@ function keyToCreate(argv: string[]) {
     const i = parsed.error.issues[0]!;
     throw new UsageError(`--${String(i.path[0] ?? "owner").replace("rate_limit_per_minute", "rate-limit")}: ${i.message}`);
   }
-  return { key: parsed.data, json: values.json === true, sql: values.sql === true };
+  if (values.sql && values.worker) throw new UsageError("--sql prints the key for a D1 elsewhere, --worker writes it to the local Worker's D1: choose one");
+  return { key: parsed.data, json: values.json === true, sql: values.sql === true, worker: values.worker === true };
 }
 
 /** `motion-lora keys …`: manages keys in the local registry database (how the first admin key is made). */
 export async function keysCommand(command: string | undefined, argv: string[]): Promise<number> {
   const create = command === "create" ? keyToCreate(argv) : null;
-  if (command === "list") args(argv, {}, false);
-  if (command === "revoke" && !argv[0]) throw new UsageError("keys revoke needs KEY_ID");
-  if (!create && command !== "list" && command !== "revoke") throw new UsageError(`usage: motion-lora ${USAGE}`);
+  const other = command === "list" || command === "revoke" ? args(argv, { worker: { type: "boolean" } }, command === "revoke") : null;
+  if (command === "revoke" && !other?.positionals[0]) throw new UsageError("keys revoke needs KEY_ID");
+  if (!create && !other) throw new UsageError(`usage: motion-lora ${USAGE}`);
   if (create?.sql) return keyAsSql(create.key);
   const home = homeDir();
   mkdirSync(home, { recursive: true });
-  const { db, close } = await openSqlite(join(home, "registry.db"));
+  // --worker: the D1 database `npm run dev:worker` keeps under the same home, not the Node registry's file.
+  const worker = create?.worker ?? other?.values.worker === true;
+  const { db, close } = worker ? await (await import("../worker-local.ts")).openLocalWorkerDb(home) : await openSqlite(join(home, "registry.db"));
   try {
-    return await run(db, command!, create, argv);
+    return await run(db, command!, create, other?.positionals ?? []);
   } catch (e) {
     if (e instanceof RegistryError) {
       console.error(e.message);
@@ -56,7 +67,7 @@ export async function keysCommand(command: string | undefined, argv: string[]): 
     }
     throw e;
   } finally {
-    close();
+    await close();
   }
 }
 

@@ -247,3 +247,12 @@ export const rateBuckets = sqliteTable("rate_buckets", {
   at: integer("at").notNull(),
   taken: integer("taken").notNull(),
 });
+
+/**
+ * Runners that asked for work (`/v1/runner/claim`), one row per runner id: a queued job says how
+ * many are connected. `polling_until` is when its latest long poll ends; rows a day past it are dropped.
+ */
+export const runners = sqliteTable("runners", {
+  id: text("id").primaryKey(),
+  pollingUntil: integer("polling_until").notNull(),
+});

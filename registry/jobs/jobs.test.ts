@@ -194,9 +194,12 @@ describe("jobs and the runner queue", () => {
     assert.equal(now.status, "failed");
     assert.equal(now.error.code, "lease_expired");
     assert.match(now.error.message, /2 attempts/);
+    const polls = () => r.logs.filter((l) => l.route === "/v1/runner/claim");
+    const before = polls().length;
     assert.equal((await claim()).status, 204);
-    const poll = r.logs.findLast((l) => l.route === "/v1/runner/claim");
-    assert.equal(poll?.level, "debug", "an idle long-poll logs at debug level");
+    // Node's log filters by level (registry/cli/log.ts); the Worker leaves debug records out unless LOG_LEVEL=debug.
+    if (r.target === "node") assert.equal(polls().at(-1)?.level, "debug", "an idle long-poll logs at debug level");
+    else assert.equal(polls().length, before, "the Worker does not log an idle long-poll (registry/dev-worker.test.ts waits for a later line)");
     assert.equal(r.logs.findLast((l) => l.route === "/v1/jobs/:id")?.level, "info");
   });
 
@@ -245,7 +248,7 @@ describe("jobs and the runner queue", () => {
     assert.equal((await r.call("POST", `/v1/jobs/${job.id}/cancel`, { token: alice })).status, 200);
   });
 
-  it("streams status, progress and log events over SSE and resumes after Last-Event-ID", async () => {
+  it("streams status and progress events over SSE, one per heartbeat (its log line on the progress event), and resumes after Last-Event-ID", async () => {
     const job = (await tune({ prompt: "a white person on a gray background" })).body;
     const c = await claim();
     const stream = readEvents(r.url, job.id, alice);
@@ -262,22 +265,22 @@ describe("jobs and the runner queue", () => {
     const events = await stream;
     assert.deepEqual(
       events.map((e) => e.event),
-      ["status", "status", "progress", "log", "status"],
+      ["status", "status", "progress", "status"],
     );
     assert.deepEqual(
       events.map((e) => Number(e.id)),
-      [1, 2, 3, 4, 5],
+      [1, 2, 3, 4],
     );
     assert.deepEqual(
       JSON.parse(events[2]!.data).data,
-      { progress: 0.5, stage: "spatial", eta_seconds: 42 },
-      "the runner's estimate rides on the progress event",
+      { progress: 0.5, stage: "spatial", eta_seconds: 42, message: "step 10/20 loss 0.12" },
+      "the runner's estimate and log line ride on the progress event",
     );
-    assert.equal(JSON.parse(events[4]!.data).data.status, "succeeded");
-    const resumed = await readEvents(r.url, job.id, alice, "3");
+    assert.equal(JSON.parse(events[3]!.data).data.status, "succeeded");
+    const resumed = await readEvents(r.url, job.id, alice, "2");
     assert.deepEqual(
       resumed.map((e) => e.id),
-      ["4", "5"],
+      ["3", "4"],
     );
     const other = await fetch(`${r.url}/v1/jobs/${job.id}/events`, { headers: { authorization: `Bearer ${bob}` } });
     assert.equal(other.status, 404);

@@ -135,12 +135,13 @@ export class Leases {
       .where(and(eq(jobs.id, id), eq(jobs.leaseToken, hb.lease_token), eq(jobs.status, "running")))
       .returning();
     if (!row) throw new RegistryError("lease_lost", `this runner no longer holds the lease on job ${id}; drop the work`);
+    const message = hb.message === undefined ? {} : { message: hb.message };
     if (hb.progress !== undefined || hb.stage !== undefined) {
+      // One event per heartbeat, so a watcher hears of each change once: its log line rides along.
       // The estimate rides on the event only: it is stale by the next heartbeat, so the job row keeps none.
       const eta = hb.eta_seconds === undefined ? {} : { eta_seconds: Math.round(hb.eta_seconds) };
-      await this.events.append(id, "progress", { progress: row.progress, stage: row.stage, ...eta }, now);
-    }
-    if (hb.message !== undefined) await this.events.append(id, "log", { message: hb.message }, now);
+      await this.events.append(id, "progress", { progress: row.progress, stage: row.stage, ...eta, ...message }, now);
+    } else if (hb.message !== undefined) await this.events.append(id, "log", message, now);
     return { status: row.status as JobStatus, lease_expires_at: iso(row.leaseExpiresAt!) };
   }
 

@@ -20,6 +20,7 @@ import type { Services } from "../context.ts";
 import { RegistryError } from "../http/errors.ts";
 import { idempotencyKey, param } from "../http/validate.ts";
 import type { Api } from "../openapi/api.ts";
+import { sawRunner, withQueue } from "./queue-position.ts";
 import { toJob } from "./rows.ts";
 
 const JobId = z.string().regex(/^job_[0-9a-z]{26}$/, "is not a job id");
@@ -42,7 +43,8 @@ export function jobRoutes(api: Api, s: Services) {
       const key = idempotencyKey(c);
       if (body.webhook) await s.webhooks.check(body.webhook);
       const { job, replayed } = await s.jobs.creation.create(withOwner(c.get("principal")), body, key);
-      return c.json(job, replayed ? 200 : 201);
+      const [shown] = await withQueue(s.db, [job]);
+      return c.json(shown, replayed ? 200 : 201);
     },
   );
 
@@ -56,7 +58,10 @@ export function jobRoutes(api: Api, s: Services) {
       query: JobListQuery,
       responses: { 200: { description: "a page of jobs", schema: Page(Job) } },
     },
-    async (c, { query }) => c.json(await s.jobs.list(withOwner(c.get("principal")), query)),
+    async (c, { query }) => {
+      const page = await s.jobs.list(withOwner(c.get("principal")), query);
+      return c.json({ ...page, data: await withQueue(s.db, page.data) });
+    },
   );
 
   api.op(
@@ -69,7 +74,7 @@ export function jobRoutes(api: Api, s: Services) {
       params: { id: "job id" },
       responses: { 200: { description: "the job", schema: Job } },
     },
-    async (c) => c.json(toJob(await s.jobs.get(c.get("principal"), param(c, "id", JobId)))),
+    async (c) => c.json((await withQueue(s.db, [toJob(await s.jobs.get(c.get("principal"), param(c, "id", JobId)))]))[0]),
   );
 
   api.op(
@@ -115,6 +120,8 @@ export function jobRoutes(api: Api, s: Services) {
         try {
           let wrote = Date.now();
           let check = true;
+          let queued = false;
+          let queueSent = "";
           while (!abort.signal.aborted) {
             if (check) {
               const events = await s.events.after(id, last);
@@ -127,10 +134,22 @@ export function jobRoutes(api: Api, s: Services) {
               const job = await s.jobs.get(principal, id);
               // A completion still writing its version and event is not the end of the stream yet.
               if (TERMINAL.has(job.status) && !job.completionPending && job.eventSeq <= last) break;
+              queued = job.status === "queued";
             }
-            // Idle, a stream reads nothing: the instance's shared poll wakes it when its job moves on.
-            check = await s.streams.wait(id, last, Math.max(1, KEEPALIVE_MS - (Date.now() - wrote)), abort.signal);
-            if (!check && !abort.signal.aborted && Date.now() - wrote >= KEEPALIVE_MS) {
+            if (queued) {
+              // Not stored (it changes as other jobs start): a status event that repeats the last id, sent when it changes.
+              const queue = s.streams.queueOf(id);
+              if (queue && JSON.stringify(queue) !== queueSent) {
+                queueSent = JSON.stringify(queue);
+                const e = { id: last, type: "status", data: { status: "queued", queue }, created_at: new Date().toISOString() };
+                await stream.writeSSE({ event: "status", data: JSON.stringify(e) });
+                wrote = Date.now();
+              }
+            }
+            // Idle, a stream reads nothing: the instance's shared poll wakes it when its job moves on or its place in line changes.
+            const woke = await s.streams.wait(id, last, Math.max(1, KEEPALIVE_MS - (Date.now() - wrote)), abort.signal);
+            check = woke === true;
+            if (!woke && !abort.signal.aborted && Date.now() - wrote >= KEEPALIVE_MS) {
               await stream.write(": keepalive\n\n");
               wrote = Date.now();
             }
@@ -187,6 +206,7 @@ export function jobRoutes(api: Api, s: Services) {
       responses: { 200: { description: "a claimed job and its lease", schema: Claim }, 204: { description: "no job queued" } },
     },
     async (c, { body }) => {
+      await sawRunner(s.db, body.runner_id, body.wait_seconds * 1000);
       const claim = await s.jobs.leases.claimWaiting(body.runner_id, body.kinds, body.lease_seconds, body.wait_seconds * 1000, c.req.raw.signal);
       return claim ? c.json(claim) : c.body(null, 204);
     },

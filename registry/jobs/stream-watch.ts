@@ -1,14 +1,14 @@
-import { sql } from "drizzle-orm";
+import type { QueueState } from "../../sdk/schema/index.ts";
 import type { Db } from "../db/client.ts";
-import { jobs } from "../db/schema.ts";
 import { RegistryError } from "../http/errors.ts";
 import type { JobEventLog } from "./events.ts";
+import { jobStandings } from "./queue-position.ts";
 
 /** A stream waiting for events of `jobId` after `last`. */
 interface Watcher {
   jobId: string;
   last: number;
-  wake(): void;
+  wake(why?: "queue"): void;
 }
 
 // A poll a Worker canceled mid-query (its request ended) never settles: after this many intervals
@@ -29,6 +29,8 @@ export class StreamWatch {
   private readonly watchers = new Map<string, Set<Watcher>>();
   private readonly openPerKey = new Map<string, number>();
   private lastPollAt = 0;
+  /** Watched queued jobs' place in line and runners connected, as the last poll read them. */
+  private queues = new Map<string, QueueState>();
   private pollingSince: number | null = null;
 
   constructor(
@@ -64,12 +66,12 @@ export class StreamWatch {
    * Resolves true when the job may have events after `last` (appended in this instance, or seen by
    * the shared poll), false after `ms` or on abort.
    */
-  wait(jobId: string, last: number, ms: number, signal?: AbortSignal): Promise<boolean> {
+  wait(jobId: string, last: number, ms: number, signal?: AbortSignal): Promise<boolean | "queue"> {
     return new Promise((resolve) => {
       const deadline = Date.now() + ms;
       let timer: ReturnType<typeof setTimeout> | undefined;
       let settled = false;
-      const finish = (news: boolean) => {
+      const finish = (news: boolean | "queue") => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
@@ -81,7 +83,7 @@ export class StreamWatch {
         resolve(news);
       };
       const aborted = () => finish(false);
-      const watcher: Watcher = { jobId, last, wake: () => finish(true) };
+      const watcher: Watcher = { jobId, last, wake: (why) => finish(why ?? true) };
       const unsubscribe = this.events.subscribe(jobId, watcher.wake);
       const tick = async () => {
         if (Date.now() >= deadline) return finish(false);
@@ -99,6 +101,11 @@ export class StreamWatch {
       if (signal?.aborted) return finish(false);
       timer = setTimeout(tick, Math.max(1, Math.min(deadline, this.nextCheck()) - Date.now()));
     });
+  }
+
+  /** A watched queued job's place in line and the runners connected, as the shared poll last read them; null when not known or not queued. */
+  queueOf(jobId: string): QueueState | null {
+    return this.queues.get(jobId) ?? null;
   }
 
   /**
@@ -122,13 +129,16 @@ export class StreamWatch {
     try {
       const ids = [...this.watchers.keys()];
       if (ids.length === 0) return;
-      // One bound parameter whatever the count (D1 allows 100 a query; a string may hold ~60,000 ids).
-      const rows = await this.db
-        .select({ id: jobs.id, eventSeq: jobs.eventSeq })
-        .from(jobs)
-        .where(sql`${jobs.id} in (select value from json_each(${JSON.stringify(ids)}))`);
-      for (const row of rows) {
-        for (const w of [...(this.watchers.get(row.id) ?? [])]) if (row.eventSeq > w.last) w.wake();
+      // One query: the event counters, and where the queued ones stand (a place in line changes with no event of the job's own).
+      const standings = await jobStandings(this.db, ids);
+      const before = this.queues;
+      this.queues = new Map([...standings].flatMap(([id, st]) => (st.queue ? [[id, st.queue] as const] : [])));
+      for (const [id, st] of standings) {
+        const moved = JSON.stringify(st.queue ?? null) !== JSON.stringify(before.get(id) ?? null);
+        for (const w of [...(this.watchers.get(id) ?? [])]) {
+          if (st.eventSeq > w.last) w.wake();
+          else if (moved) w.wake("queue");
+        }
       }
     } finally {
       if (this.pollingSince === started) this.pollingSince = null;

@@ -1,11 +1,11 @@
 import { writeFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { MotionLoraError } from "../client/errors.ts";
-import { nextProgress, type JobProgress } from "../client/client.ts";
+import { nextProgress, startProgress, type JobProgress } from "../client/client.ts";
 import { RecipeName, TuneOptions, type Job, type JobEvent } from "../schema/index.ts";
 import { category, client } from "./catalog.ts";
 import { args, intFlag, out, UsageError, type Command } from "./command.ts";
-import { progressBar } from "./progress.ts";
+import { progressBar, queueLine } from "./progress.ts";
 import { describeFit, type FitOptions, fitReport } from "../video/fit.ts";
 import { fitClip, MODEL_CLIP } from "../video/frames.ts";
 
@@ -101,7 +101,7 @@ const tune: Command = {
     if (values.output) await outputOk(checkVideoOutput, values.output);
     const c = await client(values);
     const video = await readVideoFile(clipPath, fit);
-    const bar = progressBar(`tune ${basename(clipPath)}`);
+    const bar = progressBar(`tune ${basename(clipPath)}`, process.stderr, c.http.baseUrl);
     const v = await c
       .tune({
         video,
@@ -153,7 +153,7 @@ const generate: Command = {
     const { checkVideoOutput, writeVideoFile } = await import("../node.ts");
     await outputOk(checkVideoOutput, values.output);
     const c = await client(values);
-    const bar = progressBar("generate");
+    const bar = progressBar("generate", process.stderr, c.http.baseUrl);
     const r = await c.generate({ prompt: values.prompt, loras, options, onProgress: (p) => bar.update(p), signal: interrupt() }).finally(() => bar.done());
     await writeVideoFile(values.output, r.frames);
     out(
@@ -182,7 +182,7 @@ const jobs: Command = {
         if (list.length >= limit) break;
       }
       const line = (j: Job) =>
-        `${j.id}  ${j.kind.padEnd(8)} ${j.status.padEnd(9)} ${(j.progress * 100).toFixed(0).padStart(3)}%  ${j.created_at}${j.error ? `  ${j.error.code}: ${j.error.message}` : ""}`;
+        `${j.id}  ${j.kind.padEnd(8)} ${j.status.padEnd(9)} ${(j.progress * 100).toFixed(0).padStart(3)}%  ${j.created_at}${j.error ? `  ${j.error.code}: ${j.error.message}` : ""}${j.queue ? `  ${queueLine(j.queue)}` : ""}`;
       out(values.json, list, list.map(line).join("\n") || "no jobs");
       return 0;
     }
@@ -199,9 +199,10 @@ const jobs: Command = {
       return 0;
     }
     if (sub === "watch") {
-      const bar = progressBar(id);
+      const bar = progressBar(id, process.stderr, c.http.baseUrl);
       const first = await c.jobs.get(id);
-      let state: JobProgress = { status: first.status, stage: first.stage, progress: first.progress, message: null, etaSeconds: null };
+      let state: JobProgress = startProgress(first);
+      bar.update(state);
       const onEvent = (e: JobEvent) => {
         state = nextProgress(state, e);
         bar.update(state);

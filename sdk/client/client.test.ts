@@ -5,6 +5,8 @@ import { after, before, describe, it } from "node:test";
 import { loraFile } from "../../test/helpers/lora-file.ts";
 import { startTestRegistry, type TestRegistry } from "../../test/helpers/registry.ts";
 import { defaultConfig } from "../../registry/config.ts";
+import { runners } from "../../registry/db/schema.ts";
+import { encodeClipPng } from "../video/frames.ts";
 import { MotionLora, nextProgress, type JobProgress } from "./client.ts";
 import type { FitReport } from "../video/fit.ts";
 import { sha256Hex } from "./digest.ts";
@@ -142,7 +144,9 @@ describe("SDK client against a real registry", () => {
       });
       const done = await waiting;
       assert.equal(done.status, "succeeded");
-      if (!breakStream) assert.deepEqual(events, ["status:queued", "status:running", "progress:sampling", "status:succeeded"]);
+      // A stream that opens while the job waits may also hear its place in line (another status:queued).
+      const told = events.filter((e, i) => e !== events[i - 1]);
+      if (!breakStream) assert.deepEqual(told, ["status:queued", "status:running", "progress:sampling", "status:succeeded"]);
       else assert.ok(events.length >= 1, "polling reports progress");
     }
   });
@@ -193,6 +197,72 @@ describe("SDK client against a real registry", () => {
   });
 });
 
+describe("a job's progress as onProgress reports it, against a real registry", () => {
+  it("says where a queued job stands and whether a runner is connected, then reports each change once, never going back", async () => {
+    const runnerKey = await reg.key("progress-runner", ["runner"]);
+    const runner = new MotionLora({ baseUrl: reg.url, apiKey: runnerKey });
+    // Earlier tests' jobs would stand in line ahead: give them to a runner and fail them.
+    for (let c = await runner.runner.claim({ runner_id: "drain" }); c; c = await runner.runner.claim({ runner_id: "drain" }))
+      await runner.runner.fail(c.job.id, { lease_token: c.lease_token, error: { code: "runner_error", message: "drained" } });
+    await reg.services.db.delete(runners);
+    const carol = new MotionLora({ baseUrl: reg.url, apiKey: await reg.key("carol") });
+    const dave = new MotionLora({ baseUrl: reg.url, apiKey: await reg.key("dave") });
+    const seen: JobProgress[] = [];
+    const until = async (what: string, ok: (p: JobProgress) => boolean) => {
+      for (let i = 0; i < 100 && !seen.some(ok); i++) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(seen.some(ok), `${what}; saw ${JSON.stringify(seen)}`);
+    };
+    const generating = carol.generate({ prompt: "a red circle on a navy background", options: { steps: 2 }, onProgress: (p) => seen.push(p) });
+    await until("carol's job is first in line, with no runner", (p) => p.queue?.position === 1 && p.queue.runners === 0);
+    const other = await dave.jobs.create({ kind: "generate", input: { prompt: "a blue star on a navy background" } });
+    assert.deepEqual(other.queue, { position: 2, runners: 0 }, "dave's job waits behind carol's");
+    assert.deepEqual((await dave.jobs.get(other.id)).queue, { position: 2, runners: 0 });
+
+    // A runner asks for work it cannot take (tunes only): it is connected, and the waiting job hears so.
+    assert.equal(await runner.runner.claim({ runner_id: "r-progress", kinds: ["tune"] }), null);
+    await until("a runner connected", (p) => p.queue?.runners === 1);
+    const claim = (await runner.runner.claim({ runner_id: "r-progress", kinds: ["generate"] }))!;
+    assert.equal(claim.job.owner, "carol", "the oldest job, carol's, is claimed first");
+    assert.deepEqual((await dave.jobs.get(other.id)).queue, { position: 1, runners: 1 });
+    const beat = (progress: number, step: number) =>
+      runner.runner.heartbeat(claim.job.id, {
+        lease_token: claim.lease_token,
+        progress,
+        stage: "sampling",
+        message: `sampling ${step}/4`,
+        eta_seconds: 4 - step,
+      });
+    await beat(0.5, 2);
+    await beat(0.25, 1); // a late or re-estimated report: lower than one already seen
+    await beat(0.5, 2); // a repeat
+    await beat(0.75, 3);
+    const frames = { width: 32, height: 32, count: 16, rgb: new Uint8Array(16 * 32 * 32 * 3) };
+    const video = await runner.blobs.upload(await encodeClipPng(frames), "video");
+    await runner.runner.complete(claim.job.id, {
+      lease_token: claim.lease_token,
+      result: { video_sha256: video.sha256, blobs: [{ sha256: video.sha256, kind: "video" }] },
+    });
+    await generating;
+
+    const running = seen.filter((p) => p.status !== "queued");
+    assert.deepEqual(
+      running.map((p) => [p.status, p.progress, p.etaSeconds, p.message]),
+      [
+        ["running", 0, null, null],
+        ["running", 0.5, 2, "sampling 2/4"],
+        ["running", 0.5, 3, "sampling 1/4"],
+        ["running", 0.5, 2, "sampling 2/4"],
+        ["running", 0.75, 1, "sampling 3/4"],
+        ["succeeded", 1, null, null],
+      ],
+      "one call per heartbeat (its log line and ETA on it), the bar never back",
+    );
+    for (let i = 1; i < seen.length; i++) assert.notDeepEqual(seen[i], seen[i - 1], `call ${i} repeats call ${i - 1}`);
+    assert.ok(running.every((p) => p.queue === null));
+    await dave.jobs.cancel(other.id);
+  });
+});
+
 describe("a job's progress from its events", () => {
   it("tune tells onFit what the model will see before any upload, fitted as asked, and stops there when onFit throws", async () => {
     // 48×24, 40 frames: pad keeps the whole picture; the span is 1 s to 3 s at the assumed 8 fps.
@@ -222,10 +292,10 @@ describe("a job's progress from its events", () => {
   });
 
   it("keeps the runner's ETA only as fresh as the progress event that carried it", () => {
-    let p: JobProgress = { status: "queued", stage: null, progress: 0, message: null, etaSeconds: null };
+    let p: JobProgress = { status: "queued", stage: null, progress: 0, message: null, etaSeconds: null, queue: null };
     p = nextProgress(p, { type: "status", data: { status: "running" } });
     p = nextProgress(p, { type: "progress", data: { progress: 0.3, stage: "temporal", eta_seconds: 40 } });
-    assert.deepEqual(p, { status: "running", stage: "temporal", progress: 0.3, message: null, etaSeconds: 40 });
+    assert.deepEqual(p, { status: "running", stage: "temporal", progress: 0.3, message: null, etaSeconds: 40, queue: null });
     p = nextProgress(p, { type: "log", data: { message: "temporal 10/20" } });
     assert.equal(p.etaSeconds, 40, "a log line keeps it");
     p = nextProgress(p, { type: "progress", data: { progress: 0.96, stage: "upload" } });

@@ -8,6 +8,7 @@ import {
   type JobEvent,
   type LoraCreate,
   type LoraVersion,
+  QueueState,
   type TuneInput,
   type WebhookEvent,
 } from "../schema/index.ts";
@@ -30,6 +31,8 @@ export interface JobProgress {
   message: string | null;
   /** The runner's estimate of the seconds left in the whole job; null before it has one, or once it is done. */
   etaSeconds: number | null;
+  /** While queued: the job's place in line (1: next) and the runners connected (0: none will run it until one starts); null otherwise. */
+  queue: QueueState | null;
 }
 
 interface Followed {
@@ -153,26 +156,42 @@ export class MotionLora {
   }
 
   private follow(job: Job, p: Followed): Promise<Job> {
-    let state: JobProgress = { status: job.status, stage: job.stage, progress: job.progress, message: null, etaSeconds: null };
+    let state = startProgress(job);
+    let shown = JSON.stringify(state);
+    p.onProgress?.(state);
     const onEvent = (e: JobEvent) => {
       state = nextProgress(state, e);
-      p.onProgress?.(state);
+      // One call per change: an event that changes nothing a watcher sees (a repeat, a late report) is not passed on.
+      const now = JSON.stringify(state);
+      if (now !== shown) p.onProgress?.(state);
+      shown = now;
     };
     return this.jobs.wait(job.id, { onEvent, ...sig(p) });
   }
 }
 
-/** A job's progress after one of its events (status, progress or log), as `onProgress` reports it. */
+/** A job's progress as it stands, before any event. */
+export function startProgress(job: Job): JobProgress {
+  return { status: job.status, stage: job.stage, progress: job.progress, message: null, etaSeconds: null, queue: job.queue ?? null };
+}
+
+/**
+ * A job's progress after one of its events (status, progress or log), as `onProgress` reports it.
+ * Progress only grows: a report older or lower than one already seen never moves it back.
+ */
 export function nextProgress(prev: JobProgress, e: Pick<JobEvent, "type" | "data">): JobProgress {
   const d = e.data as Record<string, unknown>;
   const status = e.type === "status" ? String(d.status) : prev.status;
+  const reported = typeof d.progress === "number" ? d.progress : status === "succeeded" ? 1 : prev.progress;
+  const queue = QueueState.safeParse(d.queue);
   return {
     status,
     stage: typeof d.stage === "string" ? d.stage : prev.stage,
-    progress: typeof d.progress === "number" ? d.progress : status === "succeeded" ? 1 : prev.progress,
+    progress: Math.max(prev.progress, Math.min(1, reported)),
     message: typeof d.message === "string" ? d.message : e.type === "status" ? null : prev.message,
     // An estimate is only as fresh as the progress event that carried it.
     etaSeconds: e.type === "progress" ? (typeof d.eta_seconds === "number" ? d.eta_seconds : null) : e.type === "status" ? null : prev.etaSeconds,
+    queue: status !== "queued" ? null : queue.success ? queue.data : prev.queue,
   };
 }
 

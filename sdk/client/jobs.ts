@@ -91,8 +91,10 @@ export class Jobs {
         }
         const job = await this.get(id, signal ? { signal } : {});
         if (TERMINAL.has(job.status)) return finished(job);
-        if (streamFailures >= 3 && opts.onEvent)
-          opts.onEvent({ id: last, type: "progress", data: { progress: job.progress, stage: job.stage }, created_at: job.updated_at });
+        if (streamFailures >= 3 && opts.onEvent) {
+          const data = job.status === "queued" ? { status: "queued", ...(job.queue && { queue: job.queue }) } : { progress: job.progress, stage: job.stage };
+          opts.onEvent({ id: last, type: job.status === "queued" ? "status" : "progress", data, created_at: job.updated_at });
+        }
       }
     } finally {
       signal?.removeEventListener("abort", onAbort);

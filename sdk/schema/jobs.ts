@@ -226,6 +226,21 @@ export const GenerateResult = z.strictObject({
 });
 export type GenerateResult = z.infer<typeof GenerateResult>;
 
+/** Where a queued job stands, as fal's IN_QUEUE with its position: its place in line and whether anything will run it. */
+export const QueueState = z.object({
+  position: z
+    .number()
+    .int()
+    .min(1)
+    .describe("1: the next job a runner claims. Owners take turns (each owner's oldest job first), so beyond the next round it is an estimate"),
+  runners: z
+    .number()
+    .int()
+    .min(0)
+    .describe("runners connected now (asked for work in the last 15 s or holding a lease); 0: the job waits until one is started (`motion-lora runner start`)"),
+});
+export type QueueState = z.infer<typeof QueueState>;
+
 export const Job = z.object({
   id: z.string(),
   kind: JobKind,
@@ -240,6 +255,7 @@ export const Job = z.object({
   attempts: z.number().int(),
   max_attempts: z.number().int(),
   version_id: z.string().nullable().describe("for a succeeded tune job, the LoRA version it published"),
+  queue: QueueState.nullable().optional().describe("while the job is queued: its place in line and the runners connected; null otherwise"),
   webhook: z.string().nullable(),
   webhook_events_filter: z.array(WebhookEvent),
   created_at: Timestamp,

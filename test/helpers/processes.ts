@@ -14,7 +14,12 @@ export interface Proc {
 
 /** Runs the motion-lora CLI as a real child process, collecting its output lines. */
 export function cli(args: string[], env: Record<string, string> = {}): Proc {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  return node([BIN, ...args], env);
+}
+
+/** Runs node with `args` (a script and its arguments) as a real child process, collecting its output lines. */
+export function node(args: string[], env: Record<string, string> = {}): Proc {
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   const lines: string[] = [];
   const waiters: { re: RegExp; ok: (l: string) => void }[] = [];
   const onData = (b: Buffer) => {

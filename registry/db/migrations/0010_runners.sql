@@ -1,0 +1,4 @@
+CREATE TABLE `runners` (
+	`id` text PRIMARY KEY NOT NULL,
+	`polling_until` integer NOT NULL
+);
