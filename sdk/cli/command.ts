@@ -20,7 +20,11 @@ export class UsageError extends Error {
 const COMMON = { registry: { type: "string" }, token: { type: "string" }, json: { type: "boolean" } } as const;
 
 /** Parses flags (plus --registry, --token, --json), turning parse failures into usage errors. */
-export function args<O extends ParseArgsConfig["options"]>(argv: string[], options: O, positionals = true) {
+export function args<O extends ParseArgsConfig["options"]>(
+  argv: string[],
+  options: O,
+  positionals = true,
+): ReturnType<typeof parseArgs<{ args: string[]; options: typeof COMMON & O; allowPositionals: boolean }>> {
   try {
     return parseArgs({ args: argv, options: { ...COMMON, ...options }, allowPositionals: positionals });
   } catch (e) {
