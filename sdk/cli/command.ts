@@ -8,6 +8,8 @@ export interface Command {
   name: string;
   /** Its lines of the help text, already indented like the others. */
   usage: string;
+  /** What `COMMAND --help` adds below the usage: what it does, then each flag on its own line. */
+  help?: string;
   /** Runs with the words after the command's name; resolves with the exit code. */
   run(argv: string[]): Promise<number>;
 }
