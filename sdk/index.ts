@@ -1,5 +1,5 @@
 // The SDK's public surface: fetch-only, so it runs in Node ≥ 20, browsers, Deno and Workers.
-export { MotionLora, type GenerateParams, type Generated, type JobProgress, type TuneParams } from "./client/client.ts";
+export { MotionLora, type GenerateLora, type GenerateParams, type Generated, type JobProgress, type TuneParams } from "./client/client.ts";
 export * from "./client/errors.ts";
 export type { ClientOptions } from "./client/http.ts";
 export { sha256Hex } from "./client/digest.ts";

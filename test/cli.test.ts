@@ -5,9 +5,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnSync, spawn } from "node:child_process";
 import { after, before, describe, it } from "node:test";
-import { FfmpegMissingError, readVideoFile } from "../sdk/node.ts";
+import { runnerCommands } from "../gpu-runner/runner/cli.ts";
+import { clientCommands } from "../sdk/cli/main.ts";
+import { decodeGif, FfmpegMissingError, readVideoFile } from "../sdk/node.ts";
 import { loraFile } from "./helpers/lora-file.ts";
-import { cli } from "./helpers/processes.ts";
+import { cli, type Proc } from "./helpers/processes.ts";
 import { startTestRegistry, type TestRegistry } from "./helpers/registry.ts";
 
 const hasFfmpeg = spawnSync("ffmpeg", ["-version"]).status === 0 && spawnSync("ffprobe", ["-version"]).status === 0;
@@ -244,6 +246,90 @@ describe("motion-lora CLI", () => {
     const part = fitReport(await readVideoFile(join(dir, "long.mp4"), span), { frames: 16, size: 32 }, span);
     assert.deepEqual(part.span, { start: 5, end: 7 });
     assert.equal(part.framesKept[0], 150);
+  });
+
+  it("tune -o saves the LoRA's sample on a new prompt, --reference-out what the model saw: two different clips", async () => {
+    const runnerToken = await reg.key("tune-runner", ["runner"]);
+    const tokenFile = join(dir, "runner.token");
+    await writeFile(tokenFile, `${runnerToken}\n`, { mode: 0o600 });
+    const runner: Proc = cli(["runner", "start", "--registry", reg.url, "--token-file", tokenFile, "--cache", join(dir, "runner-cache")], {
+      MOTION_LORA_TOKEN: "",
+    });
+    try {
+      const sample = join(dir, "sample.gif");
+      const reference = join(dir, "reference.png");
+      const tune = await run([
+        "tune",
+        "examples/clips/single-object-1.gif",
+        "--prompt",
+        "a white diamond on a striped black background",
+        "--lora",
+        "alice/outputs",
+        "--spatial-steps",
+        "2",
+        "--temporal-steps",
+        "4",
+        "--sample-steps",
+        "2",
+        "-o",
+        sample,
+        "--reference-out",
+        reference,
+        "--registry",
+        reg.url,
+        "--token",
+        token,
+      ]);
+      assert.equal(tune.code, 0, `${tune.out}\nrunner:\n${runner.lines.slice(-10).join("\n")}`);
+      const v = (await reg.call("GET", "/v1/loras/alice/outputs/versions/1", { token })).body;
+      assert.equal(v.samples.length, 1, "the runner made a sample on a new prompt");
+      assert.match(tune.out, new RegExp(`sample "${v.samples[0].prompt}" → .*sample\\.gif`));
+      assert.match(tune.out, /what the model saw → .*reference\.png/);
+      const media = async (sha: string) => new Uint8Array(await (await fetch(`${reg.url}/media/${sha}`)).arrayBuffer());
+      assert.deepEqual(new Uint8Array(await readFile(sample)), await media(v.samples[0].preview_sha256), "-o is the sample, byte for byte");
+      const saw = await readVideoFile(reference);
+      const preview = decodeGif(await media(v.preview_sha256));
+      assert.equal(saw.count, 16);
+      assert.deepEqual(saw.rgb, preview.rgb, "--reference-out is the version's preview: the reference as the model saw it");
+      assert.notDeepEqual((await readVideoFile(sample)).rgb, saw.rgb, "two different clips");
+      assert.doesNotMatch(runner.lines.join("\n"), /warning: --token/, "a token file gives no warning");
+    } finally {
+      runner.child.kill("SIGTERM");
+      await runner.exited;
+    }
+  });
+
+  it("refuses a file that is not a clip with a usage error (exit 2) that says what a clip is, before any upload", async () => {
+    const text = join(dir, "notes.txt");
+    await writeFile(text, "not a video\n");
+    const blobsBefore = (await reg.call("GET", "/v1/jobs", { token })).body.data.length;
+    const r = await run(["tune", text, "--prompt", "a red circle on a black background", "--lora", "alice/x", "--registry", reg.url, "--token", token]);
+    assert.equal(r.code, 2, r.out);
+    assert.match(r.out, /cannot read .*notes\.txt as a clip \(unrecognised video format\); CLIP must be an animated GIF/);
+    assert.doesNotMatch(r.out, /readVideoFile|Node helper|at .*\.ts:/, "no SDK internals");
+    assert.equal((await reg.call("GET", "/v1/jobs", { token })).body.data.length, blobsBefore);
+  });
+
+  it("each command's --help explains every flag its usage names, one line each", async () => {
+    for (const c of [...clientCommands, ...runnerCommands]) {
+      assert.ok(c.help, `${c.name} has a help text`);
+      const flags = new Set([...c.usage.matchAll(/(?<![\w-])--?[a-z][a-z-]*/g)].map((m) => m[0]));
+      for (const flag of flags) assert.match(c.help!, new RegExp(`^ +(-\\w, )?${flag}\\b`, "m"), `${c.name} --help explains ${flag}`);
+    }
+    const help = await run(["tune", "--help"]);
+    assert.match(help.out, /^ +--reference-out FILE +saves what the model saw/m);
+    assert.match(help.out, /^ +-o, --output FILE +saves that sample/m);
+  });
+
+  it("runner start warns that --token shows the key in ps, and takes it from --token-file or MOTION_LORA_TOKEN", async () => {
+    const r = await run(["runner", "start", "--registry", reg.url, "--token", "mlk_x", "--provider", "nope"]);
+    assert.equal(r.code, 2);
+    assert.match(r.out, /warning: --token shows the key to anyone who can list processes \(ps\); use MOTION_LORA_TOKEN or --token-file FILE/);
+    const empty = join(dir, "empty.token");
+    await writeFile(empty, "\n");
+    const e = await run(["runner", "start", "--registry", reg.url, "--token-file", empty]);
+    assert.equal(e.code, 2);
+    assert.match(e.out, /--token-file .*empty\.token is empty/);
   });
 
   it("names the missing tool when MP4 needs ffmpeg", async () => {

@@ -1,8 +1,9 @@
-// The SDK as an app developer gets it: `npm pack` of this workspace installed into a fresh project,
-// typechecked under a standard NodeNext tsconfig (no skipLibCheck), run with plain node against a
-// real registry and runner, and bundled for browsers (size checked, run in headless Chromium).
+// The SDK as an app developer gets it: `npm pack` of this workspace installed into a fresh
+// `npm init -y` project, its `motion-lora` command run from another folder, the README's snippet
+// typechecked under a standard NodeNext tsconfig (no skipLibCheck) and run as written with plain node
+// against a real registry and runner, and bundled for browsers (size checked, run in headless Chromium).
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,6 +18,14 @@ import { cli, type Proc } from "./helpers/processes.ts";
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const TSC = join(ROOT, "node_modules/.bin/tsc");
+/**
+ * The snippets a new user copies (file, the heading above it, where it is compiled from). The guide's
+ * is run as written; the README's is to be the same text (its promises are edited by the lead).
+ */
+const SNIPPETS = [
+  ["README.md", "SDK", "readme.ts"],
+  ["docs/sdk.md", "Use", "guide.ts"],
+] as const;
 /** The browser bundle budget the package promises (issue 14). */
 const BROWSER_GZIP_BUDGET = 60 * 1024;
 
@@ -26,6 +35,10 @@ let tarball = "";
 let registry: Proc;
 let url = "";
 let token = "";
+/** Where the installed CLI's `login` saves, and the snippet's `new MotionLora()` reads. */
+let config = "";
+/** The installed package's `motion-lora` command. */
+let bin = "";
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), "motion-lora-package-"));
@@ -36,8 +49,12 @@ before(async () => {
     filename: string;
   }[];
   tarball = join(dir, packed[0]!.filename);
-  await writeFile(join(app, "package.json"), JSON.stringify({ name: "an-app", private: true, type: "module" }));
+  // What the docs tell a new user: a fresh project, made ESM.
+  await run("npm", ["init", "-y"], { cwd: app });
+  await run("npm", ["pkg", "set", "type=module"], { cwd: app });
   await run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", tarball, "@types/node@^20.19.0"], { cwd: app });
+  bin = join(app, "node_modules/.bin/motion-lora");
+  config = join(dir, "config");
 
   const home = join(dir, "registry");
   const key = cli(["keys", "create", "--owner", "alice", "--json"], { MOTION_LORA_HOME: home });
@@ -64,19 +81,43 @@ describe("the SDK package", () => {
       [],
       "nothing but dist, package.json and README",
     );
-    assert.ok(!files.some((f) => f.includes("test") || f.includes("/cli/")), "no tests, no CLI");
+    assert.ok(!files.some((f) => f.includes("test")), "no tests");
+    assert.ok(files.includes("package/dist/cli/bin.js"), "the client CLI");
+    assert.ok(!files.some((f) => f.startsWith("package/dist/cli/") && /registry|runner/.test(f)), "no registry or runner commands");
     const pkg = JSON.parse(await readFile(join(app, "node_modules/@motion-lora/sdk/package.json"), "utf8"));
+    assert.deepEqual(pkg.bin, { "motion-lora": "dist/cli/bin.js" });
     assert.deepEqual(Object.keys(pkg.dependencies), ["zod"]);
     for (const s of ["preinstall", "install", "postinstall"]) assert.equal(pkg.scripts?.[s], undefined, s);
     const js = await readFile(join(app, "node_modules/@motion-lora/sdk/dist/index.js"), "utf8");
     assert.doesNotMatch(js, /from "\.[^"]*\.ts"/, "relative imports point at .js");
   });
 
-  it("typechecks the README's snippet and an app under a standard NodeNext tsconfig, without skipLibCheck", async () => {
-    const readme = await readFile(join(ROOT, "README.md"), "utf8");
-    const snippet = /## SDK\n[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)?.[1];
-    assert.ok(snippet?.includes('from "@motion-lora/sdk"'), "the README's SDK snippet imports the package");
-    await writeFile(join(app, "readme.ts"), snippet!);
+  it("installs a motion-lora command that runs from any folder: --help, login, vocab and search against the registry", async () => {
+    const elsewhere = await mkdtemp(join(tmpdir(), "motion-lora-elsewhere-"));
+    const env = { ...process.env, XDG_CONFIG_HOME: config, MOTION_LORA_REGISTRY: "", MOTION_LORA_TOKEN: "" };
+    const motionLora = (args: string[]) => run(bin, args, { cwd: elsewhere, env, timeout: 30_000 });
+    try {
+      const help = await motionLora(["--help"]);
+      assert.match(help.stdout, /motion-lora tune CLIP/);
+      assert.doesNotMatch(help.stdout, /registry start|runner start|keys create/, "the client's commands only");
+      assert.equal((await motionLora(["--version"])).stdout.trim(), JSON.parse(await readFile(join(ROOT, "sdk/package.json"), "utf8")).version);
+      const login = await motionLora(["login", "--registry", url, "--token", token]);
+      assert.match(login.stdout, /logged in to .* as 'alice'/);
+      const vocab = await motionLora(["vocab"]);
+      assert.match(vocab.stdout, /background colours: black, gray/);
+      const search = JSON.parse((await motionLora(["search", "--json"])).stdout);
+      assert.ok(Array.isArray(search.data));
+    } finally {
+      await rm(elsewhere, { recursive: true, force: true });
+    }
+  });
+
+  it("typechecks the README's and the SDK guide's snippets and an app under a standard NodeNext tsconfig, without skipLibCheck", async () => {
+    for (const [file, heading, out] of SNIPPETS) {
+      const snippet = new RegExp(`## ${heading}\\n[\\s\\S]*?\`\`\`ts\\n([\\s\\S]*?)\`\`\``).exec(await readFile(join(ROOT, file), "utf8"))?.[1];
+      assert.ok(snippet?.includes('from "@motion-lora/sdk"'), `${file}'s snippet imports the package`);
+      await writeFile(join(app, out), snippet!);
+    }
     await writeFile(join(app, "app.ts"), APP);
     await writeFile(
       join(app, "tsconfig.json"),
@@ -84,6 +125,34 @@ describe("the SDK package", () => {
     );
     const tsc = await run(TSC, ["-p", "."], { cwd: app }).catch((e: { stdout: string }) => ({ stdout: e.stdout, failed: true }));
     assert.ok(!("failed" in tsc), tsc.stdout);
+  });
+
+  it("runs the SDK guide's snippet (the README's, once merged) as written: it finds the CLI's login, tunes on a real runner, and Ctrl-C cancels the job", async () => {
+    // Compiled by the typecheck case; clip.gif is the file the snippet names.
+    await copyFile(join(ROOT, "examples/clips/single-object-1.gif"), join(app, "clip.gif"));
+    const child = spawn(process.execPath, ["out/guide.js"], {
+      cwd: app,
+      env: { ...process.env, XDG_CONFIG_HOME: config, MOTION_LORA_REGISTRY: "", MOTION_LORA_TOKEN: "" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (b: Buffer) => (output += b));
+    child.stderr.on("data", (b: Buffer) => (output += b));
+    const exited = new Promise<number | null>((ok) => child.on("exit", (code) => ok(code)));
+    // Running: the runner claimed it, so the login was found (no 401) and the upload and job went through.
+    let job: { id: string; status: string } | undefined;
+    for (let i = 0; i < 600 && job?.status !== "running"; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const jobs = (await fetch(`${url}/v1/jobs`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.json())) as { data: (typeof job)[] };
+      job = jobs.data[0];
+      if (child.exitCode !== null) break;
+    }
+    assert.equal(job?.status, "running", output);
+    child.kill("SIGINT");
+    assert.notEqual(await exited, 0, "the aborted tune rejects");
+    const after = (await fetch(`${url}/v1/jobs/${job!.id}`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.json())) as { status: string };
+    assert.equal(after.status, "canceled", "the snippet's AbortSignal canceled the job on the registry before it exited");
+    assert.match(output, /^\S+ [\d.]+$/m, "onProgress printed");
   });
 
   it("runs with plain node against a registry: tunes, generates, lists, and throws typed errors", async () => {
@@ -148,7 +217,7 @@ const version = await client.tune({
 });
 const clip = await client.generate({
   prompt: "a red circle on a gradient navy background",
-  loras: [{ ref: \`\${version.owner}/\${version.name}@\${version.version}\` }],
+  loras: [{ version }],
   options: { steps: 3, seed: 1 },
 });
 await writeVideoFile("out.gif", clip.frames);

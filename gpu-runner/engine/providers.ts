@@ -17,7 +17,7 @@ export class ProviderError extends RunnerError {
       "provider_unavailable",
       `the '${provider}' execution provider could not start (${String((cause as Error)?.message ?? cause).split("\n")[0]}); ` +
         (provider === "cuda"
-          ? "install onnxruntime-node's CUDA 12 binaries (npm install --onnxruntime-node-install=cuda12) or use --provider cpu"
+          ? "install onnxruntime-node's CUDA 12 binaries (ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node) or use --provider cpu"
           : provider === "webgpu"
             ? "it needs a Vulkan loader and a GPU driver; use --provider cpu"
             : "reinstall onnxruntime-node"),

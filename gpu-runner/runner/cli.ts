@@ -1,11 +1,22 @@
+import { readFile } from "node:fs/promises";
 import { args, intFlag, UsageError, type Command } from "../../sdk/cli/command.ts";
 import { resolveConfig } from "../../sdk/cli/config.ts";
 import { ENGINE_KINDS, PROVIDERS, type EngineKind, type Provider } from "../engine/config.ts";
 
 const runner: Command = {
   name: "runner",
-  usage: `  motion-lora runner start --registry URL --token TOKEN [--engine onnx|torch|auto] [--provider cpu|webgpu|cuda]
+  usage: `  motion-lora runner start --registry URL [--token-file FILE] [--engine onnx|torch|auto] [--provider cpu|webgpu|cuda]
                    [--concurrency N] [--idle-exit SECONDS] [--lease-seconds N] [--cache DIR]`,
+  help: `Claims jobs from a registry and runs them until stopped (SIGTERM hands the running job back).
+  --registry URL         the registry (or MOTION_LORA_REGISTRY)
+  --token-file FILE      a file holding a key with the 'runner' scope; or MOTION_LORA_TOKEN. (--token
+                         works too but shows the key to anyone who can list processes, so it warns)
+  --engine E             onnx (the default), torch (a PyTorch worker) or auto (torch where it sees CUDA)
+  --provider P           ONNX Runtime's device: cpu, webgpu or cuda
+  --concurrency N        jobs at once
+  --idle-exit SECONDS    exits after this long without work
+  --lease-seconds N      how long a claim lasts without a heartbeat
+  --cache DIR            where inputs are cached by sha256`,
   async run(argv) {
     const [sub, ...rest] = argv;
     if (sub !== "start") throw new UsageError(sub === undefined ? "runner needs a subcommand: start" : `unknown runner command '${sub}'; try 'runner start'`);
@@ -18,11 +29,16 @@ const runner: Command = {
         cache: { type: "string" },
         "lease-seconds": { type: "string" },
         engine: { type: "string" },
+        "token-file": { type: "string" },
       },
       false,
     );
-    const cfg = await resolveConfig(values);
-    if (!cfg.token) throw new UsageError("runner start needs --token (a key with the 'runner' scope)");
+    if (values.token !== undefined)
+      console.error("warning: --token shows the key to anyone who can list processes (ps); use MOTION_LORA_TOKEN or --token-file FILE");
+    const fromFile = values["token-file"] === undefined ? undefined : (await readFile(values["token-file"], "utf8")).trim();
+    if (fromFile === "") throw new UsageError(`--token-file ${values["token-file"]} is empty; put the runner key in it`);
+    const cfg = await resolveConfig({ ...values, ...(fromFile !== undefined && { token: fromFile }) });
+    if (!cfg.token) throw new UsageError("runner start needs a key with the 'runner' scope: MOTION_LORA_TOKEN or --token-file FILE");
     const provider = values.provider;
     if (provider !== undefined && !PROVIDERS.includes(provider as Provider)) throw new UsageError("--provider must be cpu, webgpu or cuda");
     const engine = values.engine;

@@ -73,6 +73,10 @@ const mediaUrl = (c: MotionLora, sha256: string) => `${c.http.baseUrl}/media/${s
 const login: Command = {
   name: "login",
   usage: "  motion-lora login --registry URL --token TOKEN       check the key and save both for later commands",
+  help: `Checks the key on the registry and saves both (readable by you only) for later commands and for
+the SDK's new MotionLora() in Node; the token is used only with the registry it was saved for.
+  --registry URL         the registry's address, e.g. http://127.0.0.1:8787
+  --token TOKEN          an API key (mlk_…) the registry's keys command made`,
   async run(argv) {
     const { values } = args(argv, {}, false);
     if (!values.registry || !values.token) throw new UsageError("login needs --registry URL and --token TOKEN");
@@ -87,6 +91,12 @@ const login: Command = {
 const search: Command = {
   name: "search",
   usage: "  motion-lora search [QUERY] [--category C] [--tag T] [--owner O] [--sort newest|downloads] [--limit N]",
+  help: `Lists LoRAs whose name, title or description contain QUERY.
+  --category C           only this category: ${MotionCategory.options.join(", ")}
+  --tag T                only LoRAs tagged T
+  --owner O              only LoRAs of owner O
+  --sort S               newest (the default) or downloads
+  --limit N              at most N (default 20)`,
   async run(argv) {
     const { values, positionals } = args(argv, {
       category: { type: "string" },
@@ -114,6 +124,7 @@ const search: Command = {
 const show: Command = {
   name: "show",
   usage: "  motion-lora show OWNER/NAME[@VERSION]",
+  help: `Shows a LoRA's card and its versions, or with @VERSION one version: file, rank, heads, preview, caption.`,
   async run(argv) {
     const { values, positionals } = args(argv, {});
     const ref = positionals[0];
@@ -169,6 +180,18 @@ const push: Command = {
   name: "push",
   usage:
     "  motion-lora push FILE.safetensors --lora OWNER/NAME [--category C] [--title T] [--description D] [--readme FILE.md] [--tags a,b] [--license L] [--visibility public|private] [--notes TEXT] [--preview FILE] [--sample 'PROMPT=FILE.gif' ...]",
+  help: `Publishes a safetensors LoRA file as the next version of OWNER/NAME, creating the LoRA when needed.
+  --lora OWNER/NAME      the LoRA that receives the version
+  --category C           needed to create it: ${MotionCategory.options.join(", ")}
+  --title T              the card's title (default: NAME)
+  --description D        one line on the card
+  --readme FILE.md       the card's README (Markdown)
+  --tags a,b             tags, comma-separated
+  --license L            the licence (an SPDX id)
+  --visibility V         public (listed in the gallery) or private
+  --notes TEXT           this version's notes
+  --preview FILE         a GIF or PNG shown for this version
+  --sample PROMPT=FILE   a clip made with it for another prompt, repeatable`,
   async run(argv) {
     const { values, positionals } = args(argv, {
       lora: { type: "string" },
@@ -220,6 +243,9 @@ const push: Command = {
 const pull: Command = {
   name: "pull",
   usage: "  motion-lora pull OWNER/NAME[@VERSION] [-o FILE] [--preview]   --preview also saves the version's preview GIF beside it",
+  help: `Downloads a version's LoRA file (sha256-verified).
+  -o, --output FILE      where it goes (default OWNER-NAME-vVERSION.safetensors)
+  --preview              also saves the version's preview beside it`,
   async run(argv) {
     const { values, positionals } = args(argv, { output: { type: "string", short: "o" }, preview: { type: "boolean" } });
     const ref = positionals[0];
@@ -244,6 +270,7 @@ const pull: Command = {
 const vocab: Command = {
   name: "vocab",
   usage: "  motion-lora vocab                                     how prompts must read: the base model's grammar and words",
+  help: `Prints the registry's base model grammar: its slots, their words and example captions (--json: all of it).`,
   async run(argv) {
     const { values } = args(argv, {}, false);
     const m = await (await client(values)).model();

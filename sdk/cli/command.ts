@@ -8,6 +8,8 @@ export interface Command {
   name: string;
   /** Its lines of the help text, already indented like the others. */
   usage: string;
+  /** What `COMMAND --help` adds below the usage: what it does, then each flag on its own line. */
+  help?: string;
   /** Runs with the words after the command's name; resolves with the exit code. */
   run(argv: string[]): Promise<number>;
 }
@@ -20,7 +22,11 @@ export class UsageError extends Error {
 const COMMON = { registry: { type: "string" }, token: { type: "string" }, json: { type: "boolean" } } as const;
 
 /** Parses flags (plus --registry, --token, --json), turning parse failures into usage errors. */
-export function args<O extends ParseArgsConfig["options"]>(argv: string[], options: O, positionals = true) {
+export function args<O extends ParseArgsConfig["options"]>(
+  argv: string[],
+  options: O,
+  positionals = true,
+): ReturnType<typeof parseArgs<{ args: string[]; options: typeof COMMON & O; allowPositionals: boolean }>> {
   try {
     return parseArgs({ args: argv, options: { ...COMMON, ...options }, allowPositionals: positionals });
   } catch (e) {

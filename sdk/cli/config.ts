@@ -1,22 +1,20 @@
-import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
-import { homedir } from "node:os";
-import { dirname, join } from "node:path";
+import { chmod, mkdir, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import { readSavedLogin, savedLoginPath, savedTokenFor, type SavedLogin } from "../client/saved-login.ts";
 
-export interface CliConfig {
-  registry: string;
-  token?: string;
-}
+export type CliConfig = SavedLogin;
 
-export const configPath = () => join(process.env.XDG_CONFIG_HOME ?? join(homedir(), ".config"), "motion-lora", "config.json");
+/** The file `login` writes: the same one `new MotionLora()` reads (sdk/client/saved-login.ts). */
+export const configPath = () => savedLoginPath()!;
 
-/** Flags, then MOTION_LORA_REGISTRY / MOTION_LORA_TOKEN, then what `motion-lora login` saved. */
+/**
+ * Flags, then MOTION_LORA_REGISTRY / MOTION_LORA_TOKEN, then what `motion-lora login` saved (its
+ * token only for the registry it was saved for, as the SDK does).
+ */
 export async function resolveConfig(flags: { registry?: string | undefined; token?: string | undefined }): Promise<CliConfig> {
-  const saved = await readFile(configPath(), "utf8").then(
-    (s) => JSON.parse(s) as Partial<CliConfig>,
-    () => ({}) as Partial<CliConfig>,
-  );
-  const registry = flags.registry || process.env.MOTION_LORA_REGISTRY || saved.registry || "http://127.0.0.1:8787";
-  const token = flags.token || process.env.MOTION_LORA_TOKEN || saved.token;
+  const saved = readSavedLogin();
+  const registry = flags.registry || process.env.MOTION_LORA_REGISTRY || saved?.registry || "http://127.0.0.1:8787";
+  const token = flags.token || process.env.MOTION_LORA_TOKEN || savedTokenFor(registry, saved);
   return { registry, ...(token ? { token } : {}) };
 }
 

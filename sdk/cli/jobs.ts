@@ -1,8 +1,8 @@
 import { writeFile } from "node:fs/promises";
-import { basename } from "node:path";
+import { basename, extname } from "node:path";
 import { MotionLoraError } from "../client/errors.ts";
 import { nextProgress, startProgress, type JobProgress } from "../client/client.ts";
-import { RecipeName, TuneOptions, type Job, type JobEvent } from "../schema/index.ts";
+import { MotionCategory, RecipeName, TuneOptions, type Job, type JobEvent } from "../schema/index.ts";
 import { category, client } from "./catalog.ts";
 import { args, intFlag, out, UsageError, type Command } from "./command.ts";
 import { progressBar, queueLine } from "./progress.ts";
@@ -36,11 +36,11 @@ function fitFlags(v: { fit?: string | undefined; start?: string | undefined; dur
 }
 
 /** Refuses an output path that could not be written before any upload or job: a wrong format is a usage error. */
-async function outputOk(check: (path: string) => Promise<void>, path: string) {
+async function outputOk(check: (path: string) => Promise<void>, path: string, flag = "-o") {
   try {
     await check(path);
   } catch (e) {
-    if (e instanceof MotionLoraError && e.code === "unsupported_format") throw new UsageError(`-o ${path}: ${e.message}`);
+    if (e instanceof MotionLoraError && e.code === "unsupported_format") throw new UsageError(`${flag} ${path}: ${e.message}`);
     throw e;
   }
 }
@@ -52,15 +52,58 @@ function interrupt(): AbortSignal {
   return ctl.signal;
 }
 
+/** A clip blob (a GIF the runner made) written to `path` in the format its extension names. */
+async function saveClip(c: Awaited<ReturnType<typeof client>>, sha256: string, path: string) {
+  const bytes = await c.blobs.download(sha256);
+  if (extname(path).toLowerCase() === ".gif") return writeFile(path, bytes);
+  const { readFrames, writeVideoFile } = await import("../node.ts");
+  // The runner's GIFs are already scaled up for viewing: keep their size.
+  await writeVideoFile(path, await readFrames(bytes), { scale: 1 });
+}
+
+/** Reads CLIP, turning a file that is not a clip into a usage error (exit 2) that says what is accepted. */
+async function readClip(path: string, fit: FitOptions = {}) {
+  const { readVideoFile } = await import("../node.ts");
+  try {
+    return await readVideoFile(path, fit);
+  } catch (e) {
+    if (e instanceof MotionLoraError && (e.code === "invalid_video" || e.code === "ffmpeg_failed")) {
+      const why = e.code === "ffmpeg_failed" ? "ffmpeg cannot decode it" : e.message.split(":")[0];
+      throw new UsageError(`cannot read ${path} as a clip (${why}); CLIP must be ${CLIP_KINDS}`);
+    }
+    throw e;
+  }
+}
+
+const CLIP_KINDS = "an animated GIF, a clip PNG (frames side by side), a folder of PNG frames, or MP4/WebM (needs ffmpeg)";
+
 const tune: Command = {
   name: "tune",
   usage: `  motion-lora tune CLIP --prompt "caption of the clip" --lora OWNER/NAME [--title T --category C]
-                   [--recipe NAME] [--spatial-steps N] [--temporal-steps N] [--sampling dense|strided|random] [--seed N] [-o preview.gif]
-                   [--fit crop|pad] [--start SECONDS] [--duration SECONDS] [--dry-run]
-                   (before any upload it prints what the model will see: the clip's size, fps and length, the crop
-                   or pad, the frames kept, and a warning when much is lost; --dry-run stops there)
-                   (the default recipe carries the most motion; --recipe fym-sparse is ~8× faster and weaker;
-                   recipes: ${RecipeName.options.join(", ")})`,
+                   [--recipe NAME] [--spatial-steps N] [--temporal-steps N] [--sampling dense|strided|random] [--seed N]
+                   [--sample-steps N] [-o sample.gif] [--reference-out reference.gif]
+                   [--fit crop|pad] [--start SECONDS] [--duration SECONDS] [--dry-run]`,
+  help: `Tunes a motion LoRA on CLIP and publishes it as the next version of OWNER/NAME. Before any upload it
+prints what the model will see: the clip's size, fps and length, the crop or pad, the frames kept, and
+a warning when much is lost.
+  CLIP                   ${CLIP_KINDS}; fitted to the model's 16 frames of 32×32
+  --prompt TEXT          the caption of CLIP in the model's grammar (motion-lora vocab)
+  --lora OWNER/NAME      the LoRA that receives the new version
+  --title T              the title when the LoRA is created (default: NAME)
+  --category C           its category when created: ${MotionCategory.options.join(", ")} (default single-object)
+  --recipe NAME          ${RecipeName.options.join(", ")} (default: default, which carries the most
+                         motion; fym-sparse is ~8× faster and weaker)
+  --spatial-steps N      steps of the spatial (appearance) stage, overriding the recipe
+  --temporal-steps N     steps of the motion stage, overriding the recipe
+  --sampling S           frames per motion step: dense (every frame), strided or random (sparse)
+  --seed N               the tuning seed
+  --sample-steps N       sampling steps of the sample on a new prompt made after tuning (default 20; 0: none)
+  -o, --output FILE      saves that sample: the LoRA's motion on a new prompt (.gif, .png, .mp4, .webm)
+  --reference-out FILE   saves what the model saw: the reference fitted to 16 frames of 32×32
+  --fit crop|pad         crop to the centre square (default) or pad the whole picture with its border colour
+  --start SECONDS        where the clip's span starts (default 0)
+  --duration SECONDS     how long the span is (default: to the end)
+  --dry-run              prints what the model would see and stops`,
   async run(argv) {
     const { values, positionals } = args(argv, {
       prompt: { type: "string" },
@@ -72,7 +115,9 @@ const tune: Command = {
       recipe: { type: "string" },
       sampling: { type: "string" },
       seed: { type: "string" },
+      "sample-steps": { type: "string" },
       output: { type: "string", short: "o" },
+      "reference-out": { type: "string" },
       fit: { type: "string" },
       start: { type: "string" },
       duration: { type: "string" },
@@ -90,17 +135,24 @@ const tune: Command = {
       return 0;
     }
     if (!clipPath || !values.prompt || !values.lora) throw new UsageError("tune needs CLIP, --prompt and --lora OWNER/NAME");
+    const sampleSteps = intFlag("sample-steps", values["sample-steps"]);
+    if (sampleSteps === 0 && values.output) throw new UsageError("-o saves the sample on a new prompt, which --sample-steps 0 leaves out");
     const options = {
       ...(values["spatial-steps"] && { spatial_steps: intFlag("spatial-steps", values["spatial-steps"]) }),
       ...(values["temporal-steps"] && { temporal_steps: intFlag("temporal-steps", values["temporal-steps"]) }),
       ...(sampling?.data && { sampling: sampling.data }),
       ...(values.seed && { seed: intFlag("seed", values.seed) }),
+      ...(sampleSteps !== undefined && { sample_steps: sampleSteps }),
     };
     const cat = category(values.category);
-    const { checkVideoOutput, readVideoFile, writeVideoFile } = await import("../node.ts");
-    if (values.output) await outputOk(checkVideoOutput, values.output);
+    const { checkVideoOutput, writeVideoFile } = await import("../node.ts");
+    for (const [flag, path] of [
+      ["-o", values.output],
+      ["--reference-out", values["reference-out"]],
+    ] as const)
+      if (path) await outputOk(checkVideoOutput, path, flag);
+    const video = await readClip(clipPath, fit);
     const c = await client(values);
-    const video = await readVideoFile(clipPath, fit);
     const bar = progressBar(`tune ${basename(clipPath)}`, process.stderr, c.http.baseUrl);
     const v = await c
       .tune({
@@ -117,9 +169,24 @@ const tune: Command = {
         signal: interrupt(),
       })
       .finally(() => bar.done());
-    if (values.output && v.preview_sha256) await writeFile(values.output, await c.blobs.download(v.preview_sha256));
-    else if (values.output) await writeVideoFile(values.output, fitClip(video, MODEL_CLIP, fit));
-    out(values.json, v, `published ${v.owner}/${v.name}@${v.version}: generate with --lora ${v.owner}/${v.name}@${v.version}`);
+    const published = `published ${v.owner}/${v.name}@${v.version}: generate with --lora ${v.owner}/${v.name}@${v.version}`;
+    const reference = values["reference-out"];
+    if (reference && v.preview_sha256) await saveClip(c, v.preview_sha256, reference);
+    else if (reference) await writeVideoFile(reference, fitClip(video, MODEL_CLIP, fit));
+    const sample = v.samples[0];
+    if (values.output && !sample) {
+      out(values.json, v, published);
+      console.error(
+        `error: the runner made no sample on a new prompt to save as ${values.output} (its caption could not be varied); make one with motion-lora generate --lora ${v.owner}/${v.name}@${v.version}`,
+      );
+      return 1;
+    }
+    if (values.output && sample) await saveClip(c, sample.preview_sha256, values.output);
+    const saved = [
+      ...(values.output && sample ? [`sample "${sample.prompt}" → ${values.output}`] : []),
+      ...(reference ? [`what the model saw → ${reference}`] : []),
+    ];
+    out(values.json, v, [published, ...saved].join("\n"));
     return 0;
   },
 };
@@ -128,6 +195,15 @@ const generate: Command = {
   name: "generate",
   usage: `  motion-lora generate --prompt "new prompt" [--lora OWNER/NAME[@VERSION][:WEIGHT[:UNTIL]] ...] -o out.gif
                    [--steps N] [--guidance G] [--seed N]`,
+  help: `Generates a clip for a new prompt, moved by the motion LoRAs given, and saves it.
+  --prompt TEXT          what the clip shows, in the model's grammar (motion-lora vocab)
+  --lora REF             OWNER/NAME[@VERSION][:WEIGHT[:UNTIL]], repeatable: the LoRA (latest version
+                         unless @VERSION), its weight (default 1) and the share of sampling steps from
+                         noise it applies for (default: its recipe's recommendation)
+  -o, --output FILE      where the clip goes: .gif, .png (lossless clip PNG), .mp4 or .webm (need ffmpeg)
+  --steps N              sampling steps
+  --guidance G           classifier-free guidance scale
+  --seed N               the sampling seed`,
   async run(argv) {
     const { values } = args(
       argv,
@@ -167,7 +243,14 @@ const generate: Command = {
 
 const jobs: Command = {
   name: "jobs",
-  usage: "  motion-lora jobs [list] [--status S] | jobs show ID | jobs cancel ID | jobs watch ID",
+  usage: "  motion-lora jobs [list] [--status S] [--limit N] | jobs show ID | jobs cancel ID | jobs watch ID",
+  help: `Lists and follows your jobs.
+  list                   the newest jobs first (the default)
+  --status S             only jobs in status S: queued, running, succeeded, failed, canceled
+  --limit N              at most N jobs (default 20)
+  show ID                one job as JSON
+  cancel ID              cancels a queued or running job
+  watch ID               follows a job with a progress bar until it ends`,
   async run(argv) {
     const [first, ...rest] = argv;
     const named = first !== undefined && !first.startsWith("-");

@@ -30,7 +30,7 @@ permission · 4 not found · 5 registry unreachable or timed out · 130 interrup
 export const usage = (commands: Command[]) => [HEAD, ...commands.map((c) => c.usage), FOOT].join("\n");
 
 /** The help text of one command (`help tune`, `tune --help`). */
-const usageOf = (command: Command) => `Usage:\n${command.usage}\n${FOOT}`;
+const usageOf = (command: Command) => `Usage:\n${command.usage}\n${command.help ? `\n${command.help}\n` : ""}${FOOT}`;
 
 /** Edit distance, for "did you mean": small words, so the plain dynamic programme is enough. */
 function distance(a: string, b: string): number {

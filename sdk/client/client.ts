@@ -69,11 +69,19 @@ export interface TuneParams extends Followed {
   onFit?: (report: FitReport) => void | Promise<void>;
 }
 
+/**
+ * A motion LoRA to apply: `ref` (`owner/name[@version]`) or the `version` that `tune` returned, with a
+ * weight (default 1) and `until`, the share of sampling steps from noise it applies for (default: its
+ * recipe's recommendation).
+ */
+export type GenerateLora = ({ ref: string; version?: never } | { version: Pick<LoraVersion, "owner" | "name" | "version">; ref?: never }) & {
+  weight?: number;
+  until?: number;
+};
+
 export interface GenerateParams extends Followed {
   prompt: string;
-  /** Motion LoRAs to apply: `owner/name[@version]` with a weight (default 1). */
-  /** `until`: the share of sampling steps, from noise, a LoRA applies for (default: its recipe's recommendation). */
-  loras?: { ref: string; weight?: number; until?: number }[];
+  loras?: GenerateLora[];
   options?: GenerateInput["options"];
 }
 
@@ -147,7 +155,7 @@ export class MotionLora {
 
   /** Generates a clip for `prompt` with the given motion LoRAs and returns it, verified. */
   async generate(p: GenerateParams): Promise<Generated> {
-    const loras = (p.loras ?? []).map((l) => ({ ref: l.ref, weight: l.weight ?? 1, ...(l.until !== undefined && { until: l.until }) }));
+    const loras = (p.loras ?? []).map((l) => ({ ref: loraRef(l), weight: l.weight ?? 1, ...(l.until !== undefined && { until: l.until }) }));
     const job = await this.jobs.create({ kind: "generate", input: { prompt: p.prompt, loras, options: p.options ?? {} }, ...hook(p) }, sig(p));
     const done = await this.follow(job, p);
     const result = GenerateResult.parse(done.result);
@@ -194,6 +202,9 @@ export function nextProgress(prev: JobProgress, e: Pick<JobEvent, "type" | "data
     queue: status !== "queued" ? null : queue.success ? queue.data : prev.queue,
   };
 }
+
+/** A generate entry's ref: as given, or pinned to the exact version `tune` returned. */
+const loraRef = (l: GenerateLora) => (l.version ? `${l.version.owner}/${l.version.name}@${l.version.version}` : l.ref!);
 
 const sig = (p: { signal?: AbortSignal }) => (p.signal ? { signal: p.signal } : {});
 const hook = (p: Followed) => ({

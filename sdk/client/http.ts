@@ -1,11 +1,15 @@
 import type * as z from "zod";
 import { ErrorBody } from "../schema/index.ts";
+import { readSavedLogin, savedTokenFor } from "./saved-login.ts";
 import { APIConnectionError, APIError, APITimeoutError, errorForStatus, IntegrityError, MotionLoraError } from "./errors.ts";
 
 export interface ClientOptions {
-  /** The registry's origin. Default: MOTION_LORA_REGISTRY from the environment, else http://127.0.0.1:8787. */
+  /** The registry's origin. Default: MOTION_LORA_REGISTRY from the environment, else the registry `motion-lora login` saved, else http://127.0.0.1:8787. */
   baseUrl?: string;
-  /** Default: MOTION_LORA_TOKEN from the environment (none: anonymous, read-only). */
+  /**
+   * Default: MOTION_LORA_TOKEN from the environment, else (in Node) the token `motion-lora login`
+   * saved for this same registry; none: anonymous, read-only.
+   */
   apiKey?: string;
   /** Per attempt, until the response (or for JSON, its whole body) arrives. Default 60 s. */
   timeoutMs?: number;
@@ -78,10 +82,13 @@ export class Http {
   private readonly fetchImpl: typeof fetch;
 
   constructor(opts: ClientOptions = {}) {
-    const baseUrl = opts.baseUrl ?? env("MOTION_LORA_REGISTRY") ?? "http://127.0.0.1:8787";
+    // What `motion-lora login` saved fills what neither an option nor the environment gives.
+    const given = (opts.baseUrl ?? env("MOTION_LORA_REGISTRY")) !== undefined && (opts.apiKey ?? env("MOTION_LORA_TOKEN")) !== undefined;
+    const saved = given ? null : readSavedLogin();
+    const baseUrl = opts.baseUrl ?? env("MOTION_LORA_REGISTRY") ?? saved?.registry ?? "http://127.0.0.1:8787";
     if (!/^https?:\/\//.test(baseUrl)) throw new MotionLoraError(`baseUrl must start with http:// or https://, got '${baseUrl}'`, "invalid_option");
     this.baseUrl = baseUrl.replace(/\/+$/, "");
-    this.apiKey = opts.apiKey ?? env("MOTION_LORA_TOKEN");
+    this.apiKey = opts.apiKey ?? env("MOTION_LORA_TOKEN") ?? savedTokenFor(this.baseUrl, saved);
     this.timeoutMs = opts.timeoutMs ?? 60_000;
     this.maxRetries = opts.maxRetries ?? 2;
     this.fetchImpl = opts.fetch ?? globalThis.fetch.bind(globalThis);

@@ -65,8 +65,11 @@ export class Jobs {
    */
   async wait(id: string, opts: WaitOptions = {}): Promise<Job> {
     const { signal } = opts;
+    // The cancel is awaited before wait() rejects: a script that exits on the rejection (an
+    // unhandled top-level await) would otherwise drop the request and leave the job running.
+    let canceling: Promise<unknown> | null = null;
     const onAbort = () => {
-      if (opts.cancelOnAbort !== false) void this.cancel(id).catch(() => {});
+      if (opts.cancelOnAbort !== false) canceling = this.cancel(id).catch(() => {});
     };
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
@@ -98,6 +101,7 @@ export class Jobs {
       }
     } finally {
       signal?.removeEventListener("abort", onAbort);
+      if (canceling) await canceling;
     }
   }
 }
