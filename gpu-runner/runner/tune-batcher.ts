@@ -55,7 +55,7 @@ export class TuneBatcher {
       this.engine,
       batch.map((b) => b.job),
     );
-    results.forEach((p, i) => p.then(batch[i]!.resolve, batch[i]!.reject));
+    for (const [i, p] of results.entries()) p.then(batch[i]!.resolve, batch[i]!.reject);
     void Promise.allSettled(results).then(() => {
       this.running = false;
       // Those that waited for this batch have waited long enough: they go now.

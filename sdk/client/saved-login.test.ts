@@ -42,7 +42,10 @@ before(async () => {
 });
 
 after(async () => {
-  for (const [k, v] of Object.entries(keep)) v === undefined ? delete process.env[k] : (process.env[k] = v);
+  for (const [k, v] of Object.entries(keep)) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
   saved.server.close();
   other.server.close();
   await rm(dir, { recursive: true, force: true });
