@@ -1,8 +1,10 @@
 // The CLI as users run it: real processes against a real registry, checking output and exit codes.
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { spawn } from "node:child_process";
+import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { FfmpegMissingError, readVideoFile } from "../sdk/node.ts";
 import { loraFile } from "./helpers/lora-file.ts";
@@ -12,9 +14,12 @@ import { startTestRegistry, type TestRegistry } from "./helpers/registry.ts";
 let reg: TestRegistry;
 let token: string;
 let dir: string;
-const run = async (args: string[], env: Record<string, string> = {}) => {
+/** Runs the CLI to its exit; with `killAfterMs`, a process still running then is killed (code null). */
+const run = async (args: string[], env: Record<string, string> = {}, killAfterMs?: number) => {
   const p = cli(args, { XDG_CONFIG_HOME: dir, MOTION_LORA_REGISTRY: "", MOTION_LORA_TOKEN: "", ...env });
+  const kill = killAfterMs === undefined ? undefined : setTimeout(() => p.child.kill("SIGKILL"), killAfterMs);
   const { code } = await p.exited;
+  clearTimeout(kill);
   return { code, out: p.lines.join("\n") };
 };
 
@@ -187,6 +192,68 @@ describe("motion-lora CLI", () => {
     assert.equal(r.code, 0, r.out);
     assert.match(r.out, /idle; exiting/);
     assert.ok(Date.now() - t0 < 30_000);
+  });
+
+  it("a runner set up by its environment alone (the container image's way) takes each setting from it; a flag wins", async () => {
+    const runnerToken = await reg.key("env-runner", ["runner"]);
+    // Without MOTION_LORA_IDLE_EXIT it would run forever: bounded here.
+    const { code, out } = await run(
+      ["runner", "start", "--provider", "cpu"],
+      {
+        MOTION_LORA_REGISTRY: reg.url,
+        MOTION_LORA_TOKEN: runnerToken,
+        MOTION_LORA_ENGINE: "onnx",
+        MOTION_LORA_PROVIDER: "not-a-provider",
+        MOTION_LORA_CONCURRENCY: "2",
+        MOTION_LORA_IDLE_EXIT: "1",
+        MOTION_LORA_LEASE_SECONDS: "9",
+        MOTION_LORA_CACHE: join(dir, "env-cache"),
+      },
+      30_000,
+    );
+    assert.equal(code, 0, `left on MOTION_LORA_IDLE_EXIT: ${out}`);
+    assert.match(out, /"msg":"runner started".*"engine":"onnx:cpu".*"concurrency":2/);
+    assert.match(out, /idle; exiting/);
+  });
+
+  it("a wrong runner variable is a usage error that names the variable", async () => {
+    const base = { MOTION_LORA_REGISTRY: reg.url, MOTION_LORA_TOKEN: "mlk_unused" };
+    for (const [name, value] of [
+      // One of each check (a choice, an integer, seconds); the others share them.
+      ["MOTION_LORA_ENGINE", "jax"],
+      ["MOTION_LORA_LEASE_SECONDS", "1.5"],
+      ["MOTION_LORA_IDLE_EXIT", "soon"],
+    ] as const) {
+      const r = await run(["runner", "start"], { ...base, [name]: value }, 15_000);
+      assert.equal(r.code, 2, `${name}=${value}: ${r.out}`);
+      assert.match(r.out, new RegExp(`${name} must be .*'${value.replace(".", "\\.")}'`));
+    }
+    const none = await run(["runner", "start"], { MOTION_LORA_REGISTRY: reg.url }, 15_000);
+    assert.equal(none.code, 2);
+    assert.match(none.out, /MOTION_LORA_TOKEN/, "says which variable carries the token");
+  });
+
+  it("runs `runner start` from an install without registry/ (the container image's tree)", async () => {
+    // The image's tree: bin/, package.json, sdk/, gpu-runner/, node_modules/, and no registry/.
+    const root = await mkdtemp(join(tmpdir(), "motion-lora-runner-tree-"));
+    const repo = new URL("../", import.meta.url);
+    await mkdir(join(root, "bin"));
+    await copyFile(new URL("bin/motion-lora.js", repo), join(root, "bin", "motion-lora.js"));
+    await copyFile(new URL("package.json", repo), join(root, "package.json"));
+    for (const d of ["sdk", "gpu-runner", "node_modules"]) await symlink(fileURLToPath(new URL(d, repo)), join(root, d));
+    const runnerToken = await reg.key("tree-runner", ["runner"]);
+    const child = spawn(process.execPath, [join(root, "bin", "motion-lora.js"), "runner", "start", "--idle-exit", "1"], {
+      env: { ...process.env, XDG_CONFIG_HOME: dir, MOTION_LORA_REGISTRY: reg.url, MOTION_LORA_TOKEN: runnerToken },
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: 30_000,
+    });
+    let out = "";
+    child.stdout.on("data", (b) => (out += b));
+    child.stderr.on("data", (b) => (out += b));
+    const code = await new Promise((ok) => child.on("exit", ok));
+    await rm(root, { recursive: true });
+    assert.equal(code, 0, out);
+    assert.match(out, /idle; exiting/);
   });
 
   it("names the missing tool when MP4 needs ffmpeg", async () => {
