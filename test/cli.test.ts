@@ -1,7 +1,8 @@
 // The CLI as users run it: real processes against a real registry, checking output and exit codes.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -233,14 +234,14 @@ describe("motion-lora CLI", () => {
     assert.match(none.out, /MOTION_LORA_TOKEN/, "says which variable carries the token");
   });
 
-  it("runs `runner start` from an install without registry/ (the container image's tree)", async () => {
-    // The image's tree: bin/, package.json, sdk/, gpu-runner/, node_modules/, and no registry/.
+  it("runs `runner start` from the runner image's tree, which has no registry/ (gpu-runner/container/runner-tree.mjs)", async () => {
     const root = await mkdtemp(join(tmpdir(), "motion-lora-runner-tree-"));
-    const repo = new URL("../", import.meta.url);
-    await mkdir(join(root, "bin"));
-    await copyFile(new URL("bin/motion-lora.js", repo), join(root, "bin", "motion-lora.js"));
-    await copyFile(new URL("package.json", repo), join(root, "package.json"));
-    for (const d of ["sdk", "gpu-runner", "node_modules"]) await symlink(fileURLToPath(new URL(d, repo)), join(root, d));
+    const repo = fileURLToPath(new URL("../", import.meta.url));
+    const made = spawnSync(process.execPath, [join(repo, "gpu-runner/container/runner-tree.mjs"), repo, root], { encoding: "utf8" });
+    assert.equal(made.status, 0, made.stderr);
+    assert.ok(!existsSync(join(root, "registry")) && !existsSync(join(root, "gpu-runner/metrics")), "the runner's files only");
+    // The image installs its node_modules apart (gpu-runner/container/package.json); the repository's stand in.
+    await symlink(join(repo, "node_modules"), join(root, "node_modules"));
     const runnerToken = await reg.key("tree-runner", ["runner"]);
     const child = spawn(process.execPath, [join(root, "bin", "motion-lora.js"), "runner", "start", "--idle-exit", "1"], {
       env: { ...process.env, XDG_CONFIG_HOME: dir, MOTION_LORA_REGISTRY: reg.url, MOTION_LORA_TOKEN: runnerToken },
