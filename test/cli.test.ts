@@ -1,9 +1,11 @@
 // The CLI as users run it: real processes against a real registry, checking output and exit codes.
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { spawnSync, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { runnerCommands } from "../gpu-runner/runner/cli.ts";
 import { clientCommands } from "../sdk/cli/main.ts";
@@ -16,9 +18,12 @@ const hasFfmpeg = spawnSync("ffmpeg", ["-version"]).status === 0 && spawnSync("f
 let reg: TestRegistry;
 let token: string;
 let dir: string;
-const run = async (args: string[], env: Record<string, string> = {}) => {
+/** Runs the CLI to its exit; with `killAfterMs`, a process still running then is killed (code null). */
+const run = async (args: string[], env: Record<string, string> = {}, killAfterMs?: number) => {
   const p = cli(args, { XDG_CONFIG_HOME: dir, MOTION_LORA_REGISTRY: "", MOTION_LORA_TOKEN: "", ...env });
+  const kill = killAfterMs === undefined ? undefined : setTimeout(() => p.child.kill("SIGKILL"), killAfterMs);
   const { code } = await p.exited;
+  clearTimeout(kill);
   return { code, out: p.lines.join("\n") };
 };
 
@@ -330,6 +335,68 @@ describe("motion-lora CLI", () => {
     const e = await run(["runner", "start", "--registry", reg.url, "--token-file", empty]);
     assert.equal(e.code, 2);
     assert.match(e.out, /--token-file .*empty\.token is empty/);
+  });
+
+  it("a runner set up by its environment alone (the container image's way) takes each setting from it; a flag wins", async () => {
+    const runnerToken = await reg.key("env-runner", ["runner"]);
+    // Without MOTION_LORA_IDLE_EXIT it would run forever: bounded here.
+    const { code, out } = await run(
+      ["runner", "start", "--provider", "cpu"],
+      {
+        MOTION_LORA_REGISTRY: reg.url,
+        MOTION_LORA_TOKEN: runnerToken,
+        MOTION_LORA_ENGINE: "onnx",
+        MOTION_LORA_PROVIDER: "not-a-provider",
+        MOTION_LORA_CONCURRENCY: "2",
+        MOTION_LORA_IDLE_EXIT: "1",
+        MOTION_LORA_LEASE_SECONDS: "9",
+        MOTION_LORA_CACHE: join(dir, "env-cache"),
+      },
+      30_000,
+    );
+    assert.equal(code, 0, `left on MOTION_LORA_IDLE_EXIT: ${out}`);
+    assert.match(out, /"msg":"runner started".*"engine":"onnx:cpu".*"concurrency":2/);
+    assert.match(out, /idle; exiting/);
+  });
+
+  it("a wrong runner variable is a usage error that names the variable", async () => {
+    const base = { MOTION_LORA_REGISTRY: reg.url, MOTION_LORA_TOKEN: "mlk_unused" };
+    for (const [name, value] of [
+      // One of each check (a choice, an integer, seconds); the others share them.
+      ["MOTION_LORA_ENGINE", "jax"],
+      ["MOTION_LORA_LEASE_SECONDS", "1.5"],
+      ["MOTION_LORA_IDLE_EXIT", "soon"],
+    ] as const) {
+      const r = await run(["runner", "start"], { ...base, [name]: value }, 15_000);
+      assert.equal(r.code, 2, `${name}=${value}: ${r.out}`);
+      assert.match(r.out, new RegExp(`${name} must be .*'${value.replace(".", "\\.")}'`));
+    }
+    const none = await run(["runner", "start"], { MOTION_LORA_REGISTRY: reg.url }, 15_000);
+    assert.equal(none.code, 2);
+    assert.match(none.out, /MOTION_LORA_TOKEN/, "says which variable carries the token");
+  });
+
+  it("runs `runner start` from the runner image's tree, which has no registry/ (gpu-runner/container/runner-tree.mjs)", async () => {
+    const root = await mkdtemp(join(tmpdir(), "motion-lora-runner-tree-"));
+    const repo = fileURLToPath(new URL("../", import.meta.url));
+    const made = spawnSync(process.execPath, [join(repo, "gpu-runner/container/runner-tree.mjs"), repo, root], { encoding: "utf8" });
+    assert.equal(made.status, 0, made.stderr);
+    assert.ok(!existsSync(join(root, "registry")) && !existsSync(join(root, "gpu-runner/metrics")), "the runner's files only");
+    // The image installs its node_modules apart (gpu-runner/container/package.json); the repository's stand in.
+    await symlink(join(repo, "node_modules"), join(root, "node_modules"));
+    const runnerToken = await reg.key("tree-runner", ["runner"]);
+    const child = spawn(process.execPath, [join(root, "bin", "motion-lora.js"), "runner", "start", "--idle-exit", "1"], {
+      env: { ...process.env, XDG_CONFIG_HOME: dir, MOTION_LORA_REGISTRY: reg.url, MOTION_LORA_TOKEN: runnerToken },
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: 30_000,
+    });
+    let out = "";
+    child.stdout.on("data", (b) => (out += b));
+    child.stderr.on("data", (b) => (out += b));
+    const code = await new Promise((ok) => child.on("exit", ok));
+    await rm(root, { recursive: true });
+    assert.equal(code, 0, out);
+    assert.match(out, /idle; exiting/);
   });
 
   it("names the missing tool when MP4 needs ffmpeg", async () => {

@@ -1,6 +1,7 @@
 // The index of every result in the repository (docs/results.md), made from the files themselves so it
 // cannot drift: `npm run results:index` rewrites it, and results-index.test.ts fails when it is stale.
-//   Benchmarks of the shipped code: <part>/bench/results/RESULTS-<what>-<engine>-<device>.md, overwritten by each run.
+//   Benchmarks of the shipped code: <part>/bench/results/RESULTS-<what>-<engine>-<device>.md, overwritten by each run
+//   (and the runner image's proof, gpu-runner/container/RESULTS-cpu-image.md).
 //   Experiments (sweeps, ablations): gpu-runner/bench/experiments/<date>-<name>/ (RESULTS.md, recipes.json, assets/),
 //   never overwritten: a new run is a new folder.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -8,7 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
-export const BENCHMARK_DIRS = ["gpu-runner/bench/results", "registry/bench/results", "test/bench/results"];
+export const BENCHMARK_DIRS = ["gpu-runner/bench/results", "registry/bench/results", "test/bench/results", "gpu-runner/container"];
 export const EXPERIMENTS_DIR = "gpu-runner/bench/experiments";
 export const INDEX = "docs/results.md";
 
@@ -24,6 +25,7 @@ export const COMMANDS: Record<string, string> = {
   "RESULTS-hostile-gallery.md": "`npm run bench:hostile-gallery` (`-- --before COMMIT` measures older code in the same run)",
   "RESULTS-failed-auth-flood.md": "`npx tsx registry/bench/failed-auth-flood.ts`",
   "RESULTS-hostile-streams.md": "`npx tsx registry/bench/hostile-streams.ts`",
+  "RESULTS-cpu-image.md": "`bash gpu-runner/container/prove-cpu-image.sh` (root, mmdebstrap and buildah)",
 };
 
 const title = (file: string) => /^# (.+)$/m.exec(readFileSync(file, "utf8"))?.[1]?.trim() ?? "(no title)";

@@ -1,19 +1,38 @@
 import { readFile } from "node:fs/promises";
-import { args, intFlag, UsageError, type Command } from "../../sdk/cli/command.ts";
+import { args, UsageError, type Command } from "../../sdk/cli/command.ts";
 import { resolveConfig } from "../../sdk/cli/config.ts";
 import { ENGINE_KINDS, PROVIDERS, type EngineKind, type Provider } from "../engine/config.ts";
+
+/**
+ * The variable each flag falls back to when it is not given: a container is configured by its
+ * environment (gpu-runner/Containerfile), where flags would mean a new image or entrypoint.
+ * MOTION_LORA_REGISTRY and MOTION_LORA_TOKEN are read by resolveConfig, as for every command.
+ */
+export const RUNNER_ENV = {
+  engine: "MOTION_LORA_ENGINE",
+  provider: "MOTION_LORA_PROVIDER",
+  concurrency: "MOTION_LORA_CONCURRENCY",
+  "idle-exit": "MOTION_LORA_IDLE_EXIT",
+  "lease-seconds": "MOTION_LORA_LEASE_SECONDS",
+  cache: "MOTION_LORA_CACHE",
+  "batch-window": "MOTION_LORA_BATCH_WINDOW",
+} as const;
+type Setting = keyof typeof RUNNER_ENV;
 
 const runner: Command = {
   name: "runner",
   usage: `  motion-lora runner start --registry URL [--token-file FILE] [--engine onnx|torch|auto] [--provider cpu|webgpu|cuda]
-                   [--concurrency N] [--idle-exit SECONDS] [--lease-seconds N] [--cache DIR]`,
+                   [--concurrency N] [--batch-window MS] [--idle-exit SECONDS] [--lease-seconds N] [--cache DIR]
+                   (a flag not given is read from MOTION_LORA_ + its name: MOTION_LORA_ENGINE, _PROVIDER,
+                   _CONCURRENCY, _BATCH_WINDOW, _IDLE_EXIT, _LEASE_SECONDS, _CACHE, _REGISTRY, _TOKEN; how a container is set up)`,
   help: `Claims jobs from a registry and runs them until stopped (SIGTERM hands the running job back).
   --registry URL         the registry (or MOTION_LORA_REGISTRY)
   --token-file FILE      a file holding a key with the 'runner' scope; or MOTION_LORA_TOKEN. (--token
                          works too but shows the key to anyone who can list processes, so it warns)
   --engine E             onnx (the default), torch (a PyTorch worker) or auto (torch where it sees CUDA)
   --provider P           ONNX Runtime's device: cpu, webgpu or cuda
-  --concurrency N        jobs at once
+  --concurrency N        jobs at once; on the torch engine, also the most tunes trained as one batch
+  --batch-window MS      how long a claimed tune waits for others to train beside it (torch engine; default 250, 0: alone)
   --idle-exit SECONDS    exits after this long without work
   --lease-seconds N      how long a claim lasts without a heartbeat
   --cache DIR            where inputs are cached by sha256`,
@@ -23,12 +42,7 @@ const runner: Command = {
     const { values } = args(
       rest,
       {
-        provider: { type: "string" },
-        concurrency: { type: "string" },
-        "idle-exit": { type: "string" },
-        cache: { type: "string" },
-        "lease-seconds": { type: "string" },
-        engine: { type: "string" },
+        ...(Object.fromEntries(Object.keys(RUNNER_ENV).map((k) => [k, { type: "string" }])) as Record<Setting, { type: "string" }>),
         "token-file": { type: "string" },
       },
       false,
@@ -39,24 +53,43 @@ const runner: Command = {
     if (fromFile === "") throw new UsageError(`--token-file ${values["token-file"]} is empty; put the runner key in it`);
     const cfg = await resolveConfig({ ...values, ...(fromFile !== undefined && { token: fromFile }) });
     if (!cfg.token) throw new UsageError("runner start needs a key with the 'runner' scope: MOTION_LORA_TOKEN or --token-file FILE");
-    const provider = values.provider;
-    if (provider !== undefined && !PROVIDERS.includes(provider as Provider)) throw new UsageError("--provider must be cpu, webgpu or cuda");
-    const engine = values.engine;
-    if (engine !== undefined && !ENGINE_KINDS.includes(engine as EngineKind)) throw new UsageError("--engine must be onnx, torch or auto");
-    const idle = values["idle-exit"] === undefined ? null : Number(values["idle-exit"]);
-    if (idle !== null && !(idle >= 0)) throw new UsageError("--idle-exit must be a number of seconds");
-    const concurrency = intFlag("concurrency", values.concurrency);
-    const leaseSeconds = intFlag("lease-seconds", values["lease-seconds"]);
+    // A flag wins over its variable; an empty variable counts as unset. Errors name where the value came from.
+    const setting = (k: Setting): { value: string; from: string } | undefined => {
+      const flag = values[k];
+      if (flag !== undefined) return { value: flag, from: `--${k}` };
+      const env = process.env[RUNNER_ENV[k]];
+      return env ? { value: env, from: RUNNER_ENV[k] } : undefined;
+    };
+    const oneOf = <T extends string>(k: Setting, allowed: readonly T[]): T | undefined => {
+      const s = setting(k);
+      if (s !== undefined && !allowed.includes(s.value as T)) throw new UsageError(`${s.from} must be ${allowed.join(", ")}; got '${s.value}'`);
+      return s?.value as T | undefined;
+    };
+    const integer = (k: Setting): number | undefined => {
+      const s = setting(k);
+      if (s !== undefined && !(Number.isInteger(Number(s.value)) && Number(s.value) >= 0))
+        throw new UsageError(`${s.from} must be a whole number, got '${s.value}'`);
+      return s === undefined ? undefined : Number(s.value);
+    };
+    const provider = oneOf<Provider>("provider", PROVIDERS);
+    const engine = oneOf<EngineKind>("engine", ENGINE_KINDS);
+    const idle = setting("idle-exit");
+    if (idle !== undefined && !(Number(idle.value) >= 0)) throw new UsageError(`${idle.from} must be a number of seconds; got '${idle.value}'`);
+    const concurrency = integer("concurrency");
+    const leaseSeconds = integer("lease-seconds");
+    const batchWindowMs = integer("batch-window");
+    const cacheDir = setting("cache")?.value;
     const { runRunner } = await import("./start.ts");
     await runRunner({
       registry: cfg.registry,
       token: cfg.token,
-      ...(provider !== undefined && { provider: provider as Provider }),
-      ...(engine !== undefined && { engine: engine as EngineKind }),
+      ...(provider !== undefined && { provider }),
+      ...(engine !== undefined && { engine }),
       ...(concurrency !== undefined && { concurrency }),
-      ...(values.cache && { cacheDir: values.cache }),
+      ...(batchWindowMs !== undefined && { batchWindowMs }),
+      ...(cacheDir && { cacheDir }),
       ...(leaseSeconds !== undefined && { leaseSeconds }),
-      idleExitMs: idle === null ? null : idle * 1000,
+      idleExitMs: idle === undefined ? null : Number(idle.value) * 1000,
     });
     return 0;
   },
