@@ -15,6 +15,7 @@ import type { TrainStepOutput } from "./engine.ts";
 import { OnnxEngine } from "./onnx-engine.ts";
 import { OnnxModel } from "./session.ts";
 import { findTorchPython, TorchEngine, TorchEngineError } from "./torch-engine.ts";
+import { relNorm } from "../../test/helpers/rel-norm.ts";
 
 const python = findTorchPython();
 const skip = python
@@ -32,21 +33,6 @@ function relErr(a: Float32Array, b: Float32Array) {
     den = Math.max(den, Math.abs(b[i]!));
   }
   return num / den;
-}
-
-/**
- * ‖a − b‖ / ‖b‖ over a whole LoRA: Adam's first steps move every element by ≈ lr·sign(g), so an
- * element whose gradient is ~0 may flip under fp32 noise (another kernel, another batch size); the
- * norm weighs those few against the whole, a wrong update rule or a mixed-up batch does not pass.
- */
-function relNorm(a: Float32Array, b: Float32Array) {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num += (a[i]! - b[i]!) ** 2;
-    den += b[i]! ** 2;
-  }
-  return Math.sqrt(num / den);
 }
 
 // Tunes here use 4 strided frames a step: what they check (parity, batching) holds for any sampling,

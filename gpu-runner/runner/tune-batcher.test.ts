@@ -13,22 +13,12 @@ import { loadManifest } from "../engine/manifest.ts";
 import { findTorchPython } from "../engine/torch-engine.ts";
 import { decodeLora } from "../lora/file.ts";
 import { createRunner } from "./start.ts";
+import { relNorm } from "../../test/helpers/rel-norm.ts";
 
 const skip = findTorchPython() ? false : "no Python with PyTorch here; apt-get install python3-torch to run the batched runner's tests";
 const CAPTION = "a white diamond on a striped black background";
 // Few steps on 4 strided frames: what is checked (batching, cancel, equality) holds for any recipe, and the CPU is slow.
 const OPTIONS = { spatial_steps: 3, temporal_steps: 12, sampling: "strided", sample_steps: 0 } as const;
-
-/** ‖a − b‖ / ‖b‖: batched and alone sum in other orders, so equal means equal to fp32 rounding (the trainer's test bound). */
-function relNorm(a: Float32Array, b: Float32Array) {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num += (a[i]! - b[i]!) ** 2;
-    den += b[i]! ** 2;
-  }
-  return Math.sqrt(num / den);
-}
 
 describe("a runner that batches tunes (torch engine)", { skip }, () => {
   let reg: TestRegistry;
@@ -104,6 +94,7 @@ describe("a runner that batches tunes (torch engine)", { skip }, () => {
     assert.deepEqual(await runAll(1), [], "one slot: no batching");
     for (const [i, job] of alone.entries()) {
       const [b, a] = [await weightsOf(batched[i]!), await weightsOf(job)];
+      // Batched and alone sum in other orders: equal means equal to fp32 rounding (the trainer's test bound).
       assert.ok(relNorm(b.A, a.A) < 5e-5 && relNorm(b.B, a.B) < 5e-5, `LoRA ${i}: batched equals alone (${relNorm(b.B, a.B)})`);
     }
   });
