@@ -367,11 +367,11 @@ describe("motion-lora CLI", () => {
       ["MOTION_LORA_LEASE_SECONDS", "1.5"],
       ["MOTION_LORA_IDLE_EXIT", "soon"],
     ] as const) {
-      const r = await run(["runner", "start"], { ...base, [name]: value }, 15_000);
+      const r = await run(["runner", "start"], { ...base, [name]: value }, 60_000);
       assert.equal(r.code, 2, `${name}=${value}: ${r.out}`);
       assert.match(r.out, new RegExp(`${name} must be .*'${value.replace(".", "\\.")}'`));
     }
-    const none = await run(["runner", "start"], { MOTION_LORA_REGISTRY: reg.url }, 15_000);
+    const none = await run(["runner", "start"], { MOTION_LORA_REGISTRY: reg.url }, 60_000);
     assert.equal(none.code, 2);
     assert.match(none.out, /MOTION_LORA_TOKEN/, "says which variable carries the token");
   });

@@ -1,5 +1,5 @@
 import { VideoFormatError } from "./errors.ts";
-import type { ClipShape, Frames } from "./frames.ts";
+import type { ClipShape, FrameSource, Frames } from "./clip-types.ts";
 
 /** crop: the centre square of the picture, full detail; pad: the whole picture, with bands of its border colour. */
 export type FitMode = "crop" | "pad";
@@ -13,17 +13,7 @@ export interface FitOptions {
   duration?: number;
 }
 
-/** Where decoded frames came from, when a reader shrank them or cut a span first (readVideoFile with ffmpeg). */
-export interface FrameSource {
-  width: number;
-  height: number;
-  /** Frames per second of the source; null when the format does not say (PNG frames, clip PNG). */
-  fps: number | null;
-  /** The source's length in seconds; null when unknown. */
-  seconds: number | null;
-  /** Seconds into the source of the first decoded frame. */
-  start: number;
-}
+export type { FrameSource } from "./clip-types.ts";
 
 /** What the model will see of a clip, and what was left out: said before any upload. */
 export interface FitReport {

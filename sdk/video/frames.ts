@@ -1,25 +1,10 @@
 import { VideoFormatError } from "./errors.ts";
 import { decodePng, readPngHeader } from "./png-decode.ts";
 import { encodePng } from "./png.ts";
-import { fitClipReported, type FitOptions, type FrameSource } from "./fit.ts";
+import type { ClipShape, Frames } from "./clip-types.ts";
+import { fitClipReported, type FitOptions } from "./fit.ts";
 
-/** Video as RGB frames: `count` frames of height × width × 3 bytes, back to back. */
-export interface Frames {
-  width: number;
-  height: number;
-  count: number;
-  rgb: Uint8Array;
-  /** Frames per second, when the format says (an MP4 through ffmpeg); fitting assumes 8 otherwise. */
-  fps?: number;
-  /** The clip these frames were decoded from, when a reader shrank it or cut a span first. */
-  source?: FrameSource;
-}
-
-/** The model's clip format: `frames` square frames of `size` pixels. */
-export interface ClipShape {
-  frames: number;
-  size: number;
-}
+export type { ClipShape, Frames } from "./clip-types.ts";
 
 /** The shape of the bundled model (gpu-runner/artifacts/manifest.json). */
 export const MODEL_CLIP: ClipShape = { frames: 16, size: 32 };
