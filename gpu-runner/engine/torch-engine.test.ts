@@ -1,6 +1,8 @@
 // The torch engine against the ONNX engine on CPU: same operations, same numbers. Runs where a
 // Python with PyTorch is installed (CI installs Debian's python3-torch); skipped, saying so, elsewhere.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { loadMotionBench } from "../bench/motionbench-cases.ts";
 import { generate, generateMany, packSlots } from "../fym/sampler.ts";
@@ -14,7 +16,7 @@ import { AdamW } from "../lora/adamw.ts";
 import type { TrainStepOutput } from "./engine.ts";
 import { OnnxEngine } from "./onnx-engine.ts";
 import { OnnxModel } from "./session.ts";
-import { findTorchPython, TorchEngine, TorchEngineError } from "./torch-engine.ts";
+import { findTorchPython, TorchEngine, TorchEngineError, WORKER_OPS } from "./torch-engine.ts";
 import { relNorm } from "../../test/helpers/rel-norm.ts";
 
 const python = findTorchPython();
@@ -48,6 +50,14 @@ describe("torch engine (PyTorch worker) vs ONNX engine", { skip }, () => {
   after(async () => {
     await torch?.close();
     await onnx?.model.release();
+  });
+
+  it("speaks the ops the worker declares (protocol.py OPS, the runner's WORKER_OPS): the ready frame checked them at start", () => {
+    const r = spawnSync(python!.python, ["-c", "from fymnet.runtime.protocol import OPS; print(','.join(OPS))"], {
+      cwd: fileURLToPath(new URL("../model/", import.meta.url)),
+      encoding: "utf8",
+    });
+    assert.equal(r.stdout.trim(), WORKER_OPS.join(","), r.stderr);
   });
 
   it("agrees on every operation within 1e-4 (relative), LoRA slots included", async () => {

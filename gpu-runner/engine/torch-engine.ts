@@ -25,6 +25,10 @@ function checksum(a: Float32Array | BigInt64Array): number {
 }
 
 /** The torch engine cannot start or its worker died; `stderr` is the worker's last words. */
+/** The requests the worker serves (gpu-runner/model/fymnet/runtime/protocol.py OPS, checked at start-up). */
+export const WORKER_OPS = ["text", "denoise", "denoise_many", "probe", "train", "trainer_init", "trainer_step", "trainer_weights", "trainer_free"] as const;
+type WorkerOp = (typeof WORKER_OPS)[number];
+
 export class TorchEngineError extends RunnerError {
   override name = "TorchEngineError";
   declare readonly code: "torch_unavailable" | "worker_crashed" | "worker_error";
@@ -167,6 +171,14 @@ export class TorchEngine implements Engine {
       p?.reject(new TorchEngineError("worker_crashed", `the torch worker exited (code ${code}, signal ${signal}) during a call`, this.stderr.trim()));
     });
     const ready = await this.next();
+    const ops = ready.meta.ops?.split(",") ?? [];
+    if (ops.join() !== WORKER_OPS.join()) {
+      await this.close();
+      throw new TorchEngineError(
+        "worker_error",
+        `the torch worker speaks ops ${ops.join(", ") || "(none listed)"}, this runner ${WORKER_OPS.join(", ")}: the runner and gpu-runner/model are from different versions`,
+      );
+    }
     this.device = ready.meta.device ?? "cpu";
     this.name = `torch:${this.device}${ready.meta.cuda_graphs === "True" ? "+graphs" : ""}${ready.meta.bf16 === "True" ? "+bf16" : ""}${ready.meta.tf32 === "True" ? "+tf32" : ""}${ready.meta.compile === "True" ? "+compile" : ""}`;
   }
@@ -221,7 +233,7 @@ export class TorchEngine implements Engine {
    * One request at a time, in order; the worker is restarted first if it died. `fresh` names
    * inputs that change every call (not worth holding on the worker).
    */
-  private call(op: string, tensors: Tensors, extra: Record<string, string> = {}, fresh = new Set<string>()): Promise<Record<string, Float32Array>> {
+  private call(op: WorkerOp, tensors: Tensors, extra: Record<string, string> = {}, fresh = new Set<string>()): Promise<Record<string, Float32Array>> {
     const run = async () => {
       if (!this.child) await this.spawn();
       // Large inputs that are the same array with the same contents as an earlier call (the frozen

@@ -10,6 +10,9 @@ import struct
 import torch
 
 DTYPES = {"F32": (4, torch.float32), "I64": (8, torch.int64)}
+# The ops a request may name, declared once on this side and sent in the ready frame, where the runner
+# checks them against its own list (gpu-runner/engine/torch-engine.ts WORKER_OPS) before any call.
+OPS = ("text", "denoise", "denoise_many", "probe", "train", "trainer_init", "trainer_step", "trainer_weights", "trainer_free")
 CACHE_BYTES = 2 << 30
 
 

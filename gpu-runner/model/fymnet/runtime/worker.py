@@ -27,7 +27,7 @@ from fymnet.flow import bf16
 from fymnet.graphs import lora_train_step
 from fymnet.network.heads import AttentionProbe
 from fymnet.runtime.cuda_graphs import Captured
-from fymnet.runtime.protocol import read_frame, write_frame
+from fymnet.runtime.protocol import OPS, read_frame, write_frame
 from fymnet.training.trainer_group import TrainerGroup
 
 
@@ -55,6 +55,8 @@ class Worker:
 
     def run(self, op: str, t: dict[str, torch.Tensor], meta: dict) -> dict[str, torch.Tensor]:
         """One request's outputs: `op` with its tensors and options."""
+        if op not in OPS:
+            raise ValueError(f"unknown op '{op}': the worker speaks {', '.join(OPS)}")
         if op == "denoise_many":
             t = self.assemble(t)
             op = "denoise"
@@ -141,7 +143,8 @@ def main() -> None:
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     name = torch.cuda.get_device_name(0) if device == "cuda" else "cpu"
     write_frame(stdout, {"op": "ready", "device": device, "device_name": name, "torch": torch.__version__,
-                         "bf16": worker.autocast, "tf32": args.tf32, "compile": args.compile, "cuda_graphs": worker.cuda_graphs, "config": json.dumps(worker.cfg.to_dict())}, {})
+                         "bf16": worker.autocast, "tf32": args.tf32, "compile": args.compile, "cuda_graphs": worker.cuda_graphs, "config": json.dumps(worker.cfg.to_dict()),
+                         "ops": ",".join(OPS)}, {})
     cache: dict[str, torch.Tensor] = {}
     while True:
         t0 = time.perf_counter()
