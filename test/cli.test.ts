@@ -371,7 +371,8 @@ describe("motion-lora CLI", () => {
       assert.equal(r.code, 2, `${name}=${value}: ${r.out}`);
       assert.match(r.out, new RegExp(`${name} must be .*'${value.replace(".", "\\.")}'`));
     }
-    const none = await run(["runner", "start"], { MOTION_LORA_REGISTRY: reg.url }, 60_000);
+    // No token anywhere: not in the environment, and no saved login (this file's first test saved one for this registry).
+    const none = await run(["runner", "start"], { MOTION_LORA_REGISTRY: reg.url, XDG_CONFIG_HOME: join(dir, "no-login") }, 60_000);
     assert.equal(none.code, 2);
     assert.match(none.out, /MOTION_LORA_TOKEN/, "says which variable carries the token");
   });

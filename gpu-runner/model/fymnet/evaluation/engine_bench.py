@@ -55,7 +55,8 @@ def main() -> None:
     ap.add_argument("--sparse", type=int, default=4)
     args = ap.parse_args()
     result: dict = {"device": torch.cuda.get_device_name(0), "torch": torch.__version__, "step_ms": {}}
-    for variant, (use_bf16, graphs) in {"eager_fp32": (False, False), "eager_bf16": (True, False), "graphs_fp32": (False, True), "graphs_bf16": (True, True)}.items():
+    variants = {"eager_fp32": (False, False), "eager_bf16": (True, False), "graphs_fp32": (False, True), "graphs_bf16": (True, True)}
+    for variant, (use_bf16, graphs) in variants.items():
         w = Worker(args.weights, "cuda", use_bf16, False, cuda_graphs=graphs)
         cfg = w.cfg
         row = {}
@@ -66,7 +67,8 @@ def main() -> None:
         x = torch.cat([t["x0"], t["x0"]])
         dn = {"x": x, "t": torch.tensor([0.5, 0.5], device=w.device), "text": torch.cat([t["text"]] * 2), "text_mask": torch.cat([t["text_mask"]] * 2),
               "frame_pos": torch.arange(cfg.frames, device=w.device, dtype=torch.float32),
-              "lora_A": torch.stack([t["frozen_A"], t["lora_A"]]), "lora_B": torch.stack([t["frozen_B"], t["lora_B"]]), "lora_scale": torch.ones(2, device=w.device)}
+              "lora_A": torch.stack([t["frozen_A"], t["lora_A"]]), "lora_B": torch.stack([t["frozen_B"], t["lora_B"]]),
+              "lora_scale": torch.ones(2, device=w.device)}
         row["denoise_b2"] = timed(lambda: w.run("denoise", dn), args.reps)
         result["step_ms"][variant] = row
         del w
@@ -91,7 +93,9 @@ def main() -> None:
                      frame_pos=idx.float(), lora_A=A.detach(), lora_B=B.detach())
             if stage == "spatial":
                 t["frozen_scale"] = torch.zeros(1, device=dev)
-            _, _, gA, gB = lora_train_step(lambda *a: w.model(*a, fast=True), *(t[k] for k in ("x0", "noise", "t", "text", "text_mask", "frame_pos", "frozen_A", "frozen_B", "frozen_scale", "lora_A", "lora_B", "lora_scale", "loss_weights")))
+            names = ("x0", "noise", "t", "text", "text_mask", "frame_pos", "frozen_A", "frozen_B", "frozen_scale",
+                     "lora_A", "lora_B", "lora_scale", "loss_weights")
+            _, _, gA, gB = lora_train_step(lambda *a: w.model(*a, fast=True), *(t[k] for k in names))
             A.grad, B.grad = gA, gB
             torch.nn.utils.clip_grad_norm_([A, B], 1.0)
             opt.step()

@@ -159,7 +159,8 @@ def generate(model, specs, sampler: dict, seed: int, dev) -> torch.Tensor:
 
 def table(rows: list[tuple[str, dict]]) -> str:
     """The report's Markdown table, one row per (weights, sampler)."""
-    head = "| sampler (steps:guidance:shift) | colour | shape | shape small/medium/big | tracked IoU (rigid) | IoU translation only | still objects IoU | two objects |\n"
+    head = ("| sampler (steps:guidance:shift) | colour | shape | shape small/medium/big | tracked IoU (rigid) | IoU translation only"
+            " | still objects IoU | two objects |\n")
     head += "| --- | --- | --- | --- | --- | --- | --- | --- |\n"
     for name, r in rows:
         by = r.get("shape_accuracy_by_size", {})

@@ -143,8 +143,8 @@ def main() -> None:
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     name = torch.cuda.get_device_name(0) if device == "cuda" else "cpu"
     write_frame(stdout, {"op": "ready", "device": device, "device_name": name, "torch": torch.__version__,
-                         "bf16": worker.autocast, "tf32": args.tf32, "compile": args.compile, "cuda_graphs": worker.cuda_graphs, "config": json.dumps(worker.cfg.to_dict()),
-                         "ops": ",".join(OPS)}, {})
+                         "bf16": worker.autocast, "tf32": args.tf32, "compile": args.compile, "cuda_graphs": worker.cuda_graphs,
+                         "config": json.dumps(worker.cfg.to_dict()), "ops": ",".join(OPS)}, {})
     cache: dict[str, torch.Tensor] = {}
     while True:
         t0 = time.perf_counter()
