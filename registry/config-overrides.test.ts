@@ -25,6 +25,15 @@ describe("a deployment's config overrides (MOTION_LORA_CONFIG)", () => {
     }
   });
 
+  it("refuses a top-level setting put inside webhooks, where it would be ignored", () => {
+    for (const k of ["maxStreamsPerKey", "maxQueuedJobsPerOwner", "maxRunningJobsPerOwner", "streamPollMs"])
+      assert.throws(
+        () => parseOverrides(JSON.stringify({ webhooks: { [k]: 1 } }), "MOTION_LORA_CONFIG"),
+        (e: unknown) => e instanceof ConfigError && e.message.includes(k),
+        k,
+      );
+  });
+
   it("merges blob limits and webhook settings field by field over the Worker's defaults", () => {
     assert.deepEqual(parseOverrides(undefined, "X"), {});
     const c = workerConfig(

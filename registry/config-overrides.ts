@@ -44,10 +44,6 @@ export const RegistryOverrides = z
       .object({
         allowPrivate: z.boolean(),
         maxAttempts: count,
-        maxQueuedJobsPerOwner: count,
-        maxRunningJobsPerOwner: count.nullable(),
-        maxStreamsPerKey: count,
-        streamPollMs: count,
         baseDelayMs: ms,
         timeoutMs: count,
         connectTimeoutMs: count,

@@ -104,13 +104,14 @@ export interface StartOptions {
 export async function startRegistry(opts: StartOptions = {}) {
   // First, so a wrong setting stops start-up before the home, the database or a blob is touched.
   const overrides = readNodeOverrides(opts.configFile, opts.env);
+  const env = opts.env ?? process.env;
+  const publicUrl = env.MOTION_LORA_PUBLIC_URL ? parsePublicUrl(env.MOTION_LORA_PUBLIC_URL, "MOTION_LORA_PUBLIC_URL") : undefined;
   const home = opts.home ?? homeDir();
   mkdirSync(home, { recursive: true });
   const { db, close } = await openSqlite(join(home, "registry.db"));
   const store = new FsBlobStore(home);
   const resolveHost = opts.resolveHost ?? systemResolve;
   const baseModel = opts.config?.baseModel ?? loadBaseModel();
-  const publicUrl = process.env.MOTION_LORA_PUBLIC_URL ? parsePublicUrl(process.env.MOTION_LORA_PUBLIC_URL, "MOTION_LORA_PUBLIC_URL") : undefined;
   const config = nodeConfig(overrides, { ...(publicUrl ? { publicUrl } : {}), ...opts.config }, baseModel);
   const { app, services } = createApp({
     db,

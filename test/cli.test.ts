@@ -365,6 +365,7 @@ describe("motion-lora CLI", () => {
       // One of each check (a choice, an integer, seconds); the others share them.
       ["MOTION_LORA_ENGINE", "jax"],
       ["MOTION_LORA_LEASE_SECONDS", "1.5"],
+      ["MOTION_LORA_CONCURRENCY", "0"],
       ["MOTION_LORA_IDLE_EXIT", "soon"],
     ] as const) {
       const r = await run(["runner", "start"], { ...base, [name]: value }, 60_000);

@@ -20,7 +20,7 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const TSC = join(ROOT, "node_modules/.bin/tsc");
 /**
  * The snippets a new user copies (file, the heading above it, where it is compiled from). The guide's
- * is run as written; the README's is to be the same text (its promises are edited by the lead).
+ * is run as written, and the README's is the same text (checked below).
  */
 const SNIPPETS = [
   ["README.md", "SDK", "readme.ts"],
@@ -118,6 +118,8 @@ describe("the SDK package", () => {
       assert.ok(snippet?.includes('from "@motion-lora/sdk"'), `${file}'s snippet imports the package`);
       await writeFile(join(app, out), snippet!);
     }
+    const [readme, guide] = await Promise.all(SNIPPETS.map(([, , out]) => readFile(join(app, out), "utf8")));
+    assert.equal(readme, guide, "the README's SDK snippet is the guide's, which the next test runs as written");
     await writeFile(join(app, "app.ts"), APP);
     await writeFile(
       join(app, "tsconfig.json"),
@@ -127,7 +129,7 @@ describe("the SDK package", () => {
     assert.ok(!("failed" in tsc), tsc.stdout);
   });
 
-  it("runs the SDK guide's snippet (the README's, once merged) as written: it finds the CLI's login, tunes on a real runner, and Ctrl-C cancels the job", async () => {
+  it("runs the SDK guide's snippet (the README's too: the same text) as written: it finds the CLI's login, tunes on a real runner, and Ctrl-C cancels the job", async () => {
     // Compiled by the typecheck case; clip.gif is the file the snippet names.
     await copyFile(join(ROOT, "examples/clips/single-object-1.gif"), join(app, "clip.gif"));
     const child = spawn(process.execPath, ["out/guide.js"], {

@@ -109,7 +109,7 @@ else if (values.cases) {
 }
 
 const reportOnly = values["report-only"]!;
-// Engines load lazily: a torch run on the GPU machine carries no onnxruntime (device-slim.sh torch).
+// Engines load lazily: a torch run on the GPU machine carries no onnxruntime (gpu-runner/model/pack-node-runtime.sh DIR torch).
 const onnx = async (provider: Provider) => (await import("../engine/create.ts")).createEngine("onnx", provider);
 const engine: Engine & { close?: () => Promise<void> } = reportOnly
   ? await onnx("cpu")

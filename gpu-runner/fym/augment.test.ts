@@ -12,6 +12,7 @@ import { appearanceVariants, BACKGROUND_RGB, captionColours, fitPalette, OBJECT_
 import { generate } from "./sampler.ts";
 import { DEFAULT_TUNE, recipeName } from "./recipes.ts";
 import { tune, tuneMany } from "./tune.ts";
+import { relNorm } from "../../test/helpers/rel-norm.ts";
 
 const line = (x0: number, y0: number, vx: number, vy: number): [number, number][] => Array.from({ length: 16 }, (_, f) => [x0 + vx * f, y0 + vy * f]);
 const rms = (a: Float32Array, b: Float32Array) => Math.sqrt(a.reduce((s, x, i) => s + (x - b[i]!) ** 2, 0) / a.length) / 2; // in [0, 1] units
@@ -154,8 +155,6 @@ describe("appearance augmentation and projection masks in tune, loraSteps in gen
     assert.notDeepEqual(early.data, full.data);
   });
 });
-
-const relNorm = (a: Float32Array, b: Float32Array) => Math.sqrt(a.reduce((s, x, i) => s + (x - b[i]!) ** 2, 0) / b.reduce((s, x) => s + x * x, 0));
 
 describe("appearance banks on the torch engine's batched trainer", { skip: findTorchPython() ? false : "no Python with PyTorch here" }, () => {
   it("equals the loop trainer on the ONNX engine, with an unaugmented job in the same batch", async () => {

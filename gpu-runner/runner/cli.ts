@@ -65,18 +65,18 @@ const runner: Command = {
       if (s !== undefined && !allowed.includes(s.value as T)) throw new UsageError(`${s.from} must be ${allowed.join(", ")}; got '${s.value}'`);
       return s?.value as T | undefined;
     };
-    const integer = (k: Setting): number | undefined => {
+    const integer = (k: Setting, min = 0): number | undefined => {
       const s = setting(k);
-      if (s !== undefined && !(Number.isInteger(Number(s.value)) && Number(s.value) >= 0))
-        throw new UsageError(`${s.from} must be a whole number, got '${s.value}'`);
+      if (s !== undefined && !(Number.isInteger(Number(s.value)) && Number(s.value) >= min))
+        throw new UsageError(`${s.from} must be a whole number ≥ ${min}, got '${s.value}'`);
       return s === undefined ? undefined : Number(s.value);
     };
     const provider = oneOf<Provider>("provider", PROVIDERS);
     const engine = oneOf<EngineKind>("engine", ENGINE_KINDS);
     const idle = setting("idle-exit");
     if (idle !== undefined && !(Number(idle.value) >= 0)) throw new UsageError(`${idle.from} must be a number of seconds; got '${idle.value}'`);
-    const concurrency = integer("concurrency");
-    const leaseSeconds = integer("lease-seconds");
+    const concurrency = integer("concurrency", 1);
+    const leaseSeconds = integer("lease-seconds", 1);
     const batchWindowMs = integer("batch-window");
     const cacheDir = setting("cache")?.value;
     const { runRunner } = await import("./start.ts");

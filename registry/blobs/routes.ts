@@ -24,7 +24,7 @@ export function blobRoutes(api: Api, s: Services) {
         413: { description: "larger than the limit for this kind (payload_too_large), or than the owner's remaining quota (quota_exceeded)" },
         422: {
           description:
-            "hash, size or content check failed (a LoRA's header is bounded: see the README's Registry limits; a PNG video must be the model's clip PNG, else invalid_video)",
+            "hash, size or content check failed (a LoRA's header is bounded: see docs/registry.md, LoRA file limits; a PNG video must be the model's clip PNG, else invalid_video)",
         },
       },
     },

@@ -12,7 +12,7 @@ import { maxLoraTensors } from "../base-model/spec.ts";
 import { visibleTo } from "../loras/visibility.ts";
 import { BlobCollector } from "./gc.ts";
 import { UploadQuota } from "./quota.ts";
-import { inspectUpload, kindOf, servesAs } from "./sniff.ts";
+import { checkClipPng, inspectUpload, kindOf, servesAs } from "./sniff.ts";
 import type { BlobStore } from "./store.ts";
 
 type BlobRow = typeof blobs.$inferSelect;
@@ -191,6 +191,20 @@ export class BlobService {
     const row = await this.get(sha256);
     if (!row || !(await this.canRead(p, sha256))) throw missing(sha256, field, kind);
     if (kind && !servesAs(row.contentType, kind)) throw wrongKind(row, field, kind);
+    return row;
+  }
+
+  /**
+   * Requires a readable blob a tune can train on. A PNG is checked as a clip PNG here too: bytes
+   * uploaded as a preview were never checked as one at upload, and a runner should not be the first
+   * to find a decompression bomb or the wrong size.
+   */
+  async requireClip(p: Principal, sha256: string, field: string): Promise<BlobRow> {
+    const row = await this.requireReadable(p, sha256, field, "video");
+    if (row.contentType === "image/png")
+      await checkClipPng((start, end) => this.store.readBytes(sha256, start, end), row.size, this.config.baseModel.clip).catch((e: unknown) => {
+        throw e instanceof RegistryError ? new RegistryError(e.code, `${field}: ${e.message}`) : e;
+      });
     return row;
   }
 

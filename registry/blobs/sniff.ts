@@ -70,7 +70,7 @@ const CLIP_PNG_MAX_BYTES = 1024 * 1024;
  * and a decompression bomb at the clip's own byte count: it is refused here, not in a runner that
  * holds a lease.
  */
-async function checkClipPng(read: Read, size: number, clip: ClipShape) {
+export async function checkClipPng(read: Read, size: number, clip: ClipShape) {
   if (size > CLIP_PNG_MAX_BYTES)
     throw new RegistryError(
       "invalid_video",

@@ -152,6 +152,26 @@ describe("uploads: what a hash proves, what a kind must be, what an owner may st
     }
   });
 
+  it("checks a PNG as a clip when a tune names it as its video, whatever kind it was uploaded as (a preview is not checked as a clip)", async () => {
+    await r.call("POST", "/v1/loras", { token: alice, json: { name: "clip-check", title: "Clip check", category: "single-object" } });
+    const tuneWith = async (png: Uint8Array) =>
+      r.call("POST", "/v1/jobs", {
+        token: alice,
+        json: { kind: "tune", input: { video_sha256: await sha256(png), prompt: "a white diamond on a striped black background", lora: "alice/clip-check" } },
+      });
+    for (const [png, why] of [
+      [pngWith(64, 64, zeroBomb(1024 * 1024)), /input\.video_sha256: .*16 frames of 32×32 \(a 512×32 clip PNG\); this PNG is 64×64/],
+      [clipBomb(4 * 1024 * 1024), /input\.video_sha256: .*inflates past the 49184 bytes its 512×32 header implies/],
+    ] as const) {
+      assert.equal((await put(png, "preview", alice)).status, 201, "a preview PNG of any size is stored");
+      const res = await tuneWith(png);
+      assert.equal(res.status, 422, JSON.stringify(res.body));
+      assert.equal(res.body.error.code, "invalid_video");
+      assert.match(res.body.error.message, why);
+    }
+    assert.equal((await r.call("GET", "/v1/jobs", { token: alice })).body.data.length, 0, "no job was queued");
+  });
+
   it("refuses a LoRA whose header names a tensor twice", async () => {
     const entry = '{"dtype":"F32","shape":[2],"data_offsets":[0,8]}';
     const json = new TextEncoder().encode(

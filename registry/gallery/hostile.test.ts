@@ -54,7 +54,7 @@ describe("READMEs are rendered when written", () => {
 
   it("renders a row written before HTML was stored on its first view, once, and stores it", async () => {
     await r.call("POST", "/v1/loras", { token: alice, json: { name: "legacy", title: "Legacy", category: "single-object", readme: "# Old row" } });
-    // A row as migration 0006 leaves it: no HTML, renderer 0.
+    // A row as migration 0007 (readme_html) leaves it: no HTML, renderer 0.
     await r.services.db.update(loras).set({ readmeHtml: "", readmeRenderer: 0 }).where(eq(loras.name, "legacy"));
     const page = await (await fetch(`${r.url}/loras/alice/legacy`)).text();
     assert.match(page, /<section class="readme" id="readme"><h1>Old row<\/h1>/);

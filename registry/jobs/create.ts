@@ -121,7 +121,7 @@ export class JobCreation {
         `LoRA '${ref.owner}/${ref.name}' was not found; create it, or pass input.create to create it with its first version`,
       );
     }
-    await this.blobs.requireReadable(p, input.video_sha256, "input.video_sha256", "video");
+    await this.blobs.requireClip(p, input.video_sha256, "input.video_sha256");
     return [];
   }
 

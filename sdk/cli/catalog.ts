@@ -91,7 +91,7 @@ the SDK's new MotionLora() in Node; the token is used only with the registry it 
 const search: Command = {
   name: "search",
   usage: "  motion-lora search [QUERY] [--category C] [--tag T] [--owner O] [--sort newest|downloads] [--limit N]",
-  help: `Lists LoRAs whose name, title or description contain QUERY.
+  help: `Lists LoRAs whose name, title or tags contain QUERY.
   --category C           only this category: ${MotionCategory.options.join(", ")}
   --tag T                only LoRAs tagged T
   --owner O              only LoRAs of owner O

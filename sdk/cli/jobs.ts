@@ -130,8 +130,7 @@ a warning when much is lost.
     if (recipe && !recipe.success) throw new UsageError(`--recipe must be one of ${RecipeName.options.join(", ")}; got '${values.recipe}'`);
     const clipPath = positionals[0];
     if (clipPath && values["dry-run"]) {
-      const { readVideoFile } = await import("../node.ts");
-      console.log(describeFit(fitReport(await readVideoFile(clipPath, fit), MODEL_CLIP, fit)));
+      console.log(describeFit(fitReport(await readClip(clipPath, fit), MODEL_CLIP, fit)));
       return 0;
     }
     if (!clipPath || !values.prompt || !values.lora) throw new UsageError("tune needs CLIP, --prompt and --lora OWNER/NAME");
