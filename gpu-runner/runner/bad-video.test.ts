@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { blobOwners, blobs } from "../../registry/db/schema.ts";
+import { eq } from "drizzle-orm";
+import { blobOwners, blobs, jobs as jobsTable } from "../../registry/db/schema.ts";
+import { encodeClipPng } from "../../sdk/video/frames.ts";
 import { MotionLora } from "../../sdk/client/client.ts";
 import { sha256Hex } from "../../sdk/client/digest.ts";
 import type { Job } from "../../sdk/schema/index.ts";
@@ -38,17 +40,19 @@ describe("a tune whose clip PNG is a decompression bomb", () => {
       // A header of 5461×10240 (56 Mpx, under the decoder's 64 Mpx cap) over data that really is that size: 160 MiB inflated.
       { png: pngWith(5461, 10240, zeroBomb(160 * MiB)), why: /16 frames of 32×32 \(a 512×32 clip PNG\); this PNG is 5461×10240/ },
     ];
+    // Job creation checks a PNG video as a clip too, so such a job can only be one queued before those
+    // checks: made here with a good clip, then pointed at the bomb, as such a row would be.
+    const good = await alice.blobs.upload(await encodeClipPng({ width: 32, height: 32, count: 16, rgb: new Uint8Array(16 * 32 * 32 * 3) }), "video");
     const jobs: string[] = [];
     for (const c of cases) {
       const video_sha256 = await storedAnyway(c.png);
-      jobs.push(
-        (
-          await alice.jobs.create({
-            kind: "tune",
-            input: { video_sha256, prompt: CAPTION, lora: "alice/bomb", create: { title: "Bomb", category: "single-object" } },
-          })
-        ).id,
-      );
+      const input = { video_sha256: good.sha256, prompt: CAPTION, lora: "alice/bomb", create: { title: "Bomb", category: "single-object" as const } };
+      const id = (await alice.jobs.create({ kind: "tune", input })).id;
+      await reg.services.db
+        .update(jobsTable)
+        .set({ input: { ...input, video_sha256 } })
+        .where(eq(jobsTable.id, id));
+      jobs.push(id);
     }
     const { runner, engine } = await createRunner({ registry: reg.url, token: runnerToken, cacheDir: `${reg.home}/runner-cache`, idleExitMs: 1_500 });
     const base = process.memoryUsage().arrayBuffers;
