@@ -121,17 +121,21 @@ export class BlobService {
     return (await this.quota.usage(owner)).held;
   }
 
+  /** `p`'s own row for a blob: whether it uploaded the bytes (else a read grant) and the kind it declared. */
+  private async holding(p: Principal, sha256: string) {
+    if (p.owner === null) return undefined;
+    const [row] = await this.db
+      .select({ uploaded: blobOwners.uploaded, kind: blobOwners.kind })
+      .from(blobOwners)
+      .where(and(eq(blobOwners.sha256, sha256), eq(blobOwners.owner, p.owner)))
+      .limit(1);
+    return row;
+  }
+
   /** What `p` is told about a blob it may read: the kind it declared itself, else the kind the bytes serve as. */
   async info(p: Principal, sha256: string): Promise<BlobInfo> {
     const row = await this.getReadable(p, sha256);
-    const [own] =
-      p.owner === null
-        ? []
-        : await this.db
-            .select({ kind: blobOwners.kind })
-            .from(blobOwners)
-            .where(and(eq(blobOwners.sha256, sha256), eq(blobOwners.owner, p.owner)))
-            .limit(1);
+    const own = await this.holding(p, sha256);
     return { ...toBlobInfo(row), kind: (own?.kind as BlobKind | null | undefined) ?? kindOf(row.contentType) };
   }
 
@@ -155,14 +159,7 @@ export class BlobService {
    */
   async canRead(p: Principal, sha256: string): Promise<boolean> {
     if (hasScope(p, "runner")) return true;
-    const [held] =
-      p.owner === null
-        ? []
-        : await this.db
-            .select({ uploaded: blobOwners.uploaded })
-            .from(blobOwners)
-            .where(and(eq(blobOwners.sha256, sha256), eq(blobOwners.owner, p.owner)))
-            .limit(1);
+    const held = await this.holding(p, sha256);
     if (held?.uploaded === 1) return true;
     const holders = (where: SQL) =>
       this.db

@@ -22,7 +22,7 @@ async function deflate(data: Uint8Array): Promise<Uint8Array> {
 }
 
 /** One PNG chunk: length, type, data and the CRC of type + data. */
-export function pngChunk(type: string, data: Uint8Array): Uint8Array {
+function pngChunk(type: string, data: Uint8Array): Uint8Array {
   const out = new Uint8Array(12 + data.length);
   const view = new DataView(out.buffer);
   view.setUint32(0, data.length);
@@ -37,17 +37,26 @@ export async function encodePng(rgb: Uint8Array, width: number, height: number):
   if (rgb.length !== width * height * 3) throw new RangeError(`expected ${width}×${height}×3 bytes, got ${rgb.length}`);
   const raw = new Uint8Array(height * (1 + width * 3));
   for (let y = 0; y < height; y++) raw.set(rgb.subarray(y * width * 3, (y + 1) * width * 3), y * (1 + width * 3) + 1);
+  return rgbPng(width, height, await deflate(raw));
+}
+
+/** An 8-bit RGB PNG file of `width`×`height` around `idat`, a zlib stream of its filtered rows (not checked against the size). */
+export function rgbPng(width: number, height: number, idat: Uint8Array): Uint8Array {
   const ihdr = new Uint8Array(13);
   const v = new DataView(ihdr.buffer);
   v.setUint32(0, width);
   v.setUint32(4, height);
   ihdr.set([8, 2, 0, 0, 0], 8);
-  const parts = [
+  return concatBytes([
     Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     pngChunk("IHDR", ihdr),
-    pngChunk("IDAT", await deflate(raw)),
+    pngChunk("IDAT", idat),
     pngChunk("IEND", new Uint8Array()),
-  ];
+  ]);
+}
+
+/** The parts one after another, in one array. */
+export function concatBytes(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {

@@ -1,15 +1,5 @@
 import { constants, deflateRawSync } from "node:zlib";
-import { pngChunk } from "../../sdk/video/png.ts";
-
-const concat = (parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-};
+import { concatBytes, rgbPng } from "../../sdk/video/png.ts";
 
 /**
  * A zlib stream that inflates to `inflated` zero bytes, built without ever holding them: 1 MiB of
@@ -24,23 +14,11 @@ export function zeroBomb(inflated: number): Uint8Array {
   const last = deflateRawSync(new Uint8Array(0));
   const adler = new Uint8Array(4);
   new DataView(adler.buffer).setUint32(0, ((inflated % 65521) << 16) | 1);
-  return concat([Uint8Array.of(0x78, 0x9c), ...Array<Uint8Array>(inflated / MiB).fill(block), last, adler]);
+  return concatBytes([Uint8Array.of(0x78, 0x9c), ...Array<Uint8Array>(inflated / MiB).fill(block), last, adler]);
 }
 
 /** A PNG whose header declares `width`×`height` RGB and whose IDAT is `idat` (a zlib stream). */
-export function pngWith(width: number, height: number, idat: Uint8Array): Uint8Array {
-  const ihdr = new Uint8Array(13);
-  const v = new DataView(ihdr.buffer);
-  v.setUint32(0, width);
-  v.setUint32(4, height);
-  ihdr.set([8, 2, 0, 0, 0], 8);
-  return concat([
-    Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a),
-    pngChunk("IHDR", ihdr),
-    pngChunk("IDAT", idat),
-    pngChunk("IEND", new Uint8Array()),
-  ]);
-}
+export const pngWith = rgbPng;
 
 /** A clip-sized PNG (16 frames of 32×32 side by side) whose image data inflates to `inflated` bytes. */
 export const clipBomb = (inflated: number) => pngWith(16 * 32, 32, zeroBomb(inflated));
