@@ -5,7 +5,8 @@
 #           calls that made the shipped weights); FLAGS override its values (e.g. --minutes 1 --small)
 #           -> $OUT/{weights.safetensors, train_log.json, loss.png, train.log}
 #   finish: weights in gpu-runner/artifacts/ -> ONNX graphs + golden outputs + manifest (graphs.tar.xz),
-#           parity (ONNX vs PyTorch, peft interchange) and quality on held-out captions (report.tar.xz)
+#           parity (ONNX vs PyTorch, peft interchange), quality on held-out captions and the frame-subset
+#           loss gap (beside PREVIOUS_WEIGHTS' when set) (report.tar.xz)
 #   check:  the package on the GPU machine's PyTorch: the pytest suite (export + ONNX parity of a tiny
 #           config included) and parity of the committed artifacts against this code -> $OUT/check.log
 #   subsets: issue 17's sparse-pretraining probe: continues the artifacts' weights for SUB_S seconds twice,
@@ -13,7 +14,7 @@
 #           then measures the frame-subset loss gap of all three -> $OUT/{control,subsets}.safetensors, frame-subsets.json
 #   sweep:  quality of WEIGHTS (default: the artifacts') under each of SAMPLERS (steps:guidance:shift,...),
 #           plus captions seen in training -> $OUT/sweep-$NAME.tar.xz
-# Usage on a CUDA machine, from anywhere:  OUT=DIR COMMIT=<sha> bash gpu-runner/model/run_gpu.sh train 1|train 2|finish|check|subsets|sweep
+# Usage on a CUDA machine, from anywhere:  OUT=DIR COMMIT=<sha> bash gpu-runner/model/run_gpu.sh train 1|train 2|train 3|finish|check|subsets|sweep
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here"
@@ -34,15 +35,19 @@ case "$mode" in
     ;;
   finish)
     art="$here/../artifacts"
-    export TRAINING_COMMAND="run_gpu.sh train 1; then train 2 (config/pretrain.py); then finish"
+    export TRAINING_COMMAND=${TRAINING_COMMAND:-"run_gpu.sh train 1; then train 2; then train 3 (config/pretrain.py); then finish"}
     # Quality needs only the weights: it runs beside the (CPU-bound) export.
     mkdir -p "$work/quality"
-    (timeout 300 python3 -m fymnet.evaluation.quality --weights "$art/weights.safetensors" --out "$work/quality" ${QUALITY_N:+--n $QUALITY_N} --seen \
+    (timeout "${QUALITY_S:-300}" python3 -m fymnet.evaluation.quality --weights "$art/weights.safetensors" --out "$work/quality" ${QUALITY_N:+--n $QUALITY_N} --seen \
       --samplers "${SAMPLERS:-20:4:1,20:6:1,20:4:2}" > "$work/quality/quality.log" 2>&1 || true) &
+    # The frame-subset loss gap of these weights, beside PREVIOUS_WEIGHTS' if given (issue 24's measure of sparse steps).
+    [ -n "${PREVIOUS_WEIGHTS:-}" ] && prev=(--weights "$PREVIOUS_WEIGHTS") || prev=()
+    (timeout 150 python3 -m fymnet.evaluation.frame_subsets --clips 512 --batch 64 --out "$work/frame-subsets.json" \
+      "${prev[@]}" --weights "$art/weights.safetensors" > "$work/frame-subsets.log" 2>&1 || true) &
     python3 -m fymnet.export --weights "$art/weights.safetensors" --out "$work/artifacts" 2>&1 | tee "$work/export.log"
     # The graphs come back first: the 10-minute limit must not take them with it.
     tar -C "$work/artifacts" -cJf "$out/graphs.tar.xz" --exclude weights.safetensors .
-    timeout 100 python3 -m fymnet.evaluation.parity --artifacts "$work/artifacts" --json "$work/parity.json" 2>&1 | tee "$work/parity.log" || true
+    timeout "${PARITY_S:-100}" python3 -m fymnet.evaluation.parity --artifacts "$work/artifacts" --json "$work/parity.json" 2>&1 | tee "$work/parity.log" || true
     wait
     tar -C "$work" -cJf "$out/report.tar.xz" --exclude artifacts .
     ;;

@@ -56,12 +56,16 @@ def spec_stream(seed: int, chunk: int, workers: int = 6, ahead: int = 12):
 
 
 def frame_subset(gen: torch.Generator, dev: torch.device, frames: int) -> torch.Tensor:
-    """Frame indices of one sparse step: 4 or 8 frames, strided across the clip from a random offset or consecutive."""
+    """Frame indices of one sparse step: 4 or 8 frames, strided across the clip from a random offset (what
+    sparse motion sampling draws), a random sorted set, or consecutive; the model sees them at these indices."""
     k = 4 if torch.rand(1, generator=gen, device=dev).item() < 0.5 else 8
-    stride = frames // k
-    if torch.rand(1, generator=gen, device=dev).item() < 0.75:
+    kind = torch.rand(1, generator=gen, device=dev).item()
+    if kind < 0.6:
+        stride = frames // k
         offset = int(torch.randint(0, stride, (1,), generator=gen, device=dev).item())
         return torch.arange(k, device=dev) * stride + offset
+    if kind < 0.8:
+        return torch.randperm(frames, generator=gen, device=dev)[:k].sort().values
     start = int(torch.randint(0, frames - k + 1, (1,), generator=gen, device=dev).item())
     return torch.arange(k, device=dev) + start
 
