@@ -4,7 +4,7 @@ import { delimiter, join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { encodeSafetensors, type TensorData } from "../../sdk/safetensors/encode.ts";
 import { parseSafetensors } from "../../sdk/safetensors/header.ts";
-import { RunnerError } from "../errors.ts";
+import { RunnerError } from "../core/errors.ts";
 import type { DenoiseItem, Engine, SharedOptim, Slots, Trainer, TrainerJob, TrainerStep, TrainGraph, TrainStepInput, TrainStepOutput } from "./engine.ts";
 import { DEFAULT_ARTIFACTS, loadManifest, type Manifest } from "./manifest.ts";
 import { Tokenizer } from "./tokenizer.ts";

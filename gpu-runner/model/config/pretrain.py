@@ -28,6 +28,6 @@ stages = {
     2: dict(minutes=7.7, lr=4e-4, seed=11, init="../../artifacts/weights.safetensors"),  # stage 1's weights, copied there
     # Issue 24: continues stage 2's weights with half the video steps on sparse frame subsets (4 or 8 frames at
     # their original indices), so a sparse LoRA step is a clip the model knows. Continuing, not retraining:
-    # 75 s of it already cut the 4-frame loss gap 2.00 -> 1.70 (gpu-runner/bench/experiments/2026-12-03-frame-subsets).
+    # 75 s of it already cut the 4-frame loss gap 2.00 -> 1.70 (gpu-runner/evaluation/experiments/2026-12-03-frame-subsets).
     3: dict(minutes=4.5, lr=2e-4, seed=12, subsets=0.5, init="../../artifacts/weights.safetensors"),
 }

@@ -25,7 +25,7 @@ class Recipe:
     # Share of video steps that train on a sparse frame subset (4 or 8 frames, strided or consecutive,
     # RoPE at their original indices), as FYM's sparse temporal steps see clips; 0: full clips only.
     # Issue 17: the shipped weights denoise a 4-frame strided subset at 1.5–2.0x the loss of the same
-    # frames inside the whole clip (fymnet.evaluation.frame_subsets, gpu-runner/bench/experiments/2026-12-03-frame-subsets).
+    # frames inside the whole clip (fymnet.evaluation.frame_subsets, gpu-runner/evaluation/experiments/2026-12-03-frame-subsets).
     subsets: float = 0.0
 
 

@@ -2,25 +2,25 @@
 // fp32 CUDA graphs: "torch-fast") against onnxruntime-node (WebGPU where it loads, and CPU), driven by the same
 // TypeScript pipeline. Per engine: start, one training step per stage, one guided denoiser call,
 // a 20-step generation and (torch) a whole default FYM tuning. Also parity of the torch engine
-// on the GPU against the ONNX graphs. Usage: npx tsx gpu-runner/bench/engines.ts [--engines torch,torch-fast,webgpu,cpu] [--python-ref FILE.json] [--tag h100]
+// on the GPU against the ONNX graphs. Usage: npx tsx gpu-runner/evaluation/speed/engines.ts [--engines torch,torch-fast,webgpu,cpu] [--python-ref FILE.json] [--tag h100]
 // Writes DIR/RESULTS-engines-<tag>.md and .json: every engine on one machine, so the tag names the machine.
 import { readFile, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import type { Engine, TrainGraph } from "../engine/engine.ts";
-import { OnnxEngine } from "../engine/onnx-engine.ts";
-import { OnnxModel } from "../engine/session.ts";
-import { TorchEngine } from "../engine/torch-engine.ts";
-import { generate, packSlots } from "../fym/sampler.ts";
-import { tune } from "../fym/tune.ts";
-import { Rng } from "../rng.ts";
-import { loadMotionBench } from "./motionbench-cases.ts";
+import type { Engine, TrainGraph } from "../../engine/engine.ts";
+import { OnnxEngine } from "../../engine/onnx-engine.ts";
+import { OnnxModel } from "../../engine/session.ts";
+import { TorchEngine } from "../../engine/torch-engine.ts";
+import { generate, packSlots } from "../../fym/sampler.ts";
+import { tune } from "../../fym/tune.ts";
+import { Rng } from "../../core/rng.ts";
+import { loadMotionBench } from "../motionbench/motionbench-cases.ts";
 
 const { values } = parseArgs({
   options: {
     engines: { type: "string", default: "torch,torch-fast,webgpu,cpu" },
     reps: { type: "string", default: "20" },
     "python-ref": { type: "string" },
-    out: { type: "string", default: "gpu-runner/bench/results" },
+    out: { type: "string", default: "gpu-runner/evaluation/results" },
     tag: { type: "string", default: "h100" },
   },
 });
@@ -169,7 +169,7 @@ const cols = ["start_ms", "train_spatial", "train_sparse", "train_dense", "denoi
 const lines = [
   "# Engines side by side",
   "",
-  `${new Date().toISOString()} · ${py?.device ?? "GPU"} · medians of ${reps} after 3 warm-ups (generation: of 5) · ms unless named _s · the TypeScript pipeline drives each engine · command: \`npx tsx gpu-runner/bench/engines.ts --python-ref …\``,
+  `${new Date().toISOString()} · ${py?.device ?? "GPU"} · medians of ${reps} after 3 warm-ups (generation: of 5) · ms unless named _s · the TypeScript pipeline drives each engine · command: \`npx tsx gpu-runner/evaluation/speed/engines.ts --python-ref …\``,
   "",
   `| engine | ${cols.join(" | ")} |`,
   `| --- | ${cols.map(() => "---").join(" | ")} |`,

@@ -1,7 +1,7 @@
 // Point tracks of a generated clip, the input of motion fidelity: per-object centroid tracks, a
 // grid of foreground point tracks by block matching, and a grid of camera tracks from a fitted
 // pan/tilt/zoom model (phase correlation when the background has no texture to match).
-import type { Clip } from "../clip.ts";
+import type { Clip } from "../../core/clip.ts";
 import { minCostAssignment } from "./assignment.ts";
 import { cameraTracks } from "./camera.ts";
 import type { Track } from "./point-track.ts";

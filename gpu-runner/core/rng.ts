@@ -1,4 +1,4 @@
-// At the root: fym/ seeds tuning and generation with it, metrics/ paints its synthetic test clips with it.
+// In core/: fym/ seeds tuning and generation with it, evaluation/metrics/ paints its synthetic test clips with it.
 /** A seedable PRNG (mulberry32) with normal draws: tuning and sampling are reproducible from a seed. */
 export class Rng {
   private state: number;

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
-import { clipFromRgb, type Clip } from "../clip.ts";
-import { DEFAULT_ARTIFACTS } from "../engine/manifest.ts";
+import { clipFromRgb, type Clip } from "../../core/clip.ts";
+import { DEFAULT_ARTIFACTS } from "../../engine/manifest.ts";
 
 export type MotionCategory = "single-object" | "multiple-objects" | "camera-motion" | "human-motion";
 export const CATEGORIES: MotionCategory[] = ["single-object", "multiple-objects", "camera-motion", "human-motion"];

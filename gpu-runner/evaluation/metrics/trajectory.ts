@@ -1,4 +1,4 @@
-import type { Clip } from "../clip.ts";
+import type { Clip } from "../../core/clip.ts";
 
 /** One (x, y) per frame in pixels: an object's centroid, or the whole frame's shift. */
 export type Trajectory = [number, number][];

@@ -1,23 +1,23 @@
 // Speed of the ONNX graphs through onnxruntime-node: one denoiser step (batch 2 = guidance),
 // a whole generation, and one training step of each stage. Medians after warm-up, with the
 // GFLOP/s achieved against counted matrix-product FLOPs (gpu-runner/engine/flops.ts).
-// Usage: npx tsx gpu-runner/bench/graphs.ts [--provider cpu|webgpu] [--runs 10] [--out DIR]
-// Writes DIR/RESULTS-graphs-onnx-<provider>.md and .json (default DIR: gpu-runner/bench/results).
+// Usage: npx tsx gpu-runner/evaluation/speed/graphs.ts [--provider cpu|webgpu] [--runs 10] [--out DIR]
+// Writes DIR/RESULTS-graphs-onnx-<provider>.md and .json (default DIR: gpu-runner/evaluation/results).
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { cpus } from "node:os";
 import { parseArgs } from "node:util";
-import { forwardMacs, trainStepMacs } from "../engine/flops.ts";
-import { goldenInputs } from "../engine/golden.ts";
-import type { GraphName } from "../engine/manifest.ts";
-import type { Provider } from "../engine/providers.ts";
-import { OnnxModel } from "../engine/session.ts";
+import { forwardMacs, trainStepMacs } from "../../engine/flops.ts";
+import { goldenInputs } from "../../engine/golden.ts";
+import type { GraphName } from "../../engine/manifest.ts";
+import type { Provider } from "../../engine/providers.ts";
+import { OnnxModel } from "../../engine/session.ts";
 
 const { values } = parseArgs({
   options: {
     provider: { type: "string", default: "cpu" },
     runs: { type: "string", default: "10" },
-    out: { type: "string", default: "gpu-runner/bench/results" },
+    out: { type: "string", default: "gpu-runner/evaluation/results" },
     threads: { type: "string" },
   },
 });

@@ -2,7 +2,7 @@
 // CPU work (~70–140 ms a clip), and a full run scores thousands of clips while the GPU generates.
 import { availableParallelism } from "node:os";
 import { isMainThread, parentPort, Worker } from "node:worker_threads";
-import type { Clip } from "../clip.ts";
+import type { Clip } from "../../core/clip.ts";
 import { classifyAppearance, leakage, maskConsistency, textAlignment } from "../metrics/appearance.ts";
 import { mainTrajectoryCorrelation, motionFidelity, truthTracks } from "../metrics/fidelity.ts";
 import { tracksFor } from "../metrics/tracker.ts";

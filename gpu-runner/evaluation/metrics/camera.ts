@@ -1,6 +1,6 @@
 // Camera tracks: pan, tilt and zoom fitted per frame pair to the whole frame, then a grid of
 // points carried through the fitted motion (phase correlation where there is no texture).
-import type { Clip } from "../clip.ts";
+import type { Clip } from "../../core/clip.ts";
 import type { Track } from "./point-track.ts";
 import { sample, toFrames01, type Frames01 } from "./segment.ts";
 import { globalShiftTrajectory } from "./trajectory.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Rng } from "../rng.ts";
+import { Rng } from "../../core/rng.ts";
 import { minCostAssignment } from "./assignment.ts";
 
 /** Every injective map of the smaller side into the larger: the answer the Hungarian method must equal. */

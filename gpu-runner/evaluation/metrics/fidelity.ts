@@ -3,7 +3,7 @@
 // reference's by the mean cosine of their frame-to-frame displacements, each generated tracklet
 // scored by its best-matching reference tracklet. Direction, not speed or position, is compared:
 // a transferred motion may be drawn at another place and scale.
-import type { Clip } from "../clip.ts";
+import type { Clip } from "../../core/clip.ts";
 import type { Track } from "./point-track.ts";
 import { mainTrajectory, type Category } from "./tracker.ts";
 import { trajectoryAgreement } from "./trajectory.ts";

@@ -1,11 +1,11 @@
 // What a clip shows, in the world's vocabulary: per object its colour and shape, the background
 // colour and the object count; then text alignment with a prompt, appearance leakage from the
 // reference, and temporal consistency of the tracked object's mask.
-import type { Clip } from "../clip.ts";
+import type { Clip } from "../../core/clip.ts";
 import { BACKGROUND_COLOURS, OBJECT_COLOURS, RGB, SHAPES, shapeAlpha, type BackgroundColour, type ObjectColour, type Shape } from "./paint.ts";
 import { components, toFrames01, type Component, type Frames01 } from "./segment.ts";
 import { countObjects, detectObjects, type ObjectTrack } from "./tracker.ts";
-import { promptWords } from "../../sdk/prompt/grammar.ts";
+import { promptWords } from "../../../sdk/prompt/grammar.ts";
 
 export interface DetectedObject {
   colour: ObjectColour;

@@ -13,16 +13,16 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { encodeGif } from "../../sdk/video/gif.ts";
-import { clipToRgb, type Clip } from "../clip.ts";
-import type { Engine } from "../engine/engine.ts";
-import type { Provider } from "../engine/providers.ts";
-import { generateMany } from "../fym/sampler.ts";
-import type { TuneOptions } from "../fym/options.ts";
-import { BASELINES, DEFAULT_TUNE } from "../fym/recipes.ts";
-import { stageShape, tuneMany } from "../fym/tune.ts";
-import { decodeLora, encodeLora } from "../lora/file.ts";
-import type { LoraWeights } from "../lora/tensors.ts";
+import { encodeGif } from "../../../sdk/video/gif.ts";
+import { clipToRgb, type Clip } from "../../core/clip.ts";
+import type { Engine } from "../../engine/engine.ts";
+import type { Provider } from "../../engine/providers.ts";
+import { generateMany } from "../../fym/sampler.ts";
+import type { TuneOptions } from "../../fym/options.ts";
+import { BASELINES, DEFAULT_TUNE } from "../../fym/recipes.ts";
+import { stageShape, tuneMany } from "../../fym/tune.ts";
+import { decodeLora, encodeLora } from "../../lora/file.ts";
+import type { LoraWeights } from "../../lora/tensors.ts";
 import { motionFidelity, truthTracks } from "../metrics/fidelity.ts";
 import { tracksFor } from "../metrics/tracker.ts";
 import { CATEGORIES, loadMotionBench } from "./motionbench-cases.ts";
@@ -36,7 +36,7 @@ const { values } = parseArgs({
     configs: { type: "string", default: "floor,default,decoupled-dense,naive-two-stage,fym-sparse" },
     // JSON of named recipes ({"name": {...TuneOptions}}), or the path of a file holding it.
     recipes: { type: "string", default: "{}" },
-    // An experiment writes into gpu-runner/bench/experiments/<name>/ (refused if it already has results) and keeps its recipes there.
+    // An experiment writes into gpu-runner/evaluation/experiments/<name>/ (refused if it already has results) and keeps its recipes there.
     experiment: { type: "string" },
     category: { type: "string" },
     cases: { type: "string" },
@@ -47,7 +47,7 @@ const { values } = parseArgs({
     batch: { type: "string", default: "48" },
     "gen-batch": { type: "string", default: "48" },
     tag: { type: "string" },
-    out: { type: "string", default: "gpu-runner/bench/results" },
+    out: { type: "string", default: "gpu-runner/evaluation/results" },
     quick: { type: "boolean", default: false },
     tf32: { type: "boolean", default: false },
     "no-report": { type: "boolean", default: false },
@@ -61,7 +61,7 @@ const quick = values.quick!;
 // --quick is the CI smoke run: one OOD case per category, tiny budgets, the whole pipeline and report.
 const defined = JSON.parse(values.recipes!.trimStart().startsWith("{") ? values.recipes! : await readFile(values.recipes!, "utf8"));
 const recipes: Record<string, Partial<TuneOptions>> = { ...BASELINES, ...(defined as Record<string, Partial<TuneOptions>>) };
-const experimentDir = values.experiment ? join("gpu-runner/bench/experiments", values.experiment) : undefined;
+const experimentDir = values.experiment ? join("gpu-runner/evaluation/experiments", values.experiment) : undefined;
 if (experimentDir && existsSync(join(experimentDir, "RESULTS.md")) && !values["report-only"])
   throw new Error(`${experimentDir} already holds results: an experiment is never overwritten, name a new one`);
 const configs = (quick ? "floor,default" : values.configs!).split(",");
@@ -110,11 +110,11 @@ else if (values.cases) {
 
 const reportOnly = values["report-only"]!;
 // Engines load lazily: a torch run on the GPU machine carries no onnxruntime (gpu-runner/model/pack-node-runtime.sh DIR torch).
-const onnx = async (provider: Provider) => (await import("../engine/create.ts")).createEngine("onnx", provider);
+const onnx = async (provider: Provider) => (await import("../../engine/create.ts")).createEngine("onnx", provider);
 const engine: Engine & { close?: () => Promise<void> } = reportOnly
   ? await onnx("cpu")
   : values.engine === "torch"
-    ? await (await import("../engine/torch-engine.ts")).TorchEngine.start({ tf32: values.tf32! })
+    ? await (await import("../../engine/torch-engine.ts")).TorchEngine.start({ tf32: values.tf32! })
     : await onnx(values.provider as Provider);
 // Results are named by engine and device (RESULTS-motionbench-onnx-cpu.md); the H100 runs pass --tag torch-h100.
 const tag = values.tag ?? engine.name.split("+")[0]!.replace(":", "-");

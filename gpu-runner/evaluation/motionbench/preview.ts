@@ -1,18 +1,20 @@
 // Writes PNG strips for people to look at: each MotionBench reference, and the base model's
 // generation for its caption (every other frame, 3× scale), and its head classification heat map.
-// Usage: npx tsx gpu-runner/bench/preview.ts [--out gpu-runner/bench/previews] [--clips 4]
+// Usage: npx tsx gpu-runner/evaluation/motionbench/preview.ts [--out gpu-runner/evaluation/motionbench/previews] [--clips 4]
 import { mkdir, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { encodePng, frameStrip } from "../../sdk/video/png.ts";
-import { clipToRgb, type Clip } from "../clip.ts";
-import { OnnxEngine } from "../engine/onnx-engine.ts";
-import { OnnxModel } from "../engine/session.ts";
-import { probeHeads } from "../fym/head-classification.ts";
-import { headHeatmap } from "../fym/heatmap.ts";
-import { generate } from "../fym/sampler.ts";
+import { encodePng, frameStrip } from "../../../sdk/video/png.ts";
+import { clipToRgb, type Clip } from "../../core/clip.ts";
+import { OnnxEngine } from "../../engine/onnx-engine.ts";
+import { OnnxModel } from "../../engine/session.ts";
+import { probeHeads } from "../../fym/head-classification.ts";
+import { headHeatmap } from "../../fym/heatmap.ts";
+import { generate } from "../../fym/sampler.ts";
 import { loadMotionBench } from "./motionbench-cases.ts";
 
-const { values } = parseArgs({ options: { out: { type: "string", default: "gpu-runner/bench/previews" }, clips: { type: "string", default: "8" } } });
+const { values } = parseArgs({
+  options: { out: { type: "string", default: "gpu-runner/evaluation/motionbench/previews" }, clips: { type: "string", default: "8" } },
+});
 const engine = new OnnxEngine(await OnnxModel.load({ verify: false }));
 await mkdir(values.out!, { recursive: true });
 const strip = async (clip: Clip, file: string) => {

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { loadMotionBench } from "../bench/motionbench-cases.ts";
-import type { Clip } from "../clip.ts";
-import { Rng } from "../rng.ts";
+import { loadMotionBench } from "../motionbench/motionbench-cases.ts";
+import type { Clip } from "../../core/clip.ts";
+import { Rng } from "../../core/rng.ts";
 import { globalShiftTrajectory, objectTrajectory, trajectoryAgreement, type Trajectory } from "./trajectory.ts";
 
 const SIZE = 32;

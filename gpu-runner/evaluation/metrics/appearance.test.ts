@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Rng } from "../rng.ts";
+import { Rng } from "../../core/rng.ts";
 import { classifyAppearance, leakage, maskConsistency, parsePrompt, textAlignment } from "./appearance.ts";
 import { BACKGROUND_COLOURS, FRAMES, OBJECT_COLOURS, paintClip, SHAPES, stillPath, STYLES, type Joints, type PaintSprite, type Shape } from "./paint.ts";
 

@@ -10,7 +10,7 @@ import { it } from "node:test";
 it("runs MotionBench --quick end to end and writes its report, JSON, chart and previews", () => {
   const out = mkdtempSync(join(tmpdir(), "motionbench-"));
   try {
-    const r = spawnSync(process.execPath, ["--import", "tsx", "gpu-runner/bench/motionbench.ts", "--quick", "--out", out], {
+    const r = spawnSync(process.execPath, ["--import", "tsx", "gpu-runner/evaluation/motionbench/motionbench.ts", "--quick", "--out", out], {
       encoding: "utf8",
       timeout: 240_000,
     });

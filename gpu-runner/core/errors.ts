@@ -1,4 +1,4 @@
-import type { JobErrorCode } from "../sdk/schema/jobs.ts";
+import type { JobErrorCode } from "../../sdk/schema/jobs.ts";
 
 /**
  * The runner side's one error base: every error the runner raises on purpose carries a job error

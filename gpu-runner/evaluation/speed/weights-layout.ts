@@ -2,23 +2,23 @@
 // weights embedded in each graph as fp32 external data (python -m fymnet.export.embed_weights, in gpu-runner/model):
 // load time (read weights + create session) and run time, side by side.
 // An experiment (the decision is made): a new run writes a new folder.
-// Usage: npx tsx gpu-runner/bench/weights-layout.ts EMBEDDED_DIR --out gpu-runner/bench/experiments/YYYY-MM-DD-weights-layout
+// Usage: npx tsx gpu-runner/evaluation/speed/weights-layout.ts EMBEDDED_DIR --out gpu-runner/evaluation/experiments/YYYY-MM-DD-weights-layout
 import ort from "onnxruntime-node";
 import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { goldenInputs } from "../engine/golden.ts";
-import { DEFAULT_ARTIFACTS, loadManifest, type GraphName } from "../engine/manifest.ts";
-import { sessionOptions } from "../engine/providers.ts";
-import { readFloatTensors } from "../engine/weights.ts";
+import { goldenInputs } from "../../engine/golden.ts";
+import { DEFAULT_ARTIFACTS, loadManifest, type GraphName } from "../../engine/manifest.ts";
+import { sessionOptions } from "../../engine/providers.ts";
+import { readFloatTensors } from "../../engine/weights.ts";
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
   options: { out: { type: "string" }, runs: { type: "string", default: "10" } },
 });
 const embedded = positionals[0];
-if (!embedded || !values.out) throw new Error("usage: weights-layout.ts EMBEDDED_DIR --out gpu-runner/bench/experiments/YYYY-MM-DD-weights-layout");
+if (!embedded || !values.out) throw new Error("usage: weights-layout.ts EMBEDDED_DIR --out gpu-runner/evaluation/experiments/YYYY-MM-DD-weights-layout");
 if (existsSync(join(values.out, "RESULTS.md"))) throw new Error(`${values.out} already holds results: an experiment is never overwritten`);
 await mkdir(values.out, { recursive: true });
 const manifest = await loadManifest(DEFAULT_ARTIFACTS, { verify: false });

@@ -1,6 +1,6 @@
 // The clip layout every part of the runner shares (the engines take it, fym tunes on it, metrics
-// measure it): at the root, so that metrics/ depends on none of the pipeline it judges.
-import type { Frames } from "../sdk/video/frames.ts";
+// measure it): in core/, so that evaluation/metrics/ depends on none of the pipeline it judges.
+import type { Frames } from "../../sdk/video/frames.ts";
 
 /** A clip in the model's layout: (frames, 3, size, size) float32 in [-1, 1]. */
 export interface Clip {

@@ -1,13 +1,13 @@
 // A TypeScript port of the synthetic world's renderer (gpu-runner/model/fymnet/world/render.py): palette, shape
 // signed distances, backgrounds and stick figures. Tests paint clips whose answer is known with it,
 // and the shape classifier renders its templates with it, so both see exactly what the world draws.
-import type { Clip } from "../clip.ts";
-import { type BackgroundColour, type ObjectColour, RGB } from "../palette.ts";
-import { Rng } from "../rng.ts";
+import type { Clip } from "../../core/clip.ts";
+import { type BackgroundColour, type ObjectColour, RGB } from "../../core/palette.ts";
+import { Rng } from "../../core/rng.ts";
 
 export const FRAMES = 16;
 export const SIZE = 32;
-export { BACKGROUND_COLOURS, OBJECT_COLOURS, RGB, type BackgroundColour, type ObjectColour } from "../palette.ts";
+export { BACKGROUND_COLOURS, OBJECT_COLOURS, RGB, type BackgroundColour, type ObjectColour } from "../../core/palette.ts";
 export const SHAPES = ["circle", "square", "triangle", "star", "diamond", "cross"] as const;
 export const STYLES = ["plain", "gradient", "striped", "checkered", "noisy"] as const;
 export type Shape = (typeof SHAPES)[number];

@@ -1,17 +1,17 @@
 // Tunes per minute against the batch size N on the torch engine: N reference clips tuned together
 // (tuneMany: one batched training step for all N LoRAs, weights and AdamW on the device) against
 // N = 1. The model is launch-bound, so a larger N should cost little more per step.
-// Usage: npx tsx gpu-runner/bench/batched.ts [--sizes 1,8,32] [--recipes default,naive-two-stage] [--define '{"name":{...TuneOptions}}']
+// Usage: npx tsx gpu-runner/evaluation/speed/batched.ts [--sizes 1,8,32] [--recipes default,naive-two-stage] [--define '{"name":{...TuneOptions}}']
 //   [--tf32] [--out DIR] [--tag torch-h100]
 // --recipes names BASELINES (gpu-runner/fym/tune.ts) or recipes --define adds, as MotionBench's --recipes does.
 // Writes DIR/RESULTS-batched-<tag>.md and .json (default tag: torch-<device>).
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { TorchEngine } from "../engine/torch-engine.ts";
-import type { TuneOptions } from "../fym/options.ts";
-import { BASELINES, DEFAULT_TUNE } from "../fym/recipes.ts";
-import { tuneMany } from "../fym/tune.ts";
-import { loadMotionBench } from "./motionbench-cases.ts";
+import { TorchEngine } from "../../engine/torch-engine.ts";
+import type { TuneOptions } from "../../fym/options.ts";
+import { BASELINES, DEFAULT_TUNE } from "../../fym/recipes.ts";
+import { tuneMany } from "../../fym/tune.ts";
+import { loadMotionBench } from "../motionbench/motionbench-cases.ts";
 
 const { values } = parseArgs({
   options: {
@@ -19,7 +19,7 @@ const { values } = parseArgs({
     recipes: { type: "string", default: "default,naive-two-stage" },
     define: { type: "string", default: "{}" },
     tf32: { type: "boolean", default: false },
-    out: { type: "string", default: "gpu-runner/bench/results" },
+    out: { type: "string", default: "gpu-runner/evaluation/results" },
     tag: { type: "string" },
   },
 });

@@ -1,6 +1,6 @@
 // A horizontal bar chart as RGB pixels, with a 3×5 pixel font for its labels: the benchmark's
 // tuning-time figure, drawn without any image library.
-import { encodePng } from "../../sdk/video/png.ts";
+import { encodePng } from "../../../sdk/video/png.ts";
 
 // Each glyph: 5 rows of 3 bits (left bit first).
 const FONT: Record<string, number[]> = {

@@ -2,7 +2,7 @@
 // while backgrounds are dark ((base·0.85 + 0.12)·shade: ≤ 0.42 per channel, ≤ 0.5 on the brightest
 // noise), so the brightest channel separates them; distance from the temporal median adds the
 // blurred edges of moving objects, which a generated clip smears below the brightness cut.
-import type { Clip } from "../clip.ts";
+import type { Clip } from "../../core/clip.ts";
 import { OBJECT_COLOURS, RGB } from "./paint.ts";
 
 /** Brightest channel ≥ this: certainly an object pixel (gpu-runner/model/fymnet/evaluation/masks.py uses the same cut). */
