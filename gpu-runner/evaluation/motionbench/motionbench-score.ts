@@ -1,7 +1,7 @@
-// Scores generated clips against their MotionBench case, on worker threads: the metrics are plain
+// Scores generated clips against their MotionBench case, on threads of their own (node:worker_threads): the metrics are plain
 // CPU work (~70–140 ms a clip), and a full run scores thousands of clips while the GPU generates.
 import { availableParallelism } from "node:os";
-import { isMainThread, parentPort, Worker } from "node:worker_threads";
+import { isMainThread, parentPort, Worker as Thread } from "node:worker_threads";
 import type { Clip } from "../../core/clip.ts";
 import { classifyAppearance, leakage, maskConsistency, textAlignment } from "../metrics/appearance.ts";
 import { mainTrajectoryCorrelation, motionFidelity, truthTracks } from "../metrics/fidelity.ts";
@@ -56,22 +56,22 @@ const failed = (why: string): Scores => ({
 
 /** A pool of scoring threads (one per core, less one for the main thread). */
 export class ScorePool {
-  private readonly workers: Worker[] = [];
+  private readonly threads: Thread[] = [];
   private next = 0;
   private seq = 0;
   private readonly waiting = new Map<number, (s: Scores) => void>();
 
   constructor(size = Math.max(1, availableParallelism() - 1)) {
-    for (let i = 0; i < size; i++) this.workers.push(this.spawn());
+    for (let i = 0; i < size; i++) this.threads.push(this.spawn());
   }
 
-  private readonly assigned = new Map<Worker, Set<number>>();
+  private readonly assigned = new Map<Thread, Set<number>>();
 
   /** A thread; if it dies (a metric ran out of memory on a degenerate clip), its clips fail and a new one takes its place. */
-  private spawn(): Worker {
+  private spawn(): Thread {
     // The thread runs this TypeScript file, so it registers tsx's loader before importing it.
     const boot = `import("tsx/esm/api").then((t) => { t.register(); return import(${JSON.stringify(import.meta.url)}); })`;
-    const w = new Worker(boot, { eval: true, resourceLimits: { maxOldGenerationSizeMb: 1024 } });
+    const w = new Thread(boot, { eval: true, resourceLimits: { maxOldGenerationSizeMb: 1024 } });
     this.assigned.set(w, new Set());
     w.on("message", (m: { id: number; scores: Scores }) => {
       this.assigned.get(w)?.delete(m.id);
@@ -84,8 +84,8 @@ export class ScorePool {
         this.waiting.delete(id);
       }
       this.assigned.delete(w);
-      const k = this.workers.indexOf(w);
-      if (k >= 0 && !this.closing) this.workers[k] = this.spawn();
+      const k = this.threads.indexOf(w);
+      if (k >= 0 && !this.closing) this.threads[k] = this.spawn();
     });
     return w;
   }
@@ -94,7 +94,7 @@ export class ScorePool {
 
   score(caseName: string, clip: Clip, prompt: string): Promise<Scores> {
     const id = ++this.seq;
-    const w = this.workers[this.next++ % this.workers.length]!;
+    const w = this.threads[this.next++ % this.threads.length]!;
     return new Promise((resolve) => {
       this.waiting.set(id, resolve);
       this.assigned.get(w)?.add(id);
@@ -104,7 +104,7 @@ export class ScorePool {
 
   async close() {
     this.closing = true;
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    await Promise.all(this.threads.map((w) => w.terminate()));
   }
 }
 

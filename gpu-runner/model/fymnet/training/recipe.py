@@ -1,5 +1,5 @@
-"""A pretraining recipe: the values one training run reads, from a config file of plain Python values
-(gpu-runner/model/config/pretrain.py, as nanoGPT's config/) and then the command line."""
+"""A pretraining recipe: the values one training run reads, from a recipe file of plain Python values
+(gpu-runner/model/recipes/pretrain.py, as nanoGPT's config/) and then the command line."""
 from __future__ import annotations
 
 import os
@@ -9,7 +9,7 @@ from dataclasses import dataclass, fields
 
 @dataclass
 class Recipe:
-    """One training run's values; the defaults are pretrain's own, the shipped ones are in config/pretrain.py."""
+    """One training run's values; the defaults are pretrain's own, the shipped ones are in recipes/pretrain.py."""
 
     minutes: float = 7.0  # wall-clock budget; the learning rate's cosine decay spans it
     batch: int = 64
@@ -30,8 +30,8 @@ class Recipe:
 
 
 def load_recipe(path: str, stage: int | None = None) -> Recipe:
-    """The recipe a config file gives: its top-level values, then those of `stage` (its `stages`
-    dict). A relative `init` is relative to the config file."""
+    """The recipe a recipe file gives: its top-level values, then those of `stage` (its `stages`
+    dict). A relative `init` is relative to the recipe file."""
     values = {k: v for k, v in runpy.run_path(path).items() if not k.startswith("_")}
     stages = values.pop("stages", {})
     if stage is not None or stages:
