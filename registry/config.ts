@@ -11,7 +11,7 @@ export interface RegistryConfig {
   blobLimits: Record<BlobKind, number>;
   /**
    * The model LoRAs must fit (tensor names, shapes, rank, base model hash) and prompts must be
-   * written for (vocabulary). node.ts reads it from gpu-runner/artifacts when present.
+   * written for (vocabulary). base-model/artifacts.ts reads it from gpu-runner/artifacts when present.
    */
   baseModel: BaseModelSpec;
   /**

@@ -1,11 +1,9 @@
 import { serve } from "@hono/node-server";
-import { createHash } from "node:crypto";
 import { lookup } from "node:dns/promises";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { forgetRunners } from "./jobs/queue-position.ts";
 import { createApp, type AppDeps } from "./app.ts";
 import { nodeClientAddress } from "./auth/client-address.ts";
@@ -14,7 +12,7 @@ import type { ReferenceAsset } from "./openapi/reference.ts";
 import { galleryScript } from "./gallery/bundle.ts";
 import { FsBlobStore } from "./blobs/fs-store.ts";
 import { openSqlite } from "./db/open.ts";
-import { baseModelFromArtifacts, type BaseModelSpec } from "./base-model/spec.ts";
+import { loadBaseModel } from "./base-model/artifacts.ts";
 import { ConfigError, PublicUrl } from "./config-overrides.ts";
 import { nodeWebhookSender } from "./webhooks/node-sender.ts";
 import type { Resolve } from "./webhooks/url.ts";
@@ -23,37 +21,6 @@ import { RunnerSupervisor, type RunnerMode } from "./runners/supervisor.ts";
 
 /** Where the embedded registry keeps its SQLite file and blobs. */
 export const homeDir = () => resolve(process.env.MOTION_LORA_HOME ?? ".motion-lora");
-
-/** The bundled model's artifacts: read as data (manifest.json, vocab.json, grammar.json), never imported as code. */
-const ARTIFACTS = fileURLToPath(new URL("../gpu-runner/artifacts/", import.meta.url));
-
-/**
- * The base model LoRAs must fit and prompts must be written for, from the artifacts when they are
- * here. The vocabulary and grammar must be the ones the manifest hashes: prompts the registry accepts
- * are then exactly those the runner's tokenizer accepts, in the word order the model learned.
- */
-export function loadBaseModel(dir = ARTIFACTS): BaseModelSpec | null {
-  const manifestPath = join(dir, "manifest.json");
-  if (!existsSync(manifestPath)) return null;
-  const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as { model?: Record<string, unknown>; graphs?: unknown };
-  const model = manifest.model ?? {};
-  // A file the manifest names and hashes, parsed; undefined when it is not there.
-  const hashed = (field: string, fallback: string): unknown => {
-    const path = join(dir, typeof model[field] === "string" ? model[field] : fallback);
-    if (!existsSync(path)) return undefined;
-    const bytes = readFileSync(path);
-    const sha = createHash("sha256").update(bytes).digest("hex");
-    if (sha !== model[`${field}_sha256`]) {
-      throw new Error(
-        `${path} has sha256 ${sha}, but ${manifestPath} records ${String(model[`${field}_sha256`])}: restore the artifacts (git checkout gpu-runner/artifacts)`,
-      );
-    }
-    return JSON.parse(bytes.toString("utf8"));
-  };
-  const vocab = hashed("vocab", "vocab.json");
-  if (vocab === undefined) return null;
-  return baseModelFromArtifacts(manifest, vocab, model.grammar === undefined ? undefined : hashed("grammar", "grammar.json"));
-}
 
 const require = createRequire(import.meta.url);
 /** Swagger UI's files from the installed swagger-ui-dist package, read once each (the bundle is 1.7 MB). */

@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { galleryScript } from "./gallery/bundle.ts";
-import { loadBaseModel } from "./node.ts";
+import { loadBaseModel } from "./base-model/artifacts.ts";
 import { REFERENCE_ASSETS } from "./openapi/reference.ts";
 import type { WorkerBuild } from "./worker.ts";
 

@@ -10,7 +10,7 @@ import type { RegistryConfig } from "./config.ts";
 import type { Services } from "./context.ts";
 import type { Db } from "./db/client.ts";
 import { applyD1Migrations, openD1 } from "./db/d1.ts";
-import { loadBaseModel } from "./node.ts";
+import { loadBaseModel } from "./base-model/artifacts.ts";
 import { buildWorker } from "./worker-build.ts";
 import { workerConfig } from "./worker.ts";
 import { parseOverrides, type RegistryOverrides } from "./config-overrides.ts";

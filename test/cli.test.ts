@@ -383,7 +383,7 @@ describe("motion-lora CLI", () => {
     const repo = fileURLToPath(new URL("../", import.meta.url));
     const made = spawnSync(process.execPath, [join(repo, "gpu-runner/container/runner-tree.mjs"), repo, root], { encoding: "utf8" });
     assert.equal(made.status, 0, made.stderr);
-    assert.ok(!existsSync(join(root, "registry")) && !existsSync(join(root, "gpu-runner/metrics")), "the runner's files only");
+    assert.ok(!existsSync(join(root, "registry")) && !existsSync(join(root, "gpu-runner/evaluation/metrics")), "the runner's files only");
     // The image installs its node_modules apart (gpu-runner/container/package.json); the repository's stand in.
     await symlink(join(repo, "node_modules"), join(root, "node_modules"));
     const runnerToken = await reg.key("tree-runner", ["runner"]);

@@ -1,10 +1,22 @@
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, it } from "node:test";
 import { BENCHMARK_DIRS, EXPERIMENTS_DIR, INDEX, ROOT, benchmarks, experiments, renderIndex } from "./results-index.ts";
 
 const SOURCES = ["README.md", "docs", "sdk", "registry", "gpu-runner", "test", "examples"];
+// README.md and docs/ARCHITECTURE.md are merged by the project's lead; their paths are checked by review.
+const CITING = [
+  ...readdirSync(join(ROOT, "docs"))
+    .filter((f) => f.endsWith(".md") && f !== "ARCHITECTURE.md")
+    .map((f) => `docs/${f}`),
+  "sdk",
+  "registry",
+  "gpu-runner",
+  "test",
+  "examples",
+  "package.json",
+];
 // MotionBench on the ONNX engine is the CI smoke run's output, written to a temporary folder and not kept.
 const NOT_KEPT = /^RESULTS-motionbench-onnx-cpu\./;
 const SKIP = new Set(["node_modules", "runs", "artifacts", "experiments", "results", "__pycache__"]);
@@ -15,7 +27,7 @@ function* textFiles(path: string): Generator<string> {
     const p = join(path, e.name);
     if (e.isDirectory()) {
       if (!SKIP.has(e.name)) yield* textFiles(p);
-    } else if (/\.(md|ts|mjs|py|sh)$/.test(e.name)) yield p;
+    } else if (/\.(md|ts|mjs|py|sh|json)$/.test(e.name)) yield p;
   }
 }
 
@@ -38,10 +50,22 @@ describe("the results index", () => {
         const text = readFileSync(f, "utf8");
         for (const m of text.matchAll(/RESULTS-[A-Za-z0-9-]+\.(md|json)/g))
           if (!known.has(m[0]) && !NOT_KEPT.test(m[0])) missing.push(`${relative(ROOT, f)}: ${m[0]}`);
-        for (const m of text.matchAll(/gpu-runner\/bench\/experiments\/(\d{4}-\d\d-\d\d-[a-z0-9-]+)/g))
+        for (const m of text.matchAll(new RegExp(`${EXPERIMENTS_DIR}/(\\d{4}-\\d\\d-\\d\\d-[a-z0-9-]+)`, "g")))
           if (!known.has(`${EXPERIMENTS_DIR}/${m[1]}`)) missing.push(`${relative(ROOT, f)}: ${m[0]}`);
       }
     }
     assert.deepEqual(missing, [], "cited results that do not exist");
+  });
+
+  // Tests may name made-up paths; a results file records the paths of its own run.
+  it("every gpu-runner/ path that docs, scripts and comments name exists (a moved file leaves no stale citation)", () => {
+    const missing: string[] = [];
+    for (const top of CITING) {
+      const files = /\.(md|json)$/.test(top) ? [join(ROOT, top)] : [...textFiles(join(ROOT, top))].filter((f) => !/\.test\.ts$|\/RESULTS[^/]*$/.test(f));
+      for (const f of files)
+        for (const m of readFileSync(f, "utf8").matchAll(/gpu-runner\/[A-Za-z0-9_./<>*{},-]*[A-Za-z0-9_/]/g))
+          if (!/[<>*{]|YYYY/.test(m[0]) && !existsSync(join(ROOT, m[0]))) missing.push(`${relative(ROOT, f)}: ${m[0]}`);
+    }
+    assert.deepEqual(missing, [], "paths that no longer exist");
   });
 });

@@ -2,15 +2,15 @@
 // cannot drift: `npm run results:index` rewrites it, and results-index.test.ts fails when it is stale.
 //   Benchmarks of the shipped code: <part>/bench/results/RESULTS-<what>-<engine>-<device>.md, overwritten by each run
 //   (and the runner image's proof, gpu-runner/container/RESULTS-cpu-image.md).
-//   Experiments (sweeps, ablations): gpu-runner/bench/experiments/<date>-<name>/ (RESULTS.md, recipes.json, assets/),
+//   Experiments (sweeps, ablations): gpu-runner/evaluation/experiments/<date>-<name>/ (RESULTS.md, recipes.json, assets/),
 //   never overwritten: a new run is a new folder.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
-export const BENCHMARK_DIRS = ["gpu-runner/bench/results", "registry/bench/results", "test/bench/results", "gpu-runner/container"];
-export const EXPERIMENTS_DIR = "gpu-runner/bench/experiments";
+export const BENCHMARK_DIRS = ["gpu-runner/evaluation/results", "registry/bench/results", "test/bench/results", "gpu-runner/container"];
+export const EXPERIMENTS_DIR = "gpu-runner/evaluation/experiments";
 export const INDEX = "docs/results.md";
 
 /** How to re-run each benchmark: the one place that says it (a results file without an entry fails the index). */
@@ -18,8 +18,8 @@ export const COMMANDS: Record<string, string> = {
   "RESULTS-motionbench-torch-h100.md": "`bash gpu-runner/model/run_bench.sh full` (CUDA machine; `npm run bench:motion` runs it on the ONNX engine)",
   "RESULTS-batched-torch-h100.md": "`bash gpu-runner/model/run_bench.sh batched` (CUDA machine)",
   "RESULTS-engines-h100.md": "`bash gpu-runner/model/run_engine.sh bench` (CUDA machine)",
-  "RESULTS-graphs-onnx-cpu.md": "`npx tsx gpu-runner/bench/graphs.ts`",
-  "RESULTS-tune-time-onnx-cpu.md": "`npx tsx gpu-runner/bench/tune-time.ts --recipes default,fym-sparse,...` (whole tunes side by side)",
+  "RESULTS-graphs-onnx-cpu.md": "`npx tsx gpu-runner/evaluation/speed/graphs.ts`",
+  "RESULTS-tune-time-onnx-cpu.md": "`npx tsx gpu-runner/evaluation/speed/tune-time.ts --recipes default,fym-sparse,...` (whole tunes side by side)",
   "RESULTS-stack-onnx-cpu.md": "`npm run bench:stack`",
   "RESULTS-load-sqlite.md": "`npm run bench:registry`",
   "RESULTS-load-node-workerd.md": "`npm run bench:registry`",
@@ -92,7 +92,7 @@ export function renderIndex(root = ROOT): string {
     "Sweeps and ablations: a folder each, never overwritten (a new run is a new folder), with its `RESULTS.md`,",
     "the recipes it compared (`recipes.json`: the base options and each candidate's overrides) and its",
     "previews and charts (`assets/`). A sweep runs as `EXPERIMENT=YYYY-MM-DD-what CONFIGS=… RECIPES=file.json",
-    "bash gpu-runner/model/run_bench.sh sweep` on a CUDA machine (`--experiment` of `gpu-runner/bench/motionbench.ts`).",
+    "bash gpu-runner/model/run_bench.sh sweep` on a CUDA machine (`--experiment` of `gpu-runner/evaluation/motionbench/motionbench.ts`).",
     "",
     "| experiment | what it measured | recipes |",
     "| --- | --- | --- |",

@@ -2,8 +2,8 @@
 // a lossless clip PNG (what the examples upload) and a GIF preview of each.
 // Usage: npx tsx examples/clips/make.ts
 import { writeFile } from "node:fs/promises";
-import { loadMotionBench } from "../../gpu-runner/bench/motionbench-cases.ts";
-import { clipToFrames } from "../../gpu-runner/clip.ts";
+import { loadMotionBench } from "../../gpu-runner/evaluation/motionbench/motionbench-cases.ts";
+import { clipToFrames } from "../../gpu-runner/core/clip.ts";
 import { encodeClipPng } from "../../sdk/video/frames.ts";
 import { encodeGif } from "../../sdk/video/gif.ts";
 

@@ -59,7 +59,7 @@ du_node=$(du -sm "$mnt/usr/local/bin/node" | cut -f1)
 tops=$(ls "$mnt/app" | tr '\n' ' ')
 runner_parts=$(ls "$mnt/app/gpu-runner" | tr '\n' ' ')
 tests=$(find "$mnt/app" -path "$mnt/app/node_modules" -prune -o -name '*.test.ts' -print | wc -l)
-bench=$(cd "$mnt/app" && find gpu-runner/bench -type f | sort | tr '\n' ' ')
+bench=$(cd "$mnt/app" && find gpu-runner/evaluation -type f | sort | tr '\n' ' ')
 deps=$(ls "$mnt/app/node_modules" | tr '\n' ' ')
 buildah umount "$ctr" >/dev/null
 [ -e "$mnt/app/registry" ] && { echo "the image carries registry/" >&2; exit 1; }
@@ -128,7 +128,7 @@ Made by \`gpu-runner/container/prove-cpu-image.sh\` on $(date -u +%Y-%m-%d) ($(n
 | defaults | $env_defaults |
 | /app | $tops |
 | /app/gpu-runner | $runner_parts |
-| bench files (read by recipes' evidence) | $bench |
+| evaluation files (read by recipes' evidence) | $bench |
 | node_modules | $deps |
 | test files | $tests |
 

@@ -1,4 +1,4 @@
-import type { Clip } from "../clip.ts";
+import type { Clip } from "../core/clip.ts";
 import type { BaseModel, ModelConfig } from "./config.ts";
 
 /** LoRA slot tensors as the graphs take them (slot-major). */

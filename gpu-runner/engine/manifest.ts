@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Manifest } from "../../sdk/internal/manifest.ts";
-import { RunnerError } from "../errors.ts";
+import { RunnerError } from "../core/errors.ts";
 
 // The manifest's schema is the one the Python export is tested against (sdk/internal/manifest.ts).
 export { GRAPH_NAMES, GraphEntry, Manifest, type GraphName } from "../../sdk/internal/manifest.ts";

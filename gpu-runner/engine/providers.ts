@@ -1,5 +1,5 @@
 import type ort from "onnxruntime-node";
-import { RunnerError } from "../errors.ts";
+import { RunnerError } from "../core/errors.ts";
 
 import type { Provider } from "./config.ts";
 

@@ -1,7 +1,7 @@
 import ort from "onnxruntime-node";
 import { cpus } from "node:os";
 import { join } from "node:path";
-import { RunnerError } from "../errors.ts";
+import { RunnerError } from "../core/errors.ts";
 import { loadManifest, DEFAULT_ARTIFACTS, type GraphName, type Manifest } from "./manifest.ts";
 import { ProviderError, sessionOptions, type Provider } from "./providers.ts";
 import { Tokenizer } from "./tokenizer.ts";

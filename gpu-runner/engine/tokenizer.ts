@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { RunnerError } from "../errors.ts";
+import { RunnerError } from "../core/errors.ts";
 import { unknownWordMessage } from "../../sdk/prompt/check.ts";
 import { promptWords } from "../../sdk/prompt/normalize.ts";
 

@@ -2,12 +2,12 @@
 // sampler's loraSteps: unit checks on painted clips, then tiny tunes on the ONNX engine (CPU).
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { loadMotionBench } from "../bench/motionbench-cases.ts";
+import { loadMotionBench } from "../evaluation/motionbench/motionbench-cases.ts";
 import { OnnxEngine } from "../engine/onnx-engine.ts";
 import { OnnxModel } from "../engine/session.ts";
 import { findTorchPython, TorchEngine } from "../engine/torch-engine.ts";
-import { BACKGROUND_COLOURS, OBJECT_COLOURS, paintClip, RGB, stillPath, type PaintSpec } from "../metrics/paint.ts";
-import { Rng } from "../rng.ts";
+import { BACKGROUND_COLOURS, OBJECT_COLOURS, paintClip, RGB, stillPath, type PaintSpec } from "../evaluation/metrics/paint.ts";
+import { Rng } from "../core/rng.ts";
 import { appearanceVariants, BACKGROUND_RGB, captionColours, fitPalette, OBJECT_RGB } from "./augment.ts";
 import { generate } from "./sampler.ts";
 import { DEFAULT_TUNE, recipeName } from "./recipes.ts";

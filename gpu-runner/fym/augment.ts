@@ -2,12 +2,12 @@
 // background recoloured to other colours of the world's palette, with the caption's colour words
 // changed to match, so a motion LoRA sees the same motion under several appearances and cannot
 // learn it as "move THIS appearance's features". Works from the caption and the pixels alone.
-import type { Clip } from "../clip.ts";
-import { BACKGROUND_COLOURS, OBJECT_COLOURS, RGB } from "../palette.ts";
-import type { Rng } from "../rng.ts";
+import type { Clip } from "../core/clip.ts";
+import { BACKGROUND_COLOURS, OBJECT_COLOURS, RGB } from "../core/palette.ts";
+import type { Rng } from "../core/rng.ts";
 
 /**
- * The world's palette by colour word (gpu-runner/palette.ts). A background is drawn as
+ * The world's palette by colour word (gpu-runner/core/palette.ts). A background is drawn as
  * (base·0.85 + 0.12)·shade, an object over it as bg·(1 − α) + colour·α.
  */
 export const OBJECT_RGB: Record<string, [number, number, number]> = Object.fromEntries(OBJECT_COLOURS.map((c) => [c, RGB[c]]));

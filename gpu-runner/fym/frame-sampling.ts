@@ -1,4 +1,4 @@
-import type { Rng } from "../rng.ts";
+import type { Rng } from "../core/rng.ts";
 
 export type FrameSampling = "strided" | "random" | "window";
 export type RopeMode = "adaptive" | "centred" | "plain";

@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { loadMotionBench } from "../bench/motionbench-cases.ts";
-import { selectFrames } from "../clip.ts";
+import { loadMotionBench } from "../evaluation/motionbench/motionbench-cases.ts";
+import { selectFrames } from "../core/clip.ts";
 import { OnnxEngine } from "../engine/onnx-engine.ts";
 import { OnnxModel } from "../engine/session.ts";
 import { decodeLora, encodeLora } from "../lora/file.ts";
 import { slotScale } from "../lora/tensors.ts";
-import { motionFidelity, truthTracks } from "../metrics/fidelity.ts";
-import { tracksFor } from "../metrics/tracker.ts";
-import { Rng } from "../rng.ts";
+import { motionFidelity, truthTracks } from "../evaluation/metrics/fidelity.ts";
+import { tracksFor } from "../evaluation/metrics/tracker.ts";
+import { Rng } from "../core/rng.ts";
 import { framePositions, sampleFrames } from "./frame-sampling.ts";
 import { classifyHeads, probeHeads } from "./head-classification.ts";
 import { generate } from "./sampler.ts";
@@ -202,7 +202,7 @@ describe("Follow-Your-Motion pipeline (ONNX engine, CPU)", () => {
     // An OOD case (a path that accelerates and reverses, which the pretraining never renders), the default recipe
     // at a fifth of its temporal budget, then the motion LoRA alone on a new prompt against the same
     // seeds without it. On the H100 MotionBench this case gains +0.85 fidelity with the full budget
-    // (gpu-runner/bench/results/RESULTS-motionbench-torch-h100.md); a recipe that carries no motion gains ~0.
+    // (gpu-runner/evaluation/results/RESULTS-motionbench-torch-h100.md); a recipe that carries no motion gains ~0.
     const ref1 = bench.find((b) => b.name === "single-object-08")!;
     assert.ok(ref1.ood);
     const result = await tune(engine, ref1.clip, ref1.caption, { temporalSteps: 400, seed: 0 });

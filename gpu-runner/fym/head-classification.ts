@@ -1,7 +1,7 @@
-import type { Clip } from "../clip.ts";
+import type { Clip } from "../core/clip.ts";
 import type { ModelConfig } from "../engine/config.ts";
 import type { Engine } from "../engine/engine.ts";
-import { Rng } from "../rng.ts";
+import { Rng } from "../core/rng.ts";
 
 export interface HeadClassification {
   spatial: number[][];

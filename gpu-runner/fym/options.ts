@@ -1,6 +1,6 @@
-import { checkClip, type Clip } from "../clip.ts";
+import { checkClip, type Clip } from "../core/clip.ts";
 import type { Engine } from "../engine/engine.ts";
-import { RunnerError } from "../errors.ts";
+import { RunnerError } from "../core/errors.ts";
 import type { FrameSampling, RopeMode } from "./frame-sampling.ts";
 
 /**

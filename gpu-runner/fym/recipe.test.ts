@@ -33,7 +33,7 @@ describe("default recipe", () => {
 
   it("stamps the figures of that run: the same stamp a default LoRA carried when they were copied into code", () => {
     assert.deepEqual(benchmarkStamp(recipe("default")), {
-      file: "gpu-runner/bench/results/RESULTS-motionbench-torch-h100.md",
+      file: "gpu-runner/evaluation/results/RESULTS-motionbench-torch-h100.md",
       config: "naive-aug@early10",
       motion_fidelity: { all: [0.68, 0.64, 0.72], id: [0.71, 0.65, 0.76], ood: [0.66, 0.61, 0.72] },
       no_lora: 0.1,
@@ -74,7 +74,7 @@ describe("the default's batched form (engines with a batched trainer)", () => {
 
   it("stamps the figures of that run", () => {
     assert.deepEqual(benchmarkStamp(recipe("default-batched")), {
-      file: "gpu-runner/bench/experiments/2026-11-25-samples-per-step-full/RESULTS.md",
+      file: "gpu-runner/evaluation/experiments/2026-11-25-samples-per-step-full/RESULTS.md",
       config: "k4-t600",
       motion_fidelity: { all: [0.69, 0.65, 0.73], id: [0.71, 0.65, 0.76], ood: [0.67, 0.62, 0.72] },
       no_lora: 0.1,

@@ -3,7 +3,7 @@ import { after, before, describe, it } from "node:test";
 import { OnnxEngine } from "../engine/onnx-engine.ts";
 import { OnnxModel } from "../engine/session.ts";
 import { zeroLora } from "../lora/tensors.ts";
-import { Rng } from "../rng.ts";
+import { Rng } from "../core/rng.ts";
 import { recommendedUntil } from "../runner/execute.ts";
 import { generate } from "./sampler.ts";
 

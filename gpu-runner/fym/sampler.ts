@@ -1,8 +1,8 @@
-import type { Clip } from "../clip.ts";
+import type { Clip } from "../core/clip.ts";
 import type { Engine, Slots } from "../engine/engine.ts";
 import type { LoraWeights } from "../lora/tensors.ts";
 import { slotScale, zeroLora } from "../lora/tensors.ts";
-import { Rng } from "../rng.ts";
+import { Rng } from "../core/rng.ts";
 
 export interface GenerateOptions {
   prompt: string;

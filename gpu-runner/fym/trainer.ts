@@ -1,4 +1,4 @@
-import { selectFrames } from "../clip.ts";
+import { selectFrames } from "../core/clip.ts";
 import type { Engine, SharedOptim, Trainer, TrainerJob, TrainerStep, TrainGraph } from "../engine/engine.ts";
 import { AdamW } from "../lora/adamw.ts";
 import { seededNormals } from "./noise.ts";

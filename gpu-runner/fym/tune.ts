@@ -1,8 +1,8 @@
-import type { Clip } from "../clip.ts";
+import type { Clip } from "../core/clip.ts";
 import type { Engine, TrainerJob, TrainerStep, TrainGraph } from "../engine/engine.ts";
 import { applyMasks, headMasks, type HeadSet } from "../lora/head-masks.ts";
 import { slotScale, zeroLora, type LoraWeights } from "../lora/tensors.ts";
-import { Rng } from "../rng.ts";
+import { Rng } from "../core/rng.ts";
 import { appearanceVariants } from "./augment.ts";
 import { framePositions, sampleFrames } from "./frame-sampling.ts";
 import { probeHeads, type HeadClassification } from "./head-classification.ts";

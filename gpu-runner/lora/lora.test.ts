@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { ModelConfig } from "../engine/config.ts";
-import { Rng } from "../rng.ts";
+import { Rng } from "../core/rng.ts";
 import { AdamW } from "./adamw.ts";
 import { decodeLora, encodeLora, LoraFileError } from "./file.ts";
 import { applyMasks, headMasks } from "./head-masks.ts";

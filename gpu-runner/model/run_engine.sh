@@ -11,7 +11,7 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv > "$OUT/gpu
 case "${1:-bench}" in
   bench)
     (cd gpu-runner/model && python3 -m fymnet.evaluation.engine_bench --weights ../artifacts/weights.safetensors) > "$OUT/engines-python-ref-h100.json" 2> "$OUT/python-ref.log"
-    node_modules/.bin/tsx gpu-runner/bench/engines.ts --engines torch,torch-fast,webgpu --reps 15 --python-ref "$OUT/engines-python-ref-h100.json" --tag h100 --out "$OUT" 2> "$OUT/engines.log"
+    node_modules/.bin/tsx gpu-runner/evaluation/speed/engines.ts --engines torch,torch-fast,webgpu --reps 15 --python-ref "$OUT/engines-python-ref-h100.json" --tag h100 --out "$OUT" 2> "$OUT/engines.log"
 
     tail -3 "$OUT/python-ref.log" "$OUT/engines.log"; cat "$OUT/RESULTS-engines-h100.md"
     ;;

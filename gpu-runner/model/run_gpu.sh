@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The model's GPU runs, each mode one run of at most 10 minutes (a long job resumes from the last run's files). Python runs from
 # gpu-runner/model as the fymnet package (python3 -m fymnet.<module>).
-#   train STAGE [FLAGS]: one stage of the shipped recipe, config/pretrain.py (its docstring lists the
+#   train STAGE [FLAGS]: one stage of the shipped recipe, recipes/pretrain.py (its docstring lists the
 #           calls that made the shipped weights); FLAGS override its values (e.g. --minutes 1 --small)
 #           -> $OUT/{weights.safetensors, train_log.json, loss.png, train.log}
 #   finish: weights in gpu-runner/artifacts/ -> ONNX graphs + golden outputs + manifest (graphs.tar.xz),
@@ -29,13 +29,13 @@ python3 -c 'import torch, onnx, onnxruntime; print("torch", torch.__version__, "
 case "$mode" in
   train)
     cp "$work/device.txt" "$out/"
-    stage=${1:?train needs a stage of config/pretrain.py (1 or 2)}
+    stage=${1:?train needs a stage of recipes/pretrain.py (1 or 2)}
     shift
-    python3 -m fymnet.training.pretrain --config config/pretrain.py --stage "$stage" --out "$out" "$@" 2>&1 | tee "$out/train.log"
+    python3 -m fymnet.training.pretrain --recipe recipes/pretrain.py --stage "$stage" --out "$out" "$@" 2>&1 | tee "$out/train.log"
     ;;
   finish)
     art="$here/../artifacts"
-    export TRAINING_COMMAND=${TRAINING_COMMAND:-"run_gpu.sh train 1; then train 2; then train 3 (config/pretrain.py); then finish"}
+    export TRAINING_COMMAND=${TRAINING_COMMAND:-"run_gpu.sh train 1; then train 2; then train 3 (recipes/pretrain.py); then finish"}
     # Quality needs only the weights: it runs beside the (CPU-bound) export.
     mkdir -p "$work/quality"
     (timeout "${QUALITY_S:-300}" python3 -m fymnet.evaluation.quality --weights "$art/weights.safetensors" --out "$work/quality" ${QUALITY_N:+--n $QUALITY_N} --seen \

@@ -14,7 +14,7 @@ import { decodeClipPng, encodeClipPng } from "../../sdk/video/frames.ts";
 import { encodeGif } from "../../sdk/video/gif.ts";
 import { encodePng } from "../../sdk/video/png.ts";
 import { headHeatmap } from "../fym/heatmap.ts";
-import { clipFromRgb, clipToFrames } from "../clip.ts";
+import { clipFromRgb, clipToFrames } from "../core/clip.ts";
 import type { Engine } from "../engine/engine.ts";
 import { generate } from "../fym/sampler.ts";
 import type { TuneOptions } from "../fym/options.ts";
@@ -22,7 +22,7 @@ import { defaultBenchmarkOf, defaultTuneFor, recipe as recipeByName, recipeName 
 import { tune, type Progress } from "../fym/tune.ts";
 import { decodeLora, encodeLora } from "../lora/file.ts";
 import type { LoraWeights } from "../lora/tensors.ts";
-import { RunnerError } from "../errors.ts";
+import { RunnerError } from "../core/errors.ts";
 import type { BlobCache } from "./cache.ts";
 import { StepTimes, TuneClock, tunePlan } from "./eta.ts";
 import { loadGrammar, transferPrompt } from "./sample-prompt.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { RunnerError } from "../errors.ts";
+import { RunnerError } from "../core/errors.ts";
 import { JobInputError } from "./execute.ts";
 import { failureOf } from "./runner.ts";
 

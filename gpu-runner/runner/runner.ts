@@ -1,7 +1,7 @@
 import type { MotionLora } from "../../sdk/client/client.ts";
 import { APIError, ConflictError, NotFoundError } from "../../sdk/client/errors.ts";
 import { JobErrorCode, JobInputErrorCode, type Claim, type JobKind } from "../../sdk/schema/index.ts";
-import { RunnerError } from "../errors.ts";
+import { RunnerError } from "../core/errors.ts";
 import type { Executor, Report } from "./execute.ts";
 
 export interface RunnerOptions {

@@ -2,12 +2,12 @@ import assert from "node:assert/strict";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { MotionLora } from "../../sdk/client/client.ts";
-import { loadBaseModel } from "../node.ts";
 import { startTestRegistry, type TestRegistry } from "../../test/helpers/registry.ts";
+import { BUNDLED_ARTIFACTS, loadBaseModel } from "./artifacts.ts";
 import { checkPrompt, PROMPT_RULES } from "./prompt.ts";
+import { SHIPPED_BASE_MODEL } from "./spec.ts";
 
 describe("GET /v1/model", () => {
   let r: TestRegistry;
@@ -37,7 +37,13 @@ describe("GET /v1/model", () => {
 });
 
 describe("the registry's base model from the artifacts", () => {
-  const artifacts = fileURLToPath(new URL("../../gpu-runner/artifacts/", import.meta.url));
+  const artifacts = BUNDLED_ARTIFACTS;
+
+  it("is the spec the registry falls back on without the artifacts, apart from the words it reads from them", () => {
+    const read = loadBaseModel(artifacts);
+    assert.ok(read);
+    assert.deepEqual({ ...read, vocabulary: null, grammar: null }, SHIPPED_BASE_MODEL);
+  });
 
   it("reads the vocabulary and grammar the manifest hashes, and refuses others", () => {
     assert.ok(loadBaseModel(artifacts)?.vocabulary?.includes("circle"));

@@ -34,7 +34,7 @@ export interface BaseModelSpec {
   sparseFrames: number;
 }
 
-/** The model as shipped in gpu-runner/artifacts/manifest.json (weights 29a9cc87…); node.ts reads the files when present. */
+/** The model as shipped in gpu-runner/artifacts/manifest.json (weights 29a9cc87…); base-model/artifacts.ts reads the files when present. */
 export const SHIPPED_BASE_MODEL: BaseModelSpec = {
   id: "fym-tiny-dit",
   sha256: "29a9cc87ca8c58a3fa3089bc9e79dc50803dfc3b171bdc73518139609cb3f89e",

@@ -1,10 +1,10 @@
 // GIF colours: encode -> decode keeps what a user sees. The model's outputs (fixtures/, made by the
 // base model on CPU, `generate(engine, { prompt, seed })` of gpu-runner/fym/sampler.ts, seeds 1 and 2)
-// have thousands of colours; the world's flat colours (gpu-runner/palette.ts) must come back exact.
+// have thousands of colours; the world's flat colours (gpu-runner/core/palette.ts) must come back exact.
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { describe, it } from "node:test";
-import { RGB } from "../../gpu-runner/palette.ts";
+import { RGB } from "../../gpu-runner/core/palette.ts";
 import { decodeClipPng, type Frames } from "./frames.ts";
 import { encodeGif, writeGif } from "./gif.ts";
 import { decodeGif } from "./gif-decode.ts";

@@ -12,7 +12,7 @@ import { createKey } from "../../registry/auth/keys.ts";
 import { MotionLora } from "../../sdk/client/client.ts";
 import type { Engine } from "../../gpu-runner/engine/engine.ts";
 import { decodeClipPng } from "../../sdk/video/frames.ts";
-import { clipFromRgb } from "../../gpu-runner/clip.ts";
+import { clipFromRgb } from "../../gpu-runner/core/clip.ts";
 import { generateMany } from "../../gpu-runner/fym/sampler.ts";
 import { tuneMany } from "../../gpu-runner/fym/tune.ts";
 import { defaultTuneFor } from "../../gpu-runner/fym/recipes.ts";

@@ -16,7 +16,7 @@ from fymnet.training.pretrain import parse_args, pretrain
 from fymnet.training.recipe import Recipe, load_recipe
 
 MODEL_DIR = ARTIFACTS.parent / "model"
-CONFIG = str(MODEL_DIR / "config" / "pretrain.py")
+RECIPE = str(MODEL_DIR / "recipes" / "pretrain.py")
 
 
 def test_two_steps_of_the_tiny_model_write_weights_that_reload(tmp_path):
@@ -37,21 +37,22 @@ def test_two_steps_of_the_tiny_model_write_weights_that_reload(tmp_path):
 def test_the_recipe_file_holds_the_values_of_the_runs_that_made_the_shipped_weights():
     manifest = json.loads((ARTIFACTS / "manifest.json").read_text())
     for stage, run in ((1, "pretrain4"), (2, "pretrain4b")):
-        recipe = load_recipe(CONFIG, stage)
+        recipe = load_recipe(RECIPE, stage)
         logged = json.loads((MODEL_DIR / "runs" / run / "train_log.json").read_text())
         assert (recipe.lr, recipe.seed, recipe.batch, recipe.images, recipe.image_every, recipe.compile) == \
             (logged["lr"], logged["seed"], logged["batch"], logged["images"], logged["image_every"], logged["compiled"])
         assert abs(recipe.minutes * 60 - logged["seconds"]) < 30
         assert (recipe.init is None) == (logged["init"] is None)
-    last = load_recipe(CONFIG, 2)
+    last = load_recipe(RECIPE, 2)
     assert last.init == os.path.normpath(ARTIFACTS / "weights.safetensors")
     assert (last.seed, last.batch) == (manifest["training"]["seed"], manifest["training"]["batch"])
 
 
 def test_flags_override_the_recipe_file_and_the_rest_is_kept():
-    recipe, out = parse_args(["--out", "/tmp/x", "--config", CONFIG, "--stage", "1", "--minutes", "1", "--small"])
+    recipe, out = parse_args(["--out", "/tmp/x", "--recipe", RECIPE, "--stage", "1", "--minutes", "1", "--small"])
+    assert parse_args(["--out", "/tmp/x", "--config", RECIPE, "--stage", "1", "--minutes", "1", "--small"])[0] == recipe, "--config still reads a recipe"
     assert out == "/tmp/x"
-    assert recipe == replace(load_recipe(CONFIG, 1), minutes=1.0, small=True)
+    assert recipe == replace(load_recipe(RECIPE, 1), minutes=1.0, small=True)
     assert parse_args(["--out", "/tmp/x"])[0] == Recipe()
 
 

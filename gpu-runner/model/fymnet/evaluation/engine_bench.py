@@ -1,4 +1,4 @@
-"""The pure-PyTorch reference for the torch engine's benchmark (gpu-runner/bench/engines.ts): the same
+"""The pure-PyTorch reference for the torch engine's benchmark (gpu-runner/evaluation/speed/engines.ts): the same
 operations on the same GPU with no TypeScript and no process boundary. Prints one JSON object.
 
 - step_ms: median ms of one LoRA training step (spatial 1 frame, sparse K frames, dense all frames)

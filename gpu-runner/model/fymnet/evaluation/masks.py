@@ -1,5 +1,5 @@
 """Object masks from clips: the world's backgrounds are dark by construction, so brightness alone
-separates objects from background (gpu-runner/metrics/segment.ts uses the same cut)."""
+separates objects from background (gpu-runner/evaluation/metrics/segment.ts uses the same cut)."""
 from __future__ import annotations
 
 import torch

@@ -1,6 +1,6 @@
 """The worker's wire format: every message, both ways, is one safetensors frame — 8 bytes of
 little-endian header length, a JSON header (tensor dtypes, shapes, byte offsets; `__metadata__` holds
-the op and its options), then the raw little-endian tensor bytes (gpu-runner/engine/torch-engine.ts
+the op and its options), then the raw little-endian tensor bytes (gpu-runner/engine/torch/protocol.ts
 writes and reads the other end)."""
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import torch
 
 DTYPES = {"F32": (4, torch.float32), "I64": (8, torch.int64)}
 # The ops a request may name, declared once on this side and sent in the ready frame, where the runner
-# checks them against its own list (gpu-runner/engine/torch-engine.ts WORKER_OPS) before any call.
+# checks them against its own list (gpu-runner/engine/torch/protocol.ts WORKER_OPS) before any call.
 OPS = ("text", "denoise", "denoise_many", "probe", "train", "trainer_init", "trainer_step", "trainer_weights", "trainer_free")
 CACHE_BYTES = 2 << 30
 

@@ -1,7 +1,7 @@
 """Pretraining on synthetic video generated on the fly (GPU machine).
 
-python -m fymnet.training.pretrain --out DIR [--config config/pretrain.py --stage N] [--minutes M] [--lr LR] ...
-(from gpu-runner/model). A flag overrides the config's value; the shipped recipe is config/pretrain.py.
+python -m fymnet.training.pretrain --out DIR [--recipe recipes/pretrain.py --stage N] [--minutes M] [--lr LR] ...
+(from gpu-runner/model). A flag overrides the recipe's value; the shipped recipe is recipes/pretrain.py.
 --images K [--image-every N]: every Nth step trains on single frames, one from each of batch × K clips, as
 large video models are co-trained on images: an image step costs what a video step costs (same token count)
 but shows K times as many objects, and shape is what the model learns slowest.
@@ -187,11 +187,12 @@ def pretrain(recipe: Recipe, out: str) -> dict:
 
 
 def parse_args(argv: list[str] | None = None) -> tuple[Recipe, str]:
-    """The recipe and output folder a command line asks for: the config's stage, then the flags."""
+    """The recipe and output folder a command line asks for: the recipe file's stage, then the flags."""
     ap = argparse.ArgumentParser(prog="python -m fymnet.training.pretrain")
     ap.add_argument("--out", required=True)
-    ap.add_argument("--config", help="a recipe file (config/pretrain.py); flags below override its values")
-    ap.add_argument("--stage", type=int, help="which of the config's stages to run")
+    # --config is the flag's earlier name, still read.
+    ap.add_argument("--recipe", "--config", dest="recipe_file", help="a recipe file (recipes/pretrain.py); flags below override its values")
+    ap.add_argument("--stage", type=int, help="which of the recipe file's stages to run")
     ap.add_argument("--minutes", type=float)
     ap.add_argument("--batch", type=int)
     ap.add_argument("--lr", type=float)
@@ -205,8 +206,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[Recipe, str]:
     ap.add_argument("--max-steps", type=int, help="stop after this many steps even if time is left")
     ap.add_argument("--subsets", type=float, help="share of video steps on a sparse frame subset (4 or 8 frames at their original indices)")
     args = vars(ap.parse_args(argv))
-    out, config, stage = args.pop("out"), args.pop("config"), args.pop("stage")
-    recipe = load_recipe(config, stage) if config else Recipe()
+    out, recipe_file, stage = args.pop("out"), args.pop("recipe_file"), args.pop("stage")
+    recipe = load_recipe(recipe_file, stage) if recipe_file else Recipe()
     recipe = dataclasses.replace(recipe, **{k: v for k, v in args.items() if v is not None})
     if not 0 <= recipe.subsets <= 1:
         ap.error(f"--subsets is a share of video steps, 0 to 1; got {recipe.subsets}")

@@ -1,5 +1,5 @@
-"""A pretraining recipe: the values one training run reads, from a config file of plain Python values
-(gpu-runner/model/config/pretrain.py, as nanoGPT's config/) and then the command line."""
+"""A pretraining recipe: the values one training run reads, from a recipe file of plain Python values
+(gpu-runner/model/recipes/pretrain.py, as nanoGPT's config/) and then the command line."""
 from __future__ import annotations
 
 import os
@@ -9,7 +9,7 @@ from dataclasses import dataclass, fields
 
 @dataclass
 class Recipe:
-    """One training run's values; the defaults are pretrain's own, the shipped ones are in config/pretrain.py."""
+    """One training run's values; the defaults are pretrain's own, the shipped ones are in recipes/pretrain.py."""
 
     minutes: float = 7.0  # wall-clock budget; the learning rate's cosine decay spans it
     batch: int = 64
@@ -25,13 +25,13 @@ class Recipe:
     # Share of video steps that train on a sparse frame subset (4 or 8 frames, strided or consecutive,
     # RoPE at their original indices), as FYM's sparse temporal steps see clips; 0: full clips only.
     # Issue 17: the shipped weights denoise a 4-frame strided subset at 1.5–2.0x the loss of the same
-    # frames inside the whole clip (fymnet.evaluation.frame_subsets, gpu-runner/bench/experiments/2026-12-03-frame-subsets).
+    # frames inside the whole clip (fymnet.evaluation.frame_subsets, gpu-runner/evaluation/experiments/2026-12-03-frame-subsets).
     subsets: float = 0.0
 
 
 def load_recipe(path: str, stage: int | None = None) -> Recipe:
-    """The recipe a config file gives: its top-level values, then those of `stage` (its `stages`
-    dict). A relative `init` is relative to the config file."""
+    """The recipe a recipe file gives: its top-level values, then those of `stage` (its `stages`
+    dict). A relative `init` is relative to the recipe file."""
     values = {k: v for k, v in runpy.run_path(path).items() if not k.startswith("_")}
     stages = values.pop("stages", {})
     if stage is not None or stages:

@@ -9,7 +9,7 @@ import torch
 from fymnet.vocab import SHAPES, STYLES
 from fymnet.world.spec import FRAMES, SIZE, SIZE_PX, ClipSpec
 
-# Colour names of the vocabulary as RGB in [0, 1]; gpu-runner/metrics/paint.ts holds the same palette.
+# Colour names of the vocabulary as RGB in [0, 1]; gpu-runner/evaluation/metrics/paint.ts holds the same palette.
 RGB = {
     "red": (0.9, 0.1, 0.1), "green": (0.1, 0.8, 0.2), "blue": (0.2, 0.35, 1.0), "yellow": (0.95, 0.9, 0.1),
     "cyan": (0.1, 0.9, 0.9), "magenta": (0.9, 0.15, 0.85), "white": (1.0, 1.0, 1.0), "orange": (1.0, 0.55, 0.05),
