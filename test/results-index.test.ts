@@ -8,8 +8,9 @@ const SOURCES = ["README.md", "docs", "sdk", "registry", "gpu-runner", "test", "
 // README.md and docs/ARCHITECTURE.md are merged by the project's lead; their paths are checked by review.
 const CITING = [
   ...readdirSync(join(ROOT, "docs"))
-    .filter((f) => f.endsWith(".md") && f !== "ARCHITECTURE.md")
+    .filter((f) => f.endsWith(".md"))
     .map((f) => `docs/${f}`),
+  "README.md",
   "sdk",
   "registry",
   "gpu-runner",

@@ -19,7 +19,6 @@ export const COMMANDS: Record<string, string> = {
   "RESULTS-batched-torch-h100.md": "`bash gpu-runner/model/run_bench.sh batched` (CUDA machine)",
   "RESULTS-engines-h100.md": "`bash gpu-runner/model/run_engine.sh bench` (CUDA machine)",
   "RESULTS-graphs-onnx-cpu.md": "`npx tsx gpu-runner/evaluation/speed/graphs.ts`",
-  "RESULTS-tune-time-onnx-cpu.md": "`npx tsx gpu-runner/evaluation/speed/tune-time.ts --recipes default,fym-sparse,...` (whole tunes side by side)",
   "RESULTS-stack-onnx-cpu.md": "`npm run bench:stack`",
   "RESULTS-load-sqlite.md": "`npm run bench:registry`",
   "RESULTS-load-node-workerd.md": "`npm run bench:registry`",
