@@ -25,9 +25,9 @@ const copy = (path) => {
 
 // The command line, its package.json (version, "type": "module") and the compiler settings tsx reads.
 for (const f of ["bin/motion-lora.js", "package.json", "tsconfig.json", "sdk"]) copy(f);
-// The runner's part of gpu-runner/ (the runner imports neither metrics/ nor bench/: ARCHITECTURE's import rules).
+// The runner's part of gpu-runner/: metrics/ scores a tune's transfer samples; bench/ is never imported.
 for (const f of readdirSync(join(src, "gpu-runner")).filter((f) => f.endsWith(".ts"))) copy(`gpu-runner/${f}`);
-for (const d of ["runner", "engine", "fym", "lora"]) copy(`gpu-runner/${d}`);
+for (const d of ["runner", "engine", "fym", "lora", "metrics"]) copy(`gpu-runner/${d}`);
 // The model: graphs, weights, vocabulary, grammar, manifest; MotionBench's cases are the benchmark's.
 for (const f of readdirSync(join(src, "gpu-runner/artifacts")).filter((f) => f !== "motionbench")) copy(`gpu-runner/artifacts/${f}`);
 // Each evidence file a recipe names (paths from the repository root, as gpu-runner/fym/recipes.ts reads them).

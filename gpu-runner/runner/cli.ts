@@ -84,7 +84,7 @@ const runner: Command = {
     const batchWindowMs = integer("batch-window");
     const samples = integer("samples");
     if (samples !== undefined && samples > MAX_SAMPLES)
-      throw new UsageError(`${setting("samples")!.from} must be at most ${MAX_SAMPLES} (a version holds ${MAX_SAMPLES} samples); got ${samples}`);
+      throw new UsageError(`${setting("samples")!.from} must be at most ${MAX_SAMPLES} (a version holds ${MAX_SAMPLES} samples); got '${samples}'`);
     const cacheDir = setting("cache")?.value;
     const { runRunner } = await import("./start.ts");
     await runRunner({

@@ -11,8 +11,9 @@ import { type Category, tracksFor } from "../metrics/tracker.ts";
 
 /**
  * Samples a tune makes unless the runner is told otherwise (`--samples`): three prompts of different
- * colours, shapes, sizes and backgrounds, at ~4 s of CPU each on the ONNX engine
- * (gpu-runner/runner/transfer-samples.test.ts prints the figure), small beside a 13-minute CPU tune.
+ * colours, shapes, sizes and backgrounds. Each costs one 20-step generation and ~0.5 s of scoring
+ * (RESULTS-transfer-samples-onnx-cpu.md: 20.7 s a sample on a shared 2-core machine at load 11;
+ * 4.5 s on a quiet one, RESULTS-stack-onnx-cpu.md), small beside a 13-minute CPU tune.
  */
 export const DEFAULT_SAMPLES = 3;
 

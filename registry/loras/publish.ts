@@ -22,7 +22,7 @@ export type VersionInput = Omit<VersionCreate, "samples"> & { samples: (VersionC
 
 /** The mean motion fidelity of the scored samples, and how many there are. */
 export function transferOf(samples: VersionInput["samples"]): { transferFidelity: number | null; transferSamples: number } {
-  const scores = samples.flatMap((s) => ("motion_fidelity" in s ? [s.motion_fidelity] : []));
+  const scores = samples.flatMap((s) => ("motion_fidelity" in s && s.motion_fidelity !== undefined ? [s.motion_fidelity] : []));
   return { transferFidelity: scores.length ? scores.reduce((a, b) => a + b, 0) / scores.length : null, transferSamples: scores.length };
 }
 

@@ -92,8 +92,11 @@ const MotionFidelity = z
   .max(1)
   .describe("motion fidelity of the sample to the reference clip (MotionBench's metric: 1 the same motion, 0 none, −1 the opposite)");
 
-/** A sample a tune job's runner generated and scored: only a runner's result carries a measured score, never a person's publish. */
-export const ScoredSample = Sample.extend({ motion_fidelity: MotionFidelity });
+/**
+ * A sample a tune job's runner generated and scored: only a runner's result carries a measured score,
+ * never a person's publish. Optional: a runner made before samples were scored sends none.
+ */
+export const ScoredSample = Sample.extend({ motion_fidelity: MotionFidelity.optional() });
 export type ScoredSample = z.infer<typeof ScoredSample>;
 
 /** A version's sample as the API shows it: its score when a runner measured one, null when a person published it. */
