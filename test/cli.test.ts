@@ -287,8 +287,10 @@ describe("motion-lora CLI", () => {
       ]);
       assert.equal(tune.code, 0, `${tune.out}\nrunner:\n${runner.lines.slice(-10).join("\n")}`);
       const v = (await reg.call("GET", "/v1/loras/alice/outputs/versions/1", { token })).body;
-      assert.equal(v.samples.length, 1, "the runner made a sample on a new prompt");
+      assert.equal(v.samples.length, 3, "the runner made its default 3 samples on new prompts");
       assert.match(tune.out, new RegExp(`sample "${v.samples[0].prompt}" → .*sample\\.gif`));
+      assert.match(tune.out, new RegExp(`transfer score ${v.transfer.motion_fidelity.toFixed(2)}: mean motion fidelity of its 3 samples`));
+      for (const x of v.samples) assert.ok(tune.out.includes(`  ${x.motion_fidelity.toFixed(2)}  "${x.prompt}"`), "each sample's score and prompt");
       assert.match(tune.out, /what the model saw → .*reference\.png/);
       const media = async (sha: string) => new Uint8Array(await (await fetch(`${reg.url}/media/${sha}`)).arrayBuffer());
       assert.deepEqual(new Uint8Array(await readFile(sample)), await media(v.samples[0].preview_sha256), "-o is the sample, byte for byte");
@@ -367,6 +369,7 @@ describe("motion-lora CLI", () => {
       ["MOTION_LORA_LEASE_SECONDS", "1.5"],
       ["MOTION_LORA_CONCURRENCY", "0"],
       ["MOTION_LORA_IDLE_EXIT", "soon"],
+      ["MOTION_LORA_SAMPLES", "9"],
     ] as const) {
       const r = await run(["runner", "start"], { ...base, [name]: value }, 60_000);
       assert.equal(r.code, 2, `${name}=${value}: ${r.out}`);
@@ -383,7 +386,8 @@ describe("motion-lora CLI", () => {
     const repo = fileURLToPath(new URL("../", import.meta.url));
     const made = spawnSync(process.execPath, [join(repo, "gpu-runner/container/runner-tree.mjs"), repo, root], { encoding: "utf8" });
     assert.equal(made.status, 0, made.stderr);
-    assert.ok(!existsSync(join(root, "registry")) && !existsSync(join(root, "gpu-runner/evaluation/metrics")), "the runner's files only");
+    assert.ok(!existsSync(join(root, "registry")) && !existsSync(join(root, "gpu-runner/evaluation/motionbench")), "the runner's files only");
+    assert.ok(existsSync(join(root, "gpu-runner/evaluation/metrics/fidelity.ts")), "metrics/: the runner scores its transfer samples");
     // The image installs its node_modules apart (gpu-runner/container/package.json); the repository's stand in.
     await symlink(join(repo, "node_modules"), join(root, "node_modules"));
     const runnerToken = await reg.key("tree-runner", ["runner"]);

@@ -19,7 +19,10 @@ let runnerToken: string;
 const runners: Proc[] = [];
 
 function startRunner(): Proc {
-  const p = cli(["runner", "start", "--registry", reg.url, "--lease-seconds", "8", "--cache", `${reg.home}/runner-cache`], { MOTION_LORA_TOKEN: runnerToken });
+  // One transfer sample a tune (the default is 3): what is checked here is that one is made and scored.
+  const p = cli(["runner", "start", "--registry", reg.url, "--lease-seconds", "8", "--samples", "1", "--cache", `${reg.home}/runner-cache`], {
+    MOTION_LORA_TOKEN: runnerToken,
+  });
   runners.push(p);
   return p;
 }
@@ -75,6 +78,8 @@ describe("end to end: tune and generate through registry and runner processes", 
     assert.ok(stages.has("temporal"), `progress stages ${[...stages]}`);
     const [sample] = version.samples;
     assert.ok(sample && sample.prompt !== CAPTION, `a transfer sample on new content: ${JSON.stringify(version.samples)}`);
+    assert.equal(version.samples.length, 1, "as many as the runner's --samples");
+    assert.ok(typeof sample.motion_fidelity === "number" && version.transfer?.n === 1, "scored against the reference");
     assert.equal(new TextDecoder().decode((await alice.blobs.download(sample.preview_sha256)).subarray(0, 4)), "GIF8", "a GIF");
     const job = await alice.jobs.get(version.job_id!);
     const heat = await decodePng(await alice.blobs.download(String(job.result?.heads_preview_sha256)));

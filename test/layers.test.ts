@@ -61,7 +61,8 @@ export function partViolations(edges: Edge[]): string[] {
  * Inside the runner, rooms stack: `core/` (the clip layout, the world's palette, the seeded RNG, the
  * error base) under the engines, LoRA files, the method and the job loop. FYM runs on any Engine and
  * knows neither the job loop nor its evaluation; the metrics score clips without knowing how they
- * were made; MotionBench and the speed benchmarks may use everything. A file at gpu-runner/'s top
+ * were made, and the job loop uses them to score a tune's transfer samples; MotionBench and the speed
+ * benchmarks may use everything. A file at gpu-runner/'s top
  * level, or in a folder not listed here, is a violation: every module has a room.
  */
 export const RUNNER_MAY_IMPORT: Record<string, string[]> = {
@@ -69,7 +70,7 @@ export const RUNNER_MAY_IMPORT: Record<string, string[]> = {
   engine: ["core", "engine"],
   lora: ["core", "engine", "lora"],
   fym: ["core", "engine", "lora", "fym"],
-  runner: ["core", "engine", "lora", "fym", "runner"],
+  runner: ["core", "engine", "lora", "fym", "evaluation/metrics", "runner"],
   "evaluation/metrics": ["core", "evaluation/metrics"],
   "evaluation/motionbench": ["core", "engine", "lora", "fym", "runner", "evaluation/metrics", "evaluation/motionbench"],
   "evaluation/speed": ["core", "engine", "lora", "fym", "runner", "evaluation/metrics", "evaluation/motionbench", "evaluation/speed"],

@@ -25,6 +25,7 @@ export const COMMANDS: Record<string, string> = {
   "RESULTS-hostile-gallery.md": "`npm run bench:hostile-gallery` (`-- --before COMMIT` measures older code in the same run)",
   "RESULTS-failed-auth-flood.md": "`npx tsx registry/bench/failed-auth-flood.ts`",
   "RESULTS-hostile-streams.md": "`npx tsx registry/bench/hostile-streams.ts`",
+  "RESULTS-transfer-samples-onnx-cpu.md": "`npx tsx gpu-runner/evaluation/speed/transfer-samples.ts`",
   "RESULTS-cpu-image.md": "`bash gpu-runner/container/prove-cpu-image.sh` (root, mmdebstrap and buildah)",
 };
 

@@ -9,7 +9,7 @@ import { join } from "node:path";
 const ROOTS = ["sdk", "registry", "gpu-runner", "examples", "test"];
 const SKIP = new Set(["node_modules", "model", "artifacts"]);
 /** Files that start a registry through test/helpers/registry.ts and so run on each target. */
-const BOTH_TARGETS = ["registry/", "sdk/client/"];
+const BOTH_TARGETS = ["registry/", "sdk/client/", "gpu-runner/runner/transfer-samples.test.ts"];
 
 function find(dir) {
   let out = [];

@@ -25,8 +25,8 @@ const copy = (path) => {
 
 // The command line, its package.json (version, "type": "module") and the compiler settings tsx reads.
 for (const f of ["bin/motion-lora.js", "package.json", "tsconfig.json", "sdk"]) copy(f);
-// The runner's part of gpu-runner/ (the job loop imports nothing of evaluation/: ARCHITECTURE's import rules).
-for (const d of ["core", "runner", "engine", "fym", "lora"]) copy(`gpu-runner/${d}`);
+// The runner's part of gpu-runner/ (the job loop imports evaluation/metrics/ alone, to score a tune's transfer samples).
+for (const d of ["core", "runner", "engine", "fym", "lora", "evaluation/metrics"]) copy(`gpu-runner/${d}`);
 // The model: graphs, weights, vocabulary, grammar, manifest; MotionBench's cases are the benchmark's.
 for (const f of readdirSync(join(src, "gpu-runner/artifacts")).filter((f) => f !== "motionbench")) copy(`gpu-runner/artifacts/${f}`);
 // Each evidence file a recipe names (paths from the repository root, as gpu-runner/fym/recipes.ts reads them).

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { args, UsageError, type Command } from "../../sdk/cli/command.ts";
 import { resolveConfig } from "../../sdk/cli/config.ts";
+import { MAX_SAMPLES } from "../../sdk/schema/loras.ts";
 import { ENGINE_KINDS, PROVIDERS, type EngineKind, type Provider } from "../engine/config.ts";
 
 /**
@@ -16,15 +17,16 @@ export const RUNNER_ENV = {
   "lease-seconds": "MOTION_LORA_LEASE_SECONDS",
   cache: "MOTION_LORA_CACHE",
   "batch-window": "MOTION_LORA_BATCH_WINDOW",
+  samples: "MOTION_LORA_SAMPLES",
 } as const;
 type Setting = keyof typeof RUNNER_ENV;
 
 const runner: Command = {
   name: "runner",
   usage: `  motion-lora runner start --registry URL [--token-file FILE] [--engine onnx|torch|auto] [--provider cpu|webgpu|cuda]
-                   [--concurrency N] [--batch-window MS] [--idle-exit SECONDS] [--lease-seconds N] [--cache DIR]
+                   [--concurrency N] [--batch-window MS] [--samples N] [--idle-exit SECONDS] [--lease-seconds N] [--cache DIR]
                    (a flag not given is read from MOTION_LORA_ + its name: MOTION_LORA_ENGINE, _PROVIDER,
-                   _CONCURRENCY, _BATCH_WINDOW, _IDLE_EXIT, _LEASE_SECONDS, _CACHE, _REGISTRY, _TOKEN; how a container is set up)`,
+                   _CONCURRENCY, _BATCH_WINDOW, _SAMPLES, _IDLE_EXIT, _LEASE_SECONDS, _CACHE, _REGISTRY, _TOKEN; how a container is set up)`,
   help: `Claims jobs from a registry and runs them until stopped (SIGTERM hands the running job back).
   --registry URL         the registry (or MOTION_LORA_REGISTRY)
   --token-file FILE      a file holding a key with the 'runner' scope; or MOTION_LORA_TOKEN. (--token
@@ -33,6 +35,8 @@ const runner: Command = {
   --provider P           ONNX Runtime's device: cpu, webgpu or cuda
   --concurrency N        jobs at once; on the torch engine, also the most tunes trained as one batch
   --batch-window MS      how long a claimed tune waits for others to train beside it (torch engine; default 250, 0: alone)
+  --samples N            clips made with each new LoRA on new prompts, each scored against its reference and shown
+                         on its gallery page (default 3, at most 8; 0: none)
   --idle-exit SECONDS    exits after this long without work
   --lease-seconds N      how long a claim lasts without a heartbeat
   --cache DIR            where inputs are cached by sha256`,
@@ -78,6 +82,9 @@ const runner: Command = {
     const concurrency = integer("concurrency", 1);
     const leaseSeconds = integer("lease-seconds", 1);
     const batchWindowMs = integer("batch-window");
+    const samples = integer("samples");
+    if (samples !== undefined && samples > MAX_SAMPLES)
+      throw new UsageError(`${setting("samples")!.from} must be at most ${MAX_SAMPLES} (a version holds ${MAX_SAMPLES} samples); got '${samples}'`);
     const cacheDir = setting("cache")?.value;
     const { runRunner } = await import("./start.ts");
     await runRunner({
@@ -87,6 +94,7 @@ const runner: Command = {
       ...(engine !== undefined && { engine }),
       ...(concurrency !== undefined && { concurrency }),
       ...(batchWindowMs !== undefined && { batchWindowMs }),
+      ...(samples !== undefined && { samples }),
       ...(cacheDir && { cacheDir }),
       ...(leaseSeconds !== undefined && { leaseSeconds }),
       idleExitMs: idle === undefined ? null : Number(idle.value) * 1000,

@@ -7,6 +7,7 @@ import {
   type Grammar,
   type Job,
   type JobInputErrorCode,
+  type MotionCategory,
   type TuneResult,
 } from "../../sdk/schema/index.ts";
 import type * as z from "zod";
@@ -14,7 +15,7 @@ import { decodeClipPng, encodeClipPng } from "../../sdk/video/frames.ts";
 import { encodeGif } from "../../sdk/video/gif.ts";
 import { encodePng } from "../../sdk/video/png.ts";
 import { headHeatmap } from "../fym/heatmap.ts";
-import { clipFromRgb, clipToFrames } from "../core/clip.ts";
+import { type Clip, clipFromRgb, clipToFrames } from "../core/clip.ts";
 import type { Engine } from "../engine/engine.ts";
 import { generate } from "../fym/sampler.ts";
 import type { TuneOptions } from "../fym/options.ts";
@@ -25,7 +26,8 @@ import type { LoraWeights } from "../lora/tensors.ts";
 import { RunnerError } from "../core/errors.ts";
 import type { BlobCache } from "./cache.ts";
 import { StepTimes, TuneClock, tunePlan } from "./eta.ts";
-import { loadGrammar, transferPrompt } from "./sample-prompt.ts";
+import { loadGrammar, transferPrompts } from "./sample-prompt.ts";
+import { DEFAULT_SAMPLES, captionCategory, transferSamples } from "./transfer-samples.ts";
 import { TuneBatcher, type TuneBatcherOptions } from "./tune-batcher.ts";
 
 /** A job the runner cannot do, whatever it retries (its input is the problem): the message goes to the user. */
@@ -62,7 +64,7 @@ export function recommendedUntil(tuning: Record<string, unknown> | undefined): n
   return typeof u === "number" && u > 0 && u <= 1 ? u : 1;
 }
 
-/** Sampling steps of a tune's transfer sample: the generation default. */
+/** Sampling steps of a tune's transfer samples: the generation default. */
 const SAMPLE_STEPS = 20;
 
 /** Runs jobs on an engine: inputs from the cache, results uploaded as blobs, the result body returned. */
@@ -79,6 +81,8 @@ export class Executor {
     private readonly client: MotionLora,
     private readonly cache: BlobCache,
     batching?: TuneBatcherOptions,
+    /** Transfer samples made after each tune (0: none). */
+    private readonly samples = DEFAULT_SAMPLES,
   ) {
     this.tunes = batching && engine.createTrainer ? new TuneBatcher(engine, batching) : null;
   }
@@ -121,10 +125,10 @@ export class Executor {
       ...(o.motion_loss_weight !== undefined && { motionLossWeight: o.motion_loss_weight }),
       ...(o.seed !== undefined && { seed: o.seed }),
     };
-    // The sample's prompt is known before any step, so the plan (and the bar) counts its steps.
-    const samplePrompt = await this.samplePrompt(input.prompt, o.sample_steps ?? SAMPLE_STEPS);
-    const sampleSteps = samplePrompt ? (o.sample_steps ?? SAMPLE_STEPS) : 0;
-    const plan = tunePlan({ ...defaultTuneFor(this.engine, partial), ...partial }, cfg, this.engine.sparseFrames, sampleSteps);
+    // The samples' prompts are known before any step, so the plan (and the bar) counts their steps.
+    const stepsPerSample = o.sample_steps ?? SAMPLE_STEPS;
+    const samplePrompts = await this.samplePrompts(input.prompt, stepsPerSample);
+    const plan = tunePlan({ ...defaultTuneFor(this.engine, partial), ...partial }, cfg, this.engine.sparseFrames, samplePrompts.length * stepsPerSample);
     const clock = new TuneClock(plan, this.stepTimes);
     const onProgress = (p: Progress) => {
       const { progress, etaSeconds } = clock.update(p.stage, p.step, p.steps);
@@ -157,16 +161,20 @@ export class Executor {
     const spatial = encodeLora(cfg, r.spatial.lora, this.engine.base, { stage: "spatial", heads: r.heads.spatial, tuning });
     const opts = { signal: ctx.signal };
     const heat = headHeatmap(r.heads);
-    const sample = samplePrompt
-      ? await this.transferSample(samplePrompt, { lora: r.temporal.lora, weight: 1, until: recommendedUntil(tuning) }, sampleSteps, clock, ctx)
-      : null;
+    const samples = await this.transferSamples(
+      samplePrompts,
+      stepsPerSample,
+      { clip, category: input.create?.category ?? captionCategory(input.prompt), lora: r.temporal.lora, tuning },
+      clock,
+      ctx,
+    );
     ctx.report({ progress: clock.progress, stage: "upload" });
-    const [m, s, preview, heads, sampleGif] = await Promise.all([
+    const [m, s, preview, heads, ...sampleGifs] = await Promise.all([
       this.client.blobs.upload(motion, "lora", opts),
       this.client.blobs.upload(spatial, "lora", opts),
       this.client.blobs.upload(encodeGif(frames, { scale: 4 }), "preview", opts),
       this.client.blobs.upload(await encodePng(heat.rgb, heat.width, heat.height), "preview", opts),
-      sample ? this.client.blobs.upload(sample.gif, "preview", opts) : null,
+      ...samples.map((x) => this.client.blobs.upload(x.gif, "preview", opts)),
     ]);
     const last = (xs: number[]) => xs.slice(-10).reduce((a, b) => a + b, 0) / Math.max(1, Math.min(10, xs.length));
     return {
@@ -174,35 +182,45 @@ export class Executor {
       spatial_lora_sha256: s.sha256,
       preview_sha256: preview.sha256,
       heads_preview_sha256: heads.sha256,
-      ...(sample && sampleGif && { samples: [{ prompt: sample.prompt, preview_sha256: sampleGif.sha256 }] }),
-      blobs: declare(m, s, preview, heads, ...(sampleGif ? [sampleGif] : [])),
+      ...(samples.length > 0 && {
+        samples: samples.map((x, i) => ({ prompt: x.prompt, preview_sha256: sampleGifs[i]!.sha256, motion_fidelity: x.motionFidelity })),
+      }),
+      blobs: declare(m, s, preview, heads, ...sampleGifs),
       metrics: { spatial_ms: r.spatial.ms, temporal_ms: r.temporal.ms, spatial_loss: last(r.spatial.losses), temporal_loss: last(r.temporal.losses) },
     };
   }
 
-  /** The prompt of a tune's transfer sample: its caption with new colours and shapes; null when the caption is outside the grammar, the model has none, or no sample was asked for. */
-  private async samplePrompt(caption: string, steps: number): Promise<string | null> {
-    if (steps === 0) return null;
+  /** The prompts of a tune's transfer samples: its caption with new appearance; none when the caption is outside the grammar, the model has none, or no sample was asked for. */
+  private async samplePrompts(caption: string, steps: number): Promise<string[]> {
+    if (steps === 0 || this.samples === 0) return [];
     this.grammar ??= loadGrammar();
     const grammar = await this.grammar;
-    return grammar && transferPrompt(caption, grammar);
+    return grammar ? transferPrompts(caption, grammar, this.samples) : [];
   }
 
-  /** A clip of the new motion LoRA on new content, for the version's gallery page: what a user will get, not the reference again. */
-  private async transferSample(
-    prompt: string,
-    lora: { lora: LoraWeights; weight: number; until: number },
+  /** Clips of the new motion LoRA on new content, scored against the reference, for the version's gallery page: what a user will get, not the reference again. */
+  private async transferSamples(
+    prompts: string[],
     steps: number,
+    tuned: { clip: Clip; category: MotionCategory; lora: LoraWeights; tuning: Record<string, unknown> },
     clock: TuneClock,
     ctx: ExecuteContext,
   ) {
-    const report = (step: number) => {
-      const { progress, etaSeconds } = clock.update("sample", step, steps);
+    if (prompts.length === 0) return [];
+    const report = (done: number, total: number) => {
+      const { progress, etaSeconds } = clock.update("sample", done, total);
       ctx.report({ progress, stage: "sample", ...(etaSeconds !== null && { etaSeconds }) });
     };
-    report(0);
-    const clip = await generate(this.engine, { prompt, loras: [lora], steps, seed: 0, signal: ctx.signal, onStep: (step) => report(step) });
-    return { prompt, gif: encodeGif(clipToFrames(clip), { scale: 4 }) };
+    report(0, prompts.length * steps);
+    return transferSamples(this.engine, {
+      reference: tuned.clip,
+      category: tuned.category,
+      lora: { lora: tuned.lora, weight: 1, until: recommendedUntil(tuned.tuning) },
+      prompts,
+      steps,
+      signal: ctx.signal,
+      onStep: report,
+    });
   }
 
   private async generate(job: Job, ctx: ExecuteContext) {

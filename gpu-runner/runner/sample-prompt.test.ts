@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { matchGrammar, promptWords } from "../../sdk/prompt/grammar.ts";
 import type { Grammar } from "../../sdk/schema/model.ts";
-import { loadGrammar, transferPrompt } from "./sample-prompt.ts";
+import { loadGrammar, transferPrompt, transferPrompts } from "./sample-prompt.ts";
 
 let g: Grammar;
 before(async () => {
@@ -23,6 +23,19 @@ describe("a tune's transfer sample prompt", () => {
     for (const caption of g.examples) {
       const p = transferPrompt(caption, g);
       assert.ok(p && matchGrammar(promptWords(p), g).ok && p !== caption, `${caption} -> ${p}`);
+    }
+  });
+
+  it("gives several, all different, across colours, shapes, sizes and backgrounds", () => {
+    assert.deepEqual(transferPrompts("a red circle on a navy background", g, 3), [
+      "a green square on a black background",
+      "a small blue triangle on a gradient gray background",
+      "a big yellow star on a striped maroon background",
+    ]);
+    for (const caption of g.examples) {
+      const ps = transferPrompts(caption, g, 3);
+      assert.equal(new Set(ps).size, 3, `${caption} -> ${ps}`);
+      for (const p of ps) assert.ok(matchGrammar(promptWords(p), g).ok && p !== caption, `${caption} -> ${p}`);
     }
   });
 

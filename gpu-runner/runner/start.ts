@@ -25,6 +25,8 @@ export interface StartRunnerOptions {
    * the batch holds up to `concurrency` tunes. 0 trains each alone.
    */
   batchWindowMs?: number;
+  /** Transfer samples after each tune, scored against its reference (default DEFAULT_SAMPLES; 0: none). */
+  samples?: number;
   log?: (entry: Record<string, unknown>) => void;
 }
 
@@ -43,7 +45,7 @@ export async function createRunner(o: StartRunnerOptions): Promise<{ runner: Run
     concurrency > 1 && windowMs > 0 ? { windowMs, maxBatch: concurrency, onBatch: (size: number) => runner?.log({ msg: "tune batch", size }) } : undefined;
   runner = new Runner({
     client,
-    executor: new Executor(engine, client, cache, batching),
+    executor: new Executor(engine, client, cache, batching, o.samples),
     runnerId: o.runnerId ?? `${hostname()}:${process.pid}`.slice(0, 64),
     ...(o.concurrency !== undefined && { concurrency: o.concurrency }),
     ...(o.idleExitMs !== undefined && { idleExitMs: o.idleExitMs }),

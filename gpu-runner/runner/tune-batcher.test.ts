@@ -2,13 +2,11 @@
 // installs Debian's python3-torch): claimed tunes train as one batch, a canceled one leaves it, and
 // each LoRA equals the one its job gets alone.
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
-import { MotionLora } from "../../sdk/client/client.ts";
+import type { MotionLora } from "../../sdk/client/client.ts";
 import type { Job } from "../../sdk/schema/index.ts";
-import { encodeClipPng, fitClip } from "../../sdk/video/frames.ts";
-import { readFrames } from "../../sdk/video/read.ts";
-import { startTestRegistry, type TestRegistry } from "../../test/helpers/registry.ts";
+import type { TestRegistry } from "../../test/helpers/registry.ts";
+import { startTuneFixture } from "../../test/helpers/tune-fixture.ts";
 import { loadManifest } from "../engine/manifest.ts";
 import { findTorchPython } from "../engine/torch-engine.ts";
 import { decodeLora } from "../lora/file.ts";
@@ -26,13 +24,7 @@ describe("a runner that batches tunes (torch engine)", { skip }, () => {
   let runnerToken: string;
   let video = "";
   before(async () => {
-    reg = await startTestRegistry();
-    alice = new MotionLora({ baseUrl: reg.url, apiKey: await reg.key("alice") });
-    runnerToken = await reg.key("runner", ["runner"]);
-    const clip = await encodeClipPng(
-      fitClip(await readFrames(new Uint8Array(await readFile(new URL("../../examples/clips/single-object-1.png", import.meta.url))))),
-    );
-    video = (await alice.blobs.upload(clip, "video")).sha256;
+    ({ reg, alice, runnerToken, video } = await startTuneFixture());
   });
   after(() => reg.stop());
 

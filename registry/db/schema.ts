@@ -80,7 +80,11 @@ export const loraVersions = sqliteTable(
     metadata: text("metadata", { mode: "json" }).$type<Record<string, string>>().notNull(),
     notes: text("notes").notNull(),
     // Clips generated with this version for other prompts: what its motion looks like on new content.
-    samples: text("samples", { mode: "json" }).$type<{ prompt: string; preview_sha256: string }[]>().notNull().default([]),
+    // A runner's samples carry their motion fidelity to the reference; a person's carry none.
+    samples: text("samples", { mode: "json" }).$type<{ prompt: string; preview_sha256: string; motion_fidelity?: number }[]>().notNull().default([]),
+    /** The mean motion fidelity of the scored samples and their count, kept beside them so a page of cards reads it with its previews. */
+    transferFidelity: real("transfer_fidelity"),
+    transferSamples: integer("transfer_samples").notNull().default(0),
     downloads: integer("downloads").notNull().default(0),
     jobId: text("job_id"),
     /** The Idempotency-Key a person's publish carried, and the hash of its body: a retry returns this version. */

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { mkdir, readFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
 import { MotionLora } from "../../sdk/client/client.ts";
+import { decodePng } from "../../sdk/video/png-decode.ts";
 import { loraFile } from "../../test/helpers/lora-file.ts";
 import { chromiumPath, launchChromium, withoutChromium } from "../../test/helpers/browser.ts";
 import { cli } from "../../test/helpers/processes.ts";
@@ -59,7 +60,33 @@ before(async () => {
   await publish(alice, "pan", { category: "camera-motion", tags: ["pan"], gif: "camera-motion-1.gif" });
   await publish(alice, "walk", { category: "human-motion", tags: ["walk"], gif: "human-motion-1.gif" });
   await publish(bob, "secret", { category: "single-object", tags: ["orbit"], gif: "multiple-objects-1.gif", visibility: "private" });
+  await publishScored();
 });
+
+/** The three samples a runner scored, as prompt and motion fidelity (their GIFs are bundled example clips). */
+const SCORED = [
+  { prompt: "a red circle on a navy background", motion_fidelity: 0.81, gif: "single-object-2.gif" },
+  { prompt: "a big cyan star on a checkered maroon background", motion_fidelity: 0.12, gif: "multiple-objects-2.gif" },
+  { prompt: "a small green square on a gradient gray background", motion_fidelity: 0.55, gif: "camera-motion-2.gif" },
+];
+
+/** alice/spin, published the way a tune job's result is (the runner's scored samples go through the publisher's job path). */
+async function publishScored() {
+  const file = await alice.blobs.upload(
+    loraFile({ tuning_config: JSON.stringify({ recipe: "default", benchmark: { file: "m.md", motion_fidelity: { all: [0.69, 0.65, 0.73] } } }) }),
+    "lora",
+  );
+  const samples = [];
+  for (const s of SCORED)
+    samples.push({
+      prompt: s.prompt,
+      motion_fidelity: s.motion_fidelity,
+      preview_sha256: (await alice.blobs.upload(new Uint8Array(await clip(s.gif)), "preview")).sha256,
+    });
+  await alice.loras.create({ name: "spin", title: "Spin motion", category: "single-object" });
+  const lora = await r.services.publisher.targetForJob("alice", "alice", "spin");
+  await r.services.publisher.publishTo(lora, { file_sha256: file.sha256, notes: "", samples }, { jobId: "job_test_spin" });
+}
 after(() => r?.stop());
 
 describe("the gallery over HTTP", () => {
@@ -69,15 +96,47 @@ describe("the gallery over HTTP", () => {
     assert.match(home.headers.get("content-type")!, /text\/html/);
     assert.match(home.headers.get("content-security-policy")!, /object-src 'none'/);
     const page = await home.text();
-    assert.deepEqual([...page.matchAll(/data-lora="([^"]+)"/g)].map((m) => m[1]).sort(), ["alice/orbit", "alice/pan", "alice/walk"]);
+    assert.deepEqual([...page.matchAll(/data-lora="([^"]+)"/g)].map((m) => m[1]).sort(), ["alice/orbit", "alice/pan", "alice/spin", "alice/walk"]);
     for (let i = 0; i < 24; i++) await alice.loras.create({ name: `filler-${i}`, title: `Filler ${i}`, category: "multiple-objects" });
     const first = await (await fetch(`${r.url}/`)).text();
     assert.equal([...first.matchAll(/data-lora=/g)].length, 24);
     const next = /href="([^"]+)" rel="next"/.exec(first)?.[1]?.replaceAll("&amp;", "&");
     assert.ok(next, "a next-page link");
     const second = await (await fetch(`${r.url}${next}`)).text();
-    assert.equal([...second.matchAll(/data-lora=/g)].length, 3);
+    assert.equal([...second.matchAll(/data-lora=/g)].length, 4);
     for (let i = 0; i < 24; i++) await alice.loras.delete(`alice/filler-${i}`);
+  });
+
+  it("shows a LoRA's samples with their prompts and scores, and its transfer score (measured on its own samples) beside the recipe's MotionBench figures", async () => {
+    const page = await (await fetch(`${r.url}/loras/alice/spin`)).text();
+    const figures = [...page.matchAll(/<figure class="sample">.*?src="\/media\/([0-9a-f]{64})".*?“([^”]+)”<br>motion fidelity <b class="score">([^<]+)<\/b>/g)];
+    assert.deepEqual(
+      figures.map((m) => [m[2], m[3]]),
+      SCORED.map((s) => [s.prompt, s.motion_fidelity.toFixed(2)]),
+    );
+    for (const [, sha] of figures) assert.equal((await fetch(`${r.url}/media/${sha}`)).headers.get("content-type"), "image/gif");
+    const mean = (0.81 + 0.12 + 0.55) / 3;
+    const transfer = /<p id="transfer">(.*?)<\/p>\s*<p>(.*?)<\/p>/s.exec(page);
+    assert.ok(transfer, "the transfer score, then the recipe's stamp");
+    assert.match(transfer[1]!, new RegExp(`motion fidelity <b>${mean.toFixed(2)} \\(n = 3\\)</b>`));
+    assert.match(transfer[1]!, /Measured on this LoRA's own samples, not a benchmark/);
+    assert.match(
+      transfer[2]!,
+      /MotionBench figures are: motion fidelity 0\.69 \(0\.65…0\.73\).*the recipe's, measured over 48 benchmark clips, not this LoRA's/,
+    );
+    const card = /<li class="card" data-lora="alice\/spin">.*?<\/li>/s.exec(await (await fetch(`${r.url}/`)).text())![0];
+    assert.match(card, new RegExp(`transfer ${mean.toFixed(2)} \\(n = 3\\)`), "the card shows it too");
+    const orbit = await (await fetch(`${r.url}/loras/alice/orbit`)).text();
+    assert.doesNotMatch(orbit, /id="transfer"/, "a LoRA without scored samples claims no score");
+  });
+
+  it("serves a site icon at /favicon.ico that browsers are pointed to", async () => {
+    const res = await fetch(`${r.url}/favicon.ico`);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get("content-type"), "image/png");
+    const png = await decodePng(new Uint8Array(await res.arrayBuffer()));
+    assert.deepEqual([png.width, png.height], [32, 32]);
+    assert.match(await (await fetch(`${r.url}/`)).text(), /<link rel="icon" href="\/favicon.ico"/);
   });
 
   it("renders a page whatever a LoRA file's tuning config holds (it comes from the uploader)", async () => {
@@ -143,7 +202,7 @@ describe("the gallery in Chromium", {
       const cards = () => tab.$$eval("[data-lora]", (els) => els.map((e) => e.getAttribute("data-lora")).sort());
 
       await tab.goto(`${r.url}/`);
-      assert.deepEqual(await cards(), ["alice/orbit", "alice/pan", "alice/walk"], "public LoRAs only");
+      assert.deepEqual(await cards(), ["alice/orbit", "alice/pan", "alice/spin", "alice/walk"], "public LoRAs only");
       await tab.waitForFunction(() => [...document.querySelectorAll("img.clip")].every((i) => (i as HTMLImageElement).complete));
       assert.ok(await tab.$$eval("img.clip", (imgs) => imgs.every((i) => (i as HTMLImageElement).naturalWidth > 0)), "the previews decode");
       if (SCREENSHOTS) await mkdir(SCREENSHOTS, { recursive: true });
@@ -177,6 +236,22 @@ describe("the gallery in Chromium", {
       await tab.goto(`${r.url}/loras/bob/secret`);
       assert.equal(await tab.textContent("h1"), "Not found");
       assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it("fits a phone's width: no page scrolls sideways at 375 px", async () => {
+    assert.ok(chromiumPath, "CI must have Chromium");
+    const browser = await launchChromium();
+    try {
+      // Not isMobile: a mobile viewport widens itself to the content, which would hide the overflow this looks for.
+      const tab = await browser.newPage({ viewport: { width: 375, height: 800 } });
+      for (const path of ["/", "/loras/alice/spin", "/loras/alice/orbit", "/loras/bob/secret"]) {
+        await tab.goto(`${r.url}${path}`);
+        const { scroll, inner } = await tab.evaluate(() => ({ scroll: document.scrollingElement!.scrollWidth, inner: window.innerWidth }));
+        assert.ok(scroll <= inner, `${path} is ${scroll} px wide in a ${inner} px window`);
+      }
     } finally {
       await browser.close();
     }

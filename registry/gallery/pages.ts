@@ -1,7 +1,7 @@
 import { html, raw } from "hono/html";
 import * as z from "zod";
 import type { HtmlEscapedString } from "hono/utils/html";
-import type { Lora, LoraListQuery, LoraVersion, MotionCategory } from "../../sdk/schema/index.ts";
+import type { Lora, LoraListQuery, LoraVersion, MotionCategory, TransferScore } from "../../sdk/schema/index.ts";
 import { MotionCategory as Categories } from "../../sdk/schema/index.ts";
 import { headsSvg } from "./heads-svg.ts";
 
@@ -26,6 +26,7 @@ export function layout(title: string, q: string, content: Page): Page {
 <meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${title}</title>
 <link rel="stylesheet" href="/gallery.css">
+<link rel="icon" href="/favicon.ico" type="image/png">
 </head>
 <body>
 <header>
@@ -44,7 +45,12 @@ const media = (sha: string) => `/media/${sha}`;
 export interface Card {
   lora: Lora;
   previewSha256: string | null;
+  /** Its latest version's transfer score (the mean motion fidelity of its own samples). */
+  transfer: TransferScore | null;
 }
+
+/** "0.62 (n = 3)": a transfer score with what it is the mean of. */
+const transferText = (t: TransferScore) => `${t.motion_fidelity.toFixed(2)} (n = ${t.n})`;
 
 /** `/` with the query it was asked with: the filters, the grid and the next page's link. */
 export function listPage(cards: Card[], q: LoraListQuery, nextCursor: string | null): Page {
@@ -74,7 +80,7 @@ ${q.tag ? html`<a href="${link({ tag: undefined, cursor: undefined })}" aria-cur
   return layout(title, q.q ?? "", html`<h1>${title}</h1>${filters}${grid}${pager}`);
 }
 
-function cardHtml({ lora, previewSha256 }: Card, tagLink: (tag: string) => string): Page {
+function cardHtml({ lora, previewSha256, transfer }: Card, tagLink: (tag: string) => string): Page {
   const href = `/loras/${lora.owner}/${lora.name}`;
   const cover = previewSha256
     ? html`<img class="clip" loading="lazy" decoding="async" width="128" height="128" src="${media(previewSha256)}" alt="${lora.title}: preview">`
@@ -82,7 +88,9 @@ function cardHtml({ lora, previewSha256 }: Card, tagLink: (tag: string) => strin
   return html`<li class="card" data-lora="${lora.owner}/${lora.name}">
 <a class="cover" href="${href}">${cover}</a>
 <div class="body"><h2><a href="${href}">${lora.title}</a></h2>
-<div class="meta">${lora.owner}/${lora.name} · ${CATEGORY_LABEL[lora.category]} · ${lora.downloads} downloads</div>
+<div class="meta">${lora.owner}/${lora.name} · ${CATEGORY_LABEL[lora.category]} · ${lora.downloads} downloads${
+    transfer ? html` · <span class="transfer" title="mean motion fidelity of its own samples on new prompts">transfer ${transferText(transfer)}</span>` : ""
+  }</div>
 <div>${lora.tags.map((t) => html`<a class="tag" href="${tagLink(t)}">${t}</a>`)}</div></div>
 </li>`;
 }
@@ -137,18 +145,25 @@ export function loraPage(d: LoraPageData): Page {
     : html`<p class="muted">No preview yet.</p>`;
   const samples = (latest?.samples ?? []).map(
     (s) =>
-      html`<figure><img class="clip" width="256" height="256" loading="lazy" src="${media(s.preview_sha256)}" alt="a sample with a new prompt"><figcaption>Its motion on a new prompt: “${s.prompt}”</figcaption></figure>`,
+      html`<figure class="sample"><img class="clip" width="256" height="256" loading="lazy" src="${media(s.preview_sha256)}" alt="a sample with a new prompt"><figcaption>Its motion on a new prompt: “${s.prompt}”${
+        s.motion_fidelity === null ? "" : html`<br>motion fidelity <b class="score">${s.motion_fidelity.toFixed(2)}</b>`
+      }</figcaption></figure>`,
   );
   const heads = scores
     ? html`<figure>${raw(headsSvg(scores, latest!.target_heads))}<figcaption>Head classification: a row per block, a column per head; orange heads attend across frames (temporal), blue within a frame (spatial); outlined heads carry the motion LoRA.</figcaption></figure>`
     : "";
-  const benchmark = bench?.motion_fidelity
-    ? html`<h2>Benchmark</h2><p>Tuned with the default recipe, whose MotionBench figures are: motion fidelity ${interval(bench.motion_fidelity.all)} (ID ${interval(
+  // This LoRA's own measurement first, then the recipe's: the two answer different questions.
+  const transfer = latest?.transfer
+    ? html`<p id="transfer">This LoRA's transfer score: motion fidelity <b>${transferText(latest.transfer)}</b>, the mean over its ${latest.transfer.n} samples above (new prompts, one seed each), each scored against its reference clip. Measured on this LoRA's own samples, not a benchmark: it says which of those prompts its motion carried to.</p>`
+    : "";
+  const stamp = bench?.motion_fidelity
+    ? html`<p>Tuned with the default recipe, whose MotionBench figures are: motion fidelity ${interval(bench.motion_fidelity.all)} (ID ${interval(
         bench.motion_fidelity.id,
       )}, OOD ${interval(bench.motion_fidelity.ood)}), appearance integrity ${interval(bench.appearance_integrity)}, leakage ${pct(bench.leakage)} <span class="muted">(${
         typeof bench.file === "string" ? bench.file : ""
-      })</span>.</p>`
+      })</span>: the recipe's, measured over 48 benchmark clips, not this LoRA's.</p>`
     : "";
+  const benchmark = transfer || stamp ? html`<h2>How well its motion transfers</h2>${transfer}${stamp}` : "";
   const rows = versions.map(
     (v) =>
       html`<tr><td>${v.version}</td><td>${new Date(v.created_at).toISOString().slice(0, 10)}</td><td>${(v.file_size / 1024).toFixed(0)} KiB</td><td>${v.rank}</td><td>${v.stage}</td><td>${text((v.tuning_config as Record<string, unknown>).recipe)}</td><td><code title="${v.file_sha256}">${v.file_sha256.slice(0, 12)}…</code></td></tr>`,
@@ -176,7 +191,7 @@ ${latest && d.tryIt ? tryPanel(`${lora.owner}/${lora.name}@${latest.version}`, p
 ${benchmark}
 ${snippets}
 <h2>Versions</h2>
-<table><thead><tr><th>version</th><th>published</th><th>size</th><th>rank</th><th>stage</th><th>recipe</th><th>sha256</th></tr></thead><tbody>${rows}</tbody></table>
+<div class="scroll-x"><table><thead><tr><th>version</th><th>published</th><th>size</th><th>rank</th><th>stage</th><th>recipe</th><th>sha256</th></tr></thead><tbody>${rows}</tbody></table></div>
 ${d.readmeHtml ? html`<section class="readme" id="readme">${raw(d.readmeHtml)}</section>` : ""}`;
   return layout(`${lora.title} · motion LoRA`, "", body);
 }

@@ -5,6 +5,7 @@ import { serveBlob } from "../blobs/serve.ts";
 import type { AppEnv, Services } from "../context.ts";
 import { RegistryError } from "../http/errors.ts";
 import { toLora } from "../loras/rows.ts";
+import { favicon } from "./favicon.ts";
 import { listPage, loraPage, notFoundPage, tooManyPage } from "./pages.ts";
 import { GALLERY_CSS } from "./style.ts";
 
@@ -39,6 +40,14 @@ export function galleryRoutes(app: Hono<AppEnv>, s: Services, address: (c: Conte
     );
   }
 
+  app.get("/favicon.ico", async (c) =>
+    c.body((await favicon()) as Uint8Array<ArrayBuffer>, 200, {
+      "Content-Type": "image/png",
+      "Cache-Control": "public, max-age=86400",
+      "X-Content-Type-Options": "nosniff",
+    }),
+  );
+
   app.get("/gallery.css", (c) => c.body(GALLERY_CSS, 200, { "Content-Type": "text/css; charset=utf-8", "Cache-Control": "public, max-age=3600" }));
 
   app.get("/", async (c) => {
@@ -49,8 +58,8 @@ export function galleryRoutes(app: Hono<AppEnv>, s: Services, address: (c: Conte
       if (e instanceof RegistryError && e.code === "validation_failed") return s.loras.list(visitor(), { ...q, cursor: undefined });
       throw e;
     });
-    const previews = await s.loras.latestPreviews(page.data);
-    const cards = page.data.map((lora) => ({ lora, previewSha256: previews.get(lora.id) ?? null }));
+    const covers = await s.loras.latestCovers(page.data);
+    const cards = page.data.map((lora) => ({ lora, previewSha256: covers.get(lora.id)?.preview ?? null, transfer: covers.get(lora.id)?.transfer ?? null }));
     return c.html(listPage(cards, q, page.next_cursor), 200, PAGE_HEADERS);
   });
 

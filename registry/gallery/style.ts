@@ -26,9 +26,12 @@ img.clip{display:block;width:100%;height:auto;aspect-ratio:1;image-rendering:pix
 figure{margin:0}.side img.clip{max-width:256px}figcaption{color:var(--muted);font-size:.85rem}
 table{border-collapse:collapse;width:100%;font-size:.9rem}th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid var(--line)}
 code,pre{font:13px/1.45 ui-monospace,monospace}pre{background:#0b0d10;border:1px solid var(--line);border-radius:8px;padding:.75rem;overflow:auto}
-.readme{border-top:1px solid var(--line);margin-top:1.5rem}
+.readme{border-top:1px solid var(--line);margin-top:1.5rem;overflow-wrap:anywhere}
+.scroll-x,.readme table{display:block;max-width:100%;overflow-x:auto}.readme img{max-width:100%}
+.sample .score{color:var(--text)}#transfer b{color:var(--accent)}
 #try{border:1px solid var(--line);border-radius:10px;padding:0 1rem 1rem;margin:1.5rem 0}
 .try-grid{display:grid;gap:.6rem}.try-grid label{display:grid;gap:.2rem;color:var(--muted);font-size:.9rem}
 #try-suggestions .tag{cursor:pointer;border:0}#try-clip{max-width:256px;margin-top:.75rem}progress{vertical-align:middle;width:10rem}
 .empty{color:var(--muted);padding:3rem 0;text-align:center}
+@media (max-width:30rem){header,main{padding-left:.75rem;padding-right:.75rem}header form{min-width:0;flex-basis:100%}}
 `;

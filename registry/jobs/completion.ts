@@ -1,5 +1,5 @@
 import { and, eq, gte, isNull, or, sql } from "drizzle-orm";
-import { GenerateResult, LoraCreate, TuneResult, type Job, type ResultBlob, type VersionCreate } from "../../sdk/schema/index.ts";
+import { GenerateResult, LoraCreate, TuneResult, type Job, type ResultBlob } from "../../sdk/schema/index.ts";
 import type { BlobService } from "../blobs/service.ts";
 import { servesAs } from "../blobs/sniff.ts";
 import type { Db } from "../db/client.ts";
@@ -7,7 +7,7 @@ import { jobs } from "../db/schema.ts";
 import { RegistryError } from "../http/errors.ts";
 import { parseWith } from "../http/validate.ts";
 import { sha256Hex } from "../ids.ts";
-import type { VersionPublisher } from "../loras/publish.ts";
+import type { VersionInput, VersionPublisher } from "../loras/publish.ts";
 import type { WebhookService } from "../webhooks/service.ts";
 import type { JobEventLog } from "./events.ts";
 import { leasedJob } from "./leases.ts";
@@ -35,13 +35,13 @@ function resultHashes(result: Result): Set<string> {
 }
 
 /** The version a tune job's result publishes; built the same way for the check before the commit and the publish after it. */
-function versionOf(job: Pick<JobRow, "id" | "input">, result: Result): VersionCreate {
+function versionOf(job: Pick<JobRow, "id" | "input">, result: Result): VersionInput {
   return {
     file_sha256: result.lora_sha256 as string,
     notes: `tuned by job ${job.id}`,
     ...(result.preview_sha256 ? { preview_sha256: result.preview_sha256 as string } : {}),
     reference_video_sha256: String(job.input.video_sha256),
-    samples: Array.isArray(result.samples) ? (result.samples as VersionCreate["samples"]) : [],
+    samples: Array.isArray(result.samples) ? (result.samples as VersionInput["samples"]) : [],
   };
 }
 

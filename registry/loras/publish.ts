@@ -1,5 +1,5 @@
 import { and, desc, eq, max, sql } from "drizzle-orm";
-import type { LoraCreate, LoraVersion, VersionCreate } from "../../sdk/schema/index.ts";
+import type { LoraCreate, LoraVersion, ScoredSample, VersionCreate } from "../../sdk/schema/index.ts";
 import type { Principal } from "../auth/keys.ts";
 import { readSafetensors } from "../blobs/sniff.ts";
 import type { BlobService } from "../blobs/service.ts";
@@ -17,6 +17,14 @@ type PublishOptions = { jobId?: string; now?: number };
 /** A person's publish: the Idempotency-Key it carried, if any. */
 type PersonOptions = { idempotencyKey?: string | undefined; now?: number };
 type Published = { version: LoraVersion; replayed: boolean };
+/** What a version is published from: a person's VersionCreate, or a tune result's, whose samples a runner scored. */
+export type VersionInput = Omit<VersionCreate, "samples"> & { samples: (VersionCreate["samples"][number] | ScoredSample)[] };
+
+/** The mean motion fidelity of the scored samples, and how many there are. */
+export function transferOf(samples: VersionInput["samples"]): { transferFidelity: number | null; transferSamples: number } {
+  const scores = samples.flatMap((s) => ("motion_fidelity" in s && s.motion_fidelity !== undefined ? [s.motion_fidelity] : []));
+  return { transferFidelity: scores.length ? scores.reduce((a, b) => a + b, 0) / scores.length : null, transferSamples: scores.length };
+}
 
 /**
  * Publishing immutable versions: every file is re-read and validated as hostile input (safetensors
@@ -95,7 +103,7 @@ export class VersionPublisher {
    * completion runs it before committing, so a result that could not be published is refused
    * while the runner still holds the job.
    */
-  async check(input: VersionCreate) {
+  async check(input: VersionInput) {
     const inspected = await this.inspectLoraFile(input.file_sha256);
     if (input.preview_sha256) await this.blobs.require(input.preview_sha256, "preview_sha256", "preview");
     if (input.reference_video_sha256) await this.blobs.require(input.reference_video_sha256, "reference_video_sha256", "video");
@@ -104,7 +112,7 @@ export class VersionPublisher {
   }
 
   /** Like `publish`, for a LoRA and blobs already authorised (the job queue publishing a tune result). */
-  async publishTo(lora: LoraRow, input: VersionCreate, opts: PublishOptions = {}): Promise<LoraVersion> {
+  async publishTo(lora: LoraRow, input: VersionInput, opts: PublishOptions = {}): Promise<LoraVersion> {
     const now = opts.now ?? Date.now();
     const byJob = async () => {
       if (!opts.jobId) return null;
@@ -134,7 +142,7 @@ export class VersionPublisher {
    */
   private async insert(
     lora: LoraRow,
-    input: VersionCreate,
+    input: VersionInput,
     { file, header, facts }: Awaited<ReturnType<VersionPublisher["check"]>>,
     keys: Pick<VersionRow, "jobId" | "idempotencyKey" | "requestHash">,
     now: number,
@@ -161,6 +169,7 @@ export class VersionPublisher {
       metadata: header.metadata,
       notes: input.notes,
       samples: input.samples,
+      ...transferOf(input.samples),
       downloads: 0,
       ...keys,
       createdAt: now,

@@ -1,4 +1,4 @@
-import type { Lora, LoraVersion, MotionCategory, Visibility } from "../../sdk/schema/index.ts";
+import type { Lora, LoraVersion, MotionCategory, TransferScore, Visibility } from "../../sdk/schema/index.ts";
 import { getTableColumns } from "drizzle-orm";
 import { type loraVersions, loras } from "../db/schema.ts";
 import { iso } from "../ids.ts";
@@ -28,6 +28,9 @@ export const toLora = (r: Omit<LoraRow, "readme"> & { readme?: string }, withRea
   updated_at: iso(r.updatedAt),
 });
 
+/** A version's transfer score from its two columns: null when none of its samples was scored. */
+export const transferScore = (fidelity: number | null, n: number): TransferScore | null => (fidelity === null ? null : { motion_fidelity: fidelity, n });
+
 /** The API shape of a version row; the metadata block is left out of listings unless asked for. */
 export const toVersion = (v: VersionRow, l: Pick<LoraRow, "owner" | "name">, withMetadata = true): LoraVersion => ({
   id: v.id,
@@ -48,7 +51,8 @@ export const toVersion = (v: VersionRow, l: Pick<LoraRow, "owner" | "name">, wit
   tuning_config: v.tuningConfig,
   ...(withMetadata ? { metadata: v.metadata } : {}),
   notes: v.notes,
-  samples: v.samples,
+  samples: v.samples.map((x) => ({ ...x, motion_fidelity: x.motion_fidelity ?? null })),
+  transfer: transferScore(v.transferFidelity, v.transferSamples),
   downloads: v.downloads,
   job_id: v.jobId,
   created_at: iso(v.createdAt),

@@ -1,5 +1,5 @@
 import { and, desc, eq, exists, isNull, lt, ne, or, sql, type SQL } from "drizzle-orm";
-import type { Lora, LoraCreate, LoraListQuery, LoraUpdate, LoraVersion, Page } from "../../sdk/schema/index.ts";
+import type { Lora, LoraCreate, LoraListQuery, LoraUpdate, LoraVersion, Page, TransferScore } from "../../sdk/schema/index.ts";
 import { hasScope, type Principal } from "../auth/keys.ts";
 import type { Db } from "../db/client.ts";
 import { loraVersions, loras } from "../db/schema.ts";
@@ -8,7 +8,7 @@ import { RegistryError } from "../http/errors.ts";
 import { README_RENDERER, renderReadme } from "../gallery/markdown.ts";
 import { newId } from "../ids.ts";
 import { ReadCache } from "./read-cache.ts";
-import { loraColumns, toLora, toVersion, type LoraRow } from "./rows.ts";
+import { loraColumns, toLora, toVersion, transferScore, type LoraRow } from "./rows.ts";
 import { visibleTo } from "./visibility.ts";
 
 const searchText = (name: string, title: string, tags: string[]) => [name, title, ...tags].join(" ").toLowerCase();
@@ -197,15 +197,15 @@ export class LoraService {
     return html;
   }
 
-  /** The preview of each LoRA's latest version (one query for a page of cards); absent when it has none. */
-  async latestPreviews(items: Lora[]): Promise<Map<string, string>> {
+  /** What a card shows of each LoRA's latest version, its preview and transfer score (one query for a page of cards); absent when it has none. */
+  async latestCovers(items: Lora[]): Promise<Map<string, { preview: string | null; transfer: TransferScore | null }>> {
     const latest = items.filter((l) => l.latest_version !== null);
     if (latest.length === 0) return new Map();
     const rows = await this.db
-      .select({ loraId: loraVersions.loraId, preview: loraVersions.previewSha256 })
+      .select({ loraId: loraVersions.loraId, preview: loraVersions.previewSha256, fidelity: loraVersions.transferFidelity, n: loraVersions.transferSamples })
       .from(loraVersions)
       .where(or(...latest.map((l) => and(eq(loraVersions.loraId, l.id), eq(loraVersions.version, l.latest_version!)))));
-    return new Map(rows.filter((r) => r.preview !== null).map((r) => [r.loraId, r.preview!]));
+    return new Map(rows.map((r) => [r.loraId, { preview: r.preview, transfer: transferScore(r.fidelity, r.n) }]));
   }
 
   /** A page of a LoRA's versions, newest first. */

@@ -181,7 +181,16 @@ a warning when much is lost.
       return 1;
     }
     if (values.output && sample) await saveClip(c, sample.preview_sha256, values.output);
+    // Where its motion carried: each sample's score, so a user sees which prompts it works for.
+    const scored = v.samples.filter((x) => x.motion_fidelity !== null);
+    const scores = v.transfer
+      ? [
+          `transfer score ${v.transfer.motion_fidelity.toFixed(2)}: mean motion fidelity of its ${v.transfer.n} samples to the reference (1: the same motion, 0: none)`,
+          ...scored.map((x) => `  ${x.motion_fidelity!.toFixed(2)}  "${x.prompt}"`),
+        ]
+      : [];
     const saved = [
+      ...scores,
       ...(values.output && sample ? [`sample "${sample.prompt}" → ${values.output}`] : []),
       ...(reference ? [`what the model saw → ${reference}`] : []),
     ];

@@ -1,7 +1,7 @@
 import * as z from "zod";
 import { BlobKind } from "./blobs.ts";
 import { Sha256, Text, Timestamp } from "./common.ts";
-import { LoraCreate, Sample } from "./loras.ts";
+import { LoraCreate, MAX_SAMPLES, ScoredSample } from "./loras.ts";
 
 /** `owner/name` or `owner/name@version`: how people name a LoRA (version) in jobs and the CLI. */
 export const LoraRef = z
@@ -42,7 +42,9 @@ export const TuneOptions = z
       .min(0)
       .max(100)
       .optional()
-      .describe("sampling steps of the transfer sample made after tuning (the caption with new colours and shapes; default 20, 0 for none)"),
+      .describe(
+        "sampling steps of each transfer sample made after tuning (the caption with new colours, shapes, sizes and backgrounds, scored by motion fidelity; the runner's --samples says how many, default 3); default 20, 0 for none",
+      ),
   })
   .refine((o) => !(o.sampling === "dense" && o.sparse_frames !== undefined), {
     path: ["sparse_frames"],
@@ -213,7 +215,11 @@ export const TuneResult = z.strictObject({
   spatial_lora_sha256: Sha256.optional().describe("the spatial (appearance) LoRA file"),
   preview_sha256: Sha256.optional().describe("a GIF of the reference clip, a blob of kind 'preview'; becomes the version's preview"),
   heads_preview_sha256: Sha256.optional().describe("the head classification as a heat-map PNG (blocks × heads)"),
-  samples: z.array(Sample).max(8).optional().describe("clips generated with the new LoRA for other prompts; published with the version"),
+  samples: z
+    .array(ScoredSample)
+    .max(MAX_SAMPLES)
+    .optional()
+    .describe("clips generated with the new LoRA for other prompts, each with its motion fidelity to the reference; published with the version"),
   blobs: resultBlobs,
   metrics: z.record(z.string(), z.number()).default({}),
 });

@@ -76,6 +76,9 @@ export const VersionListQuery = z.strictObject({
   include: z.literal("metadata").optional().describe("'metadata' to include each version's __metadata__ block"),
 });
 
+/** The most samples a version holds. */
+export const MAX_SAMPLES = 8;
+
 /** A clip generated with a version for another prompt: what its motion does to new content. */
 export const Sample = z.strictObject({
   prompt: Text(500).min(1),
@@ -83,12 +86,38 @@ export const Sample = z.strictObject({
 });
 export type Sample = z.infer<typeof Sample>;
 
+const MotionFidelity = z
+  .number()
+  .min(-1)
+  .max(1)
+  .describe("motion fidelity of the sample to the reference clip (MotionBench's metric: 1 the same motion, 0 none, −1 the opposite)");
+
+/**
+ * A sample a tune job's runner generated and scored: only a runner's result carries a measured score,
+ * never a person's publish. Optional: a runner made before samples were scored sends none.
+ */
+export const ScoredSample = Sample.extend({ motion_fidelity: MotionFidelity.optional() });
+export type ScoredSample = z.infer<typeof ScoredSample>;
+
+/** A version's sample as the API shows it: its score when a runner measured one, null when a person published it. */
+export const VersionSample = z.object({ ...Sample.shape, motion_fidelity: MotionFidelity.nullable() });
+export type VersionSample = z.infer<typeof VersionSample>;
+
+/** How well a version's motion carried to new content: the mean motion fidelity of its own scored samples. */
+export const TransferScore = z
+  .object({
+    motion_fidelity: z.number().describe("the mean over the version's scored samples"),
+    n: z.number().int().min(1).describe("how many samples it is the mean of"),
+  })
+  .describe("measured on this version's own samples (new prompts, one seed each), not a benchmark: null when none was scored");
+export type TransferScore = z.infer<typeof TransferScore>;
+
 /** What a version is published from: blobs already uploaded under these hashes. */
 export const VersionCreate = z.strictObject({
   file_sha256: Sha256.describe("the safetensors LoRA file"),
   preview_sha256: Sha256.optional().describe("a GIF or PNG preview"),
   reference_video_sha256: Sha256.optional().describe("the clip the LoRA was tuned on"),
-  samples: z.array(Sample).max(8).default([]).describe("clips generated with this version for other prompts, shown on its gallery page"),
+  samples: z.array(Sample).max(MAX_SAMPLES).default([]).describe("clips generated with this version for other prompts, shown on its gallery page"),
   notes: Text(2_000).default(""),
 });
 export type VersionCreate = z.infer<typeof VersionCreate>;
@@ -114,7 +143,8 @@ export const LoraVersion = z.object({
   tuning_config: z.record(z.string(), z.unknown()),
   metadata: z.record(z.string(), z.string()).optional().describe("the file's whole __metadata__ block (at most 64 KiB); in lists only with ?include=metadata"),
   notes: z.string(),
-  samples: z.array(Sample),
+  samples: z.array(VersionSample),
+  transfer: TransferScore.nullable(),
   downloads: z.number().int(),
   job_id: z.string().nullable().describe("the tune job that produced it, if any"),
   created_at: Timestamp,
