@@ -1,6 +1,6 @@
 import type { Engine } from "./engine.ts";
 import { OnnxEngine } from "./onnx-engine.ts";
-import type { EngineKind, Provider } from "./config.ts";
+import type { EngineKind, Provider } from "./kinds.ts";
 import { OnnxModel } from "./session.ts";
 import { findTorchPython, TorchEngine } from "./torch-engine.ts";
 

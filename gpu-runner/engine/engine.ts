@@ -1,5 +1,5 @@
 import type { Clip } from "../core/clip.ts";
-import type { BaseModel, ModelConfig } from "./config.ts";
+import type { BaseModel, ModelConfig } from "./base-model.ts";
 
 /** LoRA slot tensors as the graphs take them (slot-major). */
 export interface Slots {

@@ -1,4 +1,4 @@
-import type { ModelConfig } from "./config.ts";
+import type { ModelConfig } from "./base-model.ts";
 
 /**
  * Multiply-accumulate count of one denoiser forward pass (matrix products only; elementwise work is

@@ -1,9 +1,9 @@
 import type ort from "onnxruntime-node";
 import { RunnerError } from "../core/errors.ts";
 
-import type { Provider } from "./config.ts";
+import type { Provider } from "./kinds.ts";
 
-export type { Provider } from "./config.ts";
+export type { Provider } from "./kinds.ts";
 
 /** The execution provider could not start on this machine; another runner may have it. */
 export class ProviderError extends RunnerError {

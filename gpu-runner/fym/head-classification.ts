@@ -1,5 +1,5 @@
 import type { Clip } from "../core/clip.ts";
-import type { ModelConfig } from "../engine/config.ts";
+import type { ModelConfig } from "../engine/base-model.ts";
 import type { Engine } from "../engine/engine.ts";
 import { Rng } from "../core/rng.ts";
 

@@ -1,7 +1,7 @@
 import { encodeSafetensors, type TensorData } from "../../sdk/safetensors/encode.ts";
 import { parseSafetensors, SafetensorsError, type SafetensorsHeader } from "../../sdk/safetensors/header.ts";
 import { LoraFileMetadata, loraTensorName } from "../../sdk/schema/index.ts";
-import type { BaseModel, ModelConfig } from "../engine/config.ts";
+import type { BaseModel, ModelConfig } from "../engine/base-model.ts";
 import { RunnerError } from "../core/errors.ts";
 import type { HeadSet } from "./head-masks.ts";
 import { offsets, PROJECTIONS, zeroLora, type LoraWeights } from "./tensors.ts";

@@ -1,4 +1,4 @@
-import type { ModelConfig } from "../engine/config.ts";
+import type { ModelConfig } from "../engine/base-model.ts";
 import { offsets, type LoraWeights } from "./tensors.ts";
 
 /** Per block, the head indices a LoRA may change. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { ModelConfig } from "../engine/config.ts";
+import type { ModelConfig } from "../engine/base-model.ts";
 import { Rng } from "../core/rng.ts";
 import { AdamW } from "./adamw.ts";
 import { decodeLora, encodeLora, LoraFileError } from "./file.ts";

@@ -1,4 +1,4 @@
-import type { ModelConfig } from "../engine/config.ts";
+import type { ModelConfig } from "../engine/base-model.ts";
 
 export const PROJECTIONS = ["q", "k", "v", "o"] as const;
 

@@ -1,13 +1,13 @@
 import { readFile } from "node:fs/promises";
 import { args, UsageError, type Command } from "../../sdk/cli/command.ts";
-import { resolveConfig } from "../../sdk/cli/config.ts";
+import { resolveLogin } from "../../sdk/cli/login.ts";
 import { MAX_SAMPLES } from "../../sdk/schema/loras.ts";
-import { ENGINE_KINDS, PROVIDERS, type EngineKind, type Provider } from "../engine/config.ts";
+import { ENGINE_KINDS, PROVIDERS, type EngineKind, type Provider } from "../engine/kinds.ts";
 
 /**
  * The variable each flag falls back to when it is not given: a container is configured by its
  * environment (gpu-runner/Containerfile), where flags would mean a new image or entrypoint.
- * MOTION_LORA_REGISTRY and MOTION_LORA_TOKEN are read by resolveConfig, as for every command.
+ * MOTION_LORA_REGISTRY and MOTION_LORA_TOKEN are read by resolveLogin, as for every command.
  */
 export const RUNNER_ENV = {
   engine: "MOTION_LORA_ENGINE",
@@ -55,7 +55,7 @@ const runner: Command = {
       console.error("warning: --token shows the key to anyone who can list processes (ps); use MOTION_LORA_TOKEN or --token-file FILE");
     const fromFile = values["token-file"] === undefined ? undefined : (await readFile(values["token-file"], "utf8")).trim();
     if (fromFile === "") throw new UsageError(`--token-file ${values["token-file"]} is empty; put the runner key in it`);
-    const cfg = await resolveConfig({ ...values, ...(fromFile !== undefined && { token: fromFile }) });
+    const cfg = await resolveLogin({ ...values, ...(fromFile !== undefined && { token: fromFile }) });
     if (!cfg.token) throw new UsageError("runner start needs a key with the 'runner' scope: MOTION_LORA_TOKEN or --token-file FILE");
     // A flag wins over its variable; an empty variable counts as unset. Errors name where the value came from.
     const setting = (k: Setting): { value: string; from: string } | undefined => {

@@ -1,4 +1,4 @@
-import type { ModelConfig } from "../engine/config.ts";
+import type { ModelConfig } from "../engine/base-model.ts";
 import type { TuneOptions } from "../fym/options.ts";
 
 /** What a tune will run: the steps of each stage, the frames a temporal step trains on, and the transfer sample's steps. */

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { MotionLora } from "../../sdk/client/client.ts";
 import { createEngine } from "../engine/create.ts";
 import type { Engine } from "../engine/engine.ts";
-import type { EngineKind, Provider } from "../engine/config.ts";
+import type { EngineKind, Provider } from "../engine/kinds.ts";
 import { BlobCache } from "./cache.ts";
 import { Executor } from "./execute.ts";
 import { Runner } from "./runner.ts";

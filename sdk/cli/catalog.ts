@@ -5,11 +5,11 @@ import { describeGrammar } from "../prompt/grammar.ts";
 import { NORMALIZATION_RULES } from "../prompt/normalize.ts";
 import { type BaseModel, type LoraUpdate, type LoraVersion, MotionCategory, Visibility } from "../schema/index.ts";
 import { args, intFlag, out, UsageError, type Command } from "./command.ts";
-import { resolveConfig, saveConfig } from "./config.ts";
+import { resolveLogin, saveLogin } from "./login.ts";
 
 /** A client for the registry named by flags, environment or saved login. */
 export async function client(flags: { registry?: string | undefined; token?: string | undefined }) {
-  const c = await resolveConfig(flags);
+  const c = await resolveLogin(flags);
   return new MotionLora({ baseUrl: c.registry, ...(c.token ? { apiKey: c.token } : {}) });
 }
 
@@ -82,7 +82,7 @@ the SDK's new MotionLora() in Node; the token is used only with the registry it 
     if (!values.registry || !values.token) throw new UsageError("login needs --registry URL and --token TOKEN");
     const me = await new MotionLora({ baseUrl: values.registry, apiKey: values.token }).me();
     if (!me.owner) throw new AuthenticationError(401, "invalid_api_key", "the registry did not recognise this token", null);
-    const path = await saveConfig({ registry: values.registry, token: values.token });
+    const path = await saveLogin({ registry: values.registry, token: values.token });
     out(values.json, me, `logged in to ${values.registry} as '${me.owner}' (scopes ${me.scopes.join(",")}); saved in ${path}`);
     return 0;
   },

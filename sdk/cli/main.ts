@@ -9,7 +9,7 @@ import {
 } from "../client/errors.ts";
 import { catalogCommands } from "./catalog.ts";
 import { UsageError, type Command } from "./command.ts";
-import { configPath } from "./config.ts";
+import { loginPath } from "./login.ts";
 import { jobCommands } from "./jobs.ts";
 
 export type { Command } from "./command.ts";
@@ -76,7 +76,7 @@ function exitCode(e: unknown): number {
   }
   console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
   if (e instanceof AuthenticationError || e instanceof PermissionDeniedError) {
-    console.error(`check the token (motion-lora login, or --token; saved config: ${configPath()})`);
+    console.error(`check the token (motion-lora login, or --token; saved login: ${loginPath()})`);
     return 3;
   }
   if (e instanceof NotFoundError) return 4;

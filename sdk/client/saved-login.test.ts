@@ -34,7 +34,7 @@ before(async () => {
   [saved, other] = await Promise.all([recorder(), recorder()]);
   dir = await mkdtemp(join(tmpdir(), "motion-lora-login-"));
   await mkdir(join(dir, "motion-lora"));
-  // What `motion-lora login` writes (sdk/cli/config.ts).
+  // What `motion-lora login` writes (sdk/cli/login.ts).
   await writeFile(join(dir, "motion-lora", "config.json"), JSON.stringify({ registry: saved.url, token: "mlk_saved" }));
   process.env.XDG_CONFIG_HOME = dir;
   delete process.env.MOTION_LORA_REGISTRY;

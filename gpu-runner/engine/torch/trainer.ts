@@ -1,7 +1,7 @@
 // N LoRAs trained on the worker (gpu-runner/model/fymnet/training/trainer_group.py): weights, AdamW
 // state and reference clips stay on the device, a step sends frame indices, positions, timesteps
 // and noise seeds.
-import type { ModelConfig } from "../config.ts";
+import type { ModelConfig } from "../base-model.ts";
 import type { SharedOptim, Trainer, TrainerJob, TrainerStep } from "../engine.ts";
 import { TorchEngineError, type TorchWorker } from "./worker.ts";
 
