@@ -31,8 +31,8 @@ const runner: Command = {
                          works too but shows the key to anyone who can list processes, so it warns)
   --engine E             onnx (the default), torch (a PyTorch worker) or auto (torch where it sees CUDA)
   --provider P           ONNX Runtime's device: cpu, webgpu or cuda
-  --concurrency N        jobs at once; on the torch engine, also the most tunes trained as one batch
-  --batch-window MS      how long a claimed tune waits for others to train beside it (torch engine; default 250, 0: alone)
+  --concurrency N        jobs at once; on the torch engine, also the most tunes (or generations) run as one batch
+  --batch-window MS      how long a claimed tune or generation waits for others to run beside it (torch engine; default 250, 0: alone)
   --idle-exit SECONDS    exits after this long without work
   --lease-seconds N      how long a claim lasts without a heartbeat
   --cache DIR            where inputs are cached by sha256`,
