@@ -4,14 +4,14 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { eq } from "drizzle-orm";
-import { blobOwners, blobs, jobs as jobsTable } from "../../registry/db/schema.ts";
-import { MotionLora } from "../../sdk/client/client.ts";
+import { jobs as jobsTable } from "../../registry/db/schema.ts";
+import type { MotionLora } from "../../sdk/client/client.ts";
 import type { Job } from "../../sdk/schema/index.ts";
 import { decodeClipPng } from "../../sdk/video/frames.ts";
-import { f32, loraFile, sha256, tensorName, DIM } from "../../test/helpers/lora-file.ts";
-import { startTestRegistry, type TestRegistry } from "../../test/helpers/registry.ts";
+import { DIM, f32, loraFile, tensorName } from "../../test/helpers/lora-file.ts";
+import type { TestRegistry } from "../../test/helpers/registry.ts";
+import { runTorchUntilIdle, startRunnerTestRegistry, storedAnyway } from "../../test/helpers/runner.ts";
 import { findTorchPython } from "../engine/torch-engine.ts";
-import { createRunner } from "./start.ts";
 
 const skip = findTorchPython() ? false : "no Python with PyTorch here; apt-get install python3-torch to run the batched runner's tests";
 // Three steps (the canceled job leaves before the last, the others take it): a step of the full 16-frame
@@ -23,9 +23,7 @@ describe("a runner that batches generations (torch engine)", { skip }, () => {
   let alice: MotionLora;
   let runnerToken: string;
   before(async () => {
-    reg = await startTestRegistry();
-    alice = new MotionLora({ baseUrl: reg.url, apiKey: await reg.key("alice") });
-    runnerToken = await reg.key("runner", ["runner"]);
+    ({ reg, alice, runnerToken } = await startRunnerTestRegistry());
     const file = loraFile({}, 2, [f32(tensorName(0, "q", "A"), [2, DIM], 0.05), f32(tensorName(0, "q", "B"), [DIM, 2], 0.05)]);
     await alice.loras.create({ name: "wave", title: "Wave", category: "single-object" });
     await alice.versions.create("alice/wave", { file_sha256: (await alice.blobs.upload(file, "lora")).sha256 });
@@ -36,27 +34,8 @@ describe("a runner that batches generations (torch engine)", { skip }, () => {
     alice.jobs.create({ kind: "generate", input: { prompt, options: { steps: STEPS, seed }, ...(lora && { loras: [{ ref: "alice/wave" }] }) } });
 
   /** Runs every queued job with a fresh runner until it is idle; returns the generation batch sizes it logged. */
-  const runAll = async (concurrency: number, during?: () => Promise<void>) => {
-    const batches: number[] = [];
-    const { runner, engine } = await createRunner({
-      registry: reg.url,
-      token: runnerToken,
-      engine: "torch",
-      concurrency,
-      batchWindowMs: 1_500,
-      idleExitMs: 2_000,
-      cacheDir: `${reg.home}/runner-cache`,
-      log: (e) => {
-        if (e.msg === "generate batch") batches.push(e.size as number);
-      },
-    });
-    try {
-      await Promise.all([runner.run(), during?.()]);
-    } finally {
-      await engine.close?.();
-    }
-    return batches;
-  };
+  const runAll = (concurrency: number, during?: () => Promise<void>) =>
+    runTorchUntilIdle(reg, runnerToken, { concurrency, kind: "generate", batchWindowMs: 1_500 }, during);
 
   const clipOf = async (job: Job) => {
     const done = await alice.jobs.get(job.id);
@@ -67,13 +46,7 @@ describe("a runner that batches generations (torch engine)", { skip }, () => {
 
   /** Points a queued job's LoRA at a file for another base model, stored as a registry whose model changed since would hold it. */
   const retarget = async (job: Job) => {
-    const bytes = loraFile({ base_model_sha256: "0".repeat(64) });
-    const sha = await sha256(bytes);
-    await reg.services.store.put(sha, new Blob([bytes as Uint8Array<ArrayBuffer>]).stream(), { maxBytes: 1 << 20 });
-    await reg.services.db
-      .insert(blobs)
-      .values({ sha256: sha, size: bytes.length, kind: "lora", contentType: "application/vnd.safetensors", createdAt: Date.now() });
-    await reg.services.db.insert(blobOwners).values({ sha256: sha, owner: "alice", uploaded: 1 });
+    const sha = await storedAnyway(reg, "alice", loraFile({ base_model_sha256: "0".repeat(64) }), "lora", "application/vnd.safetensors");
     await reg.services.db
       .update(jobsTable)
       .set({ resolvedLoras: job.resolved_loras.map((l) => ({ ...l, file_sha256: sha })) })
