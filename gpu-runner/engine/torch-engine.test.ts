@@ -223,7 +223,7 @@ describe("torch engine (PyTorch worker) vs ONNX engine", { skip }, () => {
       { prompt: ref.newPrompts[1]!, steps: 3, seed: 2, loras: [{ lora, weight: 1 }] },
       { prompt: ref.caption, steps: 3, seed: 3, guidance: 2, loras: [{ lora, weight: 0.5 }] },
     ];
-    const many = await generateMany(torch, list);
+    const many = await Promise.all(generateMany(torch, list));
     // A batch of 3 and a batch of 1 take different BLAS kernels (OpenBLAS blocks by shape): the
     // LoRA clip differs by 1.9e-4 of its scale after 3 steps, the others by 2.4e-5. A clip given
     // another's LoRA or weight differs by 0.19 or more (checked below), so 1e-3 still tells them apart.

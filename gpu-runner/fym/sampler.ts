@@ -85,58 +85,80 @@ const clamp = (x: Float32Array) => {
  * conditional and unconditional predictions in one batch-2 call. Deterministic for a seed and provider.
  */
 export async function generate(engine: Engine, opts: GenerateOptions): Promise<Clip> {
-  const cfg = engine.config;
-  // 20 steps at guidance 4: colour 100%, shape 95.3% on held-out captions (gpu-runner/model/runs/finish4/quality.md;
-  // guidance 6 and shift 2 were no better there).
-  const steps = opts.steps ?? 20;
-  const guidance = opts.guidance ?? 4;
-  const n = cfg.frames * 3 * cfg.size * cfg.size;
-  const { text, mask, slotsAt } = await conditioning(engine, opts);
-  const framePos = Float32Array.from({ length: cfg.frames }, (_, i) => i);
-  const x = new Rng(opts.seed ?? 0).normals(n);
-  const pair = new Float32Array(2 * n);
-  for (let i = 0; i < steps; i++) {
-    opts.signal?.throwIfAborted();
-    const t = 1 - i / steps;
-    pair.set(x);
-    pair.set(x, n);
-    const v = await engine.denoise(pair, Float32Array.of(t, t), text, mask, framePos, slotsAt(i));
-    eulerStep(x, v, 1 - (i + 1) / steps - t, guidance);
-    opts.onStep?.(i + 1, steps);
-  }
-  return { frames: cfg.frames, size: cfg.size, data: clamp(x) };
+  return generateMany(engine, [opts])[0]!;
+}
+
+/** A generation under way: its fixed inputs, its latent and how it ends. */
+interface Running {
+  o: GenerateOptions;
+  steps: number;
+  guidance: number;
+  x: Float32Array;
+  text: Float32Array;
+  mask: Float32Array;
+  slotsAt: (i: number) => Slots;
+  done: (clip: Clip) => void;
+  fail: (e: unknown) => void;
 }
 
 /**
- * Several generations in lockstep, each step one batched denoiser call on engines that batch
- * (else one after another). Each clip equals what `generate` gives for the same options.
+ * Several generations in lockstep, each step one batched denoiser call on engines that batch (else
+ * one generation after another: a batch would cost the same calls). Returns one promise per
+ * generation, its clip equal to what `generate` gives alone (each has its own noise, timesteps and
+ * LoRA slots, so step counts may differ). Each fails alone: bad inputs before its first step, a
+ * `signal` that aborts at its next step, while the others go on; an engine failure fails the batch.
  */
-export async function generateMany(engine: Engine, list: GenerateOptions[]): Promise<Clip[]> {
-  const steps = list[0]?.steps ?? 20;
-  if (!engine.denoiseMany || list.length < 2 || list.some((o) => (o.steps ?? 20) !== steps)) {
-    const out: Clip[] = [];
-    for (const o of list) out.push(await generate(engine, o));
-    return out;
-  }
+export function generateMany(engine: Engine, list: GenerateOptions[]): Promise<Clip>[] {
+  const ends: Pick<Running, "done" | "fail">[] = [];
+  const promises = list.map((_, k) => new Promise<Clip>((done, fail) => (ends[k] = { done, fail })));
+  const groups = engine.denoiseMany ? [list.map((o, k) => ({ o, ...ends[k]! }))] : list.map((o, k) => [{ o, ...ends[k]! }]);
+  void (async () => {
+    for (const group of groups) await lockstep(engine, group);
+  })();
+  return promises;
+}
+
+async function lockstep(engine: Engine, group: { o: GenerateOptions; done: Running["done"]; fail: Running["fail"] }[]): Promise<void> {
   const cfg = engine.config;
   const n = cfg.frames * 3 * cfg.size * cfg.size;
   const framePos = Float32Array.from({ length: cfg.frames }, (_, i) => i);
-  const items = [];
-  for (const o of list) items.push({ ...(await conditioning(engine, o)), x: new Rng(o.seed ?? 0).normals(n), guidance: o.guidance ?? 4 });
-  for (let i = 0; i < steps; i++) {
-    for (const o of list) o.signal?.throwIfAborted();
-    const t = 1 - i / steps;
-    const vs = await engine.denoiseMany(
-      items.map((it) => {
-        const pair = new Float32Array(2 * n);
-        pair.set(it.x);
-        pair.set(it.x, n);
-        return { x: pair, t: Float32Array.of(t, t), text: it.text, mask: it.mask, slots: it.slotsAt(i) };
-      }),
-      framePos,
-    );
-    for (const [k, it] of items.entries()) eulerStep(it.x, vs[k]!, 1 - (i + 1) / steps - t, it.guidance);
-    for (const o of list) o.onStep?.(i + 1, steps);
+  let live: Running[] = [];
+  for (const g of group) {
+    try {
+      g.o.signal?.throwIfAborted();
+      // 20 steps at guidance 4: colour 100%, shape 95.3% on held-out captions (gpu-runner/model/runs/finish4/quality.md;
+      // guidance 6 and shift 2 were no better there).
+      const steps = g.o.steps ?? 20;
+      live.push({ ...g, ...(await conditioning(engine, g.o)), steps, guidance: g.o.guidance ?? 4, x: new Rng(g.o.seed ?? 0).normals(n) });
+      g.o.onStep?.(0, steps);
+    } catch (e) {
+      g.fail(e);
+    }
   }
-  return items.map((it) => ({ frames: cfg.frames, size: cfg.size, data: clamp(it.x) }));
+  try {
+    for (let i = 0; ; i++) {
+      for (const g of live) if (i >= g.steps) g.done({ frames: cfg.frames, size: cfg.size, data: clamp(g.x) });
+      // A canceled generation leaves here, at its next step; the others go on.
+      for (const g of live) if (i < g.steps && g.o.signal?.aborted) g.fail(g.o.signal.reason ?? new DOMException("aborted", "AbortError"));
+      live = live.filter((g) => i < g.steps && !g.o.signal?.aborted);
+      if (!live.length) return;
+      const ts = live.map((g) => 1 - i / g.steps);
+      const items = live.map((g, k) => {
+        const pair = new Float32Array(2 * n);
+        pair.set(g.x);
+        pair.set(g.x, n);
+        return { x: pair, t: Float32Array.of(ts[k]!, ts[k]!), text: g.text, mask: g.mask, slots: g.slotsAt(i) };
+      });
+      const vs =
+        items.length > 1 && engine.denoiseMany
+          ? await engine.denoiseMany(items, framePos)
+          : [await engine.denoise(items[0]!.x, items[0]!.t, items[0]!.text, items[0]!.mask, framePos, items[0]!.slots)];
+      for (const [k, g] of live.entries()) {
+        eulerStep(g.x, vs[k]!, 1 - (i + 1) / g.steps - ts[k]!, g.guidance);
+        g.o.onStep?.(i + 1, g.steps);
+      }
+    }
+  } catch (e) {
+    for (const g of live) g.fail(e);
+  }
 }

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { eq } from "drizzle-orm";
-import { blobOwners, blobs, jobs as jobsTable } from "../../registry/db/schema.ts";
+import { jobs as jobsTable } from "../../registry/db/schema.ts";
 import { encodeClipPng } from "../../sdk/video/frames.ts";
-import { MotionLora } from "../../sdk/client/client.ts";
-import { sha256Hex } from "../../sdk/client/digest.ts";
+import type { MotionLora } from "../../sdk/client/client.ts";
 import type { Job } from "../../sdk/schema/index.ts";
 import { clipBomb, pngWith, zeroBomb } from "../../test/helpers/png-bomb.ts";
-import { startTestRegistry, type TestRegistry } from "../../test/helpers/registry.ts";
+import type { TestRegistry } from "../../test/helpers/registry.ts";
+import { startRunnerTestRegistry, storedAnyway } from "../../test/helpers/runner.ts";
 import { createRunner } from "./start.ts";
 
 const MiB = 1 << 20;
@@ -18,20 +18,9 @@ describe("a tune whose clip PNG is a decompression bomb", () => {
   let alice: MotionLora;
   let runnerToken: string;
   before(async () => {
-    reg = await startTestRegistry();
-    alice = new MotionLora({ baseUrl: reg.url, apiKey: await reg.key("alice") });
-    runnerToken = await reg.key("runner", ["runner"]);
+    ({ reg, alice, runnerToken } = await startRunnerTestRegistry());
   });
   after(() => reg.stop());
-
-  /** Stores `bytes` as alice's video the way a registry without the upload check did: straight into the store. */
-  const storedAnyway = async (bytes: Uint8Array) => {
-    const sha256 = await sha256Hex(bytes);
-    await reg.services.store.put(sha256, new Blob([bytes as Uint8Array<ArrayBuffer>]).stream(), { maxBytes: 64 * MiB });
-    await reg.services.db.insert(blobs).values({ sha256, size: bytes.length, kind: "video", contentType: "image/png", createdAt: Date.now() });
-    await reg.services.db.insert(blobOwners).values({ sha256, owner: "alice", uploaded: 1 });
-    return sha256;
-  };
 
   it("fails it invalid_video on the first attempt, quickly, without inflating it", async () => {
     const cases = [
@@ -45,7 +34,7 @@ describe("a tune whose clip PNG is a decompression bomb", () => {
     const good = await alice.blobs.upload(await encodeClipPng({ width: 32, height: 32, count: 16, rgb: new Uint8Array(16 * 32 * 32 * 3) }), "video");
     const jobs: string[] = [];
     for (const c of cases) {
-      const video_sha256 = await storedAnyway(c.png);
+      const video_sha256 = await storedAnyway(reg, "alice", c.png, "video", "image/png");
       const input = { video_sha256: good.sha256, prompt: CAPTION, lora: "alice/bomb", create: { title: "Bomb", category: "single-object" as const } };
       const id = (await alice.jobs.create({ kind: "tune", input })).id;
       await reg.services.db

@@ -33,8 +33,8 @@ const runner: Command = {
                          works too but shows the key to anyone who can list processes, so it warns)
   --engine E             onnx (the default), torch (a PyTorch worker) or auto (torch where it sees CUDA)
   --provider P           ONNX Runtime's device: cpu, webgpu or cuda
-  --concurrency N        jobs at once; on the torch engine, also the most tunes trained as one batch
-  --batch-window MS      how long a claimed tune waits for others to train beside it (torch engine; default 250, 0: alone)
+  --concurrency N        jobs at once; on the torch engine, also the most tunes (or generations) run as one batch
+  --batch-window MS      how long a claimed tune or generation waits for others to run beside it (torch engine; default 250, 0: alone)
   --samples N            clips made with each new LoRA on new prompts, each scored against its reference and shown
                          on its gallery page (default 3, at most 8; 0: none)
   --idle-exit SECONDS    exits after this long without work

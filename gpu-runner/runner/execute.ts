@@ -17,10 +17,10 @@ import { encodePng } from "../../sdk/video/png.ts";
 import { headHeatmap } from "../fym/heatmap.ts";
 import { type Clip, clipFromRgb, clipToFrames } from "../core/clip.ts";
 import type { Engine } from "../engine/engine.ts";
-import { generate } from "../fym/sampler.ts";
+import { generate, generateMany, type GenerateOptions } from "../fym/sampler.ts";
 import type { TuneOptions } from "../fym/options.ts";
 import { defaultBenchmarkOf, defaultTuneFor, recipe as recipeByName, recipeName } from "../fym/recipes.ts";
-import { tune, type Progress } from "../fym/tune.ts";
+import { tune, tuneMany, type Progress, type TuneJob, type TuneResult as Tuned } from "../fym/tune.ts";
 import { decodeLora, encodeLora } from "../lora/file.ts";
 import type { LoraWeights } from "../lora/tensors.ts";
 import { RunnerError } from "../core/errors.ts";
@@ -28,7 +28,7 @@ import type { BlobCache } from "./cache.ts";
 import { StepTimes, TuneClock, tunePlan } from "./eta.ts";
 import { loadGrammar, transferPrompts } from "./sample-prompt.ts";
 import { DEFAULT_SAMPLES, captionCategory, transferSamples } from "./transfer-samples.ts";
-import { TuneBatcher, type TuneBatcherOptions } from "./tune-batcher.ts";
+import { Batcher, type BatcherOptions } from "./batcher.ts";
 
 /** A job the runner cannot do, whatever it retries (its input is the problem): the message goes to the user. */
 export class JobInputError extends RunnerError {
@@ -64,6 +64,11 @@ export function recommendedUntil(tuning: Record<string, unknown> | undefined): n
   return typeof u === "number" && u > 0 && u <= 1 ? u : 1;
 }
 
+/** How a runner batches the jobs its slots start together (`onBatch` is told which kind). */
+export interface BatchingOptions extends Omit<BatcherOptions, "onBatch"> {
+  onBatch?: (kind: "tune" | "generate", size: number) => void;
+}
+
 /** Sampling steps of a tune's transfer samples: the generation default. */
 const SAMPLE_STEPS = 20;
 
@@ -74,17 +79,34 @@ export class Executor {
   private grammar: Promise<Grammar | null> | undefined;
 
   /** Tunes started within a short window train as one batch, on engines with a batched trainer. */
-  private readonly tunes: TuneBatcher | null;
+  private readonly tunes: Batcher<TuneJob, Tuned> | null;
+  /**
+   * Generations (a tune's transfer sample too) started within the window sample as one batch, on
+   * engines with a batched denoiser; ONNX's graphs take one generation a call, so it keeps one a slot.
+   */
+  private readonly generations: Batcher<GenerateOptions, Clip> | null;
 
   constructor(
     readonly engine: Engine,
     private readonly client: MotionLora,
     private readonly cache: BlobCache,
-    batching?: TuneBatcherOptions,
+    batching?: BatchingOptions,
     /** Transfer samples made after each tune (0: none). */
     private readonly samples = DEFAULT_SAMPLES,
   ) {
-    this.tunes = batching && engine.createTrainer ? new TuneBatcher(engine, batching) : null;
+    const options = (kind: "tune" | "generate"): BatcherOptions => ({ ...batching!, onBatch: (size) => batching!.onBatch?.(kind, size) });
+    this.tunes = batching && engine.createTrainer ? new Batcher((jobs) => tuneMany(engine, jobs), options("tune")) : null;
+    this.generations = batching && engine.denoiseMany ? new Batcher((list) => generateMany(engine, list), options("generate")) : null;
+  }
+
+  /** One generation: batched with others started beside it where the engine batches, else alone. */
+  private sample(o: GenerateOptions): Promise<Clip> {
+    return this.generations ? this.generations.submit(o) : generate(this.engine, o);
+  }
+
+  /** Several generations: each joins the batch where the engine batches, else they run one after another. */
+  private sampleMany(list: GenerateOptions[]): Promise<Clip>[] {
+    return this.generations ? list.map((o) => this.generations!.submit(o)) : generateMany(this.engine, list);
   }
 
   async run(job: Job, ctx: ExecuteContext): Promise<z.input<typeof TuneResult> | z.input<typeof GenerateResult>> {
@@ -212,7 +234,7 @@ export class Executor {
       ctx.report({ progress, stage: "sample", ...(etaSeconds !== null && { etaSeconds }) });
     };
     report(0, prompts.length * steps);
-    return transferSamples(this.engine, {
+    return transferSamples((list) => this.sampleMany(list), {
       reference: tuned.clip,
       category: tuned.category,
       lora: { lora: tuned.lora, weight: 1, until: recommendedUntil(tuned.tuning) },
@@ -238,9 +260,10 @@ export class Executor {
     );
     if (loras.length > this.engine.config.lora_slots)
       throw new JobInputError("too_many_loras", `this model applies at most ${this.engine.config.lora_slots} LoRAs at once; got ${loras.length}`);
-    const t0 = performance.now();
+    // From the first step, not from joining a batch: the window's wait is no step's time.
+    let t0 = performance.now();
     const steps = input.options.steps ?? 20;
-    const clip = await generate(this.engine, {
+    const clip = await this.sample({
       prompt: input.prompt,
       loras,
       steps,
@@ -248,6 +271,7 @@ export class Executor {
       ...(input.options.seed !== undefined && { seed: input.options.seed }),
       signal: ctx.signal,
       onStep: (step, n) => {
+        if (step === 0) t0 = performance.now();
         const msPerStep = (performance.now() - t0) / Math.max(step, 1);
         ctx.report({ progress: Math.floor((950 * step) / n) / 1000, stage: "sampling", ...(step > 0 && { etaSeconds: (msPerStep * (n - step)) / 1000 }) });
       },

@@ -20,9 +20,9 @@ export interface StartRunnerOptions {
   runnerId?: string;
   leaseSeconds?: number;
   /**
-   * On an engine with a batched trainer (torch), how long a claimed tune waits for others to train
-   * beside it (default 250 ms: a tune takes seconds, so the wait is small against what batching saves);
-   * the batch holds up to `concurrency` tunes. 0 trains each alone.
+   * On an engine that batches (torch), how long a claimed tune or generation waits for others of its
+   * kind to run beside it (default 250 ms: a job takes seconds, so the wait is small against what
+   * batching saves); a batch holds up to `concurrency` jobs. 0 runs each alone.
    */
   batchWindowMs?: number;
   /** Transfer samples after each tune, scored against its reference (default DEFAULT_SAMPLES; 0: none). */
@@ -42,7 +42,9 @@ export async function createRunner(o: StartRunnerOptions): Promise<{ runner: Run
   const windowMs = o.batchWindowMs ?? DEFAULT_BATCH_WINDOW_MS;
   let runner: Runner | undefined;
   const batching =
-    concurrency > 1 && windowMs > 0 ? { windowMs, maxBatch: concurrency, onBatch: (size: number) => runner?.log({ msg: "tune batch", size }) } : undefined;
+    concurrency > 1 && windowMs > 0
+      ? { windowMs, maxBatch: concurrency, onBatch: (kind: string, size: number) => runner?.log({ msg: `${kind} batch`, size }) }
+      : undefined;
   runner = new Runner({
     client,
     executor: new Executor(engine, client, cache, batching, o.samples),

@@ -5,14 +5,14 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { matchGrammar, promptWords } from "../../sdk/prompt/grammar.ts";
 import type { LoraVersion } from "../../sdk/schema/index.ts";
-import { startTuneFixture, type TuneFixture } from "../../test/helpers/tune-fixture.ts";
+import { startTuneFixture } from "../../test/helpers/runner.ts";
 import { loadGrammar } from "./sample-prompt.ts";
 import { createRunner } from "./start.ts";
 
 const CAPTION = "a white diamond on a striped black background";
 
 describe("a tune's transfer samples", () => {
-  let f: TuneFixture;
+  let f: Awaited<ReturnType<typeof startTuneFixture>>;
   before(async () => {
     f = await startTuneFixture();
   });

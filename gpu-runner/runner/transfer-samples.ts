@@ -3,8 +3,7 @@
 import { promptWords } from "../../sdk/prompt/normalize.ts";
 import { encodeGif } from "../../sdk/video/gif.ts";
 import { type Clip, clipToFrames } from "../core/clip.ts";
-import type { Engine } from "../engine/engine.ts";
-import { generateMany } from "../fym/sampler.ts";
+import type { GenerateOptions } from "../fym/sampler.ts";
 import type { LoraWeights } from "../lora/tensors.ts";
 import { motionFidelity } from "../evaluation/metrics/fidelity.ts";
 import { type Category, tracksFor } from "../evaluation/metrics/tracker.ts";
@@ -48,18 +47,16 @@ export interface SampleOptions {
 }
 
 /**
- * Generates one clip per prompt with the LoRA (seeds 0, 1, …; batched where the engine batches) and
+ * Generates one clip per prompt with the LoRA (seeds 0, 1, …; `sampleMany` batches them where the engine can) and
  * scores each by motion fidelity against the reference's tracks. The reference has no ground truth
  * (MotionBench's has), so both sides' tracks come from the same tracker.
  */
-export async function transferSamples(engine: Engine, o: SampleOptions): Promise<TransferSample[]> {
+export async function transferSamples(sampleMany: (list: GenerateOptions[]) => Promise<Clip>[], o: SampleOptions): Promise<TransferSample[]> {
   const total = o.prompts.length * o.steps;
   let done = 0;
-  const onStep = () => o.onStep(++done, total);
-  const clips = await generateMany(
-    engine,
-    o.prompts.map((prompt, seed) => ({ prompt, loras: [o.lora], steps: o.steps, seed, signal: o.signal, onStep })),
-  );
+  // Step 0 is a sample's start, not a step done.
+  const onStep = (step: number) => step > 0 && o.onStep(++done, total);
+  const clips = await Promise.all(sampleMany(o.prompts.map((prompt, seed) => ({ prompt, loras: [o.lora], steps: o.steps, seed, signal: o.signal, onStep }))));
   const reference = tracksFor(o.reference, o.category);
   return clips.map((clip, i) => ({
     prompt: o.prompts[i]!,

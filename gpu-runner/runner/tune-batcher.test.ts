@@ -6,11 +6,10 @@ import { after, before, describe, it } from "node:test";
 import type { MotionLora } from "../../sdk/client/client.ts";
 import type { Job } from "../../sdk/schema/index.ts";
 import type { TestRegistry } from "../../test/helpers/registry.ts";
-import { startTuneFixture } from "../../test/helpers/tune-fixture.ts";
+import { runTorchUntilIdle, startTuneFixture } from "../../test/helpers/runner.ts";
 import { loadManifest } from "../engine/manifest.ts";
 import { findTorchPython } from "../engine/torch-engine.ts";
 import { decodeLora } from "../lora/file.ts";
-import { createRunner } from "./start.ts";
 import { relNorm } from "../../test/helpers/rel-norm.ts";
 
 const skip = findTorchPython() ? false : "no Python with PyTorch here; apt-get install python3-torch to run the batched runner's tests";
@@ -34,28 +33,9 @@ describe("a runner that batches tunes (torch engine)", { skip }, () => {
       input: { video_sha256: video, prompt: CAPTION, lora: `alice/${name}`, create: { title: name, category: "single-object" }, options: { ...OPTIONS, seed } },
     });
 
-  /** Runs every queued job with a fresh runner until it is idle; returns the batch sizes it logged. */
-  const runAll = async (concurrency: number, during?: (jobs: Job[]) => Promise<void>, jobs: Job[] = []) => {
-    const batches: number[] = [];
-    const { runner, engine } = await createRunner({
-      registry: reg.url,
-      token: runnerToken,
-      engine: "torch",
-      concurrency,
-      batchWindowMs: 1_000,
-      idleExitMs: 2_000,
-      cacheDir: `${reg.home}/runner-cache`,
-      log: (e) => {
-        if (e.msg === "tune batch") batches.push(e.size as number);
-      },
-    });
-    try {
-      await Promise.all([runner.run(), during?.(jobs)]);
-    } finally {
-      await engine.close?.();
-    }
-    return batches;
-  };
+  /** Runs every queued job with a fresh runner until it is idle; returns the tune batch sizes it logged. */
+  const runAll = (concurrency: number, during?: () => Promise<void>) =>
+    runTorchUntilIdle(reg, runnerToken, { concurrency, kind: "tune", batchWindowMs: 1_000 }, during);
 
   const weightsOf = async (job: Job) => {
     const done = await alice.jobs.get(job.id);
@@ -68,18 +48,14 @@ describe("a runner that batches tunes (torch engine)", { skip }, () => {
 
   it("trains the tunes it claims as one batch, lets a canceled one leave it, and gives each LoRA its job would get alone", async () => {
     const batched = [await tuneJob("b0", 1), await tuneJob("b1", 2), await tuneJob("b2", 3)];
-    const sizes = await runAll(
-      3,
-      async (jobs) => {
-        // Cancel the third once it trains: it leaves the batch at its next step, the others go on.
-        for (let i = 0; i < 600; i++) {
-          if ((await alice.jobs.get(jobs[2]!.id)).stage === "temporal") break;
-          await new Promise((r) => setTimeout(r, 100));
-        }
-        await alice.jobs.cancel(jobs[2]!.id);
-      },
-      batched,
-    );
+    const sizes = await runAll(3, async () => {
+      // Cancel the third once it trains: it leaves the batch at its next step, the others go on.
+      for (let i = 0; i < 600; i++) {
+        if ((await alice.jobs.get(batched[2]!.id)).stage === "temporal") break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await alice.jobs.cancel(batched[2]!.id);
+    });
     assert.deepEqual(sizes, [3], "the three claimed tunes trained as one batch");
     assert.equal((await alice.jobs.get(batched[2]!.id)).status, "canceled");
     const alone = [await tuneJob("a0", 1), await tuneJob("a1", 2)];

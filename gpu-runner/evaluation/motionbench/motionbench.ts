@@ -247,17 +247,19 @@ for (const config of configs) {
   for (let s = 0; s < todo.length; s += batch) {
     const part = todo.slice(s, s + batch);
     progress(`${config}: generating ${s + part.length}/${todo.length}`);
-    const clips = await generateMany(
-      engine,
-      part.map((j) => ({
-        prompt: j.prompt,
-        steps: genSteps,
-        seed: 1000 * j.p + j.seed,
-        ...(v.guidance !== undefined && { guidance: v.guidance }),
-        ...(v.loraSteps !== undefined && { loraSteps: v.loraSteps }),
-        // A recipe's applyUntil is how its LoRAs are meant to be used; @early<k> overrides it.
-        ...(tuned ? { loras: [{ lora: tuned[j.i]!.lora, weight: v.weight, until: recipeOptions(v.recipe).applyUntil ?? 1 }] } : {}),
-      })),
+    const clips = await Promise.all(
+      generateMany(
+        engine,
+        part.map((j) => ({
+          prompt: j.prompt,
+          steps: genSteps,
+          seed: 1000 * j.p + j.seed,
+          ...(v.guidance !== undefined && { guidance: v.guidance }),
+          ...(v.loraSteps !== undefined && { loraSteps: v.loraSteps }),
+          // A recipe's applyUntil is how its LoRAs are meant to be used; @early<k> overrides it.
+          ...(tuned ? { loras: [{ lora: tuned[j.i]!.lora, weight: v.weight, until: recipeOptions(v.recipe).applyUntil ?? 1 }] } : {}),
+        })),
+      ),
     );
     // Scored on the pool's threads while the next batch generates.
     scoring.push(

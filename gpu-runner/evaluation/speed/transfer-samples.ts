@@ -10,6 +10,7 @@ import { fitClip } from "../../../sdk/video/frames.ts";
 import { readFrames } from "../../../sdk/video/read.ts";
 import { clipFromRgb } from "../../core/clip.ts";
 import { createEngine } from "../../engine/create.ts";
+import { generateMany } from "../../fym/sampler.ts";
 import { tune } from "../../fym/tune.ts";
 import { loadGrammar, transferPrompts } from "../../runner/sample-prompt.ts";
 import { transferSamples } from "../../runner/transfer-samples.ts";
@@ -37,7 +38,7 @@ for (const [name, caption] of Object.entries(captions).slice(0, Number(values.cl
   const prompts = transferPrompts(caption, grammar, Number(values.samples));
   const ends: number[] = [];
   const t0 = performance.now();
-  await transferSamples(engine, {
+  await transferSamples((list) => generateMany(engine, list), {
     reference: clip,
     category: name.replace(/-\d+$/, "") as Category,
     lora: { lora: r.temporal.lora, weight: 1, until: 0.5 },
