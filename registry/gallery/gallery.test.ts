@@ -1,7 +1,7 @@
 // The gallery in a real browser (Debian's Chromium through playwright-core) against a real registry:
 // browse, filter, search, open a card, a private LoRA nowhere, a hostile README inert.
 import assert from "node:assert/strict";
-import { mkdir, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
 import { MotionLora } from "../../sdk/client/client.ts";
 import { decodePng } from "../../sdk/video/png-decode.ts";
@@ -10,8 +10,6 @@ import { chromiumPath, launchChromium, withoutChromium } from "../../test/helper
 import { cli } from "../../test/helpers/processes.ts";
 import { startTestRegistry, type TestRegistry } from "../../test/helpers/registry.ts";
 
-// `npm run screenshots` refreshes the committed ones; a plain test run leaves them alone.
-const SCREENSHOTS = process.env.MOTION_LORA_SCREENSHOTS ? new URL("../../docs/screenshots/", import.meta.url).pathname : null;
 const clip = (name: string) => readFile(new URL(`../../examples/clips/${name}`, import.meta.url));
 
 const HOSTILE_README = [
@@ -205,8 +203,6 @@ describe("the gallery in Chromium", {
       assert.deepEqual(await cards(), ["alice/orbit", "alice/pan", "alice/spin", "alice/walk"], "public LoRAs only");
       await tab.waitForFunction(() => [...document.querySelectorAll("img.clip")].every((i) => (i as HTMLImageElement).complete));
       assert.ok(await tab.$$eval("img.clip", (imgs) => imgs.every((i) => (i as HTMLImageElement).naturalWidth > 0)), "the previews decode");
-      if (SCREENSHOTS) await mkdir(SCREENSHOTS, { recursive: true });
-      if (SCREENSHOTS) await tab.screenshot({ path: `${SCREENSHOTS}gallery.png` });
 
       await tab.click("text=Camera motion");
       assert.deepEqual(await cards(), ["alice/pan"]);
@@ -231,7 +227,6 @@ describe("the gallery in Chromium", {
       assert.equal(await tab.evaluate(() => (window as { pwned?: string }).pwned), undefined, "no README markup ran");
       assert.equal(await tab.$$eval("#readme script, #readme img, #readme style", (e) => e.length), 0);
       assert.ok(await tab.isVisible("body"), "the README's style did not hide the page");
-      if (SCREENSHOTS) await tab.screenshot({ path: `${SCREENSHOTS}lora.png`, fullPage: true });
 
       await tab.goto(`${r.url}/loras/bob/secret`);
       assert.equal(await tab.textContent("h1"), "Not found");
@@ -326,7 +321,6 @@ describe("the gallery in Chromium", {
       }[];
       assert.deepEqual(jobs[0]!.input.loras, [{ ref: "alice/pan@1", weight: 0.8 }]);
       assert.equal(await tab.evaluate(() => localStorage.getItem("motion-lora:token")?.startsWith("mlk_")), true, "the key stays in this browser");
-      if (SCREENSHOTS) await tab.screenshot({ path: `${SCREENSHOTS}try-it.png`, fullPage: false });
       assert.deepEqual(errors, []);
     } finally {
       await browser.close();
