@@ -108,6 +108,8 @@ export interface Engine {
   readonly base: BaseModel;
   /** Frame count of the sparse training graph. */
   readonly sparseFrames: number;
+  /** Readies what jobs need that would otherwise block the runner's thread inside its first job (ONNX: every graph's session). */
+  prepare?(): Promise<void>;
   encodeText(prompt: string): Promise<{ text: Float32Array; mask: Float32Array }>;
   /** Velocity for 2 clips (conditional and unconditional). */
   denoise(x: Float32Array, t: Float32Array, text: Float32Array, mask: Float32Array, framePos: Float32Array, slots: Slots): Promise<Float32Array>;

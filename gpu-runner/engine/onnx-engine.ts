@@ -21,6 +21,10 @@ export class OnnxEngine implements Engine {
     return this.model.manifest.model.sparse_frames;
   }
 
+  prepare() {
+    return this.model.open();
+  }
+
   async encodeText(prompt: string) {
     const out = await this.model.run("text_encoder", { tokens: this.model.tokenizer.encode(prompt) });
     return { text: out.text!, mask: out.text_mask! };

@@ -2,7 +2,7 @@ import ort from "onnxruntime-node";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { RunnerError } from "../core/errors.ts";
-import { loadManifest, DEFAULT_ARTIFACTS, type GraphName, type Manifest } from "./manifest.ts";
+import { loadManifest, DEFAULT_ARTIFACTS, GRAPH_NAMES, type GraphName, type Manifest } from "./manifest.ts";
 import { ProviderError, sessionOptions, type Provider } from "./providers.ts";
 import { Tokenizer } from "./tokenizer.ts";
 import { readFloatTensors, type NamedTensor } from "./weights.ts";
@@ -11,10 +11,11 @@ export type Feed = Float32Array | BigInt64Array;
 
 /**
  * The base model as ONNX sessions: weights are read once and fed to every graph as inputs, so one
- * weights file serves all graphs. Sessions are created on first use.
+ * weights file serves all graphs. Sessions are created on first use, or all at once by `open()`.
  */
 export class OnnxModel {
   private readonly sessions = new Map<GraphName, Promise<ort.InferenceSession>>();
+  private readonly created = new Set<GraphName>();
   private readonly weightTensors = new Map<string, ort.Tensor>();
 
   private constructor(
@@ -62,8 +63,26 @@ export class OnnxModel {
         },
       );
       this.sessions.set(name, s);
+      void s.then(
+        () => this.created.add(name),
+        () => {},
+      );
     }
     return s;
+  }
+
+  /**
+   * Creates every graph's session now. onnxruntime-node creates one on the calling thread (0.1–1.8 s
+   * each at load 6), so a runner opens them before its first claim rather than inside a job, where
+   * that time would hold up its heartbeats.
+   */
+  async open(): Promise<void> {
+    for (const name of GRAPH_NAMES) await this.session(name);
+  }
+
+  /** The graphs whose session exists. */
+  opened(): GraphName[] {
+    return GRAPH_NAMES.filter((n) => this.created.has(n));
   }
 
   /** Runs a graph: `inputs` by name (shapes from the manifest); weights are added automatically. */
@@ -94,5 +113,6 @@ export class OnnxModel {
   async release(): Promise<void> {
     for (const s of this.sessions.values()) await (await s.catch(() => null))?.release();
     this.sessions.clear();
+    this.created.clear();
   }
 }

@@ -1,8 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { startTestRegistry } from "../../test/helpers/registry.ts";
+import { GRAPH_NAMES } from "../engine/manifest.ts";
+import { OnnxEngine } from "../engine/onnx-engine.ts";
 import { RunnerError } from "../core/errors.ts";
 import { JobInputError } from "./execute.ts";
 import { failureOf } from "./runner.ts";
+import { createRunner } from "./start.ts";
 
 describe("the code and retry of a failed job", () => {
   it("takes both from a RunnerError: input errors are final, the runner's are retried", () => {
@@ -25,6 +29,39 @@ describe("the code and retry of a failed job", () => {
       null,
     ]) {
       assert.deepEqual(failureOf(e), { code: "runner_error", final: false }, String(e));
+    }
+  });
+});
+
+describe("a runner starting", () => {
+  it("creates every ONNX graph's session before its first claim, where creating one would block its first job's heartbeats", async () => {
+    const reg = await startTestRegistry();
+    try {
+      const entries: Record<string, unknown>[] = [];
+      let openedAtStart: string[] = [];
+      const { runner, engine } = await createRunner({
+        registry: reg.url,
+        token: await reg.key("runner", ["runner"]),
+        cacheDir: `${reg.home}/cache`,
+        // One claim, answered at once (nothing is queued), then the runner exits.
+        idleExitMs: 0,
+        log: (e) => {
+          entries.push(e);
+          if (e.msg === "runner started" && engine instanceof OnnxEngine) openedAtStart = engine.model.opened();
+        },
+      });
+      try {
+        await runner.run();
+      } finally {
+        await engine.close?.();
+      }
+      assert.ok(engine instanceof OnnxEngine, "the default engine is ONNX");
+      assert.deepEqual(openedAtStart, [...GRAPH_NAMES]);
+      assert.ok(entries.findIndex((e) => e.msg === "runner started") < entries.findIndex((e) => e.msg === "idle; exiting"), "it started, then claimed");
+      const claims = reg.logs.filter((l) => l.route === "/v1/runner/claim");
+      assert.equal(claims.length, 1, "one claim, after the graphs were open");
+    } finally {
+      await reg.stop();
     }
   });
 });

@@ -65,7 +65,16 @@ export class Runner {
 
   /** Runs until stop() or, with idleExitMs, until idle that long. */
   async run(): Promise<void> {
-    this.o.log({ msg: "runner started", runner: this.o.runnerId, engine: this.o.executor.engine.name, concurrency: this.o.concurrency });
+    // Before the first claim: once a job is held, time spent blocked here would be time without heartbeats.
+    const t0 = Date.now();
+    await this.o.executor.engine.prepare?.();
+    this.o.log({
+      msg: "runner started",
+      runner: this.o.runnerId,
+      engine: this.o.executor.engine.name,
+      concurrency: this.o.concurrency,
+      prepare_ms: Date.now() - t0,
+    });
     await Promise.all(Array.from({ length: this.o.concurrency }, () => this.slot()));
     this.o.log({ msg: "runner stopped", runner: this.o.runnerId });
   }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { startTestRegistry, type TestRegistry } from "../../test/helpers/registry.ts";
+import { jobStandings, withQueue } from "./queue-position.ts";
 
 describe("owners share the queue", () => {
   let r: TestRegistry;
@@ -59,5 +60,17 @@ describe("owners share the queue", () => {
     const next = await claim();
     assert.equal(next.body.job.owner, "alice", "a finished job makes room for the owner's next");
     for (const c of [...held.filter((_, i) => i !== 1), next]) await finish(c);
+  });
+
+  it("gives a job claimed since its caller read it no place in line (null, not 0), as a reply racing a runner's claim reads it", async () => {
+    const job = await create(bob);
+    // A runner claims it between the creation's insert and the reply's read of the queue.
+    const c = await claim();
+    assert.equal(c.body.job.id, job.body.id);
+    const [shown] = await withQueue(r.services.db, [{ id: job.body.id, status: "queued" as const }]);
+    assert.equal(shown?.queue, null);
+    // The streams' shared poll watches running jobs too.
+    assert.equal((await jobStandings(r.services.db, [job.body.id])).get(job.body.id)?.queue, null);
+    await finish(c);
   });
 });

@@ -58,11 +58,13 @@ export async function jobStandings(db: Db, ids: string[], now = Date.now()): Pro
       from watched w where w.status = 'queued'
     )
     select w.id, w.event_seq,
-      (select rk.rank + coalesce(sum(min(t.q,
+      -- Only for a job queued now: one claimed since the caller listed it (or a streamed running one)
+      -- gives the sum no row, and SQLite then reads rk.rank as 0 (a flattened subquery over no row), not null.
+      case when w.status = 'queued' then (select rk.rank + coalesce(sum(min(t.q,
           case when t.running < m.running or (t.running = m.running and (t.served < m.served or (t.served = m.served and t.oldest < m.oldest)))
             then rk.rank else rk.rank - 1 end)), 0)
         from ranked rk join turns m on m.owner = rk.owner left join turns t on t.owner != rk.owner
-        where rk.id = w.id) as position,
+        where rk.id = w.id) end as position,
       (select count(*) from (
         select ${runners.id} from ${runners} where ${runners.pollingUntil} >= ${now - RUNNER_GRACE_MS}
         union
