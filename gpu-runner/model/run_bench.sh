@@ -4,7 +4,9 @@
 #   [RECIPES=default,name] [DEFINE='{"name":{...}}'] [SIZES=1,8,32] [TF32=1] [TESTS=0] bash gpu-runner/model/run_bench.sh batched  # CUDA tests of the torch engine, tunes/min against N
 #   EXPERIMENT=YYYY-MM-DD-name CONFIGS=... RECIPES=file.json [BATCH=64] [TF32=1] bash gpu-runner/model/run_bench.sh sweep
 #       # recipes side by side on 16 cases (4 per category), into gpu-runner/evaluation/experiments/$EXPERIMENT/ (never overwritten)
-#   bash gpu-runner/model/run_bench.sh full     # the whole MotionBench: floor, FYM, naive, ablations (≤ 10 min)
+#   [EXPERIMENT=YYYY-MM-DD-name CONFIGS=... RECIPES=file.json] bash gpu-runner/model/run_bench.sh full
+#       # the whole MotionBench (48 cases × 3 prompts × 3 seeds): floor, FYM, naive, ablations (≤ 10 min); with EXPERIMENT
+#       # into gpu-runner/evaluation/experiments/$EXPERIMENT/ instead of the shipped benchmark's results file
 # Everything lands in $OUT/bench.tar.gz (reports, GIFs, per-case caches) plus the RESULTS-*.md/.json files,
 # named as gpu-runner/evaluation/results/ keeps them (copy them there and commit: one file per benchmark and engine).
 set -uo pipefail
@@ -28,8 +30,9 @@ case "${1:-sweep}" in
   full)  # TESTS=1 runs the torch engine's CUDA tests first; TF32=1 runs the benchmark with TF32 matmuls
     [ -n "${TESTS:-}" ] && { MOTION_LORA_TORCH_DEVICE=cuda timeout 100 node test/run.mjs torch-engine > $W/torch-engine-tests-cuda.log 2>&1; grep -E "^# (pass|fail)" $W/torch-engine-tests-cuda.log; }
     timeout "${FULL_S:-540}" $TSX gpu-runner/evaluation/motionbench/motionbench.ts --engine torch --tag torch-h100 --out $W --batch 48 --gen-batch 64 ${TF32:+--tf32} \
-      --configs "${CONFIGS:-floor,default,decoupled-dense,naive-two-stage,naive-aug,fym-sparse}" --recipes "${RECIPES:-{\}}" > $W/full.log 2>&1
+      --configs "${CONFIGS:-floor,default,decoupled-dense,naive-two-stage,naive-aug,fym-sparse}" --recipes "${RECIPES:-{\}}" ${EXPERIMENT:+--experiment "$EXPERIMENT"} > $W/full.log 2>&1
     tail -c 3000 $W/full.log | tr '\r' '\n' | tail -5
+    [ -n "${EXPERIMENT:-}" ] && tar -czf "$OUT/experiment.tar.gz" -C gpu-runner/evaluation/experiments "$EXPERIMENT"
     ;;
 esac
 cp $W/RESULTS-*.md $W/RESULTS-*.json "$OUT"/ 2>/dev/null
