@@ -20,7 +20,13 @@ const LORAS = [
 
 const captions = JSON.parse(await readFile(join(CLIPS, "captions.json"), "utf8")) as Record<string, string>;
 // The snippets on the pages name the address `npm start` serves, not this run's ephemeral port.
-const registry = await startRegistry({ home: "examples/out/showcase", runner: "local", port: 0, log: () => {}, config: { publicUrl: "http://127.0.0.1:8787" } });
+const registry = await startRegistry({
+  home: "examples/out/showcase",
+  runner: "local",
+  port: 0,
+  log: () => {},
+  config: { publicUrl: "http://127.0.0.1:8787" },
+});
 try {
   const key = await createKey(registry.services.db, { owner: "showcase", name: "npm run screenshots", scopes: ["read", "write"] }, 100_000);
   const client = new MotionLora({ baseUrl: registry.url, apiKey: key.token });
