@@ -2,12 +2,12 @@
 // with the default recipe (through the SDK, on the embedded registry and its local CPU runner), then
 // the gallery, a LoRA page and "Try it" captured in headless Chromium.
 // Usage: npm run screenshots   (data in examples/out/showcase; a rerun keeps the LoRAs already tuned)
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createKey } from "../registry/auth/keys.ts";
 import { startRegistry } from "../registry/node.ts";
 import { MotionLora } from "../sdk/client/client.ts";
-import { launchChromium } from "../test/helpers/browser.ts";
 
 const SHOTS = new URL("../docs/screenshots/", import.meta.url).pathname;
 const CLIPS = new URL("./clips/", import.meta.url).pathname;
@@ -18,6 +18,9 @@ const LORAS = [
   { clip: "human-motion-1", name: "walk-cycle", title: "Walk cycle", category: "human-motion" },
 ] as const;
 
+// Checked first: the screenshots need Debian's Chromium, and the tunes take an hour.
+const chromiumPath = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
+if (!chromiumPath) throw new Error("npm run screenshots needs Chromium: apt-get install chromium");
 const captions = JSON.parse(await readFile(join(CLIPS, "captions.json"), "utf8")) as Record<string, string>;
 // The snippets on the pages name the address `npm start` serves, not this run's ephemeral port.
 const registry = await startRegistry({
@@ -44,7 +47,8 @@ try {
     console.error(`  done in ${((performance.now() - t0) / 60_000).toFixed(1)} min`);
   }
 
-  const browser = await launchChromium();
+  const { chromium } = await import("playwright-core");
+  const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: ["--no-sandbox"] });
   try {
     const tab = await browser.newPage({ viewport: { width: 1100, height: 800 } });
     const loaded = () => tab.waitForFunction(() => [...document.querySelectorAll("img")].every((i) => (i as HTMLImageElement).complete));

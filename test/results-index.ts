@@ -20,7 +20,7 @@ export const COMMANDS: Record<string, string> = {
   "RESULTS-engines-h100.md": "`bash gpu-runner/model/run_engine.sh bench` (CUDA machine)",
   "RESULTS-graphs-onnx-cpu.md": "`npx tsx gpu-runner/evaluation/speed/graphs.ts`",
   "RESULTS-stack-onnx-cpu.md": "`npm run bench:stack`",
-  "RESULTS-first-job-heartbeats.md": "`npx tsx gpu-runner/evaluation/speed/first-job-heartbeats.ts --runs 3`",
+  "RESULTS-first-job-heartbeats.md": "`npx tsx test/bench/first-job-heartbeats.ts --runs 3`",
   "RESULTS-load-sqlite.md": "`npm run bench:registry`",
   "RESULTS-load-node-workerd.md": "`npm run bench:registry`",
   "RESULTS-hostile-gallery.md": "`npm run bench:hostile-gallery` (`-- --before COMMIT` measures older code in the same run)",

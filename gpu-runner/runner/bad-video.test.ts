@@ -44,6 +44,8 @@ describe("a tune whose clip PNG is a decompression bomb", () => {
       jobs.push(id);
     }
     const { runner, engine } = await createRunner({ registry: reg.url, token: runnerToken, cacheDir: `${reg.home}/runner-cache`, idleExitMs: 1_500 });
+    // The runner opens its graphs' sessions before its first claim: that is its start, not the jobs' time.
+    await engine.prepare?.();
     const base = process.memoryUsage().arrayBuffers;
     let peak = 0;
     const sample = setInterval(() => (peak = Math.max(peak, process.memoryUsage().arrayBuffers - base)), 5);

@@ -21,7 +21,7 @@ const CAPTION = "a white diamond on a striped black background";
 /**
  * The killed runner's job waits this long for another runner. A graph run blocks its runner's
  * heartbeats: 1.2 s at most in a fresh runner's first tune alone at load 3 (its sessions created
- * before it claims: gpu-runner/bench/results/RESULTS-first-job-heartbeats.md), but 5 s with three
+ * before it claims: gpu-runner/evaluation/results/RESULTS-first-job-heartbeats.md), but 5 s with three
  * runners on two cores at load 6, where 8 s leases were lost besides the two (1 and 3 in two runs).
  */
 const LEASE_SECONDS = 10;

@@ -2,17 +2,17 @@
 // creates a graph's session and runs it on the runner's one thread, so nothing else (a heartbeat)
 // moves meanwhile. Each run starts a fresh runner process (the real CLI, ONNX on the CPU) and gives
 // it one tune; the registry's request log says when its claim, heartbeats and completion arrived.
-// Usage: npx tsx gpu-runner/evaluation/speed/first-job-heartbeats.ts [--runs 3] [--out DIR]
+// Usage: npx tsx test/bench/first-job-heartbeats.ts [--runs 3] [--out DIR]
 // Writes DIR/RESULTS-first-job-heartbeats.md (default DIR: gpu-runner/evaluation/results).
 import { readFile, writeFile } from "node:fs/promises";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { MotionLora } from "../../../sdk/client/client.ts";
-import { encodeClipPng, fitClip } from "../../../sdk/video/frames.ts";
-import { readFrames } from "../../../sdk/video/read.ts";
-import { cli } from "../../../test/helpers/processes.ts";
-import { startTestRegistry } from "../../../test/helpers/registry.ts";
+import { MotionLora } from "../../sdk/client/client.ts";
+import { encodeClipPng, fitClip } from "../../sdk/video/frames.ts";
+import { readFrames } from "../../sdk/video/read.ts";
+import { cli } from "../helpers/processes.ts";
+import { startTestRegistry } from "../helpers/registry.ts";
 
 const { values } = parseArgs({ options: { runs: { type: "string", default: "3" }, out: { type: "string", default: "gpu-runner/evaluation/results" } } });
 const runs = Number(values.runs);
@@ -20,7 +20,7 @@ const reg = await startTestRegistry();
 const alice = new MotionLora({ baseUrl: reg.url, apiKey: await reg.key("alice") });
 const token = await reg.key("runner", ["runner"], 100_000);
 const clip = await encodeClipPng(
-  fitClip(await readFrames(new Uint8Array(await readFile(new URL("../../../examples/clips/single-object-1.png", import.meta.url))))),
+  fitClip(await readFrames(new Uint8Array(await readFile(new URL("../../examples/clips/single-object-1.png", import.meta.url))))),
 );
 const video = (await alice.blobs.upload(clip, "video")).sha256;
 
@@ -61,7 +61,7 @@ await reg.stop();
 const lines = [
   "# A fresh runner's first job: the longest time without a heartbeat (ONNX, CPU)",
   "",
-  `${new Date().toISOString()} · ${runs} runs, each a fresh \`motion-lora runner start\` (15 s leases) given one tune (1 spatial, 6 temporal, 1 sample step) · times as the registry received the requests · command: \`npx tsx gpu-runner/evaluation/speed/first-job-heartbeats.ts --runs ${runs}\``,
+  `${new Date().toISOString()} · ${runs} runs, each a fresh \`motion-lora runner start\` (15 s leases) given one tune (1 spatial, 6 temporal, 1 sample step) · times as the registry received the requests · command: \`npx tsx test/bench/first-job-heartbeats.ts --runs ${runs}\``,
   "",
   "| run | load (1 min) | start to `runner started` ms | claim to first heartbeat ms | longest gap ms | claim to completion ms |",
   "| --- | --- | --- | --- | --- | --- |",
