@@ -33,7 +33,9 @@ const only = at >= 0 ? args.splice(at, 2)[1] : null;
 const files = ROOTS.flatMap(find)
   .filter((f) => args.length === 0 || args.some((x) => f.includes(x)))
   .sort();
-const workerdFiles = files.filter((f) => BOTH_TARGETS.some((p) => f.startsWith(p)) && readFileSync(f, "utf8").includes("startTestRegistry"));
+// A test starts a registry through test/helpers/registry.ts, directly or through the runner tests' fixtures (test/helpers/runner.ts).
+const STARTS_REGISTRY = /\b(startTestRegistry|startRunnerTestRegistry|startTuneFixture)\(/;
+const workerdFiles = files.filter((f) => BOTH_TARGETS.some((p) => f.startsWith(p)) && STARTS_REGISTRY.test(readFileSync(f, "utf8")));
 
 const run = (target, list) => {
   if (list.length === 0) return 0;
