@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { encodeGif } from "../../../sdk/video/gif.ts";
 import { clipToRgb, type Clip } from "../../core/clip.ts";
-import type { Engine } from "../../engine/engine.ts";
+import { createEngine } from "../../engine/create.ts";
 import type { Provider } from "../../engine/providers.ts";
 import { generateMany } from "../../fym/sampler.ts";
 import type { TuneOptions } from "../../fym/options.ts";
@@ -109,13 +109,9 @@ else if (values.cases) {
 }
 
 const reportOnly = values["report-only"]!;
-// Engines load lazily: a torch run on the GPU machine carries no onnxruntime (gpu-runner/model/pack-node-runtime.sh DIR torch).
-const onnx = async (provider: Provider) => (await import("../../engine/create.ts")).createEngine("onnx", provider);
-const engine: Engine & { close?: () => Promise<void> } = reportOnly
-  ? await onnx("cpu")
-  : values.engine === "torch"
-    ? await (await import("../../engine/torch-engine.ts")).TorchEngine.start({ tf32: values.tf32! })
-    : await onnx(values.provider as Provider);
+const engine = reportOnly
+  ? await createEngine("onnx", "cpu")
+  : await createEngine(values.engine === "torch" ? "torch" : "onnx", values.provider as Provider, { tf32: values.tf32! });
 // Results are named by engine and device (RESULTS-motionbench-onnx-cpu.md); the H100 runs pass --tag torch-h100.
 const tag = values.tag ?? engine.name.split("+")[0]!.replace(":", "-");
 const cacheDir = join(values.out!, `cache-${tag}`);

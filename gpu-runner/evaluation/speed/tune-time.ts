@@ -8,7 +8,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { cpus, loadavg } from "node:os";
 import { parseArgs } from "node:util";
-import type { Engine } from "../../engine/engine.ts";
+import { createEngine } from "../../engine/create.ts";
 import { temporalFrames, type TuneOptions } from "../../fym/options.ts";
 import { BASELINES, DEFAULT_TUNE } from "../../fym/recipes.ts";
 import { tune } from "../../fym/tune.ts";
@@ -37,10 +37,7 @@ const bench = loadMotionBench();
 const ref = values.case ? bench.find((b) => b.name === values.case) : bench.find((b) => b.category === "single-object" && b.ood);
 if (!ref) throw new Error(`no MotionBench case '${values.case}': use one of ${bench.map((b) => b.name).join(", ")}`);
 
-const engine: Engine & { close?: () => Promise<void> } =
-  values.engine === "torch"
-    ? await (await import("../../engine/torch-engine.ts")).TorchEngine.start({})
-    : await (await import("../../engine/create.ts")).createEngine("onnx", "cpu");
+const engine = await createEngine(values.engine === "torch" ? "torch" : "onnx", "cpu");
 
 interface Row {
   recipe: string;
