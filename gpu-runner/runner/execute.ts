@@ -17,7 +17,7 @@ import { encodePng } from "../../sdk/video/png.ts";
 import { headHeatmap } from "../fym/heatmap.ts";
 import { type Clip, clipFromRgb, clipToFrames } from "../core/clip.ts";
 import type { Engine } from "../engine/engine.ts";
-import { generate, generateMany, type GenerateOptions } from "../fym/sampler.ts";
+import { generateMany, type GenerateOptions } from "../fym/sampler.ts";
 import type { TuneOptions } from "../fym/options.ts";
 import { defaultBenchmarkOf, defaultTuneFor, recipe as recipeByName, recipeName } from "../fym/recipes.ts";
 import { tune, tuneMany, type Progress, type TuneJob, type TuneResult as Tuned } from "../fym/tune.ts";
@@ -64,6 +64,25 @@ export function recommendedUntil(tuning: Record<string, unknown> | undefined): n
   return typeof u === "number" && u > 0 && u <= 1 ? u : 1;
 }
 
+/**
+ * A tune job's recipe and options as the method's options. A named recipe other than the default is
+ * the whole option set; the default is left to the engine's form of it (defaultTuneFor).
+ */
+export function tuneOptionsOf(o: TuneInput["options"], recipe?: TuneInput["recipe"]): Partial<TuneOptions> {
+  // sparse_frames alone asks for sparse steps (the schema refuses it beside sampling "dense").
+  const sampling = o.sampling ?? (o.sparse_frames !== undefined ? "strided" : undefined);
+  return {
+    ...(recipe !== undefined && recipe !== "default" ? recipeByName(recipe).options : {}),
+    ...(o.spatial_steps !== undefined && { spatialSteps: o.spatial_steps }),
+    ...(o.temporal_steps !== undefined && { temporalSteps: o.temporal_steps }),
+    ...(sampling !== undefined && { sampling }),
+    ...(o.rank !== undefined && { rank: o.rank }),
+    ...(o.learning_rate !== undefined && { lr: o.learning_rate }),
+    ...(o.motion_loss_weight !== undefined && { motionLossWeight: o.motion_loss_weight }),
+    ...(o.seed !== undefined && { seed: o.seed }),
+  };
+}
+
 /** How a runner batches the jobs its slots start together (`onBatch` is told which kind). */
 export interface BatchingOptions extends Omit<BatcherOptions, "onBatch"> {
   onBatch?: (kind: "tune" | "generate", size: number) => void;
@@ -99,12 +118,7 @@ export class Executor {
     this.generations = batching && engine.denoiseMany ? new Batcher((list) => generateMany(engine, list), options("generate")) : null;
   }
 
-  /** One generation: batched with others started beside it where the engine batches, else alone. */
-  private sample(o: GenerateOptions): Promise<Clip> {
-    return this.generations ? this.generations.submit(o) : generate(this.engine, o);
-  }
-
-  /** Several generations: each joins the batch where the engine batches, else they run one after another. */
+  /** Generations: each joins the batch where the engine batches, else they run one after another. */
   private sampleMany(list: GenerateOptions[]): Promise<Clip>[] {
     return this.generations ? list.map((o) => this.generations!.submit(o)) : generateMany(this.engine, list);
   }
@@ -117,8 +131,6 @@ export class Executor {
   private async tune(job: Job, ctx: ExecuteContext) {
     const input = TuneInput.parse(job.input);
     const o = input.options;
-    // sparse_frames alone asks for sparse steps (the schema refuses it beside sampling "dense").
-    const sampling = o.sampling ?? (o.sparse_frames !== undefined ? "strided" : undefined);
     if (o.sparse_frames !== undefined && o.sparse_frames !== this.engine.sparseFrames) {
       throw new JobInputError(
         "unsupported_option",
@@ -135,18 +147,7 @@ export class Executor {
       throw new JobInputError("invalid_video", `video_sha256: ${e.message}`);
     });
     const clip = clipFromRgb(frames.rgb, frames.count, frames.width);
-    // A named recipe other than the default is the whole option set; the default is left to the engine's form of it (defaultTuneFor).
-    const named = input.recipe !== undefined && input.recipe !== "default" ? recipeByName(input.recipe).options : {};
-    const partial: Partial<TuneOptions> = {
-      ...named,
-      ...(o.spatial_steps !== undefined && { spatialSteps: o.spatial_steps }),
-      ...(o.temporal_steps !== undefined && { temporalSteps: o.temporal_steps }),
-      ...(sampling !== undefined && { sampling }),
-      ...(o.rank !== undefined && { rank: o.rank }),
-      ...(o.learning_rate !== undefined && { lr: o.learning_rate }),
-      ...(o.motion_loss_weight !== undefined && { motionLossWeight: o.motion_loss_weight }),
-      ...(o.seed !== undefined && { seed: o.seed }),
-    };
+    const partial = tuneOptionsOf(o, input.recipe);
     // The samples' prompts are known before any step, so the plan (and the bar) counts their steps.
     const stepsPerSample = o.sample_steps ?? SAMPLE_STEPS;
     const samplePrompts = await this.samplePrompts(input.prompt, stepsPerSample);
@@ -263,19 +264,22 @@ export class Executor {
     // From the first step, not from joining a batch: the window's wait is no step's time.
     let t0 = performance.now();
     const steps = input.options.steps ?? 20;
-    const clip = await this.sample({
-      prompt: input.prompt,
-      loras,
-      steps,
-      ...(input.options.guidance !== undefined && { guidance: input.options.guidance }),
-      ...(input.options.seed !== undefined && { seed: input.options.seed }),
-      signal: ctx.signal,
-      onStep: (step, n) => {
-        if (step === 0) t0 = performance.now();
-        const msPerStep = (performance.now() - t0) / Math.max(step, 1);
-        ctx.report({ progress: Math.floor((950 * step) / n) / 1000, stage: "sampling", ...(step > 0 && { etaSeconds: (msPerStep * (n - step)) / 1000 }) });
+    const [sampled] = this.sampleMany([
+      {
+        prompt: input.prompt,
+        loras,
+        steps,
+        ...(input.options.guidance !== undefined && { guidance: input.options.guidance }),
+        ...(input.options.seed !== undefined && { seed: input.options.seed }),
+        signal: ctx.signal,
+        onStep: (step, n) => {
+          if (step === 0) t0 = performance.now();
+          const msPerStep = (performance.now() - t0) / Math.max(step, 1);
+          ctx.report({ progress: Math.floor((950 * step) / n) / 1000, stage: "sampling", ...(step > 0 && { etaSeconds: (msPerStep * (n - step)) / 1000 }) });
+        },
       },
-    });
+    ]);
+    const clip = await sampled!;
     const ms = performance.now() - t0;
     const frames = clipToFrames(clip);
     const opts = { signal: ctx.signal };

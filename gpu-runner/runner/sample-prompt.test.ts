@@ -2,7 +2,10 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { matchGrammar, promptWords } from "../../sdk/prompt/grammar.ts";
 import type { Grammar } from "../../sdk/schema/model.ts";
-import { loadGrammar, transferPrompt, transferPrompts } from "./sample-prompt.ts";
+import { loadGrammar, transferPrompts } from "./sample-prompt.ts";
+
+/** A tune's first transfer prompt; null when the caption does not fit the grammar. */
+const transferPrompt = (caption: string, g: Grammar): string | null => transferPrompts(caption, g, 1)[0] ?? null;
 
 let g: Grammar;
 before(async () => {

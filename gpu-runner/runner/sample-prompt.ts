@@ -83,6 +83,3 @@ export function transferPrompts(caption: string, g: Grammar, n: number): string[
   }
   return out;
 }
-
-/** The first transfer prompt of a caption; null when the caption does not fit the grammar (nothing to vary safely). */
-export const transferPrompt = (caption: string, g: Grammar): string | null => transferPrompts(caption, g, 1)[0] ?? null;

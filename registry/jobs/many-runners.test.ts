@@ -3,19 +3,17 @@
 // once, by one runner, with the result the runner's own code gives it alone (computed in this process
 // first, on the same engine and thread count). Runs on both targets.
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
 import { createEngine } from "../../gpu-runner/engine/create.ts";
 import { BlobCache } from "../../gpu-runner/runner/cache.ts";
 import { Executor } from "../../gpu-runner/runner/execute.ts";
-import { MotionLora } from "../../sdk/client/client.ts";
+import type { MotionLora } from "../../sdk/client/client.ts";
 import type * as z from "zod";
 import type { Job, JobCreate } from "../../sdk/schema/index.ts";
 import { parseSafetensors } from "../../sdk/safetensors/header.ts";
-import { encodeClipPng, fitClip } from "../../sdk/video/frames.ts";
-import { readFrames } from "../../sdk/video/read.ts";
 import { cli, type Proc } from "../../test/helpers/processes.ts";
-import { startTestRegistry, type TestRegistry } from "../../test/helpers/registry.ts";
+import type { TestRegistry } from "../../test/helpers/registry.ts";
+import { startTuneFixture } from "../../test/helpers/runner.ts";
 
 const CAPTION = "a white diamond on a striped black background";
 /**
@@ -128,13 +126,7 @@ async function outcome(job: Job) {
 
 before(async () => {
   // Attempts to spare: on a loaded machine a runner blocked by its graph runs may miss a heartbeat and lose a lease too.
-  reg = await startTestRegistry({ maxAttempts: 6 });
-  alice = new MotionLora({ baseUrl: reg.url, apiKey: await reg.key("alice") });
-  runnerToken = await reg.key("runners", ["runner"]);
-  const clip = await encodeClipPng(
-    fitClip(await readFrames(new Uint8Array(await readFile(new URL("../../examples/clips/single-object-1.png", import.meta.url))))),
-  );
-  video = (await alice.blobs.upload(clip, "video")).sha256;
+  ({ reg, alice, runnerToken, video } = await startTuneFixture("single-object-1.png", { maxAttempts: 6 }));
 });
 after(async () => {
   for (const r of runners) {

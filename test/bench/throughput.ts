@@ -10,12 +10,16 @@ import { cpus } from "node:os";
 import { parseArgs } from "node:util";
 import { createKey } from "../../registry/auth/keys.ts";
 import { MotionLora } from "../../sdk/client/client.ts";
-import type { Engine } from "../../gpu-runner/engine/engine.ts";
+import { createEngine } from "../../gpu-runner/engine/create.ts";
 import { decodeClipPng } from "../../sdk/video/frames.ts";
 import { clipFromRgb } from "../../gpu-runner/core/clip.ts";
 import { generateMany } from "../../gpu-runner/fym/sampler.ts";
 import { tuneMany } from "../../gpu-runner/fym/tune.ts";
 import { defaultTuneFor } from "../../gpu-runner/fym/recipes.ts";
+import { tuneOptionsOf } from "../../gpu-runner/runner/execute.ts";
+import { loadGrammar, transferPrompts } from "../../gpu-runner/runner/sample-prompt.ts";
+import { DEFAULT_SAMPLES, transferSamples } from "../../gpu-runner/runner/transfer-samples.ts";
+import { TuneOptions } from "../../sdk/schema/jobs.ts";
 import { cli } from "../helpers/processes.ts";
 import { startTestRegistry } from "../helpers/registry.ts";
 
@@ -38,7 +42,8 @@ const M = Number(values.clients);
 const N = Number(values.concurrency);
 const seconds = Number(values.minutes) * 60;
 const genSteps = Number(values["gen-steps"]);
-const tuneOptions = JSON.parse(values["tune-options"]!) as Record<string, number>;
+// The API's tune options, checked by its schema.
+const tuneOptions = TuneOptions.parse(JSON.parse(values["tune-options"]!));
 const lone = Number(values.lone);
 for (const [k, v] of Object.entries({ clients: M, concurrency: N, minutes: seconds, "gen-steps": genSteps, lone }))
   if (!(v > 0)) throw new Error(`--${k} must be a positive number; got ${v}`);
@@ -56,24 +61,16 @@ const quantile = (xs: number[], q: number) => (xs.length ? [...xs].sort((a, b) =
 const log = (s: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${s}`);
 
 // 1. Raw: the engine in this process, N jobs in one batched call (the ceiling the product is held to).
-const engine: Engine & { close?: () => Promise<void> } =
-  values.engine === "torch"
-    ? await (await import("../../gpu-runner/engine/torch-engine.ts")).TorchEngine.start({})
-    : await (await import("../../gpu-runner/engine/create.ts")).createEngine("onnx", "cpu");
+const engine = await createEngine(values.engine === "torch" ? "torch" : "onnx", "cpu");
 const clips = await Promise.all(
   refs.map(async (r) => {
     const f = await decodeClipPng(r.png, { frames: engine.config.frames, size: engine.config.size });
     return clipFromRgb(f.rgb, f.count, f.width);
   }),
 );
-// Job options in the runner's terms (what the API's snake_case options become).
-const recipeOptions = {
-  ...defaultTuneFor(engine, {
-    ...(tuneOptions.temporal_steps !== undefined && { temporalSteps: tuneOptions.temporal_steps }),
-  }),
-  ...(tuneOptions.spatial_steps !== undefined && { spatialSteps: tuneOptions.spatial_steps }),
-  ...(tuneOptions.temporal_steps !== undefined && { temporalSteps: tuneOptions.temporal_steps }),
-};
+// Job options as the runner turns them into the method's (Executor.tune).
+const partial = tuneOptionsOf(tuneOptions);
+const recipeOptions = { ...defaultTuneFor(engine, partial), ...partial };
 const tuneJobs = (n: number, seed0: number) =>
   Array.from({ length: n }, (_, i) => ({
     clip: clips[i % clips.length]!,
@@ -81,19 +78,28 @@ const tuneJobs = (n: number, seed0: number) =>
     options: { ...recipeOptions, seed: seed0 + i },
   }));
 await Promise.all(tuneMany(engine, tuneJobs(Math.min(N, 2), 0))); // warm-up: sessions, CUDA graphs
-// A tune job alone: the tune and its transfer sample (sample_steps, 20 unless set), as the runner makes them.
+// A tune job alone, as the runner makes it: the tune, then its transfer samples, generated and scored.
+const grammar = await loadGrammar();
 let t0 = performance.now();
 const [alone] = await Promise.all(tuneMany(engine, tuneJobs(1, 100)));
 const sampleSteps = tuneOptions.sample_steps ?? 20;
-if (sampleSteps > 0) await generateMany(engine, [{ prompt: PROMPTS[0]!, steps: sampleSteps, loras: [{ lora: alone!.temporal.lora, weight: 1 }] }]);
+await transferSamples((list) => generateMany(engine, list), {
+  reference: clips[0]!,
+  category: CATEGORY[0],
+  lora: { lora: alone!.temporal.lora, weight: 1, until: recipeOptions.applyUntil ?? 1 },
+  prompts: sampleSteps > 0 && grammar ? transferPrompts(refs[0]!.caption, grammar, DEFAULT_SAMPLES) : [],
+  steps: sampleSteps,
+  signal: new AbortController().signal,
+  onStep: () => {},
+});
 const rawAloneS = (performance.now() - t0) / 1000;
 t0 = performance.now();
 await Promise.all(tuneMany(engine, tuneJobs(N, 200)));
 const rawTunesPerMin = (60 * N) / ((performance.now() - t0) / 1000);
 const genList = (n: number) => Array.from({ length: n }, (_, i) => ({ prompt: PROMPTS[i % PROMPTS.length]!, steps: genSteps, seed: i }));
-await generateMany(engine, genList(Math.min(N, 2)));
+await Promise.all(generateMany(engine, genList(Math.min(N, 2))));
 t0 = performance.now();
-await generateMany(engine, genList(N));
+await Promise.all(generateMany(engine, genList(N)));
 const rawGensPerS = N / ((performance.now() - t0) / 1000);
 const engineName = engine.name;
 await engine.close?.();
@@ -182,7 +188,7 @@ const loneP95 = quantile(loneS, 0.95);
 const lines = [
   `# Throughput through the product (${engineName}, ${cpus().length} cores)`,
   "",
-  `${new Date().toISOString()} · registry on SQLite (loopback), one runner process (\`--engine ${values.engine} --concurrency ${N} --batch-window ${values["batch-window"]}\`), ${M} SDK clients, each looping \`tune()\` then \`generate()\` for ${values.minutes} min a phase; tunes: the default recipe${Object.keys(tuneOptions).length ? ` with ${JSON.stringify(tuneOptions)}` : ""} and its transfer sample; generations: ${genSteps} steps with one motion LoRA. Raw: the same engine in this process first, N = ${N} jobs in one tuneMany / generateMany call. command: \`npx tsx test/bench/throughput.ts ${process.argv.slice(2).join(" ")}\``,
+  `${new Date().toISOString()} · registry on SQLite (loopback), one runner process (\`--engine ${values.engine} --concurrency ${N} --batch-window ${values["batch-window"]}\`), ${M} SDK clients, each looping \`tune()\` then \`generate()\` for ${values.minutes} min a phase; tunes: the default recipe${Object.keys(tuneOptions).length ? ` with ${JSON.stringify(tuneOptions)}` : ""} and its transfer samples (the runner's default count); generations: ${genSteps} steps with one motion LoRA. Raw: the same engine in this process first, N = ${N} jobs in one tuneMany / generateMany call. command: \`npx tsx test/bench/throughput.ts ${process.argv.slice(2).join(" ")}\``,
   "",
   "| measure | through the product | raw, in-process | product ÷ raw |",
   "| --- | --- | --- | --- |",
@@ -190,7 +196,7 @@ const lines = [
   `| generations / s | ${gens.perS.toFixed(2)} (n = ${gens.done}, ${gens.failed} failed) | ${rawGensPerS.toFixed(2)} | ${(gens.perS / rawGensPerS).toFixed(2)} |`,
   `| tune latency under load, p50 / p95 s | ${tunes.p50.toFixed(1)} / ${tunes.p95.toFixed(1)} | – | – |`,
   `| generation latency under load, p50 / p95 s | ${gens.p50.toFixed(2)} / ${gens.p95.toFixed(2)} | – | – |`,
-  `| a lone tune job (tune + transfer sample), p95 s (n = ${lone}) | ${loneP95.toFixed(1)} (${loneS.map((s) => s.toFixed(1)).join(", ")}) | ${rawAloneS.toFixed(1)} (alone, n = 1) | ${(loneP95 / rawAloneS).toFixed(2)} |`,
+  `| a lone tune job (tune + transfer samples), p95 s (n = ${lone}) | ${loneP95.toFixed(1)} (${loneS.map((s) => s.toFixed(1)).join(", ")}) | ${rawAloneS.toFixed(1)} (alone, n = 1) | ${(loneP95 / rawAloneS).toFixed(2)} |`,
 ];
 const name = `${values.out}/RESULTS-throughput-${values.tag ?? engineName.split("+")[0]!.replace(":", "-")}`;
 await writeFile(`${name}.md`, `${lines.join("\n")}\n`);

@@ -6,18 +6,22 @@ import { MotionLora } from "../../sdk/client/client.ts";
 import type { BlobKind } from "../../sdk/schema/index.ts";
 import { encodeClipPng, fitClip } from "../../sdk/video/frames.ts";
 import { readFrames } from "../../sdk/video/read.ts";
+import type { RegistryConfig } from "../../registry/config.ts";
 import { startTestRegistry, type TestRegistry } from "./registry.ts";
 
 /** What a runner's test drives: a registry, its user alice, and a key with the 'runner' scope. */
-export async function startRunnerTestRegistry(): Promise<{ reg: TestRegistry; alice: MotionLora; runnerToken: string }> {
-  const reg = await startTestRegistry();
+export async function startRunnerTestRegistry(config: Partial<RegistryConfig> = {}): Promise<{ reg: TestRegistry; alice: MotionLora; runnerToken: string }> {
+  const reg = await startTestRegistry(config);
   const alice = new MotionLora({ baseUrl: reg.url, apiKey: await reg.key("alice") });
   return { reg, alice, runnerToken: await reg.key("runner", ["runner"]) };
 }
 
 /** A runner test's registry with one of the bundled clips, fitted to the model and uploaded by alice as a video: what a runner test tunes with. */
-export async function startTuneFixture(clip = "single-object-1.png"): Promise<{ reg: TestRegistry; alice: MotionLora; runnerToken: string; video: string }> {
-  const f = await startRunnerTestRegistry();
+export async function startTuneFixture(
+  clip = "single-object-1.png",
+  config: Partial<RegistryConfig> = {},
+): Promise<{ reg: TestRegistry; alice: MotionLora; runnerToken: string; video: string }> {
+  const f = await startRunnerTestRegistry(config);
   const png = await encodeClipPng(fitClip(await readFrames(new Uint8Array(await readFile(new URL(`../../examples/clips/${clip}`, import.meta.url))))));
   return { ...f, video: (await f.alice.blobs.upload(png, "video")).sha256 };
 }
