@@ -2,7 +2,7 @@
 // else: no registry/, no tests, no benchmarks, no bench results but the ones a recipe reads (a LoRA
 // tuned with a recipe is stamped with its MotionBench figures, read from its evidence file).
 //   node gpu-runner/container/runner-tree.mjs SRC DEST [--with-model]
-// --with-model adds the Python package the torch engine's worker runs (gpu-runner/model/fymnet).
+// --with-model adds the Python package the torch process runs (gpu-runner/model/fymnet).
 import { cpSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 

@@ -4,6 +4,6 @@
 export const PROVIDERS = ["cpu", "webgpu", "cuda"] as const;
 export type Provider = (typeof PROVIDERS)[number];
 
-/** Which engine a runner uses: onnx (every install), torch (a PyTorch worker), auto (torch where it sees CUDA). */
+/** Which engine a runner uses: onnx (every install), torch (PyTorch in a Python process, the torch process), auto (torch where it sees CUDA). */
 export const ENGINE_KINDS = ["onnx", "torch", "auto"] as const;
 export type EngineKind = (typeof ENGINE_KINDS)[number];

@@ -16,7 +16,7 @@ import { AdamW } from "../lora/adamw.ts";
 import type { TrainStepOutput } from "./engine.ts";
 import { OnnxEngine } from "./onnx-engine.ts";
 import { OnnxModel } from "./session.ts";
-import { findTorchPython, TorchEngine, TorchEngineError, WORKER_OPS } from "./torch-engine.ts";
+import { findTorchPython, TorchEngine, TorchEngineError, TORCH_OPS } from "./torch-engine.ts";
 import { relNorm } from "../../test/helpers/rel-norm.ts";
 
 const python = findTorchPython();
@@ -39,7 +39,7 @@ function relErr(a: Float32Array, b: Float32Array) {
 
 // Tunes here use 4 strided frames a step: what they check (parity, batching) holds for any sampling,
 // and a dense step costs 4× more on the CPU the suite runs on.
-describe("torch engine (PyTorch worker) vs ONNX engine", { skip }, () => {
+describe("torch engine (the torch process) vs ONNX engine", { skip }, () => {
   let torch: TorchEngine;
   let onnx: OnnxEngine;
   const ref = loadMotionBench()[0]!;
@@ -52,12 +52,12 @@ describe("torch engine (PyTorch worker) vs ONNX engine", { skip }, () => {
     await onnx?.model.release();
   });
 
-  it("speaks the ops the worker declares (protocol.py OPS, the runner's WORKER_OPS): the ready frame checked them at start", () => {
+  it("speaks the ops the torch process declares (protocol.py OPS, the runner's TORCH_OPS): the ready frame checked them at start", () => {
     const r = spawnSync(python!.python, ["-c", "from fymnet.runtime.protocol import OPS; print(','.join(OPS))"], {
       cwd: fileURLToPath(new URL("../model/", import.meta.url)),
       encoding: "utf8",
     });
-    assert.equal(r.stdout.trim(), WORKER_OPS.join(","), r.stderr);
+    assert.equal(r.stdout.trim(), TORCH_OPS.join(","), r.stderr);
   });
 
   it("agrees on every operation within 1e-4 (relative), LoRA slots included", async () => {
@@ -102,7 +102,7 @@ describe("torch engine (PyTorch worker) vs ONNX engine", { skip }, () => {
     const to = await onnx.trainStep("sparse", step);
     assert.ok(Math.abs(tt.loss - to.loss) / to.loss < 1e-4, `loss ${tt.loss} vs ${to.loss}`);
     assert.ok(relErr(tt.gradA, to.gradA) < 1e-4 && relErr(tt.gradB, to.gradB) < 1e-4, "gradients");
-    // The worker holds big unchanged inputs between calls; an array changed in place is sent again.
+    // The torch process holds big unchanged inputs between calls; an array changed in place is sent again.
     for (let i = 0; i < step.frozen.B.length; i += 7) step.frozen.B[i]! += 0.05;
     const t2 = await torch.trainStep("sparse", step);
     const o2 = await onnx.trainStep("sparse", step);
@@ -116,7 +116,7 @@ describe("torch engine (PyTorch worker) vs ONNX engine", { skip }, () => {
     for (const [i, l] of r.temporal.losses.entries()) {
       assert.ok(Math.abs(l - o.temporal.losses[i]!) / o.temporal.losses[i]! < 1e-3, `step ${i}: ${l} vs ${o.temporal.losses[i]}`);
     }
-    // The worker's AdamW (gpu-runner/model/fymnet/training/trainer_group.py) against the TypeScript one, same noise by seed.
+    // The torch process's AdamW (gpu-runner/model/fymnet/training/trainer_group.py) against the TypeScript one, same noise by seed.
     assert.ok(relNorm(r.temporal.lora.A, o.temporal.lora.A) < 1e-3 && relNorm(r.temporal.lora.B, o.temporal.lora.B) < 1e-3, "LoRA weights");
     const file = encodeLora(torch.config, r.temporal.lora, torch.base, { stage: "temporal", heads: r.heads.temporal, tuning: { engine: torch.name } });
     const { lora, metadata } = decodeLora(onnx.config, file, onnx.base);
@@ -232,14 +232,14 @@ describe("torch engine (PyTorch worker) vs ONNX engine", { skip }, () => {
     assert.ok(relErr(halfWeight, many[1]!.data) > 0.1, "the LoRA's weight shows in the clip");
   });
 
-  it("fails a call with the worker's stderr when it dies, and restarts it for the next", async () => {
+  it("fails a call with the torch process's stderr when it dies, and restarts it for the next", async () => {
     const pid = torch.pid!;
     const cfg = torch.config;
     const { text, mask } = await onnx.encodeText(ref.caption);
     const pending = generate(torch, { prompt: ref.caption, steps: 50 });
     await new Promise((r) => setTimeout(r, 300));
     process.kill(pid, "SIGKILL");
-    await assert.rejects(pending, (e: unknown) => e instanceof TorchEngineError && e.code === "worker_crashed");
+    await assert.rejects(pending, (e: unknown) => e instanceof TorchEngineError && e.code === "engine_crashed");
     const again = await torch.probe(
       new Float32Array(cfg.frames * 3 * cfg.size * cfg.size),
       0.5,
@@ -248,12 +248,12 @@ describe("torch engine (PyTorch worker) vs ONNX engine", { skip }, () => {
       Float32Array.from({ length: cfg.frames }, (_, i) => i),
     );
     assert.equal(again.length, cfg.depth * cfg.heads * 2);
-    assert.notEqual(torch.pid, pid, "a new worker");
+    assert.notEqual(torch.pid, pid, "a new torch process");
     const raw = torch as unknown as { call(op: string, t: object): Promise<unknown> };
     await assert.rejects(
       raw.call("no-such-op", {}),
-      (e: unknown) => e instanceof TorchEngineError && e.code === "worker_error" && /unknown op/.test(e.message),
+      (e: unknown) => e instanceof TorchEngineError && e.code === "engine_error" && /unknown op/.test(e.message),
     );
-    assert.ok((await torch.encodeText("a red circle")).text.length > 0, "a bad request does not kill the worker");
+    assert.ok((await torch.encodeText("a red circle")).text.length > 0, "a bad request does not kill the torch process");
   });
 });

@@ -2,15 +2,15 @@ import { join } from "node:path";
 import type { DenoiseItem, Engine, SharedOptim, Slots, Trainer, TrainerJob, TrainGraph, TrainStepInput, TrainStepOutput } from "./engine.ts";
 import { DEFAULT_ARTIFACTS, loadManifest, type Manifest } from "./manifest.ts";
 import { Tokenizer } from "./tokenizer.ts";
-import type { Tensors, WorkerOp } from "./torch/protocol.ts";
+import type { Tensors, TorchOp } from "./torch/protocol.ts";
+import { findTorchPython, TorchEngineError, TorchProcess } from "./torch/process.ts";
 import { createTorchTrainer } from "./torch/trainer.ts";
-import { findTorchPython, TorchEngineError, TorchWorker } from "./torch/worker.ts";
 
 // The parts, as the Python runtime (gpu-runner/model/fymnet/runtime/) splits them: torch/protocol.ts
-// (frames and ops), torch/worker.ts (the process), torch/held-tensors.ts (inputs sent once),
-// torch/trainer.ts (batched LoRA training on the worker); this file is the Engine over them.
-export { findTorchPython, TorchEngineError } from "./torch/worker.ts";
-export { WORKER_OPS } from "./torch/protocol.ts";
+// (frames and ops), torch/process.ts (the torch process), torch/held-tensors.ts (inputs sent once),
+// torch/trainer.ts (batched LoRA training in the torch process); this file is the Engine over them.
+export { findTorchPython, TorchEngineError } from "./torch/process.ts";
+export { TORCH_OPS } from "./torch/protocol.ts";
 
 export interface TorchEngineOptions {
   /** A Python with torch; default: MOTION_LORA_PYTHON, else the first of python3, /usr/bin/python3 that imports torch. */
@@ -25,8 +25,8 @@ export interface TorchEngineOptions {
   tf32?: boolean;
 }
 
-/** The worker's command-line options for these engine options. */
-function workerArgs(weights: string, opts: TorchEngineOptions): string[] {
+/** The torch process's command-line options for these engine options. */
+function processArgs(weights: string, opts: TorchEngineOptions): string[] {
   const args = ["--weights", weights, "--device", opts.device ?? "auto"];
   if (opts.bf16) args.push("--bf16");
   if (opts.compile) args.push("--compile");
@@ -36,15 +36,15 @@ function workerArgs(weights: string, opts: TorchEngineOptions): string[] {
 }
 
 /**
- * The FYM engine on PyTorch: one long-lived Python worker (gpu-runner/model/fymnet/runtime/worker.py, the network
+ * The FYM engine on PyTorch: one long-lived Python process, the torch process (gpu-runner/model/fymnet/runtime/process.py, the network
  * definition the ONNX graphs are exported from) holds the model on the GPU; tensors travel over its
- * stdin/stdout as safetensors frames. A crashed worker fails the call in flight with its stderr
+ * stdin/stdout as safetensors frames. A crashed torch process fails the call in flight with its stderr
  * tail and is started again on the next call.
  */
 export class TorchEngine implements Engine {
   name = "torch";
   device = "";
-  private readonly worker: TorchWorker;
+  private readonly torch: TorchProcess;
 
   private constructor(
     readonly manifest: Manifest,
@@ -53,10 +53,10 @@ export class TorchEngine implements Engine {
     artifacts: string,
     opts: TorchEngineOptions,
   ) {
-    this.worker = new TorchWorker(python, workerArgs(join(artifacts, manifest.model.weights), opts), (ready) => this.started(ready));
+    this.torch = new TorchProcess(python, processArgs(join(artifacts, manifest.model.weights), opts), (ready) => this.started(ready));
   }
 
-  /** Finds a torch-capable Python, loads the manifest and starts the worker. */
+  /** Finds a torch-capable Python, loads the manifest and starts the torch process. */
   static async start(opts: TorchEngineOptions = {}): Promise<TorchEngine> {
     const dir = opts.artifacts ?? DEFAULT_ARTIFACTS;
     const found = opts.python ? { python: opts.python, cuda: false } : findTorchPython();
@@ -66,11 +66,11 @@ export class TorchEngine implements Engine {
         "the torch engine needs a Python with PyTorch (none of MOTION_LORA_PYTHON, python3, /usr/bin/python3 imports torch); install it or use --engine onnx",
       );
     const engine = new TorchEngine(await loadManifest(dir), Tokenizer.load(dir), found.python, dir, opts);
-    await engine.worker.spawn();
+    await engine.torch.spawn();
     return engine;
   }
 
-  /** The device and the name that says how it runs, from a (re)started worker's ready frame. */
+  /** The device and the name that says how it runs, from a (re)started torch process's ready frame. */
   private started(ready: Record<string, string>) {
     this.device = ready.device ?? "cpu";
     this.name = `torch:${this.device}${ready.cuda_graphs === "True" ? "+graphs" : ""}${ready.bf16 === "True" ? "+bf16" : ""}${ready.tf32 === "True" ? "+tf32" : ""}${ready.compile === "True" ? "+compile" : ""}`;
@@ -89,17 +89,17 @@ export class TorchEngine implements Engine {
   }
 
   get pid() {
-    return this.worker.pid;
+    return this.torch.pid;
   }
 
-  /** Worker-side milliseconds of the last call (compute only, without transfer). */
-  get lastWorkerMs() {
-    return this.worker.lastMs;
+  /** Milliseconds the torch process spent on the last call (compute only, without transfer). */
+  get lastProcessMs() {
+    return this.torch.lastMs;
   }
 
-  /** One request to the worker, in order with the others. `fresh` names inputs that change every call. */
-  private call(op: WorkerOp, tensors: Tensors, extra: Record<string, string> = {}, fresh = new Set<string>()): Promise<Record<string, Float32Array>> {
-    return this.worker.call(op, tensors, extra, fresh);
+  /** One request to the torch process, in order with the others. `fresh` names inputs that change every call. */
+  private call(op: TorchOp, tensors: Tensors, extra: Record<string, string> = {}, fresh = new Set<string>()): Promise<Record<string, Float32Array>> {
+    return this.torch.call(op, tensors, extra, fresh);
   }
 
   async encodeText(prompt: string) {
@@ -157,7 +157,7 @@ export class TorchEngine implements Engine {
     return { loss: out.loss![0]!, terms: [out.loss_terms![0]!, out.loss_terms![1]!], gradA: out.grad_A!, gradB: out.grad_B! };
   }
 
-  /** Several generations' denoiser calls as one batch; each item's text and LoRA slots stay on the worker between steps. */
+  /** Several generations' denoiser calls as one batch; each item's text and LoRA slots stay in the torch process between steps. */
   async denoiseMany(items: DenoiseItem[], framePos: Float32Array): Promise<Float32Array[]> {
     const c = this.config;
     const n = items.length;
@@ -180,13 +180,13 @@ export class TorchEngine implements Engine {
     return items.map((_, i) => v.subarray(2 * i * per, 2 * (i + 1) * per));
   }
 
-  /** N LoRAs trained together on the worker (torch/trainer.ts). */
+  /** N LoRAs trained together in the torch process (torch/trainer.ts). */
   createTrainer(_graph: TrainGraph, frames: number, jobs: TrainerJob[], optim: SharedOptim): Promise<Trainer> {
-    return createTorchTrainer(this.worker, this.config, frames, jobs, optim);
+    return createTorchTrainer(this.torch, this.config, frames, jobs, optim);
   }
 
-  /** Stops the worker (closing stdin lets it exit by itself; SIGKILL after `graceMs`). */
+  /** Stops the torch process (closing stdin lets it exit by itself; SIGKILL after `graceMs`). */
   close(graceMs = 5_000) {
-    return this.worker.close(graceMs);
+    return this.torch.close(graceMs);
   }
 }

@@ -1,6 +1,6 @@
 /**
  * Counter-based Gaussian noise: element i of seed s is a pure function of (s, i), the same here and
- * on the torch worker (gpu-runner/model/fymnet/training/noise.py `seeded_normals`), so a training
+ * in the torch process (gpu-runner/model/fymnet/training/noise.py `seeded_normals`), so a training
  * step's noise does not depend on the engine or on which other LoRAs share its batch.
  */
 
@@ -18,7 +18,7 @@ function mix32(x: number): number {
 export function seededNormals(seed: number, count: number): Float32Array {
   const out = new Float32Array(count);
   const s = Math.imul(seed >>> 0, 0x9e3779b1);
-  // The worker computes in float32: round where it rounds, so both sides draw the same numbers.
+  // The torch process computes in float32: round where it rounds, so both sides draw the same numbers.
   const f = Math.fround;
   for (let i = 0; i < count; i++) {
     const base = (s + 2 * i) >>> 0;

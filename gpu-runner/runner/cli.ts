@@ -31,7 +31,7 @@ const runner: Command = {
   --registry URL         the registry (or MOTION_LORA_REGISTRY)
   --token-file FILE      a file holding a key with the 'runner' scope; or MOTION_LORA_TOKEN. (--token
                          works too but shows the key to anyone who can list processes, so it warns)
-  --engine E             onnx (the default), torch (a PyTorch worker) or auto (torch where it sees CUDA)
+  --engine E             onnx (the default), torch (PyTorch in a Python process) or auto (torch where it sees CUDA)
   --provider P           ONNX Runtime's device: cpu, webgpu or cuda
   --concurrency N        jobs at once; on the torch engine, also the most tunes (or generations) run as one batch
   --batch-window MS      how long a claimed tune or generation waits for others to run beside it (torch engine; default 250, 0: alone)

@@ -1,4 +1,4 @@
-// The runner's batched generations, through a real registry and the torch engine's worker (CPU here;
+// The runner's batched generations, through a real registry and the torch process (CPU here;
 // CI installs Debian's python3-torch): claimed generations sample as one batch, a canceled one ends
 // canceled while the others finish, a bad one fails alone, and a batched clip is the one its job gets alone.
 import assert from "node:assert/strict";

@@ -17,7 +17,7 @@ describe("the code and retry of a failed job", () => {
 
   it("keeps a known code of an error outside the RunnerError base, final when it is about the input", () => {
     assert.deepEqual(failureOf(Object.assign(new Error("purple"), { code: "unknown_word" })), { code: "unknown_word", final: true });
-    assert.deepEqual(failureOf(Object.assign(new Error("crashed"), { code: "worker_crashed" })), { code: "worker_crashed", final: false });
+    assert.deepEqual(failureOf(Object.assign(new Error("crashed"), { code: "engine_crashed" })), { code: "engine_crashed", final: false });
   });
 
   it("reports any other error as a retried runner_error, never its own code", () => {

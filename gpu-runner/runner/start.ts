@@ -12,7 +12,7 @@ export interface StartRunnerOptions {
   registry: string;
   token: string;
   provider?: Provider;
-  /** onnx (onnxruntime-node, every install), torch (a PyTorch worker), or auto: torch when it sees CUDA. */
+  /** onnx (onnxruntime-node, every install), torch (PyTorch in a Python process, the torch process), or auto: torch when it sees CUDA. */
   engine?: EngineKind;
   concurrency?: number;
   idleExitMs?: number | null;

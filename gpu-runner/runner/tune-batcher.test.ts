@@ -1,4 +1,4 @@
-// The runner's batched tunes, through a real registry and the torch engine's worker (CPU here; CI
+// The runner's batched tunes, through a real registry and the torch process (CPU here; CI
 // installs Debian's python3-torch): claimed tunes train as one batch, a canceled one leaves it, and
 // each LoRA equals the one its job gets alone.
 import assert from "node:assert/strict";

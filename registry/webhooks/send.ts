@@ -20,7 +20,7 @@ export type WebhookSender = (post: WebhookPost) => Promise<{ status: number }>;
 
 /**
  * The target resolved to (or is) an address webhooks may not reach; nothing was sent. Internal: the
- * delivery worker records it in the delivery log in fixed words (no address, no resolver detail),
+ * delivery pass records it in the delivery log in fixed words (no address, no resolver detail),
  * so it is a plain Error, never a RegistryError a client would be shown as is.
  */
 export class WebhookRefusedError extends Error {

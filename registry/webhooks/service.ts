@@ -67,7 +67,7 @@ function until(at: number, signal: AbortSignal): Promise<void> {
 type JobTarget = Pick<typeof jobs.$inferSelect, "id" | "webhookUrl" | "webhookEvents">;
 
 /**
- * Job webhooks, at least once: each matching job event becomes a delivery row; a worker POSTs the
+ * Job webhooks, at least once: each matching job event becomes a delivery row; a delivery pass POSTs the
  * job (as it is at delivery time), signed with the creating key's secret, and retries failures with
  * exponential backoff. Rows survive restarts, so do pending deliveries. Deliveries run
  * independently (no batch waits for its slowest member) under a global and a per-tenant cap.
@@ -181,7 +181,7 @@ export class WebhookService {
     this.pumping = (async () => {
       do {
         this.again = false;
-        await this.pump().catch((e) => this.log({ level: "error", msg: "webhook worker failed", error: String(e) }));
+        await this.pump().catch((e) => this.log({ level: "error", msg: "webhook delivery pass failed", error: String(e) }));
       } while (this.again && !this.stopping.signal.aborted);
     })().finally(() => (this.pumping = null));
     return this.pumping;

@@ -162,8 +162,8 @@ const SYSTEM_ERROR_CODES = [
   "manifest_invalid",
   "provider_unavailable",
   "torch_unavailable",
-  "worker_crashed",
-  "worker_error",
+  "engine_crashed",
+  "engine_error",
   "runner_stopped",
   "runner_error",
   // the registry's side

@@ -1,6 +1,6 @@
 import type { Tensors } from "./protocol.ts";
 
-// Inputs at least this many elements are worth caching on the worker (below, sending is cheaper than hashing).
+// Inputs at least this many elements are worth caching in the torch process (below, sending is cheaper than hashing).
 const CACHE_MIN = 4_096;
 
 /** A fast 32-bit checksum of a tensor's bytes: tells a held tensor from one changed in place. */
@@ -12,20 +12,20 @@ function checksum(a: Float32Array | BigInt64Array): number {
 }
 
 /**
- * The tensors the worker holds (by this array object and its checksum), so they are sent once:
+ * The tensors the torch process holds (by this array object and its checksum), so they are sent once:
  * large inputs that are the same array with the same contents as an earlier call (the frozen LoRA,
  * the text embedding, the LoRA slots of a generation) stay on the GPU and are not re-sent.
  */
 export class HeldTensors {
   private held = new WeakMap<Float32Array | BigInt64Array, { key: string; sum: number }>();
 
-  /** Forgets every held tensor (a new worker, or one that dropped some): they are sent in full again. */
+  /** Forgets every held tensor (a new torch process, or one that dropped some): they are sent in full again. */
   forget() {
     this.held = new WeakMap();
   }
 
   /**
-   * What a request sends: `send` the tensors travelling, `store` those the worker keeps under a key,
+   * What a request sends: `send` the tensors travelling, `store` those the torch process keeps under a key,
    * `cached` those it already holds. `fresh` names inputs that change every call; `newKey` makes keys.
    */
   split(tensors: Tensors, fresh: Set<string>, newKey: () => string) {

@@ -1,12 +1,12 @@
-// The worker's wire format, the runner's end of gpu-runner/model/fymnet/runtime/protocol.py: every
+// The torch process's wire format, the runner's end of gpu-runner/model/fymnet/runtime/protocol.py: every
 // message, both ways, is one safetensors frame (8 bytes of header length, a JSON header whose
 // `__metadata__` holds the op and its options, then the raw little-endian tensor bytes).
 import { encodeSafetensors, type TensorData } from "../../../sdk/safetensors/encode.ts";
 import { parseSafetensors } from "../../../sdk/safetensors/header.ts";
 
-/** The requests the worker serves (protocol.py OPS, checked at start-up). */
-export const WORKER_OPS = ["text", "denoise", "denoise_many", "probe", "train", "trainer_init", "trainer_step", "trainer_weights", "trainer_free"] as const;
-export type WorkerOp = (typeof WORKER_OPS)[number];
+/** The requests the torch process serves (protocol.py OPS, checked at start-up). */
+export const TORCH_OPS = ["text", "denoise", "denoise_many", "probe", "train", "trainer_init", "trainer_step", "trainer_weights", "trainer_free"] as const;
+export type TorchOp = (typeof TORCH_OPS)[number];
 
 export type Tensors = Record<string, { data: Float32Array | BigInt64Array; shape: number[] }>;
 
@@ -30,7 +30,7 @@ export function decodeFrame(bytes: Uint8Array): Frame {
   return { meta: h.metadata, tensors };
 }
 
-/** Cuts the worker's stdout into whole frames, each handed to `onFrame` as it completes. */
+/** Cuts the torch process's stdout into whole frames, each handed to `onFrame` as it completes. */
 export class FrameReader {
   private chunks: Buffer[] = [];
   private buffered = 0;

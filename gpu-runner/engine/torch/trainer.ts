@@ -1,9 +1,9 @@
-// N LoRAs trained on the worker (gpu-runner/model/fymnet/training/trainer_group.py): weights, AdamW
+// N LoRAs trained in the torch process (gpu-runner/model/fymnet/training/trainer_group.py): weights, AdamW
 // state and reference clips stay on the device, a step sends frame indices, positions, timesteps
 // and noise seeds.
 import type { ModelConfig } from "../base-model.ts";
 import type { SharedOptim, Trainer, TrainerJob, TrainerStep } from "../engine.ts";
-import { TorchEngineError, type TorchWorker } from "./worker.ts";
+import { TorchEngineError, type TorchProcess } from "./process.ts";
 
 function catArrays(parts: Float32Array[]): Float32Array {
   const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
@@ -15,18 +15,18 @@ function catArrays(parts: Float32Array[]): Float32Array {
   return out;
 }
 
-export async function createTorchTrainer(worker: TorchWorker, c: ModelConfig, frames: number, jobs: TrainerJob[], optim: SharedOptim): Promise<Trainer> {
+export async function createTorchTrainer(torch: TorchProcess, c: ModelConfig, frames: number, jobs: TrainerJob[], optim: SharedOptim): Promise<Trainer> {
   const n = jobs.length;
   // Samples a step per LoRA (TrainerJob.samples): a step sends R = Σk rows, each LoRA's one after another.
   const ks = jobs.map((j) => j.samples ?? 1);
   for (const k of ks) if (!Number.isInteger(k) || k < 1) throw new RangeError(`samples per step must be an integer ≥ 1, got ${k}`);
   const R = ks.reduce((s, k) => s + k, 0);
-  const id = `trainer-${worker.nextId()}`;
+  const id = `trainer-${torch.nextId()}`;
   const cat = (get: (j: TrainerJob, i: number) => Float32Array) => catArrays(jobs.map(get));
   const a = [n, c.depth, 4, c.lora_rank, c.dim];
   const b = [n, c.depth, 4, c.dim, c.lora_rank];
   const all = new Set(["clips", "text", "frozen_A", "frozen_B", "lora_A", "lora_B", "mask_A", "mask_B"]);
-  const generation = worker.generation;
+  const generation = torch.generation;
   // Appearance banks (TrainerJob.texts): V clips and captions per LoRA, a job with
   // fewer padded with its original (never picked); without banks V = 1 and the tensors are as before.
   const banks = jobs.map((j) => j.texts ?? [{ text: j.text, mask: j.textMask }]);
@@ -41,7 +41,7 @@ export async function createTorchTrainer(worker: TorchWorker, c: ModelConfig, fr
     for (let v = banks[i]!.length; v < V; v++) out.set(j.clip.data.subarray(0, per), v * per);
     return out;
   };
-  await worker.call(
+  await torch.call(
     "trainer_init",
     {
       clips: { data: cat(bankClip), shape: [n, V * c.frames, 3, c.size, c.size] },
@@ -67,15 +67,15 @@ export async function createTorchTrainer(worker: TorchWorker, c: ModelConfig, fr
     all,
   );
   const alive = () => {
-    if (worker.generation !== generation)
-      throw new TorchEngineError("worker_crashed", "the torch worker was restarted and lost this trainer's LoRAs; tune again");
+    if (torch.generation !== generation)
+      throw new TorchEngineError("engine_crashed", "the torch process was restarted and lost this trainer's LoRAs; tune again");
   };
   return {
     size: n,
     step: async (steps: TrainerStep[]) => {
       alive();
       if (steps.length !== R) throw new RangeError(`a step of this trainer takes ${R} samples (${ks.join(" + ")}), got ${steps.length}`);
-      const out = await worker.call(
+      const out = await torch.call(
         "trainer_step",
         {
           frames: { data: Float32Array.from(steps.flatMap((s) => s.frames)), shape: [R, frames] },
@@ -93,14 +93,14 @@ export async function createTorchTrainer(worker: TorchWorker, c: ModelConfig, fr
     },
     weights: async () => {
       alive();
-      const out = await worker.call("trainer_weights", {}, { trainer: id });
+      const out = await torch.call("trainer_weights", {}, { trainer: id });
       const per = (x: Float32Array) => jobs.map((_, i) => x.slice((i * x.length) / n, ((i + 1) * x.length) / n));
       const A = per(out.lora_A!);
       const B = per(out.lora_B!);
       return jobs.map((_, i) => ({ A: A[i]!, B: B[i]! }));
     },
     close: async () => {
-      if (worker.generation === generation && worker.alive) await worker.call("trainer_free", {}, { trainer: id }).catch(() => {});
+      if (torch.generation === generation && torch.alive) await torch.call("trainer_free", {}, { trainer: id }).catch(() => {});
     },
   };
 }

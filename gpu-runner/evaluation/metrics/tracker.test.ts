@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Worker } from "node:worker_threads";
+import { Worker as Thread } from "node:worker_threads";
 import { motionFidelity } from "./fidelity.ts";
 import { FRAMES, paintClip, personAlpha, personSkeleton, stillPath, type Joints, type Shape, type Style } from "./paint.ts";
 import { cameraTracks } from "./camera.ts";
@@ -131,7 +131,7 @@ describe("tracker", () => {
 
   it("tracks a clip of many blobs in bounded time (a degenerate generation hung the exhaustive matcher)", async () => {
     // Nine small objects in a 3×3 grid, drifting: 9!·9! candidate maps a frame for the old search,
-    // one Hungarian solve now. A hang blocks its thread, so the work runs in a worker under a deadline.
+    // one Hungarian solve now. A hang blocks its thread, so the work runs on a thread of its own under a deadline.
     const body = `
       const { FRAMES, paintClip } = await import(${JSON.stringify(new URL("./paint.ts", import.meta.url).href)});
       const { detectObjects } = await import(${JSON.stringify(new URL("./tracker.ts", import.meta.url).href)});
@@ -141,19 +141,19 @@ describe("tracker", () => {
       const objects = detectObjects(paintClip({ background: "black", style: "plain", sprites }));
       return objects.map((o) => o.centroid[FRAMES - 1][0] - o.centroid[0][0]);`;
     const boot = `import("tsx/esm/api").then(async (t) => { t.register(); const { parentPort } = await import("node:worker_threads"); parentPort.postMessage(await (async () => { ${body} })()); })`;
-    const worker = new Worker(boot, { eval: true });
+    const thread = new Thread(boot, { eval: true });
     const drift = await new Promise<number[] | "timeout">((resolve, reject) => {
       const timer = setTimeout(() => resolve("timeout"), 20_000);
-      worker.once("message", (m: number[]) => {
+      thread.once("message", (m: number[]) => {
         clearTimeout(timer);
         resolve(m);
       });
-      worker.once("error", (e) => {
+      thread.once("error", (e) => {
         clearTimeout(timer);
         reject(e);
       });
     });
-    await worker.terminate();
+    await thread.terminate();
     assert.notEqual(drift, "timeout", "detectObjects on nine blobs did not finish in 20 s");
     assert.equal((drift as number[]).length, 9);
     for (const d of drift as number[]) assert.ok(Math.abs(d - 0.2 * (FRAMES - 1)) < 0.5, `each blob drifts 0.2 px a frame: ${d}`);

@@ -1,4 +1,4 @@
-// Engines side by side on one machine: the torch engine (PyTorch worker; plain eager fp32, and
+// Engines side by side on one machine: the torch engine (the torch process; plain eager fp32, and
 // fp32 CUDA graphs: "torch-fast") against onnxruntime-node (WebGPU where it loads, and CPU), driven by the same
 // TypeScript pipeline. Per engine: start, one training step per stage, one guided denoiser call,
 // a 20-step generation and (torch) a whole default FYM tuning. Also parity of the torch engine
@@ -99,7 +99,7 @@ for (const kind of values.engines!.split(",")) {
     const startMs = performance.now() - t0;
     const row: Record<string, number | string> = { engine: engine.name, start_ms: startMs, ...(await stepTimes(engine)) };
     if (kind.startsWith("torch")) {
-      // Whole default FYM tuning, with the worker start included as a user would see it.
+      // Whole default FYM tuning, with the torch process's start included as a user would see it.
       await engine.close?.();
       const t1 = performance.now();
       const fresh = await TorchEngine.start({ device: "cuda", cudaGraphs: kind === "torch-fast" });
@@ -117,7 +117,7 @@ for (const kind of values.engines!.split(",")) {
   }
 }
 
-// Parity on the GPU: the torch worker (fp32, then bf16) against the ONNX graphs on CPU, same inputs.
+// Parity on the GPU: the torch process (fp32, then bf16) against the ONNX graphs on CPU, same inputs.
 const parity: Record<string, number> = {};
 try {
   const onnx = new OnnxEngine(await OnnxModel.load({ provider: "cpu" }));
@@ -193,12 +193,12 @@ if (py) {
   const gpy = py.step_ms.graphs_fp32;
   if (gfast && gpy && typeof gfast.train_sparse === "number")
     lines.push(
-      `Per temporal step with CUDA graphs: TypeScript over the worker ${fmt(gfast.train_sparse)} ms vs the same graphs called in Python ${fmt(gpy.train_sparse)} ms → ${(((gfast.train_sparse as number) / gpy.train_sparse - 1) * 100).toFixed(1)}% overhead.`,
+      `Per temporal step with CUDA graphs: TypeScript over the torch process ${fmt(gfast.train_sparse)} ms vs the same graphs called in Python ${fmt(gpy.train_sparse)} ms → ${(((gfast.train_sparse as number) / gpy.train_sparse - 1) * 100).toFixed(1)}% overhead.`,
     );
   const ts = rows.torch;
   if (ts && typeof ts.tune_temporal_s === "number")
     lines.push(
-      `TypeScript pipeline over the worker, same engine settings: temporal stage ${fmt(ts.tune_temporal_s)} s → overhead ${(((ts.tune_temporal_s as number) / py.python_temporal_s - 1) * 100).toFixed(1)}% over pure Python.`,
+      `TypeScript pipeline over the torch process, same engine settings: temporal stage ${fmt(ts.tune_temporal_s)} s → overhead ${(((ts.tune_temporal_s as number) / py.python_temporal_s - 1) * 100).toFixed(1)}% over pure Python.`,
     );
   const eager = py.step_ms.eager_fp32?.train_sparse;
   const fast = rows["torch-fast"]?.train_sparse;

@@ -1,5 +1,5 @@
 """Weights files: the network's state dict rounded to fp16 with its config in the metadata, so a file
-alone rebuilds its model (training writes them; export, evaluation and the worker read them)."""
+alone rebuilds its model (training writes them; export, evaluation and the torch process read them)."""
 from __future__ import annotations
 
 import json

@@ -1,6 +1,6 @@
 """The computations the runner executes, as pure functions of flat tensors: weights first (in the
 order of `weight_names`), then the graph's own inputs. fymnet.export traces these into ONNX, the torch
-engine's worker runs them, and evaluation/parity.py runs them eagerly as the reference."""
+process runs them, and evaluation/parity.py runs them eagerly as the reference."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -86,7 +86,7 @@ def specs(model: VideoDiT, sparse_frames: int) -> list[Spec]:
 def lora_train_step(forward, x0, noise, t, text, mask, pos, fA, fB, fscale, A, B, scale, loss_w):
     """One LoRA training step: the loss and its gradients with respect to the trainable A and B, with
     a frozen LoRA in the first slot. `forward(x, t, text, mask, pos, lora)` is the denoiser. Shared by
-    the exported training graphs and the torch engine's worker, so both compute the same thing."""
+    the exported training graphs and the torch process, so both compute the same thing."""
     with torch.enable_grad():
         A = A.detach().requires_grad_(True)
         B = B.detach().requires_grad_(True)

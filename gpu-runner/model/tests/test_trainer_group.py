@@ -1,4 +1,4 @@
-"""The worker's batched LoRA trainer: LoRAs trained together, with one or several samples a step,
+"""The torch process's batched LoRA trainer: LoRAs trained together, with one or several samples a step,
 equal the same LoRAs trained alone (the counter-based noise depends only on each sample's seed)."""
 from __future__ import annotations
 

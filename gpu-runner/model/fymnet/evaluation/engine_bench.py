@@ -3,9 +3,9 @@ operations on the same GPU with no TypeScript and no process boundary. Prints on
 
 - step_ms: median ms of one LoRA training step (spatial 1 frame, sparse K frames, dense all frames)
   and of one guided denoiser call (batch 2): plain eager fp32 (the reference), eager bf16, and the
-  worker's CUDA graphs in fp32 and bf16;
+  torch process's CUDA graphs in fp32 and bf16;
 - tune_s: a whole FYM tuning loop in Python (probe, 100 spatial + 800 temporal steps, AdamW on the GPU),
-  the same steps the TypeScript pipeline drives through the worker.
+  the same steps the TypeScript pipeline drives through the torch process.
 
 Usage: python -m fymnet.evaluation.engine_bench --weights ../artifacts/weights.safetensors [--reps 30]  (from gpu-runner/model)
 """
@@ -19,7 +19,7 @@ import torch
 
 from fymnet.graphs import lora_train_step
 from fymnet.network.heads import AttentionProbe
-from fymnet.runtime.worker import Worker
+from fymnet.runtime.process import TorchProcess
 
 
 def timed(fn, reps: int) -> float:
@@ -57,7 +57,7 @@ def main() -> None:
     result: dict = {"device": torch.cuda.get_device_name(0), "torch": torch.__version__, "step_ms": {}}
     variants = {"eager_fp32": (False, False), "eager_bf16": (True, False), "graphs_fp32": (False, True), "graphs_bf16": (True, True)}
     for variant, (use_bf16, graphs) in variants.items():
-        w = Worker(args.weights, "cuda", use_bf16, False, cuda_graphs=graphs)
+        w = TorchProcess(args.weights, "cuda", use_bf16, False, cuda_graphs=graphs)
         cfg = w.cfg
         row = {}
         for name, frames in (("spatial", 1), ("sparse", args.sparse), ("dense", cfg.frames)):
@@ -75,7 +75,7 @@ def main() -> None:
         torch.cuda.empty_cache()
 
     # A whole FYM tuning loop, eager fp32, as the TypeScript pipeline runs it (same step counts).
-    w = Worker(args.weights, "cuda", False, False)
+    w = TorchProcess(args.weights, "cuda", False, False)
     cfg, dev = w.cfg, w.device
     t0 = time.perf_counter()
     base = inputs(cfg, cfg.frames, dev)

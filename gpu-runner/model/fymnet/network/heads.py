@@ -30,7 +30,7 @@ def head_similarities(maps: list[torch.Tensor], frames: int, grid: int, radius: 
 
 class AttentionProbe(torch.nn.Module):
     """forward = the attention maps of one denoiser pass, reduced to FYM's head similarities: the
-    `attention_probe` graph, and the torch worker's `probe` op."""
+    `attention_probe` graph, and the torch process's `probe` op."""
 
     def __init__(self, model: VideoDiT):
         super().__init__()

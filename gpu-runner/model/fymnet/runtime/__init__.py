@@ -1,1 +1,1 @@
-"""The torch engine's worker: serves the runner's FYM operations over stdin/stdout."""
+"""The torch process (the torch engine's Python side): serves the runner's FYM operations over stdin/stdout."""

@@ -1,4 +1,4 @@
-"""CUDA graph replay of the worker's ops: a model this small is bound by kernel launches, not
+"""CUDA graph replay of the torch process's ops: a model this small is bound by kernel launches, not
 arithmetic, and a replay launches a whole training step or denoiser call at once."""
 from __future__ import annotations
 

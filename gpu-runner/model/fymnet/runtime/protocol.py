@@ -1,4 +1,4 @@
-"""The worker's wire format: every message, both ways, is one safetensors frame — 8 bytes of
+"""The torch process's wire format: every message, both ways, is one safetensors frame — 8 bytes of
 little-endian header length, a JSON header (tensor dtypes, shapes, byte offsets; `__metadata__` holds
 the op and its options), then the raw little-endian tensor bytes (gpu-runner/engine/torch/protocol.ts
 writes and reads the other end)."""
@@ -11,7 +11,7 @@ import torch
 
 DTYPES = {"F32": (4, torch.float32), "I64": (8, torch.int64)}
 # The ops a request may name, declared once on this side and sent in the ready frame, where the runner
-# checks them against its own list (gpu-runner/engine/torch/protocol.ts WORKER_OPS) before any call.
+# checks them against its own list (gpu-runner/engine/torch/protocol.ts TORCH_OPS) before any call.
 OPS = ("text", "denoise", "denoise_many", "probe", "train", "trainer_init", "trainer_step", "trainer_weights", "trainer_free")
 CACHE_BYTES = 2 << 30
 
@@ -46,7 +46,7 @@ def read_frame(stream, device, cache: dict[str, torch.Tensor]) -> tuple[dict, di
         cache[key] = tensors[name].clone()  # its own storage: a view would keep the whole frame alive
     for name, key in json.loads(meta.get("cached", "{}")).items():
         if key not in cache:
-            raise KeyError(f"cached tensor {key} for '{name}' is not held by this worker")
+            raise KeyError(f"cached tensor {key} for '{name}' is not held by this process")
         tensors[name] = cache[key]
     # Oldest first; the runner re-sends what it no longer finds. Batched generation holds every
     # item's LoRA slots and text here, so the bound is in bytes.

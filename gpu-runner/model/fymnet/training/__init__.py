@@ -1,1 +1,1 @@
-"""Pretraining the base model (pretrain, its recipe), and the torch worker's batched LoRA trainers."""
+"""Pretraining the base model (pretrain, its recipe), and the torch process's batched LoRA trainers."""

@@ -1,4 +1,4 @@
-"""A group of N LoRA trainers that live on the worker's device: weights, AdamW state and the reference
+"""A group of N LoRA trainers that live on the torch process's device: weights, AdamW state and the reference
 clips stay there, so one training step of all N LoRAs is one batched forward/backward plus one
 fused optimizer update, and only frame indices, timesteps and noise seeds cross the pipe.
 

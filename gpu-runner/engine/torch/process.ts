@@ -1,28 +1,29 @@
-// The torch worker as a process: found, started, called one request at a time, restarted when it
-// dies (gpu-runner/model/fymnet/runtime/worker.py is the other end).
+// The torch process: the long-lived Python process that serves the torch engine, found, started,
+// called one request at a time, restarted when it dies (gpu-runner/model/fymnet/runtime/process.py is
+// the other end).
 import { spawn, spawnSync, type ChildProcessByStdio } from "node:child_process";
 import { delimiter } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { RunnerError } from "../../core/errors.ts";
 import { HeldTensors } from "./held-tensors.ts";
-import { encodeFrame, FrameReader, type Frame, type Tensors, WORKER_OPS, type WorkerOp } from "./protocol.ts";
+import { encodeFrame, FrameReader, type Frame, type Tensors, TORCH_OPS, type TorchOp } from "./protocol.ts";
 
-// The worker is a module of the fymnet package, run from the folder that holds the package.
+// The torch process runs a module of the fymnet package, run from the folder that holds the package.
 const MODEL_DIR = fileURLToPath(new URL("../../model/", import.meta.url));
-const WORKER_MODULE = "fymnet.runtime.worker";
+const PROCESS_MODULE = "fymnet.runtime.process";
 const STDERR_TAIL = 4_000;
 
-/** The torch engine cannot start or its worker died; `stderr` is the worker's last words. */
+/** The torch engine cannot start, or its torch process died or failed a call; `stderr` is the process's last words. */
 export class TorchEngineError extends RunnerError {
   override name = "TorchEngineError";
-  declare readonly code: "torch_unavailable" | "worker_crashed" | "worker_error";
+  declare readonly code: "torch_unavailable" | "engine_crashed" | "engine_error";
   constructor(
     code: TorchEngineError["code"],
     message: string,
     readonly stderr = "",
   ) {
-    super(code, stderr ? `${message}\n--- worker stderr (tail) ---\n${stderr}` : message);
+    super(code, stderr ? `${message}\n--- torch process stderr (tail) ---\n${stderr}` : message);
   }
 }
 
@@ -43,11 +44,11 @@ export function findTorchPython(
   return null;
 }
 
-/** One long-lived worker process; `args` are its command-line options; `onStart` hears each start's ready metadata. */
-export class TorchWorker {
-  /** Worker-side milliseconds of the last call (compute only, without transfer). */
+/** The one long-lived torch process; `args` are its command-line options; `onStart` hears each start's ready metadata. */
+export class TorchProcess {
+  /** Milliseconds the torch process spent on the last call (compute only, without transfer). */
   lastMs = 0;
-  /** Counts starts: a trainer made by an earlier worker is gone. */
+  /** Counts starts: a trainer made by an earlier start is gone. */
   generation = 0;
   private child: ChildProcessByStdio<Writable, Readable, Readable> | null = null;
   private stderr = "";
@@ -73,10 +74,10 @@ export class TorchWorker {
     return ++this.seq;
   }
 
-  /** Starts the worker and checks, from its ready frame, that it speaks our ops. */
+  /** Starts the torch process and checks, from its ready frame, that it speaks our ops. */
   async spawn(): Promise<void> {
     const pythonPath = [MODEL_DIR, process.env.PYTHONPATH].filter(Boolean).join(delimiter);
-    const child = spawn(this.python, ["-m", WORKER_MODULE, ...this.args], {
+    const child = spawn(this.python, ["-m", PROCESS_MODULE, ...this.args], {
       stdio: ["pipe", "pipe", "pipe"],
       cwd: MODEL_DIR,
       env: { ...process.env, PYTHONPATH: pythonPath },
@@ -93,21 +94,21 @@ export class TorchWorker {
     process.once("exit", this.onExit);
     child.stderr.on("data", (b: Buffer) => (this.stderr = (this.stderr + b.toString()).slice(-STDERR_TAIL)));
     child.stdout.on("data", (b: Buffer) => this.reader.push(b));
-    child.stdin.on("error", () => {}); // a dead worker is reported by 'exit'
+    child.stdin.on("error", () => {}); // a dead process is reported by 'exit'
     child.on("exit", (code, signal) => {
       process.off("exit", this.onExit);
       if (this.child === child) this.child = null;
       const p = this.pending;
       this.pending = null;
-      p?.reject(new TorchEngineError("worker_crashed", `the torch worker exited (code ${code}, signal ${signal}) during a call`, this.stderr.trim()));
+      p?.reject(new TorchEngineError("engine_crashed", `the torch process exited (code ${code}, signal ${signal}) during a call`, this.stderr.trim()));
     });
     const ready = await this.next();
     const ops = ready.meta.ops?.split(",") ?? [];
-    if (ops.join() !== WORKER_OPS.join()) {
+    if (ops.join() !== TORCH_OPS.join()) {
       await this.close();
       throw new TorchEngineError(
-        "worker_error",
-        `the torch worker speaks ops ${ops.join(", ") || "(none listed)"}, this runner ${WORKER_OPS.join(", ")}: the runner and gpu-runner/model are from different versions`,
+        "engine_error",
+        `the torch process speaks ops ${ops.join(", ") || "(none listed)"}, this runner ${TORCH_OPS.join(", ")}: the runner and gpu-runner/model are from different versions`,
       );
     }
     this.onStart(ready.meta);
@@ -118,10 +119,10 @@ export class TorchWorker {
   }
 
   /**
-   * One request at a time, in order; the worker is restarted first if it died. `fresh` names
-   * inputs that change every call (not worth holding on the worker).
+   * One request at a time, in order; the process is restarted first if it died. `fresh` names
+   * inputs that change every call (not worth holding in the process).
    */
-  call(op: WorkerOp, tensors: Tensors, extra: Record<string, string> = {}, fresh = new Set<string>()): Promise<Record<string, Float32Array>> {
+  call(op: TorchOp, tensors: Tensors, extra: Record<string, string> = {}, fresh = new Set<string>()): Promise<Record<string, Float32Array>> {
     const run = async () => {
       if (!this.child) await this.spawn();
       const { send, store, cached } = this.held.split(tensors, fresh, () => `${this.generation}:${this.nextId()}`);
@@ -133,12 +134,12 @@ export class TorchWorker {
       this.child!.stdin.write(frame);
       const f = await reply;
       if (f.meta.ok !== "1") {
-        // The worker dropped a held tensor (its cache is bounded): forget ours and send in full.
+        // The process dropped a held tensor (its cache is bounded): forget ours and send in full.
         if (f.meta.error?.includes("cached tensor")) {
           this.held.forget();
           return run();
         }
-        throw new TorchEngineError("worker_error", `torch worker: ${op} failed: ${f.meta.error}`, this.stderr.trim());
+        throw new TorchEngineError("engine_error", `torch process: ${op} failed: ${f.meta.error}`, this.stderr.trim());
       }
       this.lastMs = Number(f.meta.ms);
       return f.tensors;
@@ -148,7 +149,7 @@ export class TorchWorker {
     return result;
   }
 
-  /** Stops the worker (closing stdin lets it exit by itself; SIGKILL after `graceMs`). */
+  /** Stops the process (closing stdin lets it exit by itself; SIGKILL after `graceMs`). */
   async close(graceMs = 5_000) {
     const child = this.child;
     if (!child) return;

@@ -1,5 +1,6 @@
-"""The torch engine's worker: one long-lived process that keeps the model on the GPU and serves the
-FYM engine's operations (text, denoise, probe, train) to the TypeScript runner over stdin/stdout.
+"""The torch process: the torch engine's one long-lived Python process, which keeps the model on the
+GPU and serves the FYM engine's operations (text, denoise, probe, train) to the TypeScript runner
+over stdin/stdout.
 
 Every message, both ways, is one safetensors frame (runtime/protocol.py). The functions the ONNX
 graphs are exported from (fymnet.graphs) compute the results, so the two engines agree by
@@ -9,7 +10,7 @@ On CUDA, the training step and the denoiser run as CUDA graphs (captured once pe
 replayed after copying the inputs into static buffers): a model this small is bound by kernel
 launches, not arithmetic, and a replay launches the whole step at once.
 
-Usage, from gpu-runner/model: python -m fymnet.runtime.worker --weights ../artifacts/weights.safetensors
+Usage, from gpu-runner/model: python -m fymnet.runtime.process --weights ../artifacts/weights.safetensors
        [--device auto|cuda|cpu] [--bf16] [--compile] [--no-cuda-graphs] [--tf32]
 """
 from __future__ import annotations
@@ -31,7 +32,7 @@ from fymnet.runtime.protocol import OPS, read_frame, write_frame
 from fymnet.training.trainer_group import TrainerGroup
 
 
-class Worker:
+class TorchProcess:
     """The model on one device, and the ops the runner calls on it."""
 
     def __init__(self, weights: str, device: str, use_bf16: bool, compile_: bool, cuda_graphs: bool = False):
@@ -49,14 +50,14 @@ class Worker:
         self.trainers: dict[str, TrainerGroup] = {}
 
     def train_forward(self, *a):
-        """The denoiser as training steps call it, in the worker's precision and attention kernel."""
+        """The denoiser as training steps call it, in this process's precision and attention kernel."""
         with bf16(self.autocast):
             return self.forward(*a, fast=self.fast)
 
     def run(self, op: str, t: dict[str, torch.Tensor], meta: dict) -> dict[str, torch.Tensor]:
         """One request's outputs: `op` with its tensors and options."""
         if op not in OPS:
-            raise ValueError(f"unknown op '{op}': the worker speaks {', '.join(OPS)}")
+            raise ValueError(f"unknown op '{op}': the torch process speaks {', '.join(OPS)}")
         if op == "denoise_many":
             t = self.assemble(t)
             op = "denoise"
@@ -72,7 +73,7 @@ class Worker:
     @staticmethod
     def assemble(t: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Several generations in one denoiser batch: item i brings its (cond, uncond) pair and its
-        own LoRA slots (held on the worker between steps), repeated for both halves of its pair."""
+        own LoRA slots (held in the process between steps), repeated for both halves of its pair."""
         n = t["t"].shape[0] // 2
         per = lambda k: [t[f"{k}.{i}"] for i in range(n)]  # noqa: E731
         twice = lambda xs: torch.stack([x for x in xs for _ in range(2)])  # noqa: E731
@@ -139,28 +140,28 @@ def main() -> None:
     # fp32 parity with the ONNX graphs unless TF32 (or bf16) is asked for.
     torch.backends.cuda.matmul.allow_tf32 = args.tf32
     torch.backends.cudnn.allow_tf32 = args.tf32
-    worker = Worker(args.weights, device, args.bf16, args.compile, cuda_graphs=not args.no_cuda_graphs)
+    proc = TorchProcess(args.weights, device, args.bf16, args.compile, cuda_graphs=not args.no_cuda_graphs)
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     name = torch.cuda.get_device_name(0) if device == "cuda" else "cpu"
     write_frame(stdout, {"op": "ready", "device": device, "device_name": name, "torch": torch.__version__,
-                         "bf16": worker.autocast, "tf32": args.tf32, "compile": args.compile, "cuda_graphs": worker.cuda_graphs,
-                         "config": json.dumps(worker.cfg.to_dict()), "ops": ",".join(OPS)}, {})
+                         "bf16": proc.autocast, "tf32": args.tf32, "compile": args.compile, "cuda_graphs": proc.cuda_graphs,
+                         "config": json.dumps(proc.cfg.to_dict()), "ops": ",".join(OPS)}, {})
     cache: dict[str, torch.Tensor] = {}
     while True:
         t0 = time.perf_counter()
         try:
-            meta, tensors = read_frame(stdin, worker.device, cache)
+            meta, tensors = read_frame(stdin, proc.device, cache)
         except EOFError:
             return
         except KeyError as e:
             write_frame(stdout, {"ok": "0", "error": f"KeyError: {e}"}, {})
             continue
         try:
-            out = worker.run(meta.get("op", ""), tensors, meta)
-            if worker.device.type == "cuda":
+            out = proc.run(meta.get("op", ""), tensors, meta)
+            if proc.device.type == "cuda":
                 torch.cuda.synchronize()
             write_frame(stdout, {"id": meta.get("id", ""), "ok": "1", "ms": f"{(time.perf_counter() - t0) * 1000:.3f}"}, out)
-        except Exception as e:  # a bad request fails that request, not the worker
+        except Exception as e:  # a bad request fails that request, not the process
             traceback.print_exc(file=sys.stderr)
             write_frame(stdout, {"id": meta.get("id", ""), "ok": "0", "error": f"{type(e).__name__}: {e}"}, {})
 
