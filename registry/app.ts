@@ -183,6 +183,6 @@ function buildServices(
     maxQueued: config.maxQueuedJobsPerOwner,
     maxRunning: config.maxRunningJobsPerOwner ?? Number.MAX_SAFE_INTEGER,
   });
-  const streams = new StreamWatch(db, events, config.streamPollMs, config.maxStreamsPerKey);
+  const streams = new StreamWatch(db, events, config.streamPollMs, config.maxStreamsPerKey, config.runnerOnDemand);
   return { db, store, config, blobs, loras, publisher, jobs, events, streams, limiter, webhooks };
 }

@@ -1,4 +1,4 @@
-import type { BlobKind } from "../sdk/schema/index.ts";
+import type { BlobKind, RunnerOnDemand } from "../sdk/schema/index.ts";
 import { SHIPPED_BASE_MODEL, type BaseModelSpec } from "./base-model/spec.ts";
 import { defaultWebhookConfig, type WebhookConfig } from "./webhooks/config.ts";
 
@@ -104,6 +104,13 @@ export interface RegistryConfig {
   publicUrl: string | null;
   /** Origins browsers may call the API from ("*" is safe: auth is a bearer token, never a cookie). */
   corsOrigins: string | string[];
+  /**
+   * How this registry gets a runner while jobs wait and none is connected, as a queued job's
+   * standing tells it (QueueState.runner_on_demand): `local`, it starts one itself (Node's
+   * `--runner local`); `webhook`, it asks a platform ("runner.needed": Node's `--runner webhook`, a
+   * Worker's RUNNER_WEBHOOK_URL); null, it starts none. Set from those, never an operator override.
+   */
+  runnerOnDemand: RunnerOnDemand | null;
 }
 
 export const defaultConfig: RegistryConfig = {
@@ -138,4 +145,5 @@ export const defaultConfig: RegistryConfig = {
   webhooks: defaultWebhookConfig,
   corsOrigins: "*",
   publicUrl: null,
+  runnerOnDemand: null,
 };

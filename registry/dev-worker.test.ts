@@ -45,11 +45,11 @@ describe("npm run dev:worker", () => {
     assert.ok(dev.lines.some((l) => /jobs wait as "queued" \(no runner connected\) until one is attached/.test(l)));
     const job = await call("POST", "/v1/jobs", adminToken, { kind: "generate", input: { prompt: "a red circle on a navy background" } });
     assert.equal(job.status, 201);
-    assert.deepEqual(job.body.queue, { position: 1, runners: 0 });
+    assert.deepEqual(job.body.queue, { position: 1, runners: 0, runner_on_demand: null }, "a local Worker asks no platform for a runner");
     // The printed runner key: a runner that takes only tunes polls once and finds nothing for it.
     const poll = await call("POST", "/v1/runner/claim", runnerToken, { runner_id: "dev-runner", kinds: ["tune"] });
     assert.equal(poll.status, 204);
-    assert.deepEqual((await call("GET", `/v1/jobs/${job.body.id}`, adminToken)).body.queue, { position: 1, runners: 1 });
+    assert.deepEqual((await call("GET", `/v1/jobs/${job.body.id}`, adminToken)).body.queue, { position: 1, runners: 1, runner_on_demand: null });
     // The idle poll is not logged; other requests are.
     await call("GET", "/v1/me", adminToken);
     await dev.waitFor(/"route":"\/v1\/me"/, 10_000);

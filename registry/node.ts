@@ -79,7 +79,9 @@ export async function startRegistry(opts: StartOptions = {}) {
   const store = new FsBlobStore(home);
   const resolveHost = opts.resolveHost ?? systemResolve;
   const baseModel = opts.config?.baseModel ?? loadBaseModel();
-  const config = nodeConfig(overrides, { ...(publicUrl ? { publicUrl } : {}), ...opts.config }, baseModel);
+  const mode = opts.runner ?? "off";
+  // What a queued job's standing says while no runner is connected: this registry starts one (local) or asks a platform for one (webhook).
+  const config = nodeConfig(overrides, { ...(publicUrl ? { publicUrl } : {}), ...opts.config, runnerOnDemand: mode === "off" ? null : mode }, baseModel);
   const { app, services } = createApp({
     db,
     store,
@@ -114,7 +116,6 @@ export async function startRegistry(opts: StartOptions = {}) {
   // The gallery's snippets name this registry; the port is known only now (0 picks one).
   services.config.publicUrl ??= url;
   const log = opts.log ?? ((e: Record<string, unknown>) => console.error(JSON.stringify({ ts: new Date().toISOString(), ...e })));
-  const mode = opts.runner ?? "off";
   const supervisor = new RunnerSupervisor({
     mode,
     jobs: services.jobs,

@@ -89,7 +89,7 @@ export async function startLocalWorker(o: LocalWorkerOptions): Promise<LocalWork
     const { services } = createApp({
       db,
       store: new R2BlobStore((await mf.getR2Bucket("BLOBS")) as never, { hash: nodeHash }),
-      config: workerConfig(config, baseModel, o.vars?.REGISTRY_URL),
+      config: workerConfig(config, baseModel, o.vars?.REGISTRY_URL, o.vars?.RUNNER_WEBHOOK_URL),
       limiter: new DbRateLimiter(db, o.config?.rateLimitLeaseShare),
       webhookDelivery: "on-demand",
       log: () => {},

@@ -55,15 +55,20 @@ export const WORKER_DEFAULTS = {
   webhooks: { ...defaultWebhookConfig, concurrency: 6, subrequestsPerDrain: 30 },
 } satisfies Partial<RegistryConfig>;
 
-/** The Worker's config: its defaults, then the operator's overrides (blob limits and webhook fields one by one, so setting one keeps the rest). */
-export function workerConfig(overrides: RegistryOverrides, baseModel: BaseModelSpec | null, registryUrl?: string): RegistryConfig {
+/**
+ * The Worker's config: its defaults, then the operator's overrides (blob limits and webhook fields one
+ * by one, so setting one keeps the rest). A Worker starts no runner itself; with `runnerWebhookUrl`
+ * (RUNNER_WEBHOOK_URL) it asks a platform for one, which queued jobs' standings then say.
+ */
+export function workerConfig(overrides: RegistryOverrides, baseModel: BaseModelSpec | null, registryUrl?: string, runnerWebhookUrl?: string): RegistryConfig {
   if (overrides.trustedProxies !== undefined) {
     throw new ConfigError(
       "MOTION_LORA_CONFIG: trustedProxies: a Worker has no socket to check a proxy by; Cloudflare's edge sets CF-Connecting-IP (trustCfConnectingIp)",
     );
   }
   const publicUrl = registryUrl ? { publicUrl: registryUrl.replace(/\/+$/, "") } : {};
-  return applyOverrides({ ...defaultConfig, ...WORKER_DEFAULTS, ...(baseModel ? { baseModel } : {}), ...publicUrl }, overrides);
+  const runnerOnDemand = runnerWebhookUrl ? ("webhook" as const) : null;
+  return { ...applyOverrides({ ...defaultConfig, ...WORKER_DEFAULTS, ...(baseModel ? { baseModel } : {}), ...publicUrl }, overrides), runnerOnDemand };
 }
 
 /** Workers' streaming SHA-256 (crypto.DigestStream: native, so hashing costs no request CPU time in JS). */
@@ -111,7 +116,7 @@ export function createWorker(build: WorkerBuild) {
   // One app per isolate, built on its first event from the bindings (they are the same for every event).
   const appFor = (env: Env) => {
     if (made?.env === env) return made;
-    const config = workerConfig(parseOverrides(env.MOTION_LORA_CONFIG, "MOTION_LORA_CONFIG"), build.baseModel, env.REGISTRY_URL);
+    const config = workerConfig(parseOverrides(env.MOTION_LORA_CONFIG, "MOTION_LORA_CONFIG"), build.baseModel, env.REGISTRY_URL, env.RUNNER_WEBHOOK_URL);
     const db = openD1(env.DB);
     const limiter = new DbRateLimiter(db, config.rateLimitLeaseShare);
     const assets = new Map(Object.entries(build.referenceAssets).map(([k, v]) => [k, new TextEncoder().encode(v)]));

@@ -33,7 +33,10 @@ export function hasScope(p: Principal, scope: Scope): boolean {
 /** Throws 401/403 unless the caller holds `scope`. */
 export function requireScope(p: Principal, scope: Scope): asserts p is Principal & { owner: string } {
   if (p.keyId === null && scope !== "read") {
-    throw new RegistryError("unauthenticated", "this request needs an API key: send 'Authorization: Bearer mlk_…' (create one with `motion-lora keys create`)");
+    throw new RegistryError(
+      "unauthenticated",
+      "this request needs an API key: send 'Authorization: Bearer mlk_…' (the registry's operator makes keys: `npx motion-lora keys create` in its repository)",
+    );
   }
   if (!hasScope(p, scope)) {
     throw new RegistryError("insufficient_scope", `this request needs the '${scope}' scope; your key has: ${p.scopes.join(", ")}`);
@@ -92,7 +95,11 @@ export async function authenticate(db: Db, token: string, now = Date.now()): Pro
   }
   const hash = await sha256Hex(token);
   const [row] = await db.select().from(apiKeys).where(eq(apiKeys.hash, hash)).limit(1);
-  if (!row) throw new RegistryError("invalid_api_key", "this API key is not known to the registry; create one with `motion-lora keys create`");
+  if (!row)
+    throw new RegistryError(
+      "invalid_api_key",
+      "this API key is not known to the registry; ask its operator for one (`npx motion-lora keys create` in the registry's repository)",
+    );
   if (row.revokedAt !== null) throw new RegistryError("api_key_revoked", `API key ${row.prefix}… was revoked on ${iso(row.revokedAt)}; create a new one`);
   if (row.lastUsedAt === null || now - row.lastUsedAt > LAST_USED_RESOLUTION_MS) {
     await db.update(apiKeys).set({ lastUsedAt: now }).where(eq(apiKeys.id, row.id));

@@ -7,6 +7,7 @@ import { MotionLora } from "../../sdk/client/client.ts";
 import { decodePng } from "../../sdk/video/png-decode.ts";
 import { loraFile } from "../../test/helpers/lora-file.ts";
 import { chromiumPath, launchChromium, withoutChromium } from "../../test/helpers/browser.ts";
+import type { Page } from "playwright-core";
 import { cli } from "../../test/helpers/processes.ts";
 import { startTestRegistry, type TestRegistry } from "../../test/helpers/registry.ts";
 
@@ -68,22 +69,39 @@ const SCORED = [
   { prompt: "a small green square on a gradient gray background", motion_fidelity: 0.55, gif: "camera-motion-2.gif" },
 ];
 
-/** alice/spin, published the way a tune job's result is (the runner's scored samples go through the publisher's job path). */
-async function publishScored() {
+/** alice/spin (or `name`), published the way a tune job's result is (the runner's scored samples go through the publisher's job path). */
+async function publishScored(name = "spin", scored = SCORED) {
   const file = await alice.blobs.upload(
     loraFile({ tuning_config: JSON.stringify({ recipe: "default", benchmark: { file: "m.md", motion_fidelity: { all: [0.69, 0.65, 0.73] } } }) }),
     "lora",
   );
   const samples = [];
-  for (const s of SCORED)
+  for (const s of scored)
     samples.push({
       prompt: s.prompt,
       motion_fidelity: s.motion_fidelity,
       preview_sha256: (await alice.blobs.upload(new Uint8Array(await clip(s.gif)), "preview")).sha256,
     });
-  await alice.loras.create({ name: "spin", title: "Spin motion", category: "single-object" });
-  const lora = await r.services.publisher.targetForJob("alice", "alice", "spin");
-  await r.services.publisher.publishTo(lora, { file_sha256: file.sha256, notes: "", samples }, { jobId: "job_test_spin" });
+  await alice.loras.create({ name, title: `${name[0]!.toUpperCase()}${name.slice(1)} motion`, category: "single-object" });
+  const lora = await r.services.publisher.targetForJob("alice", "alice", name);
+  await r.services.publisher.publishTo(lora, { file_sha256: file.sha256, notes: "", samples }, { jobId: `job_test_${name}` });
+}
+
+/** Collects what a page's Content-Security-Policy refused: the securitypolicyviolation events and the console's reports of them. */
+async function watchCsp(tab: Page) {
+  const refused: string[] = [];
+  await tab.exposeFunction("reportCspViolation", (v: string) => refused.push(v));
+  await tab.addInitScript(() =>
+    document.addEventListener("securitypolicyviolation", (e) =>
+      (window as unknown as { reportCspViolation: (v: string) => void }).reportCspViolation(
+        `${e.effectiveDirective} refused ${e.blockedURI} at ${e.sourceFile}:${e.lineNumber}`,
+      ),
+    ),
+  );
+  tab.on("console", (m) => {
+    if (/Content Security Policy|Refused to|'script-src' was not explicitly set/.test(m.text())) refused.push(`console: ${m.text()}`);
+  });
+  return refused;
 }
 after(() => r?.stop());
 
@@ -126,6 +144,66 @@ describe("the gallery over HTTP", () => {
     assert.match(card, new RegExp(`transfer ${mean.toFixed(2)} \\(n = 3\\)`), "the card shows it too");
     const orbit = await (await fetch(`${r.url}/loras/alice/orbit`)).text();
     assert.doesNotMatch(orbit, /id="transfer"/, "a LoRA without scored samples claims no score");
+  });
+
+  it("says how to use a LoRA with the motion-lora command the SDK installs, never `npx motion-lora` (npm's package of that name is not ours)", async () => {
+    const page = await (await fetch(`${r.url}/loras/alice/pan`)).text();
+    assert.doesNotMatch(page, /npx motion-lora/);
+    assert.match(page, /<code>npm install -g @motion-lora\/sdk<\/code> installs the <code>motion-lora<\/code> command/);
+    const cli = /<pre><code>(motion-lora generate[^<]*)<\/code><\/pre>/.exec(page)?.[1]?.replaceAll("&quot;", '"');
+    assert.ok(cli, "a CLI snippet");
+    // The registry's public URL: on Node the address it listens on; a Worker without REGISTRY_URL has none, so the snippet reads the variable.
+    const url = r.target === "node" ? r.url : '"$MOTION_LORA_REGISTRY"';
+    assert.deepEqual(cli.split("\n"), [
+      `motion-lora generate --registry ${url} --prompt "a big green square on a striped gray background" --lora alice/pan@1:1.0 -o out.gif`,
+      `motion-lora pull --registry ${url} alice/pan@1`,
+    ]);
+  });
+
+  it("counts in words that agree with the number: 1 download, 2 downloads, 0 downloads; 1 sample", async () => {
+    /** alice/walk's card's line, once it says `n` (a page of the catalog may be a cache TTL, 1 s, behind a download). */
+    const card = async (n: number) => {
+      let meta = "";
+      for (let i = 0; i < 40 && !meta.includes(`${n} download`); i++) {
+        if (i > 0) await new Promise((ok) => setTimeout(ok, 100));
+        meta = /data-lora="alice\/walk">.*?<div class="meta">(.*?)<\/div>/s.exec(await (await fetch(`${r.url}/`)).text())![1]!;
+      }
+      return meta;
+    };
+    assert.match(await card(0), / · 0 downloads$/);
+    await alice.versions.download("alice/walk");
+    assert.match(await card(1), / · 1 download$/);
+    assert.match(await (await fetch(`${r.url}/loras/alice/walk`)).text(), /licence [^·]+ · 1 download<\/p>/);
+    await alice.versions.download("alice/walk");
+    assert.match(await card(2), / · 2 downloads$/);
+    await publishScored("once", [{ prompt: "a red circle on a navy background", motion_fidelity: 0.4, gif: "single-object-2.gif" }]);
+    try {
+      const page = await (await fetch(`${r.url}/loras/alice/once`)).text();
+      assert.match(page, /the mean over its 1 sample above \(a new prompt, one seed\)/);
+    } finally {
+      await alice.loras.delete("alice/once");
+    }
+  });
+
+  it("says what a score below 0 means wherever motion fidelity's scale is explained: moving against the reference's motion", async () => {
+    await publishScored("backwards", [{ prompt: "a red circle on a navy background", motion_fidelity: -0.7, gif: "single-object-2.gif" }]);
+    try {
+      const page = await (await fetch(`${r.url}/loras/alice/backwards`)).text();
+      assert.match(page, /motion fidelity <b>-0\.70 \(n = 1\)<\/b>/);
+      const scale = /<p id="fidelity-scale"[^>]*>(.*?)<\/p>/s.exec(page)?.[1];
+      assert.ok(scale, "the transfer section explains the scale");
+      assert.match(scale, /from −1 to 1\): 1: the same motion, 0: none, below 0: moves against the reference(&#39;|')s motion/);
+      const list = await (await fetch(`${r.url}/`)).text();
+      assert.match(
+        /<li class="card" data-lora="alice\/backwards">.*?<\/li>/s.exec(list)![0],
+        /title="mean motion fidelity of its own samples on new prompts \([^"]*below 0: moves against the reference(&#39;|')s motion[^"]*\)">transfer -0\.70 \(n = 1\)/,
+      );
+      assert.match(list, /<p id="transfer-scale"[^>]*>transfer: the mean motion fidelity [^<]*below 0: moves against the reference(&#39;|')s motion/);
+      const unscored = await (await fetch(`${r.url}/loras/alice/orbit`)).text();
+      assert.match(unscored, /id="fidelity-scale"/, "the recipe's MotionBench figures are motion fidelity too");
+    } finally {
+      await alice.loras.delete("alice/backwards");
+    }
   });
 
   it("serves a site icon at /favicon.ico that browsers are pointed to", async () => {
@@ -285,12 +363,99 @@ describe("the gallery in Chromium", {
     }
   });
 
+  it("says a prompt that ends too soon in Try it, with the registry's own message, once it is finished (a full stop, leaving the field, Generate)", async () => {
+    assert.ok(chromiumPath, "CI must have Chromium");
+    const token = await r.key("erin");
+    /** What the registry answers for `prompt` (422 prompt_does_not_fit), without its field name and pointer to `motion-lora vocab`. */
+    const refusal = async (prompt: string) => {
+      const res = await r.call("POST", "/v1/jobs", { token, json: { kind: "generate", input: { prompt } } });
+      assert.equal(res.status, 422);
+      assert.equal(res.body.error.code, "prompt_does_not_fit");
+      return (res.body.error.message as string).replace(/^[\w.]+: /, "").replace(/ \(`motion-lora vocab` shows the grammar\)$/, "");
+    };
+    const browser = await launchChromium();
+    try {
+      const tab = await browser.newPage();
+      const errors: string[] = [];
+      tab.on("pageerror", (e) => errors.push(String(e)));
+      await tab.goto(`${r.url}/loras/alice/pan`);
+      const state = () => tab.getAttribute("#try", "data-state");
+      const statusText = async () => (await tab.textContent("#try-status"))!;
+      await tab.fill("#try-prompt", "");
+      await tab.waitForSelector("#try-suggestions button");
+
+      await tab.fill("#try-prompt", "an orange cross.");
+      assert.equal(await state(), "error", "a full stop ends the prompt: what it lacks is said at once");
+      const message = await refusal("an orange cross.");
+      assert.match(message, /^the prompt ends too soon: after 'a orange cross' the model expects 'and'/);
+      assert.equal(await statusText(), message, "the registry's own words");
+      assert.equal(await tab.getAttribute("#try-prompt", "aria-invalid"), "true");
+
+      await tab.fill("#try-prompt", "an orange cross");
+      assert.equal(await state(), "idle", "still being written: no error yet, and the old one is cleared");
+      await tab.press("#try-prompt", "Tab");
+      assert.equal(await state(), "error", "leaving the field finishes it");
+      assert.equal(await statusText(), await refusal("an orange cross"));
+
+      await tab.fill("#try-prompt", "an orange cross on a");
+      await tab.press("#try-prompt", "Enter");
+      assert.equal(await statusText(), await refusal("an orange cross on a"), "so does Enter");
+
+      await tab.fill("#try-prompt", "an orange cross on a plain grey background.");
+      assert.equal(await state(), "idle");
+      assert.equal(await statusText(), "the prompt fits", "cleared once the prompt fits");
+      assert.equal(await tab.getAttribute("#try-prompt", "aria-invalid"), "false");
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it("runs the gallery, a LoRA's page and Try it with no Content-Security-Policy violation", async () => {
+    assert.ok(chromiumPath, "CI must have Chromium");
+    const browser = await launchChromium();
+    try {
+      const tab = await browser.newPage();
+      const refused = await watchCsp(tab);
+      const errors: string[] = [];
+      tab.on("pageerror", (e) => errors.push(String(e)));
+      for (const path of ["/", "/?category=camera-motion", "/loras/alice/spin", "/loras/alice/orbit", "/loras/bob/secret"]) {
+        await tab.goto(`${r.url}${path}`);
+        await tab.waitForLoadState("networkidle");
+      }
+      await tab.goto(`${r.url}/loras/alice/pan`);
+      // The grammar arrives from GET /v1/model and is parsed (zod's first parse in the page).
+      await tab.fill("#try-prompt", "a big green square on a ");
+      await tab.waitForSelector("#try-suggestions button");
+      await tab.click("#try-suggestions button:text('striped')");
+      await tab.fill("#try-prompt", "a big green square on a white background.");
+      await tab.click("#try-go");
+      assert.equal(await tab.getAttribute("#try", "data-state"), "error");
+      // A job from the page, streamed while it waits: this registry starts no runner, and the page says so.
+      const frank = await r.key("frank");
+      await tab.fill("#try-token", frank);
+      await tab.fill("#try-prompt", "a big green square on a striped gray background");
+      await tab.click("#try-go");
+      await tab.waitForFunction(() => document.getElementById("try-status")?.textContent?.startsWith("queued,"));
+      assert.match((await tab.textContent("#try-status")) ?? "", /^queued, next; no runner is connected: it waits until the registry's operator starts one$/);
+      const [job] = (await r.call("GET", "/v1/jobs", { token: frank })).body.data as { id: string }[];
+      assert.equal((await r.call("POST", `/v1/jobs/${job!.id}/cancel`, { token: frank })).status, 200);
+      await tab.waitForSelector("#try[data-state=error]");
+      await tab.waitForLoadState("networkidle");
+      assert.deepEqual(refused, [], "nothing the page needs is refused by its CSP");
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+    }
+  });
+
   it("generates with the LoRA from its page: grammar words offered, live progress, the clip plays and downloads", async () => {
     assert.ok(chromiumPath, "CI must have Chromium");
     const runner = cli(["runner", "start", "--registry", r.url, "--cache", `${r.home}/runner-cache`], { MOTION_LORA_TOKEN: await r.key("runner", ["runner"]) });
     const browser = await launchChromium();
     try {
       const tab = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+      const refused = await watchCsp(tab);
       const errors: string[] = [];
       tab.on("pageerror", (e) => errors.push(String(e)));
       await tab.goto(`${r.url}/loras/alice/pan`);
@@ -321,6 +486,7 @@ describe("the gallery in Chromium", {
       }[];
       assert.deepEqual(jobs[0]!.input.loras, [{ ref: "alice/pan@1", weight: 0.8 }]);
       assert.equal(await tab.evaluate(() => localStorage.getItem("motion-lora:token")?.startsWith("mlk_")), true, "the key stays in this browser");
+      assert.deepEqual(refused, [], "a job run from the page breaks no CSP rule either");
       assert.deepEqual(errors, []);
     } finally {
       await browser.close();

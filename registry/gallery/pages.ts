@@ -52,6 +52,16 @@ export interface Card {
 /** "0.62 (n = 3)": a transfer score with what it is the mean of. */
 const transferText = (t: TransferScore) => `${t.motion_fidelity.toFixed(2)} (n = ${t.n})`;
 
+/** "1 download", "0 downloads", "1,204 downloads": a count with its noun, singular only for one. */
+export const count = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString("en-US")} ${n === 1 ? one : many}`;
+
+/**
+ * Motion fidelity's scale, said wherever a score is shown: it is a mean cosine of frame-to-frame
+ * displacements (gpu-runner/evaluation/metrics/fidelity.ts), so it runs from −1 to 1, and a sample
+ * that moves the other way scores below 0.
+ */
+export const FIDELITY_SCALE = "1: the same motion, 0: none, below 0: moves against the reference's motion (−1: the opposite)";
+
 /** `/` with the query it was asked with: the filters, the grid and the next page's link. */
 export function listPage(cards: Card[], q: LoraListQuery, nextCursor: string | null): Page {
   const link = (change: Partial<Record<"category" | "tag" | "sort" | "cursor", string | undefined>>) => {
@@ -76,8 +86,12 @@ ${q.tag ? html`<a href="${link({ tag: undefined, cursor: undefined })}" aria-cur
   const pager = html`<div class="pager">${q.cursor ? html`<a href="${link({ cursor: undefined })}">← First page</a>` : html`<span></span>`}${
     nextCursor ? html`<a href="${link({ cursor: nextCursor })}" rel="next">Next page →</a>` : ""
   }</div>`;
+  // A card's transfer score is a number on a scale the card has no room to explain.
+  const legend = cards.some((c) => c.transfer)
+    ? html`<p id="transfer-scale" class="muted">transfer: the mean motion fidelity of a LoRA's own samples on new prompts (${FIDELITY_SCALE}).</p>`
+    : "";
   const title = q.q ? `“${q.q}” · motion LoRAs` : "Motion LoRAs";
-  return layout(title, q.q ?? "", html`<h1>${title}</h1>${filters}${grid}${pager}`);
+  return layout(title, q.q ?? "", html`<h1>${title}</h1>${filters}${grid}${legend}${pager}`);
 }
 
 function cardHtml({ lora, previewSha256, transfer }: Card, tagLink: (tag: string) => string): Page {
@@ -88,8 +102,10 @@ function cardHtml({ lora, previewSha256, transfer }: Card, tagLink: (tag: string
   return html`<li class="card" data-lora="${lora.owner}/${lora.name}">
 <a class="cover" href="${href}">${cover}</a>
 <div class="body"><h2><a href="${href}">${lora.title}</a></h2>
-<div class="meta">${lora.owner}/${lora.name} · ${CATEGORY_LABEL[lora.category]} · ${lora.downloads} downloads${
-    transfer ? html` · <span class="transfer" title="mean motion fidelity of its own samples on new prompts">transfer ${transferText(transfer)}</span>` : ""
+<div class="meta">${lora.owner}/${lora.name} · ${CATEGORY_LABEL[lora.category]} · ${count(lora.downloads, "download")}${
+    transfer
+      ? html` · <span class="transfer" title="mean motion fidelity of its own samples on new prompts (${FIDELITY_SCALE})">transfer ${transferText(transfer)}</span>`
+      : ""
   }</div>
 <div>${lora.tags.map((t) => html`<a class="tag" href="${tagLink(t)}">${t}</a>`)}</div></div>
 </li>`;
@@ -154,8 +170,15 @@ export function loraPage(d: LoraPageData): Page {
     : "";
   // This LoRA's own measurement first, then the recipe's: the two answer different questions.
   const transfer = latest?.transfer
-    ? html`<p id="transfer">This LoRA's transfer score: motion fidelity <b>${transferText(latest.transfer)}</b>, the mean over its ${latest.transfer.n} samples above (new prompts, one seed each), each scored against its reference clip. Measured on this LoRA's own samples, not a benchmark: it says which of those prompts its motion carried to.</p>`
+    ? html`<p id="transfer">This LoRA's transfer score: motion fidelity <b>${transferText(latest.transfer)}</b>, the mean over its ${count(latest.transfer.n, "sample")} above (${
+        latest.transfer.n === 1 ? "a new prompt, one seed" : "new prompts, one seed each"
+      }), each scored against its reference clip. Measured on this LoRA's own samples, not a benchmark: it says which of those prompts its motion carried to.</p>`
     : "";
+  // Every score on this page is on the same scale; negative ones need saying what they mean.
+  const scale =
+    latest?.transfer || latest?.samples.some((s) => s.motion_fidelity !== null) || bench?.motion_fidelity
+      ? html`<p id="fidelity-scale" class="muted">Motion fidelity compares the direction each tracked point moves, frame to frame, with the reference clip's (a mean cosine, from −1 to 1): ${FIDELITY_SCALE}.</p>`
+      : "";
   const stamp = bench?.motion_fidelity
     ? html`<p>Tuned with the default recipe, whose MotionBench figures are: motion fidelity ${interval(bench.motion_fidelity.all)} (ID ${interval(
         bench.motion_fidelity.id,
@@ -163,7 +186,7 @@ export function loraPage(d: LoraPageData): Page {
         typeof bench.file === "string" ? bench.file : ""
       })</span>: the recipe's, measured over 48 benchmark clips, not this LoRA's.</p>`
     : "";
-  const benchmark = transfer || stamp ? html`<h2>How well its motion transfers</h2>${transfer}${stamp}` : "";
+  const benchmark = transfer || stamp ? html`<h2>How well its motion transfers</h2>${transfer}${stamp}${scale}` : "";
   const rows = versions.map(
     (v) =>
       html`<tr><td>${v.version}</td><td>${new Date(v.created_at).toISOString().slice(0, 10)}</td><td>${(v.file_size / 1024).toFixed(0)} KiB</td><td>${v.rank}</td><td>${v.stage}</td><td>${text((v.tuning_config as Record<string, unknown>).recipe)}</td><td><code title="${v.file_sha256}">${v.file_sha256.slice(0, 12)}…</code></td></tr>`,
@@ -176,13 +199,13 @@ export function loraPage(d: LoraPageData): Page {
 <pre><code>import { MotionLora } from "@motion-lora/sdk";
 const client = new MotionLora({ baseUrl: ${baseUrl} });
 const clip = await client.generate({ prompt: "${prompt}", loras: [{ ref: "${ref}", weight: 1 }] });</code></pre>
-<p>CLI:</p>
-<pre><code>npx motion-lora generate --registry ${shellUrl} --prompt "${prompt}" --lora ${ref}:1.0 -o out.gif
-npx motion-lora pull ${ref}</code></pre>
+<p>CLI (<code>npm install -g @motion-lora/sdk</code> installs the <code>motion-lora</code> command):</p>
+<pre><code>motion-lora generate --registry ${shellUrl} --prompt "${prompt}" --lora ${ref}:1.0 -o out.gif
+motion-lora pull --registry ${shellUrl} ${ref}</code></pre>
 <p>curl:</p>
 <pre><code>curl -L -o ${lora.name}.safetensors ${shellUrl}/v1/loras/${lora.owner}/${lora.name}/versions/${latest?.version ?? "latest"}/file</code></pre>`;
 
-  const body = html`<p class="muted"><a href="/?category=${lora.category}">${CATEGORY_LABEL[lora.category]}</a> · ${lora.owner}/${lora.name} · licence ${lora.license} · ${lora.downloads} downloads</p>
+  const body = html`<p class="muted"><a href="/?category=${lora.category}">${CATEGORY_LABEL[lora.category]}</a> · ${lora.owner}/${lora.name} · licence ${lora.license} · ${count(lora.downloads, "download")}</p>
 <h1>${lora.title}</h1>
 ${lora.description ? html`<p>${lora.description}</p>` : ""}
 <div>${lora.tags.map((t) => html`<a class="tag" href="/?tag=${encodeURIComponent(t)}">${t}</a>`)}</div>

@@ -31,7 +31,7 @@ code,pre{font:13px/1.45 ui-monospace,monospace}pre{background:#0b0d10;border:1px
 .sample .score{color:var(--text)}#transfer b{color:var(--accent)}
 #try{border:1px solid var(--line);border-radius:10px;padding:0 1rem 1rem;margin:1.5rem 0}
 .try-grid{display:grid;gap:.6rem}.try-grid label{display:grid;gap:.2rem;color:var(--muted);font-size:.9rem}
-#try-suggestions .tag{cursor:pointer;border:0}#try-clip{max-width:256px;margin-top:.75rem}progress{vertical-align:middle;width:10rem}
+#try-suggestions .tag{cursor:pointer;border:0}#try-prompt[aria-invalid=true]{border-color:#f87171}#try[data-state=error] #try-status{color:#fca5a5}#try-clip{max-width:256px;margin-top:.75rem}progress{vertical-align:middle;width:10rem}
 .empty{color:var(--muted);padding:3rem 0;text-align:center}
 @media (max-width:30rem){header,main{padding-left:.75rem;padding-right:.75rem}header form{min-width:0;flex-basis:100%}}
 `;

@@ -2,7 +2,8 @@
 // words offered as they type), generates with this LoRA at a chosen weight, watches the job's
 // progress live and gets the clip to play and download. The prompt is checked as it is typed, with
 // the registry's own rules (sdk/prompt/check.ts). Bundled with the SDK (gallery/bundle.ts).
-import { encodeGif, matchGrammar, MotionLora, type PromptModel, promptProblem, promptWords } from "../../sdk/index.ts";
+import "./jitless.ts";
+import { encodeGif, type JobProgress, matchGrammar, MotionLora, type PromptModel, promptProblem, promptWords } from "../../sdk/index.ts";
 
 const TOKEN_KEY = "motion-lora:token";
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -59,23 +60,42 @@ function suggest() {
 function show(state: string, text: string, fromPrompt = false) {
   panel.dataset.state = state;
   panel.dataset.promptError = String(fromPrompt);
+  prompt.setAttribute("aria-invalid", String(fromPrompt));
   status.textContent = text;
 }
 
+/** A sentence's last mark: the writer says the prompt is finished. */
+const ENDED = /[.!?]\s*$/;
+
 /**
- * Checks the prompt as it is typed: a word that cannot be right is shown at once; a prompt still
- * being written (a word half typed, words missing at the end) is no error yet; and an error the
+ * Checks the prompt with the registry's own check (promptProblem: words, length, grammar and
+ * completeness), as it is typed. A word that cannot be right is shown at once. A prompt still being
+ * written (a word half typed, words missing at the end) is no error yet, until it is finished: it
+ * ends a sentence ("an orange cross."), or the writer leaves the field or presses Enter (`done`);
+ * then a prompt that ends too soon gets the message the registry would answer. An error the
  * prompt no longer has is cleared.
  */
-function check() {
-  if (!model) return;
+function check(done = false) {
+  // A job in progress keeps the status line; Generate checks the prompt again anyway.
+  if (!model || panel.dataset.state === "running") return;
   const text = prompt.value;
   const whole = promptProblem(text, model);
-  const done = /\S$/.test(text) ? text.replace(/\S+$/, "") : text;
-  const sofar = whole && promptProblem(done, model);
+  if (whole && (done || ENDED.test(text))) return show("error", whole.message, true);
+  const typed = /\S$/.test(text) ? text.replace(/\S+$/, "") : text;
+  const sofar = whole && promptProblem(typed, model);
   const unfinished = !sofar || (sofar.code === "prompt_does_not_fit" && sofar.match.found === null);
   if (sofar && !unfinished) show("error", sofar.message, true);
   else if (panel.dataset.promptError === "true") show("idle", whole ? "" : "the prompt fits");
+}
+
+/** A queued job's standing in words: its place, and what will run it (the registry may be starting a runner). */
+function queueText(q: NonNullable<JobProgress["queue"]>): string {
+  const nth = q.position % 100 >= 11 && q.position % 100 <= 13 ? "th" : (["th", "st", "nd", "rd"][q.position % 10] ?? "th");
+  const place = `queued, ${q.position === 1 ? "next" : `${q.position}${nth} in line`}`;
+  if (q.runners > 0) return `${place}; ${q.runners} runner${q.runners === 1 ? "" : "s"} connected`;
+  if (q.runner_on_demand === "local") return `${place}; the registry is starting a runner`;
+  if (q.runner_on_demand === "webhook") return `${place}; the registry has asked for a runner to be started`;
+  return `${place}; no runner is connected: it waits until the registry's operator starts one`;
 }
 
 function onPromptInput() {
@@ -84,13 +104,19 @@ function onPromptInput() {
 }
 
 prompt.addEventListener("input", onPromptInput);
+// Leaving the field (or Enter) finishes the prompt: what it lacks is said before Generate is pressed.
+prompt.addEventListener("change", () => check(true));
+prompt.addEventListener("keydown", (e) => {
+  if (e.key === "Enter") check(true);
+});
 $("try-weight-value").textContent = weight.value;
 weight.addEventListener("input", () => ($("try-weight-value").textContent = weight.value));
 
 go.addEventListener("click", async () => {
   const problem = model && promptProblem(prompt.value, model);
   if (problem) return show("error", problem.message, true);
-  if (!token.value) return show("error", "Enter an API key with the write scope first (motion-lora keys create).");
+  if (!token.value)
+    return show("error", "Enter an API key with the write scope first (the registry's operator makes keys: npx motion-lora keys create, in its repository).");
   localStorage.setItem(TOKEN_KEY, token.value);
   go.disabled = true;
   bar.value = 0;
@@ -103,7 +129,7 @@ go.addEventListener("click", async () => {
       onProgress: (p) => {
         bar.value = p.progress;
         const eta = p.etaSeconds === null ? "" : `, about ${Math.ceil(p.etaSeconds)} s left`;
-        show("running", `${p.stage ?? p.status ?? ""} ${(p.progress * 100).toFixed(0)}%${eta}`);
+        show("running", p.queue ? queueText(p.queue) : `${p.stage ?? p.status ?? ""} ${(p.progress * 100).toFixed(0)}%${eta}`);
       },
     });
     const gif = encodeGif(clip.frames, { scale: 8 });

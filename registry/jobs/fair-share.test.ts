@@ -67,10 +67,10 @@ describe("owners share the queue", () => {
     // A runner claims it between the creation's insert and the reply's read of the queue.
     const c = await claim();
     assert.equal(c.body.job.id, job.body.id);
-    const [shown] = await withQueue(r.services.db, [{ id: job.body.id, status: "queued" as const }]);
+    const [shown] = await withQueue(r.services.db, [{ id: job.body.id, status: "queued" as const }], null);
     assert.equal(shown?.queue, null);
     // The streams' shared poll watches running jobs too.
-    assert.equal((await jobStandings(r.services.db, [job.body.id])).get(job.body.id)?.queue, null);
+    assert.equal((await jobStandings(r.services.db, [job.body.id], null)).get(job.body.id)?.queue, null);
     await finish(c);
   });
 });

@@ -1,5 +1,5 @@
 import { lt, sql } from "drizzle-orm";
-import type { Job, QueueState } from "../../sdk/schema/index.ts";
+import type { Job, QueueState, RunnerOnDemand } from "../../sdk/schema/index.ts";
 import type { Db } from "../db/client.ts";
 import { jobs, runners } from "../db/schema.ts";
 
@@ -36,9 +36,11 @@ export interface JobStanding {
  * owner served least recently, then the older job), so an owner's r-th oldest queued job waits for
  * its own r − 1 older ones and, from each other owner, r jobs (when that owner takes its turn first)
  * or r − 1: exact for the next round, an estimate beyond it (running counts change as jobs start).
- * Kinds are not told apart.
+ * Kinds are not told apart. `onDemand` is how this registry gets a runner while none is connected
+ * (RegistryConfig.runnerOnDemand), told with each standing so that 0 runners does not read as
+ * "nothing will run it" where the registry is starting one.
  */
-export async function jobStandings(db: Db, ids: string[], now = Date.now()): Promise<Map<string, JobStanding>> {
+export async function jobStandings(db: Db, ids: string[], onDemand: RunnerOnDemand | null, now = Date.now()): Promise<Map<string, JobStanding>> {
   if (ids.length === 0) return new Map();
   // One bound parameter whatever the count (D1 allows 100 a query).
   const rows = await db.all<{ id: string; event_seq: number; position: number | null; runners: number }>(sql`
@@ -74,14 +76,22 @@ export async function jobStandings(db: Db, ids: string[], now = Date.now()): Pro
   return new Map(
     rows.map((r) => [
       r.id,
-      { eventSeq: Number(r.event_seq), queue: r.position === null ? null : { position: Number(r.position), runners: Number(r.runners) } },
+      {
+        eventSeq: Number(r.event_seq),
+        queue: r.position === null ? null : { position: Number(r.position), runners: Number(r.runners), runner_on_demand: onDemand },
+      },
     ]),
   );
 }
 
-/** The jobs with `queue` filled in for the queued ones (their place in line and the runners connected), null for the rest. */
-export async function withQueue<J extends Pick<Job, "id" | "status">>(db: Db, list: J[], now = Date.now()): Promise<(J & { queue: QueueState | null })[]> {
+/** The jobs with `queue` filled in for the queued ones (their place in line, the runners connected and whether the registry starts one), null for the rest. */
+export async function withQueue<J extends Pick<Job, "id" | "status">>(
+  db: Db,
+  list: J[],
+  onDemand: RunnerOnDemand | null,
+  now = Date.now(),
+): Promise<(J & { queue: QueueState | null })[]> {
   const queued = list.filter((j) => j.status === "queued").map((j) => j.id);
-  const standings = await jobStandings(db, queued, now);
+  const standings = await jobStandings(db, queued, onDemand, now);
   return list.map((j) => ({ ...j, queue: standings.get(j.id)?.queue ?? null }));
 }

@@ -43,7 +43,7 @@ export function jobRoutes(api: Api, s: Services) {
       const key = idempotencyKey(c);
       if (body.webhook) await s.webhooks.check(body.webhook);
       const { job, replayed } = await s.jobs.creation.create(withOwner(c.get("principal")), body, key);
-      const [shown] = await withQueue(s.db, [job]);
+      const [shown] = await withQueue(s.db, [job], s.config.runnerOnDemand);
       return c.json(shown, replayed ? 200 : 201);
     },
   );
@@ -60,7 +60,7 @@ export function jobRoutes(api: Api, s: Services) {
     },
     async (c, { query }) => {
       const page = await s.jobs.list(withOwner(c.get("principal")), query);
-      return c.json({ ...page, data: await withQueue(s.db, page.data) });
+      return c.json({ ...page, data: await withQueue(s.db, page.data, s.config.runnerOnDemand) });
     },
   );
 
@@ -74,7 +74,7 @@ export function jobRoutes(api: Api, s: Services) {
       params: { id: "job id" },
       responses: { 200: { description: "the job", schema: Job } },
     },
-    async (c) => c.json((await withQueue(s.db, [toJob(await s.jobs.get(c.get("principal"), param(c, "id", JobId)))]))[0]),
+    async (c) => c.json((await withQueue(s.db, [toJob(await s.jobs.get(c.get("principal"), param(c, "id", JobId)))], s.config.runnerOnDemand))[0]),
   );
 
   api.op(

@@ -1,4 +1,4 @@
-import type { QueueState } from "../../sdk/schema/index.ts";
+import type { QueueState, RunnerOnDemand } from "../../sdk/schema/index.ts";
 import type { Db } from "../db/client.ts";
 import { RegistryError } from "../http/errors.ts";
 import type { JobEventLog } from "./events.ts";
@@ -38,6 +38,8 @@ export class StreamWatch {
     private readonly events: JobEventLog,
     private readonly pollMs: number,
     private readonly maxPerKey: number,
+    /** How the registry gets a runner while none is connected, told with each standing. */
+    private readonly onDemand: RunnerOnDemand | null = null,
   ) {}
 
   /** Counts a stream against its key, or refuses it (429); call the returned function once the stream ends. */
@@ -103,7 +105,7 @@ export class StreamWatch {
     });
   }
 
-  /** A watched queued job's place in line and the runners connected, as the shared poll last read them; null when not known or not queued. */
+  /** A watched queued job's place in line, the runners connected and whether the registry starts one, as the shared poll last read them; null when not known or not queued. */
   queueOf(jobId: string): QueueState | null {
     return this.queues.get(jobId) ?? null;
   }
@@ -130,7 +132,7 @@ export class StreamWatch {
       const ids = [...this.watchers.keys()];
       if (ids.length === 0) return;
       // One query: the event counters, and where the queued ones stand (a place in line changes with no event of the job's own).
-      const standings = await jobStandings(this.db, ids);
+      const standings = await jobStandings(this.db, ids, this.onDemand);
       const before = this.queues;
       this.queues = new Map([...standings].flatMap(([id, st]) => (st.queue ? [[id, st.queue] as const] : [])));
       for (const [id, st] of standings) {

@@ -215,15 +215,15 @@ describe("a job's progress as onProgress reports it, against a real registry", (
     const generating = carol.generate({ prompt: "a red circle on a navy background", options: { steps: 2 }, onProgress: (p) => seen.push(p) });
     await until("carol's job is first in line, with no runner", (p) => p.queue?.position === 1 && p.queue.runners === 0);
     const other = await dave.jobs.create({ kind: "generate", input: { prompt: "a blue star on a navy background" } });
-    assert.deepEqual(other.queue, { position: 2, runners: 0 }, "dave's job waits behind carol's");
-    assert.deepEqual((await dave.jobs.get(other.id)).queue, { position: 2, runners: 0 });
+    assert.deepEqual(other.queue, { position: 2, runners: 0, runner_on_demand: null }, "dave's job waits behind carol's");
+    assert.deepEqual((await dave.jobs.get(other.id)).queue, { position: 2, runners: 0, runner_on_demand: null });
 
     // A runner asks for work it cannot take (tunes only): it is connected, and the waiting job hears so.
     assert.equal(await runner.runner.claim({ runner_id: "r-progress", kinds: ["tune"] }), null);
     await until("a runner connected", (p) => p.queue?.runners === 1);
     const claim = (await runner.runner.claim({ runner_id: "r-progress", kinds: ["generate"] }))!;
     assert.equal(claim.job.owner, "carol", "the oldest job, carol's, is claimed first");
-    assert.deepEqual((await dave.jobs.get(other.id)).queue, { position: 1, runners: 1 });
+    assert.deepEqual((await dave.jobs.get(other.id)).queue, { position: 1, runners: 1, runner_on_demand: null });
     const beat = (progress: number, step: number) =>
       runner.runner.heartbeat(claim.job.id, {
         lease_token: claim.lease_token,

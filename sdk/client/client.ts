@@ -31,7 +31,11 @@ export interface JobProgress {
   message: string | null;
   /** The runner's estimate of the seconds left in the whole job; null before it has one, or once it is done. */
   etaSeconds: number | null;
-  /** While queued: the job's place in line (1: next) and the runners connected (0: none will run it until one starts); null otherwise. */
+  /**
+   * While queued: the job's place in line (1: next), the runners connected and, when none is, whether
+   * the registry starts one (`runner_on_demand`: local, webhook, or null: none runs it until someone
+   * starts one); null otherwise.
+   */
   queue: QueueState | null;
 }
 

@@ -232,6 +232,14 @@ export const GenerateResult = z.strictObject({
 });
 export type GenerateResult = z.infer<typeof GenerateResult>;
 
+/**
+ * How a registry gets a runner when jobs wait and none is connected: `local`, it starts one on its
+ * own machine (`registry start`'s default, `--runner local`); `webhook`, it asks a container platform
+ * to start one ("runner.needed": `--runner webhook`, or a Worker's RUNNER_WEBHOOK_URL).
+ */
+export const RunnerOnDemand = z.enum(["local", "webhook"]);
+export type RunnerOnDemand = z.infer<typeof RunnerOnDemand>;
+
 /** Where a queued job stands, as fal's IN_QUEUE with its position: its place in line and whether anything will run it. */
 export const QueueState = z.object({
   position: z
@@ -243,7 +251,16 @@ export const QueueState = z.object({
     .number()
     .int()
     .min(0)
-    .describe("runners connected now (asked for work in the last 15 s or holding a lease); 0: the job waits until one is started (`motion-lora runner start`)"),
+    .describe(
+      "runners connected now (asked for work in the last 15 s or holding a lease); 0: none yet, and `runner_on_demand` says whether the registry starts one",
+    ),
+  runner_on_demand: RunnerOnDemand.nullable()
+    .default(null)
+    .describe(
+      "how this registry gets a runner while none is connected: `local`, it starts one on its own machine (a CPU runner, ready in seconds); " +
+        '`webhook`, it has asked a container platform to start one ("runner.needed"), which takes as long as the platform does; ' +
+        "null, it starts none: the job waits until someone starts one (`npx motion-lora runner start` in the repository)",
+    ),
 });
 export type QueueState = z.infer<typeof QueueState>;
 
@@ -261,7 +278,9 @@ export const Job = z.object({
   attempts: z.number().int(),
   max_attempts: z.number().int(),
   version_id: z.string().nullable().describe("for a succeeded tune job, the LoRA version it published"),
-  queue: QueueState.nullable().optional().describe("while the job is queued: its place in line and the runners connected; null otherwise"),
+  queue: QueueState.nullable()
+    .optional()
+    .describe("while the job is queued: its place in line, the runners connected and whether the registry starts one; null otherwise"),
   webhook: z.string().nullable(),
   webhook_events_filter: z.array(WebhookEvent),
   created_at: Timestamp,

@@ -60,6 +60,13 @@ export interface TestOptions {
    * DNS-over-HTTPS server on loopback that answers from it (without it, every name fails to resolve).
    */
   resolveHost?: StartOptions["resolveHost"];
+  /**
+   * Where the registry asks a platform for a runner ("runner.needed") while jobs wait and none is
+   * connected: Node's `--runner webhook`, the Worker's RUNNER_WEBHOOK_URL. Without it neither asks.
+   */
+  runnerWebhookUrl?: string;
+  /** Node only (a Worker starts no runner): `npm start`'s runner, a local CPU runner started on demand. */
+  localRunner?: boolean;
 }
 
 /** A real registry on an ephemeral loopback port over a fresh temporary directory, on TARGET. */
@@ -113,17 +120,19 @@ async function startNode(home: string, config: Partial<RegistryConfig>, logs: Re
     log: (l) => logs.push(l),
     config,
     ...(opts.resolveHost ? { resolveHost: opts.resolveHost } : {}),
+    ...(opts.localRunner ? { runner: "local" as const } : opts.runnerWebhookUrl ? { runner: "webhook" as const, runnerWebhookUrl: opts.runnerWebhookUrl } : {}),
   });
   return { url: r.url, services: r.services, stop: () => r.stop() };
 }
 
 async function startWorkerd(home: string, config: Partial<RegistryConfig>, logs: Record<string, unknown>[], opts: TestOptions): Promise<Running> {
+  if (opts.localRunner) throw new Error("a Worker starts no local runner: skip this case on workerd (onlyOn)");
   // Never Cloudflare's resolver from a test: the Worker resolves webhook hosts here, on loopback.
   const doh = await startDohServer(opts.resolveHost);
   const w = await startLocalWorker({
     home,
     config,
-    vars: { WEBHOOK_DOH_URL: doh.url },
+    vars: { WEBHOOK_DOH_URL: doh.url, ...(opts.runnerWebhookUrl ? { RUNNER_WEBHOOK_URL: opts.runnerWebhookUrl } : {}) },
     onLine(line) {
       if (!line.startsWith("{")) return void console.error(`[workerd] ${line}`);
       try {
