@@ -90,7 +90,11 @@ weight.addEventListener("input", () => ($("try-weight-value").textContent = weig
 go.addEventListener("click", async () => {
   const problem = model && promptProblem(prompt.value, model);
   if (problem) return show("error", problem.message, true);
-  if (!token.value) return show("error", "Enter an API key with the write scope first (motion-lora keys create).");
+  if (!token.value)
+    return show(
+      "error",
+      "Enter an API key with the write scope first; the registry's operator makes one (npx motion-lora keys create, in a clone of the motion-lora repository).",
+    );
   localStorage.setItem(TOKEN_KEY, token.value);
   go.disabled = true;
   bar.value = 0;

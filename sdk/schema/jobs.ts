@@ -243,7 +243,9 @@ export const QueueState = z.object({
     .number()
     .int()
     .min(0)
-    .describe("runners connected now (asked for work in the last 15 s or holding a lease); 0: the job waits until one is started (`motion-lora runner start`)"),
+    .describe(
+      "runners connected now (asked for work in the last 15 s or holding a lease); 0: the job waits until one is started (`npx motion-lora runner start` in a clone of the motion-lora repository)",
+    ),
 });
 export type QueueState = z.infer<typeof QueueState>;
 
