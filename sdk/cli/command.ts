@@ -32,13 +32,12 @@ export const setComposed = (commands: readonly Command[]) => {
 
 /**
  * A command of the repository's own CLI (`keys …`, `runner start …`) as a hint names it. The
- * repository's bin (bin/motion-lora.js) has them: the plain command. The SDK package's `motion-lora`
- * has the client commands only, so the hint says where the command runs: `npx motion-lora` inside a
- * clone of the motion-lora repository (`where`, e.g. "on the registry's machine").
+ * repository's bin (bin/motion-lora.js) has them: the plain command, run here. The SDK package's
+ * `motion-lora` has the client commands only: `npx motion-lora …`, and where that runs.
  */
-export function repositoryCommand(line: string, where = ""): string {
-  if (composed.has(line.split(" ")[0]!)) return `motion-lora ${line}`;
-  return `npx motion-lora ${line} (in a clone of the motion-lora repository${where ? `, ${where}` : ""})`;
+export function repositoryCommand(line: string): { command: string; where: string | null } {
+  if (composed.has(line.split(" ")[0]!)) return { command: `motion-lora ${line}`, where: null };
+  return { command: `npx motion-lora ${line}`, where: "in a clone of the motion-lora repository" };
 }
 
 const COMMON = { registry: { type: "string" }, token: { type: "string" }, json: { type: "boolean" } } as const;

@@ -86,7 +86,7 @@ describe("the client CLI", () => {
     setComposed(clientCommands);
     assert.equal(
       queueLine(q, "http://reg:8787"),
-      "queued, next; no runner connected (start one: MOTION_LORA_TOKEN=<runner key> npx motion-lora runner start --registry http://reg:8787 (in a clone of the motion-lora repository, where the model runs))",
+      "queued, next; no runner connected (start one in a clone of the motion-lora repository, where the model runs: MOTION_LORA_TOKEN=<runner key> npx motion-lora runner start --registry http://reg:8787)",
       "the SDK package's motion-lora has no runner command",
     );
     setComposed(repositoryCommands);
@@ -98,6 +98,9 @@ describe("the client CLI", () => {
     assert.equal(queueLine({ position: 3, runners: 2 }), "queued, 3rd in line; 2 runners connected");
     // main sets it from the commands it was given.
     await run(["--version"]);
-    assert.match(queueLine(q), /npx motion-lora runner start \(in a clone/);
+    assert.match(
+      queueLine(q),
+      /in a clone of the motion-lora repository, where the model runs: MOTION_LORA_TOKEN=<runner key> npx motion-lora runner start\)$/,
+    );
   });
 });

@@ -10,8 +10,10 @@ export function duration(seconds: number): string {
 }
 
 /** How to start a runner, for a job no runner will take: the repository's command, as this CLI can run it. */
-export const runnerHint = (registry?: string) =>
-  `start one: MOTION_LORA_TOKEN=<runner key> ${repositoryCommand(`runner start${registry ? ` --registry ${registry}` : ""}`, "where the model runs")}`;
+export function runnerHint(registry?: string): string {
+  const { command, where } = repositoryCommand(`runner start${registry ? ` --registry ${registry}` : ""}`);
+  return `start one${where ? ` ${where}, where the model runs` : ""}: MOTION_LORA_TOKEN=<runner key> ${command}`;
+}
 
 /** A queued job's line: its place and whether anything will run it (and, if nothing, how to start a runner). */
 export function queueLine(q: NonNullable<JobProgress["queue"]>, registry?: string): string {
