@@ -15,6 +15,6 @@ export { VideoFormatError } from "./video/errors.ts";
 export * as schema from "./schema/index.ts";
 export { signPayload, verifyWebhook } from "./webhooks/signature.ts";
 export { describeGrammar, grammarMismatchMessage, matchGrammar, type Expected, type GrammarMatch } from "./prompt/grammar.ts";
-export { NORMALIZATION_RULES, normalizePrompt, promptWords } from "./prompt/normalize.ts";
+export { NORMALIZATION_RULES, normalizePrompt, promptWords, readPrompt, type ReadPrompt, type TypedWord } from "./prompt/normalize.ts";
 export { promptProblem, type PromptModel, type PromptProblem } from "./prompt/check.ts";
 export { closestWord } from "./prompt/suggest.ts";

@@ -96,10 +96,14 @@ export async function checkVideoOutput(path: string): Promise<void> {
   await ffmpeg(["-version"]);
 }
 
-/** Writes frames as .gif (preview), .png (lossless clip PNG) or .mp4/.webm (through ffmpeg). */
+/**
+ * Writes frames as .gif (preview), .png (lossless clip PNG) or .mp4/.webm (through ffmpeg), at
+ * `fps` (default: the frames' own rate, as read from a GIF or MP4, else 8); a GIF keeps it in its
+ * frame delays, which readVideoFile reads back.
+ */
 export async function writeVideoFile(path: string, frames: Frames, opts: { scale?: number; fps?: number } = {}): Promise<void> {
   const ext = extname(path).toLowerCase();
-  const fps = opts.fps ?? 8;
+  const fps = opts.fps ?? frames.fps ?? 8;
   if (ext === ".gif") return writeFile(path, encodeGif(frames, { scale: opts.scale ?? 4, delayMs: 1000 / fps }));
   if (ext === ".png") return writeFile(path, await encodeClipPng(frames));
   if (FFMPEG_EXT.has(ext)) {

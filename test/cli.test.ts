@@ -36,7 +36,13 @@ after(() => reg.stop());
 
 describe("motion-lora CLI", () => {
   it("logs in, pushes a LoRA file, finds it, shows and pulls it verified", async () => {
-    assert.equal((await run(["login", "--registry", reg.url, "--token", "mlk_nope"])).code, 3, "a bad token is an auth failure");
+    const bad = await run(["login", "--registry", reg.url, "--token", "mlk_nope"]);
+    assert.equal(bad.code, 3, "a bad token is an auth failure");
+    assert.match(
+      bad.out,
+      /^error: this API key is not known to the registry; ask the registry's operator for one \(on the registry's machine, in a clone of the motion-lora repository: npx motion-lora keys create --owner NAME --scope read,write\)/m,
+      "where a key comes from, true for the SDK package's motion-lora too (it has no keys command)",
+    );
     const login = await run(["login", "--registry", reg.url, "--token", token]);
     assert.equal(login.code, 0, login.out);
     assert.match(await readFile(join(dir, "motion-lora", "config.json"), "utf8"), /mlk_/);
@@ -139,7 +145,8 @@ describe("motion-lora CLI", () => {
     assert.equal((await run(["registry", "start", "--log", "loud"])).code, 2, "an unknown log format is refused before the registry starts");
     const typo = await run(["genrate"]);
     assert.equal(typo.code, 2);
-    assert.match(typo.out, /did you mean 'generate'\?/);
+    assert.match(typo.out, /^error: unknown command 'genrate'; did you mean 'generate'\?/);
+    assert.match((await run(["tnue"])).out, /did you mean 'tune'\?/, "two letters swapped: one typo");
     const help = await run(["tune", "--help"]);
     assert.equal(help.code, 0);
     assert.match(help.out, /motion-lora tune CLIP --prompt/);
@@ -312,7 +319,7 @@ describe("motion-lora CLI", () => {
     const blobsBefore = (await reg.call("GET", "/v1/jobs", { token })).body.data.length;
     const r = await run(["tune", text, "--prompt", "a red circle on a black background", "--lora", "alice/x", "--registry", reg.url, "--token", token]);
     assert.equal(r.code, 2, r.out);
-    assert.match(r.out, /cannot read .*notes\.txt as a clip \(unrecognised video format\); CLIP must be an animated GIF/);
+    assert.match(r.out, /^error: cannot read .*notes\.txt as a clip \(unrecognised video format\); CLIP must be an animated GIF/m);
     assert.doesNotMatch(r.out, /readVideoFile|Node helper|at .*\.ts:/, "no SDK internals");
     assert.equal((await reg.call("GET", "/v1/jobs", { token })).body.data.length, blobsBefore);
   });

@@ -107,6 +107,22 @@ describe("the SDK package", () => {
       assert.match(vocab.stdout, /background colours: black, gray/);
       const search = JSON.parse((await motionLora(["search", "--json"])).stdout);
       assert.ok(Array.isArray(search.data));
+      // Its hints name only what it can run, or say where the repository's commands run (issue 28).
+      const failed = (args: string[]) =>
+        motionLora(args).then(
+          () => assert.fail(`${args.join(" ")} succeeded`),
+          (e: { code: number; stderr: string }) => e,
+        );
+      const typo = await failed(["tnue"]);
+      assert.equal(typo.code, 2);
+      assert.match(typo.stderr, /^error: unknown command 'tnue'; did you mean 'tune'\?/);
+      const noKey = await failed(["login", "--registry", url, "--token", "mlk_nope"]);
+      assert.equal(noKey.code, 3);
+      assert.match(
+        noKey.stderr,
+        /ask the registry's operator for one \(on the registry's machine, in a clone of the motion-lora repository: npx motion-lora keys create/,
+      );
+      assert.doesNotMatch(noKey.stderr, /(?<!npx )motion-lora (keys|runner) /, "no command this bin does not have");
     } finally {
       await rm(elsewhere, { recursive: true, force: true });
     }

@@ -30,13 +30,17 @@ export function hasScope(p: Principal, scope: Scope): boolean {
   return p.scopes.includes(scope);
 }
 
+/**
+ * Where a key comes from, for any client: keys are made on the registry's machine by the repository's
+ * CLI, which the SDK package's `motion-lora` (client commands only) does not have.
+ */
+const getAKey = (which = "one") =>
+  `ask the registry's operator for ${which} (on the registry's machine, in a clone of the motion-lora repository: npx motion-lora keys create --owner NAME --scope read,write)`;
+
 /** Throws 401/403 unless the caller holds `scope`. */
 export function requireScope(p: Principal, scope: Scope): asserts p is Principal & { owner: string } {
   if (p.keyId === null && scope !== "read") {
-    throw new RegistryError(
-      "unauthenticated",
-      "this request needs an API key: send 'Authorization: Bearer mlk_…' (the registry's operator makes keys: `npx motion-lora keys create` in its repository)",
-    );
+    throw new RegistryError("unauthenticated", `this request needs an API key: send 'Authorization: Bearer mlk_…'; ${getAKey()}`);
   }
   if (!hasScope(p, scope)) {
     throw new RegistryError("insufficient_scope", `this request needs the '${scope}' scope; your key has: ${p.scopes.join(", ")}`);
@@ -95,12 +99,9 @@ export async function authenticate(db: Db, token: string, now = Date.now()): Pro
   }
   const hash = await sha256Hex(token);
   const [row] = await db.select().from(apiKeys).where(eq(apiKeys.hash, hash)).limit(1);
-  if (!row)
-    throw new RegistryError(
-      "invalid_api_key",
-      "this API key is not known to the registry; ask its operator for one (`npx motion-lora keys create` in the registry's repository)",
-    );
-  if (row.revokedAt !== null) throw new RegistryError("api_key_revoked", `API key ${row.prefix}… was revoked on ${iso(row.revokedAt)}; create a new one`);
+  if (!row) throw new RegistryError("invalid_api_key", `this API key is not known to the registry; ${getAKey()}`);
+  if (row.revokedAt !== null)
+    throw new RegistryError("api_key_revoked", `API key ${row.prefix}… was revoked on ${iso(row.revokedAt)}; ${getAKey("a new one")}`);
   if (row.lastUsedAt === null || now - row.lastUsedAt > LAST_USED_RESOLUTION_MS) {
     await db.update(apiKeys).set({ lastUsedAt: now }).where(eq(apiKeys.id, row.id));
   }

@@ -13,6 +13,7 @@ const registry: Command = {
                    as the Worker's MOTION_LORA_CONFIG, which is read when --config is not given;
                    runner: local starts a CPU runner on demand, the default;
                    MOTION_LORA_HOME, default ./.motion-lora, holds the database and blobs)`,
+  common: false,
   async run(argv) {
     const [sub, ...rest] = argv;
     if (sub !== "start")
@@ -66,10 +67,11 @@ const registry: Command = {
 
 const keys: Command = {
   name: "keys",
-  usage: `  motion-lora keys create --owner NAME [--scope read,write] [--name TEXT] [--rate-limit N] [--sql | --worker]
+  usage: `  motion-lora keys create --owner NAME [--scope read,write] [--name TEXT] [--rate-limit N] [--sql | --worker] [--json]
   motion-lora keys list [--worker] | keys revoke KEY_ID [--worker]
                    (act on MOTION_LORA_HOME's database directly: how the first admin key is made;
                    --worker: the local Worker's D1 that \`npm run dev:worker\` keeps there; --sql: an INSERT for a D1 elsewhere)`,
+  common: false,
   // Loaded on use: the database client is no cost for every other command.
   run: async ([sub, ...rest]) => (await import("./keys.ts")).keysCommand(sub, rest),
 };

@@ -2,7 +2,7 @@ import { desc, eq, getTableColumns } from "drizzle-orm";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { args, UsageError } from "../../sdk/cli/command.ts";
+import { args, printError, UsageError } from "../../sdk/cli/command.ts";
 import { KeyCreate, Scope } from "../../sdk/schema/index.ts";
 import { createKey, revokeKey, toApiKey } from "../auth/keys.ts";
 import { defaultConfig } from "../config.ts";
@@ -62,7 +62,7 @@ export async function keysCommand(command: string | undefined, argv: string[]): 
     return await run(db, command!, create, other?.positionals ?? []);
   } catch (e) {
     if (e instanceof RegistryError) {
-      console.error(e.message);
+      printError(e.message);
       return 1;
     }
     throw e;

@@ -467,7 +467,11 @@ describe("the gallery in Chromium", {
       await tab.fill("#try-prompt", "a big green square on a plain white background");
       await tab.click("#try-go");
       assert.equal(await tab.getAttribute("#try", "data-state"), "error");
-      assert.match((await tab.textContent("#try-status"))!, /'white' \(word 7\) does not fit/, "checked in the page, before any job");
+      assert.match(
+        (await tab.textContent("#try-status"))!,
+        /'white' \(word 8\) does not fit after 'a big green square on a plain'/,
+        "checked in the page, before any job",
+      );
       const carol = await r.key("carol", ["read", "write"]);
       await tab.fill("#try-token", carol);
       await tab.fill("#try-prompt", "a big green square on a striped gray background");

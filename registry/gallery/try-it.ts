@@ -116,7 +116,10 @@ go.addEventListener("click", async () => {
   const problem = model && promptProblem(prompt.value, model);
   if (problem) return show("error", problem.message, true);
   if (!token.value)
-    return show("error", "Enter an API key with the write scope first (the registry's operator makes keys: npx motion-lora keys create, in its repository).");
+    return show(
+      "error",
+      "Enter an API key with the write scope first; the registry's operator makes one (npx motion-lora keys create, in a clone of the motion-lora repository).",
+    );
   localStorage.setItem(TOKEN_KEY, token.value);
   go.disabled = true;
   bar.value = 0;

@@ -10,6 +10,8 @@ export interface Command {
   usage: string;
   /** What `COMMAND --help` adds below the usage: what it does, then each flag on its own line. */
   help?: string;
+  /** false: the common flags (--registry, --token, --json) mean nothing to it, so its --help leaves their line out. */
+  common?: boolean;
   /** Runs with the words after the command's name; resolves with the exit code. */
   run(argv: string[]): Promise<number>;
 }
@@ -17,6 +19,25 @@ export interface Command {
 /** A bad command line: exit code 2, before anything is sent or computed. */
 export class UsageError extends Error {
   override name = "UsageError";
+}
+
+/** Prints an error as every command does: `error: ` and the message, on stderr (main's exit codes go with it). */
+export const printError = (message: string) => console.error(`error: ${message}`);
+
+/** The names of the commands the running CLI was composed with (main sets them): what a hint may name as is. */
+let composed = new Set<string>();
+export const setComposed = (commands: readonly Command[]) => {
+  composed = new Set(commands.map((c) => c.name));
+};
+
+/**
+ * A command of the repository's own CLI (`keys …`, `runner start …`) as a hint names it. The
+ * repository's bin (bin/motion-lora.js) has them: the plain command, run here. The SDK package's
+ * `motion-lora` has the client commands only: `npx motion-lora …`, and where that runs.
+ */
+export function repositoryCommand(line: string): { command: string; where: string | null } {
+  if (composed.has(line.split(" ")[0]!)) return { command: `motion-lora ${line}`, where: null };
+  return { command: `npx motion-lora ${line}`, where: "in a clone of the motion-lora repository" };
 }
 
 const COMMON = { registry: { type: "string" }, token: { type: "string" }, json: { type: "boolean" } } as const;

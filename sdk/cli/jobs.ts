@@ -4,7 +4,7 @@ import { MotionLoraError } from "../client/errors.ts";
 import { nextProgress, startProgress, type JobProgress } from "../client/client.ts";
 import { MotionCategory, RecipeName, TuneOptions, type Job, type JobEvent } from "../schema/index.ts";
 import { category, client } from "./catalog.ts";
-import { args, intFlag, out, UsageError, type Command } from "./command.ts";
+import { args, intFlag, out, printError, UsageError, type Command } from "./command.ts";
 import { progressBar, queueLine } from "./progress.ts";
 import { describeFit, type FitOptions, fitReport } from "../video/fit.ts";
 import { fitClip, MODEL_CLIP } from "../video/frames.ts";
@@ -175,8 +175,8 @@ a warning when much is lost.
     const sample = v.samples[0];
     if (values.output && !sample) {
       out(values.json, v, published);
-      console.error(
-        `error: the runner made no sample on a new prompt to save as ${values.output} (its caption could not be varied); make one with motion-lora generate --lora ${v.owner}/${v.name}@${v.version}`,
+      printError(
+        `the runner made no sample on a new prompt to save as ${values.output} (its caption could not be varied); make one with motion-lora generate --lora ${v.owner}/${v.name}@${v.version}`,
       );
       return 1;
     }
@@ -185,7 +185,7 @@ a warning when much is lost.
     const scored = v.samples.filter((x) => x.motion_fidelity !== null);
     const scores = v.transfer
       ? [
-          `transfer score ${v.transfer.motion_fidelity.toFixed(2)}: mean motion fidelity of its ${v.transfer.n} samples to the reference (1: the same motion, 0: none)`,
+          `transfer score ${v.transfer.motion_fidelity.toFixed(2)}: mean motion fidelity of its ${v.transfer.n} samples to the reference (1: the same motion, 0: unrelated, below 0: against it)`,
           ...scored.map((x) => `  ${x.motion_fidelity!.toFixed(2)}  "${x.prompt}"`),
         ]
       : [];

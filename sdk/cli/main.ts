@@ -1,4 +1,5 @@
 import {
+  AbortedError,
   APIConnectionError,
   APITimeoutError,
   AuthenticationError,
@@ -7,8 +8,9 @@ import {
   NotFoundError,
   PermissionDeniedError,
 } from "../client/errors.ts";
+import { editDistance } from "../prompt/suggest.ts";
 import { catalogCommands } from "./catalog.ts";
-import { UsageError, type Command } from "./command.ts";
+import { printError, setComposed, UsageError, type Command } from "./command.ts";
 import { loginPath } from "./login.ts";
 import { jobCommands } from "./jobs.ts";
 
@@ -18,34 +20,29 @@ export type { Command } from "./command.ts";
 export const clientCommands: Command[] = [...catalogCommands, ...jobCommands];
 
 const HEAD = "motion-lora — copy the motion of a video onto new content, and share it as a LoRA\n\nUsage:";
-const FOOT = `
-Common flags: --registry URL, --token TOKEN (or MOTION_LORA_REGISTRY / MOTION_LORA_TOKEN, or login),
---json (machine-readable output on stdout).
-CLIP: an animated GIF, a clip PNG, a folder of PNG frames, or MP4/WebM (needs ffmpeg).
-Exit codes: 0 ok · 1 the operation or job failed · 2 bad command line or file · 3 authentication or
-permission · 4 not found · 5 registry unreachable or timed out · 130 interrupted (the job was canceled).
-'motion-lora COMMAND --help' shows one command; 'motion-lora --version' the version.`;
+const COMMON = `Common flags: --registry URL, --token TOKEN (or MOTION_LORA_REGISTRY / MOTION_LORA_TOKEN, or login),
+--json (machine-readable output on stdout).`;
+const CLIP = "CLIP: an animated GIF, a clip PNG, a folder of PNG frames, or MP4/WebM (needs ffmpeg).";
+const EXIT_CODES = `Exit codes: 0 ok · 1 the operation or job failed · 2 bad command line or file · 3 authentication or
+permission · 4 not found · 5 registry unreachable or timed out · 130 interrupted (the job was canceled).`;
+const MORE = "'motion-lora COMMAND --help' shows one command; 'motion-lora --version' the version.";
 
 /** The help text of a set of commands. */
-export const usage = (commands: Command[]) => [HEAD, ...commands.map((c) => c.usage), FOOT].join("\n");
+export const usage = (commands: Command[]) => [HEAD, ...commands.map((c) => c.usage), "", COMMON, CLIP, EXIT_CODES, MORE].join("\n");
 
-/** The help text of one command (`help tune`, `tune --help`). */
-const usageOf = (command: Command) => `Usage:\n${command.usage}\n${command.help ? `\n${command.help}\n` : ""}${FOOT}`;
-
-/** Edit distance, for "did you mean": small words, so the plain dynamic programme is enough. */
-function distance(a: string, b: string): number {
-  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const next = [i];
-    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    row = next;
-  }
-  return row[b.length]!;
-}
+/** The help text of one command (`help tune`, `tune --help`): the notes below it only where the command uses them. */
+const usageOf = (command: Command) =>
+  [
+    `Usage:\n${command.usage}\n${command.help ? `\n${command.help}\n` : ""}`,
+    ...(command.common === false ? [] : [COMMON]),
+    ...(/\bCLIP\b/.test(command.usage) ? [CLIP] : []),
+    EXIT_CODES,
+  ].join("\n");
 
 /** The known command closest to a mistyped one, when it is close enough to be a typo. */
 function suggestion(name: string, commands: Command[]): string | null {
-  const best = commands.map((c) => ({ c, d: distance(name, c.name) })).sort((a, b) => a.d - b.d)[0];
+  // The prompt check's distance (sdk/prompt/suggest.ts): two neighbours swapped ("tnue") are one edit, as a typo is.
+  const best = commands.map((c) => ({ c, d: editDistance(name, c.name) })).sort((a, b) => a.d - b.d)[0];
   return best && best.d <= Math.max(1, Math.floor(best.c.name.length / 3)) ? best.c.name : null;
 }
 
@@ -59,22 +56,23 @@ function fileProblem(e: unknown): string | null {
   return null;
 }
 
-/** The process exit code for an error: 1 failed, 2 bad command line, 3 auth/permission, 4 not found, 5 unreachable, 130 interrupted. */
+/**
+ * The process exit code for an error, which it prints the one way (printError: `error: …`):
+ * 1 failed, 2 bad command line, 3 auth/permission, 4 not found, 5 unreachable, 130 interrupted.
+ */
 function exitCode(e: unknown): number {
   if (e instanceof UsageError) {
-    console.error(`${e.message}\n\nRun 'motion-lora help' for usage.`);
+    printError(`${e.message}\n\nRun 'motion-lora help' for usage.`);
     return 2;
   }
   const file = fileProblem(e);
   if (file) {
-    console.error(`error: ${file}`);
+    printError(file);
     return 2;
   }
-  if (e instanceof MotionLoraError && e.code === "interrupted") {
-    console.error(`error: ${e.message}`);
-    return 130;
-  }
-  console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
+  printError(e instanceof Error ? e.message : String(e));
+  // Ctrl-C (interrupt() in jobs.ts), or any abort of a followed job: it was canceled on the registry.
+  if (e instanceof MotionLoraError && (e.code === "interrupted" || e instanceof AbortedError)) return 130;
   if (e instanceof AuthenticationError || e instanceof PermissionDeniedError) {
     console.error(`check the token (motion-lora login, or --token; saved login: ${loginPath()})`);
     return 3;
@@ -89,6 +87,8 @@ function exitCode(e: unknown): number {
 /** Runs one command line against `commands` (the client's own, plus whatever the caller composes in). */
 export async function main(argv: string[], commands: Command[] = clientCommands, opts: { version?: string } = {}): Promise<number> {
   const [name, ...rest] = argv;
+  // Hints name the repository's own commands (keys, runner) as this CLI can run them.
+  setComposed(commands);
   if (name === undefined || name === "help" || name === "--help" || name === "-h") {
     const topic = commands.find((c) => c.name === rest[0]);
     console.log(topic ? usageOf(topic) : usage(commands));

@@ -1,4 +1,5 @@
-import type { JobProgress } from "../client/client.ts";
+import { queueText, type JobProgress } from "../client/client.ts";
+import { repositoryCommand } from "./command.ts";
 
 /** Seconds as a person reads them: 42s, 3m05s, 1h02m. */
 export function duration(seconds: number): string {
@@ -8,27 +9,36 @@ export function duration(seconds: number): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
 }
 
-const ordinal = (n: number) => `${n}${n % 100 >= 11 && n % 100 <= 13 ? "th" : (["th", "st", "nd", "rd"][n % 10] ?? "th")}`;
+/** How to start a runner, for a job no runner will take: the repository's command, as this CLI can run it. */
+export function runnerHint(registry?: string): string {
+  const { command, where } = repositoryCommand(`runner start${registry ? ` --registry ${registry}` : ""}`);
+  return `start one${where ? ` ${where}, where the model runs` : ""}: MOTION_LORA_TOKEN=<runner key> ${command}`;
+}
 
 /** A queued job's line: its place and whether anything will run it (and, if nothing, how to start a runner). */
 export function queueLine(q: NonNullable<JobProgress["queue"]>, registry?: string): string {
-  const place = `queued, ${q.position === 1 ? "next" : `${ordinal(q.position)} in line`}`;
-  if (q.runners > 0) return `${place}; ${q.runners} runner${q.runners === 1 ? "" : "s"} connected`;
-  return `${place}; no runner connected (start one: MOTION_LORA_TOKEN=<runner key> motion-lora runner start${registry ? ` --registry ${registry}` : ""})`;
+  return q.runners > 0 ? queueText(q) : `${queueText(q)} (${runnerHint(registry)})`;
 }
 
 /** A one-line progress bar on a terminal; plain lines (one per stage or place in line) when stderr is a pipe or a file. */
 export function progressBar(label: string, stream: NodeJS.WriteStream = process.stderr, registry?: string) {
   let lastLine: string | null = null;
+  let hinted = false;
   const started = Date.now();
   return {
     update(p: JobProgress) {
-      const stage = p.queue ? queueLine(p.queue, registry) : (p.stage ?? p.status ?? "");
       if (!stream.isTTY) {
-        if (stage !== lastLine) stream.write(`${label}: ${stage}\n`);
-        lastLine = stage;
+        const line = p.queue ? queueLine(p.queue, registry) : p.label;
+        if (line !== lastLine) stream.write(`${label}: ${line}\n`);
+        lastLine = line;
         return;
       }
+      // The bar is cut at the terminal's width: how to start a runner goes on a line of its own, once.
+      if (p.queue?.runners === 0 && !hinted) {
+        stream.write(`\r\x1b[K${label}: ${queueLine(p.queue, registry)}\n`);
+        hinted = true;
+      }
+      const stage = p.label;
       const width = 30;
       const filled = Math.round(p.progress * width);
       // One ETA: the runner's for the whole job (the log line carries none of its own).

@@ -292,15 +292,29 @@ describe("a job's progress from its events", () => {
   });
 
   it("keeps the runner's ETA only as fresh as the progress event that carried it", () => {
-    let p: JobProgress = { status: "queued", stage: null, progress: 0, message: null, etaSeconds: null, queue: null };
+    let p: JobProgress = { status: "queued", stage: null, label: "queued", progress: 0, message: null, etaSeconds: null, queue: null };
     p = nextProgress(p, { type: "status", data: { status: "running" } });
     p = nextProgress(p, { type: "progress", data: { progress: 0.3, stage: "temporal", eta_seconds: 40 } });
-    assert.deepEqual(p, { status: "running", stage: "temporal", progress: 0.3, message: null, etaSeconds: 40, queue: null });
+    assert.deepEqual(p, { status: "running", stage: "temporal", label: "temporal", progress: 0.3, message: null, etaSeconds: 40, queue: null });
     p = nextProgress(p, { type: "log", data: { message: "temporal 10/20" } });
     assert.equal(p.etaSeconds, 40, "a log line keeps it");
     p = nextProgress(p, { type: "progress", data: { progress: 0.96, stage: "upload" } });
     assert.equal(p.etaSeconds, null, "a progress event without one drops it");
     p = nextProgress(p, { type: "status", data: { status: "succeeded" } });
     assert.deepEqual([p.status, p.progress, p.etaSeconds], ["succeeded", 1, null]);
+  });
+
+  it("labels each state for a person: the place in line while queued (stage is null then), the stage while running, else the status", () => {
+    let p: JobProgress = { status: "queued", stage: null, label: "queued", progress: 0, message: null, etaSeconds: null, queue: null };
+    p = nextProgress(p, { type: "status", data: { status: "queued", queue: { position: 2, runners: 0 } } });
+    assert.deepEqual([p.stage, p.label], [null, "queued, 2nd in line; no runner connected"]);
+    p = nextProgress(p, { type: "status", data: { status: "queued", queue: { position: 1, runners: 3 } } });
+    assert.equal(p.label, "queued, next; 3 runners connected");
+    p = nextProgress(p, { type: "status", data: { status: "running" } });
+    assert.equal(p.label, "running", "claimed, before the runner names a stage");
+    p = nextProgress(p, { type: "progress", data: { progress: 0.1, stage: "spatial" } });
+    assert.equal(p.label, "spatial");
+    p = nextProgress(p, { type: "status", data: { status: "succeeded" } });
+    assert.equal(p.label, "succeeded");
   });
 });

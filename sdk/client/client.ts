@@ -25,7 +25,13 @@ import { RunnerApi } from "./runner.ts";
 
 export interface JobProgress {
   status: string | null;
+  /** The runner's stage (spatial, temporal, upload, sample, sampling …) while running; null while queued. */
   stage: string | null;
+  /**
+   * The state in words, for a person: "queued, 2nd in line; 1 runner connected" while queued, the
+   * stage while running, else the status ("succeeded").
+   */
+  label: string;
   /** 0–1 over the whole job. */
   progress: number;
   message: string | null;
@@ -182,9 +188,22 @@ export class MotionLora {
   }
 }
 
+const ordinal = (n: number) => `${n}${n % 100 >= 11 && n % 100 <= 13 ? "th" : (["th", "st", "nd", "rd"][n % 10] ?? "th")}`;
+
+/** A queued job's place in line and whether anything will run it: "queued, next; no runner connected". */
+export function queueText(q: QueueState): string {
+  const place = `queued, ${q.position === 1 ? "next" : `${ordinal(q.position)} in line`}`;
+  return `${place}; ${q.runners === 0 ? "no runner" : `${q.runners} runner${q.runners === 1 ? "" : "s"}`} connected`;
+}
+
+/** JobProgress's label: the place in line while queued, the stage while running, else the status. */
+const label = (status: string | null, stage: string | null, queue: QueueState | null) =>
+  status === "queued" ? (queue ? queueText(queue) : "queued") : status === "running" ? (stage ?? "running") : (status ?? "");
+
 /** A job's progress as it stands, before any event. */
 export function startProgress(job: Job): JobProgress {
-  return { status: job.status, stage: job.stage, progress: job.progress, message: null, etaSeconds: null, queue: job.queue ?? null };
+  const queue = job.queue ?? null;
+  return { status: job.status, stage: job.stage, label: label(job.status, job.stage, queue), progress: job.progress, message: null, etaSeconds: null, queue };
 }
 
 /**
@@ -195,15 +214,18 @@ export function nextProgress(prev: JobProgress, e: Pick<JobEvent, "type" | "data
   const d = e.data as Record<string, unknown>;
   const status = e.type === "status" ? String(d.status) : prev.status;
   const reported = typeof d.progress === "number" ? d.progress : status === "succeeded" ? 1 : prev.progress;
-  const queue = QueueState.safeParse(d.queue);
+  const parsed = QueueState.safeParse(d.queue);
+  const queue = status !== "queued" ? null : parsed.success ? parsed.data : prev.queue;
+  const stage = typeof d.stage === "string" ? d.stage : prev.stage;
   return {
     status,
-    stage: typeof d.stage === "string" ? d.stage : prev.stage,
+    stage,
+    label: label(status, stage, queue),
     progress: Math.max(prev.progress, Math.min(1, reported)),
     message: typeof d.message === "string" ? d.message : e.type === "status" ? null : prev.message,
     // An estimate is only as fresh as the progress event that carried it.
     etaSeconds: e.type === "progress" ? (typeof d.eta_seconds === "number" ? d.eta_seconds : null) : e.type === "status" ? null : prev.etaSeconds,
-    queue: status !== "queued" ? null : queue.success ? queue.data : prev.queue,
+    queue,
   };
 }
 

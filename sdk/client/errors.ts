@@ -62,6 +62,19 @@ export class APITimeoutError extends MotionLoraError {
   }
 }
 
+/**
+ * The caller's AbortSignal aborted without a reason of its own (`controller.abort()`, or
+ * `AbortSignal.timeout`): the request stopped, and the job that `tune`, `generate` or `jobs.wait`
+ * was following was canceled on the registry before this was thrown. A reason given to
+ * `abort(reason)` is thrown as it is instead.
+ */
+export class AbortedError extends MotionLoraError {
+  override name = "AbortedError";
+  constructor(override readonly cause?: unknown) {
+    super("aborted by the caller's AbortSignal", "aborted");
+  }
+}
+
 /** A response or download did not match what was promised (schema, sha256, size). */
 export class IntegrityError extends MotionLoraError {
   override name = "IntegrityError";

@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import * as z from "zod";
 import { Job } from "../schema/index.ts";
-import { APIConnectionError, APITimeoutError, ConflictError, InternalServerError, RateLimitError, UnprocessableEntityError } from "./errors.ts";
+import { AbortedError, APIConnectionError, APITimeoutError, ConflictError, InternalServerError, RateLimitError, UnprocessableEntityError } from "./errors.ts";
 import { Http, parseRetryAfter, retryDelay } from "./http.ts";
 import { Jobs } from "./jobs.ts";
 import { readSse } from "./sse.ts";
@@ -143,6 +143,34 @@ describe("SDK HTTP: retries, timeouts and typed errors", () => {
     assert.equal(seen.length, 2);
     const keys = seen.map((r) => r.headers["idempotency-key"]);
     assert.ok(keys[0] && keys[0] === keys[1], `keys ${keys}`);
+  });
+
+  it("an abort without a reason of the caller's is AbortedError (code 'aborted'), after the followed job is canceled; the caller's own reason is thrown as it is", async () => {
+    const cancels: string[] = [];
+    script((req, res) => {
+      if (req.url?.endsWith("/events")) {
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        res.write(": waiting\n\n"); // and never more: the job runs until the abort
+      } else if (req.method === "POST" && req.url?.endsWith("/cancel")) {
+        cancels.push(req.url);
+        res.end("{}");
+      }
+    });
+    const http = new Http({ baseUrl: base, maxRetries: 0 });
+    const stop = new AbortController();
+    setTimeout(() => stop.abort(), 50);
+    await assert.rejects(
+      new Jobs(http).wait("job_1", { signal: stop.signal }),
+      (e: unknown) => e instanceof AbortedError && e.code === "aborted" && (e.cause as Error).name === "AbortError",
+    );
+    assert.deepEqual(cancels, ["/v1/jobs/job_1/cancel"], "canceled on the registry before it rejected");
+    for (const r of seen) r.socket.destroy();
+    script(() => {}); // never answers
+    await assert.rejects(http.json({ method: "GET", path: "/x", signal: AbortSignal.timeout(50) }, z.object({})), AbortedError);
+    await assert.rejects(http.json({ method: "GET", path: "/x", signal: AbortSignal.abort() }, z.object({})), AbortedError);
+    const mine = new Error("user gave up");
+    await assert.rejects(http.json({ method: "GET", path: "/x", signal: AbortSignal.abort(mine) }, z.object({})), (e: unknown) => e === mine);
+    for (const r of seen) r.socket.destroy();
   });
 
   it("backoff grows with jitter and Retry-After reads seconds or a date", () => {

@@ -1,7 +1,7 @@
 import type * as z from "zod";
 import { ErrorBody } from "../schema/index.ts";
 import { readSavedLogin, savedTokenFor } from "./saved-login.ts";
-import { APIConnectionError, APIError, APITimeoutError, errorForStatus, IntegrityError, MotionLoraError } from "./errors.ts";
+import { AbortedError, APIConnectionError, APIError, APITimeoutError, errorForStatus, IntegrityError, MotionLoraError } from "./errors.ts";
 
 export interface ClientOptions {
   /** The registry's origin. Default: MOTION_LORA_REGISTRY from the environment, else the registry `motion-lora login` saved, else http://127.0.0.1:8787. */
@@ -52,16 +52,23 @@ export function retryDelay(attempt: number, retryAfterMs: number | null, random 
   return Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** attempt) * (0.75 + 0.25 * random());
 }
 
+/** What an aborted `signal` makes the SDK throw: AbortedError for the platform's own reason (an AbortError or TimeoutError DOMException), else the caller's reason. */
+export function abortError(signal: AbortSignal): unknown {
+  const r: unknown = signal.reason;
+  const platform = r instanceof Error && (r.name === "AbortError" || r.name === "TimeoutError") && !(r instanceof MotionLoraError);
+  return platform ? new AbortedError(r) : r;
+}
+
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
+    if (signal?.aborted) return reject(abortError(signal));
     const timer = setTimeout(() => {
       signal?.removeEventListener("abort", onAbort);
       resolve();
     }, ms);
     const onAbort = () => {
       clearTimeout(timer);
-      reject(signal!.reason);
+      reject(abortError(signal!));
     };
     signal?.addEventListener("abort", onAbort, { once: true });
   });
@@ -131,7 +138,7 @@ export class Http {
     }
     const url = this.url(spec.path, spec.query);
     for (let attempt = 0; ; attempt++) {
-      spec.signal?.throwIfAborted();
+      if (spec.signal?.aborted) throw abortError(spec.signal);
       const timeout = new AbortController();
       const timer = setTimeout(() => timeout.abort(new APITimeoutError(this.timeoutMs)), this.timeoutMs);
       const signal = spec.signal ? AbortSignal.any([spec.signal, timeout.signal]) : timeout.signal;
@@ -149,7 +156,7 @@ export class Http {
         if (!retryable) throw failure;
       } catch (e) {
         if (e instanceof APIError || e instanceof IntegrityError) throw e;
-        if (spec.signal?.aborted) throw spec.signal.reason;
+        if (spec.signal?.aborted) throw abortError(spec.signal);
         failure = timeout.signal.aborted
           ? new APITimeoutError(this.timeoutMs)
           : new APIConnectionError(`cannot reach the registry at ${this.baseUrl}: ${(e as Error).message}; is it running?`, e);

@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 import { Grammar } from "../schema/model.ts";
 import { promptProblem } from "./check.ts";
 import { describeGrammar, grammarMismatchMessage, matchGrammar } from "./grammar.ts";
-import { normalizePrompt, promptWords } from "./normalize.ts";
+import { normalizePrompt, promptWords, readPrompt } from "./normalize.ts";
 import { closestWord, editDistance } from "./suggest.ts";
 
 // The model's own grammar, as fymnet/grammar.py exports it beside the weights.
@@ -33,7 +33,7 @@ describe("the caption grammar", () => {
       "'white' (word 6) does not fit after 'a green square on a': the model expects one of the background textures (gradient, striped, checkered, noisy), or one of the background colours (black, gray, navy, maroon, olive, teal)",
     );
     // "plain" is read as no texture word (a plain background), so the misplaced word is 'white'.
-    assert.match(check("a green square on a plain white background")!, /^'white' \(word 6\) .*background colours \(black, gray/);
+    assert.match(promptProblem("a green square on a plain white background", model)!.message, /^'white' \(word 7\) .*background colours \(black, gray/);
     assert.match(check("green square on a navy background")!, /^'green' \(word 1\) does not fit at the start: the model expects 'a'$/);
     assert.match(
       check("a red person bouncing on a navy background")!,
@@ -58,6 +58,47 @@ describe("the caption grammar", () => {
     assert.match(
       check("a red star and a green triangle and a blue cross and a cyan square on a black background")!,
       /^'and' \(word 12\) .*object motions .*, or 'on'$/,
+    );
+  });
+
+  it("quotes and counts the words as the user typed them, not as the model reads them", () => {
+    assert.equal(
+      promptProblem("an orange cross.", model)?.message,
+      "the prompt ends too soon: after 'an orange cross' the model expects 'and', or one of the object motions (moving, bouncing, spinning, still), or 'on'",
+      "a shape may be followed by another object, a motion, or its background ('on')",
+    );
+    assert.match(
+      promptProblem("An Orange cross, on a plain Grey", model)!.message,
+      /^the prompt ends too soon: after 'An Orange cross, on a plain Grey' the model expects 'background'$/,
+    );
+    assert.match(
+      promptProblem("A green square, on a plain White background", model)!.message,
+      /^'White' \(word 7\) does not fit after 'A green square, on a plain': the model expects/,
+      "'plain', which the model does not read, still counts as a word typed",
+    );
+    assert.match(promptProblem("Green square on a navy background", model)!.message, /^'Green' \(word 1\) does not fit at the start/);
+    assert.match(
+      promptProblem("An orange Crss on a grey background", model)!.message,
+      /^the model does not know 'Crss' \(word 3; did you mean 'cross'\?\); at word 3 /,
+    );
+    assert.match(
+      promptProblem("a red circle on a plain striped gray Backgroud", model)!.message,
+      /'Backgroud' \(word 9; did you mean 'background'\?\); at word 9 the model expects 'background'$/,
+    );
+    // What the model reads stays as it was: the words, and where it stopped in them.
+    const read = readPrompt("An orange cross, on a plain Grey background.");
+    assert.deepEqual(read.words, promptWords("An orange cross, on a plain Grey background."));
+    assert.deepEqual(
+      read.typed.map((t) => [t.raw, t.index]),
+      [
+        ["An", 0],
+        ["orange", 1],
+        ["cross", 2],
+        ["on", 3],
+        ["a", 4],
+        ["Grey", 6],
+        ["background", 7],
+      ],
     );
   });
 

@@ -1,7 +1,8 @@
 import type { Grammar } from "../schema/model.ts";
+import { type ReadPrompt, typedBefore } from "./normalize.ts";
 import { closestWord } from "./suggest.ts";
 
-export { normalizePrompt, promptWords } from "./normalize.ts";
+export { normalizePrompt, promptWords, readPrompt, type ReadPrompt } from "./normalize.ts";
 
 /** What could come at the place a prompt stops fitting the grammar. */
 export type Expected = { slot: string; label: string; words: string[] } | { word: string } | { end: true };
@@ -81,13 +82,19 @@ export const grammarSuggestion = (m: Extract<GrammarMatch, { ok: false }>): stri
 export const expectedText = (e: Expected) =>
   "end" in e ? "the end of the prompt" : "word" in e ? `'${e.word}'` : `one of the ${e.label} (${e.words.join(", ")})`;
 
-/** One sentence a user can act on: where the prompt stops fitting and what fits there. */
-export function grammarMismatchMessage(words: readonly string[], m: Extract<GrammarMatch, { ok: false }>): string {
-  const before = words.slice(0, m.position).join(" ");
+/**
+ * One sentence a user can act on: where the prompt stops fitting and what fits there. Given the
+ * prompt as read (`typed`, from readPrompt), it quotes the user's own words and counts words as they
+ * were typed ("after 'An orange cross,'"), not as the model reads them ("a orange cross").
+ */
+export function grammarMismatchMessage(words: readonly string[], m: Extract<GrammarMatch, { ok: false }>, typed?: ReadPrompt): string {
+  const before = typed ? typedBefore(typed, m.position) : words.slice(0, m.position).join(" ");
+  const at = typed?.typed[m.position];
+  const found = at?.raw ?? m.found;
   const where =
     m.found === null
       ? `the prompt ends too soon: after '${before}'`
-      : `'${m.found}' (word ${m.position + 1}) does not fit ${before ? `after '${before}'` : "at the start"}:`;
+      : `'${found}' (word ${(at?.index ?? m.position) + 1}) does not fit ${before ? `after '${before}'` : "at the start"}:`;
   const suggestion = grammarSuggestion(m);
   return `${where} ${suggestion ? `did you mean '${suggestion}'? ` : ""}the model expects ${m.expected.map(expectedText).join(", or ")}`;
 }

@@ -259,7 +259,7 @@ export const QueueState = z.object({
     .describe(
       "how this registry gets a runner while none is connected: `local`, it starts one on its own machine (a CPU runner, ready in seconds); " +
         '`webhook`, it has asked a container platform to start one ("runner.needed"), which takes as long as the platform does; ' +
-        "null, it starts none: the job waits until someone starts one (`npx motion-lora runner start` in the repository)",
+        "null, it starts none: the job waits until someone starts one (`npx motion-lora runner start` in a clone of the motion-lora repository)",
     ),
 });
 export type QueueState = z.infer<typeof QueueState>;

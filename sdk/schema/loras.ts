@@ -90,7 +90,7 @@ const MotionFidelity = z
   .number()
   .min(-1)
   .max(1)
-  .describe("motion fidelity of the sample to the reference clip (MotionBench's metric: 1 the same motion, 0 none, −1 the opposite)");
+  .describe("motion fidelity of the sample to the reference clip (MotionBench's metric: 1 the same motion, 0 unrelated, −1 the opposite)");
 
 /**
  * A sample a tune job's runner generated and scored: only a runner's result carries a measured score,

@@ -6,7 +6,7 @@ export interface Frames {
   height: number;
   count: number;
   rgb: Uint8Array;
-  /** Frames per second, when the format says (an MP4 through ffmpeg); fitting assumes 8 otherwise. */
+  /** Frames per second, when the format says (a GIF's frame delays, an MP4 through ffmpeg); fitting assumes 8 otherwise. */
   fps?: number;
   /** The clip these frames were decoded from, when a reader shrank it or cut a span first. */
   source?: FrameSource;

@@ -97,6 +97,28 @@ describe("fitting a clip to the model, said beforehand", () => {
     assert.deepEqual(fitReport(decoded, MODEL, { start: 0 }).span, { start: 0, end: 20 });
   });
 
+  it("says a square clip is used as it is: nothing to crop or pad, and at the model's size nothing to scale", () => {
+    const own = clip(16, 32, 32, () => GRAY);
+    assert.equal(
+      describeFit(fitReport(own, MODEL)),
+      [
+        "source 32×32, fps unknown (taken as 8), 2 s → used as it is (already the model's 32×32: nothing to crop, pad or scale)",
+        "frames: 16 of the 16 between 0 s and 2 s (source frames 0…15)",
+      ].join("\n"),
+    );
+    assert.equal(describeFit(fitReport(own, MODEL, { fit: "pad" })).split("\n")[0], describeFit(fitReport(own, MODEL)).split("\n")[0], "pad too");
+    assert.match(
+      describeFit(
+        fitReport(
+          clip(16, 128, 128, () => GRAY, { fps: 10 }),
+          MODEL,
+        ),
+      ),
+      /^source 128×128, 10 fps, 1\.6 s → the whole picture \(square: nothing cropped or padded\), scaled to 32×32\n/,
+    );
+    assert.doesNotMatch(describeFit(fitReport(own, MODEL)), /crop to|100% of the picture/);
+  });
+
   it("keeps the old behaviour for a clip with no frame rate: all of it, first and last frames kept, centre crop", () => {
     const out = fitClip(numbered(31));
     assert.deepEqual([sourceFrame(out, 0), sourceFrame(out, 1), sourceFrame(out, 15)], [0, 2, 30]);

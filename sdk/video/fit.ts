@@ -108,12 +108,18 @@ function plan(src: Frames, shape: ClipShape, opts: FitOptions): { report: FitRep
 /** The report in a few lines a person reads before the upload (the CLI prints it; warnings on lines of their own). */
 export function describeFit(r: FitReport): string {
   const fps = r.source.fps === null ? `fps unknown (taken as ${ASSUMED_FPS})` : `${round(r.source.fps)} fps`;
-  const picture =
-    r.fit === "crop"
-      ? `crop to the centre ${r.square.side}×${r.square.side} (${Math.round(r.pictureKept * 100)}% of the picture)`
-      : `pad to ${r.square.side}×${r.square.side} (the whole picture, bands of its border colour)`;
+  // A square picture is neither cropped nor padded; one of the model's size is not scaled either.
+  const square = r.source.width === r.source.height;
+  const scaled = `scaled to ${r.output.size}×${r.output.size}`;
+  const picture = square
+    ? r.source.width === r.output.size
+      ? `used as it is (already the model's ${r.output.size}×${r.output.size}: nothing to crop, pad or scale)`
+      : `the whole picture (square: nothing cropped or padded), ${scaled}`
+    : r.fit === "crop"
+      ? `crop to the centre ${r.square.side}×${r.square.side} (${Math.round(r.pictureKept * 100)}% of the picture), ${scaled}`
+      : `pad to ${r.square.side}×${r.square.side} (the whole picture, bands of its border colour), ${scaled}`;
   const lines = [
-    `source ${r.source.width}×${r.source.height}, ${fps}, ${r.source.seconds} s → ${picture}, scaled to ${r.output.size}×${r.output.size}`,
+    `source ${r.source.width}×${r.source.height}, ${fps}, ${r.source.seconds} s → ${picture}`,
     `frames: ${r.output.frames} of the ${r.framesInSpan} between ${r.span.start} s and ${r.span.end} s (source frames ${r.framesKept[0]}…${r.framesKept.at(-1)})`,
     ...r.warnings.map((w) => `warning: ${w}`),
   ];

@@ -57,7 +57,20 @@ function lzwDecode(data: Uint8Array, minCodeSize: number, pixels: number): Uint8
   return out;
 }
 
-/** An animated (or single-frame) GIF -> its composited frames as RGB. */
+/**
+ * A GIF's frame rate from its frames' delays (centiseconds; null: none said): the mean rate they
+ * play at, as browsers play them (a delay of 0 or 1 is shown as 10). A whole rate whose frames
+ * rounded to centiseconds give the same total (as encodeGif writes 8 fps: 13, 12, 13 …) is that rate.
+ */
+function gifFps(delays: (number | null)[]): number | undefined {
+  if (delays.every((d) => d === null)) return undefined;
+  const total = delays.reduce<number>((sum, d) => sum + (d === null || d <= 1 ? 10 : d), 0);
+  const fps = (delays.length * 100) / total;
+  const whole = Math.round(fps);
+  return whole > 0 && Math.abs((delays.length * 100) / whole - total) <= 0.5 ? whole : fps;
+}
+
+/** An animated (or single-frame) GIF -> its composited frames as RGB, and its frame rate when its frames carry delays. */
 export function decodeGif(bytes: Uint8Array): Frames {
   const sig = String.fromCharCode(...bytes.subarray(0, 6));
   if (sig !== "GIF87a" && sig !== "GIF89a") throw new VideoFormatError("not a GIF file (bad signature)");
@@ -81,6 +94,8 @@ export function decodeGif(bytes: Uint8Array): Frames {
   const out: Uint8Array[] = [];
   let transparent = -1;
   let disposal = 0;
+  let delay: number | null = null;
+  const delays: (number | null)[] = [];
   for (;;) {
     need(at + 1);
     const block = bytes[at++];
@@ -91,6 +106,7 @@ export function decodeGif(bytes: Uint8Array): Frames {
         const packed = bytes[at + 1]!;
         disposal = (packed >> 2) & 7;
         transparent = packed & 1 ? bytes[at + 4]! : -1;
+        delay = u16(at + 2);
       }
       while (bytes[at]) {
         need(at + bytes[at]! + 1);
@@ -139,15 +155,18 @@ export function decodeGif(bytes: Uint8Array): Frames {
       }
     });
     out.push(canvas.slice());
+    delays.push(delay);
     if (disposal === 2) for (let y = fy; y < Math.min(height, fy + fh); y++) canvas.fill(0, (y * width + fx) * 3, (y * width + Math.min(width, fx + fw)) * 3);
     if (before) canvas.set(before);
     transparent = -1;
     disposal = 0;
+    delay = null;
   }
   if (!out.length) throw new VideoFormatError("GIF has no frames");
   const rgb = new Uint8Array(out.length * width * height * 3);
   for (const [i, frame] of out.entries()) rgb.set(frame, i * frame.length);
-  return { width, height, count: out.length, rgb };
+  const fps = gifFps(delays);
+  return { width, height, count: out.length, rgb, ...(fps !== undefined && { fps }) };
 }
 
 function interlacedRows(h: number): number[] {

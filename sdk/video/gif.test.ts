@@ -2,12 +2,16 @@
 // base model on CPU, `generate(engine, { prompt, seed })` of gpu-runner/fym/sampler.ts, seeds 1 and 2)
 // have thousands of colours; the world's flat colours (gpu-runner/core/palette.ts) must come back exact.
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { RGB } from "../../gpu-runner/core/palette.ts";
 import { decodeClipPng, type Frames } from "./frames.ts";
 import { encodeGif, writeGif } from "./gif.ts";
 import { decodeGif } from "./gif-decode.ts";
+import { readVideoFile, writeVideoFile } from "../node.ts";
+import { describeFit, fitReport } from "./fit.ts";
 
 /** The world's 14 colours as the runner writes them (clipToRgb). */
 const WORLD = Object.entries(RGB).map(([name, c]) => ({ name, rgb: c.map((v) => Math.round(v * 255)) }));
@@ -115,6 +119,33 @@ describe("GIF colours", () => {
           return /off|mean error|tinted/.test(e.message);
         },
       );
+    }
+  });
+});
+
+describe("GIF frame rate", () => {
+  const still = (count: number): Frames => ({ width: 4, height: 4, count, rgb: new Uint8Array(count * 4 * 4 * 3).map((_, i) => (i * 7) % 256) });
+
+  it("keeps the rate in the frames' delays: written, then read back the same (centiseconds rounded so the clip's length is kept)", () => {
+    assert.equal(decodeGif(encodeGif(still(16))).fps, 10, "the default delay, 100 ms");
+    for (const fps of [8, 7, 12, 24, 30]) assert.equal(decodeGif(encodeGif(still(16), { delayMs: 1000 / fps })).fps, fps, `${fps} fps`);
+    assert.equal(decodeGif(encodeGif(still(3), { delayMs: 125 })).fps, 8, "three frames of 1/8 s: 13, 12, 13 centiseconds");
+  });
+
+  it("a GIF writeVideoFile made is read by readVideoFile at its own rate, and the fit report says it (not 'fps unknown')", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "motion-lora-gif-fps-"));
+    try {
+      const path = join(dir, "clip.gif");
+      await writeVideoFile(path, still(16));
+      const back = await readVideoFile(path);
+      assert.equal(back.fps, 8, "writeVideoFile's default rate");
+      assert.match(describeFit(fitReport(back, { frames: 16, size: 32 })), /^source 16×16, 8 fps, 2 s → /);
+      await writeVideoFile(path, still(16), { fps: 12 });
+      assert.equal((await readVideoFile(path)).fps, 12);
+      await writeVideoFile(join(dir, "again.gif"), await readVideoFile(path));
+      assert.equal((await readVideoFile(join(dir, "again.gif"))).fps, 12, "frames read at a rate are written at it");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

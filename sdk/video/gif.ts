@@ -48,8 +48,9 @@ function lzwEncode(indices: Uint8Array, minCodeSize: number): Uint8Array {
 }
 
 /**
- * Frames -> an animated, looping GIF, each frame scaled up `scale`×. One palette per clip, made from
- * its own pixels (`quantise`): a clip of at most 256 colours keeps every one exactly.
+ * Frames -> an animated, looping GIF, each frame scaled up `scale`×, shown `delayMs` each (default
+ * 100: 10 fps; decodeGif reads the rate back). One palette per clip, made from its own pixels
+ * (`quantise`): a clip of at most 256 colours keeps every one exactly.
  */
 export function encodeGif(frames: Frames, opts: { delayMs?: number; scale?: number } = {}): Uint8Array {
   return writeGif(frames, quantise(frames), opts);
@@ -64,7 +65,9 @@ export function writeGif(
   const scale = opts.scale ?? 1;
   const w = frames.width * scale;
   const h = frames.height * scale;
-  const delay = Math.round((opts.delayMs ?? 100) / 10);
+  // GIF delays are centiseconds: each frame's is rounded so that the clip's length is (1/8 s a frame: 13, 12, 13, 12 …).
+  const delayMs = opts.delayMs ?? 100;
+  const shownAt = (f: number) => Math.round((f * delayMs) / 10);
   // The smallest table that holds the palette: a flat clip's codes start at 3 bits instead of 9.
   const bits = Math.max(1, Math.ceil(Math.log2(Math.max(2, colours))));
   const table = new Uint8Array(3 << bits);
@@ -81,6 +84,7 @@ export function writeGif(
   for (let f = 0; f < frames.count; f++) {
     const base = f * frames.width * frames.height;
     for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) indices[y * w + x] = src[base + Math.floor(y / scale) * frames.width + Math.floor(x / scale)]!;
+    const delay = shownAt(f + 1) - shownAt(f);
     bytes.push(0x21, 0xf9, 4, 0x04, delay & 0xff, delay >> 8, 0, 0);
     bytes.push(0x2c);
     u16(0);
