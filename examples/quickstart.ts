@@ -27,7 +27,9 @@ const version = await client.tune({
 console.error(`\npublished ${version.owner}/${version.name}@${version.version} (${version.stage} LoRA, rank ${version.rank})`);
 if (version.transfer) {
   const score = version.transfer.motion_fidelity.toFixed(2);
-  console.error(`transfer score ${score}: motion fidelity of ${version.transfer.n} samples on new prompts (1: the same motion, 0: unrelated, below 0: against it)`);
+  console.error(
+    `transfer score ${score}: motion fidelity of ${version.transfer.n} samples on new prompts (1: the same motion, 0: unrelated, below 0: against it)`,
+  );
 }
 
 // 3. Generate: a new prompt, the reference's motion.

@@ -387,7 +387,7 @@ describe("the gallery in Chromium", {
       await tab.fill("#try-prompt", "an orange cross.");
       assert.equal(await state(), "error", "a full stop ends the prompt: what it lacks is said at once");
       const message = await refusal("an orange cross.");
-      assert.match(message, /^the prompt ends too soon: after 'a orange cross' the model expects 'and'/);
+      assert.match(message, /^the prompt ends too soon: after 'an orange cross' the model expects 'and'/);
       assert.equal(await statusText(), message, "the registry's own words");
       assert.equal(await tab.getAttribute("#try-prompt", "aria-invalid"), "true");
 

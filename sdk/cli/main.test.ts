@@ -82,7 +82,7 @@ describe("the client CLI", () => {
   });
 
   it("names the repository's commands (runner start) as the running CLI can run them", async () => {
-    const q = { position: 1, runners: 0 };
+    const q = { position: 1, runners: 0, runner_on_demand: null };
     setComposed(clientCommands);
     assert.equal(
       queueLine(q, "http://reg:8787"),
@@ -95,7 +95,10 @@ describe("the client CLI", () => {
       "queued, next; no runner connected (start one: MOTION_LORA_TOKEN=<runner key> motion-lora runner start --registry http://reg:8787)",
       "the repository's bin has it",
     );
-    assert.equal(queueLine({ position: 3, runners: 2 }), "queued, 3rd in line; 2 runners connected");
+    assert.equal(queueLine({ position: 3, runners: 2, runner_on_demand: null }), "queued, 3rd in line; 2 runners connected");
+    // A registry that starts runners itself needs no hint: the job only waits for one to connect.
+    assert.equal(queueLine({ ...q, runner_on_demand: "local" }), "queued, next; no runner connected yet: the registry is starting one");
+    assert.equal(queueLine({ ...q, runner_on_demand: "webhook" }), "queued, next; no runner connected yet: the registry has asked its platform to start one");
     // main sets it from the commands it was given.
     await run(["--version"]);
     assert.match(

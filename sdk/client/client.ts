@@ -193,7 +193,10 @@ const ordinal = (n: number) => `${n}${n % 100 >= 11 && n % 100 <= 13 ? "th" : ([
 /** A queued job's place in line and whether anything will run it: "queued, next; no runner connected". */
 export function queueText(q: QueueState): string {
   const place = `queued, ${q.position === 1 ? "next" : `${ordinal(q.position)} in line`}`;
-  return `${place}; ${q.runners === 0 ? "no runner" : `${q.runners} runner${q.runners === 1 ? "" : "s"}`} connected`;
+  if (q.runners > 0) return `${place}; ${q.runners} runner${q.runners === 1 ? "" : "s"} connected`;
+  if (q.runner_on_demand === "local") return `${place}; no runner connected yet: the registry is starting one`;
+  if (q.runner_on_demand === "webhook") return `${place}; no runner connected yet: the registry has asked its platform to start one`;
+  return `${place}; no runner connected`;
 }
 
 /** JobProgress's label: the place in line while queued, the stage while running, else the status. */
