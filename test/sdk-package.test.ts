@@ -145,10 +145,11 @@ describe("the SDK package", () => {
     assert.ok(!("failed" in tsc), tsc.stdout);
   });
 
-  it("runs the SDK guide's snippet (the README's too: the same text) as written: it finds the CLI's login, tunes on a real runner, and Ctrl-C cancels the job", async () => {
-    // Compiled by the typecheck case; clip.gif is the file the snippet names.
+  it("runs the SDK guide's snippet (the README's too: the same text) as written, as plain JavaScript: it finds the CLI's login, tunes on a real runner, and Ctrl-C cancels the job", async () => {
+    // The snippet as the typecheck case saved it, run by plain node (the README says `node app.js`); clip.gif is the file it names.
+    await copyFile(join(app, "guide.ts"), join(app, "app.js"));
     await copyFile(join(ROOT, "examples/clips/single-object-1.gif"), join(app, "clip.gif"));
-    const child = spawn(process.execPath, ["out/guide.js"], {
+    const child = spawn(process.execPath, ["app.js"], {
       cwd: app,
       env: { ...process.env, XDG_CONFIG_HOME: config, MOTION_LORA_REGISTRY: "", MOTION_LORA_TOKEN: "" },
       stdio: ["ignore", "pipe", "pipe"],
