@@ -34,6 +34,12 @@ describe("motion-lora keys (CLI)", () => {
     }
   });
 
+  it("prints the token alone on stdout, so TOKEN=$(motion-lora keys create …) captures just it; the note goes to stderr", async () => {
+    const { stdout, stderr } = await cli("keys", "create", "--owner", "bob");
+    assert.match(stdout, /^mlk_\S+\n$/);
+    assert.match(stderr, /for 'bob' with scopes read,write\. The token is shown only this once/);
+  });
+
   it("refuses an unknown scope with exit code 2 and a message naming the valid ones", async () => {
     const err = await cli("keys", "create", "--owner", "zed", "--scope", "root").catch((e: { code: number; stderr: string }) => e);
     assert.equal((err as { code: number }).code, 2);

@@ -75,7 +75,11 @@ async function run(db: Db, command: string, create: ReturnType<typeof keyToCreat
   if (create) {
     const key = await createKey(db, create.key, defaultConfig.defaultRateLimitPerMinute);
     if (create.json) console.log(JSON.stringify(key));
-    else console.log(`${key.token}\n\nkey ${key.id} for '${key.owner}' with scopes ${key.scopes.join(",")}. The token is shown only this once: store it now.`);
+    else {
+      // The token alone on stdout, so TOKEN=$(… keys create …) captures just it; the note is for the person.
+      console.log(key.token);
+      console.error(`key ${key.id} for '${key.owner}' with scopes ${key.scopes.join(",")}. The token is shown only this once: store it now.`);
+    }
     return 0;
   }
   if (command === "list") {

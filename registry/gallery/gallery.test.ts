@@ -149,7 +149,8 @@ describe("the gallery over HTTP", () => {
   it("says how to use a LoRA with the motion-lora command the SDK installs, never `npx motion-lora` (npm's package of that name is not ours)", async () => {
     const page = await (await fetch(`${r.url}/loras/alice/pan`)).text();
     assert.doesNotMatch(page, /npx motion-lora/);
-    assert.match(page, /<code>npm install -g @motion-lora\/sdk<\/code> installs the <code>motion-lora<\/code> command/);
+    assert.doesNotMatch(page, /npm install (-g )?@motion-lora\/sdk/, "not on npm yet: the page says how to make the package");
+    assert.match(page, /<code>npm pack -w sdk<\/code> in a clone of motion-lora/);
     const cli = /<pre><code>(motion-lora generate[^<]*)<\/code><\/pre>/.exec(page)?.[1]?.replaceAll("&quot;", '"');
     assert.ok(cli, "a CLI snippet");
     // The registry's public URL: on Node the address it listens on; a Worker without REGISTRY_URL has none, so the snippet reads the variable.

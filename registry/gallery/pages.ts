@@ -195,11 +195,13 @@ export function loraPage(d: LoraPageData): Page {
   const baseUrl = d.origin === null ? "process.env.MOTION_LORA_REGISTRY" : `"${d.origin}"`;
   const shellUrl = d.origin ?? '"$MOTION_LORA_REGISTRY"';
   const snippets = html`<h2>Use it</h2>
-<p>SDK (<code>npm install @motion-lora/sdk</code>):</p>
+<p>SDK (<code>@motion-lora/sdk</code>, not yet on npm: <code>npm pack -w sdk</code> in a clone of motion-lora makes the package to install):</p>
 <pre><code>import { MotionLora } from "@motion-lora/sdk";
-const client = new MotionLora({ baseUrl: ${baseUrl} });
-const clip = await client.generate({ prompt: "${prompt}", loras: [{ ref: "${ref}", weight: 1 }] });</code></pre>
-<p>CLI (<code>npm install -g @motion-lora/sdk</code> installs the <code>motion-lora</code> command):</p>
+import { writeVideoFile } from "@motion-lora/sdk/node";
+const client = new MotionLora({ baseUrl: ${baseUrl} }); // its key: MOTION_LORA_TOKEN, or what motion-lora login saved
+const clip = await client.generate({ prompt: "${prompt}", loras: [{ ref: "${ref}", weight: 1 }] });
+await writeVideoFile("out.gif", clip.frames);</code></pre>
+<p>CLI (the same package installed with <code>npm install -g</code> gives the <code>motion-lora</code> command):</p>
 <pre><code>motion-lora generate --registry ${shellUrl} --prompt "${prompt}" --lora ${ref}:1.0 -o out.gif
 motion-lora pull --registry ${shellUrl} ${ref}</code></pre>
 <p>curl:</p>

@@ -300,6 +300,7 @@ describe("a job's progress from its events", () => {
     assert.equal(p.etaSeconds, 40, "a log line keeps it");
     p = nextProgress(p, { type: "progress", data: { progress: 0.96, stage: "upload" } });
     assert.equal(p.etaSeconds, null, "a progress event without one drops it");
+    assert.equal(p.message, null, "the temporal stage's last log line is not the upload's");
     p = nextProgress(p, { type: "status", data: { status: "succeeded" } });
     assert.deepEqual([p.status, p.progress, p.etaSeconds], ["succeeded", 1, null]);
   });

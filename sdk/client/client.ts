@@ -225,7 +225,8 @@ export function nextProgress(prev: JobProgress, e: Pick<JobEvent, "type" | "data
     stage,
     label: label(status, stage, queue),
     progress: Math.max(prev.progress, Math.min(1, reported)),
-    message: typeof d.message === "string" ? d.message : e.type === "status" ? null : prev.message,
+    // A stage's last log line ("temporal 396/400") is not the next stage's.
+    message: typeof d.message === "string" ? d.message : e.type === "status" || stage !== prev.stage ? null : prev.message,
     // An estimate is only as fresh as the progress event that carried it.
     etaSeconds: e.type === "progress" ? (typeof d.eta_seconds === "number" ? d.eta_seconds : null) : e.type === "status" ? null : prev.etaSeconds,
     queue,
