@@ -265,6 +265,22 @@ describe("the gallery's rate limit", () => {
   });
 });
 
+/** alice/pan's page in a new tab, once Try it has its grammar (from GET /v1/model, after the page loads), with the page's errors collected. */
+async function openTryIt(browser: Awaited<ReturnType<typeof launchChromium>>) {
+  const tab = await browser.newPage();
+  const errors: string[] = [];
+  tab.on("pageerror", (e) => errors.push(String(e)));
+  await tab.goto(`${r.url}/loras/alice/pan`);
+  await tab.fill("#try-prompt", "");
+  await tab.waitForSelector("#try-suggestions button");
+  return {
+    tab,
+    errors,
+    state: () => tab.getAttribute("#try", "data-state"),
+    statusText: async () => (await tab.textContent("#try-status"))!,
+  };
+}
+
 describe("the gallery in Chromium", {
   skip: withoutChromium,
 }, () => {
@@ -335,15 +351,7 @@ describe("the gallery in Chromium", {
     assert.ok(chromiumPath, "CI must have Chromium");
     const browser = await launchChromium();
     try {
-      const tab = await browser.newPage();
-      const errors: string[] = [];
-      tab.on("pageerror", (e) => errors.push(String(e)));
-      await tab.goto(`${r.url}/loras/alice/pan`);
-      const state = () => tab.getAttribute("#try", "data-state");
-      const statusText = async () => (await tab.textContent("#try-status"))!;
-      // The grammar arrives from GET /v1/model after the page loads; typing waits for the suggestions it drives.
-      await tab.fill("#try-prompt", "");
-      await tab.waitForSelector("#try-suggestions button");
+      const { tab, errors, state, statusText } = await openTryIt(browser);
       await tab.fill("#try-prompt", "a big green sq");
       assert.equal(await state(), "idle", "a word being typed is no error");
       await tab.fill("#try-prompt", "a big green sqaure ");
@@ -376,14 +384,7 @@ describe("the gallery in Chromium", {
     };
     const browser = await launchChromium();
     try {
-      const tab = await browser.newPage();
-      const errors: string[] = [];
-      tab.on("pageerror", (e) => errors.push(String(e)));
-      await tab.goto(`${r.url}/loras/alice/pan`);
-      const state = () => tab.getAttribute("#try", "data-state");
-      const statusText = async () => (await tab.textContent("#try-status"))!;
-      await tab.fill("#try-prompt", "");
-      await tab.waitForSelector("#try-suggestions button");
+      const { tab, errors, state, statusText } = await openTryIt(browser);
 
       await tab.fill("#try-prompt", "an orange cross.");
       assert.equal(await state(), "error", "a full stop ends the prompt: what it lacks is said at once");
