@@ -3,7 +3,9 @@
 // progress live and gets the clip to play and download. The prompt is checked as it is typed, with
 // the registry's own rules (sdk/prompt/check.ts). Bundled with the SDK (gallery/bundle.ts).
 import "./jitless.ts";
-import { encodeGif, type JobProgress, matchGrammar, MotionLora, type PromptModel, promptProblem, promptWords } from "../../sdk/index.ts";
+import { queuePlace, queueText, runnerExpected } from "../../sdk/client/client.ts";
+import { encodeGif, matchGrammar, MotionLora, type PromptModel, promptProblem, promptWords } from "../../sdk/index.ts";
+import type { QueueState } from "../../sdk/schema/jobs.ts";
 
 const TOKEN_KEY = "motion-lora:token";
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -88,15 +90,9 @@ function check(done = false) {
   else if (panel.dataset.promptError === "true") show("idle", whole ? "" : "the prompt fits");
 }
 
-/** A queued job's standing in words: its place, and what will run it (the registry may be starting a runner). */
-function queueText(q: NonNullable<JobProgress["queue"]>): string {
-  const nth = q.position % 100 >= 11 && q.position % 100 <= 13 ? "th" : (["th", "st", "nd", "rd"][q.position % 10] ?? "th");
-  const place = `queued, ${q.position === 1 ? "next" : `${q.position}${nth} in line`}`;
-  if (q.runners > 0) return `${place}; ${q.runners} runner${q.runners === 1 ? "" : "s"} connected`;
-  if (q.runner_on_demand === "local") return `${place}; the registry is starting a runner`;
-  if (q.runner_on_demand === "webhook") return `${place}; the registry has asked for a runner to be started`;
-  return `${place}; no runner is connected: it waits until the registry's operator starts one`;
-}
+/** A queued job's standing in words, as the SDK says it; where nothing will run it, who must act (the page's user cannot start a runner). */
+const standing = (q: QueueState) =>
+  runnerExpected(q) ? queueText(q) : `${queuePlace(q)}; no runner is connected: it waits until the registry's operator starts one`;
 
 function onPromptInput() {
   suggest();
@@ -132,7 +128,7 @@ go.addEventListener("click", async () => {
       onProgress: (p) => {
         bar.value = p.progress;
         const eta = p.etaSeconds === null ? "" : `, about ${Math.ceil(p.etaSeconds)} s left`;
-        show("running", p.queue ? queueText(p.queue) : `${p.stage ?? p.status ?? ""} ${(p.progress * 100).toFixed(0)}%${eta}`);
+        show("running", p.queue ? standing(p.queue) : `${p.stage ?? p.status ?? ""} ${(p.progress * 100).toFixed(0)}%${eta}`);
       },
     });
     const gif = encodeGif(clip.frames, { scale: 8 });

@@ -1,4 +1,4 @@
-import { queueText, type JobProgress } from "../client/client.ts";
+import { queueText, runnerExpected, type JobProgress } from "../client/client.ts";
 import { repositoryCommand } from "./command.ts";
 
 /** Seconds as a person reads them: 42s, 3m05s, 1h02m. */
@@ -17,7 +17,7 @@ export function runnerHint(registry?: string): string {
 
 /** A queued job's line: its place and whether anything will run it (and, if nothing, how to start a runner). */
 export function queueLine(q: NonNullable<JobProgress["queue"]>, registry?: string): string {
-  return q.runners > 0 || q.runner_on_demand ? queueText(q) : `${queueText(q)} (${runnerHint(registry)})`;
+  return runnerExpected(q) ? queueText(q) : `${queueText(q)} (${runnerHint(registry)})`;
 }
 
 /** A one-line progress bar on a terminal; plain lines (one per stage or place in line) when stderr is a pipe or a file. */
@@ -34,7 +34,7 @@ export function progressBar(label: string, stream: NodeJS.WriteStream = process.
         return;
       }
       // The bar is cut at the terminal's width: how to start a runner goes on a line of its own, once.
-      if (p.queue?.runners === 0 && !p.queue.runner_on_demand && !hinted) {
+      if (p.queue && !runnerExpected(p.queue) && !hinted) {
         stream.write(`\r\x1b[K${label}: ${queueLine(p.queue, registry)}\n`);
         hinted = true;
       }

@@ -190,9 +190,15 @@ export class MotionLora {
 
 const ordinal = (n: number) => `${n}${n % 100 >= 11 && n % 100 <= 13 ? "th" : (["th", "st", "nd", "rd"][n % 10] ?? "th")}`;
 
+/** A queued job's place in line: "queued, next", "queued, 3rd in line". */
+export const queuePlace = (q: QueueState) => `queued, ${q.position === 1 ? "next" : `${ordinal(q.position)} in line`}`;
+
+/** Whether a queued job will run with no one acting: a runner is connected, or the registry is getting one. */
+export const runnerExpected = (q: QueueState) => q.runners > 0 || q.runner_on_demand !== null;
+
 /** A queued job's place in line and whether anything will run it: "queued, next; no runner connected". */
 export function queueText(q: QueueState): string {
-  const place = `queued, ${q.position === 1 ? "next" : `${ordinal(q.position)} in line`}`;
+  const place = queuePlace(q);
   if (q.runners > 0) return `${place}; ${q.runners} runner${q.runners === 1 ? "" : "s"} connected`;
   if (q.runner_on_demand === "local") return `${place}; no runner connected yet: the registry is starting one`;
   if (q.runner_on_demand === "webhook") return `${place}; no runner connected yet: the registry has asked its platform to start one`;
