@@ -59,6 +59,11 @@ export function abortError(signal: AbortSignal): unknown {
   return platform ? new AbortedError(r) : r;
 }
 
+/** AbortSignal.throwIfAborted, throwing what the SDK throws for an abort (abortError). */
+export function throwIfAborted(signal?: AbortSignal): void {
+  if (signal?.aborted) throw abortError(signal);
+}
+
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(abortError(signal));
@@ -138,7 +143,7 @@ export class Http {
     }
     const url = this.url(spec.path, spec.query);
     for (let attempt = 0; ; attempt++) {
-      if (spec.signal?.aborted) throw abortError(spec.signal);
+      throwIfAborted(spec.signal);
       const timeout = new AbortController();
       const timer = setTimeout(() => timeout.abort(new APITimeoutError(this.timeoutMs)), this.timeoutMs);
       const signal = spec.signal ? AbortSignal.any([spec.signal, timeout.signal]) : timeout.signal;
@@ -156,7 +161,7 @@ export class Http {
         if (!retryable) throw failure;
       } catch (e) {
         if (e instanceof APIError || e instanceof IntegrityError) throw e;
-        if (spec.signal?.aborted) throw abortError(spec.signal);
+        throwIfAborted(spec.signal);
         failure = timeout.signal.aborted
           ? new APITimeoutError(this.timeoutMs)
           : new APIConnectionError(`cannot reach the registry at ${this.baseUrl}: ${(e as Error).message}; is it running?`, e);

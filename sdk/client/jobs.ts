@@ -1,7 +1,7 @@
 import type * as z from "zod";
 import { Job, type JobCreate, JobEvent, type JobListQuery, Page } from "../schema/index.ts";
 import { APIConnectionError, APITimeoutError, JobFailedError } from "./errors.ts";
-import { abortError, type Http, type Query } from "./http.ts";
+import { type Http, type Query, throwIfAborted } from "./http.ts";
 import { paginate } from "./pagination.ts";
 import { readSse } from "./sse.ts";
 
@@ -76,7 +76,7 @@ export class Jobs {
       let last = 0;
       let streamFailures = 0;
       for (;;) {
-        if (signal?.aborted) throw abortError(signal);
+        throwIfAborted(signal);
         if (streamFailures < 3) {
           try {
             for await (const e of this.events(id, { lastEventId: last, ...(signal ? { signal } : {}) })) {
@@ -85,7 +85,7 @@ export class Jobs {
               opts.onEvent?.(e);
             }
           } catch (e) {
-            if (signal?.aborted) throw abortError(signal);
+            throwIfAborted(signal);
             if (!(e instanceof APIConnectionError || e instanceof APITimeoutError || e instanceof TypeError)) throw e;
             streamFailures++;
           }
