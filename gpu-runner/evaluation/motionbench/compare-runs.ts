@@ -4,18 +4,11 @@
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { type Interval, pairedDifference } from "../metrics/stats.ts";
+import { cluster, pair, type Row as ReportRow, SPLITS } from "./motionbench-report.ts";
 
-interface Row {
-  config: string;
-  case: string;
-  prompt: number;
-  seed: number;
-  ood: boolean;
-  fidelity: number;
-  correlation: number;
-}
+/** What a comparison reads of a run's rows (RESULTS.json `rows`). */
+type Row = Pick<ReportRow, "config" | "case" | "prompt" | "seed" | "ood" | "fidelity" | "correlation">;
 
-const pairKey = (r: Row) => `${r.case}|${r.prompt}|${r.seed}`;
 const f = (x: number) => `${x >= 0 ? "+" : ""}${x.toFixed(3)}`;
 const cell = (i: Interval) => `${f(i.mean)} (${f(i.lo)}…${f(i.hi)})`;
 
@@ -23,24 +16,12 @@ const cell = (i: Interval) => `${f(i.mean)} (${f(i.lo)}…${f(i.hi)})`;
 export function compareRuns(before: Row[], after: Row[], configs: string[]): string[] {
   const lines = ["| config | split | pairs | Δ motion fidelity (after − before) | Δ trajectory corr |", "| --- | --- | --- | --- | --- |"];
   for (const config of configs) {
-    for (const split of ["all", "ID", "OOD"] as const) {
-      const keep = (r: Row) => r.config === config && (split === "all" || r.ood === (split === "OOD"));
+    for (const [split, inSplit] of SPLITS) {
+      const keep = (r: Row) => r.config === config && inSplit(r);
       const [a, b] = [after.filter(keep), before.filter(keep)];
       if (!a.length || !b.length) continue;
-      const fid = pairedDifference(
-        a,
-        b,
-        pairKey,
-        (r) => r.case,
-        (r) => r.fidelity,
-      );
-      const corr = pairedDifference(
-        a,
-        b,
-        pairKey,
-        (r) => r.case,
-        (r) => r.correlation,
-      );
+      const fid = pairedDifference(a, b, pair, cluster, (r) => r.fidelity);
+      const corr = pairedDifference(a, b, pair, cluster, (r) => r.correlation);
       lines.push(`| ${config} | ${split} | ${fid.n} | ${cell(fid)} | ${cell(corr)} |`);
     }
   }

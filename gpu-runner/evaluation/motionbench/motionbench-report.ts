@@ -41,12 +41,15 @@ export interface ReportInput {
   setup: Record<string, unknown>;
 }
 
-const pair = (r: Row) => `${r.case}|${r.prompt}|${r.seed}`;
-const cluster = (r: { case: string }) => r.case;
+/** What pairs two generations: the same case, prompt and seed. */
+export const pair = (r: Pick<Row, "case" | "prompt" | "seed">) => `${r.case}|${r.prompt}|${r.seed}`;
+/** What the bootstrap resamples: cases, whose generations are not independent. */
+export const cluster = (r: { case: string }) => r.case;
 const fmt = (i: Interval, d = 2) => (Number.isFinite(i.mean) ? `${i.mean.toFixed(d)} (${i.lo.toFixed(d)}…${i.hi.toFixed(d)})` : "–");
 const signed = (i: Interval, d = 2) =>
   Number.isFinite(i.mean) ? `${i.mean >= 0 ? "+" : ""}${i.mean.toFixed(d)} (${i.lo.toFixed(d)}…${i.hi.toFixed(d)})` : "–";
-const SPLITS = [
+/** Every case, then MotionBench's in-distribution and out-of-distribution motions apart. */
+export const SPLITS = [
   ["all", () => true],
   ["ID", (r: { ood: boolean }) => !r.ood],
   ["OOD", (r: { ood: boolean }) => r.ood],
