@@ -1,7 +1,7 @@
 // Quickstart: tune a motion LoRA on a reference clip, then give that motion to a new prompt.
 // Run against a registry (motion-lora registry start) with a key:
 //   MOTION_LORA_REGISTRY=http://127.0.0.1:8787 MOTION_LORA_TOKEN=mlk_... npx tsx examples/quickstart.ts
-import { type JobProgress, MotionLora, readVideoFile, writeVideoFile } from "@motion-lora/sdk/node";
+import { type JobProgress, MotionLora, readVideoFile, schema, writeVideoFile } from "@motion-lora/sdk/node";
 
 // The registry and token come from MOTION_LORA_REGISTRY and MOTION_LORA_TOKEN.
 const client = new MotionLora();
@@ -36,9 +36,7 @@ const version = await client.tune({
 console.error(`${tty ? "\n" : ""}published ${version.owner}/${version.name}@${version.version} (${version.stage} LoRA, rank ${version.rank})`);
 if (version.transfer) {
   const score = version.transfer.motion_fidelity.toFixed(2);
-  console.error(
-    `transfer score ${score}: motion fidelity of ${version.transfer.n} samples on new prompts (1: the same motion, 0: unrelated, below 0: against it)`,
-  );
+  console.error(`transfer score ${score}: motion fidelity of ${version.transfer.n} samples on new prompts (${schema.FIDELITY_SCALE})`);
   for (const s of version.samples) if (s.motion_fidelity !== null) console.error(`  ${s.motion_fidelity.toFixed(2)}  "${s.prompt}"`);
 }
 

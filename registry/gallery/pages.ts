@@ -2,7 +2,7 @@ import { html, raw } from "hono/html";
 import * as z from "zod";
 import type { HtmlEscapedString } from "hono/utils/html";
 import type { Lora, LoraListQuery, LoraVersion, MotionCategory, TransferScore } from "../../sdk/schema/index.ts";
-import { MotionCategory as Categories } from "../../sdk/schema/index.ts";
+import { MotionCategory as Categories, FIDELITY_SCALE } from "../../sdk/schema/index.ts";
 import { headsSvg } from "./heads-svg.ts";
 
 // Every value interpolated with html`` is escaped; raw() is used only for markup built here or by
@@ -54,13 +54,6 @@ const transferText = (t: TransferScore) => `${t.motion_fidelity.toFixed(2)} (n =
 
 /** "1 download", "0 downloads", "1,204 downloads": a count with its noun, singular only for one. */
 export const count = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString("en-US")} ${n === 1 ? one : many}`;
-
-/**
- * Motion fidelity's scale, said wherever a score is shown: it is a mean cosine of frame-to-frame
- * displacements (gpu-runner/evaluation/metrics/fidelity.ts), so it runs from −1 to 1, and a sample
- * that moves the other way scores below 0.
- */
-export const FIDELITY_SCALE = "1: the same motion, 0: none, below 0: moves against the reference's motion (−1: the opposite)";
 
 /** `/` with the query it was asked with: the filters, the grid and the next page's link. */
 export function listPage(cards: Card[], q: LoraListQuery, nextCursor: string | null): Page {

@@ -2,7 +2,7 @@ import { writeFile } from "node:fs/promises";
 import { basename, extname } from "node:path";
 import { MotionLoraError } from "../client/errors.ts";
 import { nextProgress, startProgress, type JobProgress } from "../client/client.ts";
-import { MotionCategory, RecipeName, TuneOptions, type Job, type JobEvent } from "../schema/index.ts";
+import { FIDELITY_SCALE, MotionCategory, RecipeName, TuneOptions, type Job, type JobEvent } from "../schema/index.ts";
 import { category, client } from "./catalog.ts";
 import { args, intFlag, out, printError, UsageError, type Command } from "./command.ts";
 import { progressBar, queueLine } from "./progress.ts";
@@ -185,7 +185,7 @@ a warning when much is lost.
     const scored = v.samples.filter((x) => x.motion_fidelity !== null);
     const scores = v.transfer
       ? [
-          `transfer score ${v.transfer.motion_fidelity.toFixed(2)}: mean motion fidelity of its ${v.transfer.n} samples to the reference (1: the same motion, 0: unrelated, below 0: against it)`,
+          `transfer score ${v.transfer.motion_fidelity.toFixed(2)}: mean motion fidelity of its ${v.transfer.n} samples to the reference (${FIDELITY_SCALE})`,
           ...scored.map((x) => `  ${x.motion_fidelity!.toFixed(2)}  "${x.prompt}"`),
         ]
       : [];

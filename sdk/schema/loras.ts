@@ -86,11 +86,17 @@ export const Sample = z.strictObject({
 });
 export type Sample = z.infer<typeof Sample>;
 
+/**
+ * Motion fidelity's scale in words, wherever a score is shown (the CLI, the gallery): a mean cosine of
+ * frame-to-frame displacements, so it runs from −1 to 1 and a sample moving the other way scores below 0.
+ */
+export const FIDELITY_SCALE = "1: the same motion, 0: none, below 0: moves against the reference's motion (−1: the opposite)";
+
 const MotionFidelity = z
   .number()
   .min(-1)
   .max(1)
-  .describe("motion fidelity of the sample to the reference clip (MotionBench's metric: 1 the same motion, 0 unrelated, −1 the opposite)");
+  .describe(`motion fidelity of the sample to the reference clip (MotionBench's metric; ${FIDELITY_SCALE})`);
 
 /**
  * A sample a tune job's runner generated and scored: only a runner's result carries a measured score,
