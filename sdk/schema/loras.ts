@@ -92,11 +92,7 @@ export type Sample = z.infer<typeof Sample>;
  */
 export const FIDELITY_SCALE = "1: the same motion, 0: none, below 0: moves against the reference's motion (−1: the opposite)";
 
-const MotionFidelity = z
-  .number()
-  .min(-1)
-  .max(1)
-  .describe(`motion fidelity of the sample to the reference clip (MotionBench's metric; ${FIDELITY_SCALE})`);
+const MotionFidelity = z.number().min(-1).max(1).describe(`motion fidelity of the sample to the reference clip (MotionBench's metric; ${FIDELITY_SCALE})`);
 
 /**
  * A sample a tune job's runner generated and scored: only a runner's result carries a measured score,
