@@ -27,10 +27,9 @@ stages = {
     1: dict(minutes=9.1, lr=8e-4, seed=10),
     2: dict(minutes=7.7, lr=4e-4, seed=11, init="../../artifacts/weights.safetensors"),  # stage 1's weights, copied there
     # Issue 24: continues stage 2's weights with half the video steps on sparse frame subsets (4 or 8 frames at
-    # their original indices), so a sparse LoRA step is a clip the model knows. Not in the shipped weights: run once
-    # (3.2 min), it cut the 4-frame loss gap 2.00 -> 1.70 as 75 s had, and sparse LoRAs carried no more motion
-    # (gpu-runner/evaluation/experiments/2026-12-05-sparse-weights-stage3).
-    # Eager: subsets give the denoiser four frame counts (1, 4, 8, 16) and torch.compile recompiled for each, so a
-    # compiled run spent 229 of its 230 s compiling (8 steps, 2026-12-05); eager ran 2,005 steps in 192 s.
+    # their original indices), so a sparse LoRA step is a clip the model knows. Not in the shipped weights: run once,
+    # it closed the loss gap no further than a short run had and sparse LoRAs carried no more motion. Eager: the
+    # four frame counts (1, 4, 8, 16) made torch.compile recompile for each, and a compiled run spent its budget
+    # compiling (both in gpu-runner/evaluation/experiments/2026-12-05-sparse-weights-stage3).
     3: dict(minutes=4.5, lr=2e-4, seed=12, subsets=0.5, compile=False, init="../../artifacts/weights.safetensors"),
 }
